@@ -1,0 +1,50 @@
+"""campaign: runs a network-wide pilot-group campaign for a group of public organisations."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from campaign import clock, config, db, errors, health, i18n, markup
+from campaign.accounts import scope
+from campaign.accounts import views as accounts_views
+from campaign.network import views as network_views
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the web application; raises config.ConfigError naming a bad setting."""
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(
+        "CAMPAIGN_INSTANCE_PATH"
+    )
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    settings = config.load(Path(app.instance_path), test_config)
+    app.config.update(settings)
+    app.config.update(
+        SECRET_KEY=settings["CAMPAIGN_SECRET_KEY"],
+        SESSION_COOKIE_NAME="campaign_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings["CAMPAIGN_BASE_URL"].startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+    )
+    db.init_app(app)
+    clock.init_app(app)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    i18n.init_app(app)
+    markup.init_app(app)
+    csrf.init_app(app)
+    scope.init_app(app)
+    errors.init_app(app)
+    accounts_views.init_app(app)
+    network_views.init_app(app)
+    health.init_app(app)
+    return app

@@ -1,0 +1,51 @@
+"""Staff accounts: the lead administrator and member representatives."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaign.db import Base, enum_column, utcnow
+from campaign.network.models import Organisation
+
+
+class Role(enum.Enum):
+    LEAD_ADMIN = "lead_admin"
+    MEMBER_REP = "member_rep"
+
+
+class User(UserMixin, Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "user_role"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    language: Mapped[str] = mapped_column(String(2), default="sv")
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+        CheckConstraint(
+            "role <> 'member_rep' OR organisation_id IS NOT NULL", name="rep_has_organisation"
+        ),
+        CheckConstraint("language IN ('sv', 'en')", name="language_known"),
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses sessions of disabled accounts
+        return self.is_enabled
+
+    @property
+    def is_lead_admin(self) -> bool:
+        return self.role is Role.LEAD_ADMIN

@@ -1,0 +1,48 @@
+"""Who did what, when: the audit trail of staff actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from campaign.db import Base, utcnow
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    actor_label: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(100))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (Index("ix_audit_event_occurred_at", "occurred_at"),)
+
+
+def record(
+    db_session: Session,
+    actor: Any,
+    action: str,
+    *,
+    organisation_id: int | None = None,
+    target: str = "",
+    **details: Any,
+) -> AuditEvent:
+    """Add an audit event for `actor` (a User, or None for the system); the caller commits."""
+    event = AuditEvent(
+        actor_id=getattr(actor, "id", None),
+        actor_label=getattr(actor, "email", None) or "system",
+        action=action,
+        organisation_id=organisation_id,
+        target=target,
+        details=details,
+    )
+    db_session.add(event)
+    return event

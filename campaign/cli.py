@@ -1,0 +1,219 @@
+"""The `campaign` command: set up the database, create accounts, serve, tick the clock."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sys
+from datetime import UTC, datetime
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from campaign import clock, create_app, db, migrations
+from campaign.accounts.models import Role, User
+from campaign.config import ConfigError
+from campaign.network.models import MembershipStatus, Organisation, OrganisationKind
+from campaign.security import MIN_PASSWORD_LENGTH, hash_password
+
+
+def _app(ctx: click.Context) -> Flask:
+    return ctx.find_object(Flask)  # type: ignore[return-value]
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Run a network-wide pilot-group campaign."""
+    try:
+        ctx.obj = create_app()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@main.command("init-db")
+@click.pass_context
+def init_db(ctx: click.Context) -> None:
+    """Create the schema, or upgrade it to the newest version."""
+    app = _app(ctx)
+    migrations.upgrade(db.engine_of(app))
+    click.echo(f"The database is up to date: {db.engine_of(app).url.render_as_string()}")
+
+
+@main.command("create-user")
+@click.option("--email", required=True, help="The person's e-mail address (their login).")
+@click.option("--name", required=True, help="The person's full name.")
+@click.option(
+    "--role", type=click.Choice([r.value for r in Role]), required=True, help="What they may do."
+)
+@click.option("--org", "org_slug", help="The organisation a member_rep represents (its slug).")
+@click.option("--language", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
+@click.password_option(help="Asked for when not given; at least 12 characters.")
+@click.pass_context
+def create_user(
+    ctx: click.Context, email: str, name: str, role: str, org_slug: str | None, language: str,
+    password: str,
+) -> None:
+    """Create a staff account."""
+    app = _app(ctx)
+    _require_schema(app)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.ClickException(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    with db.open_session(app) as session:
+        organisation = None
+        if org_slug:
+            organisation = session.scalar(select(Organisation).where(Organisation.slug == org_slug))
+            if organisation is None:
+                raise click.ClickException(f"There is no organisation with the slug {org_slug!r}.")
+        if Role(role) is Role.MEMBER_REP and organisation is None:
+            raise click.ClickException("A member_rep needs --org, the organisation they represent.")
+        email = email.strip().lower()
+        if session.scalar(select(User).where(User.email == email)) is not None:
+            raise click.ClickException(f"An account for {email} exists already.")
+        session.add(
+            User(
+                email=email, name=name, role=Role(role), organisation=organisation,
+                language=language, password_hash=hash_password(password),
+            )
+        )
+        session.commit()
+    click.echo(f"Created {role} {email}.")
+
+
+@main.command("create-campaign")
+@click.option("--name", required=True, help='For example "Resfria möten 2026-2027".')
+@click.option("--lead", "lead_name", required=True, help="Full name of the lead organisation.")
+@click.option("--lead-short", help="Short name of the lead organisation, for tables.")
+@click.option(
+    "--lead-kind",
+    type=click.Choice([k.value for k in OrganisationKind]),
+    default=OrganisationKind.MUNICIPALITY.value,
+    show_default=True,
+)
+@click.option("--starts", type=click.DateTime(["%Y-%m-%d"]), required=True, help="YYYY-MM-DD")
+@click.option("--ends", type=click.DateTime(["%Y-%m-%d"]), required=True, help="YYYY-MM-DD")
+@click.pass_context
+def create_campaign(
+    ctx: click.Context, name: str, lead_name: str, lead_short: str | None, lead_kind: str,
+    starts: datetime, ends: datetime,
+) -> None:
+    """Create a campaign with its lead organisation as the first member."""
+    from campaign.network.members import add_member, slugify
+    from campaign.network.models import Campaign
+
+    app = _app(ctx)
+    _require_schema(app)
+    if ends.date() < starts.date():
+        raise click.ClickException("--ends is before --starts.")
+    with db.open_session(app) as session:
+        campaign = Campaign(
+            slug=slugify(name), name=name, starts_on=starts.date(), ends_on=ends.date(),
+            timezone=app.config["CAMPAIGN_TIMEZONE"], language=app.config["CAMPAIGN_DEFAULT_LANGUAGE"],
+            lead_organisation=Organisation(
+                slug=slugify(lead_short or lead_name), name=lead_name,
+                short_name=lead_short or lead_name, kind=OrganisationKind(lead_kind),
+            ),
+        )
+        session.add(campaign)
+        session.flush()
+        add_member(
+            session, campaign, name=lead_name, short_name=lead_short or lead_name,
+            kind=OrganisationKind(lead_kind), status=MembershipStatus.SIGNED,
+            slug=campaign.lead_organisation.slug,
+        )
+        session.commit()
+    click.echo(f"Created the campaign {name!r} led by {lead_name}.")
+
+
+@main.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Load the demo network (seed 004) and print fresh demo credentials."""
+    app = _app(ctx)
+    migrations.upgrade(db.engine_of(app))
+    _load_demo(app)
+
+
+def _load_demo(app: Flask) -> None:
+    from campaign.network.demo import DEMO_ACCOUNTS, load_demo
+
+    passwords = {email: secrets.token_urlsafe(12) for email, *_ in DEMO_ACCOUNTS}
+    with db.open_session(app) as session:
+        summary = load_demo(session, passwords)
+        session.commit()
+    click.echo(summary)
+    click.echo("Demo accounts (passwords are new each time the demo is loaded):")
+    for email, _name, role, _org in DEMO_ACCOUNTS:
+        click.echo(f"  {role:<11} {email:<28} {passwords[email]}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--demo", "with_demo", is_flag=True, help="Load the demo network first.")
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, with_demo: bool, threads: int) -> None:
+    """Upgrade the database, then run the web UI and the scheduler in one process."""
+    import waitress
+
+    app = _app(ctx)
+    _configure_logging()
+    migrations.upgrade(db.engine_of(app))
+    if with_demo:
+        _load_demo(app)
+    scheduler = clock.build_scheduler(app, blocking=False)
+    scheduler.start()
+    click.echo(f"Serving on http://{host}:{port}/ with the scheduler (Ctrl+C stops).")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="campaign")
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+@main.command()
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Run the scheduler's jobs only (no web UI), until stopped."""
+    app = _app(ctx)
+    _configure_logging()
+    _require_schema(app)
+    click.echo("The scheduler is running (Ctrl+C stops).")
+    try:
+        clock.build_scheduler(app, blocking=True).start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
+@main.command()
+@click.option("--now", "now_text", help="Run as if it were this ISO time, e.g. 2014-05-02T08:00+02:00.")
+@click.pass_context
+def tick(ctx: click.Context, now_text: str | None) -> None:
+    """Run every scheduler job once (for cron, or to look at what would happen)."""
+    app = _app(ctx)
+    _require_schema(app)
+    now = None
+    if now_text:
+        try:
+            now = datetime.fromisoformat(now_text)
+        except ValueError:
+            raise click.BadParameter("is not an ISO date-time", param_hint="--now") from None
+        now = now if now.tzinfo else now.replace(tzinfo=UTC)
+    results = clock.tick(app, now)
+    for name, ok in results.items():
+        click.echo(f"{name}: {'ok' if ok else 'skipped or failed (see the log)'}")
+    if not all(results.values()):
+        sys.exit(1)
+
+
+def _require_schema(app: Flask) -> None:
+    if not migrations.is_current(db.engine_of(app)):
+        raise click.ClickException("The database is not up to date: run `campaign init-db` first.")
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+

@@ -1,0 +1,171 @@
+"""The clock: where "now" comes from, and the fixed table of periodic jobs APScheduler ticks.
+
+The database says what is due; APScheduler only ticks. Each job is a plain function of a
+session and `now`, runs under a database lease so that it runs at most once at a time across
+processes, and can be run by hand with `campaign tick --now ...`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import String, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from campaign.db import Base, open_session
+
+log = logging.getLogger(__name__)
+
+
+class Clock:
+    """The system clock; every scheduling decision asks it for `now`."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FixedClock(Clock):
+    """A clock that stands still until moved: for tests and `campaign tick --now`."""
+
+    def __init__(self, now: datetime) -> None:
+        if now.tzinfo is None:
+            raise ValueError("FixedClock needs an aware datetime")
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, now: datetime) -> None:
+        self._now = now
+
+    def advance(self, delta: timedelta) -> None:
+        self._now += delta
+
+
+def init_app(app: Flask) -> None:
+    """Give the app the system clock unless a test installed another."""
+    app.extensions.setdefault("campaign.clock", Clock())
+
+
+def current_clock() -> Clock:
+    """Return the clock of the current app."""
+    return current_app.extensions["campaign.clock"]
+
+
+class JobLease(Base):
+    """Which process runs a job now, until when, and how its last run went."""
+
+    __tablename__ = "job_lease"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    lease_until: Mapped[datetime]
+    last_run_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every_seconds: int
+    run: Callable[[Session, datetime], object]
+    doc: str
+
+
+def heartbeat(db_session: Session, now: datetime) -> None:
+    """Do nothing but be recorded: /healthz reports the clock alive from this job's last run."""
+
+
+JOBS: tuple[Job, ...] = (
+    Job("heartbeat", 10, heartbeat, "Shows that a scheduler is running (see /healthz)."),
+)
+
+HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def acquire_lease(
+    db_session: Session, name: str, now: datetime, ttl: timedelta, holder: str = HOLDER
+) -> bool:
+    """Take or renew the lease of job `name` for `holder`; False if another holds it."""
+    until = now + ttl
+    result = db_session.execute(
+        update(JobLease)
+        .where(JobLease.name == name)
+        .where(or_(JobLease.holder == holder, JobLease.lease_until < now))
+        .values(holder=holder, lease_until=until)
+    )
+    if result.rowcount == 1:
+        return True
+    if db_session.get(JobLease, name) is not None:
+        return False
+    try:
+        with db_session.begin_nested():
+            db_session.add(JobLease(name=name, holder=holder, lease_until=until))
+    except IntegrityError:  # another process created it first
+        return False
+    return True
+
+
+def run_job(app: Flask, job: Job, now: datetime | None = None) -> bool:
+    """Run one job under its lease and record the outcome; False if another process has it."""
+    with app.app_context(), open_session(app) as db_session:
+        now = now or current_clock().now()
+        ttl = timedelta(seconds=max(60, job.every_seconds * 3))
+        if not acquire_lease(db_session, job.name, now, ttl):
+            db_session.rollback()
+            return False
+        db_session.commit()
+        error = None
+        try:
+            job.run(db_session, now)
+            db_session.commit()
+        except Exception as exc:  # a failing job must not stop the clock; it is recorded
+            db_session.rollback()
+            log.exception("job %s failed", job.name)
+            error = f"{type(exc).__name__}: {exc}"[:1000]
+        db_session.execute(
+            update(JobLease)
+            .where(JobLease.name == job.name)
+            .values(last_run_at=now, last_error=error)
+        )
+        db_session.commit()
+        return error is None
+
+
+def tick(app: Flask, now: datetime | None = None) -> dict[str, bool]:
+    """Run every job once, as the scheduler would; return which ran cleanly."""
+    return {job.name: run_job(app, job, now) for job in JOBS}
+
+
+def job_status(db_session: Session) -> list[JobLease]:
+    """Return the lease rows, i.e. when each job last ran and how."""
+    return list(db_session.scalars(select(JobLease).order_by(JobLease.name)))
+
+
+def build_scheduler(app: Flask, *, blocking: bool):  # type: ignore[no-untyped-def]
+    """Return an APScheduler scheduler with one interval job per entry of JOBS."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = scheduler_class(timezone="UTC")
+    for job in JOBS:
+        scheduler.add_job(
+            run_job,
+            "interval",
+            args=(app, job),
+            seconds=job.every_seconds,
+            id=job.name,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
+    return scheduler

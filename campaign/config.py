@@ -1,0 +1,192 @@
+"""Every setting once: its default, one line of documentation, and its validation.
+
+Precedence, lowest first: built-in defaults, `.env` in the working directory,
+`instance/config.py`, `CAMPAIGN_*` environment variables, then `test_config`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import load_dotenv
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+DEMO_MAIL_FROM = "Kampanj <kampanj@example.org>"
+
+
+class ConfigError(Exception):
+    """A setting has a value the service cannot run with; the message names it."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    doc: str
+    default: Callable[[Path], str | None]
+    check: Callable[[str], None] | None = None
+
+
+def _check_database_url(value: str) -> None:
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError("is not a database URL such as sqlite:///path or postgresql://…") from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ValueError("must be a sqlite:// or postgresql:// URL")
+
+
+def _check_http_url(value: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// address such as https://kampanj.example.se")
+
+
+def _check_timezone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("is not a known time zone; use an IANA name such as Europe/Stockholm") from None
+
+
+def _check_smtp_url(value: str) -> None:
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a non-numeric port
+    except ValueError:
+        raise ValueError("has a port that is not a number") from None
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError("must look like smtp://user:password@host:587 or smtps://host:465")
+
+
+def _check_mail_from(value: str) -> None:
+    from email.utils import parseaddr
+
+    _, address = parseaddr(value)
+    try:
+        validate_email(address, check_deliverability=False, globally_deliverable=False)
+    except EmailNotValidError:
+        raise ValueError("is not an e-mail address such as Kampanj <kampanj@kungalv.se>") from None
+
+
+def _check_language(value: str) -> None:
+    if value not in ("sv", "en"):
+        raise ValueError("must be sv or en")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "CAMPAIGN_DATABASE_URL",
+        "SQLAlchemy URL of the database; SQLite in the instance folder by default.",
+        lambda instance: f"sqlite:///{instance / 'campaign.sqlite3'}",
+        _check_database_url,
+    ),
+    Setting(
+        "CAMPAIGN_SECRET_KEY",
+        "Key that signs sessions and links; generated into instance/secret_key when unset.",
+        lambda instance: None,
+    ),
+    Setting(
+        "CAMPAIGN_BASE_URL",
+        "Public address of the web UI, used in links sent by e-mail.",
+        lambda instance: "http://127.0.0.1:5000",
+        _check_http_url,
+    ),
+    Setting(
+        "CAMPAIGN_TIMEZONE",
+        "Time zone used for new campaigns and for showing times.",
+        lambda instance: "Europe/Stockholm",
+        _check_timezone,
+    ),
+    Setting(
+        "CAMPAIGN_SMTP_URL",
+        "SMTP server to send through; unset means mail is written to the Maildir instead.",
+        lambda instance: None,
+        _check_smtp_url,
+    ),
+    Setting(
+        "CAMPAIGN_MAILDIR",
+        "Maildir that receives mail when no SMTP server is configured.",
+        lambda instance: str(instance / "maildir"),
+    ),
+    Setting(
+        "CAMPAIGN_MAIL_FROM",
+        "Sender address of every e-mail.",
+        lambda instance: DEMO_MAIL_FROM,
+        _check_mail_from,
+    ),
+    Setting(
+        "CAMPAIGN_DEFAULT_LANGUAGE",
+        "Language of the UI when the user has not chosen one (sv or en).",
+        lambda instance: "sv",
+        _check_language,
+    ),
+)
+
+
+def load(instance_path: Path, test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return the validated settings from all sources, generating the secret key if needed."""
+    load_dotenv(Path.cwd() / ".env", override=False)
+    values: dict[str, Any] = {s.name: s.default(instance_path) for s in SETTINGS}
+    values.update(_read_instance_config(instance_path))
+    values.update({s.name: os.environ[s.name] for s in SETTINGS if os.environ.get(s.name)})
+    values.update(test_config or {})
+    validate(values)
+    if not values["CAMPAIGN_SECRET_KEY"]:
+        values["CAMPAIGN_SECRET_KEY"] = _stored_secret_key(instance_path)
+    return values
+
+
+def validate(values: Mapping[str, Any]) -> None:
+    """Raise ConfigError naming the first setting whose value is unusable."""
+    for setting in SETTINGS:
+        value = values.get(setting.name)
+        if value and setting.check:
+            try:
+                setting.check(str(value))
+            except ValueError as error:
+                raise ConfigError(f"{setting.name}={value!r} {error}.") from None
+    if values.get("CAMPAIGN_SMTP_URL") and values.get("CAMPAIGN_MAIL_FROM") == DEMO_MAIL_FROM:
+        raise ConfigError(
+            "CAMPAIGN_MAIL_FROM must be set to your organisation's address when "
+            "CAMPAIGN_SMTP_URL is set."
+        )
+
+
+def _read_instance_config(instance_path: Path) -> dict[str, Any]:
+    path = instance_path / "config.py"
+    if not path.exists():
+        return {}
+    namespace: dict[str, Any] = {}
+    try:
+        exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+    except Exception as error:  # any mistake in the file is the operator's to fix
+        raise ConfigError(f"{path} could not be read: {error}.") from None
+    return {k: v for k, v in namespace.items() if k.startswith("CAMPAIGN_")}
+
+
+def _stored_secret_key(instance_path: Path) -> str:
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        # Write aside, then link into place: two processes starting at once agree on one key.
+        fd, temporary = tempfile.mkstemp(dir=instance_path, prefix=".secret_key.")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
+    return path.read_text().strip()

@@ -1,0 +1,1 @@
+"""Pilot groups, participants and consent."""

@@ -1,0 +1,128 @@
+"""Pilot groups (provgrupper), their participants and each participant's consent."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaign.db import Base, enum_column, utcnow
+from campaign.network.models import Organisation
+
+
+class PilotGroupKind(enum.Enum):
+    PROJECT_GROUP = "project_group"
+    SELECTED_MANAGERS = "selected_managers"
+    VOLUNTEERS = "volunteers"
+
+
+class ParticipantStatus(enum.Enum):
+    INVITED = "invited"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    COMPLETED = "completed"
+
+
+class ConsentMethod(enum.Enum):
+    IMPORT = "import"
+    STAFF_FORM = "staff_form"
+    SELF_ENROLMENT = "self_enrolment"
+
+
+class PilotGroup(Base):
+    __tablename__ = "pilot_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column()
+    organisation_id: Mapped[int] = mapped_column()
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[PilotGroupKind] = mapped_column(enum_column(PilotGroupKind, "pilot_group_kind"))
+    starts_on: Mapped[date]
+    sequence_name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    participants: Mapped[list[Participant]] = relationship(
+        back_populates="pilot_group", foreign_keys="Participant.pilot_group_id"
+    )
+
+    __table_args__ = (
+        # A pilot group belongs to a member of its campaign.
+        ForeignKeyConstraint(
+            ["campaign_id", "organisation_id"],
+            ["membership.campaign_id", "membership.organisation_id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(["organisation_id"], ["organisation.id"]),
+        UniqueConstraint("campaign_id", "organisation_id", "name"),
+        UniqueConstraint("id", "organisation_id"),
+    )
+
+
+class Participant(Base):
+    __tablename__ = "participant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column()
+    organisation_id: Mapped[int] = mapped_column()
+    pilot_group_id: Mapped[int | None] = mapped_column()
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(2), default="sv")
+    status: Mapped[ParticipantStatus] = mapped_column(
+        enum_column(ParticipantStatus, "participant_status"), default=ParticipantStatus.INVITED
+    )
+    starts_on: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id])
+    pilot_group: Mapped[PilotGroup | None] = relationship(
+        back_populates="participants", foreign_keys=[pilot_group_id]
+    )
+    consents: Mapped[list[Consent]] = relationship(back_populates="participant")
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["campaign_id", "organisation_id"],
+            ["membership.campaign_id", "membership.organisation_id"],
+            ondelete="CASCADE",
+        ),
+        # The pilot group, when set, is one of the participant's own organisation.
+        ForeignKeyConstraint(
+            ["pilot_group_id", "organisation_id"],
+            ["pilot_group.id", "pilot_group.organisation_id"],
+        ),
+        ForeignKeyConstraint(["organisation_id"], ["organisation.id"]),
+        UniqueConstraint("campaign_id", "email"),
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+        CheckConstraint("language IN ('sv', 'en')", name="language_known"),
+    )
+
+
+class Consent(Base):
+    """When, how and to which text a participant agreed to take part."""
+
+    __tablename__ = "consent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    method: Mapped[ConsentMethod] = mapped_column(enum_column(ConsentMethod, "consent_method"))
+    given_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    withdrawn_at: Mapped[datetime | None]
+
+    participant: Mapped[Participant] = relationship(back_populates="consents")

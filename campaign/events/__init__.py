@@ -1,0 +1,1 @@
+"""Practice meetings, trainings and invitations."""

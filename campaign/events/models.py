@@ -1,0 +1,103 @@
+"""Practice meetings, trainings, working-group meetings and webinars, and who is invited."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaign.db import Base, enum_column, utcnow
+
+
+class EventKind(enum.Enum):
+    PRACTICE_MEETING = "practice_meeting"
+    TRAINING = "training"
+    WORKING_GROUP = "working_group"
+    WEBINAR = "webinar"
+
+
+class Audience(enum.Enum):
+    PILOT_GROUP = "pilot_group"
+    ORGANISATION = "organisation"
+    CAMPAIGN = "campaign"
+    WORKING_GROUP = "working_group"
+
+
+class Rsvp(enum.Enum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    TENTATIVE = "tentative"
+    DECLINED = "declined"
+    WAITLISTED = "waitlisted"
+
+
+class Event(Base):
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    pilot_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pilot_group.id", ondelete="CASCADE")
+    )
+    kind: Mapped[EventKind] = mapped_column(enum_column(EventKind, "event_kind"))
+    audience: Mapped[Audience] = mapped_column(enum_column(Audience, "event_audience"))
+    title: Mapped[str] = mapped_column(String(200))
+    description_md: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    timezone: Mapped[str] = mapped_column(String(64))
+    join_url: Mapped[str] = mapped_column(String(1000), default="")
+    room: Mapped[str] = mapped_column(String(200), default="")
+    organiser_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    capacity: Mapped[int | None]
+    uid: Mapped[str] = mapped_column(String(200), unique=True)
+    sequence: Mapped[int] = mapped_column(default=0)
+    is_cancelled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    invitations: Mapped[list[Invitation]] = relationship(back_populates="event")
+
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
+        CheckConstraint("sequence >= 0", name="sequence_count"),
+        CheckConstraint(
+            "audience <> 'pilot_group' OR pilot_group_id IS NOT NULL", name="group_audience"
+        ),
+        CheckConstraint(
+            "audience <> 'organisation' OR organisation_id IS NOT NULL", name="org_audience"
+        ),
+    )
+
+
+class Invitation(Base):
+    """One person invited to one event: a participant, or a representative for working groups."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    rsvp: Mapped[Rsvp] = mapped_column(enum_column(Rsvp, "invitation_rsvp"), default=Rsvp.PENDING)
+    has_attended: Mapped[bool] = mapped_column(default=False)
+    responded_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[Event] = relationship(back_populates="invitations")
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "participant_id"),
+        UniqueConstraint("event_id", "user_id"),
+        CheckConstraint(
+            "(participant_id IS NULL) <> (user_id IS NULL)", name="one_invitee"
+        ),
+    )

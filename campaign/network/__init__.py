@@ -1,0 +1,1 @@
+"""The campaign, its member organisations and their facts."""

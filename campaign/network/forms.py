@@ -1,0 +1,100 @@
+"""Forms of the network domain: a member's facts, and adding a member."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import Email, Length, NumberRange, Optional, Regexp
+
+from campaign.network.models import MembershipStatus, OrganisationKind
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    return [
+        (OrganisationKind.MUNICIPALITY.value, _l("Municipality")),
+        (OrganisationKind.UNIVERSITY.value, _l("University")),
+        (OrganisationKind.HOSPITAL.value, _l("Hospital")),
+        (OrganisationKind.OTHER.value, _l("Other organisation")),
+    ]
+
+
+def status_choices() -> list[tuple[str, str]]:
+    return [
+        (MembershipStatus.SIGNED.value, _l("Signed the agreement")),
+        (MembershipStatus.INFORMAL.value, _l("Takes part without signing")),
+    ]
+
+
+def _count(label: str, description: str = "") -> IntegerField:
+    return IntegerField(
+        label,
+        validators=[Optional(), NumberRange(min=0, max=10_000_000)],
+        description=description,
+    )
+
+
+class MemberFactsForm(FlaskForm):
+    """What a representative reports about their own organisation."""
+
+    meeting_software = StringField(
+        _l("Web meeting software"),
+        validators=[Length(max=200)],
+        description=_l("For example Lync, Adobe Connect or Teams."),
+    )
+    software_comment = StringField(
+        _l("Who has the software"),
+        validators=[Length(max=300)],
+        description=_l("For example: all employees, parts of the staff, tested by IT."),
+    )
+    people_reached = _count(_l("People reached by information"))
+    people_with_access = _count(_l("People given access to the software"))
+    starting_point_md = TextAreaField(
+        _l("Starting point"),
+        validators=[Length(max=20_000)],
+        description=_l("How things were before the agreement. Markdown is allowed."),
+    )
+    work_done_md = TextAreaField(
+        _l("What we have done"), validators=[Length(max=20_000)], description=_l("Markdown.")
+    )
+    tips_md = TextAreaField(
+        _l("Tips for others"),
+        validators=[Length(max=20_000)],
+        description=_l("One tip per line, starting with a dash."),
+    )
+    contact_name = StringField(_l("Contact person"), validators=[Length(max=200)])
+    contact_title = StringField(_l("Contact person's title"), validators=[Length(max=200)])
+    contact_email = EmailField(
+        _l("Contact person's e-mail"), validators=[Optional(), Email(), Length(max=320)]
+    )
+
+
+class LeadMembershipForm(MemberFactsForm):
+    """The facts plus what only the lead administrator decides."""
+
+    status = SelectField(_l("Status"), choices=status_choices)
+    enrolment_target = _count(
+        _l("Enrolment target"), _l("How many pilot users the member aims to enrol.")
+    )
+
+
+class NewMemberForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[Length(min=2, max=200)])
+    short_name = StringField(
+        _l("Short name"),
+        validators=[Length(min=2, max=100)],
+        description=_l("As it appears in tables, for example Lilla Edet."),
+    )
+    slug = StringField(
+        _l("Address name"),
+        validators=[
+            Optional(),
+            Length(max=64),
+            Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", message=_l("Use a-z, 0-9 and hyphens only.")),
+        ],
+        description=_l("Used in addresses; made from the short name if left empty."),
+    )
+    kind = SelectField(_l("Kind"), choices=kind_choices)
+    status = SelectField(_l("Status"), choices=status_choices)
+    meeting_software = StringField(_l("Web meeting software"), validators=[Length(max=200)])
+    software_comment = StringField(_l("Who has the software"), validators=[Length(max=300)])

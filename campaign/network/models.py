@@ -1,0 +1,100 @@
+"""The campaign (överenskommelse), its organisations and their memberships."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaign.db import Base, enum_column, utcnow
+
+
+class OrganisationKind(enum.Enum):
+    MUNICIPALITY = "municipality"
+    UNIVERSITY = "university"
+    HOSPITAL = "hospital"
+    OTHER = "other"
+
+
+class MembershipStatus(enum.Enum):
+    SIGNED = "signed"
+    INFORMAL = "informal"
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[OrganisationKind] = mapped_column(
+        enum_column(OrganisationKind, "organisation_kind")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="organisation")
+
+    __table_args__ = (CheckConstraint("slug = lower(slug)", name="slug_lowercase"),)
+
+
+class Campaign(Base):
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    lead_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Stockholm")
+    language: Mapped[str] = mapped_column(String(2), default="sv")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead_organisation: Mapped[Organisation] = relationship()
+    memberships: Mapped[list[Membership]] = relationship(back_populates="campaign")
+
+    __table_args__ = (
+        CheckConstraint("ends_on >= starts_on", name="period_ordered"),
+        CheckConstraint("language IN ('sv', 'en')", name="language_known"),
+    )
+
+
+class Membership(Base):
+    """An organisation's part in a campaign, with the facts it reports about itself."""
+
+    __tablename__ = "membership"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    status: Mapped[MembershipStatus] = mapped_column(
+        enum_column(MembershipStatus, "membership_status"), default=MembershipStatus.SIGNED
+    )
+    meeting_software: Mapped[str] = mapped_column(String(200), default="")
+    software_comment: Mapped[str] = mapped_column(String(300), default="")
+    enrolment_target: Mapped[int | None]
+    people_reached: Mapped[int | None]
+    people_with_access: Mapped[int | None]
+    starting_point_md: Mapped[str] = mapped_column(Text, default="")
+    work_done_md: Mapped[str] = mapped_column(Text, default="")
+    tips_md: Mapped[str] = mapped_column(Text, default="")
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_title: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship(back_populates="memberships")
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "organisation_id"),
+        CheckConstraint("enrolment_target IS NULL OR enrolment_target >= 0", name="target_count"),
+        CheckConstraint("people_reached IS NULL OR people_reached >= 0", name="reached_count"),
+        CheckConstraint(
+            "people_with_access IS NULL OR people_with_access >= 0", name="access_count"
+        ),
+    )

@@ -1,0 +1,133 @@
+"""The lead administrator's overview of the network and each member's own page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from campaign import db
+from campaign.accounts.models import Role
+from campaign.accounts.scope import Access, access
+from campaign.audit import record
+from campaign.network import members
+from campaign.network.forms import LeadMembershipForm, MemberFactsForm, NewMemberForm
+from campaign.network.models import Campaign, MembershipStatus, Organisation, OrganisationKind
+
+bp = Blueprint("network", __name__)
+
+
+def init_app(app: Flask) -> None:
+    """Register the views."""
+    app.register_blueprint(bp)
+
+
+def _campaign_or_404() -> Campaign:
+    campaign = members.current_campaign(db.session())
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+@bp.get("/")
+@access(Access.PUBLIC)
+def home():  # type: ignore[no-untyped-def]
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login"))
+    if current_user.role is Role.LEAD_ADMIN:
+        return redirect(url_for("network.overview"))
+    return redirect(url_for("network.organisation", org=current_user.organisation.slug))
+
+
+@bp.get("/network")
+@access(Access.LEAD_ADMIN)
+def overview():  # type: ignore[no-untyped-def]
+    campaign = members.current_campaign(db.session())
+    rows = members.member_rows(db.session(), campaign) if campaign else []
+    return render_template(
+        "network/overview.html",
+        campaign=campaign,
+        rows=rows,
+        kinds=members.KIND_ORDER,
+        signed=sum(r.membership.status is MembershipStatus.SIGNED for r in rows),
+    )
+
+
+@bp.route("/network/members/new", methods=["GET", "POST"])
+@access(Access.LEAD_ADMIN)
+def new_member():  # type: ignore[no-untyped-def]
+    campaign = _campaign_or_404()
+    form = NewMemberForm()
+    if form.validate_on_submit():
+        slug = form.slug.data or members.slugify(form.short_name.data or "")
+        taken = db.session().scalar(select(Organisation).where(Organisation.slug == slug))
+        if taken is not None:
+            form.slug.errors.append(_("Another organisation already uses this address name."))
+        else:
+            membership = members.add_member(
+                db.session(),
+                campaign,
+                name=form.name.data or "",
+                short_name=form.short_name.data or "",
+                slug=slug,
+                kind=OrganisationKind(form.kind.data),
+                status=MembershipStatus(form.status.data),
+                meeting_software=form.meeting_software.data or "",
+                software_comment=form.software_comment.data or "",
+            )
+            record(
+                db.session(), current_user, "member.added",
+                organisation_id=membership.organisation_id, target=slug,
+            )
+            db.session().commit()
+            flash(_("%(name)s is now a member.", name=membership.organisation.name), "success")
+            return redirect(url_for("network.organisation", org=slug))
+    return render_template("network/new_member.html", form=form, campaign=campaign)
+
+
+@bp.get("/organisations/<org>")
+@access(Access.ORGANISATION)
+def organisation():  # type: ignore[no-untyped-def]
+    campaign = _campaign_or_404()
+    organisation: Organisation = g.organisation
+    rows = members.member_rows(db.session(), campaign, organisation.id)
+    if not rows:
+        abort(404)
+    return render_template(
+        "network/organisation.html",
+        campaign=campaign,
+        row=rows[0],
+        representatives=members.representatives(db.session(), organisation),
+    )
+
+
+@bp.route("/organisations/<org>/facts", methods=["GET", "POST"])
+@access(Access.ORGANISATION)
+def edit_facts():  # type: ignore[no-untyped-def]
+    campaign = _campaign_or_404()
+    organisation: Organisation = g.organisation
+    membership = members.membership_of(db.session(), campaign, organisation)
+    form_class = LeadMembershipForm if current_user.role is Role.LEAD_ADMIN else MemberFactsForm
+    form = form_class(obj=membership)
+    if form.validate_on_submit():
+        changes = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+        if "status" in changes:
+            changes["status"] = MembershipStatus(changes["status"])
+        for name in ("meeting_software", "software_comment", "contact_name", "contact_title"):
+            changes[name] = (changes[name] or "").strip()
+        changes["contact_email"] = (changes["contact_email"] or "").strip().lower()
+        changed = members.update_membership(membership, changes)
+        if changed:
+            record(
+                db.session(), current_user, "member.facts_changed",
+                organisation_id=organisation.id, target=organisation.slug, fields=changed,
+            )
+        db.session().commit()
+        flash(_("The facts of %(name)s are saved.", name=organisation.name), "success")
+        return redirect(url_for("network.organisation", org=organisation.slug))
+    if form.is_submitted() and not form.errors.get("csrf_token"):
+        flash(_("Nothing was saved. Please correct the marked fields."), "error")
+    return render_template(
+        "network/edit_facts.html", form=form, organisation=organisation, campaign=campaign
+    )

@@ -1,0 +1,1 @@
+"""The outbox every e-mail goes through."""

@@ -1,0 +1,93 @@
+"""The outbox: one row per e-mail to send, whatever produced it, and the suppression list."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from campaign.db import Base, enum_column, utcnow
+
+
+class MessageKind(enum.Enum):
+    SEQUENCE_STEP = "sequence_step"
+    INVITATION = "invitation"
+    REMINDER = "reminder"
+    QUESTIONNAIRE = "questionnaire"
+    ANNOUNCEMENT = "announcement"
+    CONFIRMATION = "confirmation"
+    STAFF_INVITATION = "staff_invitation"
+    LOGIN_LINK = "login_link"
+
+
+class MessageState(enum.Enum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class SuppressionReason(enum.Enum):
+    HARD_BOUNCE = "hard_bounce"
+    UNSUBSCRIBED = "unsubscribed"
+    COMPLAINT = "complaint"
+    MANUAL = "manual"
+
+
+class Message(Base):
+    __tablename__ = "message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_key: Mapped[str] = mapped_column(String(300), unique=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="SET NULL")
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    recipient: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[MessageKind] = mapped_column(enum_column(MessageKind, "message_kind"))
+    subject: Mapped[str] = mapped_column(String(500))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    due_at: Mapped[datetime]
+    state: Mapped[MessageState] = mapped_column(
+        enum_column(MessageState, "message_state"), default=MessageState.QUEUED
+    )
+    lease_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_answer: Mapped[str | None] = mapped_column(String(1000))
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_message_state_due_at", "state", "due_at"),
+        Index("ix_message_organisation_id", "organisation_id"),
+        CheckConstraint("attempts >= 0", name="attempts_count"),
+        CheckConstraint("state <> 'sending' OR lease_until IS NOT NULL", name="sending_leased"),
+        CheckConstraint("state <> 'sent' OR sent_at IS NOT NULL", name="sent_has_time"),
+    )
+
+
+class Suppression(Base):
+    """An address no mail is sent to, and why."""
+
+    __tablename__ = "suppression"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    reason: Mapped[SuppressionReason] = mapped_column(
+        enum_column(SuppressionReason, "suppression_reason")
+    )
+    detail: Mapped[str] = mapped_column(String(1000), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)

@@ -1,0 +1,12 @@
+"""Import every model module so that `Base.metadata` describes the whole schema."""
+
+from campaign import audit, clock  # noqa: F401
+from campaign.accounts import models as accounts_models  # noqa: F401
+from campaign.db import Base
+from campaign.enrolment import models as enrolment_models  # noqa: F401
+from campaign.events import models as events_models  # noqa: F401
+from campaign.network import models as network_models  # noqa: F401
+from campaign.outbox import models as outbox_models  # noqa: F401
+from campaign.surveys import models as surveys_models  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,68 @@
+"""Password hashing, signed expiring tokens and safe redirects: the service's one place for each."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from werkzeug.security import check_password_hash, generate_password_hash
+
+MIN_PASSWORD_LENGTH = 12
+
+
+def hash_password(password: str) -> str:
+    """Return a salted scrypt hash of `password`."""
+    return generate_password_hash(password, method="scrypt")
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Return whether `password` matches; an account without a password never matches."""
+    return bool(password_hash) and check_password_hash(password_hash, password)
+
+
+class TokenError(Exception):
+    """A signed token is forged, altered, meant for something else, or expired."""
+
+    def __init__(self, *, expired: bool) -> None:
+        super().__init__("expired" if expired else "invalid")
+        self.expired = expired
+
+
+class _ClockSigner(TimestampSigner):
+    """Stamps and checks token ages with the app's clock, so tests can let links expire."""
+
+    def get_timestamp(self) -> int:
+        from campaign.clock import current_clock
+
+        return int(current_clock().now().timestamp())
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"], salt=f"campaign.{purpose}", signer=_ClockSigner
+    )
+
+
+def sign(purpose: str, payload: Any) -> str:
+    """Return a URL-safe token carrying `payload`, valid only for `purpose`."""
+    return _serializer(purpose).dumps(payload)
+
+
+def unsign(purpose: str, token: str, max_age_seconds: int) -> Any:
+    """Return the payload of a token made by sign(purpose, ...), or raise TokenError."""
+    try:
+        return _serializer(purpose).loads(token, max_age=max_age_seconds)
+    except SignatureExpired:
+        raise TokenError(expired=True) from None
+    except BadSignature:
+        raise TokenError(expired=False) from None
+
+
+def is_safe_redirect(target: str | None) -> bool:
+    """Return whether `target` is a path on this site (no scheme, host or protocol-relative)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and "\\" not in target

@@ -1,0 +1,59 @@
+"""Questionnaires sent to participants and the responses they give."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from campaign.db import Base, enum_column, utcnow
+
+
+class QuestionnaireKind(enum.Enum):
+    BASELINE = "baseline"
+    FOLLOW_UP = "follow_up"
+
+
+class Questionnaire(Base):
+    """A questionnaire of one campaign; its questions live in files, named by `definition`."""
+
+    __tablename__ = "questionnaire"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[QuestionnaireKind] = mapped_column(
+        enum_column(QuestionnaireKind, "questionnaire_kind")
+    )
+    definition: Mapped[str] = mapped_column(String(100))
+    is_anonymous: Mapped[bool] = mapped_column(default=False)
+    closes_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("campaign_id", "slug"),)
+
+
+class Response(Base):
+    """One participant's answers; organisation kept so anonymous answers still aggregate."""
+
+    __tablename__ = "response"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_id: Mapped[int] = mapped_column(
+        ForeignKey("questionnaire.id", ondelete="CASCADE")
+    )
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="SET NULL")
+    )
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    submitted_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("questionnaire_id", "participant_id"),
+        CheckConstraint("updated_at >= submitted_at", name="updated_after_submit"),
+    )

@@ -1,0 +1,148 @@
+"""Fixtures: a migrated database (SQLite, or PostgreSQL when CAMPAIGN_TEST_DATABASE_URL is
+set), the app, clients signed in as each role, and a small network of two members."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from campaign import create_app, db, migrations
+from campaign.accounts.models import Role, User
+from campaign.clock import FixedClock
+from campaign.network.models import (
+    Campaign,
+    Membership,
+    MembershipStatus,
+    Organisation,
+    OrganisationKind,
+)
+from campaign.schema import metadata
+from campaign.security import hash_password
+from tests.pg import fresh_database_url, server_url
+
+PASSWORD = "correct horse battery staple"
+START = datetime(2014, 3, 3, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One migrated database for the whole run; each test leaves it empty again."""
+    if server_url():
+        with fresh_database_url() as url:
+            _migrate(url)
+            yield url
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        _migrate(url)
+        yield url
+
+
+def _migrate(url: str) -> None:
+    engine = db.make_engine(url)
+    migrations.upgrade(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "CAMPAIGN_DATABASE_URL": database_url,
+            "CAMPAIGN_SECRET_KEY": "test-secret-key",
+        }
+    )
+    app.extensions["campaign.clock"] = FixedClock(START)
+    yield app
+    _empty(db.engine_of(app))
+    db.engine_of(app).dispose()
+
+
+def _empty(engine: Engine) -> None:
+    with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(text(f'DELETE FROM "{table.name}"'))
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    with db.open_session(app) as db_session:
+        yield db_session
+
+
+@dataclass
+class Network:
+    campaign: Campaign
+    alpha: Organisation  # the lead organisation, a member too
+    beta: Organisation
+    lead: User
+    rep_alpha: User
+    rep_beta: User
+
+
+@pytest.fixture
+def network(session: Session) -> Network:
+    """A campaign led by Alpha with members Alpha and Beta, one account of each role."""
+    alpha = Organisation(slug="alpha", name="Alpha kommun", short_name="Alpha",
+                         kind=OrganisationKind.MUNICIPALITY)
+    beta = Organisation(slug="beta", name="Beta högskola", short_name="Beta",
+                        kind=OrganisationKind.UNIVERSITY)
+    campaign = Campaign(slug="test", name="Testöverenskommelsen", lead_organisation=alpha,
+                        starts_on=date(2014, 1, 1), ends_on=date(2015, 3, 31))
+    session.add_all([
+        campaign,
+        Membership(campaign=campaign, organisation=alpha, meeting_software="Lync",
+                   software_comment="Alla anställda", tips_md="- ALPHA-SECRET-TIP"),
+        Membership(campaign=campaign, organisation=beta, meeting_software="Adobe Connect",
+                   software_comment="Delar av personalen", status=MembershipStatus.INFORMAL,
+                   tips_md="- BETA-SECRET-TIP"),
+    ])
+    hashed = hash_password(PASSWORD)
+    lead = User(email="lead@alpha.se", name="Lea Lead", role=Role.LEAD_ADMIN,
+                organisation=alpha, password_hash=hashed)
+    rep_alpha = User(email="rep@alpha.se", name="Alva Rep", role=Role.MEMBER_REP,
+                     organisation=alpha, password_hash=hashed)
+    rep_beta = User(email="rep@beta.se", name="Bert Rep", role=Role.MEMBER_REP,
+                    organisation=beta, password_hash=hashed)
+    session.add_all([lead, rep_alpha, rep_beta])
+    session.commit()
+    return Network(campaign, alpha, beta, lead, rep_alpha, rep_beta)
+
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                          r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """Return a CSRF token valid for this client's session, read from a real page."""
+    page = client.get(path).get_data(as_text=True)
+    match = CSRF_PATTERN.search(page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": csrf_token(client)}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()

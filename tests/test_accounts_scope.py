@@ -1,0 +1,134 @@
+"""The role matrix: every route of the app, for anonymous, the lead admin and two member reps.
+
+The table below names every endpoint with the access it must have. A route added without a
+line here fails `test_every_route_has_an_expectation`, so no route escapes the matrix.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from campaign.accounts.scope import Access
+from campaign.network.models import Membership
+from tests.conftest import Network, csrf_token, sign_in
+
+EXPECTED: dict[str, Access] = {
+    "accounts.login": Access.PUBLIC,
+    "accounts.logout": Access.STAFF,
+    "accounts.account": Access.STAFF,
+    "accounts.set_language": Access.PUBLIC,
+    "network.home": Access.PUBLIC,
+    "network.overview": Access.LEAD_ADMIN,
+    "network.new_member": Access.LEAD_ADMIN,
+    "network.organisation": Access.ORGANISATION,
+    "network.edit_facts": Access.ORGANISATION,
+    "health.healthz": Access.PUBLIC,
+}
+
+ACTORS = ("anonymous", "lead", "rep_alpha", "rep_beta")
+
+
+def routes(app: Flask) -> list[tuple[str, str, str]]:
+    """Return (endpoint, rule, method) for every route but static files."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((rule.endpoint, rule.rule, method))
+    return found
+
+
+def test_every_route_has_an_expectation(app: Flask) -> None:
+    endpoints = {endpoint for endpoint, _, _ in routes(app)}
+    assert endpoints == set(EXPECTED), "add new routes to EXPECTED with their access"
+
+
+def test_every_view_declares_the_access_the_matrix_expects(app: Flask) -> None:
+    for endpoint, policy in EXPECTED.items():
+        assert getattr(app.view_functions[endpoint], "access", None) is policy, endpoint
+
+
+def _client_for(app: Flask, network: Network, actor: str):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    if actor != "anonymous":
+        sign_in(client, getattr(network, actor).email)
+    return client
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_role_matrix(app: Flask, network: Network, actor: str) -> None:
+    """Each actor gets exactly what the route's access allows, on Alpha's pages."""
+    for endpoint, rule, method in routes(app):
+        client = _client_for(app, network, actor)
+        url = rule.replace("<org>", network.alpha.slug)
+        data = {"csrf_token": csrf_token(client)} if method == "POST" else None
+        response = client.open(url, method=method, data=data)
+        body = response.get_data(as_text=True)
+        allowed = _allowed(EXPECTED[endpoint], actor)
+        where = f"{actor} {method} {url} -> {response.status_code}"
+        if allowed:
+            assert response.status_code in (200, 302), where
+            if response.status_code == 302 and actor != "anonymous":
+                assert "/login" not in response.headers["Location"] or endpoint.endswith(
+                    "logout"
+                ), where
+        elif actor == "anonymous":
+            assert response.status_code == 302, where
+            assert response.headers["Location"].startswith("/login"), where
+        else:
+            assert response.status_code in (403, 404), where
+            assert "ALPHA-SECRET-TIP" not in body, where
+            assert "Alpha kommun" not in body, where
+
+
+def _allowed(policy: Access, actor: str) -> bool:
+    if policy is Access.PUBLIC:
+        return True
+    if policy is Access.STAFF:
+        return actor != "anonymous"
+    if policy is Access.LEAD_ADMIN:
+        return actor == "lead"
+    return actor in ("lead", "rep_alpha")  # ORGANISATION, on Alpha's pages
+
+
+def test_rep_of_another_member_cannot_change_facts(app: Flask, network: Network, session) -> None:  # type: ignore[no-untyped-def]
+    client = _client_for(app, network, "rep_beta")
+    response = client.post(
+        "/organisations/alpha/facts",
+        data={"csrf_token": csrf_token(client), "meeting_software": "Hijacked"},
+    )
+    assert response.status_code == 404
+    session.expire_all()
+    membership = session.scalars(
+        select(Membership).where(Membership.organisation_id == network.alpha.id)
+    ).one()
+    assert membership.meeting_software == "Lync"
+
+
+def test_unknown_organisation_and_foreign_one_look_the_same(app: Flask, network: Network) -> None:
+    client = _client_for(app, network, "rep_beta")
+    foreign = client.get("/organisations/alpha")
+    missing = client.get("/organisations/no-such-org")
+    assert foreign.status_code == missing.status_code == 404
+    # Identical but for the page's own address (in the language switch).
+    assert foreign.get_data(as_text=True).replace("alpha", "no-such-org") == missing.get_data(
+        as_text=True
+    )
+
+
+def test_rep_sees_own_organisation(app: Flask, network: Network) -> None:
+    client = _client_for(app, network, "rep_beta")
+    page = client.get("/organisations/beta").get_data(as_text=True)
+    assert "Beta högskola" in page and "BETA-SECRET-TIP" in page
+    assert client.get("/").headers["Location"] == "/organisations/beta"
+
+
+def test_undeclared_view_is_closed(app: Flask, network: Network) -> None:
+    app.add_url_rule("/forgotten", "forgotten", lambda: "secret data")
+    client = _client_for(app, network, "lead")
+    response = client.get("/forgotten")
+    assert response.status_code == 403
+    assert "secret data" not in response.get_data(as_text=True)
