@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import sys
@@ -26,6 +27,8 @@ def _app(ctx: click.Context) -> Flask:
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Run a network-wide pilot-group campaign."""
+    if isinstance(ctx.obj, Flask):  # handed in by tests
+        return
     try:
         ctx.obj = create_app()
     except ConfigError as error:
@@ -52,7 +55,12 @@ def init_db(ctx: click.Context) -> None:
 @click.password_option(help="Asked for when not given; at least 12 characters.")
 @click.pass_context
 def create_user(
-    ctx: click.Context, email: str, name: str, role: str, org_slug: str | None, language: str,
+    ctx: click.Context,
+    email: str,
+    name: str,
+    role: str,
+    org_slug: str | None,
+    language: str,
     password: str,
 ) -> None:
     """Create a staff account."""
@@ -73,8 +81,12 @@ def create_user(
             raise click.ClickException(f"An account for {email} exists already.")
         session.add(
             User(
-                email=email, name=name, role=Role(role), organisation=organisation,
-                language=language, password_hash=hash_password(password),
+                email=email,
+                name=name,
+                role=Role(role),
+                organisation=organisation,
+                language=language,
+                password_hash=hash_password(password),
             )
         )
         session.commit()
@@ -95,8 +107,13 @@ def create_user(
 @click.option("--ends", type=click.DateTime(["%Y-%m-%d"]), required=True, help="YYYY-MM-DD")
 @click.pass_context
 def create_campaign(
-    ctx: click.Context, name: str, lead_name: str, lead_short: str | None, lead_kind: str,
-    starts: datetime, ends: datetime,
+    ctx: click.Context,
+    name: str,
+    lead_name: str,
+    lead_short: str | None,
+    lead_kind: str,
+    starts: datetime,
+    ends: datetime,
 ) -> None:
     """Create a campaign with its lead organisation as the first member."""
     from campaign.network.members import add_member, slugify
@@ -108,18 +125,28 @@ def create_campaign(
         raise click.ClickException("--ends is before --starts.")
     with db.open_session(app) as session:
         campaign = Campaign(
-            slug=slugify(name), name=name, starts_on=starts.date(), ends_on=ends.date(),
-            timezone=app.config["CAMPAIGN_TIMEZONE"], language=app.config["CAMPAIGN_DEFAULT_LANGUAGE"],
+            slug=slugify(name),
+            name=name,
+            starts_on=starts.date(),
+            ends_on=ends.date(),
+            timezone=app.config["CAMPAIGN_TIMEZONE"],
+            language=app.config["CAMPAIGN_DEFAULT_LANGUAGE"],
             lead_organisation=Organisation(
-                slug=slugify(lead_short or lead_name), name=lead_name,
-                short_name=lead_short or lead_name, kind=OrganisationKind(lead_kind),
+                slug=slugify(lead_short or lead_name),
+                name=lead_name,
+                short_name=lead_short or lead_name,
+                kind=OrganisationKind(lead_kind),
             ),
         )
         session.add(campaign)
         session.flush()
         add_member(
-            session, campaign, name=lead_name, short_name=lead_short or lead_name,
-            kind=OrganisationKind(lead_kind), status=MembershipStatus.SIGNED,
+            session,
+            campaign,
+            name=lead_name,
+            short_name=lead_short or lead_name,
+            kind=OrganisationKind(lead_kind),
+            status=MembershipStatus.SIGNED,
             slug=campaign.lead_organisation.slug,
         )
         session.commit()
@@ -180,14 +207,14 @@ def worker(ctx: click.Context) -> None:
     _configure_logging()
     _require_schema(app)
     click.echo("The scheduler is running (Ctrl+C stops).")
-    try:
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
         clock.build_scheduler(app, blocking=True).start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
 
 
 @main.command()
-@click.option("--now", "now_text", help="Run as if it were this ISO time, e.g. 2014-05-02T08:00+02:00.")
+@click.option(
+    "--now", "now_text", help="Run as if it were this ISO time, e.g. 2014-05-02T08:00+02:00."
+)
 @click.pass_context
 def tick(ctx: click.Context, now_text: str | None) -> None:
     """Run every scheduler job once (for cron, or to look at what would happen)."""
@@ -213,7 +240,6 @@ def _require_schema(app: Flask) -> None:
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
-
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )

@@ -21,7 +21,6 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-
 DEMO_MAIL_FROM = "Kampanj <kampanj@example.org>"
 
 
@@ -49,14 +48,18 @@ def _check_database_url(value: str) -> None:
 def _check_http_url(value: str) -> None:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http:// or https:// address such as https://kampanj.example.se")
+        raise ValueError(
+            "must be an http:// or https:// address such as https://kampanj.example.se"
+        )
 
 
 def _check_timezone(value: str) -> None:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError("is not a known time zone; use an IANA name such as Europe/Stockholm") from None
+        raise ValueError(
+            "is not a known time zone; use an IANA name such as Europe/Stockholm"
+        ) from None
 
 
 def _check_smtp_url(value: str) -> None:

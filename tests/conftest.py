@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from campaign import create_app, db, migrations
 from campaign.accounts.models import Role, User
+from campaign.cli import main
 from campaign.clock import FixedClock
 from campaign.network.models import (
     Campaign,
@@ -93,34 +95,70 @@ class Network:
 @pytest.fixture
 def network(session: Session) -> Network:
     """A campaign led by Alpha with members Alpha and Beta, one account of each role."""
-    alpha = Organisation(slug="alpha", name="Alpha kommun", short_name="Alpha",
-                         kind=OrganisationKind.MUNICIPALITY)
-    beta = Organisation(slug="beta", name="Beta högskola", short_name="Beta",
-                        kind=OrganisationKind.UNIVERSITY)
-    campaign = Campaign(slug="test", name="Testöverenskommelsen", lead_organisation=alpha,
-                        starts_on=date(2014, 1, 1), ends_on=date(2015, 3, 31))
-    session.add_all([
-        campaign,
-        Membership(campaign=campaign, organisation=alpha, meeting_software="Lync",
-                   software_comment="Alla anställda", tips_md="- ALPHA-SECRET-TIP"),
-        Membership(campaign=campaign, organisation=beta, meeting_software="Adobe Connect",
-                   software_comment="Delar av personalen", status=MembershipStatus.INFORMAL,
-                   tips_md="- BETA-SECRET-TIP"),
-    ])
+    alpha = Organisation(
+        slug="alpha", name="Alpha kommun", short_name="Alpha", kind=OrganisationKind.MUNICIPALITY
+    )
+    beta = Organisation(
+        slug="beta", name="Beta högskola", short_name="Beta", kind=OrganisationKind.UNIVERSITY
+    )
+    campaign = Campaign(
+        slug="test",
+        name="Testöverenskommelsen",
+        lead_organisation=alpha,
+        starts_on=date(2014, 1, 1),
+        ends_on=date(2015, 3, 31),
+    )
+    session.add_all(
+        [
+            campaign,
+            Membership(
+                campaign=campaign,
+                organisation=alpha,
+                meeting_software="Lync",
+                software_comment="Alla anställda",
+                tips_md="- ALPHA-SECRET-TIP",
+            ),
+            Membership(
+                campaign=campaign,
+                organisation=beta,
+                meeting_software="Adobe Connect",
+                software_comment="Delar av personalen",
+                status=MembershipStatus.INFORMAL,
+                tips_md="- BETA-SECRET-TIP",
+            ),
+        ]
+    )
     hashed = hash_password(PASSWORD)
-    lead = User(email="lead@alpha.se", name="Lea Lead", role=Role.LEAD_ADMIN,
-                organisation=alpha, password_hash=hashed)
-    rep_alpha = User(email="rep@alpha.se", name="Alva Rep", role=Role.MEMBER_REP,
-                     organisation=alpha, password_hash=hashed)
-    rep_beta = User(email="rep@beta.se", name="Bert Rep", role=Role.MEMBER_REP,
-                    organisation=beta, password_hash=hashed)
+    lead = User(
+        email="lead@alpha.se",
+        name="Lea Lead",
+        role=Role.LEAD_ADMIN,
+        organisation=alpha,
+        password_hash=hashed,
+    )
+    rep_alpha = User(
+        email="rep@alpha.se",
+        name="Alva Rep",
+        role=Role.MEMBER_REP,
+        organisation=alpha,
+        password_hash=hashed,
+    )
+    rep_beta = User(
+        email="rep@beta.se",
+        name="Bert Rep",
+        role=Role.MEMBER_REP,
+        organisation=beta,
+        password_hash=hashed,
+    )
     session.add_all([lead, rep_alpha, rep_beta])
     session.commit()
     return Network(campaign, alpha, beta, lead, rep_alpha, rep_beta)
 
 
-CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                          r'name="csrf_token" value="([^"]+)"')
+CSRF_PATTERN = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'name="csrf_token" value="([^"]+)"'
+)
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
@@ -143,6 +181,16 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+@dataclass
+class Runner:
+    """Runs the `campaign` command against the test app."""
+
+    app: Flask
+
+    def invoke(self, *args: str, input: str | None = None) -> Result:
+        return CliRunner().invoke(main, list(args), obj=self.app, input=input)
+
+
 @pytest.fixture
-def runner(app: Flask):  # type: ignore[no-untyped-def]
-    return app.test_cli_runner()
+def runner(app: Flask) -> Runner:
+    return Runner(app)

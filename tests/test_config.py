@@ -76,8 +76,11 @@ def test_bad_values_name_the_setting(tmp_path: Path, name: str, value: str, word
 def test_smtp_needs_a_real_sender(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="CAMPAIGN_MAIL_FROM must be set"):
         _app(tmp_path, CAMPAIGN_SMTP_URL="smtp://mail.example.se:587")
-    app = _app(tmp_path, CAMPAIGN_SMTP_URL="smtp://mail.example.se:587",
-               CAMPAIGN_MAIL_FROM="Kampanj <kampanj@kungalv.se>")
+    app = _app(
+        tmp_path,
+        CAMPAIGN_SMTP_URL="smtp://mail.example.se:587",
+        CAMPAIGN_MAIL_FROM="Kampanj <kampanj@kungalv.se>",
+    )
     assert app.config["CAMPAIGN_SMTP_URL"] == "smtp://mail.example.se:587"
 
 
@@ -88,11 +91,17 @@ def test_broken_instance_config_is_reported(tmp_path: Path) -> None:
 
 
 def test_command_line_prints_one_sentence_not_a_traceback(tmp_path: Path) -> None:
-    environment = {**os.environ, "CAMPAIGN_INSTANCE_PATH": str(tmp_path),
-                   "CAMPAIGN_TIMEZONE": "Europe/Atlantis"}
+    environment = {
+        **os.environ,
+        "CAMPAIGN_INSTANCE_PATH": str(tmp_path),
+        "CAMPAIGN_TIMEZONE": "Europe/Atlantis",
+    }
     result = subprocess.run(
-        [sys.executable, "-m", "campaign", "init-db"], env=environment, capture_output=True,
-        text=True, timeout=60,
+        [sys.executable, "-m", "campaign", "init-db"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -107,6 +116,12 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGN_")}
     environment["CAMPAIGN_INSTANCE_PATH"] = str(tmp_path / "instance")
     code = "from campaign import create_app; print(create_app().config['CAMPAIGN_TIMEZONE'])"
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=environment,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.stdout.strip() == "America/Chicago", result.stderr

@@ -41,8 +41,9 @@ def test_email_must_be_stored_lowercase(session: Session, network: Network) -> N
 
 
 def test_participant_needs_a_member_organisation(session: Session, network: Network) -> None:
-    outsider = Organisation(slug="gamma", name="Gamma", short_name="Gamma",
-                            kind=OrganisationKind.OTHER)
+    outsider = Organisation(
+        slug="gamma", name="Gamma", short_name="Gamma", kind=OrganisationKind.OTHER
+    )
     session.add(outsider)
     session.flush()
     _refused(session, _participant(network, "x@gamma.se", outsider))
@@ -51,9 +52,13 @@ def test_participant_needs_a_member_organisation(session: Session, network: Netw
 def test_pilot_group_must_belong_to_the_participants_organisation(
     session: Session, network: Network
 ) -> None:
-    group = PilotGroup(campaign_id=network.campaign.id, organisation_id=network.beta.id,
-                       name="Chefer", kind=PilotGroupKind.SELECTED_MANAGERS,
-                       starts_on=date(2014, 3, 1))
+    group = PilotGroup(
+        campaign_id=network.campaign.id,
+        organisation_id=network.beta.id,
+        name="Chefer",
+        kind=PilotGroupKind.SELECTED_MANAGERS,
+        starts_on=date(2014, 3, 1),
+    )
     session.add(group)
     session.flush()
     participant = _participant(network, "x@alpha.se")
@@ -62,9 +67,16 @@ def test_pilot_group_must_belong_to_the_participants_organisation(
 
 
 def _message(source_key: str, message_id: str) -> Message:
-    return Message(source_key=source_key, recipient="a@alpha.se", kind=MessageKind.SEQUENCE_STEP,
-                   subject="Välkommen", text_body="Hej", html_body="<p>Hej</p>",
-                   message_id=message_id, due_at=NOW)
+    return Message(
+        source_key=source_key,
+        recipient="a@alpha.se",
+        kind=MessageKind.SEQUENCE_STEP,
+        subject="Välkommen",
+        text_body="Hej",
+        html_body="<p>Hej</p>",
+        message_id=message_id,
+        due_at=NOW,
+    )
 
 
 def test_outbox_source_key_is_unique(session: Session, network: Network) -> None:
@@ -95,13 +107,27 @@ def test_unknown_enum_value_is_refused_by_the_database(session: Session, network
 def test_event_ends_after_it_starts_and_invites_one_person(
     session: Session, network: Network
 ) -> None:
-    event = Event(campaign_id=network.campaign.id, kind=EventKind.PRACTICE_MEETING,
-                  audience=Audience.CAMPAIGN, title="Prova-på", starts_at=NOW, ends_at=NOW,
-                  timezone="Europe/Stockholm", uid="e1@test")
+    event = Event(
+        campaign_id=network.campaign.id,
+        kind=EventKind.PRACTICE_MEETING,
+        audience=Audience.CAMPAIGN,
+        title="Prova-på",
+        starts_at=NOW,
+        ends_at=NOW,
+        timezone="Europe/Stockholm",
+        uid="e1@test",
+    )
     _refused(session, event)
-    event = Event(campaign_id=network.campaign.id, kind=EventKind.PRACTICE_MEETING,
-                  audience=Audience.CAMPAIGN, title="Prova-på", starts_at=NOW,
-                  ends_at=NOW.replace(hour=9), timezone="Europe/Stockholm", uid="e2@test")
+    event = Event(
+        campaign_id=network.campaign.id,
+        kind=EventKind.PRACTICE_MEETING,
+        audience=Audience.CAMPAIGN,
+        title="Prova-på",
+        starts_at=NOW,
+        ends_at=NOW.replace(hour=9),
+        timezone="Europe/Stockholm",
+        uid="e2@test",
+    )
     session.add(event)
     session.flush()
     _refused(session, Invitation(event_id=event.id))

@@ -14,8 +14,13 @@ from campaign import db, migrations
 from campaign.schema import metadata
 from tests.pg import fresh_database_url, server_url
 
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    not server_url(), reason="CAMPAIGN_TEST_DATABASE_URL is not set"))]
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(not server_url(), reason="CAMPAIGN_TEST_DATABASE_URL is not set"),
+    ),
+]
 
 
 @pytest.fixture(params=BACKENDS)

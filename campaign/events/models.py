@@ -97,7 +97,5 @@ class Invitation(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "participant_id"),
         UniqueConstraint("event_id", "user_id"),
-        CheckConstraint(
-            "(participant_id IS NULL) <> (user_id IS NULL)", name="one_invitee"
-        ),
+        CheckConstraint("(participant_id IS NULL) <> (user_id IS NULL)", name="one_invitee"),
     )

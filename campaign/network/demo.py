@@ -114,6 +114,3 @@ def _set_account(
     user.organisation = organisation
     user.password_hash = hash_password(password)
     user.is_enabled = True
-
-
-

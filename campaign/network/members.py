@@ -91,7 +91,9 @@ def _sort_key(organisation: Organisation) -> str:
     return organisation.short_name.translate(table).lower()
 
 
-def membership_of(db_session: Session, campaign: Campaign, organisation: Organisation) -> Membership:
+def membership_of(
+    db_session: Session, campaign: Campaign, organisation: Organisation
+) -> Membership:
     """Return the organisation's membership of the campaign."""
     return db_session.scalars(
         select(Membership).where(

@@ -54,7 +54,9 @@ class Campaign(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     lead_organisation: Mapped[Organisation] = relationship()
-    memberships: Mapped[list[Membership]] = relationship(back_populates="campaign")
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="campaign", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     __table_args__ = (
         CheckConstraint("ends_on >= starts_on", name="period_ordered"),

@@ -77,8 +77,11 @@ def new_member():  # type: ignore[no-untyped-def]
                 software_comment=form.software_comment.data or "",
             )
             record(
-                db.session(), current_user, "member.added",
-                organisation_id=membership.organisation_id, target=slug,
+                db.session(),
+                current_user,
+                "member.added",
+                organisation_id=membership.organisation_id,
+                target=slug,
             )
             db.session().commit()
             flash(_("%(name)s is now a member.", name=membership.organisation.name), "success")
@@ -120,8 +123,12 @@ def edit_facts():  # type: ignore[no-untyped-def]
         changed = members.update_membership(membership, changes)
         if changed:
             record(
-                db.session(), current_user, "member.facts_changed",
-                organisation_id=organisation.id, target=organisation.slug, fields=changed,
+                db.session(),
+                current_user,
+                "member.facts_changed",
+                organisation_id=organisation.id,
+                target=organisation.slug,
+                fields=changed,
             )
         db.session().commit()
         flash(_("The facts of %(name)s are saved.", name=organisation.name), "success")

@@ -1,0 +1,168 @@
+"""Signing in and out, CSRF on every form, hardened session cookies, one's own account."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaign.accounts.models import User
+from campaign.audit import AuditEvent
+from campaign.security import verify_password
+from tests.conftest import PASSWORD, Network, csrf_token, sign_in
+
+
+def _login(client: FlaskClient, email: str, password: str, next_url: str = ""):  # type: ignore[no-untyped-def]
+    url = f"/login?next={next_url}" if next_url else "/login"
+    return client.post(
+        url, data={"email": email, "password": password, "csrf_token": csrf_token(client)}
+    )
+
+
+def test_login_page_is_swedish_by_default(client: FlaskClient) -> None:
+    page = client.get("/login").get_data(as_text=True)
+    assert '<html lang="sv">' in page
+    assert "Logga in" in page and "E-postadress" in page and "Lösenord" in page
+
+
+def test_login_and_logout(client: FlaskClient, network: Network, session: Session) -> None:
+    response = _login(client, "LEAD@alpha.se ", PASSWORD)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert client.get("/network").status_code == 200
+    assert client.get("/logout").status_code == 405  # signing out changes state: POST only
+    response = client.post("/logout", data={"csrf_token": csrf_token(client, "/network")})
+    assert response.headers["Location"] == "/login"
+    assert client.get("/network").status_code == 302
+    actions = session.scalars(select(AuditEvent.action)).all()
+    assert actions == ["login"]
+    user = session.scalars(select(User).where(User.email == "lead@alpha.se")).one()
+    assert user.last_login_at is not None
+
+
+def test_wrong_password_and_unknown_address_get_the_same_answer(
+    client: FlaskClient, network: Network
+) -> None:
+    wrong = _login(client, "lead@alpha.se", "not the password")
+    unknown = _login(client, "nobody@alpha.se", "not the password")
+    assert wrong.status_code == unknown.status_code == 200
+    assert "E-postadressen eller lösenordet är fel." in wrong.get_data(as_text=True)
+    assert "E-postadressen eller lösenordet är fel." in unknown.get_data(as_text=True)
+    assert client.get("/network").status_code == 302
+
+
+def test_disabled_account_cannot_sign_in(
+    client: FlaskClient, network: Network, session: Session
+) -> None:
+    network.lead.is_enabled = False
+    session.commit()
+    assert _login(client, "lead@alpha.se", PASSWORD).status_code == 200
+    assert client.get("/network").status_code == 302
+
+
+def test_form_without_csrf_token_is_refused(client: FlaskClient, network: Network) -> None:
+    response = client.post("/login", data={"email": "lead@alpha.se", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "Formuläret har gått ut" in response.get_data(as_text=True)
+    assert client.get("/network").status_code == 302
+
+
+def test_csrf_token_of_another_session_is_refused(
+    app: Flask, client: FlaskClient, network: Network
+) -> None:
+    foreign_token = csrf_token(app.test_client())
+    response = client.post(
+        "/login", data={"email": "lead@alpha.se", "password": PASSWORD, "csrf_token": foreign_token}
+    )
+    assert response.status_code == 400
+
+
+def test_signed_in_forms_need_csrf_too(client: FlaskClient, network: Network) -> None:
+    sign_in(client, "rep@alpha.se")
+    response = client.post("/organisations/alpha/facts", data={"meeting_software": "X"})
+    assert response.status_code == 400
+
+
+def test_session_cookie_is_hardened(client: FlaskClient, network: Network) -> None:
+    response = _login(client, "lead@alpha.se", PASSWORD)
+    cookie = next(
+        v
+        for k, v in response.headers.items()
+        if k == "Set-Cookie" and v.startswith("campaign_session=")
+    )
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_next_goes_to_local_pages_only(client: FlaskClient, network: Network) -> None:
+    response = _login(client, "lead@alpha.se", PASSWORD, next_url="/organisations/beta")
+    assert response.headers["Location"] == "/organisations/beta"
+    for evil in ("//evil.example", "https://evil.example/", "/\\evil.example"):
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/network")})
+        response = _login(client, "lead@alpha.se", PASSWORD, next_url=evil)
+        assert response.headers["Location"] == "/", evil
+
+
+def test_change_password(client: FlaskClient, network: Network, session: Session) -> None:
+    sign_in(client, "rep@beta.se")
+    token = csrf_token(client, "/account")
+    new = "a much longer new password"
+    response = client.post(
+        "/account",
+        data={
+            "password-csrf_token": token,
+            "password-current_password": "wrong",
+            "password-new_password": new,
+            "password-confirm_password": new,
+        },
+    )
+    assert "Det nuvarande lösenordet är fel." in response.get_data(as_text=True)
+    response = client.post(
+        "/account",
+        data={
+            "password-csrf_token": token,
+            "password-current_password": PASSWORD,
+            "password-new_password": "short",
+            "password-confirm_password": "short",
+        },
+    )
+    assert response.status_code == 200
+    assert 'id="password-new_password-error"' in response.get_data(as_text=True)
+    response = client.post(
+        "/account",
+        data={
+            "password-csrf_token": token,
+            "password-current_password": PASSWORD,
+            "password-new_password": new,
+            "password-confirm_password": new,
+        },
+    )
+    assert response.status_code == 302
+    session.expire_all()
+    assert verify_password(session.get(User, network.rep_beta.id).password_hash, new)
+
+
+def test_language_switch_and_profile(
+    client: FlaskClient, network: Network, session: Session
+) -> None:
+    response = client.post(
+        "/language", data={"language": "en", "next": "/login", "csrf_token": csrf_token(client)}
+    )
+    assert response.headers["Location"] == "/login"
+    page = client.get("/login").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Sign in" in page and "Logga in" not in page
+    sign_in(client, "rep@beta.se")
+    page = client.get("/account").get_data(as_text=True)
+    assert "Ändra" not in page and "Byt lösenord" in page  # the account's own language: sv
+    client.post(
+        "/account",
+        data={
+            "profile-csrf_token": csrf_token(client, "/account"),
+            "profile-name": "Bertil Rep",
+            "profile-language": "en",
+        },
+    )
+    page = client.get("/account").get_data(as_text=True)
+    assert "Change password" in page and "Bertil Rep" in page
+    session.expire_all()
+    assert session.get(User, network.rep_beta.id).language == "en"

@@ -1,0 +1,86 @@
+"""The clock: injected time, jobs under a database lease, `campaign tick`, and /healthz."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from campaign import clock
+from campaign.clock import FixedClock, Job, JobLease, acquire_lease, run_job
+from tests.conftest import Runner
+
+T0 = datetime(2014, 10, 26, 0, 30, tzinfo=UTC)
+TTL = timedelta(seconds=60)
+
+
+def test_lease_is_held_by_one_process_until_it_expires(session: Session) -> None:
+    assert acquire_lease(session, "dispatch", T0, TTL, holder="web-1")
+    session.commit()
+    assert not acquire_lease(session, "dispatch", T0 + timedelta(seconds=30), TTL, holder="wrk-2")
+    assert acquire_lease(session, "dispatch", T0 + timedelta(seconds=30), TTL, holder="web-1")
+    session.commit()  # renewed until T0 + 90 s
+    assert not acquire_lease(session, "dispatch", T0 + timedelta(seconds=89), TTL, holder="wrk-2")
+    assert acquire_lease(session, "dispatch", T0 + timedelta(seconds=91), TTL, holder="wrk-2")
+    session.commit()
+    lease = session.get(JobLease, "dispatch")
+    assert lease is not None and lease.holder == "wrk-2"
+
+
+def test_job_runs_with_the_injected_now_and_records_failures(app: Flask, session: Session) -> None:
+    seen: list[datetime] = []
+    ok = Job("probe", 5, lambda _s, now: seen.append(now), "test")
+    broken = Job("broken", 5, lambda _s, now: 1 / 0, "test")
+    assert run_job(app, ok, T0) is True
+    assert run_job(app, broken, T0) is False
+    assert seen == [T0]
+    session.expire_all()
+    assert session.get(JobLease, "probe").last_run_at == T0
+    assert "ZeroDivisionError" in session.get(JobLease, "broken").last_error
+
+
+def test_job_held_elsewhere_is_skipped(app: Flask, session: Session) -> None:
+    acquire_lease(session, "probe", T0, TTL, holder="another-machine")
+    session.commit()
+    seen: list[datetime] = []
+    assert run_job(app, Job("probe", 5, lambda _s, now: seen.append(now), "test"), T0) is False
+    assert seen == []
+
+
+def test_tick_command_and_healthz(app: Flask, client: FlaskClient, runner: Runner) -> None:
+    result = runner.invoke("tick", "--now", "2014-10-26T02:30:00+01:00")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "heartbeat: ok"
+    app.extensions["campaign.clock"] = FixedClock(datetime(2014, 10, 26, 1, 30, 12, tzinfo=UTC))
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "ok" and health["database"] == "ok"
+    assert health["jobs"]["heartbeat"]["last_run_at"] == "2014-10-26T01:30:00+00:00"
+    assert health["jobs"]["heartbeat"]["seconds_ago"] == 12
+
+
+def test_tick_rejects_a_bad_time(runner: Runner) -> None:
+    result = runner.invoke("tick", "--now", "tomorrow")
+    assert result.exit_code == 2 and "not an ISO date-time" in result.output
+
+
+def test_healthz_reports_an_unreachable_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from campaign import create_app
+
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "CAMPAIGN_DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/x.sqlite3",
+        }
+    )
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "error", "database": "unreachable"}
+
+
+def test_scheduler_has_one_interval_job_per_table_entry(app: Flask) -> None:
+    scheduler = clock.build_scheduler(app, blocking=False)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {job.name for job in clock.JOBS}
+    assert all(job.max_instances == 1 and job.coalesce for job in jobs.values())

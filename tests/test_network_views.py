@@ -1,0 +1,160 @@
+"""The lead administrator's overview, a member's page, its facts form and adding a member."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaign.audit import AuditEvent
+from campaign.network.models import Membership, MembershipStatus, Organisation
+from tests.conftest import Network, csrf_token, sign_in
+
+
+def _membership(session: Session, organisation: Organisation) -> Membership:
+    session.expire_all()
+    return session.scalars(
+        select(Membership).where(Membership.organisation_id == organisation.id)
+    ).one()
+
+
+def test_overview_lists_members_by_kind(client: FlaskClient, network: Network) -> None:
+    sign_in(client, "lead@alpha.se")
+    page = client.get("/network").get_data(as_text=True)
+    assert "Testöverenskommelsen" in page
+    table = page[page.index("<table") :]
+    assert table.index("Kommuner") < table.index(">Alpha<") < table.index("Högskolor")
+    assert table.index("Högskolor") < table.index(">Beta<")
+    assert "Adobe Connect" in page and "Delar av personalen" in page
+    assert "Deltar informellt" in page  # Beta's status
+    assert "varav 1 har skrivit på" in page
+
+
+def test_rep_edits_own_facts_but_not_lead_only_fields(
+    client: FlaskClient, network: Network, session: Session
+) -> None:
+    sign_in(client, "rep@beta.se")
+    form = client.get("/organisations/beta/facts").get_data(as_text=True)
+    assert 'name="status"' not in form and 'name="enrolment_target"' not in form
+    response = client.post(
+        "/organisations/beta/facts",
+        data={
+            "csrf_token": csrf_token(client, "/organisations/beta/facts"),
+            "meeting_software": " Teams ",
+            "software_comment": "Alla anställda",
+            "people_reached": "250",
+            "people_with_access": "",
+            "tips_md": "- Börja med någon du känner",
+            "contact_name": "Bo Bengtsson",
+            "contact_email": "Bo@Beta.se",
+            "status": "signed",
+            "enrolment_target": "999",
+        },
+    )
+    assert response.status_code == 302
+    membership = _membership(session, network.beta)
+    assert membership.meeting_software == "Teams"
+    assert membership.people_reached == 250 and membership.people_with_access is None
+    assert membership.contact_email == "bo@beta.se"
+    assert membership.status is MembershipStatus.INFORMAL  # not the rep's to decide
+    assert membership.enrolment_target is None
+    audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "member.facts_changed"))
+    assert "meeting_software" in audit.one().details["fields"]
+    page = client.get("/organisations/beta").get_data(as_text=True)
+    assert "Börja med någon du känner" in page and "Teams" in page
+
+
+def test_lead_admin_sets_status_and_target(
+    client: FlaskClient, network: Network, session: Session
+) -> None:
+    sign_in(client, "lead@alpha.se")
+    client.post(
+        "/organisations/beta/facts",
+        data={
+            "csrf_token": csrf_token(client, "/network"),
+            "status": "signed",
+            "enrolment_target": "40",
+            "meeting_software": "Adobe Connect",
+        },
+    )
+    membership = _membership(session, network.beta)
+    assert membership.status is MembershipStatus.SIGNED and membership.enrolment_target == 40
+
+
+def test_invalid_facts_are_explained_and_nothing_is_saved(
+    client: FlaskClient, network: Network, session: Session
+) -> None:
+    sign_in(client, "rep@beta.se")
+    response = client.post(
+        "/organisations/beta/facts",
+        data={
+            "csrf_token": csrf_token(client, "/account"),
+            "meeting_software": "Changed",
+            "people_reached": "-5",
+            "contact_email": "not-an-address",
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Inget sparades" in page
+    assert 'id="people_reached-error"' in page and 'id="contact_email-error"' in page
+    assert _membership(session, network.beta).meeting_software == "Adobe Connect"
+
+
+def test_markdown_from_staff_cannot_carry_scripts(client: FlaskClient, network: Network) -> None:
+    sign_in(client, "rep@beta.se")
+    client.post(
+        "/organisations/beta/facts",
+        data={
+            "csrf_token": csrf_token(client, "/account"),
+            "work_done_md": "Vi **testade**. <script>alert(1)</script> [x](javascript:alert(2)) "
+            '<img src=x onerror="alert(3)">',
+        },
+    )
+    page = client.get("/organisations/beta").get_data(as_text=True)
+    assert "<strong>testade</strong>" in page
+    assert "<script>alert(1)" not in page and "javascript:" not in page and "onerror" not in page
+
+
+def test_lead_admin_adds_a_member(client: FlaskClient, network: Network, session: Session) -> None:
+    sign_in(client, "lead@alpha.se")
+    token = csrf_token(client, "/network/members/new")
+    response = client.post(
+        "/network/members/new",
+        data={
+            "csrf_token": token,
+            "name": "Öckerö kommun",
+            "short_name": "Öckerö",
+            "slug": "",
+            "kind": "municipality",
+            "status": "informal",
+            "meeting_software": "Lync",
+            "software_comment": "Alla anställda (installeras vid förfrågan)",
+        },
+    )
+    assert response.headers["Location"] == "/organisations/ockero"
+    page = client.get("/network").get_data(as_text=True)
+    assert "Öckerö" in page and "installeras vid förfrågan" in page
+    again = client.post(
+        "/network/members/new",
+        data={
+            "csrf_token": token,
+            "name": "Öckerö igen",
+            "short_name": "Öckerö",
+            "kind": "municipality",
+            "status": "signed",
+        },
+    )
+    assert "En annan organisation använder redan det adressnamnet." in again.get_data(as_text=True)
+    assert session.scalars(select(Organisation).where(Organisation.slug == "ockero")).one()
+
+
+def test_no_campaign_yet_explains_what_to_do(
+    client: FlaskClient, network: Network, session: Session
+) -> None:
+    session.delete(network.campaign)
+    session.commit()
+    sign_in(client, "lead@alpha.se")
+    page = client.get("/network").get_data(as_text=True)
+    assert "Ingen överenskommelse har skapats" in page and "campaign demo" in page
+    assert client.get("/organisations/alpha").status_code == 404
