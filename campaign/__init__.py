@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from campaign import clock, config, db, errors, health, i18n, markup
+from campaign import clock, config, db, errors, health, i18n, markup, security
 from campaign.accounts import scope
 from campaign.accounts import views as accounts_views
 from campaign.network import views as network_views
@@ -42,6 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     markup.init_app(app)
     csrf.init_app(app)
+    security.init_app(app)
     scope.init_app(app)
     errors.init_app(app)
     accounts_views.init_app(app)

@@ -164,6 +164,7 @@ def build_scheduler(app: Flask, *, blocking: bool):  # type: ignore[no-untyped-d
             args=(app, job),
             seconds=job.every_seconds,
             id=job.name,
+            name=job.name,
             max_instances=1,
             coalesce=True,
             next_run_time=datetime.now(UTC),

@@ -166,3 +166,11 @@ def test_language_switch_and_profile(
     assert "Change password" in page and "Bertil Rep" in page
     session.expire_all()
     assert session.get(User, network.rep_beta.id).language == "en"
+
+
+def test_security_headers_on_every_page(client: FlaskClient) -> None:
+    for path in ("/login", "/healthz", "/no-such-page"):
+        headers = client.get(path).headers
+        assert "script-src 'self'" in headers["Content-Security-Policy"], path
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
+        assert headers["X-Content-Type-Options"] == "nosniff", path

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from campaign.i18n import LANGUAGES
@@ -18,7 +19,9 @@ class LoginForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    language = SelectField(_l("Language"), choices=list(LANGUAGES.items()))
+    language = SelectField(
+        _l("Language"), choices=[SelectChoice(code, label) for code, label in LANGUAGES.items()]
+    )
 
 
 class PasswordForm(FlaskForm):

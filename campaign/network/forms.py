@@ -5,24 +5,25 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields import SelectChoice
 from wtforms.validators import Email, Length, NumberRange, Optional, Regexp
 
 from campaign.network.models import MembershipStatus, OrganisationKind
 
 
-def kind_choices() -> list[tuple[str, str]]:
+def kind_choices() -> list[SelectChoice]:
     return [
-        (OrganisationKind.MUNICIPALITY.value, _l("Municipality")),
-        (OrganisationKind.UNIVERSITY.value, _l("University")),
-        (OrganisationKind.HOSPITAL.value, _l("Hospital")),
-        (OrganisationKind.OTHER.value, _l("Other organisation")),
+        SelectChoice(OrganisationKind.MUNICIPALITY.value, _l("Municipality")),
+        SelectChoice(OrganisationKind.UNIVERSITY.value, _l("University")),
+        SelectChoice(OrganisationKind.HOSPITAL.value, _l("Hospital")),
+        SelectChoice(OrganisationKind.OTHER.value, _l("Other organisation")),
     ]
 
 
-def status_choices() -> list[tuple[str, str]]:
+def status_choices() -> list[SelectChoice]:
     return [
-        (MembershipStatus.SIGNED.value, _l("Signed the agreement")),
-        (MembershipStatus.INFORMAL.value, _l("Takes part without signing")),
+        SelectChoice(MembershipStatus.SIGNED.value, _l("Signed the agreement")),
+        SelectChoice(MembershipStatus.INFORMAL.value, _l("Takes part without signing")),
     ]
 
 

@@ -1,0 +1,98 @@
+"""The demo network: the 20 members of seed 004, and working demo accounts."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from campaign.network.members import current_campaign, member_rows
+from campaign.network.models import Membership, MembershipStatus, OrganisationKind
+from tests.conftest import Runner, sign_in
+
+# The overview table of seed 004 ("Översikt"), row by row.
+SEED_TABLE = [
+    ("Ale", "Lync", "Alla anställda"),
+    ("Borås", "Lync", "För alla anställda sommaren 2015"),
+    ("Dals-Ed", "Adobe, Lync", "Delar av personalen"),
+    ("Essunga", "Lync", "Alla anställda"),
+    ("Färgelanda", "Lync", "Testas hos IT-avdelningen"),
+    ("Gullspång", "Lync", "Alla anställda"),
+    ("Härryda", "Adobe Connect", "Delar av personalen"),
+    ("Kungälv", "Lync", "Alla anställda"),
+    ("Lilla Edet", "Lync", "Alla anställda"),
+    ("Lysekil", "Lync", "Alla anställda (samt elever)"),
+    ("Mariestad", "Lync", "Alla anställda"),
+    ("Mölndal", "Lync", "Alla anställda (få licenser flerpartsmöte)"),
+    ("Strömstad", "Lync", "Alla anställda"),
+    ("Tanum", "Lync", "För alla anställda under 2015"),
+    ("Vara", "Lync", "Alla anställda (installeras vid förfrågan)"),
+    ("Åmål", "Adobe, Skype", "Alla anställda (installeras vid förfrågan)"),
+    ("Öckerö", "Lync", "Alla anställda (installeras vid förfrågan)"),
+    ("Högskolan i Borås", "Adobe Connect", "Alla anställda"),
+    ("Högskolan i Skövde", "Adobe Connect", "Alla anställda"),
+    ("Södra Älvsborgs sjukhus", "Lync", "Alla anställda"),
+]
+
+CREDENTIALS = re.compile(r"^\s+(lead_admin|member_rep)\s+(\S+@\S+)\s+(\S+)$", re.MULTILINE)
+
+
+def _load(runner: Runner) -> dict[str, tuple[str, str]]:
+    result = runner.invoke("demo")
+    assert result.exit_code == 0, result.output
+    return {role: (email, password) for role, email, password in CREDENTIALS.findall(result.output)}
+
+
+def test_demo_reproduces_the_seed_overview_table(runner: Runner, session: Session) -> None:
+    _load(runner)
+    campaign = current_campaign(session)
+    assert campaign is not None
+    assert campaign.lead_organisation.short_name == "Kungälv"
+    assert (campaign.starts_on.year, campaign.ends_on.year) == (2013, 2015)
+    rows = member_rows(session, campaign)
+    table = [
+        (r.organisation.short_name, r.membership.meeting_software, r.membership.software_comment)
+        for r in rows
+    ]
+    assert table == SEED_TABLE
+    kinds = [r.organisation.kind for r in rows]
+    assert kinds.count(OrganisationKind.MUNICIPALITY) == 17
+    assert kinds.count(OrganisationKind.UNIVERSITY) == 2
+    assert kinds.count(OrganisationKind.HOSPITAL) == 1
+    informal = [
+        r.organisation.short_name for r in rows if r.membership.status is MembershipStatus.INFORMAL
+    ]
+    assert len(informal) == 2  # "ett par av kommunerna" did not sign
+
+
+def test_demo_carries_the_members_own_sections(runner: Runner, session: Session) -> None:
+    _load(runner)
+    rows = {
+        r.organisation.short_name: r.membership
+        for r in member_rows(session, current_campaign(session))
+    }
+    vara = rows["Vara"]
+    assert vara.contact_name == "Maria Aronsson" and vara.contact_title == "miljöstrateg"
+    assert "70 mils bilresa" in vara.work_done_md
+    assert "- Ha support nära till hand i början." in vara.tips_md
+    with_sections = [name for name, m in rows.items() if m.contact_name]
+    assert len(with_sections) == 11
+
+
+def test_demo_accounts_sign_in_and_reloading_changes_nothing_but_passwords(
+    runner: Runner, session: Session, client: FlaskClient
+) -> None:
+    first = _load(runner)
+    second = _load(runner)
+    assert set(second) == {"lead_admin", "member_rep"}
+    assert first["lead_admin"][1] != second["lead_admin"][1]
+    assert session.scalar(select(func.count()).select_from(Membership)) == 20
+    sign_in(client, *second["lead_admin"])
+    page = client.get("/network").get_data(as_text=True)
+    assert "Södra Älvsborgs sjukhus" in page and "Testas hos IT-avdelningen" in page
+    rep = client.application.test_client()
+    sign_in(rep, *second["member_rep"])
+    assert rep.get("/").headers["Location"] == "/organisations/ale"
+    assert rep.get("/organisations/kungalv").status_code == 404
