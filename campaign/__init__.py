@@ -11,10 +11,11 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from campaign import clock, config, db, errors, health, i18n, markup, security
+from campaign import config, db, errors, health, i18n, markup, security, timing
 from campaign.accounts import scope
 from campaign.accounts import views as accounts_views
 from campaign.network import views as network_views
+from campaign.outbox import views as outbox_views
 
 csrf = CSRFProtect()
 
@@ -37,7 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
     )
     db.init_app(app)
-    clock.init_app(app)
+    timing.init_app(app)
     app.jinja_env.add_extension("jinja2.ext.do")
     i18n.init_app(app)
     markup.init_app(app)
@@ -47,5 +48,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     accounts_views.init_app(app)
     network_views.init_app(app)
+    outbox_views.init_app(app)
     health.init_app(app)
     return app

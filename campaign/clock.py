@@ -1,4 +1,4 @@
-"""The clock: where "now" comes from, and the fixed table of periodic jobs APScheduler ticks.
+"""The fixed table of periodic jobs that APScheduler ticks, and how each one runs.
 
 The database says what is due; APScheduler only ticks. Each job is a plain function of a
 session and `now`, runs under a database lease so that it runs at most once at a time across
@@ -15,49 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import String, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from campaign.db import Base, open_session
+from campaign.timing import current_clock
 
 log = logging.getLogger(__name__)
-
-
-class Clock:
-    """The system clock; every scheduling decision asks it for `now`."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
-class FixedClock(Clock):
-    """A clock that stands still until moved: for tests and `campaign tick --now`."""
-
-    def __init__(self, now: datetime) -> None:
-        if now.tzinfo is None:
-            raise ValueError("FixedClock needs an aware datetime")
-        self._now = now
-
-    def now(self) -> datetime:
-        return self._now
-
-    def set(self, now: datetime) -> None:
-        self._now = now
-
-    def advance(self, delta: timedelta) -> None:
-        self._now += delta
-
-
-def init_app(app: Flask) -> None:
-    """Give the app the system clock unless a test installed another."""
-    app.extensions.setdefault("campaign.clock", Clock())
-
-
-def current_clock() -> Clock:
-    """Return the clock of the current app."""
-    return current_app.extensions["campaign.clock"]
 
 
 class JobLease(Base):
@@ -78,14 +44,25 @@ class Job:
     every_seconds: int
     run: Callable[[Session, datetime], object]
     doc: str
+    # Exclusive jobs run in one process at a time; the others are safe to run side by side.
+    exclusive: bool = True
 
 
-def heartbeat(db_session: Session, now: datetime) -> None:
-    """Do nothing but be recorded: /healthz reports the clock alive from this job's last run."""
+def _dispatch(db_session: Session, now: datetime) -> object:
+    from campaign.outbox.dispatch import dispatch_due
+
+    return dispatch_due(db_session, now)
+
+
+def _housekeeping(db_session: Session, now: datetime) -> object:
+    from campaign.outbox.queue import expire_old
+
+    return expire_old(db_session, now)
 
 
 JOBS: tuple[Job, ...] = (
-    Job("heartbeat", 10, heartbeat, "Shows that a scheduler is running (see /healthz)."),
+    Job("dispatch", 5, _dispatch, "Send due mail from the outbox.", exclusive=False),
+    Job("housekeeping", 300, _housekeeping, "Give up mail undelivered for five days."),
 )
 
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -119,9 +96,11 @@ def run_job(app: Flask, job: Job, now: datetime | None = None) -> bool:
     with app.app_context(), open_session(app) as db_session:
         now = now or current_clock().now()
         ttl = timedelta(seconds=max(60, job.every_seconds * 3))
-        if not acquire_lease(db_session, job.name, now, ttl):
+        if job.exclusive and not acquire_lease(db_session, job.name, now, ttl):
             db_session.rollback()
             return False
+        if not job.exclusive:
+            _ensure_row(db_session, job.name, now)
         db_session.commit()
         error = None
         try:
@@ -138,6 +117,16 @@ def run_job(app: Flask, job: Job, now: datetime | None = None) -> bool:
         )
         db_session.commit()
         return error is None
+
+
+def _ensure_row(db_session: Session, name: str, now: datetime) -> None:
+    """Give a non-exclusive job a row to record its runs in (it takes no lease)."""
+    if db_session.get(JobLease, name) is None:
+        try:
+            with db_session.begin_nested():
+                db_session.add(JobLease(name=name, holder="(shared)", lease_until=now))
+        except IntegrityError:
+            pass
 
 
 def tick(app: Flask, now: datetime | None = None) -> dict[str, bool]:

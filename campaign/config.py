@@ -82,6 +82,16 @@ def _check_mail_from(value: str) -> None:
         raise ValueError("is not an e-mail address such as Kampanj <kampanj@kungalv.se>") from None
 
 
+def _check_positive_int(value: str) -> None:
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError("must be a whole number of at least 1")
+
+
+def _check_readable_file(value: str) -> None:
+    if not os.access(value, os.R_OK):
+        raise ValueError("is not a file this process can read")
+
+
 def _check_language(value: str) -> None:
     if value not in ("sv", "en"):
         raise ValueError("must be sv or en")
@@ -129,6 +139,34 @@ SETTINGS: tuple[Setting, ...] = (
         _check_mail_from,
     ),
     Setting(
+        "CAMPAIGN_DISPATCH_BATCH",
+        "How many messages one dispatcher claims at a time.",
+        lambda instance: "200",
+        _check_positive_int,
+    ),
+    Setting(
+        "CAMPAIGN_DISPATCH_LEASE_SECONDS",
+        "How long claimed messages stay with a dispatcher before another may take them over.",
+        lambda instance: "300",
+        _check_positive_int,
+    ),
+    Setting(
+        "CAMPAIGN_DKIM_KEY_FILE",
+        "PEM file of the RSA key that DKIM-signs outgoing mail; unset means no signing.",
+        lambda instance: None,
+        _check_readable_file,
+    ),
+    Setting(
+        "CAMPAIGN_DKIM_SELECTOR",
+        "DKIM selector whose DNS record holds the public key (needed with the key file).",
+        lambda instance: None,
+    ),
+    Setting(
+        "CAMPAIGN_DKIM_DOMAIN",
+        "Domain that signs; the sender address's domain when unset.",
+        lambda instance: None,
+    ),
+    Setting(
         "CAMPAIGN_DEFAULT_LANGUAGE",
         "Language of the UI when the user has not chosen one (sv or en).",
         lambda instance: "sv",
@@ -159,6 +197,8 @@ def validate(values: Mapping[str, Any]) -> None:
                 setting.check(str(value))
             except ValueError as error:
                 raise ConfigError(f"{setting.name}={value!r} {error}.") from None
+    if values.get("CAMPAIGN_DKIM_KEY_FILE") and not values.get("CAMPAIGN_DKIM_SELECTOR"):
+        raise ConfigError("CAMPAIGN_DKIM_SELECTOR must be set when CAMPAIGN_DKIM_KEY_FILE is.")
     if values.get("CAMPAIGN_SMTP_URL") and values.get("CAMPAIGN_MAIL_FROM") == DEMO_MAIL_FROM:
         raise ConfigError(
             "CAMPAIGN_MAIL_FROM must be set to your organisation's address when "

@@ -34,7 +34,7 @@ class _ClockSigner(TimestampSigner):
     """Stamps and checks token ages with the app's clock, so tests can let links expire."""
 
     def get_timestamp(self) -> int:
-        from campaign.clock import current_clock
+        from campaign.timing import current_clock
 
         return int(current_clock().now().timestamp())
 

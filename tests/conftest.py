@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from campaign import create_app, db, migrations
 from campaign.accounts.models import Role, User
 from campaign.cli import main
-from campaign.clock import FixedClock
 from campaign.network.models import (
     Campaign,
     Membership,
@@ -29,6 +28,7 @@ from campaign.network.models import (
 )
 from campaign.schema import metadata
 from campaign.security import hash_password
+from campaign.timing import FixedClock
 from tests.pg import fresh_database_url, server_url
 
 PASSWORD = "correct horse battery staple"

@@ -6,15 +6,30 @@ line here fails `test_every_route_has_an_expectation`, so no route escapes the m
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from campaign.accounts.scope import Access
 from campaign.network.models import Membership
-from tests.conftest import Network, csrf_token, sign_in
+from campaign.outbox.models import Message, Suppression, SuppressionReason
+from campaign.outbox.queue import suppress
+from campaign.outbox.unsubscribe import token_for
+from tests.conftest import START, Network, csrf_token, sign_in
+from tests.outbox_helpers import participant, queue_welcome
 
 EXPECTED: dict[str, Access] = {
+    "outbox.index": Access.STAFF,
+    "outbox.show": Access.STAFF,
+    "outbox.html": Access.STAFF,
+    "outbox.cancel": Access.STAFF,
+    "outbox.retry": Access.STAFF,
+    "outbox.send_test": Access.STAFF,
+    "outbox.suppressions": Access.LEAD_ADMIN,
+    "outbox.delete_suppression": Access.LEAD_ADMIN,
+    "outbox.unsubscribe_page": Access.PUBLIC,
     "accounts.login": Access.PUBLIC,
     "accounts.logout": Access.STAFF,
     "accounts.account": Access.STAFF,
@@ -27,7 +42,34 @@ EXPECTED: dict[str, Access] = {
     "health.healthz": Access.PUBLIC,
 }
 
+# Routes of one object that belongs to Alpha: reachable like Alpha's own pages.
+ALPHA_OBJECTS = {"outbox.show", "outbox.html", "outbox.cancel", "outbox.retry"}
+POST_DATA = {"outbox.unsubscribe_page": {"action": "pause"}}
+
 ACTORS = ("anonymous", "lead", "rep_alpha", "rep_beta")
+
+
+@pytest.fixture
+def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """One object of each kind a URL can name, all belonging to Alpha."""
+    with app.app_context():
+        person = participant(session, network, "anna@alpha.se")
+        message_id = queue_welcome(session, person, START)
+        session.get(Message, message_id).subject = "ALPHA-SECRET-SUBJECT"
+        suppress(session, "gone@alpha.se", SuppressionReason.HARD_BOUNCE, "550", START)
+        session.commit()
+        suppression_id = session.scalars(select(Suppression.id)).one()
+        token = token_for(person)
+    return {
+        "org": network.alpha.slug,
+        "message_id": str(message_id),
+        "suppression_id": str(suppression_id),
+        "token": token,
+    }
+
+
+def _url(rule: str, values: dict[str, str]) -> str:
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], rule)
 
 
 def routes(app: Flask) -> list[tuple[str, str, str]]:
@@ -59,16 +101,27 @@ def _client_for(app: Flask, network: Network, actor: str):  # type: ignore[no-un
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_role_matrix(app: Flask, network: Network, actor: str) -> None:
-    """Each actor gets exactly what the route's access allows, on Alpha's pages."""
+def test_role_matrix(
+    app: Flask, network: Network, alpha_objects: dict[str, str], actor: str
+) -> None:
+    """Each actor gets exactly what the route's access allows, on Alpha's pages and objects."""
     for endpoint, rule, method in routes(app):
         client = _client_for(app, network, actor)
-        url = rule.replace("<org>", network.alpha.slug)
-        data = {"csrf_token": csrf_token(client)} if method == "POST" else None
+        url = _url(rule, alpha_objects)
+        data = None
+        if method == "POST":
+            data = {"csrf_token": csrf_token(client), **POST_DATA.get(endpoint, {})}
         response = client.open(url, method=method, data=data)
         body = response.get_data(as_text=True)
         allowed = _allowed(EXPECTED[endpoint], actor)
+        if endpoint in ALPHA_OBJECTS and actor == "rep_beta":
+            allowed = False
         where = f"{actor} {method} {url} -> {response.status_code}"
+        # Whatever Beta's representative may open shows nothing of Alpha (the participant's own
+        # signed link excepted: whoever holds it is shown that participant's address).
+        if actor == "rep_beta" and endpoint != "outbox.unsubscribe_page":
+            for marker in ("ALPHA-SECRET-TIP", "ALPHA-SECRET-SUBJECT", "anna@alpha.se"):
+                assert marker not in body, where
         if allowed:
             assert response.status_code in (200, 302), where
             if response.status_code == 302 and actor != "anonymous":
@@ -81,6 +134,7 @@ def test_role_matrix(app: Flask, network: Network, actor: str) -> None:
         else:
             assert response.status_code in (403, 404), where
             assert "ALPHA-SECRET-TIP" not in body, where
+            assert "ALPHA-SECRET-SUBJECT" not in body, where
             assert "Alpha kommun" not in body, where
 
 

@@ -9,7 +9,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from campaign import clock
-from campaign.clock import FixedClock, Job, JobLease, acquire_lease, run_job
+from campaign.clock import Job, JobLease, acquire_lease, run_job
+from campaign.timing import FixedClock
 from tests.conftest import Runner
 
 T0 = datetime(2014, 10, 26, 0, 30, tzinfo=UTC)
@@ -52,12 +53,12 @@ def test_job_held_elsewhere_is_skipped(app: Flask, session: Session) -> None:
 def test_tick_command_and_healthz(app: Flask, client: FlaskClient, runner: Runner) -> None:
     result = runner.invoke("tick", "--now", "2014-10-26T02:30:00+01:00")
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "heartbeat: ok"
+    assert result.output.splitlines() == ["dispatch: ok", "housekeeping: ok"]
     app.extensions["campaign.clock"] = FixedClock(datetime(2014, 10, 26, 1, 30, 12, tzinfo=UTC))
     health = client.get("/healthz").get_json()
     assert health["status"] == "ok" and health["database"] == "ok"
-    assert health["jobs"]["heartbeat"]["last_run_at"] == "2014-10-26T01:30:00+00:00"
-    assert health["jobs"]["heartbeat"]["seconds_ago"] == 12
+    assert health["jobs"]["dispatch"]["last_run_at"] == "2014-10-26T01:30:00+00:00"
+    assert health["jobs"]["dispatch"]["seconds_ago"] == 12
 
 
 def test_tick_rejects_a_bad_time(runner: Runner) -> None:

@@ -65,10 +65,10 @@ def test_serve_with_demo_answers_and_ticks(served: tuple[str, str]) -> None:
     assert "Logga in" in login
     css = urllib.request.urlopen(f"{base}/static/campaign.css", timeout=5)
     assert css.status == 200 and b".skip-link" in css.read()
-    for _ in range(50):  # the scheduler's first heartbeat runs at start-up
+    for _ in range(50):  # the scheduler's jobs first run at start-up
         health = json.load(urllib.request.urlopen(f"{base}/healthz", timeout=5))
-        if health["jobs"].get("heartbeat", {}).get("last_run_at"):
+        if health["jobs"].get("dispatch", {}).get("last_run_at"):
             break
         time.sleep(0.1)
     assert health["status"] == "ok"
-    assert health["jobs"]["heartbeat"]["last_run_at"]
+    assert health["jobs"]["dispatch"]["last_run_at"]

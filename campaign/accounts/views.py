@@ -12,9 +12,9 @@ from campaign.accounts.forms import LoginForm, PasswordForm, ProfileForm
 from campaign.accounts.models import User
 from campaign.accounts.scope import Access, access
 from campaign.audit import record
-from campaign.clock import current_clock
 from campaign.i18n import LANGUAGES
 from campaign.security import hash_password, is_safe_redirect, verify_password
+from campaign.timing import current_clock
 
 bp = Blueprint("accounts", __name__)
 login_manager = LoginManager()

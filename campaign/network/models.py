@@ -51,6 +51,8 @@ class Campaign(Base):
     ends_on: Mapped[date]
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Stockholm")
     language: Mapped[str] = mapped_column(String(2), default="sv")
+    # Protects the organisation's mail server; None sends as fast as the server accepts.
+    rate_limit_per_minute: Mapped[int | None] = mapped_column(default=600)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     lead_organisation: Mapped[Organisation] = relationship()
@@ -61,6 +63,9 @@ class Campaign(Base):
     __table_args__ = (
         CheckConstraint("ends_on >= starts_on", name="period_ordered"),
         CheckConstraint("language IN ('sv', 'en')", name="language_known"),
+        CheckConstraint(
+            "rate_limit_per_minute IS NULL OR rate_limit_per_minute > 0", name="rate_positive"
+        ),
     )
 
 

@@ -21,6 +21,7 @@ class MessageKind(enum.Enum):
     CONFIRMATION = "confirmation"
     STAFF_INVITATION = "staff_invitation"
     LOGIN_LINK = "login_link"
+    TEST = "test"
 
 
 class MessageState(enum.Enum):
@@ -62,6 +63,7 @@ class Message(Base):
         enum_column(MessageState, "message_state"), default=MessageState.QUEUED
     )
     lease_until: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(String(32), index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     last_answer: Mapped[str | None] = mapped_column(String(1000))

@@ -2,7 +2,6 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 23:09:36.460359
 
 """
 from typing import Sequence, Union

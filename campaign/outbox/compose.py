@@ -1,0 +1,157 @@
+"""Mail composition, pure: Markdown with placeholders in, a multipart/alternative mail out.
+
+Nothing here reads the app, the request or the clock: every input is an argument, so the same
+inputs always give the same bytes (tests snapshot them).
+"""
+
+from __future__ import annotations
+
+import email.policy
+import hashlib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.charset import BASE64, Charset
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
+from email.utils import format_datetime, formataddr, parseaddr
+from pathlib import Path
+from typing import Any
+
+import css_inline
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from campaign.i18n import load_catalog
+from campaign.markup import render_markdown
+
+# compat32 generation with CRLF line ends: what SMTP wants, and 4x faster than EmailMessage.
+SMTP_BYTES = email.policy.compat32.clone(linesep="\r\n", max_line_length=998)
+UTF8 = Charset("utf-8")
+UTF8.body_encoding = BASE64
+
+# Placeholders in authored content: sandboxed, and an unknown name is an error, never blank.
+CONTENT = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+LAYOUT = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent.parent / "templates" / "mail"),
+    autoescape=jinja2.select_autoescape(["html"]),
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+)
+INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+
+@dataclass(frozen=True)
+class Footer:
+    """Why the recipient gets the mail, and their links to stop or pause it."""
+
+    reason: str
+    unsubscribe_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def render(
+    subject: str,
+    body_markdown: str,
+    context: Mapping[str, Any],
+    *,
+    language: str,
+    footer: Footer,
+) -> Rendered:
+    """Fill the placeholders, then lay the Markdown out as plain text and as inlined HTML."""
+    filled_subject = " ".join(CONTENT.from_string(subject).render(context).split())
+    body = CONTENT.from_string(body_markdown).render(context).strip()
+    gettext = load_catalog(language).gettext
+    html = LAYOUT.get_template("base.html").render(
+        subject=filled_subject,
+        body=render_markdown(body),
+        footer=footer,
+        language=language,
+        _=gettext,
+    )
+    text = LAYOUT.get_template("base.txt").render(body=body, footer=footer, _=gettext)
+    return Rendered(filled_subject, text.strip() + "\n", INLINER.inline(html))
+
+
+def new_message_id(sender: str) -> str:
+    """Return a globally unique Message-ID in the sender's domain."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+def compose(
+    *,
+    sender: str,
+    recipient: str,
+    subject: str,
+    text: str,
+    html: str,
+    message_id: str,
+    date: datetime,
+    headers: Mapping[str, str] | None = None,
+) -> bytes:
+    """Return the wire bytes (CRLF) of a multipart/alternative mail, text part first."""
+    message = MIMEMultipart("alternative")
+    message["From"] = _address(sender)
+    message["To"] = _address(recipient)
+    message["Subject"] = subject if subject.isascii() else Header(subject, "utf-8").encode()
+    message["Date"] = format_datetime(date)
+    message["Message-ID"] = message_id
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.attach(_part("plain", text))
+    message.attach(_part("html", html))
+    # Derived, not random: the same message gives the same bytes. Parts are base64, whose
+    # alphabet has no "_", so the boundary cannot occur inside them.
+    message.set_boundary("=_" + hashlib.sha256(message_id.encode()).hexdigest()[:32])
+    return message.as_bytes(policy=SMTP_BYTES)
+
+
+def _part(subtype: str, content: str) -> MIMENonMultipart:
+    part = MIMENonMultipart("text", subtype)
+    part.set_payload(content, charset=UTF8)
+    return part
+
+
+def _address(value: str) -> str:
+    name, address = parseaddr(value)
+    return formataddr((name, address), charset="utf-8") if name else address
+
+
+def envelope_address(value: str) -> str:
+    """Return the bare address of 'Name <address>' for the SMTP envelope."""
+    return parseaddr(value)[1]
+
+
+def dkim_sign(data: bytes, *, selector: str, domain: str, private_key: bytes) -> bytes:
+    """Return `data` with a DKIM-Signature header (relaxed/relaxed, RSA-SHA256) in front."""
+    import dkim
+
+    signature = dkim.sign(
+        data,
+        selector.encode(),
+        domain.encode(),
+        private_key,
+        canonicalize=(b"relaxed", b"relaxed"),
+        include_headers=[
+            b"From",
+            b"To",
+            b"Subject",
+            b"Date",
+            b"Message-ID",
+            b"MIME-Version",
+            b"Content-Type",
+            b"List-Unsubscribe",
+            b"List-Unsubscribe-Post",
+        ],
+        linesep=b"\r\n",
+    )
+    return signature + data

@@ -1,0 +1,167 @@
+"""Putting mail in the outbox, and the state changes staff make to it.
+
+A message is identified by its natural `source_key` (e.g. `p:12:seq:welcome/02`): queueing the
+same key twice, from one process or several, leaves one row. Its Message-ID is given here, once,
+and never changes, so a resent message is recognisably the same message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from campaign.outbox.compose import Rendered, new_message_id
+from campaign.outbox.models import (
+    Message,
+    MessageKind,
+    MessageState,
+    Suppression,
+    SuppressionReason,
+)
+
+OPEN_STATES = (MessageState.QUEUED, MessageState.RETRY)
+# Like Postfix's maximal_queue_lifetime: mail still undelivered after this is given up.
+MAX_QUEUE_AGE = timedelta(days=5)
+
+
+def enqueue(
+    db_session: Session,
+    *,
+    source_key: str,
+    recipient: str,
+    kind: MessageKind,
+    rendered: Rendered,
+    due_at: datetime,
+    sender: str,
+    headers: dict[str, str] | None = None,
+    campaign_id: int | None = None,
+    organisation_id: int | None = None,
+    participant_id: int | None = None,
+    user_id: int | None = None,
+) -> int | None:
+    """Queue a message unless one with this source key exists; return the new row's id."""
+    values: dict[str, Any] = {
+        "source_key": source_key,
+        "recipient": recipient.strip().lower(),
+        "kind": kind,
+        "subject": rendered.subject,
+        "text_body": rendered.text,
+        "html_body": rendered.html,
+        "headers": headers or {},
+        "message_id": new_message_id(sender),
+        "due_at": due_at,
+        "state": MessageState.QUEUED,
+        "attempts": 0,
+        "campaign_id": campaign_id,
+        "organisation_id": organisation_id,
+        "participant_id": participant_id,
+        "user_id": user_id,
+    }
+    dialect = postgresql if db_session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(Message)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["source_key"])
+        .returning(Message.id)
+    )
+    return db_session.execute(statement).scalar()
+
+
+def cancel(message: Message, answer: str) -> bool:
+    """Stop a message that is not sent yet; False when it is too late."""
+    if message.state not in OPEN_STATES:
+        return False
+    message.state = MessageState.CANCELLED
+    message.last_answer = answer
+    return True
+
+
+def requeue(message: Message, now: datetime) -> bool:
+    """Send a failed or cancelled message again, now, with the same Message-ID."""
+    if message.state not in (MessageState.FAILED, MessageState.CANCELLED):
+        return False
+    message.state = MessageState.QUEUED
+    message.due_at = now
+    message.next_attempt_at = None
+    message.attempts = 0
+    return True
+
+
+def cancel_for_participant(db_session: Session, participant_id: int, answer: str) -> int:
+    """Cancel every unsent message of a participant; return how many."""
+    result = db_session.execute(
+        update(Message)
+        .where(Message.participant_id == participant_id, Message.state.in_(OPEN_STATES))
+        .values(state=MessageState.CANCELLED, last_answer=answer)
+    )
+    return result.rowcount
+
+
+def suppress(
+    db_session: Session, email: str, reason: SuppressionReason, detail: str, now: datetime
+) -> None:
+    """Add an address to the suppression list (once; the first reason is kept)."""
+    email = email.strip().lower()
+    dialect = postgresql if db_session.get_bind().dialect.name == "postgresql" else sqlite
+    db_session.execute(
+        dialect.insert(Suppression)
+        .values(email=email, reason=reason, detail=detail[:1000], created_at=now)
+        .on_conflict_do_nothing(index_elements=["email"])
+    )
+
+
+def expire_old(db_session: Session, now: datetime) -> int:
+    """Give up messages that could not be delivered within MAX_QUEUE_AGE of their due time."""
+    result = db_session.execute(
+        update(Message)
+        .where(Message.state.in_(OPEN_STATES), Message.due_at < now - MAX_QUEUE_AGE)
+        .values(state=MessageState.FAILED, last_answer="not delivered within 5 days; given up")
+    )
+    return result.rowcount
+
+
+def state_counts(db_session: Session, scope: Any = None) -> dict[MessageState, int]:
+    """Return how many messages are in each state (within `scope`, a where-clause)."""
+    statement = select(Message.state, func.count()).group_by(Message.state)
+    if scope is not None:
+        statement = statement.where(scope)
+    counts = dict.fromkeys(MessageState, 0)
+    counts.update({state: n for state, n in db_session.execute(statement)})
+    return counts
+
+
+def queue_test_message(
+    db_session: Session, user: Any, now: datetime, *, sender: str, base_url: str
+) -> int | None:
+    """Queue a test mail to a staff member, to check that mail reaches people."""
+    from campaign.i18n import load_catalog
+    from campaign.outbox.compose import Footer, render
+
+    _ = load_catalog(user.language).gettext
+    body = _(
+        "Hello {{ name }},\n\nThis is a test e-mail from the campaign service at {{ base_url }}."
+        " If you can read it, mail from the service reaches you.\n\n"
+        "Sent on request at {{ sent }} (UTC)."
+    )
+    rendered = render(
+        _("Test e-mail from the campaign service"),
+        body,
+        {"name": user.name, "base_url": base_url, "sent": now.strftime("%Y-%m-%d %H:%M")},
+        language=user.language,
+        footer=Footer(_("You receive this because you asked for a test e-mail.")),
+    )
+    return enqueue(
+        db_session,
+        source_key=f"test:{user.id}:{now.isoformat()}",
+        recipient=user.email,
+        kind=MessageKind.TEST,
+        rendered=rendered,
+        due_at=now,
+        sender=sender,
+        organisation_id=user.organisation_id,
+        user_id=user.id,
+    )

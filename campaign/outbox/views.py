@@ -1,0 +1,208 @@
+"""The outbox as staff see it, and the participants' unsubscribe page."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from campaign import db
+from campaign.accounts.scope import Access, access, scoped
+from campaign.audit import record
+from campaign.outbox import queue, unsubscribe
+from campaign.outbox.models import Message, MessageState, Suppression
+from campaign.security import TokenError
+from campaign.timing import current_clock
+
+bp = Blueprint("outbox", __name__)
+PAGE_SIZE = 50
+
+
+def init_app(app: Flask) -> None:
+    """Register the views; the unsubscribe link takes RFC 8058 POSTs without a CSRF token."""
+    app.register_blueprint(bp)
+    app.extensions["csrf"].exempt(unsubscribe_page)
+
+
+def _visible(message_id: int) -> Message:
+    message = db.session().scalar(
+        scoped(select(Message).where(Message.id == message_id), Message.organisation_id)
+    )
+    if message is None:
+        abort(404)
+    return message
+
+
+@bp.get("/outbox")
+@access(Access.STAFF)
+def index():  # type: ignore[no-untyped-def]
+    state = request.args.get("state", "")
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    statement = scoped(select(Message), Message.organisation_id)
+    if state in {s.value for s in MessageState}:
+        statement = statement.where(Message.state == MessageState(state))
+    total = db.session().scalar(select(func.count()).select_from(statement.subquery()))
+    messages = db.session().scalars(
+        statement.order_by(Message.due_at.desc(), Message.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    scope = (
+        None
+        if current_user.is_lead_admin
+        else (Message.organisation_id == current_user.organisation_id)
+    )
+    return render_template(
+        "outbox/index.html",
+        messages=list(messages),
+        counts=queue.state_counts(db.session(), scope),
+        state=state,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        total=total,
+        suppressed=db.session().scalar(select(func.count()).select_from(Suppression))
+        if current_user.is_lead_admin
+        else None,
+    )
+
+
+@bp.get("/outbox/<int:message_id>")
+@access(Access.STAFF)
+def show(message_id: int):  # type: ignore[no-untyped-def]
+    return render_template("outbox/show.html", message=_visible(message_id))
+
+
+@bp.get("/outbox/<int:message_id>/html")
+@access(Access.STAFF)
+def html(message_id: int) -> Response:
+    """The HTML part, for the sandboxed preview frame: inline styles allowed, nothing else."""
+    response = Response(_visible(message_id).html_body, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+    )
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@bp.post("/outbox/<int:message_id>/cancel")
+@access(Access.STAFF)
+def cancel(message_id: int):  # type: ignore[no-untyped-def]
+    message = _visible(message_id)
+    if queue.cancel(message, _("cancelled by %(name)s", name=current_user.email)):
+        record(
+            db.session(),
+            current_user,
+            "message.cancelled",
+            organisation_id=message.organisation_id,
+            target=f"message:{message.id}",
+        )
+        db.session().commit()
+        flash(_("The message is cancelled."), "success")
+    else:
+        flash(_("The message can no longer be cancelled."), "error")
+    return redirect(url_for("outbox.show", message_id=message.id))
+
+
+@bp.post("/outbox/<int:message_id>/retry")
+@access(Access.STAFF)
+def retry(message_id: int):  # type: ignore[no-untyped-def]
+    message = _visible(message_id)
+    if queue.requeue(message, current_clock().now()):
+        record(
+            db.session(),
+            current_user,
+            "message.requeued",
+            organisation_id=message.organisation_id,
+            target=f"message:{message.id}",
+        )
+        db.session().commit()
+        flash(_("The message will be sent again."), "success")
+    else:
+        flash(_("Only failed or cancelled messages can be sent again."), "error")
+    return redirect(url_for("outbox.show", message_id=message.id))
+
+
+@bp.post("/outbox/test")
+@access(Access.STAFF)
+def send_test():  # type: ignore[no-untyped-def]
+    config = current_app.config
+    queue.queue_test_message(
+        db.session(),
+        current_user,
+        current_clock().now(),
+        sender=config["CAMPAIGN_MAIL_FROM"],
+        base_url=config["CAMPAIGN_BASE_URL"],
+    )
+    db.session().commit()
+    flash(_("A test e-mail to %(email)s is queued.", email=current_user.email), "success")
+    return redirect(url_for("outbox.index"))
+
+
+@bp.get("/outbox/suppressions")
+@access(Access.LEAD_ADMIN)
+def suppressions():  # type: ignore[no-untyped-def]
+    rows = db.session().scalars(select(Suppression).order_by(Suppression.created_at.desc()))
+    return render_template("outbox/suppressions.html", suppressions=list(rows))
+
+
+@bp.post("/outbox/suppressions/<int:suppression_id>/delete")
+@access(Access.LEAD_ADMIN)
+def delete_suppression(suppression_id: int):  # type: ignore[no-untyped-def]
+    suppression = db.session().get(Suppression, suppression_id)
+    if suppression is None:
+        abort(404)
+    db.session().delete(suppression)
+    record(db.session(), current_user, "suppression.removed", target=suppression.email)
+    db.session().commit()
+    flash(_("%(email)s may receive mail again.", email=suppression.email), "success")
+    return redirect(url_for("outbox.suppressions"))
+
+
+@bp.route("/u/<token>", methods=["GET", "POST"])
+@access(Access.PUBLIC)
+def unsubscribe_page(token: str):  # type: ignore[no-untyped-def]
+    """GET shows buttons; POST acts: RFC 8058 one-click, or a button of the page."""
+    session = db.session()
+    try:
+        participant = unsubscribe.participant_for(session, token)
+    except TokenError as error:
+        text = _("This link has expired.") if error.expired else _("This link is not valid.")
+        return render_template("outbox/link_error.html", text=text), 400
+    if participant is None:
+        return render_template("outbox/link_error.html", text=_("We have no data about you.")), 410
+    now = current_clock().now()
+    if request.method == "POST":
+        action = request.form.get("action")
+        if request.form.get("List-Unsubscribe") == "One-Click":
+            unsubscribe.unsubscribe(session, participant, now, how="one-click (RFC 8058)")
+            session.commit()
+            return Response("unsubscribed\n", mimetype="text/plain")
+        if action == "unsubscribe":
+            unsubscribe.unsubscribe(session, participant, now, how="unsubscribe page")
+        elif action == "pause":
+            unsubscribe.pause(session, participant)
+        elif action == "resume":
+            unsubscribe.resume(session, participant)
+        else:
+            abort(400)
+        session.commit()
+    with force_locale(participant.language):
+        return render_template(
+            "outbox/unsubscribe.html",
+            participant=participant,
+            token=token,
+            done=request.method == "POST",
+        )

@@ -1,0 +1,224 @@
+"""Dispatch to a real SMTP server on 127.0.0.1: delivery, retries, failures, outages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from campaign.enrolment.models import Participant, ParticipantStatus
+from campaign.network.models import Campaign
+from campaign.outbox.dispatch import MAX_ATTEMPTS, Settings, claim, dispatch, retry_delay
+from campaign.outbox.models import Message, MessageState, Suppression, SuppressionReason
+from campaign.outbox.transports import SMTPTransport
+from campaign.timing import FixedClock
+from tests.conftest import START, Network
+from tests.outbox_helpers import SENDER, participant, queue_welcome
+from tests.smtp import Sink, free_port, smtp_server
+
+SETTINGS = Settings(sender=SENDER, batch_size=50)
+
+
+@pytest.fixture
+def sink() -> Iterator[tuple[Sink, SMTPTransport]]:
+    sink = Sink()
+    with smtp_server(sink) as port:
+        yield sink, SMTPTransport.from_url(f"smtp://127.0.0.1:{port}?starttls=off&timeout=5")
+
+
+def _clock(app: Flask) -> FixedClock:
+    return app.extensions["campaign.clock"]
+
+
+def _states(session: Session) -> dict[MessageState, int]:
+    session.expire_all()
+    return dict(session.execute(select(Message.state, func.count()).group_by(Message.state)).all())
+
+
+def _queue(app: Flask, session: Session, network: Network, count: int, prefix: str = "p") -> None:
+    with app.app_context():
+        for n in range(count):
+            person = participant(session, network, f"{prefix}{n}@alpha.se", name=f"Öberg {n}")
+            queue_welcome(session, person, START)
+        session.commit()
+
+
+def test_delivers_both_parts_with_headers(
+    app: Flask, session: Session, network: Network, sink
+) -> None:  # type: ignore[no-untyped-def]
+    server, transport = sink
+    _queue(app, session, network, 3)
+    with app.app_context():
+        report = dispatch(session, _clock(app), transport, SETTINGS)
+    assert report.sent == 3 and _states(session) == {MessageState.SENT: 3}
+    mail = server.received[0].parsed()
+    assert server.received[0].sender == "kampanj@kungalv.se"
+    assert server.received[0].recipients == ["p0@alpha.se"]
+    assert mail["Subject"] == "Välkommen till provgruppen, Öberg 0!"
+    assert mail.get_content_type() == "multipart/alternative"
+    plain, html = mail.get_payload()
+    assert "Välkommen till **provgruppen** för resfria möten i Öckerö." in plain.get_content()
+    assert "<strong>provgruppen</strong>" in html.get_content()
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mail["List-Unsubscribe"].startswith("<https://kampanj.example.se/u/")
+    assert "<mailto:kampanj@kungalv.se?subject=unsubscribe>" in mail["List-Unsubscribe"]
+    stored = session.scalars(select(Message).order_by(Message.id)).first()
+    assert stored.message_id == mail["Message-ID"]
+    assert stored.last_answer == "250 Message accepted" and stored.sent_at == START
+
+
+def test_queueing_the_same_source_twice_keeps_one(
+    app: Flask, session: Session, network: Network
+) -> None:
+    with app.app_context():
+        person = participant(session, network, "a@alpha.se")
+        queue_welcome(session, person, START)
+        with pytest.raises(AssertionError):  # the helper insists on a new row
+            queue_welcome(session, person, START)
+    assert session.scalar(select(func.count()).select_from(Message)) == 1
+
+
+@pytest.mark.parametrize("answer", ["421 4.7.0 Try again later", "451 4.3.0 Mailbox busy"])
+def test_temporary_answers_are_retried_with_the_same_message_id(
+    app: Flask,
+    session: Session,
+    network: Network,
+    sink,
+    answer: str,  # type: ignore[no-untyped-def]
+) -> None:
+    server, transport = sink
+    server.data_answers = [answer, answer]
+    _queue(app, session, network, 1)
+    clock = _clock(app)
+    with app.app_context():
+        for attempt in (1, 2):
+            dispatch(session, clock, transport, SETTINGS)
+            message = session.scalars(select(Message)).one()
+            assert message.state is MessageState.RETRY and message.attempts == attempt
+            assert message.last_answer == answer
+            assert message.next_attempt_at == clock.now() + retry_delay(attempt)
+            dispatch(session, clock, transport, SETTINGS)  # not yet due: nothing happens
+            assert message.attempts == attempt and server.received == []
+            clock.advance(retry_delay(attempt))
+        dispatch(session, clock, transport, SETTINGS)
+    assert _states(session) == {MessageState.SENT: 1}
+    assert server.message_ids() == [session.scalars(select(Message.message_id)).one()]
+    assert retry_delay(1) == timedelta(minutes=1) and retry_delay(3) == timedelta(minutes=4)
+    assert retry_delay(20) == timedelta(hours=2)
+
+
+def test_gives_up_after_the_last_attempt(
+    app: Flask, session: Session, network: Network, sink
+) -> None:  # type: ignore[no-untyped-def]
+    server, transport = sink
+    server.data_answers = ["451 busy"] * MAX_ATTEMPTS
+    _queue(app, session, network, 1)
+    with app.app_context():
+        for _ in range(MAX_ATTEMPTS):
+            dispatch(session, _clock(app), transport, SETTINGS)
+            _clock(app).advance(timedelta(hours=3))
+    message = session.scalars(select(Message)).one()
+    assert message.state is MessageState.FAILED and message.attempts == MAX_ATTEMPTS
+
+
+def test_550_fails_and_suppresses_the_address(
+    app: Flask, session: Session, network: Network, sink
+) -> None:  # type: ignore[no-untyped-def]
+    server, transport = sink
+    server.rcpt_answers = {"p0@alpha.se": ["550 5.1.1 No such user"]}
+    _queue(app, session, network, 2)
+    with app.app_context():
+        report = dispatch(session, _clock(app), transport, SETTINGS)
+    assert report.sent == 1 and report.failed == 1
+    failed = session.scalars(select(Message).where(Message.recipient == "p0@alpha.se")).one()
+    assert failed.state is MessageState.FAILED and failed.last_answer == "550 5.1.1 No such user"
+    suppression = session.scalars(select(Suppression)).one()
+    assert suppression.email == "p0@alpha.se"
+    assert suppression.reason is SuppressionReason.HARD_BOUNCE
+    # Every later send respects the suppression list.
+    with app.app_context():
+        queue_welcome(session, session.get(Participant, failed.participant_id), START, step="02")
+        session.commit()
+        report = dispatch(session, _clock(app), transport, SETTINGS)
+    assert report.suppressed == 1 and [r.recipients for r in server.received] == [["p1@alpha.se"]]
+
+
+def test_hang_up_mid_batch_loses_nothing(
+    app: Flask, session: Session, network: Network, sink
+) -> None:  # type: ignore[no-untyped-def]
+    server, transport = sink
+    server.hang_up_after = 4  # the 5th message arrives but its answer never does
+    _queue(app, session, network, 10)
+    with app.app_context():
+        report = dispatch(session, _clock(app), transport, SETTINGS)
+        assert report.sent == 9 and report.retried == 1
+        _clock(app).advance(retry_delay(1))
+        dispatch(session, _clock(app), transport, SETTINGS)
+    assert _states(session) == {MessageState.SENT: 10}
+    ids = server.message_ids()
+    queued = set(session.scalars(select(Message.message_id)))
+    assert set(ids) == queued and len(ids) == 11  # one duplicate, with the same Message-ID
+
+
+def test_server_down_leaves_the_backlog_queued_until_it_returns(
+    app: Flask, session: Session, network: Network
+) -> None:
+    port = free_port()
+    transport = SMTPTransport.from_url(f"smtp://127.0.0.1:{port}?starttls=off&timeout=2")
+    _queue(app, session, network, 5)
+    with app.app_context():
+        for _ in range(3):
+            report = dispatch(session, _clock(app), transport, SETTINGS)
+            assert report.sent == 0 and "127.0.0.1" in (report.connect_error or "")
+    assert _states(session) == {MessageState.QUEUED: 5}
+    assert set(session.scalars(select(Message.attempts))) == {0}  # an outage costs no attempts
+    sink = Sink()
+    with smtp_server(sink, port), app.app_context():
+        report = dispatch(session, _clock(app), transport, SETTINGS)
+    assert report.sent == 5 and len(sink.received) == 5
+
+
+def test_rate_limit_per_campaign(app: Flask, session: Session, network: Network, sink) -> None:  # type: ignore[no-untyped-def]
+    server, transport = sink
+    session.get(Campaign, network.campaign.id).rate_limit_per_minute = 4
+    session.commit()
+    _queue(app, session, network, 10)
+    clock = _clock(app)
+    with app.app_context():
+        first = dispatch(session, clock, transport, SETTINGS)
+        assert first.sent == 4 and first.deferred == 6
+        clock.advance(timedelta(seconds=30))
+        assert dispatch(session, clock, transport, SETTINGS).sent == 0  # the minute is not over
+        clock.advance(timedelta(seconds=31))
+        assert dispatch(session, clock, transport, SETTINGS).sent == 4
+        clock.advance(timedelta(seconds=61))
+        assert dispatch(session, clock, transport, SETTINGS).sent == 2
+    assert len(server.received) == 10
+
+
+def test_paused_participants_wait_and_expired_leases_are_reclaimed(
+    app: Flask,
+    session: Session,
+    network: Network,
+    sink,  # type: ignore[no-untyped-def]
+) -> None:
+    server, transport = sink
+    _queue(app, session, network, 2)
+    people = session.scalars(select(Message.participant_id).order_by(Message.id)).all()
+    session.get(Participant, people[0]).status = ParticipantStatus.PAUSED
+    session.commit()
+    clock = _clock(app)
+    claimed = claim(session, clock.now(), 10, timedelta(minutes=5))  # a worker that then dies
+    assert [m.participant_id for m in claimed] == [people[1]]
+    with app.app_context():
+        assert dispatch(session, clock, transport, SETTINGS).sent == 0  # leased elsewhere
+        clock.advance(timedelta(minutes=5, seconds=1))
+        assert dispatch(session, clock, transport, SETTINGS).sent == 1  # lease expired
+        session.get(Participant, people[0]).status = ParticipantStatus.ACTIVE
+        session.commit()
+        assert dispatch(session, clock, transport, SETTINGS).sent == 1
+    assert len(server.received) == 2
