@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
@@ -70,6 +70,11 @@ def _check_smtp_url(value: str) -> None:
         raise ValueError("has a port that is not a number") from None
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise ValueError("must look like smtp://user:password@host:587 or smtps://host:465")
+    if not unquote(f"{parts.username or ''}{parts.password or ''}").isascii():
+        raise ValueError(
+            "has a user name or password with letters such as å, ä, ö, which SMTP "
+            "login (and Python's smtplib) cannot send"
+        )
 
 
 def _check_mail_from(value: str) -> None:

@@ -58,3 +58,27 @@ def queue_welcome(session: Session, person: Participant, due_at: datetime, step:
     )
     assert message_id is not None
     return message_id
+
+
+def queue_plain(
+    session: Session, count: int, campaign_id: int, due_at: datetime, prefix: str = "bulk"
+) -> None:
+    """Queue `count` small announcements to made-up addresses, without participants."""
+    rendered = render(
+        "Nyhetsbrev {{ n }}",
+        "Hej!\n\nDet här är nyhetsbrev nummer {{ n }}.",
+        {"n": 1},
+        language="sv",
+        footer=Footer("Du är med i provgruppen."),
+    )
+    for n in range(count):
+        enqueue(
+            session,
+            source_key=f"{prefix}:{n}",
+            recipient=f"{prefix}{n}@alpha.se",
+            kind=MessageKind.ANNOUNCEMENT,
+            rendered=rendered,
+            due_at=due_at,
+            sender=SENDER,
+            campaign_id=campaign_id,
+        )

@@ -27,8 +27,27 @@ from jinja2.sandbox import SandboxedEnvironment
 from campaign.i18n import load_catalog
 from campaign.markup import render_markdown
 
-# compat32 generation with CRLF line ends: what SMTP wants, and 4x faster than EmailMessage.
-SMTP_BYTES = email.policy.compat32.clone(linesep="\r\n", max_line_length=998)
+
+class _SMTPCompat32(type(email.policy.compat32)):  # type: ignore[misc]
+    """compat32 (4x faster than EmailMessage) with CRLF, writing short ASCII headers as is.
+
+    Folding every header through email.header costs as much as the rest of the message; a
+    header that is plain ASCII and fits on a line needs none of it.
+    """
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and "\r" not in value
+            and "\n" not in value
+            and len(name) + len(value) + 2 <= self.max_line_length
+        ):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+SMTP_BYTES = _SMTPCompat32(linesep="\r\n", max_line_length=998)
 UTF8 = Charset("utf-8")
 UTF8.body_encoding = BASE64
 
@@ -117,6 +136,7 @@ def compose(
 
 def _part(subtype: str, content: str) -> MIMENonMultipart:
     part = MIMENonMultipart("text", subtype)
+    del part["MIME-Version"]  # belongs to the message, not to each part
     part.set_payload(content, charset=UTF8)
     return part
 
