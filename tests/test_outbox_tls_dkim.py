@@ -135,3 +135,23 @@ def test_dkim_signature_verifies_with_the_published_key(tmp_path: Path) -> None:
     assert not dkim.verify(
         signed.replace(b"Hej \xc3\x85sa", b"Hej Asa").replace(b"SGVq", b"SGVr"), dnsfunc=dns
     )  # a changed body no longer verifies
+
+
+def test_dispatcher_signs_when_a_key_is_configured(tmp_path: Path) -> None:
+    from campaign import create_app
+    from campaign.outbox.dispatch import settings_from_config
+
+    key_file = tmp_path / "dkim.pem"
+    key_file.write_bytes(_openssl("genrsa", "2048"))
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "CAMPAIGN_DKIM_KEY_FILE": str(key_file),
+            "CAMPAIGN_DKIM_SELECTOR": "kampanj",
+            "CAMPAIGN_MAIL_FROM": "Kampanj <kampanj@kungalv.se>",
+        }
+    )
+    settings = settings_from_config(app.config)
+    assert settings.dkim is not None
+    selector, domain, key = settings.dkim
+    assert (selector, domain) == ("kampanj", "kungalv.se") and key == key_file.read_bytes()

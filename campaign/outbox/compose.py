@@ -136,8 +136,8 @@ def compose(
 
 def _part(subtype: str, content: str) -> MIMENonMultipart:
     part = MIMENonMultipart("text", subtype)
-    del part["MIME-Version"]  # belongs to the message, not to each part
     part.set_payload(content, charset=UTF8)
+    del part["MIME-Version"]  # belongs to the message, not to each part
     return part
 
 

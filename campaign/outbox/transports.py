@@ -165,12 +165,18 @@ class MaildirTransport:
 
     path: Path
 
-    def connect(self) -> MaildirTransport:
-        return self
+    def connect(self) -> MaildirConnection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return MaildirConnection(mailbox.Maildir(self.path, create=True), self.path)
+
+
+@dataclass
+class MaildirConnection:
+    folder: mailbox.Maildir
+    path: Path
 
     def send(self, sender: str, recipient: str, data: bytes) -> str:
-        folder = mailbox.Maildir(self.path, create=True)
-        key = folder.add(b"Delivered-To: " + recipient.encode() + b"\r\n" + data)
+        key = self.folder.add(b"Delivered-To: " + recipient.encode() + b"\r\n" + data)
         return f"250 stored in {self.path} as {key}"
 
     def close(self) -> None:
