@@ -37,6 +37,7 @@ EXPECTED: dict[str, Access] = {
     "network.home": Access.PUBLIC,
     "network.overview": Access.LEAD_ADMIN,
     "network.new_member": Access.LEAD_ADMIN,
+    "network.settings": Access.LEAD_ADMIN,
     "network.organisation": Access.ORGANISATION,
     "network.edit_facts": Access.ORGANISATION,
     "health.healthz": Access.PUBLIC,

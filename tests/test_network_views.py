@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign.audit import AuditEvent
-from campaign.network.models import Membership, MembershipStatus, Organisation
+from campaign.network.models import Campaign, Membership, MembershipStatus, Organisation
 from tests.conftest import Network, csrf_token, sign_in
 
 
@@ -158,3 +158,32 @@ def test_no_campaign_yet_explains_what_to_do(
     page = client.get("/network").get_data(as_text=True)
     assert "Ingen överenskommelse har skapats" in page and "campaign demo" in page
     assert client.get("/organisations/alpha").status_code == 404
+
+
+def test_lead_admin_changes_the_campaign_settings(
+    client: FlaskClient, network: Network, session: Session
+) -> None:
+    sign_in(client, "lead@alpha.se")
+    token = csrf_token(client, "/network/settings")
+    form = {
+        "csrf_token": token,
+        "name": "Resfria möten 2014",
+        "starts_on": "2014-01-01",
+        "ends_on": "2015-06-30",
+        "timezone": "Europe/Stockholm",
+        "language": "sv",
+        "rate_limit_per_minute": "120",
+    }
+    assert client.post("/network/settings", data=form).status_code == 302
+    session.expire_all()
+    campaign = session.get(Campaign, network.campaign.id)
+    assert campaign.rate_limit_per_minute == 120 and campaign.ends_on.isoformat() == "2015-06-30"
+    assert "Högst 120 mejl i minuten." in client.get("/network").get_data(as_text=True)
+    bad = client.post(
+        "/network/settings", data={**form, "timezone": "Mars/Olympus", "ends_on": "2013-01-01"}
+    )
+    page = bad.get_data(as_text=True)
+    assert "Okänd tidszon" in page and "kan inte sluta innan den börjar" in page
+    client.post("/network/settings", data={**form, "rate_limit_per_minute": ""})
+    session.expire_all()
+    assert session.get(Campaign, network.campaign.id).rate_limit_per_minute is None

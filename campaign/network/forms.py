@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.fields import SelectChoice
 from wtforms.validators import Email, Length, NumberRange, Optional, Regexp
 
@@ -99,3 +109,40 @@ class NewMemberForm(FlaskForm):
     status = SelectField(_l("Status"), choices=status_choices)
     meeting_software = StringField(_l("Web meeting software"), validators=[Length(max=200)])
     software_comment = StringField(_l("Who has the software"), validators=[Length(max=300)])
+
+
+class CampaignForm(FlaskForm):
+    """The campaign's own settings, decided by the lead organisation."""
+
+    name = StringField(_l("Name"), validators=[Length(min=2, max=200)])
+    starts_on = DateField(_l("Starts"))
+    ends_on = DateField(_l("Ends"))
+    timezone = StringField(
+        _l("Time zone"),
+        validators=[Length(min=3, max=64)],
+        description=_l("Times of sending are computed in it, for example Europe/Stockholm."),
+    )
+    language = SelectField(
+        _l("Language of the content"),
+        choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")],
+    )
+    rate_limit_per_minute = IntegerField(
+        _l("Most e-mails per minute"),
+        validators=[Optional(), NumberRange(min=1, max=100_000)],
+        description=_l(
+            "Protects your organisation's mail server. Ask IT what it accepts; "
+            "leave empty for no limit."
+        ),
+    )
+
+    def validate_ends_on(self, field: DateField) -> None:
+        if self.starts_on.data and field.data and field.data < self.starts_on.data:
+            raise ValidationError(_l("The campaign cannot end before it starts."))
+
+    def validate_timezone(self, field: StringField) -> None:
+        try:
+            ZoneInfo(field.data or "")
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(
+                _l("Not a known time zone; use a name such as Europe/Stockholm.")
+            ) from None

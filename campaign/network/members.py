@@ -113,11 +113,11 @@ def representatives(db_session: Session, organisation: Organisation) -> list[Use
     )
 
 
-def update_membership(membership: Membership, changes: dict[str, Any]) -> list[str]:
-    """Apply the given field values; return the names of the fields that changed."""
-    changed = [name for name, value in changes.items() if getattr(membership, name) != value]
+def apply_changes(row: Membership | Campaign, changes: dict[str, Any]) -> list[str]:
+    """Apply the given field values to a row; return the names of the fields that changed."""
+    changed = [name for name, value in changes.items() if getattr(row, name) != value]
     for name in changed:
-        setattr(membership, name, changes[name])
+        setattr(row, name, changes[name])
     return changed
 
 

@@ -12,7 +12,12 @@ from campaign.accounts.models import Role
 from campaign.accounts.scope import Access, access
 from campaign.audit import record
 from campaign.network import members
-from campaign.network.forms import LeadMembershipForm, MemberFactsForm, NewMemberForm
+from campaign.network.forms import (
+    CampaignForm,
+    LeadMembershipForm,
+    MemberFactsForm,
+    NewMemberForm,
+)
 from campaign.network.models import Campaign, MembershipStatus, Organisation, OrganisationKind
 
 bp = Blueprint("network", __name__)
@@ -89,6 +94,26 @@ def new_member():  # type: ignore[no-untyped-def]
     return render_template("network/new_member.html", form=form, campaign=campaign)
 
 
+@bp.route("/network/settings", methods=["GET", "POST"])
+@access(Access.LEAD_ADMIN)
+def settings():  # type: ignore[no-untyped-def]
+    campaign = _campaign_or_404()
+    form = CampaignForm(obj=campaign)
+    if form.validate_on_submit():
+        changes = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+        changes["name"] = changes["name"].strip()
+        changes["timezone"] = changes["timezone"].strip()
+        changed = members.apply_changes(campaign, changes)
+        if changed:
+            record(db.session(), current_user, "campaign.settings_changed", fields=changed)
+        db.session().commit()
+        flash(_("The campaign's settings are saved."), "success")
+        return redirect(url_for("network.overview"))
+    if form.is_submitted():
+        flash(_("Nothing was saved. Please correct the marked fields."), "error")
+    return render_template("network/settings.html", form=form, campaign=campaign)
+
+
 @bp.get("/organisations/<org>")
 @access(Access.ORGANISATION)
 def organisation():  # type: ignore[no-untyped-def]
@@ -120,7 +145,7 @@ def edit_facts():  # type: ignore[no-untyped-def]
         for name in ("meeting_software", "software_comment", "contact_name", "contact_title"):
             changes[name] = (changes[name] or "").strip()
         changes["contact_email"] = (changes["contact_email"] or "").strip().lower()
-        changed = members.update_membership(membership, changes)
+        changed = members.apply_changes(membership, changes)
         if changed:
             record(
                 db.session(),
