@@ -101,37 +101,41 @@ def html(message_id: int) -> Response:
 @access(Access.STAFF)
 def cancel(message_id: int):  # type: ignore[no-untyped-def]
     message = _visible(message_id)
-    if queue.cancel(message, _("cancelled by %(name)s", name=current_user.email)):
-        record(
-            db.session(),
-            current_user,
-            "message.cancelled",
-            organisation_id=message.organisation_id,
-            target=f"message:{message.id}",
-        )
-        db.session().commit()
-        flash(_("The message is cancelled."), "success")
-    else:
-        flash(_("The message can no longer be cancelled."), "error")
-    return redirect(url_for("outbox.show", message_id=message.id))
+    changed = queue.cancel(message, _("cancelled by %(name)s", name=current_user.email))
+    return _after_change(
+        message,
+        changed,
+        "message.cancelled",
+        _("The message is cancelled."),
+        _("The message can no longer be cancelled."),
+    )
 
 
 @bp.post("/outbox/<int:message_id>/retry")
 @access(Access.STAFF)
 def retry(message_id: int):  # type: ignore[no-untyped-def]
     message = _visible(message_id)
-    if queue.requeue(message, current_clock().now()):
+    changed = queue.requeue(message, current_clock().now())
+    return _after_change(
+        message,
+        changed,
+        "message.requeued",
+        _("The message will be sent again."),
+        _("Only failed or cancelled messages can be sent again."),
+    )
+
+
+def _after_change(message: Message, changed: bool, action: str, done: str, refused: str):  # type: ignore[no-untyped-def]
+    if changed:
         record(
             db.session(),
             current_user,
-            "message.requeued",
+            action,
             organisation_id=message.organisation_id,
             target=f"message:{message.id}",
         )
         db.session().commit()
-        flash(_("The message will be sent again."), "success")
-    else:
-        flash(_("Only failed or cancelled messages can be sent again."), "error")
+    flash(done if changed else refused, "success" if changed else "error")
     return redirect(url_for("outbox.show", message_id=message.id))
 
 
