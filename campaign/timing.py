@@ -1,10 +1,16 @@
-"""Time: the one clock every scheduling decision asks for "now"."""
+"""Time: the one clock every scheduling decision asks for "now", and calendar arithmetic in a
+campaign's time zone: Swedish business days, offsets such as "+3 business days", local send
+times that survive daylight-saving changes, and quiet hours."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import functools
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import holidays
 from flask import Flask, current_app
 
 
@@ -48,3 +54,100 @@ def local_text(instant: datetime, zone: ZoneInfo) -> str:
 def current_clock() -> Clock:
     """Return the clock of the current app."""
     return current_app.extensions["campaign.clock"]
+
+
+# Public holidays plus the de facto ones every Swedish workplace keeps: midsommarafton,
+# julafton and nyårsafton.
+HOLIDAY_CATEGORIES = ("public", "de_facto")
+
+
+@functools.cache
+def swedish_holidays(year: int) -> dict[date, str]:
+    """Return the Swedish holidays of a year, with their Swedish names."""
+    found = holidays.Sweden(
+        years=year, include_sundays=False, categories=HOLIDAY_CATEGORIES, language="sv"
+    )
+    return dict(found.items())
+
+
+def is_business_day(day: date) -> bool:
+    """Return whether `day` is a weekday that is not a Swedish (public or de facto) holiday."""
+    return day.weekday() < 5 and day not in swedish_holidays(day.year)
+
+
+def add_business_days(day: date, count: int) -> date:
+    """Return the business day `count` business days after `day` (0: `day` or the next one)."""
+    if count < 0:
+        raise ValueError("count must not be negative")
+    while not is_business_day(day):
+        day += timedelta(days=1)
+    for _ in range(count):
+        day += timedelta(days=1)
+        while not is_business_day(day):
+            day += timedelta(days=1)
+    return day
+
+
+@dataclass(frozen=True)
+class Offset:
+    """A distance from a start day: `+0d`, `+2w`, `+3 business days`."""
+
+    amount: int
+    unit: str  # "days", "weeks" or "business_days"
+
+    def apply(self, day: date) -> date:
+        if self.unit == "business_days":
+            return add_business_days(day, self.amount)
+        return day + timedelta(days=self.amount * (7 if self.unit == "weeks" else 1))
+
+
+_OFFSET = re.compile(
+    r"^\+?\s*(?P<amount>\d{1,4})\s*"
+    r"(?:(?P<business>business\s+days?|bd)|(?P<weeks>w|weeks?)|(?P<days>d|days?))$",
+    re.IGNORECASE,
+)
+
+
+def parse_offset(text: str) -> Offset:
+    """Read `+0d`, `+3 days`, `+2w`, `+3 business days`; raise ValueError saying what is wrong."""
+    match = _OFFSET.match(text.strip())
+    if match is None:
+        raise ValueError(
+            f"cannot read the offset {text!r}: write for example +0d, +3 days, +2w or "
+            "+3 business days"
+        )
+    unit = "business_days" if match["business"] else "weeks" if match["weeks"] else "days"
+    return Offset(int(match["amount"]), unit)
+
+
+def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """Return the UTC instant of wall-clock `at` on `day` in `zone`.
+
+    Across the spring change a time that does not exist (02:30) moves forward by the gap
+    (03:30); across the autumn change a time that exists twice is its first occurrence.
+    """
+    local = datetime.combine(day, at, tzinfo=zone)
+    return local.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Local hours in which nothing is sent, e.g. 18:00 to 08:00 (may span midnight)."""
+
+    start: time
+    end: time
+
+    def contains(self, moment: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+    def next_allowed(self, instant: datetime, zone: ZoneInfo) -> datetime:
+        """Return `instant`, or the end of the quiet hours it falls in (as a UTC instant)."""
+        local = instant.astimezone(zone)
+        if not self.contains(local.time().replace(tzinfo=None)):
+            return instant
+        day = local.date()
+        if self.start > self.end and local.time().replace(tzinfo=None) >= self.start:
+            day += timedelta(days=1)
+        return local_instant(day, self.end, zone)
