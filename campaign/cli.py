@@ -7,6 +7,7 @@ import logging
 import secrets
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -232,6 +233,27 @@ def tick(ctx: click.Context, now_text: str | None) -> None:
         click.echo(f"{name}: {'ok' if ok else 'skipped or failed (see the log)'}")
     if not all(results.values()):
         sys.exit(1)
+
+
+@main.group()
+def sequences() -> None:
+    """Work with the e-mail sequences in campaign/sequences/."""
+
+
+@sequences.command("check")
+@click.option("--path", "root", type=click.Path(file_okay=False, path_type=Path),
+              help="Check the sequences in this folder instead of the shipped ones.")
+def check_sequences(root: Path | None) -> None:
+    """Load every sequence and render every step; list each problem with its file and line."""
+    from campaign.drip.check import check
+    from campaign.drip.files import SEQUENCES_DIR
+
+    count, problems = check(root or SEQUENCES_DIR)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s) in {count} step(s).")
+    click.echo(f"{count} steps checked: no problems.")
 
 
 def _require_schema(app: Flask) -> None:

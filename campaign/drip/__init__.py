@@ -1,0 +1,1 @@
+"""The engine behind campaign/sequences/: files, checks and (to come) materialization."""

@@ -1,0 +1,52 @@
+"""`campaign sequences check`: load every sequence and render every step against sample data."""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+import jinja2
+
+from campaign.drip.files import SEQUENCES_DIR, Problem, Step, load_sequences, sample_context
+from campaign.outbox.compose import CONTENT
+
+
+def check(root: Path = SEQUENCES_DIR) -> tuple[int, list[Problem]]:
+    """Return how many steps were read and every problem, each with its file and line."""
+    sequences, problems = load_sequences(root)
+    steps = [s for seq in sequences.values() for lang in seq.steps.values() for s in lang]
+    for step in steps:
+        problems += render_problems(step)
+    return len(steps), problems
+
+
+def render_problems(step: Step) -> list[Problem]:
+    """Render a step's subject and body with sample data; report what fails, and where."""
+    context = sample_context()
+    found = []
+    for source, first_line in ((step.subject, step.subject_line), (step.body, step.body_line)):
+        try:
+            CONTENT.from_string(source).render(context)
+        except jinja2.TemplateSyntaxError as error:
+            line = first_line if source is step.subject else first_line + (error.lineno or 1) - 1
+            found.append(Problem(step.path, line, f"template error: {error.message}"))
+        except jinja2.UndefinedError as error:
+            found.append(
+                Problem(
+                    step.path,
+                    _template_line(error, first_line, source is step.subject),
+                    f"unknown placeholder: {error.message}",
+                )
+            )
+    return found
+
+
+def _template_line(error: Exception, first_line: int, one_line: bool) -> int:
+    if one_line:
+        return first_line
+    lines = [
+        f.lineno
+        for f in traceback.extract_tb(error.__traceback__)
+        if f.filename == "<template>" and f.lineno
+    ]
+    return first_line + (lines[-1] - 1 if lines else 0)
