@@ -241,8 +241,12 @@ def sequences() -> None:
 
 
 @sequences.command("check")
-@click.option("--path", "root", type=click.Path(file_okay=False, path_type=Path),
-              help="Check the sequences in this folder instead of the shipped ones.")
+@click.option(
+    "--path",
+    "root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Check the sequences in this folder instead of the shipped ones.",
+)
 def check_sequences(root: Path | None) -> None:
     """Load every sequence and render every step; list each problem with its file and line."""
     from campaign.drip.check import check

@@ -54,6 +54,12 @@ def _dispatch(db_session: Session, now: datetime) -> object:
     return dispatch_due(db_session, now)
 
 
+def _materialize(db_session: Session, now: datetime) -> object:
+    from campaign.drip.materialize import materialize
+
+    return materialize(db_session, now)
+
+
 def _housekeeping(db_session: Session, now: datetime) -> object:
     from campaign.outbox.queue import expire_old
 
@@ -61,6 +67,7 @@ def _housekeeping(db_session: Session, now: datetime) -> object:
 
 
 JOBS: tuple[Job, ...] = (
+    Job("materialize", 30, _materialize, "Queue the sequence steps that have come due."),
     Job("dispatch", 5, _dispatch, "Send due mail from the outbox.", exclusive=False),
     Job("housekeeping", 300, _housekeeping, "Give up mail undelivered for five days."),
 )

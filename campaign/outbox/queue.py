@@ -42,8 +42,12 @@ def enqueue(
     organisation_id: int | None = None,
     participant_id: int | None = None,
     user_id: int | None = None,
+    skipped: str | None = None,
 ) -> int | None:
-    """Queue a message unless one with this source key exists; return the new row's id."""
+    """Queue a message unless one with this source key exists; return the new row's id.
+
+    With `skipped` (the reason), the row only records that the message was decided against.
+    """
     values: dict[str, Any] = {
         "source_key": source_key,
         "recipient": recipient.strip().lower(),
@@ -54,7 +58,8 @@ def enqueue(
         "headers": headers or {},
         "message_id": new_message_id(sender),
         "due_at": due_at,
-        "state": MessageState.QUEUED,
+        "state": MessageState.CANCELLED if skipped else MessageState.QUEUED,
+        "last_answer": skipped,
         "attempts": 0,
         "campaign_id": campaign_id,
         "organisation_id": organisation_id,

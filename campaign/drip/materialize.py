@@ -1,0 +1,246 @@
+"""Turn sequence steps that have come due into outbox messages, once each.
+
+A step is due at its offset from the participant's start (their own start date, else their pilot
+group's), at its local time in the campaign's time zone. It is queued when that moment has come,
+so an edit to a step's text reaches everyone who has not got it yet, and never changes mail
+already queued. Its source key `p:<participant>:seq:<sequence>/<number>` is unique in the outbox,
+so running this twice, or in two processes at once, queues nothing twice.
+
+Catch-up rule: a participant who starts late, or resumes after a pause, does not get a burst of
+old steps. A step more than CATCH_UP overdue is recorded as skipped, except a sequence's first
+step (the welcome), which is always sent. A step whose conditions do not hold at its due time is
+recorded as skipped too. Only active participants get steps; paused ones wait.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaign.drip.files import SEQUENCES_DIR, Sequence, Step, load_sequences
+from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
+from campaign.events.models import Event, EventKind, Invitation, Rsvp
+from campaign.i18n import load_catalog
+from campaign.network.models import Campaign, Membership, Organisation
+from campaign.outbox.compose import Footer, render
+from campaign.outbox.models import Message, MessageKind
+from campaign.outbox.queue import enqueue
+from campaign.outbox.unsubscribe import list_headers
+from campaign.surveys.models import Questionnaire, QuestionnaireKind, Response
+from campaign.timing import local_instant
+
+CATCH_UP = timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    participant: Participant
+    group: PilotGroup
+    membership: Membership
+    organisation: Organisation
+    campaign: Campaign
+
+
+def step_due(step: Step, start: Any, zone: ZoneInfo) -> datetime:
+    """Return the UTC instant a step is due for someone who started on `start`."""
+    return local_instant(step.offset.apply(start), step.at, zone)
+
+
+def materialize(
+    db_session: Session, now: datetime, sequences: dict[str, Sequence] | None = None
+) -> int:
+    """Queue every step that has come due; return how many rows were added (sent or skipped)."""
+    if sequences is None:
+        sequences = _sendable_sequences()
+    people = _enrolled(db_session)
+    if not people:
+        return 0
+    ids = [p.participant.id for p in people]
+    done = _existing_keys(db_session, ids)
+    holds = _conditions(db_session, ids)
+    added = 0
+    for person in people:
+        sequence = sequences.get(person.group.sequence_name or "")
+        if sequence is None:
+            continue
+        added += _materialize_one(db_session, person, sequence, now, done, holds)
+    return added
+
+
+def _materialize_one(
+    db_session: Session,
+    person: Enrolled,
+    sequence: Sequence,
+    now: datetime,
+    done: set[str],
+    holds: dict[str, set[int]],
+) -> int:
+    participant = person.participant
+    steps = sequence.steps.get(participant.language) or sequence.steps.get(
+        person.campaign.language, []
+    )
+    start = participant.starts_on or person.group.starts_on
+    zone = ZoneInfo(person.campaign.timezone)
+    added = 0
+    for position, step in enumerate(steps):
+        key = f"p:{participant.id}:seq:{step.key}"
+        due = step_due(step, start, zone)
+        if key in done or due > now:
+            continue
+        skipped = _skip_reason(step, position, participant.id, due, now, holds)
+        if _queue(db_session, person, step, key, due, skipped) is not None:
+            added += 1
+    return added
+
+
+def _skip_reason(
+    step: Step,
+    position: int,
+    participant_id: int,
+    due: datetime,
+    now: datetime,
+    holds: dict[str, set[int]],
+) -> str | None:
+    if position > 0 and now - due > CATCH_UP:
+        return "skipped: more than two days late (a late start or a pause)"
+    for condition in step.unless:
+        if participant_id in holds[condition]:
+            return f"skipped: {condition}"
+    for condition in step.only_if:
+        if participant_id not in holds[condition]:
+            return f"skipped: not {condition}"
+    return None
+
+
+def _queue(
+    db_session: Session,
+    person: Enrolled,
+    step: Step,
+    key: str,
+    due: datetime,
+    skipped: str | None,
+) -> int | None:
+    config = current_app.config
+    participant = person.participant
+    headers = list_headers(participant, config["CAMPAIGN_BASE_URL"], config["CAMPAIGN_MAIL_FROM"])
+    unsubscribe = headers["List-Unsubscribe"].split(">", 1)[0].lstrip("<")
+    gettext = load_catalog(participant.language).gettext
+    reason = gettext(
+        "You receive this because you take part in the pilot group of %(organisation)s in "
+        "%(campaign)s."
+    ) % {"organisation": person.organisation.name, "campaign": person.campaign.name}
+    rendered = render(
+        step.subject,
+        step.body,
+        _context(person, unsubscribe),
+        language=participant.language,
+        footer=Footer(reason, unsubscribe),
+    )
+    return enqueue(
+        db_session,
+        source_key=key,
+        recipient=participant.email,
+        kind=MessageKind.SEQUENCE_STEP,
+        rendered=rendered,
+        due_at=due,
+        sender=config["CAMPAIGN_MAIL_FROM"],
+        headers=headers,
+        campaign_id=person.campaign.id,
+        organisation_id=participant.organisation_id,
+        participant_id=participant.id,
+        skipped=skipped,
+    )
+
+
+def _context(person: Enrolled, unsubscribe: str) -> dict[str, Any]:
+    participant, member = person.participant, person.membership
+    return {
+        "participant": {
+            "name": participant.name,
+            "email": participant.email,
+            "title": participant.title,
+            "first_name": (participant.name.split() or [""])[0],
+        },
+        "organisation": {
+            "name": person.organisation.name,
+            "short_name": person.organisation.short_name,
+        },
+        "member": {
+            "meeting_software": member.meeting_software,
+            "contact_name": member.contact_name,
+            "contact_title": member.contact_title,
+            "contact_email": member.contact_email,
+        },
+        "campaign": {"name": person.campaign.name, "ends_on": person.campaign.ends_on.isoformat()},
+        "links": {"unsubscribe": unsubscribe},
+    }
+
+
+def _sendable_sequences() -> dict[str, Sequence]:
+    """Load the shipped sequences, leaving out any that has a problem: it is never sent from."""
+    sequences, problems = load_sequences(SEQUENCES_DIR)
+    broken = {p.path.relative_to(SEQUENCES_DIR).parts[0] for p in problems}
+    return {name: seq for name, seq in sequences.items() if name not in broken}
+
+
+def _enrolled(db_session: Session) -> list[Enrolled]:
+    statement = (
+        select(Participant, PilotGroup, Membership, Organisation, Campaign)
+        .join(PilotGroup, Participant.pilot_group_id == PilotGroup.id)
+        .join(
+            Membership,
+            (Membership.campaign_id == Participant.campaign_id)
+            & (Membership.organisation_id == Participant.organisation_id),
+        )
+        .join(Organisation, Organisation.id == Participant.organisation_id)
+        .join(Campaign, Campaign.id == Participant.campaign_id)
+        .where(Participant.status == ParticipantStatus.ACTIVE)
+        .where(PilotGroup.sequence_name.is_not(None))
+    )
+    return [Enrolled(*row) for row in db_session.execute(statement)]
+
+
+def _existing_keys(db_session: Session, participant_ids: list[int]) -> set[str]:
+    return set(
+        db_session.scalars(
+            select(Message.source_key).where(
+                Message.participant_id.in_(participant_ids),
+                Message.kind == MessageKind.SEQUENCE_STEP,
+            )
+        )
+    )
+
+
+def _conditions(db_session: Session, participant_ids: list[int]) -> dict[str, set[int]]:
+    """Return, for each condition a step may name, the participants for whom it holds."""
+    attended = (
+        select(Invitation.participant_id)
+        .join(Event)
+        .where(
+            Event.kind == EventKind.PRACTICE_MEETING,
+            Invitation.has_attended.is_(True),
+            Invitation.participant_id.in_(participant_ids),
+        )
+    )
+    declined = select(Invitation.participant_id).where(
+        Invitation.rsvp == Rsvp.DECLINED, Invitation.participant_id.in_(participant_ids)
+    )
+    answered = (
+        select(Response.participant_id)
+        .join(Questionnaire)
+        .where(
+            Questionnaire.kind == QuestionnaireKind.BASELINE,
+            Response.participant_id.in_(participant_ids),
+        )
+    )
+    return {
+        "attended_practice_meeting": set(db_session.scalars(attended)),
+        "declined_invitation": set(db_session.scalars(declined)),
+        "answered_baseline": set(db_session.scalars(answered)),
+    }

@@ -1,0 +1,172 @@
+"""Materializing sequence steps: exact due times across midsommar, DST and a pause; once each."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from campaign import db
+from campaign.drip.materialize import materialize
+from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup, PilotGroupKind
+from campaign.events.models import Audience, Event, EventKind, Invitation
+from campaign.network.models import Membership
+from campaign.outbox.models import Message, MessageState
+from tests.conftest import Network
+
+# The shipped pilot-group sequence for someone starting Thursday 19 June 2014, the day before
+# midsommarafton, in Europe/Stockholm: (step, due instant in UTC).
+EXPECTED = [
+    ("01", datetime(2014, 6, 19, 6, 30, tzinfo=UTC)),  # +0d 08:30 CEST
+    ("02", datetime(2014, 6, 24, 7, 0, tzinfo=UTC)),  # +2 business days: over midsommar
+    ("03", datetime(2014, 6, 26, 7, 0, tzinfo=UTC)),  # +1w
+    ("04", datetime(2014, 7, 3, 7, 0, tzinfo=UTC)),  # +2w
+    ("05", datetime(2014, 7, 17, 7, 0, tzinfo=UTC)),  # +4w
+    ("06", datetime(2014, 12, 11, 8, 0, tzinfo=UTC)),  # +25w, 09:00 CET after the October change
+]
+
+
+@pytest.fixture
+def group(session: Session, network: Network) -> PilotGroup:
+    membership = session.scalars(
+        select(Membership).where(Membership.organisation_id == network.alpha.id)
+    ).one()
+    membership.contact_name, membership.contact_email = "Petter Bergman", "petter@alpha.se"
+    group = PilotGroup(
+        campaign_id=network.campaign.id,
+        organisation_id=network.alpha.id,
+        name="Chefer",
+        kind=PilotGroupKind.SELECTED_MANAGERS,
+        starts_on=date(2014, 6, 19),
+        sequence_name="pilot-group",
+    )
+    session.add(group)
+    session.commit()
+    return group
+
+
+def _person(session: Session, network: Network, group: PilotGroup, email: str) -> Participant:
+    person = Participant(
+        campaign_id=network.campaign.id,
+        organisation_id=network.alpha.id,
+        pilot_group_id=group.id,
+        email=email,
+        name="Åsa Öberg",
+        status=ParticipantStatus.ACTIVE,
+    )
+    session.add(person)
+    session.commit()
+    return person
+
+
+def _run(app: Flask, session: Session, now: datetime) -> int:
+    with app.app_context():
+        added = materialize(session, now)
+        session.commit()
+    return added
+
+
+def _rows(session: Session, person: Participant) -> dict[str, Message]:
+    session.expire_all()
+    rows = session.scalars(select(Message).where(Message.participant_id == person.id))
+    return {m.source_key.rsplit("/", 1)[1]: m for m in rows}
+
+
+def test_walk_through_the_sequence_with_a_pause(
+    app: Flask, session: Session, network: Network, group: PilotGroup
+) -> None:
+    person = _person(session, network, group, "asa@alpha.se")
+    for number, due in EXPECTED:
+        if number == "04":
+            person.status = ParticipantStatus.PAUSED  # paused on 30 June, back on 10 July
+            session.commit()
+            assert _run(app, session, due) == 0 and number not in _rows(session, person)
+            person.status = ParticipantStatus.ACTIVE
+            session.commit()
+            resumed = datetime(2014, 7, 10, 8, 0, tzinfo=UTC)
+            assert _run(app, session, resumed) == 1
+            late = _rows(session, person)["04"]
+            assert late.state is MessageState.CANCELLED and "late" in late.last_answer
+            continue
+        assert _run(app, session, due - timedelta(minutes=1)) == 0, number
+        assert number not in _rows(session, person)
+        assert _run(app, session, due) == 1, number
+        message = _rows(session, person)[number]
+        assert message.due_at == due and message.state is MessageState.QUEUED, number
+    rows = _rows(session, person)
+    assert sorted(rows) == ["01", "02", "03", "04", "05", "06"]
+    welcome = rows["01"]
+    assert welcome.subject == "Välkommen till provgruppen för webbmöten, Åsa!"
+    assert "Petter Bergman" in welcome.text_body  # the member's own support contact
+    assert "(petter@alpha.se)" in welcome.text_body
+    assert "Lync" in welcome.text_body and "Alpha kommun" in welcome.text_body
+    assert welcome.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert _run(app, session, datetime(2015, 1, 1, tzinfo=UTC)) == 0  # nothing twice
+
+
+def test_a_late_start_gets_the_welcome_but_no_burst(
+    app: Flask, session: Session, network: Network, group: PilotGroup
+) -> None:
+    person = _person(session, network, group, "late@alpha.se")
+    assert _run(app, session, datetime(2014, 7, 18, 8, 0, tzinfo=UTC)) == 5
+    rows = _rows(session, person)
+    assert rows["01"].state is MessageState.QUEUED  # the welcome is always sent
+    assert {rows[n].state for n in ("02", "03", "04")} == {MessageState.CANCELLED}
+    assert rows["05"].state is MessageState.QUEUED  # a day late: still sent
+
+
+def test_a_condition_skips_a_step(
+    app: Flask, session: Session, network: Network, group: PilotGroup
+) -> None:
+    person = _person(session, network, group, "keen@alpha.se")
+    meeting = Event(
+        campaign_id=network.campaign.id,
+        kind=EventKind.PRACTICE_MEETING,
+        audience=Audience.CAMPAIGN,
+        title="Prova-på-möte",
+        timezone="Europe/Stockholm",
+        starts_at=datetime(2014, 6, 19, 12, tzinfo=UTC),
+        ends_at=datetime(2014, 6, 19, 13, tzinfo=UTC),
+        uid="practice-1@test",
+    )
+    session.add(meeting)
+    session.flush()
+    session.add(Invitation(event_id=meeting.id, participant_id=person.id, has_attended=True))
+    session.commit()
+    _run(app, session, EXPECTED[1][1])
+    step = _rows(session, person)["02"]
+    assert step.state is MessageState.CANCELLED
+    assert step.last_answer == "skipped: attended_practice_meeting"
+
+
+def test_two_processes_at_once_queue_each_step_once(
+    app: Flask, session: Session, network: Network, group: PilotGroup
+) -> None:
+    for n in range(20):
+        _person(session, network, group, f"p{n}@alpha.se")
+    now = EXPECTED[2][1]
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with app.app_context(), db.open_session(app) as own:
+                barrier.wait()
+                materialize(own, now)
+                own.commit()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    total = session.scalar(select(func.count()).select_from(Message))
+    keys = session.scalar(select(func.count(func.distinct(Message.source_key))))
+    assert total == keys == 20 * 3
