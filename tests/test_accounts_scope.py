@@ -21,6 +21,11 @@ from tests.conftest import START, Network, csrf_token, sign_in
 from tests.outbox_helpers import participant, queue_welcome
 
 EXPECTED: dict[str, Access] = {
+    "drip.index": Access.LEAD_ADMIN,
+    "drip.timeline": Access.LEAD_ADMIN,
+    "drip.preview": Access.LEAD_ADMIN,
+    "drip.preview_html": Access.LEAD_ADMIN,
+    "drip.send_test": Access.LEAD_ADMIN,
     "outbox.index": Access.STAFF,
     "outbox.show": Access.STAFF,
     "outbox.html": Access.STAFF,
@@ -66,6 +71,9 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
         "message_id": str(message_id),
         "suppression_id": str(suppression_id),
         "token": token,
+        "name": "pilot-group",
+        "language": "sv",
+        "number": "02",
     }
 
 

@@ -23,15 +23,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from flask_babel import lazy_gettext as _l
 
 from campaign.timing import Offset, parse_offset
 
 SEQUENCES_DIR = Path(__file__).parent.parent / "sequences"
 LANGUAGES = ("sv", "en")
 CONDITIONS = {
-    "attended_practice_meeting": "the participant has attended a practice meeting",
-    "declined_invitation": "the participant has declined an invitation",
-    "answered_baseline": "the participant has answered the baseline questionnaire",
+    "attended_practice_meeting": _l("the participant has attended a practice meeting"),
+    "declined_invitation": _l("the participant has declined an invitation"),
+    "answered_baseline": _l("the participant has answered the baseline questionnaire"),
 }
 REQUIRED = ("offset", "at", "subject")
 ALLOWED = (*REQUIRED, "unless", "only_if")

@@ -1,0 +1,121 @@
+"""The sequences in the web UI: each as a timeline, each step previewed, a test to oneself."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from campaign import db
+from campaign.accounts.scope import Access, access
+from campaign.drip.check import check
+from campaign.drip.files import CONDITIONS, SEQUENCES_DIR, Step, load_sequences, sample_context
+from campaign.i18n import load_catalog
+from campaign.outbox.compose import Footer, Rendered, render
+from campaign.outbox.models import MessageKind
+from campaign.outbox.queue import enqueue
+from campaign.timing import current_clock
+
+bp = Blueprint("drip", __name__)
+
+
+def init_app(app: Flask) -> None:
+    """Register the views."""
+    app.register_blueprint(bp)
+
+
+def _step(name: str, language: str, number: str) -> Step:
+    sequences, _problems = load_sequences(SEQUENCES_DIR)
+    sequence = sequences.get(name)
+    steps = sequence.steps.get(language, []) if sequence else []
+    found = next((s for s in steps if s.number == number), None)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _preview(step: Step) -> Rendered:
+    context = sample_context()
+    reason = load_catalog(step.language).gettext("This is a preview with sample data.")
+    return render(
+        step.subject,
+        step.body,
+        context,
+        language=step.language,
+        footer=Footer(reason, context["links"]["unsubscribe"]),
+    )
+
+
+@bp.get("/sequences")
+@access(Access.LEAD_ADMIN)
+def index():  # type: ignore[no-untyped-def]
+    sequences, _problems = load_sequences(SEQUENCES_DIR)
+    count, problems = check(SEQUENCES_DIR)
+    return render_template("drip/index.html", sequences=sequences, problems=problems, count=count)
+
+
+@bp.get("/sequences/<name>")
+@access(Access.LEAD_ADMIN)
+def timeline(name: str):  # type: ignore[no-untyped-def]
+    sequences, _problems = load_sequences(SEQUENCES_DIR)
+    if name not in sequences:
+        abort(404)
+    _count, problems = check(SEQUENCES_DIR)
+    mine = [p for p in problems if SEQUENCES_DIR / name in (p.path, *p.path.parents)]
+    return render_template(
+        "drip/timeline.html", sequence=sequences[name], problems=mine, conditions=CONDITIONS
+    )
+
+
+@bp.get("/sequences/<name>/<language>/<number>")
+@access(Access.LEAD_ADMIN)
+def preview(name: str, language: str, number: str):  # type: ignore[no-untyped-def]
+    step = _step(name, language, number)
+    try:
+        rendered = _preview(step)
+    except Exception as error:  # a broken step is shown as broken, never as a 500
+        return render_template("drip/preview.html", step=step, rendered=None, error=error)
+    return render_template("drip/preview.html", step=step, rendered=rendered, error=None)
+
+
+@bp.get("/sequences/<name>/<language>/<number>/html")
+@access(Access.LEAD_ADMIN)
+def preview_html(name: str, language: str, number: str) -> Response:
+    """The HTML of a step's preview, for the sandboxed frame: inline styles and nothing else."""
+    response = Response(_preview(_step(name, language, number)).html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+    )
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@bp.post("/sequences/<name>/<language>/<number>/test")
+@access(Access.LEAD_ADMIN)
+def send_test(name: str, language: str, number: str):  # type: ignore[no-untyped-def]
+    step = _step(name, language, number)
+    now = current_clock().now()
+    enqueue(
+        db.session(),
+        source_key=f"test:{current_user.id}:{step.key}:{language}:{now.isoformat()}",
+        recipient=current_user.email,
+        kind=MessageKind.TEST,
+        rendered=_preview(step),
+        due_at=now,
+        sender=current_app.config["CAMPAIGN_MAIL_FROM"],
+        user_id=current_user.id,
+        organisation_id=current_user.organisation_id,
+    )
+    db.session().commit()
+    flash(_("A test of the step is queued to %(email)s.", email=current_user.email), "success")
+    return redirect(url_for("drip.preview", name=name, language=language, number=number))
