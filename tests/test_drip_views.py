@@ -18,6 +18,8 @@ def test_timeline_lists_every_step_in_both_languages(client: FlaskClient, networ
     assert "Ditt första webbmöte – prova med någon du känner" in page
     assert "Your first web meeting – try it with someone you know" in page
     assert "deltagaren har varit med på ett prova-på-möte" in page
+    assert "Välkommen till provgruppen för webbmöten, Åsa!" in page  # sample data filled in
+    assert page.index(">Svenska</h2>") < page.index(">English</h2>")
     assert "behåller sin text" in page  # editing never changes mail already queued
     assert client.get("/sequences/no-such").status_code == 404
 

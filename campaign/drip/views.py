@@ -19,9 +19,16 @@ from flask_login import current_user
 from campaign import db
 from campaign.accounts.scope import Access, access
 from campaign.drip.check import check
-from campaign.drip.files import CONDITIONS, SEQUENCES_DIR, Step, load_sequences, sample_context
+from campaign.drip.files import (
+    CONDITIONS,
+    LANGUAGES,
+    SEQUENCES_DIR,
+    Step,
+    load_sequences,
+    sample_context,
+)
 from campaign.i18n import load_catalog
-from campaign.outbox.compose import Footer, Rendered, render
+from campaign.outbox.compose import CONTENT, Footer, Rendered, render
 from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import enqueue
 from campaign.timing import current_clock
@@ -72,9 +79,23 @@ def timeline(name: str):  # type: ignore[no-untyped-def]
         abort(404)
     _count, problems = check(SEQUENCES_DIR)
     mine = [p for p in problems if SEQUENCES_DIR / name in (p.path, *p.path.parents)]
+    sequence = sequences[name]
+    languages = [(lang, sequence.steps[lang]) for lang in LANGUAGES if lang in sequence.steps]
     return render_template(
-        "drip/timeline.html", sequence=sequences[name], problems=mine, conditions=CONDITIONS
+        "drip/timeline.html",
+        sequence=sequence,
+        languages=languages,
+        problems=mine,
+        conditions=CONDITIONS,
+        subject=_sample_subject,
     )
+
+
+def _sample_subject(step: Step) -> str:
+    try:
+        return CONTENT.from_string(step.subject).render(sample_context())
+    except Exception:  # the check lists the problem; the timeline shows the source
+        return step.subject
 
 
 @bp.get("/sequences/<name>/<language>/<number>")
