@@ -26,6 +26,8 @@ EXPECTED: dict[str, Access] = {
     "drip.preview": Access.LEAD_ADMIN,
     "drip.preview_html": Access.LEAD_ADMIN,
     "drip.send_test": Access.LEAD_ADMIN,
+    "drip.progress": Access.ORGANISATION,
+    "drip.schedule": Access.ORGANISATION,
     "outbox.index": Access.STAFF,
     "outbox.show": Access.STAFF,
     "outbox.html": Access.STAFF,
@@ -74,6 +76,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
         "name": "pilot-group",
         "language": "sv",
         "number": "02",
+        "participant_id": str(person.id),
     }
 
 

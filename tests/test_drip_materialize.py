@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -16,7 +17,7 @@ from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events.models import Audience, Event, EventKind, Invitation
 from campaign.network.models import Membership
 from campaign.outbox.models import Message, MessageState
-from tests.conftest import Network
+from tests.conftest import Network, sign_in
 
 # The shipped pilot-group sequence for someone starting Thursday 19 June 2014, the day before
 # midsommarafton, in Europe/Stockholm: (step, due instant in UTC).
@@ -170,3 +171,26 @@ def test_two_processes_at_once_queue_each_step_once(
     total = session.scalar(select(func.count()).select_from(Message))
     keys = session.scalar(select(func.count(func.distinct(Message.source_key))))
     assert total == keys == 20 * 3
+
+
+def test_progress_and_dry_run_schedule(
+    app: Flask, session: Session, network: Network, group: PilotGroup
+) -> None:
+    person = _person(session, network, group, "asa@alpha.se")
+    _run(app, session, EXPECTED[1][1])  # steps 01 and 02 queued
+    app.extensions["campaign.clock"].set(EXPECTED[1][1] + timedelta(hours=1))
+    client = app.test_client()
+    sign_in(client, "rep@alpha.se")
+    page = client.get("/organisations/alpha/progress").get_data(as_text=True)
+    assert "asa@alpha.se" in page and "02 · prova-med-nagon-du-kanner" in page
+    assert "2014-06-26 09:00" in page  # the next step, in local time
+    schedule = client.get(f"/organisations/alpha/participants/{person.id}/schedule")
+    text = schedule.get_data(as_text=True)
+    for _number, due in EXPECTED:  # every step with its local due time (a dry run)
+        local = due.astimezone(ZoneInfo("Europe/Stockholm")).strftime("%Y-%m-%d %H:%M")
+        assert local in text
+    assert text.count("I kö") >= 2 and "Kommer" in text
+    other = app.test_client()
+    sign_in(other, "rep@beta.se")
+    assert other.get(f"/organisations/beta/participants/{person.id}/schedule").status_code == 404
+    assert other.get("/organisations/alpha/progress").status_code == 404

@@ -57,7 +57,7 @@ def materialize(
 ) -> int:
     """Queue every step that has come due; return how many rows were added (sent or skipped)."""
     if sequences is None:
-        sequences = _sendable_sequences()
+        sequences = sendable_sequences()
     people = _enrolled(db_session)
     if not people:
         return 0
@@ -182,7 +182,7 @@ def _context(person: Enrolled, unsubscribe: str) -> dict[str, Any]:
     }
 
 
-def _sendable_sequences() -> dict[str, Sequence]:
+def sendable_sequences() -> dict[str, Sequence]:
     """Load the shipped sequences, leaving out any that has a problem: it is never sent from."""
     sequences, problems = load_sequences(SEQUENCES_DIR)
     broken = {p.path.relative_to(SEQUENCES_DIR).parts[0] for p in problems}

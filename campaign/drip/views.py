@@ -9,12 +9,14 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from campaign import db
 from campaign.accounts.scope import Access, access
@@ -27,6 +29,8 @@ from campaign.drip.files import (
     load_sequences,
     sample_context,
 )
+from campaign.drip.schedule import plans_for
+from campaign.enrolment.models import Participant
 from campaign.i18n import load_catalog
 from campaign.outbox.compose import CONTENT, Footer, Rendered, render
 from campaign.outbox.models import MessageKind
@@ -140,3 +144,37 @@ def send_test(name: str, language: str, number: str):  # type: ignore[no-untyped
     db.session().commit()
     flash(_("A test of the step is queued to %(email)s.", email=current_user.email), "success")
     return redirect(url_for("drip.preview", name=name, language=language, number=number))
+
+
+@bp.get("/organisations/<org>/progress")
+@access(Access.ORGANISATION)
+def progress():  # type: ignore[no-untyped-def]
+    organisation = g.organisation
+    people = list(
+        db.session().scalars(
+            select(Participant)
+            .where(Participant.organisation_id == organisation.id)
+            .order_by(Participant.name, Participant.email)
+        )
+    )
+    plans = plans_for(db.session(), people, current_clock().now()) if people else {}
+    return render_template(
+        "drip/progress.html", organisation=organisation, people=people, plans=plans
+    )
+
+
+@bp.get("/organisations/<org>/participants/<int:participant_id>/schedule")
+@access(Access.ORGANISATION)
+def schedule(participant_id: int):  # type: ignore[no-untyped-def]
+    organisation = g.organisation
+    person = db.session().scalar(
+        select(Participant).where(
+            Participant.id == participant_id, Participant.organisation_id == organisation.id
+        )
+    )
+    if person is None:
+        abort(404)
+    planned = plans_for(db.session(), [person], current_clock().now())[person.id]
+    return render_template(
+        "drip/schedule.html", organisation=organisation, person=person, planned=planned
+    )

@@ -1,0 +1,99 @@
+"""Where each participant stands in their sequence: what was sent, skipped, and what comes next."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaign.drip.files import Sequence, Step
+from campaign.drip.materialize import CATCH_UP, sendable_sequences, step_due
+from campaign.enrolment.models import Participant, PilotGroup
+from campaign.network.models import Campaign
+from campaign.outbox.models import Message, MessageKind, MessageState
+
+
+@dataclass(frozen=True)
+class Planned:
+    step: Step
+    due: datetime
+    state: str  # sent, queued, retrying, failed, skipped, due, will_skip, future
+    message: Message | None
+
+
+def plan(
+    participant: Participant,
+    group: PilotGroup | None,
+    campaign: Campaign,
+    messages: dict[str, Message],
+    now: datetime,
+    sequences: dict[str, Sequence],
+) -> list[Planned]:
+    """Return every step of the participant's sequence with its due time and state."""
+    sequence = sequences.get(group.sequence_name or "") if group else None
+    if sequence is None:
+        return []
+    steps = sequence.steps.get(participant.language) or sequence.steps.get(campaign.language, [])
+    start = participant.starts_on or group.starts_on  # type: ignore[union-attr]
+    zone = ZoneInfo(campaign.timezone)
+    planned = []
+    for position, step in enumerate(steps):
+        due = step_due(step, start, zone)
+        message = messages.get(f"p:{participant.id}:seq:{step.key}")
+        planned.append(Planned(step, due, _state(message, position, due, now), message))
+    return planned
+
+
+def _state(message: Message | None, position: int, due: datetime, now: datetime) -> str:
+    if message is not None:
+        return {
+            MessageState.SENT: "sent",
+            MessageState.FAILED: "failed",
+            MessageState.RETRY: "retrying",
+            MessageState.CANCELLED: "skipped",
+        }.get(message.state, "queued")
+    if due > now:
+        return "future"
+    return "will_skip" if position > 0 and now - due > CATCH_UP else "due"
+
+
+def plans_for(
+    db_session: Session, participants: list[Participant], now: datetime
+) -> dict[int, list[Planned]]:
+    """Return the plan of each participant, with two queries for all of them."""
+    sequences = sendable_sequences()
+    by_participant: dict[int, dict[str, Message]] = defaultdict(dict)
+    ids = [p.id for p in participants]
+    for message in db_session.scalars(
+        select(Message).where(
+            Message.participant_id.in_(ids), Message.kind == MessageKind.SEQUENCE_STEP
+        )
+    ):
+        by_participant[message.participant_id or 0][message.source_key] = message
+    groups = {
+        g.id: g
+        for g in db_session.scalars(
+            select(PilotGroup).where(PilotGroup.id.in_({p.pilot_group_id for p in participants}))
+        )
+    }
+    campaigns = {
+        c.id: c
+        for c in db_session.scalars(
+            select(Campaign).where(Campaign.id.in_({p.campaign_id for p in participants}))
+        )
+    }
+    return {
+        p.id: plan(
+            p,
+            groups.get(p.pilot_group_id or 0),
+            campaigns[p.campaign_id],
+            by_participant[p.id],
+            now,
+            sequences,
+        )
+        for p in participants
+    }
