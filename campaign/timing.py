@@ -76,21 +76,24 @@ def is_business_day(day: date) -> bool:
 
 
 def add_business_days(day: date, count: int) -> date:
-    """Return the business day `count` business days after `day` (0: `day` or the next one)."""
-    if count < 0:
-        raise ValueError("count must not be negative")
+    """Return the business day `count` business days after `day` (before it when negative).
+
+    0 gives `day` itself when it is a business day, else the next one (the previous one when
+    counting backwards is what `count` asks for).
+    """
+    step = timedelta(days=-1 if count < 0 else 1)
     while not is_business_day(day):
-        day += timedelta(days=1)
-    for _ in range(count):
-        day += timedelta(days=1)
+        day += step
+    for _ in range(abs(count)):
+        day += step
         while not is_business_day(day):
-            day += timedelta(days=1)
+            day += step
     return day
 
 
 @dataclass(frozen=True)
 class Offset:
-    """A distance from a start day: `+0d`, `+2w`, `+3 business days`."""
+    """A distance from an anchor day: `+0d`, `+2w`, `+3 business days`, `-2w`."""
 
     amount: int
     unit: str  # "days", "weeks" or "business_days"
@@ -102,22 +105,23 @@ class Offset:
 
 
 _OFFSET = re.compile(
-    r"^\+?\s*(?P<amount>\d{1,4})\s*"
+    r"^(?P<sign>[+-]?)\s*(?P<amount>\d{1,4})\s*"
     r"(?:(?P<business>business\s+days?|bd)|(?P<weeks>w|weeks?)|(?P<days>d|days?))$",
     re.IGNORECASE,
 )
 
 
 def parse_offset(text: str) -> Offset:
-    """Read `+0d`, `+3 days`, `+2w`, `+3 business days`; raise ValueError saying what is wrong."""
+    """Read `+0d`, `+3 days`, `+2w`, `+3 business days`, `-2w`; raise ValueError if unreadable."""
     match = _OFFSET.match(text.strip())
     if match is None:
         raise ValueError(
-            f"cannot read the offset {text!r}: write for example +0d, +3 days, +2w or "
-            "+3 business days"
+            f"cannot read the offset {text!r}: write for example +0d, +3 days, +2w, "
+            "+3 business days or -2w"
         )
     unit = "business_days" if match["business"] else "weeks" if match["weeks"] else "days"
-    return Offset(int(match["amount"]), unit)
+    amount = int(match["amount"])
+    return Offset(-amount if match["sign"] == "-" else amount, unit)
 
 
 def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:

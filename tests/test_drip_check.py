@@ -56,10 +56,12 @@ def test_each_kind_of_broken_step_is_reported_with_file_and_line(
         "09-missing.md": GOOD.replace("offset: +2 business days\n", ""),
         "10-unknown-key.md": GOOD.replace("unless:", "unles:"),
         "11-no-front-matter.md": "Hej!\n",
+        "13-anchor.md": GOOD.replace("offset:", "anchor: midsummer\noffset:"),
+        "14-before-start.md": GOOD.replace("+2 business days", "-2w"),
     }
     for name, text in broken.items():
         _write(tmp_path, f"demo/sv/{name}", text)
-        if name != "09-missing.md":
+        if name not in ("09-missing.md",):
             _write(tmp_path, f"demo/en/{name}", GOOD)
     _write(tmp_path, "demo/sv/12-only-swedish.md", GOOD)
     result = runner.invoke("sequences", "check", "--path", str(tmp_path))
@@ -82,6 +84,10 @@ def test_each_kind_of_broken_step_is_reported_with_file_and_line(
     assert reported(sv / "10-unknown-key.md", 5, "unknown key 'unles'"), lines
     assert reported(sv / "11-no-front-matter.md", 1, "front matter block"), lines
     assert reported(sv / "12-only-swedish.md", 1, "no en translation"), lines
+    assert reported(sv / "13-anchor.md", 2, "unknown anchor 'midsummer'"), lines
+    assert reported(sv / "14-before-start.md", 2, "cannot come before the participant starts"), (
+        lines
+    )
     assert not any("01-ok.md" in entry for entry in lines)
     assert "problem(s) in" in lines[-1]
 

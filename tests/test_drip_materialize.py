@@ -194,3 +194,16 @@ def test_progress_and_dry_run_schedule(
     sign_in(other, "rep@beta.se")
     assert other.get(f"/organisations/beta/participants/{person.id}/schedule").status_code == 404
     assert other.get("/organisations/alpha/progress").status_code == 404
+
+
+def test_a_step_anchored_to_the_campaigns_end(
+    app: Flask, session: Session, network: Network, group: PilotGroup
+) -> None:
+    person = _person(session, network, group, "asa@alpha.se")
+    _run(app, session, datetime(2015, 1, 1, tzinfo=UTC))  # everything up to step 06
+    assert "07" not in _rows(session, person)
+    due = datetime(2015, 3, 17, 8, 0, tzinfo=UTC)  # 31 March 2015 minus two weeks, 09:00 CET
+    assert _run(app, session, due - timedelta(minutes=1)) == 0
+    assert _run(app, session, due) == 1
+    step = _rows(session, person)["07"]
+    assert step.due_at == due and step.subject == "Två veckor kvar – dela ett tips med en kollega"

@@ -50,8 +50,8 @@ def test_adding_business_days_skips_weekends_and_holidays() -> None:
     assert add_business_days(date(2014, 6, 19), 1) == date(2014, 6, 23)  # over midsommar
     assert add_business_days(date(2014, 12, 22), 2) == date(2014, 12, 29)  # over jul
     assert add_business_days(date(2014, 3, 8), 0) == date(2014, 3, 10)  # Saturday: Monday
-    with pytest.raises(ValueError):
-        add_business_days(date(2014, 3, 8), -1)
+    assert add_business_days(date(2014, 6, 23), -1) == date(2014, 6, 19)  # back over midsommar
+    assert add_business_days(date(2014, 3, 8), -1) == date(2014, 3, 6)  # Saturday: back 1 from Fri
 
 
 @pytest.mark.parametrize(
@@ -65,13 +65,15 @@ def test_adding_business_days_skips_weekends_and_holidays() -> None:
         ("+3 business days", Offset(3, "business_days")),
         ("+1 Business Day", Offset(1, "business_days")),
         ("5bd", Offset(5, "business_days")),
+        ("-2w", Offset(-2, "weeks")),
+        ("-3 business days", Offset(-3, "business_days")),
     ],
 )
 def test_offsets_are_read(text: str, offset: Offset) -> None:
     assert parse_offset(text) == offset
 
 
-@pytest.mark.parametrize("text", ["", "+3", "-2d", "+3 months", "three days", "+2w3d"])
+@pytest.mark.parametrize("text", ["", "+3", "+-2d", "+3 months", "three days", "+2w3d"])
 def test_unreadable_offsets_say_how_to_write_them(text: str) -> None:
     with pytest.raises(ValueError, match=r"write for example \+0d"):
         parse_offset(text)

@@ -4,6 +4,7 @@ Each step is Markdown with a YAML front matter block:
 
     ---
     offset: +2 business days     # from the participant's start: +0d, +3 days, +2w, +3 business days
+    anchor: start                 # optional: or campaign_end, with a negative offset such as -2w
     at: "08:30"                   # local time in the campaign's time zone
     subject: Prova med någon du känner, {{ participant.first_name }}
     unless: [attended_practice_meeting]   # optional: skip when any of these holds
@@ -35,7 +36,9 @@ CONDITIONS = {
     "answered_baseline": _l("the participant has answered the baseline questionnaire"),
 }
 REQUIRED = ("offset", "at", "subject")
-ALLOWED = (*REQUIRED, "unless", "only_if")
+ALLOWED = (*REQUIRED, "anchor", "unless", "only_if")
+# What an offset counts from: the participant's start, or the campaign's last day.
+ANCHORS = ("start", "campaign_end")
 STEP_NAME = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9-]+)\.md$")
 TIME = re.compile(r"^(?P<hour>[01]\d|2[0-3]):(?P<minute>[0-5]\d)$")
 
@@ -65,6 +68,7 @@ class Step:
     subject_line: int
     unless: tuple[str, ...] = ()
     only_if: tuple[str, ...] = ()
+    anchor: str = "start"
 
     @property
     def key(self) -> str:
@@ -154,6 +158,24 @@ def read_step(path: Path, sequence: str, language: str) -> tuple[Step | None, li
                 )
             )
         conditions[key] = tuple(values)
+    anchor = str(meta.get("anchor", "start"))
+    if anchor not in ANCHORS:
+        problems.append(
+            Problem(
+                path,
+                _line_of(front, "anchor"),
+                f"unknown anchor {anchor!r}; use {' or '.join(ANCHORS)}",
+            )
+        )
+    if offset is not None and offset.amount < 0 and anchor == "start":
+        problems.append(
+            Problem(
+                path,
+                _line_of(front, "offset"),
+                "a step cannot come before the participant starts; a negative "
+                "offset needs anchor: campaign_end",
+            )
+        )
     if problems or offset is None or at is None:
         return None, problems
     step = Step(
@@ -170,6 +192,7 @@ def read_step(path: Path, sequence: str, language: str) -> tuple[Step | None, li
         subject_line=_line_of(front, "subject"),
         unless=conditions["unless"],
         only_if=conditions["only_if"],
+        anchor=anchor,
     )
     return step, []
 

@@ -15,7 +15,7 @@ recorded as skipped too. Only active participants get steps; paused ones wait.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,9 +47,10 @@ class Enrolled:
     campaign: Campaign
 
 
-def step_due(step: Step, start: Any, zone: ZoneInfo) -> datetime:
+def step_due(step: Step, start: date, campaign: Campaign) -> datetime:
     """Return the UTC instant a step is due for someone who started on `start`."""
-    return local_instant(step.offset.apply(start), step.at, zone)
+    anchor = campaign.ends_on if step.anchor == "campaign_end" else start
+    return local_instant(step.offset.apply(anchor), step.at, ZoneInfo(campaign.timezone))
 
 
 def materialize(
@@ -86,11 +87,10 @@ def _materialize_one(
         person.campaign.language, []
     )
     start = participant.starts_on or person.group.starts_on
-    zone = ZoneInfo(person.campaign.timezone)
     added = 0
     for position, step in enumerate(steps):
         key = f"p:{participant.id}:seq:{step.key}"
-        due = step_due(step, start, zone)
+        due = step_due(step, start, person.campaign)
         if key in done or due > now:
             continue
         skipped = _skip_reason(step, position, participant.id, due, now, holds)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,10 +38,9 @@ def plan(
         return []
     steps = sequence.steps.get(participant.language) or sequence.steps.get(campaign.language, [])
     start = participant.starts_on or group.starts_on  # type: ignore[union-attr]
-    zone = ZoneInfo(campaign.timezone)
     planned = []
     for position, step in enumerate(steps):
-        due = step_due(step, start, zone)
+        due = step_due(step, start, campaign)
         message = messages.get(f"p:{participant.id}:seq:{step.key}")
         planned.append(Planned(step, due, _state(message, position, due, now), message))
     return planned
