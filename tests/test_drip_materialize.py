@@ -207,3 +207,18 @@ def test_a_step_anchored_to_the_campaigns_end(
     assert _run(app, session, due) == 1
     step = _rows(session, person)["07"]
     assert step.due_at == due and step.subject == "Två veckor kvar – dela ett tips med en kollega"
+
+
+def test_preview_a_step_as_a_participant_gets_it(
+    app: Flask, session: Session, network: Network, group: PilotGroup
+) -> None:
+    _person(session, network, group, "asa@alpha.se")
+    client = app.test_client()
+    sign_in(client, "lead@alpha.se")
+    page = client.get("/sequences/pilot-group/sv/02?participant=ASA@alpha.se ")
+    text = page.get_data(as_text=True)
+    assert "som Åsa Öberg får det" in text and "Petter Bergman hjälper dig gärna" in text
+    html = client.get("/sequences/pilot-group/sv/02/html?participant=asa@alpha.se")
+    assert "petter@alpha.se" in html.get_data(as_text=True)
+    missing = client.get("/sequences/pilot-group/sv/02?participant=nobody@alpha.se")
+    assert "Ingen aktiv deltagare" in missing.get_data(as_text=True)

@@ -59,7 +59,7 @@ def materialize(
     """Queue every step that has come due; return how many rows were added (sent or skipped)."""
     if sequences is None:
         sequences = sendable_sequences()
-    people = _enrolled(db_session)
+    people = enrolled(db_session)
     if not people:
         return 0
     ids = [p.participant.id for p in people]
@@ -138,7 +138,7 @@ def _queue(
     rendered = render(
         step.subject,
         step.body,
-        _context(person, unsubscribe),
+        context_for(person, unsubscribe),
         language=participant.language,
         footer=Footer(reason, unsubscribe),
     )
@@ -158,7 +158,7 @@ def _queue(
     )
 
 
-def _context(person: Enrolled, unsubscribe: str) -> dict[str, Any]:
+def context_for(person: Enrolled, unsubscribe: str) -> dict[str, Any]:
     participant, member = person.participant, person.membership
     return {
         "participant": {
@@ -189,7 +189,8 @@ def sendable_sequences() -> dict[str, Sequence]:
     return {name: seq for name, seq in sequences.items() if name not in broken}
 
 
-def _enrolled(db_session: Session) -> list[Enrolled]:
+def enrolled(db_session: Session, participant_id: int | None = None) -> list[Enrolled]:
+    """Return active participants in a pilot group that follows a sequence (or just one)."""
     statement = (
         select(Participant, PilotGroup, Membership, Organisation, Campaign)
         .join(PilotGroup, Participant.pilot_group_id == PilotGroup.id)
@@ -203,6 +204,8 @@ def _enrolled(db_session: Session) -> list[Enrolled]:
         .where(Participant.status == ParticipantStatus.ACTIVE)
         .where(PilotGroup.sequence_name.is_not(None))
     )
+    if participant_id is not None:
+        statement = statement.where(Participant.id == participant_id)
     return [Enrolled(*row) for row in db_session.execute(statement)]
 
 

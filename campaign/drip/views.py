@@ -12,6 +12,7 @@ from flask import (
     g,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_babel import gettext as _
@@ -29,12 +30,14 @@ from campaign.drip.files import (
     load_sequences,
     sample_context,
 )
+from campaign.drip.materialize import Enrolled, context_for, enrolled
 from campaign.drip.schedule import plans_for
 from campaign.enrolment.models import Participant
 from campaign.i18n import load_catalog
 from campaign.outbox.compose import CONTENT, Footer, Rendered, render
 from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import enqueue
+from campaign.outbox.unsubscribe import token_for
 from campaign.timing import current_clock
 
 bp = Blueprint("drip", __name__)
@@ -55,9 +58,14 @@ def _step(name: str, language: str, number: str) -> Step:
     return found
 
 
-def _preview(step: Step) -> Rendered:
-    context = sample_context()
-    reason = load_catalog(step.language).gettext("This is a preview with sample data.")
+def _preview(step: Step, person: Enrolled | None = None) -> Rendered:
+    """Render a step with sample data, or as `person` would get it."""
+    if person is None:
+        context = sample_context()
+    else:
+        base = current_app.config["CAMPAIGN_BASE_URL"].rstrip("/")
+        context = context_for(person, f"{base}/u/{token_for(person.participant)}")
+    reason = load_catalog(step.language).gettext("This is a preview.")
     return render(
         step.subject,
         step.body,
@@ -65,6 +73,18 @@ def _preview(step: Step) -> Rendered:
         language=step.language,
         footer=Footer(reason, context["links"]["unsubscribe"]),
     )
+
+
+def _previewed_person() -> tuple[Enrolled | None, str | None]:
+    """Return the participant named by ?participant=<e-mail>, or why there is none."""
+    email = (request.args.get("participant") or "").strip().lower()
+    if not email:
+        return None, None
+    found = db.session().scalar(select(Participant.id).where(Participant.email == email))
+    people = enrolled(db.session(), found) if found else []
+    if not people:
+        return None, _("No active participant in a pilot group with a sequence has this address.")
+    return people[0], None
 
 
 @bp.get("/sequences")
@@ -106,18 +126,27 @@ def _sample_subject(step: Step) -> str:
 @access(Access.LEAD_ADMIN)
 def preview(name: str, language: str, number: str):  # type: ignore[no-untyped-def]
     step = _step(name, language, number)
+    person, problem = _previewed_person()
+    if problem:
+        flash(problem, "error")
     try:
-        rendered = _preview(step)
+        rendered = _preview(step, person)
     except Exception as error:  # a broken step is shown as broken, never as a 500
-        return render_template("drip/preview.html", step=step, rendered=None, error=error)
-    return render_template("drip/preview.html", step=step, rendered=rendered, error=None)
+        return render_template(
+            "drip/preview.html", step=step, rendered=None, error=error, person=person
+        )
+    return render_template(
+        "drip/preview.html", step=step, rendered=rendered, error=None, person=person
+    )
 
 
 @bp.get("/sequences/<name>/<language>/<number>/html")
 @access(Access.LEAD_ADMIN)
 def preview_html(name: str, language: str, number: str) -> Response:
     """The HTML of a step's preview, for the sandboxed frame: inline styles and nothing else."""
-    response = Response(_preview(_step(name, language, number)).html, mimetype="text/html")
+    person, _problem = _previewed_person()
+    rendered = _preview(_step(name, language, number), person)
+    response = Response(rendered.html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
     )
