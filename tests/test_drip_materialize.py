@@ -222,3 +222,50 @@ def test_preview_a_step_as_a_participant_gets_it(
     assert "petter@alpha.se" in html.get_data(as_text=True)
     missing = client.get("/sequences/pilot-group/sv/02?participant=nobody@alpha.se")
     assert "Ingen aktiv deltagare" in missing.get_data(as_text=True)
+
+
+def _meeting(session: Session, network: Network, uid: str, start: datetime) -> Event:
+    meeting = Event(
+        campaign_id=network.campaign.id,
+        kind=EventKind.PRACTICE_MEETING,
+        audience=Audience.CAMPAIGN,
+        title="Prova-på-möte i Lync",
+        timezone="Europe/Stockholm",
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        uid=uid,
+        join_url="https://meet.alpha.se/provapa",
+    )
+    session.add(meeting)
+    session.flush()
+    return meeting
+
+
+def test_the_day_after_a_practice_meeting_those_absent_get_the_next_date(
+    app: Flask, session: Session, network: Network, group: PilotGroup
+) -> None:
+    absent = _person(session, network, group, "absent@alpha.se")
+    present = _person(session, network, group, "present@alpha.se")
+    first = _meeting(session, network, "m1@test", datetime(2014, 6, 25, 11, 0, tzinfo=UTC))
+    second = _meeting(session, network, "m2@test", datetime(2014, 7, 2, 8, 0, tzinfo=UTC))
+    for meeting in (first, second):
+        session.add(Invitation(event_id=meeting.id, participant_id=absent.id))
+        session.add(
+            Invitation(
+                event_id=meeting.id, participant_id=present.id, has_attended=meeting is first
+            )
+        )
+    session.commit()
+    due = datetime(2014, 6, 26, 7, 0, tzinfo=UTC)  # the day after, 09:00 CEST
+    _run(app, session, due)
+    missed = _rows(session, absent)[f"08:e{first.id}"]
+    assert missed.state is MessageState.QUEUED and missed.due_at == due
+    assert missed.subject == "Vi saknade dig igår – nästa prova-på-möte är 2014-07-02 10:00"
+    assert "https://meet.alpha.se/provapa" in missed.text_body
+    came = _rows(session, present)[f"08:e{first.id}"]
+    assert came.state is MessageState.CANCELLED
+    assert came.last_answer == "skipped: attended_practice_meeting"
+    _run(app, session, datetime(2014, 7, 3, 7, 0, tzinfo=UTC))  # after the last meeting
+    last = _rows(session, absent)[f"08:e{second.id}"]
+    assert last.state is MessageState.CANCELLED
+    assert last.last_answer == "skipped: no later date to offer"

@@ -12,7 +12,7 @@ from tests.conftest import Network, csrf_token, sign_in
 
 def test_timeline_lists_every_step_in_both_languages(client: FlaskClient, network: Network) -> None:
     sign_in(client, "lead@alpha.se")
-    assert "Alla 14 steg klarar kontrollen." in client.get("/sequences").get_data(as_text=True)
+    assert "Alla 16 steg klarar kontrollen." in client.get("/sequences").get_data(as_text=True)
     page = client.get("/sequences/pilot-group").get_data(as_text=True)
     assert "+2 arbetsdagar" in page and "kl. 09:00" in page and "+25 veckor" in page
     assert "−2 veckor från överenskommelsens sista dag" in page

@@ -37,8 +37,10 @@ CONDITIONS = {
 }
 REQUIRED = ("offset", "at", "subject")
 ALLOWED = (*REQUIRED, "anchor", "unless", "only_if")
-# What an offset counts from: the participant's start, or the campaign's last day.
-ANCHORS = ("start", "campaign_end")
+# What an offset counts from: the participant's start, the campaign's last day, or the day of
+# each event of a kind the participant is invited to (one mail per event).
+EVENT_ANCHORS = ("practice_meeting", "training", "webinar")
+ANCHORS = ("start", "campaign_end", *EVENT_ANCHORS)
 STEP_NAME = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9-]+)\.md$")
 TIME = re.compile(r"^(?P<hour>[01]\d|2[0-3]):(?P<minute>[0-5]\d)$")
 
@@ -244,7 +246,8 @@ def _missing_translations(folder: Path, sequence: Sequence) -> list[Problem]:
 
 def sample_context() -> dict[str, Any]:
     """Return the placeholders a step may use, filled with sample values (for checks and
-    previews): participant, organisation, member, campaign and links."""
+    previews): participant, organisation, member, campaign, links, and next_event (for steps
+    anchored to an event: the next one of the same kind the participant is invited to)."""
     return {
         "participant": {
             "name": "Åsa Öberg",
@@ -261,4 +264,9 @@ def sample_context() -> dict[str, Any]:
         },
         "campaign": {"name": "Resfria möten 2014–2015", "ends_on": "2015-03-31"},
         "links": {"unsubscribe": "https://kampanj.example.se/u/TOKEN"},
+        "next_event": {
+            "title": "Prova-på-möte i Lync",
+            "starts": "2014-06-26 10:00",
+            "join_url": "https://meet.ockero.se/provapa",
+        },
     }

@@ -23,12 +23,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign.drip.files import SEQUENCES_DIR, Sequence, Step, load_sequences
+from campaign.drip.files import EVENT_ANCHORS, SEQUENCES_DIR, Sequence, Step, load_sequences
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events.models import Event, EventKind, Invitation, Rsvp
 from campaign.i18n import load_catalog
 from campaign.network.models import Campaign, Membership, Organisation
-from campaign.outbox.compose import Footer, render
+from campaign.outbox.compose import Footer, Rendered, render
 from campaign.outbox.models import Message, MessageKind
 from campaign.outbox.queue import enqueue
 from campaign.outbox.unsubscribe import list_headers
@@ -53,6 +53,62 @@ def step_due(step: Step, start: date, campaign: Campaign) -> datetime:
     return local_instant(step.offset.apply(anchor), step.at, ZoneInfo(campaign.timezone))
 
 
+@dataclass(frozen=True)
+class Occurrence:
+    """One mail a step gives one participant: most steps give one, event-anchored steps one
+    per event of their kind that the participant is invited to."""
+
+    key: str
+    due: datetime
+    event: Event | None = None
+
+
+def occurrences(
+    step: Step,
+    participant: Participant,
+    group: PilotGroup,
+    campaign: Campaign,
+    events: list[Event],
+) -> list[Occurrence]:
+    """Return when, and under which source key, a step is due for a participant."""
+    key = f"p:{participant.id}:seq:{step.key}"
+    if step.anchor not in EVENT_ANCHORS:
+        start = participant.starts_on or group.starts_on
+        return [Occurrence(key, step_due(step, start, campaign))]
+    zone = ZoneInfo(campaign.timezone)
+    return [
+        Occurrence(
+            f"{key}:e{event.id}",
+            local_instant(
+                step.offset.apply(event.starts_at.astimezone(zone).date()), step.at, zone
+            ),
+            event,
+        )
+        for event in events
+        if event.kind.value == step.anchor
+    ]
+
+
+def next_event(events: list[Event], after: Event, now: datetime) -> Event | None:
+    """Return the next event of the same kind, after `after` ends and after now."""
+    later = [e for e in events if e.kind is after.kind and e.starts_at > max(after.ends_at, now)]
+    return min(later, key=lambda e: e.starts_at, default=None)
+
+
+def invited_events(db_session: Session, participant_ids: list[int]) -> dict[int, list[Event]]:
+    """Return, for each participant, the events (not cancelled) they are invited to."""
+    found: dict[int, list[Event]] = {pid: [] for pid in participant_ids}
+    rows = db_session.execute(
+        select(Invitation.participant_id, Event)
+        .join(Event, Invitation.event_id == Event.id)
+        .where(Invitation.participant_id.in_(participant_ids), Event.is_cancelled.is_(False))
+        .order_by(Event.starts_at)
+    )
+    for participant_id, event in rows:
+        found[participant_id].append(event)
+    return found
+
+
 def materialize(
     db_session: Session, now: datetime, sequences: dict[str, Sequence] | None = None
 ) -> int:
@@ -65,12 +121,15 @@ def materialize(
     ids = [p.participant.id for p in people]
     done = _existing_keys(db_session, ids)
     holds = _conditions(db_session, ids)
+    events = invited_events(db_session, ids)
     added = 0
     for person in people:
         sequence = sequences.get(person.group.sequence_name or "")
         if sequence is None:
             continue
-        added += _materialize_one(db_session, person, sequence, now, done, holds)
+        added += _materialize_one(
+            db_session, person, sequence, now, done, holds, events[person.participant.id]
+        )
     return added
 
 
@@ -81,22 +140,28 @@ def _materialize_one(
     now: datetime,
     done: set[str],
     holds: dict[str, set[int]],
+    events: list[Event],
 ) -> int:
     participant = person.participant
     steps = sequence.steps.get(participant.language) or sequence.steps.get(
         person.campaign.language, []
     )
-    start = participant.starts_on or person.group.starts_on
     added = 0
     for position, step in enumerate(steps):
-        key = f"p:{participant.id}:seq:{step.key}"
-        due = step_due(step, start, person.campaign)
-        if key in done or due > now:
-            continue
-        skipped = _skip_reason(step, position, participant.id, due, now, holds)
-        if _queue(db_session, person, step, key, due, skipped) is not None:
-            added += 1
+        for occurrence in occurrences(step, participant, person.group, person.campaign, events):
+            if occurrence.key in done or occurrence.due > now:
+                continue
+            following = next_event(events, occurrence.event, now) if occurrence.event else None
+            skipped = _skip_reason(step, position, participant.id, occurrence.due, now, holds)
+            if skipped is None and occurrence.event and following is None and _needs_next(step):
+                skipped = "skipped: no later date to offer"
+            if _queue(db_session, person, step, occurrence, following, skipped) is not None:
+                added += 1
     return added
+
+
+def _needs_next(step: Step) -> bool:
+    return "next_event" in step.subject or "next_event" in step.body
 
 
 def _skip_reason(
@@ -122,8 +187,8 @@ def _queue(
     db_session: Session,
     person: Enrolled,
     step: Step,
-    key: str,
-    due: datetime,
+    occurrence: Occurrence,
+    following: Event | None,
     skipped: str | None,
 ) -> int | None:
     config = current_app.config
@@ -135,20 +200,23 @@ def _queue(
         "You receive this because you take part in the pilot group of %(organisation)s in "
         "%(campaign)s."
     ) % {"organisation": person.organisation.name, "campaign": person.campaign.name}
-    rendered = render(
-        step.subject,
-        step.body,
-        context_for(person, unsubscribe),
-        language=participant.language,
-        footer=Footer(reason, unsubscribe),
-    )
+    if skipped:  # nothing is composed for a step decided against; the row records the decision
+        rendered = Rendered(step.subject, "", "")
+    else:
+        rendered = render(
+            step.subject,
+            step.body,
+            context_for(person, unsubscribe, following),
+            language=participant.language,
+            footer=Footer(reason, unsubscribe),
+        )
     return enqueue(
         db_session,
-        source_key=key,
+        source_key=occurrence.key,
         recipient=participant.email,
         kind=MessageKind.SEQUENCE_STEP,
         rendered=rendered,
-        due_at=due,
+        due_at=occurrence.due,
         sender=config["CAMPAIGN_MAIL_FROM"],
         headers=headers,
         campaign_id=person.campaign.id,
@@ -158,9 +226,13 @@ def _queue(
     )
 
 
-def context_for(person: Enrolled, unsubscribe: str) -> dict[str, Any]:
+def context_for(
+    person: Enrolled, unsubscribe: str, following: Event | None = None
+) -> dict[str, Any]:
+    """Return the placeholders of a step for one participant."""
     participant, member = person.participant, person.membership
-    return {
+    zone = ZoneInfo(person.campaign.timezone)
+    context = {
         "participant": {
             "name": participant.name,
             "email": participant.email,
@@ -180,6 +252,13 @@ def context_for(person: Enrolled, unsubscribe: str) -> dict[str, Any]:
         "campaign": {"name": person.campaign.name, "ends_on": person.campaign.ends_on.isoformat()},
         "links": {"unsubscribe": unsubscribe},
     }
+    if following is not None:
+        context["next_event"] = {
+            "title": following.title,
+            "starts": following.starts_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            "join_url": following.join_url,
+        }
+    return context
 
 
 def sendable_sequences() -> dict[str, Sequence]:

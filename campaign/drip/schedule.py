@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign.drip.files import Sequence, Step
-from campaign.drip.materialize import CATCH_UP, sendable_sequences, step_due
+from campaign.drip.materialize import CATCH_UP, invited_events, occurrences, sendable_sequences
 from campaign.enrolment.models import Participant, PilotGroup
+from campaign.events.models import Event
 from campaign.network.models import Campaign
 from campaign.outbox.models import Message, MessageKind, MessageState
 
@@ -31,19 +32,21 @@ def plan(
     messages: dict[str, Message],
     now: datetime,
     sequences: dict[str, Sequence],
+    events: list[Event] | None = None,
 ) -> list[Planned]:
-    """Return every step of the participant's sequence with its due time and state."""
+    """Return every step of the participant's sequence with its due time and state, in order
+    of time (a step anchored to events appears once per event)."""
     sequence = sequences.get(group.sequence_name or "") if group else None
-    if sequence is None:
+    if sequence is None or group is None:
         return []
     steps = sequence.steps.get(participant.language) or sequence.steps.get(campaign.language, [])
-    start = participant.starts_on or group.starts_on  # type: ignore[union-attr]
     planned = []
     for position, step in enumerate(steps):
-        due = step_due(step, start, campaign)
-        message = messages.get(f"p:{participant.id}:seq:{step.key}")
-        planned.append(Planned(step, due, _state(message, position, due, now), message))
-    return planned
+        for occurrence in occurrences(step, participant, group, campaign, events or []):
+            message = messages.get(occurrence.key)
+            state = _state(message, position, occurrence.due, now)
+            planned.append(Planned(step, occurrence.due, state, message))
+    return sorted(planned, key=lambda item: item.due)
 
 
 def _state(message: Message | None, position: int, due: datetime, now: datetime) -> str:
@@ -84,6 +87,7 @@ def plans_for(
             select(Campaign).where(Campaign.id.in_({p.campaign_id for p in participants}))
         )
     }
+    events = invited_events(db_session, ids)
     return {
         p.id: plan(
             p,
@@ -92,6 +96,7 @@ def plans_for(
             by_participant[p.id],
             now,
             sequences,
+            events[p.id],
         )
         for p in participants
     }
