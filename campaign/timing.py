@@ -155,3 +155,8 @@ class QuietHours:
         if self.start > self.end and local.time().replace(tzinfo=None) >= self.start:
             day += timedelta(days=1)
         return local_instant(day, self.end, zone)
+
+
+# No participant mail is due between 18:00 and 08:00 local time (a step's `at` outside these
+# hours is reported by `campaign sequences check`).
+QUIET_HOURS = QuietHours(time(18), time(8))

@@ -58,6 +58,7 @@ def test_each_kind_of_broken_step_is_reported_with_file_and_line(
         "11-no-front-matter.md": "Hej!\n",
         "13-anchor.md": GOOD.replace("offset:", "anchor: midsummer\noffset:"),
         "14-before-start.md": GOOD.replace("+2 business days", "-2w"),
+        "15-night.md": GOOD.replace('"09:00"', '"21:30"'),
     }
     for name, text in broken.items():
         _write(tmp_path, f"demo/sv/{name}", text)
@@ -85,6 +86,7 @@ def test_each_kind_of_broken_step_is_reported_with_file_and_line(
     assert reported(sv / "11-no-front-matter.md", 1, "front matter block"), lines
     assert reported(sv / "12-only-swedish.md", 1, "no en translation"), lines
     assert reported(sv / "13-anchor.md", 2, "unknown anchor 'midsummer'"), lines
+    assert reported(sv / "15-night.md", 3, "21:30 is in the quiet hours"), lines
     assert reported(sv / "14-before-start.md", 2, "cannot come before the participant starts"), (
         lines
     )
@@ -96,3 +98,14 @@ def test_a_language_missing_altogether(runner: Runner, tmp_path: Path) -> None:
     _write(tmp_path, "onlysv/sv/01-ok.md", GOOD)
     result = runner.invoke("sequences", "check", "--path", str(tmp_path))
     assert result.exit_code == 1 and "no en version of the sequence" in result.output
+
+
+def test_a_sequence_with_a_problem_is_never_sent_from(tmp_path: Path) -> None:
+    from campaign.drip.materialize import sendable_sequences
+
+    for language in ("sv", "en"):
+        _write(tmp_path, f"fine/{language}/01-ok.md", GOOD)
+        _write(tmp_path, f"broken/{language}/01-ok.md", GOOD)
+    _write(tmp_path, "broken/en/02-bad.md", GOOD.replace("member.contact_name", "member.nope"))
+    _write(tmp_path, "broken/sv/02-bad.md", GOOD)
+    assert set(sendable_sequences(tmp_path)) == {"fine"}

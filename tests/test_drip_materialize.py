@@ -269,3 +269,16 @@ def test_the_day_after_a_practice_meeting_those_absent_get_the_next_date(
     last = _rows(session, absent)[f"08:e{second.id}"]
     assert last.state is MessageState.CANCELLED
     assert last.last_answer == "skipped: no later date to offer"
+
+
+def test_a_step_that_falls_on_a_holiday_waits_for_the_next_working_day(
+    app: Flask, session: Session, network: Network, group: PilotGroup
+) -> None:
+    person = _person(session, network, group, "friday@alpha.se")
+    person.starts_on = date(2014, 6, 13)  # a Friday: +1w is midsommarafton
+    session.commit()
+    _run(app, session, datetime(2014, 6, 20, 12, 0, tzinfo=UTC))
+    assert "03" not in _rows(session, person)
+    monday = datetime(2014, 6, 23, 7, 0, tzinfo=UTC)  # Monday 09:00 CEST
+    _run(app, session, monday)
+    assert _rows(session, person)["03"].due_at == monday

@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 from flask_babel import lazy_gettext as _l
 
-from campaign.timing import Offset, parse_offset
+from campaign.timing import QUIET_HOURS, Offset, parse_offset
 
 SEQUENCES_DIR = Path(__file__).parent.parent / "sequences"
 LANGUAGES = ("sv", "en")
@@ -146,6 +146,15 @@ def read_step(path: Path, sequence: str, language: str) -> tuple[Step | None, li
         )
     else:
         at = time(int(clock["hour"]), int(clock["minute"]))
+        if QUIET_HOURS.contains(at):
+            problems.append(
+                Problem(
+                    path,
+                    _line_of(front, "at"),
+                    f"{meta['at']} is in the quiet hours: mail is sent between "
+                    f"{QUIET_HOURS.end:%H:%M} and {QUIET_HOURS.start:%H:%M}",
+                )
+            )
     conditions: dict[str, tuple[str, ...]] = {}
     for key in ("unless", "only_if"):
         values = meta.get(key) or []

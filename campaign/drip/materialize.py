@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaign.drip.check import render_problems
 from campaign.drip.files import EVENT_ANCHORS, SEQUENCES_DIR, Sequence, Step, load_sequences
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events.models import Event, EventKind, Invitation, Rsvp
@@ -33,7 +35,7 @@ from campaign.outbox.models import Message, MessageKind
 from campaign.outbox.queue import enqueue
 from campaign.outbox.unsubscribe import list_headers
 from campaign.surveys.models import Questionnaire, QuestionnaireKind, Response
-from campaign.timing import local_instant
+from campaign.timing import QUIET_HOURS, add_business_days, local_instant
 
 CATCH_UP = timedelta(days=2)
 
@@ -50,7 +52,15 @@ class Enrolled:
 def step_due(step: Step, start: date, campaign: Campaign) -> datetime:
     """Return the UTC instant a step is due for someone who started on `start`."""
     anchor = campaign.ends_on if step.anchor == "campaign_end" else start
-    return local_instant(step.offset.apply(anchor), step.at, ZoneInfo(campaign.timezone))
+    return send_instant(step, anchor, ZoneInfo(campaign.timezone))
+
+
+def send_instant(step: Step, anchor: date, zone: ZoneInfo) -> datetime:
+    """Return when a step counted from `anchor` goes out: on a business day (a step that falls
+    on a weekend or a holiday waits for the next working day), at its local time, outside
+    the quiet hours."""
+    day = add_business_days(step.offset.apply(anchor), 0)
+    return QUIET_HOURS.next_allowed(local_instant(day, step.at, zone), zone)
 
 
 @dataclass(frozen=True)
@@ -79,9 +89,7 @@ def occurrences(
     return [
         Occurrence(
             f"{key}:e{event.id}",
-            local_instant(
-                step.offset.apply(event.starts_at.astimezone(zone).date()), step.at, zone
-            ),
+            send_instant(step, event.starts_at.astimezone(zone).date(), zone),
             event,
         )
         for event in events
@@ -261,10 +269,17 @@ def context_for(
     return context
 
 
-def sendable_sequences() -> dict[str, Sequence]:
-    """Load the shipped sequences, leaving out any that has a problem: it is never sent from."""
-    sequences, problems = load_sequences(SEQUENCES_DIR)
-    broken = {p.path.relative_to(SEQUENCES_DIR).parts[0] for p in problems}
+def sendable_sequences(root: Path = SEQUENCES_DIR) -> dict[str, Sequence]:
+    """Load the sequences, leaving out any that has a problem: it is never sent from."""
+    sequences, problems = load_sequences(root)
+    problems += [
+        p
+        for seq in sequences.values()
+        for steps in seq.steps.values()
+        for step in steps
+        for p in render_problems(step)
+    ]
+    broken = {p.path.relative_to(root).parts[0] for p in problems}
     return {name: seq for name, seq in sequences.items() if name not in broken}
 
 
