@@ -37,6 +37,7 @@ def group(session: Session, network: Network) -> PilotGroup:
         select(Membership).where(Membership.organisation_id == network.alpha.id)
     ).one()
     membership.contact_name, membership.contact_email = "Petter Bergman", "petter@alpha.se"
+    membership.guide_url = "https://intranat.alpha.se/lync"
     group = PilotGroup(
         campaign_id=network.campaign.id,
         organisation_id=network.alpha.id,
@@ -104,6 +105,7 @@ def test_walk_through_the_sequence_with_a_pause(
     assert welcome.subject == "Välkommen till provgruppen för webbmöten, Åsa!"
     assert "Petter Bergman" in welcome.text_body  # the member's own support contact
     assert "(petter@alpha.se)" in welcome.text_body
+    assert "Vår guide till Lync finns här: https://intranat.alpha.se/lync" in welcome.text_body
     assert "Lync" in welcome.text_body and "Alpha kommun" in welcome.text_body
     assert welcome.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert _run(app, session, datetime(2015, 1, 1, tzinfo=UTC)) == 0  # nothing twice

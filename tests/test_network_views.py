@@ -47,6 +47,7 @@ def test_rep_edits_own_facts_but_not_lead_only_fields(
             "tips_md": "- Börja med någon du känner",
             "contact_name": "Bo Bengtsson",
             "contact_email": "Bo@Beta.se",
+            "guide_url": "https://intranat.beta.se/teams",
             "status": "signed",
             "enrolment_target": "999",
         },
@@ -56,6 +57,7 @@ def test_rep_edits_own_facts_but_not_lead_only_fields(
     assert membership.meeting_software == "Teams"
     assert membership.people_reached == 250 and membership.people_with_access is None
     assert membership.contact_email == "bo@beta.se"
+    assert membership.guide_url == "https://intranat.beta.se/teams"
     assert membership.status is MembershipStatus.INFORMAL  # not the rep's to decide
     assert membership.enrolment_target is None
     audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "member.facts_changed"))

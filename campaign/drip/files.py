@@ -270,6 +270,7 @@ def sample_context() -> dict[str, Any]:
             "contact_name": "Petter Bergman",
             "contact_title": "energi- och klimatrådgivare",
             "contact_email": "petter.bergman@ockero.se",
+            "guide_url": "https://intranat.ockero.se/lync",
         },
         "campaign": {"name": "Resfria möten 2014–2015", "ends_on": "2015-03-31"},
         "links": {"unsubscribe": "https://kampanj.example.se/u/TOKEN"},

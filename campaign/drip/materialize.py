@@ -256,6 +256,7 @@ def context_for(
             "contact_name": member.contact_name,
             "contact_title": member.contact_title,
             "contact_email": member.contact_email,
+            "guide_url": member.guide_url,
         },
         "campaign": {"name": person.campaign.name, "ends_on": person.campaign.ends_on.isoformat()},
         "links": {"unsubscribe": unsubscribe},

@@ -13,10 +13,11 @@ from wtforms import (
     SelectField,
     StringField,
     TextAreaField,
+    URLField,
     ValidationError,
 )
 from wtforms.fields import SelectChoice
-from wtforms.validators import Email, Length, NumberRange, Optional, Regexp
+from wtforms.validators import URL, Email, Length, NumberRange, Optional, Regexp
 
 from campaign.network.models import MembershipStatus, OrganisationKind
 
@@ -75,6 +76,11 @@ class MemberFactsForm(FlaskForm):
     )
     contact_name = StringField(_l("Contact person"), validators=[Length(max=200)])
     contact_title = StringField(_l("Contact person's title"), validators=[Length(max=200)])
+    guide_url = URLField(
+        _l("Link to your guide"),
+        validators=[Optional(), URL(require_tld=True), Length(max=1000)],
+        description=_l("Your intranet page on the meeting software; the e-mails link to it."),
+    )
     contact_email = EmailField(
         _l("Contact person's e-mail"), validators=[Optional(), Email(), Length(max=320)]
     )

@@ -91,6 +91,8 @@ class Membership(Base):
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     contact_title: Mapped[str] = mapped_column(String(200), default="")
     contact_email: Mapped[str] = mapped_column(String(320), default="")
+    # The member's own guide to its meeting software (intranet page), linked from the mail.
+    guide_url: Mapped[str] = mapped_column(String(1000), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

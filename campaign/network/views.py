@@ -142,7 +142,13 @@ def edit_facts():  # type: ignore[no-untyped-def]
         changes = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
         if "status" in changes:
             changes["status"] = MembershipStatus(changes["status"])
-        for name in ("meeting_software", "software_comment", "contact_name", "contact_title"):
+        for name in (
+            "meeting_software",
+            "software_comment",
+            "contact_name",
+            "contact_title",
+            "guide_url",
+        ):
             changes[name] = (changes[name] or "").strip()
         changes["contact_email"] = (changes["contact_email"] or "").strip().lower()
         changed = members.apply_changes(membership, changes)
