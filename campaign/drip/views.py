@@ -38,6 +38,7 @@ from campaign.outbox.compose import CONTENT, Footer, Rendered, render
 from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import enqueue
 from campaign.outbox.unsubscribe import token_for
+from campaign.security import mail_preview
 from campaign.timing import current_clock
 
 bp = Blueprint("drip", __name__)
@@ -146,12 +147,7 @@ def preview_html(name: str, language: str, number: str) -> Response:
     """The HTML of a step's preview, for the sandboxed frame: inline styles and nothing else."""
     person, _problem = _previewed_person()
     rendered = _preview(_step(name, language, number), person)
-    response = Response(rendered.html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
-    )
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return response
+    return mail_preview(rendered.html)
 
 
 @bp.post("/sequences/<name>/<language>/<number>/test")

@@ -24,7 +24,7 @@ from campaign.accounts.scope import Access, access, scoped
 from campaign.audit import record
 from campaign.outbox import queue, unsubscribe
 from campaign.outbox.models import Message, MessageState, Suppression
-from campaign.security import TokenError
+from campaign.security import TokenError, mail_preview
 from campaign.timing import current_clock
 
 bp = Blueprint("outbox", __name__)
@@ -89,12 +89,7 @@ def show(message_id: int):  # type: ignore[no-untyped-def]
 @access(Access.STAFF)
 def html(message_id: int) -> Response:
     """The HTML part, for the sandboxed preview frame: inline styles allowed, nothing else."""
-    response = Response(_visible(message_id).html_body, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
-    )
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return response
+    return mail_preview(_visible(message_id).html_body)
 
 
 @bp.post("/outbox/<int:message_id>/cancel")
