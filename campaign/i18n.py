@@ -6,6 +6,7 @@ files are compiled in memory on first use, so no generated .mo file is kept in t
 
 from __future__ import annotations
 
+import functools
 from functools import cached_property
 from io import BytesIO
 from pathlib import Path
@@ -31,6 +32,7 @@ class PoDomain(Domain):
         return self.cache[locale]
 
 
+@functools.cache  # catalogs are part of the installed code: read each once per process
 def load_catalog(locale: str) -> NullTranslations:
     """Return the translations for `locale` from its .po file (none for English, the source)."""
     path = CATALOG_DIR / locale / "LC_MESSAGES" / "messages.po"

@@ -8,7 +8,7 @@ from pathlib import Path
 import jinja2
 
 from campaign.drip.files import SEQUENCES_DIR, Problem, Step, load_sequences, sample_context
-from campaign.outbox.compose import CONTENT
+from campaign.outbox.compose import content_template
 
 
 def check(root: Path = SEQUENCES_DIR) -> tuple[int, list[Problem]]:
@@ -26,7 +26,7 @@ def render_problems(step: Step) -> list[Problem]:
     found = []
     for source, first_line in ((step.subject, step.subject_line), (step.body, step.body_line)):
         try:
-            CONTENT.from_string(source).render(context)
+            content_template(source).render(context)
         except jinja2.TemplateSyntaxError as error:
             line = first_line if source is step.subject else first_line + (error.lineno or 1) - 1
             found.append(Problem(step.path, line, f"template error: {error.message}"))

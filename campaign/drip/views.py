@@ -34,7 +34,7 @@ from campaign.drip.materialize import Enrolled, context_for, enrolled
 from campaign.drip.schedule import plans_for
 from campaign.enrolment.models import Participant
 from campaign.i18n import load_catalog
-from campaign.outbox.compose import CONTENT, Footer, Rendered, render
+from campaign.outbox.compose import Footer, Rendered, content_template, render
 from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import enqueue
 from campaign.outbox.unsubscribe import token_for
@@ -118,7 +118,7 @@ def timeline(name: str):  # type: ignore[no-untyped-def]
 
 def _sample_subject(step: Step) -> str:
     try:
-        return CONTENT.from_string(step.subject).render(sample_context())
+        return content_template(step.subject).render(sample_context())
     except Exception:  # the check lists the problem; the timeline shows the source
         return step.subject
 

@@ -7,6 +7,7 @@ inputs always give the same bytes (tests snapshot them).
 from __future__ import annotations
 
 import email.policy
+import functools
 import hashlib
 import uuid
 from collections.abc import Mapping
@@ -62,6 +63,12 @@ LAYOUT = jinja2.Environment(
 INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
 
+@functools.lru_cache(maxsize=512)
+def content_template(source: str) -> jinja2.Template:
+    """Return authored content compiled once: compiling costs more than rendering."""
+    return CONTENT.from_string(source)
+
+
 @dataclass(frozen=True)
 class Footer:
     """Why the recipient gets the mail, and their links to stop or pause it."""
@@ -86,8 +93,8 @@ def render(
     footer: Footer,
 ) -> Rendered:
     """Fill the placeholders, then lay the Markdown out as plain text and as inlined HTML."""
-    filled_subject = " ".join(CONTENT.from_string(subject).render(context).split())
-    body = CONTENT.from_string(body_markdown).render(context).strip()
+    filled_subject = " ".join(content_template(subject).render(context).split())
+    body = content_template(body_markdown).render(context).strip()
     gettext = load_catalog(language).gettext
     html = LAYOUT.get_template("base.html").render(
         subject=filled_subject,
