@@ -26,8 +26,7 @@ def main() -> None:
 
     from campaign import create_app, db, migrations
     from campaign.drip.materialize import materialize
-    from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
-    from campaign.enrolment.models import PilotGroupKind
+    from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup, PilotGroupKind
     from campaign.network.models import Campaign, Membership, Organisation, OrganisationKind
 
     with tempfile.TemporaryDirectory() as folder:
