@@ -15,6 +15,7 @@ from campaign import config, db, errors, health, i18n, markup, security, timing
 from campaign.accounts import scope
 from campaign.accounts import views as accounts_views
 from campaign.drip import views as drip_views
+from campaign.enrolment import views as enrolment_views
 from campaign.network import views as network_views
 from campaign.outbox import views as outbox_views
 
@@ -51,5 +52,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     network_views.init_app(app)
     outbox_views.init_app(app)
     drip_views.init_app(app)
+    enrolment_views.init_app(app)
     health.init_app(app)
     return app

@@ -8,9 +8,11 @@ import secrets
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from campaign import clock, create_app, db, migrations
@@ -258,6 +260,115 @@ def check_sequences(root: Path | None) -> None:
     if problems:
         raise click.ClickException(f"{len(problems)} problem(s) in {count} step(s).")
     click.echo(f"{count} steps checked: no problems.")
+
+
+@main.command("import-participants")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--org", "org_slug", required=True, help="The member's slug, e.g. kungalv.")
+@click.option("--group", "group_name", required=True, help="The name of one of its pilot groups.")
+@click.option("--yes", is_flag=True, help="Import after the preview without asking.")
+@click.option("--dry-run", is_flag=True, help="Only show what would happen; write nothing.")
+@click.pass_context
+def import_participants(
+    ctx: click.Context, file: Path, org_slug: str, group_name: str, yes: bool, dry_run: bool
+) -> None:
+    """Enrol the people of a CSV or XLSX file into a pilot group: preview, then all or nothing."""
+    from campaign.enrolment import importing
+    from campaign.enrolment.models import ImportState, ParticipantImport, PilotGroup
+    from campaign.network.members import current_campaign
+
+    app = _app(ctx)
+    _require_schema(app)
+    with app.app_context(), db.open_session(app) as session:
+        campaign = current_campaign(session)
+        organisation = session.scalar(select(Organisation).where(Organisation.slug == org_slug))
+        if campaign is None or organisation is None:
+            raise click.ClickException(f"There is no member with the slug {org_slug!r}.")
+        groups = {
+            g.name: g
+            for g in session.scalars(
+                select(PilotGroup).where(
+                    PilotGroup.organisation_id == organisation.id,
+                    PilotGroup.campaign_id == campaign.id,
+                )
+            )
+        }
+        if group_name not in groups:
+            known = ", ".join(sorted(groups)) or "none yet; create one in the web UI"
+            raise click.ClickException(
+                f"{organisation.name} has no pilot group {group_name!r} (its groups: {known})."
+            )
+        now = clock.current_clock().now()
+        job = ParticipantImport(
+            campaign_id=campaign.id,
+            organisation_id=organisation.id,
+            pilot_group_id=groups[group_name].id,
+            filename=file.name,
+            content=file.read_bytes(),
+            created_at=now,
+        )
+        session.add(job)
+        session.commit()
+        bar: list[Any] = []
+
+        def progress(read: int, total: int) -> None:
+            if not bar:
+                bar.append(click.progressbar(length=total, label="Reading", file=sys.stderr))
+                bar[0].__enter__()
+            bar[0].length = max(total, read)
+            bar[0].update(read - bar[0].pos)
+
+        importing.read_import(session, job, progress)
+        if bar:
+            bar[0].__exit__(None, None, None)
+        if job.state is ImportState.FAILED:
+            raise click.ClickException(f"{file.name}: {job.error}")
+        with force_locale("en"):
+            _print_preview(session, job, importing.REASONS)
+        counts = job.counts
+        if dry_run or not (counts["add"] or counts["update"]):
+            importing.discard(session, job, now)
+            session.commit()
+            click.echo("Nothing was written.")
+            return
+        if not yes and not click.confirm(
+            "Have these people agreed to take part, and shall they be imported?"
+        ):
+            importing.discard(session, job, now)
+            session.commit()
+            click.echo("Nothing was written.")
+            return
+        try:
+            applied = importing.apply_import(session, job, None, now)
+        except importing.PlanChanged:
+            raise click.ClickException(
+                "Enrolments changed while you looked at the preview; nothing was written."
+                " Run the command again."
+            ) from None
+        click.echo(f"Imported: {applied.added} added, {applied.updated} updated.")
+
+
+def _print_preview(session: Any, job: Any, reasons: dict[str, Any]) -> None:
+    from campaign.enrolment.models import ImportRow, RowOutcome
+
+    counts = job.counts
+    click.echo(
+        f"{job.rows_total} rows read: {counts['add']} to add, {counts['update']} to update,"
+        f" {counts['unchanged']} already enrolled, {counts['reject']} rejected,"
+        f" {counts['blank']} blank."
+    )
+    if counts["ignored_columns"]:
+        click.echo(f"Columns left out: {', '.join(counts['ignored_columns'])}")
+    rejected = session.scalars(
+        select(ImportRow)
+        .where(ImportRow.import_id == job.id, ImportRow.outcome == RowOutcome.REJECT)
+        .order_by(ImportRow.row_number)
+    )
+    for row in rejected:
+        detail = f" ({row.detail})" if row.reason in ("duplicate_in_file", "other_group") else ""
+        click.echo(
+            f"  row {row.row_number}: {row.email or '(empty)'}: {reasons[row.reason]}{detail}"
+        )
 
 
 def _require_schema(app: Flask) -> None:

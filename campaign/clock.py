@@ -61,15 +61,21 @@ def _materialize(db_session: Session, now: datetime) -> object:
 
 
 def _housekeeping(db_session: Session, now: datetime) -> object:
+    from campaign.enrolment.importing import tidy
     from campaign.outbox.queue import expire_old
 
-    return expire_old(db_session, now)
+    return {"expired": expire_old(db_session, now), "imports_tidied": tidy(db_session, now)}
 
 
 JOBS: tuple[Job, ...] = (
     Job("materialize", 30, _materialize, "Queue the sequence steps that have come due."),
     Job("dispatch", 5, _dispatch, "Send due mail from the outbox.", exclusive=False),
-    Job("housekeeping", 300, _housekeeping, "Give up mail undelivered for five days."),
+    Job(
+        "housekeeping",
+        300,
+        _housekeeping,
+        "Give up mail undelivered for five days; drop stale imports.",
+    ),
 )
 
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

@@ -14,7 +14,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from flask import Flask, current_app, session
+from flask import Flask, current_app, has_request_context, session
 from flask_babel import Babel, Domain, get_locale
 from flask_login import current_user
 
@@ -54,6 +54,8 @@ class CampaignBabel(Babel):
 
 def select_language() -> str:
     """Choose the UI language: the user's own setting, then the session's, then the default."""
+    if not has_request_context():  # a command or a background job
+        return current_app.config["CAMPAIGN_DEFAULT_LANGUAGE"]
     if current_user and current_user.is_authenticated:
         return current_user.language
     chosen = session.get("language")

@@ -51,6 +51,11 @@ def local_text(instant: datetime, zone: ZoneInfo) -> str:
     return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
+def local_date(instant: datetime, zone_name: str) -> date:
+    """Return the calendar date of an instant in the named time zone."""
+    return instant.astimezone(ZoneInfo(zone_name)).date()
+
+
 def current_clock() -> Clock:
     """Return the clock of the current app."""
     return current_app.extensions["campaign.clock"]

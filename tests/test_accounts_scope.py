@@ -13,11 +13,13 @@ from flask import Flask
 from sqlalchemy import select
 
 from campaign.accounts.scope import Access
+from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.network.models import Membership
 from campaign.outbox.models import Message, Suppression, SuppressionReason
 from campaign.outbox.queue import suppress
 from campaign.outbox.unsubscribe import token_for
 from tests.conftest import START, Network, csrf_token, sign_in
+from tests.enrolment_helpers import enrolment_objects
 from tests.outbox_helpers import participant, queue_welcome
 
 EXPECTED: dict[str, Access] = {
@@ -48,11 +50,51 @@ EXPECTED: dict[str, Access] = {
     "network.organisation": Access.ORGANISATION,
     "network.edit_facts": Access.ORGANISATION,
     "health.healthz": Access.PUBLIC,
+    "accounts.accept_invitation": Access.PUBLIC,
+    "accounts.reset_password": Access.PUBLIC,
+    "accounts.forgot_password": Access.PUBLIC,
+    "accounts.invite_representative": Access.LEAD_ADMIN,
+    "accounts.resend_invitation": Access.LEAD_ADMIN,
+    "accounts.representative_access": Access.LEAD_ADMIN,
+    "enrolment.groups": Access.ORGANISATION,
+    "enrolment.new_group": Access.ORGANISATION,
+    "enrolment.edit_group": Access.ORGANISATION,
+    "enrolment.group_link": Access.ORGANISATION,
+    "enrolment.delete_group": Access.ORGANISATION,
+    "enrolment.participants": Access.ORGANISATION,
+    "enrolment.export_participants": Access.ORGANISATION,
+    "enrolment.new_participant": Access.ORGANISATION,
+    "enrolment.participant": Access.ORGANISATION,
+    "enrolment.edit_participant": Access.ORGANISATION,
+    "enrolment.participant_status": Access.ORGANISATION,
+    "enrolment.move_participant": Access.ORGANISATION,
+    "enrolment.participant_data": Access.ORGANISATION,
+    "enrolment.erase_participant": Access.ORGANISATION,
+    "enrolment.new_import": Access.ORGANISATION,
+    "enrolment.show_import": Access.ORGANISATION,
+    "enrolment.apply_import": Access.ORGANISATION,
+    "enrolment.discard_import": Access.ORGANISATION,
+    "enrolment.join": Access.PUBLIC,
+    "enrolment.join_confirm": Access.PUBLIC,
 }
 
 # Routes of one object that belongs to Alpha: reachable like Alpha's own pages.
 ALPHA_OBJECTS = {"outbox.show", "outbox.html", "outbox.cancel", "outbox.retry"}
-POST_DATA = {"outbox.unsubscribe_page": {"action": "pause"}}
+POST_DATA = {
+    "outbox.unsubscribe_page": {"action": "pause"},
+    "enrolment.group_link": {"action": "open"},
+    "enrolment.participant_status": {"action": "pause"},
+    "enrolment.join_confirm": {"confirm": "yes"},
+    "accounts.representative_access": {"action": "enable"},
+}
+# The signed links of each public page (the `token` of the URL differs by purpose).
+TOKEN_OF = {
+    "outbox.unsubscribe_page": "token",
+    "enrolment.join": "join_token",
+    "enrolment.join_confirm": "confirm_token",
+    "accounts.accept_invitation": "invitation_token",
+    "accounts.reset_password": "reset_token",
+}
 
 ACTORS = ("anonymous", "lead", "rep_alpha", "rep_beta")
 
@@ -68,7 +110,9 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
         session.commit()
         suppression_id = session.scalars(select(Suppression.id)).one()
         token = token_for(person)
+        extra = enrolment_objects(session, network, person)
     return {
+        **extra,
         "org": network.alpha.slug,
         "message_id": str(message_id),
         "suppression_id": str(suppression_id),
@@ -119,10 +163,15 @@ def test_role_matrix(
     """Each actor gets exactly what the route's access allows, on Alpha's pages and objects."""
     for endpoint, rule, method in routes(app):
         client = _client_for(app, network, actor)
-        url = _url(rule, alpha_objects)
+        values = {**alpha_objects, "token": alpha_objects[TOKEN_OF.get(endpoint, "token")]}
+        if endpoint == "enrolment.group_link":  # a new link would close the one tested above
+            values["group_id"] = alpha_objects["other_group_id"]
+        url = _url(rule, values)
         data = None
         if method == "POST":
             data = {"csrf_token": csrf_token(client), **POST_DATA.get(endpoint, {})}
+            if endpoint == "enrolment.move_participant":
+                data["pilot_group"] = alpha_objects["other_group_id"]
         response = client.open(url, method=method, data=data)
         body = response.get_data(as_text=True)
         allowed = _allowed(EXPECTED[endpoint], actor)
@@ -131,7 +180,7 @@ def test_role_matrix(
         where = f"{actor} {method} {url} -> {response.status_code}"
         # Whatever Beta's representative may open shows nothing of Alpha (the participant's own
         # signed link excepted: whoever holds it is shown that participant's address).
-        if actor == "rep_beta" and endpoint != "outbox.unsubscribe_page":
+        if actor == "rep_beta" and endpoint not in TOKEN_OF:
             for marker in ("ALPHA-SECRET-TIP", "ALPHA-SECRET-SUBJECT", "anna@alpha.se"):
                 assert marker not in body, where
         if allowed:
@@ -198,3 +247,34 @@ def test_undeclared_view_is_closed(app: Flask, network: Network) -> None:
     response = client.get("/forgotten")
     assert response.status_code == 403
     assert "secret data" not in response.get_data(as_text=True)
+
+
+# Routes naming an object of an organisation: with Beta in the URL and Alpha's object id, the
+# lead admin and Beta's representative alike get 404, so no route reaches across members.
+OBJECT_PARAMS = ("participant_id", "group_id", "import_id", "user_id", "message_id")
+
+
+@pytest.mark.parametrize("actor", ["lead", "rep_beta"])
+def test_no_route_reaches_another_members_object(
+    app: Flask, network: Network, alpha_objects: dict[str, str], actor: str, session
+) -> None:  # type: ignore[no-untyped-def]
+    checked = 0
+    for endpoint, rule, method in routes(app):
+        if "<org>" not in rule or not any(f"{p}>" in rule for p in OBJECT_PARAMS):
+            continue
+        if EXPECTED[endpoint] is Access.LEAD_ADMIN and actor != "lead":
+            continue
+        client = _client_for(app, network, actor)
+        url = _url(rule, {**alpha_objects, "org": network.beta.slug})
+        data = None
+        if method == "POST":
+            data = {"csrf_token": csrf_token(client), **POST_DATA.get(endpoint, {})}
+        response = client.open(url, method=method, data=data)
+        assert response.status_code == 404, f"{actor} {method} {url} -> {response.status_code}"
+        body = response.get_data(as_text=True)
+        assert "anna@alpha.se" not in body and "Alpha-gruppen" not in body
+        checked += 1
+    assert checked >= 15
+    session.expire_all()
+    person = session.get(Participant, int(alpha_objects["participant_id"]))
+    assert person.status is ParticipantStatus.ACTIVE and person.email == "anna@alpha.se"

@@ -8,6 +8,7 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from campaign.enrolment.forms import AddressField
 from campaign.i18n import LANGUAGES
 from campaign.security import MIN_PASSWORD_LENGTH
 
@@ -34,4 +35,28 @@ class PasswordForm(FlaskForm):
     confirm_password = PasswordField(
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+        description=_l("At least %(count)d characters.", count=MIN_PASSWORD_LENGTH),
+    )
+    confirm_password = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+    )
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=320)])
+
+
+class InviteForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    email = AddressField(_l("E-mail address"), validators=[DataRequired(), Length(max=320)])
+    language = SelectField(
+        _l("Language"), choices=[SelectChoice(code, label) for code, label in LANGUAGES.items()]
     )

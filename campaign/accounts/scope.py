@@ -63,7 +63,7 @@ def enforce_access() -> ResponseReturnValue | None:
         return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
     if policy is Access.LEAD_ADMIN and current_user.role is not Role.LEAD_ADMIN:
         abort(403)
-    if policy is Access.ORGANISATION:
+    if policy is Access.ORGANISATION or "org" in (request.view_args or {}):
         # Like Flask's url_value_preprocessor: the view receives g.organisation, not the slug.
         g.organisation = organisation_in_scope((request.view_args or {}).pop("org", ""))
     return None

@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import select
 
 from campaign import db
-from campaign.accounts.forms import LoginForm, PasswordForm, ProfileForm
-from campaign.accounts.models import User
+from campaign.accounts import invitations
+from campaign.accounts.forms import (
+    ForgotForm,
+    InviteForm,
+    LoginForm,
+    NewPasswordForm,
+    PasswordForm,
+    ProfileForm,
+)
+from campaign.accounts.models import Role, User
 from campaign.accounts.scope import Access, access
 from campaign.audit import record
 from campaign.i18n import LANGUAGES
-from campaign.security import hash_password, is_safe_redirect, verify_password
+from campaign.security import TokenError, hash_password, is_safe_redirect, verify_password
 from campaign.timing import current_clock
 
 bp = Blueprint("accounts", __name__)
@@ -33,7 +53,8 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    return db.session().get(User, int(user_id)) if user_id.isdigit() else None
+    user = db.session().get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.is_enabled else None  # disabling takes effect now
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -110,3 +131,146 @@ def set_language():  # type: ignore[no-untyped-def]
             db.session().commit()
     target = request.form.get("next")
     return redirect(target if is_safe_redirect(target) else url_for("network.home"))
+
+
+def _mail_settings() -> dict[str, str]:
+    config = current_app.config
+    return {"base_url": config["CAMPAIGN_BASE_URL"], "sender": config["CAMPAIGN_MAIL_FROM"]}
+
+
+def _set_password(token: str, purpose: str):  # type: ignore[no-untyped-def]
+    """Let the holder of a valid link choose a password, then sign them in."""
+    try:
+        user = invitations.user_for(db.session(), purpose, token)
+    except TokenError as error:
+        text = (
+            _("This link has expired. Ask for a new one.")
+            if error.expired
+            else _("This link is not valid, or it has been used already.")
+        )
+        return render_template("accounts/link_error.html", text=text), 400
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        user.password_hash = hash_password(form.new_password.data or "")
+        now = current_clock().now()
+        user.last_login_at = now
+        record(db.session(), user, f"account.password_set_by_{purpose}")
+        db.session().commit()
+        session.clear()
+        login_user(user)
+        flash(_("Your password is saved and you are signed in."), "success")
+        return redirect(url_for("network.home"))
+    return render_template(
+        "accounts/set_password.html", form=form, user=user, invited=purpose == "invitation"
+    )
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@access(Access.PUBLIC)
+def accept_invitation(token: str):  # type: ignore[no-untyped-def]
+    return _set_password(token, "invitation")
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@access(Access.PUBLIC)
+def reset_password(token: str):  # type: ignore[no-untyped-def]
+    return _set_password(token, "reset")
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@access(Access.PUBLIC)
+def forgot_password():  # type: ignore[no-untyped-def]
+    form = ForgotForm()
+    if form.validate_on_submit():
+        email = (form.email.data or "").strip().lower()
+        user = db.session().scalar(select(User).where(User.email == email))
+        if user is not None and user.is_enabled and user.password_hash:
+            invitations.send_link(
+                db.session(), user, "reset", current_clock().now(), **_mail_settings()
+            )
+            db.session().commit()
+        # The same page whether or not the address has an account.
+        return render_template("accounts/forgot_sent.html", email=email)
+    return render_template("accounts/forgot.html", form=form)
+
+
+@bp.route("/organisations/<org>/representatives/new", methods=["GET", "POST"])
+@access(Access.LEAD_ADMIN)
+def invite_representative():  # type: ignore[no-untyped-def]
+    organisation = g.organisation
+    form = InviteForm()
+    if form.validate_on_submit():
+        email = form.email.data or ""
+        if db.session().scalar(select(User.id).where(User.email == email)):
+            form.email.errors.append(_("This address already has an account."))
+        else:
+            user = invitations.invite(
+                db.session(),
+                organisation,
+                name=" ".join((form.name.data or "").split()),
+                email=email,
+                language=form.language.data or "sv",
+                actor=current_user,
+            )
+            invitations.send_link(
+                db.session(), user, "invitation", current_clock().now(), **_mail_settings()
+            )
+            db.session().commit()
+            flash(_("An invitation is on its way to %(email)s.", email=email), "success")
+            return redirect(url_for("network.organisation", org=organisation.slug))
+    return render_template("accounts/invite.html", form=form, organisation=organisation)
+
+
+def _representative(user_id: int) -> User:
+    user = db.session().scalar(
+        select(User).where(
+            User.id == user_id,
+            User.organisation_id == g.organisation.id,
+            User.role == Role.MEMBER_REP,
+        )
+    )
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.post("/organisations/<org>/representatives/<int:user_id>/resend")
+@access(Access.LEAD_ADMIN)
+def resend_invitation(user_id: int):  # type: ignore[no-untyped-def]
+    user = _representative(user_id)
+    if user.password_hash:
+        flash(_("%(email)s has chosen a password already.", email=user.email), "error")
+    else:
+        invitations.send_link(
+            db.session(), user, "invitation", current_clock().now(), **_mail_settings()
+        )
+        record(
+            db.session(),
+            current_user,
+            "representative.invitation_resent",
+            organisation_id=user.organisation_id,
+            target=f"user:{user.id}",
+        )
+        db.session().commit()
+        flash(_("A new invitation is on its way to %(email)s.", email=user.email), "success")
+    return redirect(url_for("network.organisation", org=g.organisation.slug))
+
+
+@bp.post("/organisations/<org>/representatives/<int:user_id>/access")
+@access(Access.LEAD_ADMIN)
+def representative_access(user_id: int):  # type: ignore[no-untyped-def]
+    user = _representative(user_id)
+    user.is_enabled = request.form.get("action") == "enable"
+    record(
+        db.session(),
+        current_user,
+        "representative.enabled" if user.is_enabled else "representative.disabled",
+        organisation_id=user.organisation_id,
+        target=f"user:{user.id}",
+    )
+    db.session().commit()
+    if user.is_enabled:
+        flash(_("%(email)s can sign in again.", email=user.email), "success")
+    else:
+        flash(_("%(email)s can no longer sign in.", email=user.email), "success")
+    return redirect(url_for("network.organisation", org=g.organisation.slug))

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -32,6 +35,7 @@ class ParticipantStatus(enum.Enum):
     UNSUBSCRIBED = "unsubscribed"
     BOUNCED = "bounced"
     COMPLETED = "completed"
+    ERASED = "erased"  # personal data removed on request; the row keeps the counts right
 
 
 class ConsentMethod(enum.Enum):
@@ -50,6 +54,8 @@ class PilotGroup(Base):
     kind: Mapped[PilotGroupKind] = mapped_column(enum_column(PilotGroupKind, "pilot_group_kind"))
     starts_on: Mapped[date]
     sequence_name: Mapped[str | None] = mapped_column(String(100))
+    # Set while the self-enrolment link is open; a new key makes every older link invalid.
+    enrolment_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organisation: Mapped[Organisation] = relationship()
@@ -126,3 +132,81 @@ class Consent(Base):
     withdrawn_at: Mapped[datetime | None]
 
     participant: Mapped[Participant] = relationship(back_populates="consents")
+
+
+class ImportState(enum.Enum):
+    READING = "reading"  # the file is being read and checked
+    READY = "ready"  # the preview is ready; nothing is written until confirmed
+    APPLIED = "applied"
+    DISCARDED = "discarded"
+    FAILED = "failed"  # the file could not be read at all
+
+
+class RowOutcome(enum.Enum):
+    ADD = "add"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    REJECT = "reject"
+
+
+class ParticipantImport(Base):
+    """A spreadsheet of participants, read and checked, waiting for the representative's yes."""
+
+    __tablename__ = "participant_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column()
+    organisation_id: Mapped[int] = mapped_column()
+    pilot_group_id: Mapped[int] = mapped_column()
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(String(300))
+    # The uploaded file, kept only until the import is applied or discarded.
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    state: Mapped[ImportState] = mapped_column(
+        enum_column(ImportState, "import_state"), default=ImportState.READING
+    )
+    rows_total: Mapped[int] = mapped_column(default=0)
+    rows_read: Mapped[int] = mapped_column(default=0)
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation] = relationship()
+    pilot_group: Mapped[PilotGroup] = relationship(foreign_keys=[pilot_group_id])
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["campaign_id", "organisation_id"],
+            ["membership.campaign_id", "membership.organisation_id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["pilot_group_id", "organisation_id"],
+            ["pilot_group.id", "pilot_group.organisation_id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(["organisation_id"], ["organisation.id"]),
+    )
+
+
+class ImportRow(Base):
+    """One row of an import file and what confirming the import will do with it."""
+
+    __tablename__ = "import_row"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("participant_import.id", ondelete="CASCADE"))
+    row_number: Mapped[int]
+    outcome: Mapped[RowOutcome] = mapped_column(enum_column(RowOutcome, "row_outcome"))
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(2), default="sv")
+    reason: Mapped[str] = mapped_column(String(40), default="")
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE")
+    )
+
+    __table_args__ = (Index("ix_import_row_import_outcome", "import_id", "outcome", "row_number"),)

@@ -9,6 +9,7 @@ mail scanner that merely opens links never unsubscribes anybody.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -33,7 +34,10 @@ def token_for(participant: Participant) -> str:
 def participant_for(db_session: Session, token: str) -> Participant | None:
     """Return the participant of a valid token (None if erased); raise TokenError if invalid."""
     participant_id = unsign(PURPOSE, token, int(LINK_LIFETIME.total_seconds()))
-    return db_session.get(Participant, participant_id)
+    participant = db_session.get(Participant, participant_id)
+    if participant is None or participant.status is ParticipantStatus.ERASED:
+        return None
+    return participant
 
 
 def list_headers(participant: Participant, base_url: str, sender: str) -> dict[str, str]:
@@ -46,13 +50,15 @@ def list_headers(participant: Participant, base_url: str, sender: str) -> dict[s
     }
 
 
-def unsubscribe(db_session: Session, participant: Participant, now: datetime, how: str) -> None:
+def unsubscribe(
+    db_session: Session, participant: Participant, now: datetime, how: str, actor: Any = None
+) -> None:
     """Stop all mail to the participant: status, suppression list, and unsent mail cancelled."""
     if participant.status is not ParticipantStatus.UNSUBSCRIBED:
         participant.status = ParticipantStatus.UNSUBSCRIBED
         record(
             db_session,
-            None,
+            actor,
             "participant.unsubscribed",
             organisation_id=participant.organisation_id,
             target=f"participant:{participant.id}",
@@ -62,14 +68,14 @@ def unsubscribe(db_session: Session, participant: Participant, now: datetime, ho
     cancel_for_participant(db_session, participant.id, "cancelled: the participant unsubscribed")
 
 
-def pause(db_session: Session, participant: Participant) -> bool:
+def pause(db_session: Session, participant: Participant, actor: Any = None) -> bool:
     """Hold mail to an active participant until they resume; False if not possible."""
     if participant.status not in (ParticipantStatus.ACTIVE, ParticipantStatus.INVITED):
         return False
     participant.status = ParticipantStatus.PAUSED
     record(
         db_session,
-        None,
+        actor,
         "participant.paused",
         organisation_id=participant.organisation_id,
         target=f"participant:{participant.id}",
@@ -77,14 +83,14 @@ def pause(db_session: Session, participant: Participant) -> bool:
     return True
 
 
-def resume(db_session: Session, participant: Participant) -> bool:
+def resume(db_session: Session, participant: Participant, actor: Any = None) -> bool:
     """Let held mail go again; False if the participant was not paused."""
     if participant.status is not ParticipantStatus.PAUSED:
         return False
     participant.status = ParticipantStatus.ACTIVE
     record(
         db_session,
-        None,
+        actor,
         "participant.resumed",
         organisation_id=participant.organisation_id,
         target=f"participant:{participant.id}",

@@ -1,0 +1,118 @@
+"""Forms of enrolment: pilot groups, one participant, an import, and the self-enrolment form."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, ValidationError
+from wtforms.fields import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from campaign.enrolment.models import PilotGroupKind
+from campaign.i18n import LANGUAGES
+
+
+def group_kind_choices() -> list[SelectChoice]:
+    return [
+        SelectChoice(PilotGroupKind.PROJECT_GROUP.value, _l("An existing project group")),
+        SelectChoice(PilotGroupKind.SELECTED_MANAGERS.value, _l("Selected managers")),
+        SelectChoice(PilotGroupKind.VOLUNTEERS.value, _l("Volunteers")),
+    ]
+
+
+def language_choices() -> list[SelectChoice]:
+    return [SelectChoice(code, label) for code, label in LANGUAGES.items()]
+
+
+class AddressField(EmailField):
+    """An e-mail address, checked like the import checks it, stored in lower case."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        self.data = (self.data or "").strip()
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        if not self.data:
+            return
+        try:
+            self.data = validate_email(self.data, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            raise ValidationError(_l("Not a valid e-mail address")) from None
+
+
+class PilotGroupForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("For example: Environment department, or Managers spring 2014."),
+    )
+    kind = SelectField(_l("Kind of group"), choices=group_kind_choices)
+    starts_on = DateField(
+        _l("Starts"),
+        validators=[InputRequired()],
+        description=_l("The e-mails of the sequence count from this day."),
+    )
+    sequence_name = SelectField(
+        _l("E-mail sequence"),
+        description=_l("The drip e-mails the group's participants receive."),
+    )
+
+
+class ParticipantForm(FlaskForm):
+    email = AddressField(_l("E-mail address"), validators=[DataRequired(), Length(max=320)])
+    name = StringField(_l("Name"), validators=[Length(max=200)])
+    title = StringField(_l("Title"), validators=[Length(max=200)])
+    language = SelectField(_l("Language of the e-mails"), choices=language_choices)
+
+
+class NewParticipantForm(ParticipantForm):
+    pilot_group = SelectField(_l("Pilot group"), coerce=int)
+    agreed = BooleanField(
+        _l("The person has agreed to take part and to receive the pilot group's e-mails."),
+        validators=[DataRequired(_l("Please confirm that the person has agreed."))],
+    )
+
+
+class MoveForm(FlaskForm):
+    pilot_group = SelectField(_l("Move to the pilot group"), coerce=int)
+
+
+class ImportForm(FlaskForm):
+    pilot_group = SelectField(_l("Pilot group"), coerce=int)
+    file = FileField(
+        _l("File"),
+        validators=[FileRequired(_l("Choose a file."))],
+        description=_l(
+            "Excel (.xlsx) or CSV. The first row names the columns: E-post (required), Namn,"
+            " or Förnamn and Efternamn, Titel, Språk."
+        ),
+    )
+
+
+class ConfirmImportForm(FlaskForm):
+    agreed = BooleanField(
+        _l("The people to be added have agreed to take part and to receive the e-mails."),
+        validators=[DataRequired(_l("Please confirm that the people have agreed."))],
+    )
+
+
+class EraseForm(FlaskForm):
+    understood = BooleanField(
+        _l("I understand that the person's data is removed for good and cannot be restored."),
+        validators=[DataRequired(_l("Please confirm that you understand."))],
+    )
+
+
+class JoinForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+    email = AddressField(
+        _l("Your work e-mail address"), validators=[DataRequired(), Length(max=320)]
+    )
+    title = StringField(_l("Your title (optional)"), validators=[Length(max=200)])
+    language = SelectField(_l("Language of the e-mails"), choices=language_choices)
+    agreed = BooleanField(
+        _l("I agree to the above."),
+        validators=[DataRequired(_l("You can only take part if you agree."))],
+    )

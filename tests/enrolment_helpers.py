@@ -1,0 +1,86 @@
+"""Building blocks for the enrolment tests: pilot groups, imports and the signed links."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from campaign.accounts import invitations
+from campaign.enrolment import importing, joining
+from campaign.enrolment.models import (
+    Participant,
+    ParticipantImport,
+    PilotGroup,
+    PilotGroupKind,
+)
+from campaign.security import sign
+from tests.conftest import START, Network
+
+
+def group(
+    session: Session, network: Network, name: str = "Alpha-gruppen", org: str = "alpha"
+) -> PilotGroup:
+    organisation = getattr(network, org)
+    made = PilotGroup(
+        campaign_id=network.campaign.id,
+        organisation_id=organisation.id,
+        name=name,
+        kind=PilotGroupKind.VOLUNTEERS,
+        starts_on=date(2014, 3, 3),
+        sequence_name="pilot-group",
+    )
+    session.add(made)
+    session.flush()
+    return made
+
+
+def read(session: Session, target: PilotGroup, content: bytes, filename: str = "list.csv"):  # type: ignore[no-untyped-def]
+    """Read a file into a previewed import of `target` (in an app context)."""
+    job = ParticipantImport(
+        campaign_id=target.campaign_id,
+        organisation_id=target.organisation_id,
+        pilot_group_id=target.id,
+        filename=filename,
+        content=content,
+        created_at=START,
+    )
+    session.add(job)
+    session.commit()
+    importing.read_import(session, job)
+    return job
+
+
+def enrolment_objects(session: Session, network: Network, person: Participant) -> dict[str, str]:
+    """One object of each enrolment kind, all Alpha's, and a valid link of each purpose."""
+    first = group(session, network)
+    other = group(session, network, "Alpha-chefer")
+    person.pilot_group_id = first.id
+    joining.open_link(first)
+    session.commit()
+    job = read(session, first, "E-post;Namn\nny@alpha.se;Ny Person\n".encode())
+    from campaign.accounts.models import Role, User
+
+    invited = User(
+        email="invited@alpha.se",
+        name="Inge Bjuden",
+        role=Role.MEMBER_REP,
+        organisation_id=network.alpha.id,
+    )
+    session.add(invited)
+    session.commit()
+    wish = joining.Request(
+        first.id, first.enrolment_key or "", "joiner@alpha.se", "Jo Iner", "", "sv",
+        "127.0.0.1", START.isoformat(), "sv",
+    )  # fmt: skip
+    return {
+        "group_id": str(first.id),
+        "other_group_id": str(other.id),
+        "import_id": str(job.id),
+        "user_id": str(invited.id),
+        "fmt": "csv",
+        "join_token": joining.link_token(first),
+        "confirm_token": sign(joining.CONFIRM, wish.payload()),
+        "invitation_token": invitations.token_for(invited, "invitation"),
+        "reset_token": invitations.token_for(network.rep_alpha, "reset"),
+    }
