@@ -322,7 +322,8 @@ def import_participants(
         if bar:
             bar[0].__exit__(None, None, None)
         if job.state is ImportState.FAILED:
-            raise click.ClickException(f"{file.name}: {job.error}")
+            with force_locale("en"):
+                raise click.ClickException(f"{file.name}: {importing.FILE_ERRORS[job.error]}")
         with force_locale("en"):
             _print_preview(session, job, importing.REASONS)
         counts = job.counts

@@ -26,10 +26,12 @@ from campaign.network.models import (
     Organisation,
     OrganisationKind,
 )
+from campaign.outbox.transports import SMTPTransport
 from campaign.schema import metadata
 from campaign.security import hash_password
 from campaign.timing import FixedClock
 from tests.pg import fresh_database_url, server_url
+from tests.smtp import Sink, smtp_server
 
 PASSWORD = "correct horse battery staple"
 START = datetime(2014, 3, 3, 9, 0, tzinfo=UTC)
@@ -194,3 +196,11 @@ class Runner:
 @pytest.fixture
 def runner(app: Flask) -> Runner:
     return Runner(app)
+
+
+@pytest.fixture
+def sink() -> Iterator[tuple[Sink, SMTPTransport]]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1, and a transport that sends to it."""
+    sink = Sink()
+    with smtp_server(sink) as port:
+        yield sink, SMTPTransport.from_url(f"smtp://127.0.0.1:{port}?starttls=off&timeout=5")

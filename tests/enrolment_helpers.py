@@ -58,7 +58,7 @@ def enrolment_objects(session: Session, network: Network, person: Participant) -
     person.pilot_group_id = first.id
     joining.open_link(first)
     session.commit()
-    job = read(session, first, "E-post;Namn\nny@alpha.se;Ny Person\n".encode())
+    job = read(session, first, b"E-post;Namn\nny@alpha.se;Ny Person\n")
     from campaign.accounts.models import Role, User
 
     invited = User(
@@ -84,3 +84,26 @@ def enrolment_objects(session: Session, network: Network, person: Participant) -
         "invitation_token": invitations.token_for(invited, "invitation"),
         "reset_token": invitations.token_for(network.rep_alpha, "reset"),
     }
+
+
+def deliver(app, session: Session, transport) -> None:  # type: ignore[no-untyped-def]
+    """Send every due message of the outbox to the transport (a real SMTP sink in tests)."""
+    from campaign.outbox.dispatch import Settings, dispatch
+
+    with app.app_context():
+        dispatch(
+            session,
+            app.extensions["campaign.clock"],
+            transport,
+            Settings(sender=app.config["CAMPAIGN_MAIL_FROM"], batch_size=50),
+        )
+
+
+def link_in(received, path: str) -> str:  # type: ignore[no-untyped-def]
+    """Return the path of the first link to `path` in a received mail's text part."""
+    import re
+
+    text = received.parsed().get_body(preferencelist=("plain",)).get_content()
+    match = re.search(r"https?://[^/\s]+(" + re.escape(path) + r"[^\s)>\]]+)", text)
+    assert match, f"no {path} link in:\n{text}"
+    return match.group(1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -21,13 +20,6 @@ from tests.outbox_helpers import SENDER, participant, queue_welcome
 from tests.smtp import Sink, free_port, smtp_server
 
 SETTINGS = Settings(sender=SENDER, batch_size=50)
-
-
-@pytest.fixture
-def sink() -> Iterator[tuple[Sink, SMTPTransport]]:
-    sink = Sink()
-    with smtp_server(sink) as port:
-        yield sink, SMTPTransport.from_url(f"smtp://127.0.0.1:{port}?starttls=off&timeout=5")
 
 
 def _clock(app: Flask) -> FixedClock:

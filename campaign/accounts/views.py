@@ -15,6 +15,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import select
@@ -160,9 +161,10 @@ def _set_password(token: str, purpose: str):  # type: ignore[no-untyped-def]
         login_user(user)
         flash(_("Your password is saved and you are signed in."), "success")
         return redirect(url_for("network.home"))
-    return render_template(
-        "accounts/set_password.html", form=form, user=user, invited=purpose == "invitation"
-    )
+    with force_locale(user.language):  # the page speaks the language the mail was in
+        return render_template(
+            "accounts/set_password.html", form=form, user=user, invited=purpose == "invitation"
+        )
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])

@@ -83,9 +83,28 @@ LANGUAGE_VALUES = {
 }  # fmt: skip
 _FOLD = str.maketrans("åäöéüÅÄÖÉÜ", "aaoeuaaoeu")
 
+# Why a whole file could not be read: stored as the key, shown in the reader's language.
+FILE_ERRORS = {
+    "empty": _l("The file is empty."),
+    "xls": _l("This is an old Excel file (.xls). Save it as .xlsx or as CSV and try again."),
+    "binary": _l("This does not look like a CSV or Excel file."),
+    "no_rows": _l("The file has no rows."),
+    "damaged": _l("The Excel file could not be opened; is it damaged?"),
+    "no_email_column": _l(
+        "No column of e-mail addresses was found. The first row must name the columns,"
+        " for example E-post and Namn."
+    ),
+    "interrupted": _l("The reading was interrupted. Please upload the file again."),
+    "broken": _l("The file could not be read because of an error in the service."),
+}
+
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be read; the message says why, for the representative."""
+    """The file as a whole cannot be read; `reason` is a key of FILE_ERRORS."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass
@@ -130,17 +149,15 @@ def delimiter_of(text: str) -> str:
 def read_table(content: bytes, filename: str) -> Table:
     """Open a CSV or XLSX file; raise ImportFileError if it is neither or has no address column."""
     if not content.strip():
-        raise ImportFileError(_l("The file is empty."))
+        raise ImportFileError("empty")
     if content.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFileError(
-            _l("This is an old Excel file (.xls). Save it as .xlsx or as CSV and try again.")
-        )
+        raise ImportFileError("xls")
     if content.startswith(b"PK\x03\x04"):
         records, estimated = _xlsx_records(content)
     else:
         text = decode(content)
         if "\x00" in text:
-            raise ImportFileError(_l("This does not look like a CSV or Excel file."))
+            raise ImportFileError("binary")
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text))
         records, estimated = (list(r) for r in reader), text.count("\n") + 1
     numbered = enumerate(records, start=1)
@@ -148,7 +165,7 @@ def read_table(content: bytes, filename: str) -> Table:
         if any(c.strip() for c in cells):
             table = _with_columns(number, cells, numbered, estimated)
             return table
-    raise ImportFileError(_l("The file has no rows."))
+    raise ImportFileError("no_rows")
 
 
 def _xlsx_records(content: bytes) -> tuple[Iterator[list[str]], int]:
@@ -158,7 +175,7 @@ def _xlsx_records(content: bytes) -> tuple[Iterator[list[str]], int]:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (BadZipFile, KeyError, OSError, ValueError) as error:
         log.info("unreadable xlsx: %s", error)
-        raise ImportFileError(_l("The Excel file could not be opened; is it damaged?")) from None
+        raise ImportFileError("damaged") from None
     sheet = book.worksheets[0]
 
     def cells() -> Iterator[list[str]]:
@@ -196,12 +213,7 @@ def _with_columns(
     # No header row: a file of addresses, perhaps with names beside them.
     at = [i for i, cell in enumerate(first) if "@" in cell]
     if not at:
-        raise ImportFileError(
-            _l(
-                "No column of e-mail addresses was found. The first row must name the columns,"
-                " for example E-post and Namn."
-            )
-        )
+        raise ImportFileError("no_email_column")
     columns = {"email": at[0]}
     others = [i for i, cell in enumerate(first) if i != at[0] and cell.strip()]
     if len(others) == 1:
@@ -355,7 +367,7 @@ def read_import(
     try:
         table = read_table(job.content or b"", job.filename)
     except ImportFileError as error:
-        job.state, job.error = ImportState.FAILED, str(error)
+        job.state, job.error = ImportState.FAILED, error.reason
         job.finished_at = current_clock().now()
         db_session.commit()
         return
@@ -592,7 +604,7 @@ def tidy(db_session: Session, now: datetime) -> int:
         if job.state is ImportState.READING:
             db_session.execute(delete(ImportRow).where(ImportRow.import_id == job.id))
             job.state, job.content = ImportState.FAILED, None
-            job.error = "The reading was interrupted. Please upload the file again."
+            job.error = "interrupted"
         else:
             discard(db_session, job, now)
     return len(stale)
@@ -616,7 +628,7 @@ def read_in_background(app: Flask, import_id: int) -> None:
                 db_session.rollback()
                 db_session.execute(delete(ImportRow).where(ImportRow.import_id == import_id))
                 job.state, job.content = ImportState.FAILED, None
-                job.error = "The file could not be read because of an error in the service."
+                job.error = "broken"
                 db_session.commit()
 
     worker = threading.Thread(target=work, name=f"import-{import_id}", daemon=True)

@@ -139,15 +139,13 @@ def _sequence_choices() -> list[tuple[str, str]]:
 def groups():  # type: ignore[no-untyped-def]
     campaign = _campaign()
     organisation = g.organisation
-    rows = (
-        db.session().execute(
-            select(Participant.pilot_group_id, func.count())
-            .where(
-                Participant.organisation_id == organisation.id,
-                Participant.status.in_([ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED]),
-            )
-            .group_by(Participant.pilot_group_id)
+    rows = db.session().execute(
+        select(Participant.pilot_group_id, func.count())
+        .where(
+            Participant.organisation_id == organisation.id,
+            Participant.status.in_([ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED]),
         )
+        .group_by(Participant.pilot_group_id)
     )
     counts = {group_id: n for group_id, n in rows}
     return render_template(
@@ -446,7 +444,9 @@ def edit_participant(participant_id: int):  # type: ignore[no-untyped-def]
             reason = people.conflict_for(
                 db.session(), person.campaign_id, person.organisation_id, email
             )
-            if reason:
+            if reason == "already_enrolled":
+                form.email.errors.append(_("Another of your participants has this address."))
+            elif reason:
                 form.email.errors.append(str(importing.REASONS[reason]))
         if not form.email.errors:
             changes = {
@@ -640,6 +640,7 @@ def show_import(import_id: int):  # type: ignore[no-untyped-def]
         pages=pages,
         form=ConfirmImportForm(),
         reasons=importing.REASONS,
+        file_errors=importing.FILE_ERRORS,
     )
 
 
