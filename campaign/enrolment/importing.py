@@ -116,6 +116,7 @@ class Table:
     estimated_rows: int
     columns: dict[str, int] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
+    used: list[str] = field(default_factory=list)  # the used columns' names, as written
 
 
 def header_key(cell: str) -> str:
@@ -209,7 +210,9 @@ def _with_columns(
         elif cell.strip():
             ignored.append(cell.strip())
     if "email" in columns:
-        return Table(first, rest, max(estimated - number, 0), columns, ignored)
+        table = Table(first, rest, max(estimated - number, 0), columns, ignored)
+        table.used = [first[i].strip() for i in sorted(columns.values())]
+        return table
     # No header row: a file of addresses, perhaps with names beside them.
     at = [i for i, cell in enumerate(first) if "@" in cell]
     if not at:
@@ -411,7 +414,7 @@ def read_import(
     flush()
     job.counts = {
         **counts,
-        "columns": sorted(table.columns),
+        "columns": table.used,
         "ignored_columns": table.ignored,
     }
     job.rows_total = read
@@ -509,7 +512,7 @@ def apply_import(db_session: Session, job: ParticipantImport, actor: Any, now: d
         raise PlanChanged from None
     by = getattr(actor, "email", None) or "the command line"
     source = f"import #{job.id} of {job.filename[:150]} by {by}"
-    consent_text = consent_for_import(job, group)
+    consent_text = consent_for_import(job, group, campaign.language)
     consents = Consent.__table__
     db_session.execute(
         insert(Consent).from_select(
@@ -565,13 +568,15 @@ def apply_import(db_session: Session, job: ParticipantImport, actor: Any, now: d
     return Applied(added, updated)
 
 
-def consent_for_import(job: ParticipantImport, group: PilotGroup) -> str:
+def consent_for_import(job: ParticipantImport, group: PilotGroup, language: str) -> str:
     """The statement a representative makes by confirming an import, stored with each person."""
-    return (
-        f"The representative confirmed that the people in {job.filename} have agreed to take part"
-        f" in the pilot group {group.name} and to receive its e-mails, invitations and"
-        " questionnaires until they unsubscribe or the campaign ends."
-    )
+    from campaign.i18n import load_catalog
+
+    return load_catalog(language).gettext(
+        "The representative confirmed that the people in %(file)s have agreed to take part in"
+        " the pilot group %(group)s and to receive its e-mails, invitations and questionnaires"
+        " until they unsubscribe or the campaign ends."
+    ) % {"file": job.filename, "group": group.name}
 
 
 def discard(db_session: Session, job: ParticipantImport, now: datetime) -> None:
