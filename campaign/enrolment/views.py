@@ -26,7 +26,7 @@ from flask import (
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from campaign import db, exports
 from campaign.accounts.scope import Access, access
@@ -57,6 +57,8 @@ from campaign.enrolment.models import (
 from campaign.network.members import current_campaign
 from campaign.network.models import Campaign, Organisation
 from campaign.outbox import unsubscribe
+from campaign.outbox.models import Message
+from campaign.outbox.queue import OPEN_STATES
 from campaign.security import TokenError
 from campaign.timing import current_clock
 
@@ -458,6 +460,13 @@ def edit_participant(participant_id: int):  # type: ignore[no-untyped-def]
             changed = [k for k, v in changes.items() if getattr(person, k) != v]
             for key in changed:
                 setattr(person, key, changes[key])
+            if "email" in changed:  # mail not yet sent goes to the new address
+                db.session().execute(
+                    update(Message)
+                    .where(Message.participant_id == person.id, Message.state.in_(OPEN_STATES))
+                    .values(recipient=email)
+                    .execution_options(synchronize_session=False)
+                )
             if changed:
                 record(
                     db.session(),
