@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -10,6 +10,7 @@ from wtforms import BooleanField, DateField, EmailField, SelectField, StringFiel
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from campaign.enrolment.importing import normalise_address
 from campaign.enrolment.models import PilotGroupKind
 from campaign.i18n import LANGUAGES
 
@@ -37,7 +38,7 @@ class AddressField(EmailField):
         if not self.data:
             return
         try:
-            self.data = validate_email(self.data, check_deliverability=False).normalized.lower()
+            self.data = normalise_address(self.data)
         except EmailNotValidError:
             raise ValidationError(_l("Not a valid e-mail address")) from None
 

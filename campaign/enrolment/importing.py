@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import logging
 import re
@@ -97,6 +98,28 @@ FILE_ERRORS = {
     "interrupted": _l("The reading was interrupted. Please upload the file again."),
     "broken": _l("The file could not be read because of an error in the service."),
 }
+
+
+# A plain ASCII dot-atom local part, which email-validator always accepts; anything else
+# (quoted, internationalised) takes the full check.
+_PLAIN_LOCAL = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_domain(domain: str) -> str:
+    return validate_email(f"x@{domain}", check_deliverability=False).domain
+
+
+def normalise_address(text: str) -> str:
+    """Return the address in lower case if it is valid; raise EmailNotValidError if not.
+
+    A file holds thousands of addresses in a few domains, so each domain is checked once.
+    """
+    lowered = text.strip().lower()
+    local, at, domain = lowered.rpartition("@")
+    if at and len(local) <= 64 and len(lowered) <= 254 and _PLAIN_LOCAL.match(local):
+        return f"{local}@{_checked_domain(domain)}"
+    return validate_email(text.strip(), check_deliverability=False).normalized.lower()
 
 
 class ImportFileError(Exception):
@@ -263,8 +286,7 @@ def parse_row(number: int, cells: list[str], columns: dict[str, int]) -> Parsed 
         parsed.reason = "too_long"
     else:
         try:
-            address = validate_email(parsed.email, check_deliverability=False)
-            parsed.email = address.normalized.lower()
+            parsed.email = normalise_address(parsed.email)
         except EmailNotValidError as error:
             parsed.reason, parsed.detail = "invalid_email", str(error)
     return parsed
