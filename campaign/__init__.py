@@ -16,6 +16,7 @@ from campaign.accounts import scope
 from campaign.accounts import views as accounts_views
 from campaign.drip import views as drip_views
 from campaign.enrolment import views as enrolment_views
+from campaign.events import views as events_views
 from campaign.network import views as network_views
 from campaign.outbox import views as outbox_views
 
@@ -53,5 +54,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     outbox_views.init_app(app)
     drip_views.init_app(app)
     enrolment_views.init_app(app)
+    events_views.init_app(app)
     health.init_app(app)
     return app

@@ -60,6 +60,12 @@ def _materialize(db_session: Session, now: datetime) -> object:
     return materialize(db_session, now)
 
 
+def _reminders(db_session: Session, now: datetime) -> object:
+    from campaign.events.invitations import queue_reminders
+
+    return queue_reminders(db_session, now)
+
+
 def _housekeeping(db_session: Session, now: datetime) -> object:
     from campaign.enrolment.importing import tidy
     from campaign.outbox.queue import expire_old
@@ -69,6 +75,7 @@ def _housekeeping(db_session: Session, now: datetime) -> object:
 
 JOBS: tuple[Job, ...] = (
     Job("materialize", 30, _materialize, "Queue the sequence steps that have come due."),
+    Job("reminders", 60, _reminders, "Queue reminders of events that have come due."),
     Job("dispatch", 5, _dispatch, "Send due mail from the outbox.", exclusive=False),
     Job(
         "housekeeping",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -73,7 +74,18 @@ def enrolment_objects(session: Session, network: Network, person: Participant) -
         first.id, first.enrolment_key or "", "joiner@alpha.se", "Jo Iner", "", "sv",
         "127.0.0.1", START.isoformat(), "sv",
     )  # fmt: skip
+    event = make_event(session, network, first)
+    from campaign.events.invitations import rsvp_token
+    from campaign.events.models import Invitation
+    from campaign.events.views import FEED_PURPOSE
+
+    invitation = Invitation(event_id=event.id, participant_id=person.id)
+    session.add(invitation)
+    session.commit()
     return {
+        "event_id": str(event.id),
+        "rsvp_token": rsvp_token(invitation),
+        "feed_token": sign(FEED_PURPOSE, network.alpha.id),
         "group_id": str(first.id),
         "other_group_id": str(other.id),
         "import_id": str(job.id),
@@ -107,3 +119,32 @@ def link_in(received, path: str) -> str:  # type: ignore[no-untyped-def]
     match = re.search(r"https?://[^/\s]+(" + re.escape(path) + r"[^\s)>\]]+)", text)
     assert match, f"no {path} link in:\n{text}"
     return match.group(1)
+
+
+def make_event(session: Session, network: Network, target: PilotGroup | None = None, **values):  # type: ignore[no-untyped-def]
+    """A practice meeting of Alpha (for a pilot group if given), 2014-03-10 09:00-10:00 local."""
+    from datetime import UTC, datetime
+
+    from campaign.events.models import Audience, Event, EventKind
+
+    fields = {
+        "campaign_id": network.campaign.id,
+        "organisation_id": network.alpha.id,
+        "kind": EventKind.PRACTICE_MEETING,
+        "audience": Audience.PILOT_GROUP if target else Audience.ORGANISATION,
+        "pilot_group_id": target.id if target else None,
+        "title": "Prova-på-möte i Lync",
+        "starts_at": datetime(2014, 3, 10, 8, 0, tzinfo=UTC),
+        "ends_at": datetime(2014, 3, 10, 9, 0, tzinfo=UTC),
+        "timezone": "Europe/Stockholm",
+        "join_url": "https://meet.alpha.se/prova",
+        "room": "Sal 3",
+        "uid": f"{uuid.uuid4().hex}@kampanj.example.se",
+        "sequence": 0,
+        "organiser_id": network.rep_alpha.id,
+    }
+    fields.update(values)
+    event = Event(**fields)
+    session.add(event)
+    session.flush()
+    return event

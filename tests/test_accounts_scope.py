@@ -76,6 +76,17 @@ EXPECTED: dict[str, Access] = {
     "enrolment.discard_import": Access.ORGANISATION,
     "enrolment.join": Access.PUBLIC,
     "enrolment.join_confirm": Access.PUBLIC,
+    "events.index": Access.ORGANISATION,
+    "events.new": Access.ORGANISATION,
+    "events.edit": Access.ORGANISATION,
+    "events.show": Access.ORGANISATION,
+    "events.invite": Access.ORGANISATION,
+    "events.cancel": Access.ORGANISATION,
+    "events.attendance": Access.ORGANISATION,
+    "events.download": Access.ORGANISATION,
+    "events.feed": Access.PUBLIC,
+    "events.rsvp": Access.PUBLIC,
+    "events.rsvp_calendar": Access.PUBLIC,
 }
 
 # Routes of one object that belongs to Alpha: reachable like Alpha's own pages.
@@ -86,6 +97,7 @@ POST_DATA = {
     "enrolment.participant_status": {"action": "pause"},
     "enrolment.join_confirm": {"confirm": "yes"},
     "accounts.representative_access": {"action": "enable"},
+    "events.rsvp": {"answer": "accepted"},
 }
 # The signed links of each public page (the `token` of the URL differs by purpose).
 TOKEN_OF = {
@@ -94,6 +106,9 @@ TOKEN_OF = {
     "enrolment.join_confirm": "confirm_token",
     "accounts.accept_invitation": "invitation_token",
     "accounts.reset_password": "reset_token",
+    "events.feed": "feed_token",
+    "events.rsvp": "rsvp_token",
+    "events.rsvp_calendar": "rsvp_token",
 }
 
 ACTORS = ("anonymous", "lead", "rep_alpha", "rep_beta")
@@ -251,7 +266,7 @@ def test_undeclared_view_is_closed(app: Flask, network: Network) -> None:
 
 # Routes naming an object of an organisation: with Beta in the URL and Alpha's object id, the
 # lead admin and Beta's representative alike get 404, so no route reaches across members.
-OBJECT_PARAMS = ("participant_id", "group_id", "import_id", "user_id", "message_id")
+OBJECT_PARAMS = ("participant_id", "group_id", "import_id", "user_id", "message_id", "event_id")
 
 
 @pytest.mark.parametrize("actor", ["lead", "rep_beta"])

@@ -53,7 +53,12 @@ def test_job_held_elsewhere_is_skipped(app: Flask, session: Session) -> None:
 def test_tick_command_and_healthz(app: Flask, client: FlaskClient, runner: Runner) -> None:
     result = runner.invoke("tick", "--now", "2014-10-26T02:30:00+01:00")
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == ["materialize: ok", "dispatch: ok", "housekeeping: ok"]
+    assert result.output.splitlines() == [
+        "materialize: ok",
+        "reminders: ok",
+        "dispatch: ok",
+        "housekeeping: ok",
+    ]
     app.extensions["campaign.clock"] = FixedClock(datetime(2014, 10, 26, 1, 30, 12, tzinfo=UTC))
     health = client.get("/healthz").get_json()
     assert health["status"] == "ok" and health["database"] == "ok"

@@ -55,6 +55,8 @@ class Event(Base):
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     capacity: Mapped[int | None]
+    # Reminders before the start, e.g. "24h,1h" (hours or minutes: "30m").
+    reminders: Mapped[str] = mapped_column(String(100), default="24h,1h")
     uid: Mapped[str] = mapped_column(String(200), unique=True)
     sequence: Mapped[int] = mapped_column(default=0)
     is_cancelled: Mapped[bool] = mapped_column(default=False)
@@ -90,6 +92,8 @@ class Invitation(Base):
     rsvp: Mapped[Rsvp] = mapped_column(enum_column(Rsvp, "invitation_rsvp"), default=Rsvp.PENDING)
     has_attended: Mapped[bool] = mapped_column(default=False)
     responded_at: Mapped[datetime | None]
+    # The event's SEQUENCE in the last calendar mail queued to this invitee.
+    sent_sequence: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="invitations")

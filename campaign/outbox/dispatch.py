@@ -91,6 +91,7 @@ CLAIMED_COLUMNS = (
     Message.text_body,
     Message.html_body,
     Message.headers,
+    Message.calendar,
     Message.message_id,
     Message.attempts,
     Message.campaign_id,
@@ -278,6 +279,7 @@ def _wire_bytes(message: Row[Any], settings: Settings, now: datetime) -> bytes:
         message_id=message.message_id,
         date=now,
         headers=message.headers,
+        calendar=message.calendar,
     )
     if settings.dkim:
         selector, domain, key = settings.dkim

@@ -57,6 +57,8 @@ class Message(Base):
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
     headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # An iCalendar object (with its METHOD) sent as a text/calendar part beside text and HTML.
+    calendar: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(300), unique=True)
     due_at: Mapped[datetime]
     state: Mapped[MessageState] = mapped_column(

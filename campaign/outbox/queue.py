@@ -43,6 +43,7 @@ def enqueue(
     participant_id: int | None = None,
     user_id: int | None = None,
     skipped: str | None = None,
+    calendar: str | None = None,
 ) -> int | None:
     """Queue a message unless one with this source key exists; return the new row's id.
 
@@ -56,6 +57,7 @@ def enqueue(
         "text_body": rendered.text,
         "html_body": rendered.html,
         "headers": headers or {},
+        "calendar": calendar,
         "message_id": new_message_id(sender),
         "due_at": due_at,
         "state": MessageState.CANCELLED if skipped else MessageState.QUEUED,

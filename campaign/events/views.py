@@ -1,0 +1,461 @@
+"""Events in the web UI: plan, invite, change, cancel, mark attendance; answers and calendars.
+
+Staff pages live under the organisation that holds the event, so `accounts.scope` has already
+turned away other members' representatives. Events for the whole campaign and the working group
+are held by the lead organisation and changed by the lead administrator only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from campaign import db
+from campaign.accounts.models import User
+from campaign.accounts.scope import Access, access
+from campaign.audit import record
+from campaign.enrolment.models import Participant, PilotGroup
+from campaign.events import calendar, invitations
+from campaign.events.forms import AUDIENCE_LABELS, EventForm
+from campaign.events.models import Audience, Event, EventKind, Invitation, Rsvp
+from campaign.network.members import current_campaign
+from campaign.network.models import Campaign, Organisation
+from campaign.security import TokenError, sign, unsign
+from campaign.timing import current_clock
+
+bp = Blueprint("events", __name__)
+NETWORK_AUDIENCES = (Audience.CAMPAIGN, Audience.WORKING_GROUP)
+FEED_PURPOSE = "calendar-feed"
+FEED_LIFETIME = timedelta(days=5 * 365)
+
+
+def init_app(app: Flask) -> None:
+    """Register the views."""
+    app.register_blueprint(bp)
+    app.jinja_env.globals["Rsvp"] = Rsvp
+
+
+def _campaign() -> Campaign:
+    campaign = current_campaign(db.session())
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def _event(event_id: int) -> Event:
+    event = db.session().scalar(
+        select(Event).where(Event.id == event_id, Event.organisation_id == g.organisation.id)
+    )
+    if event is None:
+        abort(404)
+    return event
+
+
+def _may_change(event: Event) -> bool:
+    return event.audience not in NETWORK_AUDIENCES or current_user.is_lead_admin
+
+
+def _visible(campaign: Campaign, organisation_id: int):  # type: ignore[no-untyped-def]
+    """Events a member sees: its own, and those for the whole campaign."""
+    return select(Event).where(
+        Event.campaign_id == campaign.id,
+        or_(Event.organisation_id == organisation_id, Event.audience.in_(NETWORK_AUDIENCES)),
+    )
+
+
+@bp.get("/organisations/<org>/events")
+@access(Access.ORGANISATION)
+def index():  # type: ignore[no-untyped-def]
+    campaign = _campaign()
+    organisation = g.organisation
+    events = list(
+        db.session().scalars(_visible(campaign, organisation.id).order_by(Event.starts_at))
+    )
+    counts = {
+        (event_id, rsvp): n
+        for event_id, rsvp, n in db.session().execute(
+            select(Invitation.event_id, Invitation.rsvp, func.count())
+            .where(Invitation.event_id.in_([e.id for e in events]))
+            .group_by(Invitation.event_id, Invitation.rsvp)
+        )
+    }
+    feed = url_for("events.feed", token=sign(FEED_PURPOSE, organisation.id), _external=True)
+    return render_template(
+        "events/index.html",
+        organisation=organisation,
+        events=events,
+        counts=counts,
+        now=current_clock().now(),
+        feed=feed,
+    )
+
+
+def _form(event: Event | None, campaign: Campaign) -> EventForm:
+    organisation = g.organisation
+    form = EventForm(obj=event)
+    audiences = [Audience.PILOT_GROUP, Audience.ORGANISATION]
+    if current_user.is_lead_admin and organisation.id == campaign.lead_organisation_id:
+        audiences += list(NETWORK_AUDIENCES)
+    form.audience.choices = [(a.value, AUDIENCE_LABELS[a]) for a in audiences]
+    groups = db.session().scalars(
+        select(PilotGroup)
+        .where(PilotGroup.organisation_id == organisation.id)
+        .order_by(PilotGroup.name)
+    )
+    form.pilot_group.choices = [(0, "–")] + [(gr.id, gr.name) for gr in groups]
+    if request.method == "GET":
+        if event is None:
+            form.timezone.data = campaign.timezone
+            form.reminders.data = "24h, 1h"
+            form.audience.data = Audience.ORGANISATION.value
+        else:
+            zone = ZoneInfo(event.timezone)
+            start, end = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
+            form.day.data, form.starts.data, form.ends.data = start.date(), start.time(), end.time()
+            form.audience.data = event.audience.value
+            form.pilot_group.data = event.pilot_group_id or 0
+            form.kind.data = event.kind.value
+    return form
+
+
+def _values(form: EventForm) -> dict[str, object] | None:
+    """Return the event's new values from a valid form, or None (with errors added)."""
+    zone = ZoneInfo((form.timezone.data or "").strip())
+    audience = Audience(form.audience.data)
+    group_id = form.pilot_group.data or None
+    if audience is Audience.PILOT_GROUP:
+        valid = {choice[0] for choice in form.pilot_group.choices if choice[0]}  # type: ignore[union-attr]
+        if group_id not in valid:
+            form.pilot_group.errors = [_("Choose the pilot group that is invited.")]
+            return None
+    else:
+        group_id = None
+    starts = datetime.combine(form.day.data, form.starts.data, zone)  # type: ignore[arg-type]
+    ends = datetime.combine(form.day.data, form.ends.data, zone)  # type: ignore[arg-type]
+    return {
+        "kind": EventKind(form.kind.data),
+        "title": " ".join((form.title.data or "").split()),
+        "description_md": (form.description_md.data or "").strip(),
+        "starts_at": starts.astimezone(ZoneInfo("UTC")),
+        "ends_at": ends.astimezone(ZoneInfo("UTC")),
+        "timezone": str(zone),
+        "join_url": (form.join_url.data or "").strip(),
+        "room": (form.room.data or "").strip(),
+        "capacity": form.capacity.data,
+        "audience": audience,
+        "pilot_group_id": group_id,
+        "reminders": (form.reminders.data or "").strip(),
+    }
+
+
+@bp.route("/organisations/<org>/events/new", methods=["GET", "POST"])
+@access(Access.ORGANISATION)
+def new():  # type: ignore[no-untyped-def]
+    campaign = _campaign()
+    form = _form(None, campaign)
+    if form.validate_on_submit() and (values := _values(form)) is not None:
+        event = Event(
+            campaign_id=campaign.id,
+            organisation_id=g.organisation.id,
+            organiser_id=current_user.id,
+            uid=invitations.new_uid(current_app.config["CAMPAIGN_BASE_URL"]),
+            sequence=0,
+            created_at=current_clock().now(),
+            **values,
+        )
+        db.session().add(event)
+        db.session().flush()
+        record(
+            db.session(),
+            current_user,
+            "event.created",
+            organisation_id=g.organisation.id,
+            target=f"event:{event.id}",
+            title=event.title,
+        )
+        db.session().commit()
+        flash(_("The event is saved. Send the invitations when you are ready."), "success")
+        return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
+    return render_template("events/form.html", organisation=g.organisation, form=form, event=None)
+
+
+@bp.route("/organisations/<org>/events/<int:event_id>/edit", methods=["GET", "POST"])
+@access(Access.ORGANISATION)
+def edit(event_id: int):  # type: ignore[no-untyped-def]
+    campaign = _campaign()
+    event = _event(event_id)
+    if not _may_change(event) or event.is_cancelled:
+        abort(403)
+    form = _form(event, campaign)
+    if form.validate_on_submit() and (values := _values(form)) is not None:
+        updates = invitations.change(db.session(), event, values, current_clock().now())
+        record(
+            db.session(),
+            current_user,
+            "event.changed",
+            organisation_id=event.organisation_id,
+            target=f"event:{event.id}",
+            sequence=event.sequence,
+        )
+        db.session().commit()
+        if updates:
+            flash(
+                _("The event is changed; %(n)d invitees get the new time and place.", n=updates),
+                "success",
+            )
+        else:
+            flash(_("The event is saved."), "success")
+        return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
+    return render_template("events/form.html", organisation=g.organisation, form=form, event=event)
+
+
+@bp.get("/organisations/<org>/events/<int:event_id>")
+@access(Access.ORGANISATION)
+def show(event_id: int):  # type: ignore[no-untyped-def]
+    event = _event(event_id)
+    rows = (
+        db.session()
+        .execute(
+            select(Invitation, Participant, User)
+            .outerjoin(Participant, Participant.id == Invitation.participant_id)
+            .outerjoin(User, User.id == Invitation.user_id)
+            .where(Invitation.event_id == event.id)
+            .order_by(Invitation.rsvp, Invitation.responded_at, Invitation.id)
+        )
+        .all()
+    )
+    waiting = invitations.audience_of(db.session(), event)
+    invited_ids = {(i.participant_id, i.user_id) for i, _p, _u in rows}
+    not_yet = [
+        w
+        for w in waiting
+        if (
+            w.participant.id if w.participant else None,
+            w.user.id if w.user else None,
+        )
+        not in invited_ids
+    ]
+    tally = {r: sum(1 for i, _p, _u in rows if i.rsvp is r) for r in Rsvp}
+    return render_template(
+        "events/show.html",
+        organisation=g.organisation,
+        event=event,
+        rows=rows,
+        not_yet=len(not_yet),
+        tally=tally,
+        may_change=_may_change(event),
+        audience_label=AUDIENCE_LABELS[event.audience],
+        group=db.session().get(PilotGroup, event.pilot_group_id) if event.pilot_group_id else None,
+        when=invitations.when_text(event, "sv"),
+        now=current_clock().now(),
+    )
+
+
+@bp.post("/organisations/<org>/events/<int:event_id>/invite")
+@access(Access.ORGANISATION)
+def invite(event_id: int):  # type: ignore[no-untyped-def]
+    event = _event(event_id)
+    if not _may_change(event):
+        abort(403)
+    count = invitations.invite(db.session(), event, current_clock().now())
+    record(
+        db.session(),
+        current_user,
+        "event.invited",
+        organisation_id=event.organisation_id,
+        target=f"event:{event.id}",
+        count=count,
+    )
+    db.session().commit()
+    flash(_("%(n)d invitations are on their way.", n=count), "success")
+    return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
+
+
+@bp.post("/organisations/<org>/events/<int:event_id>/cancel")
+@access(Access.ORGANISATION)
+def cancel(event_id: int):  # type: ignore[no-untyped-def]
+    event = _event(event_id)
+    if not _may_change(event):
+        abort(403)
+    count = invitations.cancel(db.session(), event, current_clock().now())
+    record(
+        db.session(),
+        current_user,
+        "event.cancelled",
+        organisation_id=event.organisation_id,
+        target=f"event:{event.id}",
+    )
+    db.session().commit()
+    flash(_("The event is cancelled; %(n)d invitees are told.", n=count), "success")
+    return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
+
+
+@bp.route("/organisations/<org>/events/<int:event_id>/attendance", methods=["GET", "POST"])
+@access(Access.ORGANISATION)
+def attendance(event_id: int):  # type: ignore[no-untyped-def]
+    event = _event(event_id)
+    if not _may_change(event):
+        abort(403)
+    if request.method == "POST":
+        chosen = {int(v) for v in request.form.getlist("attended") if v.isdigit()}
+        came, missed = invitations.mark_attendance(db.session(), event, chosen, current_user)
+        db.session().commit()
+        flash(
+            _("Attendance saved: %(came)d came, %(missed)d did not.", came=came, missed=missed),
+            "success",
+        )
+        return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
+    rows = (
+        db.session()
+        .execute(
+            select(Invitation, Participant, User)
+            .outerjoin(Participant, Participant.id == Invitation.participant_id)
+            .outerjoin(User, User.id == Invitation.user_id)
+            .where(Invitation.event_id == event.id, Invitation.rsvp != Rsvp.DECLINED)
+            .order_by(Participant.name, User.name)
+        )
+        .all()
+    )
+    return render_template(
+        "events/attendance.html", organisation=g.organisation, event=event, rows=rows
+    )
+
+
+def _ics(body: str, filename: str) -> Response:
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/organisations/<org>/events/<int:event_id>/event.ics")
+@access(Access.ORGANISATION)
+def download(event_id: int):  # type: ignore[no-untyped-def]
+    event = _event(event_id)
+    item = calendar.vevent(
+        event,
+        stamp=current_clock().now(),
+        organiser=invitations.organiser_of(db.session(), event),
+        description=event.description_md,
+    )
+    return _ics(calendar.calendar_of("PUBLISH", [item]), f"event-{event.id}.ics")
+
+
+@bp.get("/calendar/<token>.ics")
+@access(Access.PUBLIC)
+def feed(token: str):  # type: ignore[no-untyped-def]
+    """A member's events as a calendar to subscribe to; the signed address is the key."""
+    try:
+        organisation_id = unsign(FEED_PURPOSE, token, int(FEED_LIFETIME.total_seconds()))
+    except TokenError:
+        abort(404)
+    campaign = _campaign()
+    organisation = db.session().get(Organisation, organisation_id)
+    if organisation is None:
+        abort(404)
+    now = current_clock().now()
+    events = db.session().scalars(_visible(campaign, organisation.id).order_by(Event.starts_at))
+    items = [
+        calendar.vevent(
+            event,
+            stamp=now,
+            organiser=invitations.organiser_of(db.session(), event),
+            description=event.description_md,
+        )
+        for event in events
+    ]
+    body = calendar.calendar_of(None, items, name=f"{campaign.name} – {organisation.short_name}")
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Cache-Control"] = "private, max-age=900"
+    return response
+
+
+# Answering: the signed links of the invitation mail -------------------------------------
+
+
+ANSWERS = {"accepted": Rsvp.ACCEPTED, "declined": Rsvp.DECLINED, "tentative": Rsvp.TENTATIVE}
+
+
+def _invitation_or_error(token: str):  # type: ignore[no-untyped-def]
+    try:
+        found = invitations.invitation_for(db.session(), token)
+    except TokenError as error:
+        text = _("This link has expired.") if error.expired else _("This link is not valid.")
+        return None, (render_template("outbox/link_error.html", text=text), 400)
+    if found is None:
+        return None, (
+            render_template("outbox/link_error.html", text=_("We have no data about you.")),
+            410,
+        )
+    return found, None
+
+
+@bp.route("/rsvp/<token>", methods=["GET", "POST"])
+@access(Access.PUBLIC)
+def rsvp(token: str):  # type: ignore[no-untyped-def]
+    """GET shows the event and three buttons; the POST records the answer (mail scanners that
+    open links answer nothing)."""
+    invitation, problem = _invitation_or_error(token)
+    if problem:
+        return problem
+    event = db.session().get(Event, invitation.event_id)
+    person = (
+        db.session().get(Participant, invitation.participant_id)
+        if invitation.participant_id
+        else db.session().get(User, invitation.user_id)
+    )
+    now = current_clock().now()
+    over = event.ends_at <= now
+    done = None
+    if request.method == "POST":
+        answer = ANSWERS.get(request.form.get("answer", ""))
+        if answer is None:
+            abort(400)
+        if not over and not event.is_cancelled:
+            done = invitations.respond(db.session(), invitation, answer, now)
+            db.session().commit()
+    with force_locale(person.language):
+        return render_template(
+            "events/rsvp.html",
+            event=event,
+            invitation=invitation,
+            token=token,
+            suggested=request.args.get("answer", ""),
+            done=done,
+            over=over,
+            when=invitations.when_text(event, person.language),
+            where=calendar.location_of(event),
+        )
+
+
+@bp.get("/rsvp/<token>/event.ics")
+@access(Access.PUBLIC)
+def rsvp_calendar(token: str):  # type: ignore[no-untyped-def]
+    invitation, problem = _invitation_or_error(token)
+    if problem:
+        return problem
+    event = db.session().get(Event, invitation.event_id)
+    item = calendar.vevent(
+        event,
+        stamp=current_clock().now(),
+        organiser=invitations.organiser_of(db.session(), event),
+        description=event.description_md,
+    )
+    return _ics(calendar.calendar_of("PUBLISH", [item]), f"event-{event.id}.ics")

@@ -1,0 +1,394 @@
+"""Meetings with real calendar invitations: every calendar part is parsed back with icalendar."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+
+import pytest
+from flask import Flask
+from icalendar import Calendar
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaign.clock import JOBS, run_job
+from campaign.drip.materialize import _conditions
+from campaign.enrolment.models import Participant, ParticipantStatus
+from campaign.events import invitations
+from campaign.events.models import Event, Invitation, Rsvp
+from campaign.outbox.models import Message, MessageKind
+from tests.conftest import START, Network, csrf_token, sign_in
+from tests.enrolment_helpers import deliver, group, link_in, make_event
+from tests.outbox_helpers import participant
+
+REMINDERS = next(job for job in JOBS if job.name == "reminders")
+
+
+def _clock(app: Flask):  # type: ignore[no-untyped-def]
+    return app.extensions["campaign.clock"]
+
+
+def _people(app: Flask, session: Session, network: Network, count: int = 3):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        target = group(session, network)
+        people = []
+        for n in range(count):
+            person = participant(session, network, f"p{n}@alpha.se", name=f"Åsa Öberg {n}")
+            person.pilot_group_id = target.id
+            people.append(person)
+        session.commit()
+    return target, people
+
+
+def _calendar_part(mail: EmailMessage) -> tuple[str, Calendar]:
+    """Return the text/calendar part's method parameter and its parsed calendar."""
+    assert mail.get_content_type() == "multipart/alternative"
+    parts = list(mail.iter_parts())
+    assert [p.get_content_type() for p in parts] == ["text/plain", "text/html", "text/calendar"]
+    part = parts[2]
+    return part.get_param("method"), Calendar.from_ical(part.get_content())
+
+
+def _vevent(calendar: Calendar):  # type: ignore[no-untyped-def]
+    (item,) = calendar.walk("VEVENT")
+    return item
+
+
+def test_invitation_is_an_itip_request_outlook_and_google_accept(
+    app: Flask, session: Session, network: Network, sink
+) -> None:  # type: ignore[no-untyped-def]
+    server, transport = sink
+    target, people = _people(app, session, network)
+    client = app.test_client()
+    sign_in(client, "rep@alpha.se")
+    new = "/organisations/alpha/events/new"
+    response = client.post(
+        new,
+        data={
+            "csrf_token": csrf_token(client, new),
+            "kind": "practice_meeting",
+            "title": "Prova-på-möte: ditt första webbmöte",
+            "description_md": "Ta med **headset**.",
+            "day": "2014-03-10",
+            "starts": "09:00",
+            "ends": "10:00",
+            "timezone": "Europe/Stockholm",
+            "join_url": "https://meet.alpha.se/prova",
+            "room": "Sal 3",
+            "capacity": "",
+            "audience": "pilot_group",
+            "pilot_group": str(target.id),
+            "reminders": "24h, 1h",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    event = session.scalar(select(Event))
+    assert event.starts_at == datetime(2014, 3, 10, 8, 0, tzinfo=UTC)  # 09:00 CET
+    page = response.headers["Location"]
+    assert "Skicka inbjudan till 3 personer" in client.get(page).get_data(as_text=True)
+    client.post(f"{page}/invite", data={"csrf_token": csrf_token(client, page)})
+    client.post(f"{page}/invite", data={"csrf_token": csrf_token(client, page)})  # twice: once
+    deliver(app, session, transport)
+    assert sorted(r.recipients[0] for r in server.received) == [
+        "p0@alpha.se",
+        "p1@alpha.se",
+        "p2@alpha.se",
+    ]
+
+    mail = server.received[0].parsed()
+    assert mail["Subject"].startswith("Inbjudan: Prova-på-möte: ditt första webbmöte")
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    method, calendar = _calendar_part(mail)
+    assert method == "REQUEST" and calendar["METHOD"] == "REQUEST"
+    assert calendar.walk("VTIMEZONE")[0]["TZID"] == "Europe/Stockholm"
+    item = _vevent(calendar)
+    assert str(item["UID"]) == event.uid and item["SEQUENCE"] == 0
+    start = item.decoded("DTSTART")
+    assert str(start.tzinfo) == "Europe/Stockholm" and start.hour == 9
+    assert item["DTSTART"].params["TZID"] == "Europe/Stockholm"
+    assert "https://meet.alpha.se/prova" in str(item["LOCATION"])
+    assert str(item["URL"]) == "https://meet.alpha.se/prova"
+    assert str(item["ORGANIZER"]) == "mailto:rep@alpha.se"
+    attendee = item["ATTENDEE"]
+    assert attendee.params["RSVP"] == "TRUE" and attendee.params["PARTSTAT"] == "NEEDS-ACTION"
+    assert str(attendee).lower() in {f"mailto:p{n}@alpha.se" for n in range(3)}
+    (alarm,) = item.walk("VALARM")
+    assert alarm.decoded("TRIGGER") == timedelta(minutes=-15)
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "2014-03-10 09:00–10:00 (Europe/Stockholm)" in text
+    assert link_in(server.received[0], "/rsvp/").startswith("/rsvp/")
+
+
+def test_changes_keep_the_uid_raise_sequence_and_cancel_sends_cancel(
+    app: Flask, session: Session, network: Network, sink
+) -> None:  # type: ignore[no-untyped-def]
+    server, transport = sink
+    target, people = _people(app, session, network)
+    with app.app_context():
+        event = make_event(session, network, target)
+        invitations.invite(session, event, START)
+        declined = session.scalar(
+            select(Invitation).where(Invitation.participant_id == people[2].id)
+        )
+        invitations.respond(session, declined, Rsvp.DECLINED, START)
+        session.commit()
+    deliver(app, session, transport)
+    assert len(server.received) == 3
+    client = app.test_client()
+    sign_in(client, "rep@alpha.se")
+    edit = f"/organisations/alpha/events/{event.id}/edit"
+    response = client.post(
+        edit,
+        data={
+            "csrf_token": csrf_token(client, edit),
+            "kind": "practice_meeting",
+            "title": event.title,
+            "day": "2014-03-11",
+            "starts": "13:00",
+            "ends": "14:00",
+            "timezone": "Europe/Stockholm",
+            "join_url": "https://meet.alpha.se/prova",
+            "room": "Sal 4",
+            "audience": "pilot_group",
+            "pilot_group": str(target.id),
+            "reminders": "24h",
+        },
+    )
+    assert response.status_code == 302
+    deliver(app, session, transport)
+    updates = server.received[3:]
+    assert sorted(r.recipients[0] for r in updates) == ["p0@alpha.se", "p1@alpha.se"]  # not p2
+    method, calendar = _calendar_part(updates[0].parsed())
+    item = _vevent(calendar)
+    assert method == "REQUEST" and str(item["UID"]) == event.uid and item["SEQUENCE"] == 1
+    assert item.decoded("DTSTART").hour == 13 and "Sal 4" in str(item["LOCATION"])
+    assert updates[0].parsed()["Subject"].startswith("Ändrat:")
+
+    # A change of description only is saved without mailing anyone.
+    with app.app_context():
+        assert invitations.change(session, event, {"description_md": "Ny text"}, START) == 0
+        session.commit()
+
+    show = f"/organisations/alpha/events/{event.id}"
+    client.post(f"{show}/cancel", data={"csrf_token": csrf_token(client, show)})
+    deliver(app, session, transport)
+    cancels = server.received[5:]
+    assert len(cancels) == 2
+    method, calendar = _calendar_part(cancels[0].parsed())
+    item = _vevent(calendar)
+    assert method == "CANCEL" and calendar["METHOD"] == "CANCEL"
+    assert str(item["UID"]) == event.uid and item["SEQUENCE"] == 2
+    assert str(item["STATUS"]) == "CANCELLED" and not item.walk("VALARM")
+
+
+@pytest.mark.parametrize(
+    ("day", "utc_hour"),
+    [("2014-10-24", 7), ("2014-10-27", 8), ("2014-03-28", 8), ("2014-03-31", 7)],
+)
+def test_local_time_holds_across_daylight_saving_changes(
+    app: Flask, session: Session, network: Network, day: str, utc_hour: int
+) -> None:
+    """09:00 in Stockholm is 07:00 UTC in summer and 08:00 in winter; the calendar says 09:00."""
+    client = app.test_client()
+    sign_in(client, "rep@alpha.se")
+    new = "/organisations/alpha/events/new"
+    client.post(
+        new,
+        data={
+            "csrf_token": csrf_token(client, new), "kind": "training", "title": "Utbildning",
+            "day": day, "starts": "09:00", "ends": "11:00", "timezone": "Europe/Stockholm",
+            "audience": "organisation", "pilot_group": "0", "reminders": "",
+        },
+    )  # fmt: skip
+    event = session.scalar(select(Event))
+    assert event.starts_at.hour == utc_hour
+    ics = client.get(f"/organisations/alpha/events/{event.id}/event.ics")
+    assert ics.mimetype == "text/calendar"
+    item = _vevent(Calendar.from_ical(ics.get_data()))
+    assert item.decoded("DTSTART").hour == 9 and item.decoded("DTEND").hour == 11
+    assert item.decoded("DTSTART").astimezone(UTC).hour == utc_hour
+
+
+def _answer(app: Flask, session: Session, invitation: Invitation, answer: str):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        token = invitations.rsvp_token(invitation)
+    client = app.test_client()
+    path = f"/rsvp/{token}"
+    return client.post(path, data={"csrf_token": csrf_token(client, path), "answer": answer})
+
+
+def test_rsvp_links_capacity_and_the_waiting_list(
+    app: Flask, session: Session, network: Network, sink
+) -> None:  # type: ignore[no-untyped-def]
+    server, transport = sink
+    target, people = _people(app, session, network, 4)
+    with app.app_context():
+        event = make_event(session, network, target, capacity=2)
+        invitations.invite(session, event, START)
+        session.commit()
+    invited = {i.participant_id: i for i in session.scalars(select(Invitation))}
+    first, second, third, fourth = (invited[p.id] for p in people)
+
+    # Opening the link (as a mail scanner does) answers nothing.
+    with app.app_context():
+        token = invitations.rsvp_token(first)
+    opened = app.test_client().get(f"/rsvp/{token}?answer=accepted")
+    assert opened.status_code == 200 and "Ja, jag kommer" in opened.get_data(as_text=True)
+    session.expire_all()
+    assert first.rsvp is Rsvp.PENDING
+
+    assert "du kommer" in _answer(app, session, first, "accepted").get_data(as_text=True)
+    _clock(app).advance(timedelta(minutes=1))
+    _answer(app, session, second, "accepted")
+    _clock(app).advance(timedelta(minutes=1))
+    full = _answer(app, session, third, "accepted").get_data(as_text=True)
+    assert "väntelistan" in full
+    _clock(app).advance(timedelta(minutes=1))
+    _answer(app, session, fourth, "accepted")
+    session.expire_all()
+    assert [i.rsvp for i in (first, second, third, fourth)] == [
+        Rsvp.ACCEPTED, Rsvp.ACCEPTED, Rsvp.WAITLISTED, Rsvp.WAITLISTED,
+    ]  # fmt: skip
+
+    # The first with a place says no: the first on the waiting list gets it, and a mail.
+    _answer(app, session, second, "declined")
+    session.expire_all()
+    assert [i.rsvp for i in (first, second, third, fourth)] == [
+        Rsvp.ACCEPTED, Rsvp.DECLINED, Rsvp.ACCEPTED, Rsvp.WAITLISTED,
+    ]  # fmt: skip
+    server.received.clear()
+    deliver(app, session, transport)
+    (place,) = [r for r in server.received if "plats" in str(r.parsed()["Subject"])]
+    assert place.recipients == ["p2@alpha.se"]
+    method, calendar = _calendar_part(place.parsed())
+    assert _vevent(calendar)["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
+
+    # Changing one's mind to "maybe" frees the place too; accepting again when full waits.
+    _answer(app, session, first, "tentative")
+    session.expire_all()
+    assert fourth.rsvp is Rsvp.ACCEPTED
+    _answer(app, session, first, "accepted")
+    session.expire_all()
+    assert first.rsvp is Rsvp.WAITLISTED
+
+    # After the meeting, answers no longer change.
+    _clock(app).set(event.ends_at + timedelta(minutes=1))
+    over = _answer(app, session, second, "accepted").get_data(as_text=True)
+    assert "är över" in over
+    session.expire_all()
+    assert second.rsvp is Rsvp.DECLINED
+
+
+def test_rsvp_links_are_signed_and_expire(app: Flask, session: Session, network: Network) -> None:
+    target, people = _people(app, session, network, 1)
+    with app.app_context():
+        event = make_event(session, network, target)
+        invitations.invite(session, event, START)
+        session.commit()
+        token = invitations.rsvp_token(session.scalar(select(Invitation)))
+    assert app.test_client().get(f"/rsvp/{token[:-2]}xx").status_code == 400
+    assert app.test_client().get(f"/rsvp/{token}/event.ics").mimetype == "text/calendar"
+    _clock(app).advance(timedelta(days=401))
+    assert app.test_client().get(f"/rsvp/{token}").status_code == 400
+
+
+def test_reminders_go_once_at_their_moment_to_those_who_have_not_declined(
+    app: Flask, session: Session, network: Network
+) -> None:
+    target, people = _people(app, session, network, 4)
+    starts = datetime(2014, 3, 10, 8, 0, tzinfo=UTC)
+    with app.app_context():
+        event = make_event(session, network, target, capacity=2, reminders="24h, 1h")
+        invitations.invite(session, event, START)
+        session.commit()
+    invited = {i.participant_id: i for i in session.scalars(select(Invitation))}
+    with app.app_context():
+        for person, answer in zip(
+            people, [Rsvp.ACCEPTED, Rsvp.TENTATIVE, Rsvp.DECLINED, Rsvp.PENDING], strict=True
+        ):
+            invitations.respond(session, invited[person.id], answer, START)
+        session.commit()
+
+    def reminders() -> list[str]:
+        session.expire_all()
+        return sorted(
+            m.recipient
+            for m in session.scalars(select(Message).where(Message.kind == MessageKind.REMINDER))
+        )
+
+    for moment, expected in [
+        (starts - timedelta(hours=25), []),
+        (starts - timedelta(hours=24), ["p0@alpha.se", "p1@alpha.se", "p3@alpha.se"]),
+        (starts - timedelta(hours=23), ["p0@alpha.se", "p1@alpha.se", "p3@alpha.se"]),
+        (
+            starts - timedelta(hours=1),
+            ["p0@alpha.se"] * 2 + ["p1@alpha.se"] * 2 + ["p3@alpha.se"] * 2,
+        ),
+    ]:
+        _clock(app).set(moment)
+        run_job(app, REMINDERS)
+        assert reminders() == expected, moment
+    _clock(app).set(starts + timedelta(minutes=5))
+    run_job(app, REMINDERS)
+    assert len(reminders()) == 6  # nothing once it has started
+
+
+def test_attendance_marks_and_feeds_the_sequences(
+    app: Flask, session: Session, network: Network
+) -> None:
+    target, people = _people(app, session, network, 3)
+    with app.app_context():
+        event = make_event(session, network, target)
+        invitations.invite(session, event, START)
+        session.commit()
+    invited = {i.participant_id: i for i in session.scalars(select(Invitation))}
+    client = app.test_client()
+    sign_in(client, "rep@alpha.se")
+    page = f"/organisations/alpha/events/{event.id}/attendance"
+    assert "Åsa Öberg 1" in client.get(page).get_data(as_text=True)
+    client.post(
+        page,
+        data={
+            "csrf_token": csrf_token(client, page),
+            "attended": [str(invited[people[0].id].id), str(invited[people[1].id].id)],
+        },
+    )
+    session.expire_all()
+    assert [invited[p.id].has_attended for p in people] == [True, True, False]
+    held = _conditions(session, [p.id for p in people])
+    assert held["attended_practice_meeting"] == {people[0].id, people[1].id}
+
+
+def test_calendar_feed_lists_own_and_campaign_events_only(
+    app: Flask, session: Session, network: Network
+) -> None:
+    from campaign.events.models import Audience
+
+    with app.app_context():
+        own = make_event(session, network, title="Alphas möte")
+        make_event(session, network, title="Hela kampanjen", audience=Audience.CAMPAIGN)
+        make_event(session, network, title="Betas möte", organisation_id=network.beta.id)
+        session.commit()
+    client = app.test_client()
+    sign_in(client, "rep@alpha.se")
+    page = client.get("/organisations/alpha/events").get_data(as_text=True)
+    start = page.index("http://localhost/calendar/")
+    feed = page[start : page.index('"', start)].removeprefix("http://localhost")
+    calendar = Calendar.from_ical(app.test_client().get(feed).get_data())
+    titles = sorted(str(item["SUMMARY"]) for item in calendar.walk("VEVENT"))
+    assert titles == ["Alphas möte", "Hela kampanjen"]
+    assert {str(item["UID"]) for item in calendar.walk("VEVENT")} >= {own.uid}
+    assert app.test_client().get("/calendar/forged.ics").status_code == 404
+
+
+def test_erased_participants_answer_nothing(app: Flask, session: Session, network: Network) -> None:
+    target, people = _people(app, session, network, 1)
+    with app.app_context():
+        event = make_event(session, network, target)
+        invitations.invite(session, event, START)
+        session.commit()
+        token = invitations.rsvp_token(session.scalar(select(Invitation)))
+    person = session.get(Participant, people[0].id)
+    person.status = ParticipantStatus.ERASED
+    session.commit()
+    assert app.test_client().get(f"/rsvp/{token}").status_code == 410
