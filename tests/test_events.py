@@ -170,6 +170,10 @@ def test_changes_keep_the_uid_raise_sequence_and_cancel_sends_cancel(
         session.commit()
 
     show = f"/organisations/alpha/events/{event.id}"
+    asked = client.get(f"{show}/cancel").get_data(as_text=True)
+    assert "2 personer som inte har tackat nej" in asked
+    session.expire_all()
+    assert not session.get(Event, event.id).is_cancelled  # asking changes nothing
     client.post(f"{show}/cancel", data={"csrf_token": csrf_token(client, show)})
     deliver(app, session, transport)
     cancels = server.received[5:]

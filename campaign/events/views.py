@@ -289,12 +289,22 @@ def invite(event_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
 
 
-@bp.post("/organisations/<org>/events/<int:event_id>/cancel")
+@bp.route("/organisations/<org>/events/<int:event_id>/cancel", methods=["GET", "POST"])
 @access(Access.ORGANISATION)
 def cancel(event_id: int):  # type: ignore[no-untyped-def]
+    """GET asks whether to cancel, naming how many are told; the POST cancels."""
     event = _event(event_id)
     if not _may_change(event):
         abort(403)
+    if request.method == "GET" or event.is_cancelled:
+        told = db.session().scalar(
+            select(func.count())
+            .select_from(Invitation)
+            .where(Invitation.event_id == event.id, Invitation.rsvp.in_(invitations.STILL_INVITED))
+        )
+        return render_template(
+            "events/cancel.html", organisation=g.organisation, event=event, told=told
+        )
     count = invitations.cancel(db.session(), event, current_clock().now())
     record(
         db.session(),
