@@ -396,3 +396,48 @@ def test_erased_participants_answer_nothing(app: Flask, session: Session, networ
     person.status = ParticipantStatus.ERASED
     session.commit()
     assert app.test_client().get(f"/rsvp/{token}").status_code == 410
+
+
+def test_the_working_group_meets_and_only_the_lead_admin_plans_network_events(
+    app: Flask, session: Session, network: Network, sink
+) -> None:  # type: ignore[no-untyped-def]
+    server, transport = sink
+    form = {
+        "kind": "working_group", "title": "Arbetsgruppsmöte", "day": "2014-03-12",
+        "starts": "13:00", "ends": "14:30", "timezone": "Europe/Stockholm",
+        "join_url": "https://meet.alpha.se/ag", "audience": "working_group",
+        "pilot_group": "0", "reminders": "1h",
+    }  # fmt: skip
+    rep = app.test_client()
+    sign_in(rep, "rep@alpha.se")
+    new = "/organisations/alpha/events/new"
+    refused = rep.post(new, data={"csrf_token": csrf_token(rep, new), **form})
+    assert refused.status_code == 200 and session.scalar(select(Event)) is None
+
+    lead = app.test_client()
+    sign_in(lead, "lead@alpha.se")
+    created = lead.post(new, data={"csrf_token": csrf_token(lead, new), **form})
+    assert created.status_code == 302
+    page = created.headers["Location"]
+    lead.post(f"{page}/invite", data={"csrf_token": csrf_token(lead, page)})
+    deliver(app, session, transport)
+    assert sorted(r.recipients[0] for r in server.received) == [
+        "lead@alpha.se", "rep@alpha.se", "rep@beta.se",
+    ]  # fmt: skip
+    mail = server.received[0].parsed()
+    assert "List-Unsubscribe" not in mail  # staff, not participants
+    assert "arbetsgrupp" in mail.get_body(preferencelist=("plain",)).get_content()
+    method, _calendar = _calendar_part(mail)
+    assert method == "REQUEST"
+    # Alpha's representative sees the meeting but may not change or cancel it.
+    event = session.scalar(select(Event))
+    assert rep.get(page).status_code == 200
+    assert rep.get(f"{page}/edit").status_code == 403
+    assert rep.post(f"{page}/cancel", data={"csrf_token": csrf_token(rep, page)}).status_code == 403
+    # Beta sees it in its list, without a link to Alpha's pages.
+    beta = app.test_client()
+    sign_in(beta, "rep@beta.se")
+    listing = beta.get("/organisations/beta/events").get_data(as_text=True)
+    assert (
+        "Arbetsgruppsmöte" in listing and f"/organisations/alpha/events/{event.id}" not in listing
+    )
