@@ -66,6 +66,12 @@ def _reminders(db_session: Session, now: datetime) -> object:
     return queue_reminders(db_session, now)
 
 
+def _questionnaires(db_session: Session, now: datetime) -> object:
+    from campaign.surveys.service import queue_questionnaires
+
+    return queue_questionnaires(db_session, now)
+
+
 def _housekeeping(db_session: Session, now: datetime) -> object:
     from campaign.enrolment.importing import tidy
     from campaign.outbox.queue import expire_old
@@ -76,6 +82,7 @@ def _housekeeping(db_session: Session, now: datetime) -> object:
 JOBS: tuple[Job, ...] = (
     Job("materialize", 30, _materialize, "Queue the sequence steps that have come due."),
     Job("reminders", 60, _reminders, "Queue reminders of events that have come due."),
+    Job("questionnaires", 60, _questionnaires, "Queue questionnaires and their reminders."),
     Job("dispatch", 5, _dispatch, "Send due mail from the outbox.", exclusive=False),
     Job(
         "housekeeping",

@@ -82,7 +82,13 @@ def enrolment_objects(session: Session, network: Network, person: Participant) -
     invitation = Invitation(event_id=event.id, participant_id=person.id)
     session.add(invitation)
     session.commit()
+    from campaign.surveys import service
+
+    questionnaires = service.questionnaires_of(session, network.campaign)
+    session.commit()
     return {
+        "questionnaire_id": str(questionnaires[0].id),
+        "questionnaire_token": service.link_token(questionnaires[0], person),
         "event_id": str(event.id),
         "rsvp_token": rsvp_token(invitation),
         "feed_token": sign(FEED_PURPOSE, network.alpha.id),

@@ -87,6 +87,14 @@ EXPECTED: dict[str, Access] = {
     "events.feed": Access.PUBLIC,
     "events.rsvp": Access.PUBLIC,
     "events.rsvp_calendar": Access.PUBLIC,
+    "surveys.answer": Access.PUBLIC,
+    "surveys.member_index": Access.ORGANISATION,
+    "surveys.member_results": Access.ORGANISATION,
+    "surveys.member_export": Access.ORGANISATION,
+    "surveys.index": Access.LEAD_ADMIN,
+    "surveys.network_results": Access.LEAD_ADMIN,
+    "surveys.network_export": Access.LEAD_ADMIN,
+    "surveys.make_anonymous": Access.LEAD_ADMIN,
 }
 
 # Routes of one object that belongs to Alpha: reachable like Alpha's own pages.
@@ -109,6 +117,7 @@ TOKEN_OF = {
     "events.feed": "feed_token",
     "events.rsvp": "rsvp_token",
     "events.rsvp_calendar": "rsvp_token",
+    "surveys.answer": "questionnaire_token",
 }
 
 ACTORS = ("anonymous", "lead", "rep_alpha", "rep_beta")

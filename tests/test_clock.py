@@ -56,6 +56,7 @@ def test_tick_command_and_healthz(app: Flask, client: FlaskClient, runner: Runne
     assert result.output.splitlines() == [
         "materialize: ok",
         "reminders: ok",
+        "questionnaires: ok",
         "dispatch: ok",
         "housekeeping: ok",
     ]

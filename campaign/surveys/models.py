@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
@@ -36,6 +36,25 @@ class Questionnaire(Base):
     __table_args__ = (UniqueConstraint("campaign_id", "slug"),)
 
 
+class Receipt(Base):
+    """That a participant has answered (to the day): what reminders and rates look at.
+
+    For an anonymous questionnaire this is the only link to the person; the response itself
+    carries no participant and only the day it was given.
+    """
+
+    __tablename__ = "questionnaire_receipt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_id: Mapped[int] = mapped_column(
+        ForeignKey("questionnaire.id", ondelete="CASCADE")
+    )
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    answered_on: Mapped[date]
+
+    __table_args__ = (UniqueConstraint("questionnaire_id", "participant_id"),)
+
+
 class Response(Base):
     """One participant's answers; organisation kept so anonymous answers still aggregate."""
 
@@ -49,11 +68,15 @@ class Response(Base):
         ForeignKey("participant.id", ondelete="SET NULL")
     )
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    # Anonymous questionnaires: a keyed hash of (questionnaire, participant), so that the
+    # participant's own link finds their answers again while the row names nobody.
+    respondent_key: Mapped[str | None] = mapped_column(String(64))
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     submitted_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
     __table_args__ = (
         UniqueConstraint("questionnaire_id", "participant_id"),
+        UniqueConstraint("questionnaire_id", "respondent_key"),
         CheckConstraint("updated_at >= submitted_at", name="updated_after_submit"),
     )

@@ -1,0 +1,375 @@
+"""Sending questionnaires, reminding, and storing answers given through a signed link.
+
+Each campaign gets a questionnaire row for every shipped definition. The `questionnaires` job
+queues, for each active participant, the invitation when its moment comes (the baseline from
+the participant's start, the follow-up from the pilot group's start) and then the reminders
+(only the latest one due, only while unanswered). Answering writes a receipt at once, so no
+reminder goes out after it, and cancels reminders already queued.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
+from campaign.i18n import load_catalog
+from campaign.network.models import Campaign
+from campaign.outbox.compose import Footer, render
+from campaign.outbox.models import Message, MessageKind, MessageState
+from campaign.outbox.queue import OPEN_STATES, enqueue
+from campaign.outbox.unsubscribe import list_headers
+from campaign.security import sign, unsign
+from campaign.surveys.definitions import Definition, definitions
+from campaign.surveys.models import Questionnaire, QuestionnaireKind, Receipt, Response
+from campaign.timing import local_date, local_instant
+
+PURPOSE = "questionnaire"
+LINK_LIFETIME = timedelta(days=400)
+
+
+def questionnaires_of(db_session: Session, campaign: Campaign) -> list[Questionnaire]:
+    """Return the campaign's questionnaires, creating a row for each shipped definition."""
+    existing = {
+        q.slug: q
+        for q in db_session.scalars(
+            select(Questionnaire).where(Questionnaire.campaign_id == campaign.id)
+        )
+    }
+    for name, definition in definitions().items():
+        if name not in existing:
+            row = Questionnaire(
+                campaign_id=campaign.id,
+                slug=name,
+                kind=QuestionnaireKind(definition.kind),
+                definition=name,
+            )
+            db_session.add(row)
+            existing[name] = row
+    db_session.flush()
+    return sorted(existing.values(), key=lambda q: (q.kind.value != "baseline", q.slug))
+
+
+def invitation_key(questionnaire: Questionnaire, participant_id: int) -> str:
+    return f"q:{questionnaire.id}:p{participant_id}"
+
+
+def link_token(questionnaire: Questionnaire, participant: Participant) -> str:
+    return sign(PURPOSE, [questionnaire.id, participant.id])
+
+
+def respondent_key(questionnaire_id: int, participant_id: int) -> str:
+    """A keyed hash naming an anonymous respondent to the service only, never to a reader."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    message = f"respondent:{questionnaire_id}:{participant_id}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+@dataclass
+class Due:
+    questionnaire: Questionnaire
+    definition: Definition
+    participant: Participant
+    sent_at: datetime
+
+
+def sent_at(
+    db_session: Session, questionnaire: Questionnaire, participant_id: int
+) -> datetime | None:
+    """When the participant's invitation to the questionnaire was (or will be) sent."""
+    return db_session.scalar(
+        select(Message.due_at).where(
+            Message.source_key == invitation_key(questionnaire, participant_id)
+        )
+    )
+
+
+def closes_at(definition: Definition, questionnaire: Questionnaire, sent: datetime) -> datetime:
+    """Answers can be given and changed until this moment."""
+    own = sent + (definition.closes_after.apply(sent.date()) - sent.date())
+    return min(own, questionnaire.closes_at) if questionnaire.closes_at else own
+
+
+def _compose(
+    db_session: Session,
+    questionnaire: Questionnaire,
+    definition: Definition,
+    participant: Participant,
+    campaign: Campaign,
+    *,
+    reminder: bool,
+) -> tuple[Any, dict[str, str]]:
+    config = current_app.config
+    base_url, sender = config["CAMPAIGN_BASE_URL"].rstrip("/"), config["CAMPAIGN_MAIL_FROM"]
+    language = participant.language
+    _ = load_catalog(language).gettext
+    headers = list_headers(participant, base_url, sender)
+    unsubscribe = headers["List-Unsubscribe"].split(">", 1)[0].lstrip("<")
+    link = f"{base_url}/q/{link_token(questionnaire, participant)}"
+    if reminder:
+        subject = _("Reminder: {{ title }}")
+        body = _(
+            "Hello {{ name }},\n\nwe have not had your answers yet, and every answer counts."
+            " It only takes a few minutes:\n\n{{ link }}\n\nYou get at most two reminders,"
+            " and none once you have answered."
+        )
+    else:
+        subject = "{{ title }}"
+        body = _(
+            "Hello {{ name }},\n\n{{ intro }}\n\nAnswer here; you can change your answers"
+            " later with the same link:\n\n{{ link }}"
+        )
+    footer = Footer(
+        _(
+            "You receive this because you take part in the pilot group of %(organisation)s in"
+            " %(campaign)s."
+        )  # fmt: skip
+        % {"organisation": participant.organisation.name, "campaign": campaign.name},
+        unsubscribe,
+    )
+    rendered = render(
+        subject,
+        body,
+        {
+            "name": participant.name or participant.email,
+            "title": definition.title[language],
+            "intro": definition.intro[language],
+            "link": link,
+        },
+        language=language,
+        footer=footer,
+    )
+    return rendered, headers
+
+
+def queue_questionnaires(db_session: Session, now: datetime) -> int:
+    """Queue the invitations and reminders that have come due; return how many."""
+    count = 0
+    for campaign in db_session.scalars(select(Campaign)):
+        zone = ZoneInfo(campaign.timezone)
+        questionnaires = questionnaires_of(db_session, campaign)
+        people = db_session.execute(
+            select(Participant, PilotGroup)
+            .join(PilotGroup, PilotGroup.id == Participant.pilot_group_id)
+            .where(
+                Participant.campaign_id == campaign.id,
+                Participant.status == ParticipantStatus.ACTIVE,
+            )
+        ).all()
+        for questionnaire in questionnaires:
+            definition = definitions().get(questionnaire.definition)
+            if definition is None:
+                continue
+            answered = set(
+                db_session.scalars(
+                    select(Receipt.participant_id).where(
+                        Receipt.questionnaire_id == questionnaire.id
+                    )
+                )
+            )
+            sent = {
+                key: (due, state)
+                for key, due, state in db_session.execute(
+                    select(Message.source_key, Message.due_at, Message.state).where(
+                        Message.source_key.like(f"q:{questionnaire.id}:p%")
+                    )
+                )
+            }
+            for participant, group in people:
+                if participant.id in answered:
+                    continue
+                count += _queue_for(
+                    db_session,
+                    questionnaire,
+                    definition,
+                    participant,
+                    group,
+                    campaign,
+                    zone,
+                    now,
+                    sent,
+                )
+    return count
+
+
+def _queue_for(
+    db_session: Session,
+    questionnaire: Questionnaire,
+    definition: Definition,
+    participant: Participant,
+    group: PilotGroup,
+    campaign: Campaign,
+    zone: ZoneInfo,
+    now: datetime,
+    sent: dict[str, tuple[datetime, MessageState]],
+) -> int:
+    key = invitation_key(questionnaire, participant.id)
+    if key not in sent:
+        anchor = (
+            (participant.starts_on or group.starts_on)
+            if questionnaire.kind is QuestionnaireKind.BASELINE
+            else group.starts_on
+        )
+        due = local_instant(definition.after.apply(anchor), definition.at, zone)
+        if due > now or now > closes_at(definition, questionnaire, due):
+            return 0  # not yet, or it would be closed before anyone could answer
+        rendered, headers = _compose(
+            db_session, questionnaire, definition, participant, campaign, reminder=False
+        )
+        queued = enqueue(
+            db_session,
+            source_key=key,
+            recipient=participant.email,
+            kind=MessageKind.QUESTIONNAIRE,
+            rendered=rendered,
+            due_at=now,
+            sender=current_app.config["CAMPAIGN_MAIL_FROM"],
+            headers=headers,
+            campaign_id=campaign.id,
+            organisation_id=participant.organisation_id,
+            participant_id=participant.id,
+        )
+        return int(queued is not None)
+    invited_at, state = sent[key]
+    if state is MessageState.CANCELLED or now >= closes_at(definition, questionnaire, invited_at):
+        return 0
+    due_reminders = [
+        n
+        for n, offset in enumerate(definition.reminders, start=1)
+        if local_instant(
+            offset.apply(local_date(invited_at, campaign.timezone)), definition.at, zone
+        )
+        <= now
+    ]
+    if not due_reminders:
+        return 0
+    reminder_key = f"{key}:r{due_reminders[-1]}"
+    if reminder_key in sent:
+        return 0
+    rendered, headers = _compose(
+        db_session, questionnaire, definition, participant, campaign, reminder=True
+    )
+    queued = enqueue(
+        db_session,
+        source_key=reminder_key,
+        recipient=participant.email,
+        kind=MessageKind.REMINDER,
+        rendered=rendered,
+        due_at=now,
+        sender=current_app.config["CAMPAIGN_MAIL_FROM"],
+        headers=headers,
+        campaign_id=campaign.id,
+        organisation_id=participant.organisation_id,
+        participant_id=participant.id,
+    )
+    return int(queued is not None)
+
+
+class Closed(Exception):
+    """The questionnaire no longer takes answers for this participant."""
+
+
+@dataclass
+class Opened:
+    questionnaire: Questionnaire
+    definition: Definition
+    participant: Participant
+    response: Response | None
+    closes_at: datetime | None
+
+
+def open_link(db_session: Session, token: str, now: datetime) -> Opened | None:
+    """Return what a questionnaire link opens (None for an erased participant).
+
+    Raises TokenError for a forged or expired link.
+    """
+    questionnaire_id, participant_id = unsign(PURPOSE, token, int(LINK_LIFETIME.total_seconds()))
+    questionnaire = db_session.get(Questionnaire, questionnaire_id)
+    participant = db_session.get(Participant, participant_id)
+    if (
+        questionnaire is None
+        or participant is None
+        or participant.status is ParticipantStatus.ERASED
+    ):
+        return None
+    definition = definitions()[questionnaire.definition]
+    sent = sent_at(db_session, questionnaire, participant.id)
+    deadline = closes_at(definition, questionnaire, sent) if sent else questionnaire.closes_at
+    return Opened(
+        questionnaire,
+        definition,
+        participant,
+        _response_of(db_session, questionnaire, participant),
+        deadline,
+    )
+
+
+def _response_of(
+    db_session: Session, questionnaire: Questionnaire, participant: Participant
+) -> Response | None:
+    if questionnaire.is_anonymous:
+        where = Response.respondent_key == respondent_key(questionnaire.id, participant.id)
+    else:
+        where = Response.participant_id == participant.id
+    return db_session.scalar(
+        select(Response).where(Response.questionnaire_id == questionnaire.id, where)
+    )
+
+
+def save(db_session: Session, opened: Opened, answers: dict[str, Any], now: datetime) -> Response:
+    """Store (or replace) the participant's answers, write the receipt, stop the reminders."""
+    if opened.closes_at is not None and now >= opened.closes_at:
+        raise Closed
+    questionnaire, participant = opened.questionnaire, opened.participant
+    anonymous = questionnaire.is_anonymous
+    # An anonymous response keeps only the day, so its time cannot be matched to a receipt.
+    stamp = now.replace(hour=0, minute=0, second=0, microsecond=0) if anonymous else now
+    response = opened.response
+    if response is None:
+        response = Response(
+            questionnaire_id=questionnaire.id,
+            participant_id=None if anonymous else participant.id,
+            respondent_key=respondent_key(questionnaire.id, participant.id) if anonymous else None,
+            organisation_id=participant.organisation_id,
+            answers=answers,
+            submitted_at=stamp,
+            updated_at=stamp,
+        )
+        db_session.add(response)
+    else:
+        response.answers = answers
+        response.updated_at = max(stamp, response.submitted_at)
+    if (
+        db_session.scalar(
+            select(Receipt.id).where(
+                Receipt.questionnaire_id == questionnaire.id,
+                Receipt.participant_id == participant.id,
+            )
+        )
+        is None
+    ):
+        db_session.add(
+            Receipt(
+                questionnaire_id=questionnaire.id,
+                participant_id=participant.id,
+                answered_on=now.date(),
+            )
+        )
+    db_session.execute(
+        update(Message)
+        .where(
+            Message.source_key.like(f"{invitation_key(questionnaire, participant.id)}:r%"),
+            Message.state.in_(OPEN_STATES),
+        )
+        .values(state=MessageState.CANCELLED, last_answer="cancelled: the participant answered")
+        .execution_options(synchronize_session=False)
+    )
+    return response

@@ -1,0 +1,262 @@
+"""Questionnaires in the web UI: answering through a signed link, and the results.
+
+Answering needs no account: the link in the mail is signed and names the questionnaire and the
+participant. Results are per member for its representative (only its own answers), and for the
+whole network with a breakdown per member for the lead administrator.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select, update
+
+from campaign import db, exports
+from campaign.accounts.scope import Access, access
+from campaign.audit import record
+from campaign.network.members import current_campaign
+from campaign.network.models import Campaign
+from campaign.security import TokenError
+from campaign.surveys import results, service
+from campaign.surveys.definitions import MESSAGES, check_answers, definitions
+from campaign.surveys.models import Questionnaire, Response
+from campaign.timing import current_clock
+
+bp = Blueprint("surveys", __name__)
+
+
+def init_app(app: Flask) -> None:
+    """Register the views."""
+    app.register_blueprint(bp)
+
+
+def _campaign() -> Campaign:
+    campaign = current_campaign(db.session())
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def _questionnaire(questionnaire_id: int) -> Questionnaire:
+    campaign = _campaign()
+    found = db.session().scalar(
+        select(Questionnaire).where(
+            Questionnaire.id == questionnaire_id, Questionnaire.campaign_id == campaign.id
+        )
+    )
+    if found is None or found.definition not in definitions():
+        abort(404)
+    return found
+
+
+def _language() -> str:
+    return current_user.language if current_user.is_authenticated else "sv"
+
+
+# Answering ------------------------------------------------------------------------------
+
+
+@bp.route("/q/<token>", methods=["GET", "POST"])
+@access(Access.PUBLIC)
+def answer(token: str):  # type: ignore[no-untyped-def]
+    session = db.session()
+    now = current_clock().now()
+    try:
+        opened = service.open_link(session, token, now)
+    except TokenError as error:
+        text = _("This link has expired.") if error.expired else _("This link is not valid.")
+        return render_template("outbox/link_error.html", text=text), 400
+    if opened is None:
+        return render_template("outbox/link_error.html", text=_("We have no data about you.")), 410
+    language = opened.participant.language
+    closed = opened.closes_at is not None and now >= opened.closes_at
+    answers = dict(opened.response.answers) if opened.response else {}
+    problems: dict[str, tuple[str, dict[str, int]]] = {}
+    saved = False
+    if request.method == "POST" and not closed:
+        answers, problems = check_answers(opened.definition, request.form)
+        if not problems:
+            service.save(session, opened, answers, now)
+            session.commit()
+            saved = True
+    with force_locale(language):
+        return render_template(
+            "surveys/answer.html",
+            definition=opened.definition,
+            language=language,
+            answers=answers,
+            problems={k: MESSAGES[code] % values for k, (code, values) in problems.items()},
+            saved=saved,
+            closed=closed,
+            closes_at=opened.closes_at,
+            anonymous=opened.questionnaire.is_anonymous,
+            had_answered=opened.response is not None,
+        )
+
+
+# Results for one member -----------------------------------------------------------------
+
+
+@bp.get("/organisations/<org>/questionnaires")
+@access(Access.ORGANISATION)
+def member_index():  # type: ignore[no-untyped-def]
+    campaign = _campaign()
+    questionnaires = service.questionnaires_of(db.session(), campaign)
+    db.session().commit()
+    rows = [
+        (q, definitions()[q.definition], results.rates(db.session(), q, g.organisation.id))
+        for q in questionnaires
+        if q.definition in definitions()
+    ]
+    return render_template(
+        "surveys/member_index.html", organisation=g.organisation, rows=rows, language=_language()
+    )
+
+
+@bp.get("/organisations/<org>/questionnaires/<int:questionnaire_id>")
+@access(Access.ORGANISATION)
+def member_results(questionnaire_id: int):  # type: ignore[no-untyped-def]
+    questionnaire = _questionnaire(questionnaire_id)
+    definition = definitions()[questionnaire.definition]
+    found = results.responses(db.session(), questionnaire, g.organisation.id)
+    count, summaries = results.summarise(definition, [r.answers for r in found], _language())
+    missing = (
+        []
+        if questionnaire.is_anonymous
+        else results.not_answered(db.session(), questionnaire, g.organisation.id)
+    )
+    return render_template(
+        "surveys/results.html",
+        organisation=g.organisation,
+        questionnaire=questionnaire,
+        definition=definition,
+        language=_language(),
+        count=count,
+        summaries=summaries,
+        rates=results.rates(db.session(), questionnaire, g.organisation.id),
+        missing=missing,
+        minimum=results.MIN_RESPONDENTS,
+        export_endpoint="surveys.member_export",
+    )
+
+
+@bp.get("/organisations/<org>/questionnaires/<int:questionnaire_id>/export.<fmt>")
+@access(Access.ORGANISATION)
+def member_export(questionnaire_id: int, fmt: str):  # type: ignore[no-untyped-def]
+    return _export(questionnaire_id, fmt, g.organisation.id, g.organisation.slug)
+
+
+def _export(questionnaire_id: int, fmt: str, organisation_id: int | None, label: str):  # type: ignore[no-untyped-def]
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    questionnaire = _questionnaire(questionnaire_id)
+    definition = definitions()[questionnaire.definition]
+    header, rows = results.export_rows(
+        db.session(), questionnaire, definition, _language(), organisation_id
+    )
+    record(
+        db.session(),
+        current_user,
+        "questionnaire.exported",
+        organisation_id=organisation_id,
+        target=f"questionnaire:{questionnaire.id}",
+        rows=len(rows),
+    )
+    db.session().commit()
+    return exports.download(fmt, f"{questionnaire.slug}-{label}", questionnaire.slug, header, rows)
+
+
+# The whole network (lead administrator) ---------------------------------------------------
+
+
+@bp.get("/questionnaires")
+@access(Access.LEAD_ADMIN)
+def index():  # type: ignore[no-untyped-def]
+    campaign = _campaign()
+    questionnaires = service.questionnaires_of(db.session(), campaign)
+    db.session().commit()
+    rows = [
+        (q, definitions()[q.definition], results.rates(db.session(), q))
+        for q in questionnaires
+        if q.definition in definitions()
+    ]
+    return render_template("surveys/index.html", rows=rows, language=_language())
+
+
+@bp.get("/questionnaires/<int:questionnaire_id>")
+@access(Access.LEAD_ADMIN)
+def network_results(questionnaire_id: int):  # type: ignore[no-untyped-def]
+    questionnaire = _questionnaire(questionnaire_id)
+    definition = definitions()[questionnaire.definition]
+    found = results.responses(db.session(), questionnaire)
+    count, summaries = results.summarise(definition, [r.answers for r in found], _language())
+    missing = (
+        [] if questionnaire.is_anonymous else results.not_answered(db.session(), questionnaire)
+    )
+    return render_template(
+        "surveys/results.html",
+        organisation=None,
+        questionnaire=questionnaire,
+        definition=definition,
+        language=_language(),
+        count=count,
+        summaries=summaries,
+        rates=results.rates(db.session(), questionnaire),
+        missing=missing,
+        minimum=results.MIN_RESPONDENTS,
+        export_endpoint="surveys.network_export",
+    )
+
+
+@bp.get("/questionnaires/<int:questionnaire_id>/export.<fmt>")
+@access(Access.LEAD_ADMIN)
+def network_export(questionnaire_id: int, fmt: str):  # type: ignore[no-untyped-def]
+    return _export(questionnaire_id, fmt, None, "network")
+
+
+@bp.post("/questionnaires/<int:questionnaire_id>/anonymous")
+@access(Access.LEAD_ADMIN)
+def make_anonymous(questionnaire_id: int):  # type: ignore[no-untyped-def]
+    """Make a questionnaire anonymous, for good: answers given so far lose their link too."""
+    questionnaire = _questionnaire(questionnaire_id)
+    if not questionnaire.is_anonymous:
+        questionnaire.is_anonymous = True
+        for response in db.session().scalars(
+            select(Response).where(
+                Response.questionnaire_id == questionnaire.id, Response.participant_id.is_not(None)
+            )
+        ):
+            response.respondent_key = service.respondent_key(
+                questionnaire.id, response.participant_id or 0
+            )
+            day = response.submitted_at.replace(hour=0, minute=0, second=0, microsecond=0)
+            response.submitted_at = response.updated_at = day
+        db.session().execute(
+            update(Response)
+            .where(Response.questionnaire_id == questionnaire.id)
+            .values(participant_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        record(
+            db.session(),
+            current_user,
+            "questionnaire.made_anonymous",
+            target=f"questionnaire:{questionnaire.id}",
+        )
+        db.session().commit()
+        flash(
+            _("The questionnaire is anonymous now, and so are the answers given so far."), "success"
+        )
+    return redirect(url_for("surveys.network_results", questionnaire_id=questionnaire.id))
