@@ -18,8 +18,10 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from campaign.db import utcnow
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.i18n import load_catalog
 from campaign.network.models import Campaign
@@ -44,17 +46,29 @@ def questionnaires_of(db_session: Session, campaign: Campaign) -> list[Questionn
             select(Questionnaire).where(Questionnaire.campaign_id == campaign.id)
         )
     }
-    for name, definition in definitions().items():
-        if name not in existing:
-            row = Questionnaire(
-                campaign_id=campaign.id,
-                slug=name,
-                kind=QuestionnaireKind(definition.kind),
-                definition=name,
+    missing = [name for name in definitions() if name not in existing]
+    if missing:
+        # Pages and the job may both get here at once: the unique key keeps one row each.
+        dialect = postgresql if db_session.get_bind().dialect.name == "postgresql" else sqlite
+        for name in missing:
+            db_session.execute(
+                dialect.insert(Questionnaire)
+                .values(
+                    campaign_id=campaign.id,
+                    slug=name,
+                    kind=QuestionnaireKind(definitions()[name].kind),
+                    definition=name,
+                    is_anonymous=False,
+                    created_at=utcnow(),
+                )
+                .on_conflict_do_nothing(index_elements=["campaign_id", "slug"])
             )
-            db_session.add(row)
-            existing[name] = row
-    db_session.flush()
+        existing = {
+            q.slug: q
+            for q in db_session.scalars(
+                select(Questionnaire).where(Questionnaire.campaign_id == campaign.id)
+            )
+        }
     return sorted(existing.values(), key=lambda q: (q.kind.value != "baseline", q.slug))
 
 
