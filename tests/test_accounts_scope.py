@@ -72,6 +72,7 @@ EXPECTED: dict[str, Access] = {
     "enrolment.erase_participant": Access.ORGANISATION,
     "enrolment.new_import": Access.ORGANISATION,
     "enrolment.show_import": Access.ORGANISATION,
+    "enrolment.import_progress": Access.ORGANISATION,
     "enrolment.apply_import": Access.ORGANISATION,
     "enrolment.discard_import": Access.ORGANISATION,
     "enrolment.join": Access.PUBLIC,

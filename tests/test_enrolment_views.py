@@ -135,7 +135,7 @@ def test_import_in_the_browser_preview_then_all_or_nothing(
     assert session.scalar(select(func.count(Participant.id))) == 1
 
 
-def test_import_progress_page_refreshes_while_reading(
+def test_import_progress_page_updates_while_reading(
     app: Flask, session: Session, network: Network
 ) -> None:
     with app.app_context():
@@ -153,10 +153,24 @@ def test_import_progress_page_refreshes_while_reading(
         )
         session.add(job)
         session.commit()
-    page = rep(app).get(f"/organisations/alpha/imports/{job.id}").get_data(as_text=True)
-    assert '<meta http-equiv="refresh" content="2">' in page
+    client = rep(app)
+    page = client.get(f"/organisations/alpha/imports/{job.id}").get_data(as_text=True)
     assert '<progress max="100000" value="40000"' in page
     assert "40000 av ungefär 100000 rader" in page
+    assert "/static/import-progress.js" in page  # no inline script: the CSP forbids it
+    progress = client.get(f"/organisations/alpha/imports/{job.id}/progress.json").get_json()
+    assert progress == {
+        "state": "reading",
+        "read": 40_000,
+        "total": 100_000,
+        "text": "40000 av ungefär 100000 rader inlästa. Sidan uppdateras av sig själv.",
+    }
+    assert (
+        rep(app, "rep@beta.se")
+        .get(f"/organisations/beta/imports/{job.id}/progress.json")
+        .status_code
+        == 404
+    )
 
 
 def test_another_members_group_cannot_be_imported_into(

@@ -648,9 +648,31 @@ def show_import(import_id: int):  # type: ignore[no-untyped-def]
         page=page,
         pages=pages,
         form=ConfirmImportForm(),
+        progress_text=_progress_text(job),
         reasons=importing.REASONS,
         file_errors=importing.FILE_ERRORS,
     )
+
+
+def _progress_text(job: ParticipantImport) -> str:
+    return _(
+        "Read %(read)d of about %(total)d rows. This page updates itself.",
+        read=job.rows_read,
+        total=job.rows_total,
+    )
+
+
+@bp.get("/organisations/<org>/imports/<int:import_id>/progress.json")
+@access(Access.ORGANISATION)
+def import_progress(import_id: int):  # type: ignore[no-untyped-def]
+    """How far the reading has come, for the progress bar's script."""
+    job = _import(import_id)
+    return {
+        "state": job.state.value,
+        "read": job.rows_read,
+        "total": job.rows_total,
+        "text": _progress_text(job),
+    }
 
 
 @bp.post("/organisations/<org>/imports/<int:import_id>/apply")
