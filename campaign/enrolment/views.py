@@ -54,7 +54,7 @@ from campaign.enrolment.models import (
     PilotGroupKind,
     RowOutcome,
 )
-from campaign.network.members import current_campaign
+from campaign.network.members import campaign_or_404
 from campaign.network.models import Campaign, Organisation
 from campaign.outbox import unsubscribe
 from campaign.outbox.models import Message
@@ -70,13 +70,6 @@ MAX_UPLOAD = 20 * 1024 * 1024
 def init_app(app: Flask) -> None:
     """Register the views."""
     app.register_blueprint(bp)
-
-
-def _campaign() -> Campaign:
-    campaign = current_campaign(db.session())
-    if campaign is None:
-        abort(404)
-    return campaign
 
 
 def _groups(organisation: Organisation, campaign: Campaign) -> list[PilotGroup]:
@@ -139,7 +132,7 @@ def _sequence_choices() -> list[tuple[str, str]]:
 @bp.get("/organisations/<org>/groups")
 @access(Access.ORGANISATION)
 def groups():  # type: ignore[no-untyped-def]
-    campaign = _campaign()
+    campaign = campaign_or_404()
     organisation = g.organisation
     rows = db.session().execute(
         select(Participant.pilot_group_id, func.count())
@@ -159,7 +152,7 @@ def groups():  # type: ignore[no-untyped-def]
 
 
 def _save_group(group: PilotGroup | None):  # type: ignore[no-untyped-def]
-    campaign = _campaign()
+    campaign = campaign_or_404()
     organisation = g.organisation
     form = PilotGroupForm(obj=group)
     form.sequence_name.choices = _sequence_choices()
@@ -310,7 +303,7 @@ def _filtered() -> tuple[Any, dict[str, str]]:
 @bp.get("/organisations/<org>/participants")
 @access(Access.ORGANISATION)
 def participants():  # type: ignore[no-untyped-def]
-    campaign = _campaign()
+    campaign = campaign_or_404()
     statement, filters = _filtered()
     total = db.session().scalar(select(func.count()).select_from(statement.subquery())) or 0
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
@@ -371,7 +364,7 @@ def export_participants(fmt: str):  # type: ignore[no-untyped-def]
 @bp.route("/organisations/<org>/participants/new", methods=["GET", "POST"])
 @access(Access.ORGANISATION)
 def new_participant():  # type: ignore[no-untyped-def]
-    campaign = _campaign()
+    campaign = campaign_or_404()
     organisation = g.organisation
     groups_here = _groups(organisation, campaign)
     if not groups_here:
@@ -418,7 +411,7 @@ def new_participant():  # type: ignore[no-untyped-def]
 @bp.get("/organisations/<org>/participants/<int:participant_id>")
 @access(Access.ORGANISATION)
 def participant(participant_id: int):  # type: ignore[no-untyped-def]
-    campaign = _campaign()
+    campaign = campaign_or_404()
     person = _person(participant_id)
     move_form = MoveForm()
     move_form.pilot_group.choices = [
@@ -577,7 +570,7 @@ def erase_participant(participant_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/organisations/<org>/imports/new", methods=["GET", "POST"])
 @access(Access.ORGANISATION)
 def new_import():  # type: ignore[no-untyped-def]
-    campaign = _campaign()
+    campaign = campaign_or_404()
     organisation = g.organisation
     groups_here = _groups(organisation, campaign)
     if not groups_here:

@@ -36,7 +36,7 @@ from campaign.enrolment.models import Participant, PilotGroup
 from campaign.events import calendar, invitations
 from campaign.events.forms import AUDIENCE_LABELS, EventForm
 from campaign.events.models import Audience, Event, EventKind, Invitation, Rsvp
-from campaign.network.members import current_campaign
+from campaign.network.members import campaign_or_404
 from campaign.network.models import Campaign, Organisation
 from campaign.security import TokenError, sign, unsign
 from campaign.timing import current_clock
@@ -51,13 +51,6 @@ def init_app(app: Flask) -> None:
     """Register the views."""
     app.register_blueprint(bp)
     app.jinja_env.globals["Rsvp"] = Rsvp
-
-
-def _campaign() -> Campaign:
-    campaign = current_campaign(db.session())
-    if campaign is None:
-        abort(404)
-    return campaign
 
 
 def _event(event_id: int) -> Event:
@@ -84,7 +77,7 @@ def _visible(campaign: Campaign, organisation_id: int):  # type: ignore[no-untyp
 @bp.get("/organisations/<org>/events")
 @access(Access.ORGANISATION)
 def index():  # type: ignore[no-untyped-def]
-    campaign = _campaign()
+    campaign = campaign_or_404()
     organisation = g.organisation
     events = list(
         db.session().scalars(_visible(campaign, organisation.id).order_by(Event.starts_at))
@@ -169,7 +162,7 @@ def _values(form: EventForm) -> dict[str, object] | None:
 @bp.route("/organisations/<org>/events/new", methods=["GET", "POST"])
 @access(Access.ORGANISATION)
 def new():  # type: ignore[no-untyped-def]
-    campaign = _campaign()
+    campaign = campaign_or_404()
     form = _form(None, campaign)
     if form.validate_on_submit() and (values := _values(form)) is not None:
         event = Event(
@@ -200,7 +193,7 @@ def new():  # type: ignore[no-untyped-def]
 @bp.route("/organisations/<org>/events/<int:event_id>/edit", methods=["GET", "POST"])
 @access(Access.ORGANISATION)
 def edit(event_id: int):  # type: ignore[no-untyped-def]
-    campaign = _campaign()
+    campaign = campaign_or_404()
     event = _event(event_id)
     if not _may_change(event) or event.is_cancelled:
         abort(403)
@@ -349,23 +342,27 @@ def attendance(event_id: int):  # type: ignore[no-untyped-def]
     )
 
 
-def _ics(body: str, filename: str) -> Response:
+def _published(event: Event, now: datetime):  # type: ignore[no-untyped-def]
+    """The event as it appears in a downloaded file or a feed: no attendee, no method."""
+    return calendar.vevent(
+        event,
+        stamp=now,
+        organiser=invitations.organiser_of(db.session(), event),
+        description=event.description_md,
+    )
+
+
+def _ics(event: Event) -> Response:
+    body = calendar.calendar_of("PUBLISH", [_published(event, current_clock().now())])
     response = Response(body, mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="event-{event.id}.ics"'
     return response
 
 
 @bp.get("/organisations/<org>/events/<int:event_id>/event.ics")
 @access(Access.ORGANISATION)
 def download(event_id: int):  # type: ignore[no-untyped-def]
-    event = _event(event_id)
-    item = calendar.vevent(
-        event,
-        stamp=current_clock().now(),
-        organiser=invitations.organiser_of(db.session(), event),
-        description=event.description_md,
-    )
-    return _ics(calendar.calendar_of("PUBLISH", [item]), f"event-{event.id}.ics")
+    return _ics(_event(event_id))
 
 
 @bp.get("/calendar/<token>.ics")
@@ -376,21 +373,13 @@ def feed(token: str):  # type: ignore[no-untyped-def]
         organisation_id = unsign(FEED_PURPOSE, token, int(FEED_LIFETIME.total_seconds()))
     except TokenError:
         abort(404)
-    campaign = _campaign()
+    campaign = campaign_or_404()
     organisation = db.session().get(Organisation, organisation_id)
     if organisation is None:
         abort(404)
     now = current_clock().now()
     events = db.session().scalars(_visible(campaign, organisation.id).order_by(Event.starts_at))
-    items = [
-        calendar.vevent(
-            event,
-            stamp=now,
-            organiser=invitations.organiser_of(db.session(), event),
-            description=event.description_md,
-        )
-        for event in events
-    ]
+    items = [_published(event, now) for event in events]
     body = calendar.calendar_of(None, items, name=f"{campaign.name} – {organisation.short_name}")
     response = Response(body, mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, max-age=900"
@@ -461,11 +450,4 @@ def rsvp_calendar(token: str):  # type: ignore[no-untyped-def]
     invitation, problem = _invitation_or_error(token)
     if problem:
         return problem
-    event = db.session().get(Event, invitation.event_id)
-    item = calendar.vevent(
-        event,
-        stamp=current_clock().now(),
-        organiser=invitations.organiser_of(db.session(), event),
-        description=event.description_md,
-    )
-    return _ics(calendar.calendar_of("PUBLISH", [item]), f"event-{event.id}.ics")
+    return _ics(db.session().get(Event, invitation.event_id))

@@ -42,6 +42,18 @@ def current_campaign(db_session: Session) -> Campaign | None:
     return db_session.scalar(select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id))
 
 
+def campaign_or_404() -> Campaign:
+    """For a view: the campaign this deployment runs, or a 404 answer if there is none yet."""
+    from flask import abort
+
+    from campaign import db
+
+    campaign = current_campaign(db.session())
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
 def member_rows(
     db_session: Session, campaign: Campaign, organisation_id: int | None = None
 ) -> list[MemberRow]:

@@ -18,7 +18,7 @@ from campaign.network.forms import (
     MemberFactsForm,
     NewMemberForm,
 )
-from campaign.network.models import Campaign, MembershipStatus, Organisation, OrganisationKind
+from campaign.network.models import MembershipStatus, Organisation, OrganisationKind
 
 bp = Blueprint("network", __name__)
 
@@ -26,13 +26,6 @@ bp = Blueprint("network", __name__)
 def init_app(app: Flask) -> None:
     """Register the views."""
     app.register_blueprint(bp)
-
-
-def _campaign_or_404() -> Campaign:
-    campaign = members.current_campaign(db.session())
-    if campaign is None:
-        abort(404)
-    return campaign
 
 
 @bp.get("/")
@@ -62,7 +55,7 @@ def overview():  # type: ignore[no-untyped-def]
 @bp.route("/network/members/new", methods=["GET", "POST"])
 @access(Access.LEAD_ADMIN)
 def new_member():  # type: ignore[no-untyped-def]
-    campaign = _campaign_or_404()
+    campaign = members.campaign_or_404()
     form = NewMemberForm()
     if form.validate_on_submit():
         slug = form.slug.data or members.slugify(form.short_name.data or "")
@@ -97,7 +90,7 @@ def new_member():  # type: ignore[no-untyped-def]
 @bp.route("/network/settings", methods=["GET", "POST"])
 @access(Access.LEAD_ADMIN)
 def settings():  # type: ignore[no-untyped-def]
-    campaign = _campaign_or_404()
+    campaign = members.campaign_or_404()
     form = CampaignForm(obj=campaign)
     if form.validate_on_submit():
         changes = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
@@ -117,7 +110,7 @@ def settings():  # type: ignore[no-untyped-def]
 @bp.get("/organisations/<org>")
 @access(Access.ORGANISATION)
 def organisation():  # type: ignore[no-untyped-def]
-    campaign = _campaign_or_404()
+    campaign = members.campaign_or_404()
     organisation: Organisation = g.organisation
     rows = members.member_rows(db.session(), campaign, organisation.id)
     if not rows:
@@ -133,7 +126,7 @@ def organisation():  # type: ignore[no-untyped-def]
 @bp.route("/organisations/<org>/facts", methods=["GET", "POST"])
 @access(Access.ORGANISATION)
 def edit_facts():  # type: ignore[no-untyped-def]
-    campaign = _campaign_or_404()
+    campaign = members.campaign_or_404()
     organisation: Organisation = g.organisation
     membership = members.membership_of(db.session(), campaign, organisation)
     form_class = LeadMembershipForm if current_user.role is Role.LEAD_ADMIN else MemberFactsForm

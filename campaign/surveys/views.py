@@ -26,8 +26,7 @@ from sqlalchemy import select, update
 from campaign import db, exports
 from campaign.accounts.scope import Access, access
 from campaign.audit import record
-from campaign.network.members import current_campaign
-from campaign.network.models import Campaign
+from campaign.network.members import campaign_or_404
 from campaign.security import TokenError
 from campaign.surveys import results, service
 from campaign.surveys.definitions import MESSAGES, check_answers, definitions
@@ -42,15 +41,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def _campaign() -> Campaign:
-    campaign = current_campaign(db.session())
-    if campaign is None:
-        abort(404)
-    return campaign
-
-
 def _questionnaire(questionnaire_id: int) -> Questionnaire:
-    campaign = _campaign()
+    campaign = campaign_or_404()
     found = db.session().scalar(
         select(Questionnaire).where(
             Questionnaire.id == questionnaire_id, Questionnaire.campaign_id == campaign.id
@@ -112,7 +104,7 @@ def answer(token: str):  # type: ignore[no-untyped-def]
 @bp.get("/organisations/<org>/questionnaires")
 @access(Access.ORGANISATION)
 def member_index():  # type: ignore[no-untyped-def]
-    campaign = _campaign()
+    campaign = campaign_or_404()
     questionnaires = service.questionnaires_of(db.session(), campaign)
     db.session().commit()
     rows = [
@@ -184,7 +176,7 @@ def _export(questionnaire_id: int, fmt: str, organisation_id: int | None, label:
 @bp.get("/questionnaires")
 @access(Access.LEAD_ADMIN)
 def index():  # type: ignore[no-untyped-def]
-    campaign = _campaign()
+    campaign = campaign_or_404()
     questionnaires = service.questionnaires_of(db.session(), campaign)
     db.session().commit()
     rows = [
