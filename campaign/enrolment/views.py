@@ -361,20 +361,29 @@ def export_participants(fmt: str):  # type: ignore[no-untyped-def]
     )
 
 
+def _offer_groups(form: NewParticipantForm | ImportForm, campaign: Campaign) -> bool:
+    """Offer the member's pilot groups (the one in ?group= first); False, with a message,
+    when it has none yet."""
+    groups_here = _groups(g.organisation, campaign)
+    if not groups_here:
+        flash(_("Create a pilot group first; every participant belongs to one."), "error")
+        return False
+    form.pilot_group.choices = [(gr.id, gr.name) for gr in groups_here]
+    if request.method == "GET":
+        form.pilot_group.data = request.args.get("group", type=int)
+    return True
+
+
 @bp.route("/organisations/<org>/participants/new", methods=["GET", "POST"])
 @access(Access.ORGANISATION)
 def new_participant():  # type: ignore[no-untyped-def]
     campaign = campaign_or_404()
     organisation = g.organisation
-    groups_here = _groups(organisation, campaign)
-    if not groups_here:
-        flash(_("Create a pilot group first; every participant belongs to one."), "error")
-        return redirect(url_for("enrolment.new_group", org=organisation.slug))
     form = NewParticipantForm()
-    form.pilot_group.choices = [(gr.id, gr.name) for gr in groups_here]
+    if not _offer_groups(form, campaign):
+        return redirect(url_for("enrolment.new_group", org=organisation.slug))
     if request.method == "GET":
         form.language.data = campaign.language
-        form.pilot_group.data = request.args.get("group", type=int)
     if form.validate_on_submit():
         group = _group(form.pilot_group.data)  # type: ignore[arg-type]
         now = current_clock().now()
@@ -572,14 +581,9 @@ def erase_participant(participant_id: int):  # type: ignore[no-untyped-def]
 def new_import():  # type: ignore[no-untyped-def]
     campaign = campaign_or_404()
     organisation = g.organisation
-    groups_here = _groups(organisation, campaign)
-    if not groups_here:
-        flash(_("Create a pilot group first; every participant belongs to one."), "error")
-        return redirect(url_for("enrolment.new_group", org=organisation.slug))
     form = ImportForm()
-    form.pilot_group.choices = [(gr.id, gr.name) for gr in groups_here]
-    if request.method == "GET":
-        form.pilot_group.data = request.args.get("group", type=int)
+    if not _offer_groups(form, campaign):
+        return redirect(url_for("enrolment.new_group", org=organisation.slug))
     if form.validate_on_submit():
         group = _group(form.pilot_group.data)  # type: ignore[arg-type]
         upload = form.file.data

@@ -235,23 +235,7 @@ def _queue_for(
         due = local_instant(definition.after.apply(anchor), definition.at, zone)
         if due > now or now > closes_at(definition, questionnaire, due):
             return 0  # not yet, or it would be closed before anyone could answer
-        rendered, headers = _compose(
-            db_session, questionnaire, definition, participant, campaign, reminder=False
-        )
-        queued = enqueue(
-            db_session,
-            source_key=key,
-            recipient=participant.email,
-            kind=MessageKind.QUESTIONNAIRE,
-            rendered=rendered,
-            due_at=now,
-            sender=current_app.config["CAMPAIGN_MAIL_FROM"],
-            headers=headers,
-            campaign_id=campaign.id,
-            organisation_id=participant.organisation_id,
-            participant_id=participant.id,
-        )
-        return int(queued is not None)
+        return _send(db_session, questionnaire, definition, participant, campaign, key, now)
     invited_at, state = sent[key]
     if state is MessageState.CANCELLED or now >= closes_at(definition, questionnaire, invited_at):
         return 0
@@ -268,14 +252,28 @@ def _queue_for(
     reminder_key = f"{key}:r{due_reminders[-1]}"
     if reminder_key in sent:
         return 0
+    return _send(db_session, questionnaire, definition, participant, campaign, reminder_key, now)
+
+
+def _send(
+    db_session: Session,
+    questionnaire: Questionnaire,
+    definition: Definition,
+    participant: Participant,
+    campaign: Campaign,
+    key: str,
+    now: datetime,
+) -> int:
+    """Queue the invitation (key without ":r") or a reminder; return 1 if it is new."""
+    reminder = ":r" in key
     rendered, headers = _compose(
-        db_session, questionnaire, definition, participant, campaign, reminder=True
+        db_session, questionnaire, definition, participant, campaign, reminder=reminder
     )
     queued = enqueue(
         db_session,
-        source_key=reminder_key,
+        source_key=key,
         recipient=participant.email,
-        kind=MessageKind.REMINDER,
+        kind=MessageKind.REMINDER if reminder else MessageKind.QUESTIONNAIRE,
         rendered=rendered,
         due_at=now,
         sender=current_app.config["CAMPAIGN_MAIL_FROM"],
