@@ -53,6 +53,11 @@ class Campaign(Base):
     language: Mapped[str] = mapped_column(String(2), default="sv")
     # Protects the organisation's mail server; None sends as fast as the server accepts.
     rate_limit_per_minute: Mapped[int | None] = mapped_column(default=600)
+    # Factors that turn the travel avoided into CO2 and money in the report; see
+    # campaign/report/figures.py for the defaults' sources.
+    co2_kg_per_km: Mapped[float] = mapped_column(default=0.133)
+    cost_per_km: Mapped[float] = mapped_column(default=2.50)
+    cost_per_hour: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     lead_organisation: Mapped[Organisation] = relationship()
@@ -65,6 +70,11 @@ class Campaign(Base):
         CheckConstraint("language IN ('sv', 'en')", name="language_known"),
         CheckConstraint(
             "rate_limit_per_minute IS NULL OR rate_limit_per_minute > 0", name="rate_positive"
+        ),
+        CheckConstraint(
+            "co2_kg_per_km >= 0 AND cost_per_km >= 0"
+            " AND (cost_per_hour IS NULL OR cost_per_hour >= 0)",
+            name="factors_positive",
         ),
     )
 

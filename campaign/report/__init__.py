@@ -1,0 +1,1 @@
+"""The joint final report and the dashboard."""
