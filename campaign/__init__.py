@@ -19,6 +19,7 @@ from campaign.enrolment import views as enrolment_views
 from campaign.events import views as events_views
 from campaign.network import views as network_views
 from campaign.outbox import views as outbox_views
+from campaign.report import views as report_views
 from campaign.surveys import views as surveys_views
 
 csrf = CSRFProtect()
@@ -57,5 +58,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     enrolment_views.init_app(app)
     events_views.init_app(app)
     surveys_views.init_app(app)
+    report_views.init_app(app)
     health.init_app(app)
     return app

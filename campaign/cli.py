@@ -157,12 +157,27 @@ def create_campaign(
 
 
 @main.command()
+@click.option(
+    "--pilot", is_flag=True, help="Also fill it with an invented pilot that has run (for reports)."
+)
 @click.pass_context
-def demo(ctx: click.Context) -> None:
+def demo(ctx: click.Context, pilot: bool) -> None:
     """Load the demo network (seed 004) and print fresh demo credentials."""
     app = _app(ctx)
     migrations.upgrade(db.engine_of(app))
     _load_demo(app)
+    if pilot:
+        from campaign.enrolment.models import Participant
+        from campaign.network.demo import DEMO_SLUG, simulate_pilot
+        from campaign.network.models import Campaign
+
+        with app.app_context(), db.open_session(app) as session:
+            campaign = session.scalars(select(Campaign).where(Campaign.slug == DEMO_SLUG)).one()
+            if session.scalar(select(Participant.id).where(Participant.campaign_id == campaign.id)):
+                raise click.ClickException("The demo campaign has participants already.")
+            added = simulate_pilot(session, campaign)
+            session.commit()
+        click.echo(f"Added an invented pilot: {added} pilot users with mail, training, answers.")
 
 
 def _load_demo(app: Flask) -> None:
@@ -223,13 +238,7 @@ def tick(ctx: click.Context, now_text: str | None) -> None:
     """Run every scheduler job once (for cron, or to look at what would happen)."""
     app = _app(ctx)
     _require_schema(app)
-    now = None
-    if now_text:
-        try:
-            now = datetime.fromisoformat(now_text)
-        except ValueError:
-            raise click.BadParameter("is not an ISO date-time", param_hint="--now") from None
-        now = now if now.tzinfo else now.replace(tzinfo=UTC)
+    now = _parse_instant(now_text, "--now") if now_text else None
     results = clock.tick(app, now)
     for name, ok in results.items():
         click.echo(f"{name}: {'ok' if ok else 'skipped or failed (see the log)'}")
@@ -370,6 +379,64 @@ def _print_preview(session: Any, job: Any, reasons: dict[str, Any]) -> None:
         click.echo(
             f"  row {row.row_number}: {row.email or '(empty)'}: {reasons[row.reason]}{detail}"
         )
+
+
+@main.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["html", "md", "pdf", "csv", "xlsx"]), default="html",
+    show_default=True,
+)  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--language", type=click.Choice(["sv", "en"]), help="Default: the campaign's.")
+@click.option("--as-of", "as_of_text", help="The moment of the data, ISO 8601; default now.")
+@click.pass_context
+def report(
+    ctx: click.Context, fmt: str, output: Path, language: str | None, as_of_text: str | None
+) -> None:
+    """Write the joint final report (HTML, Markdown, PDF) or its figures (CSV, XLSX)."""
+    from campaign import exports
+    from campaign.network.members import current_campaign
+    from campaign.report import document
+
+    app = _app(ctx)
+    _require_schema(app)
+    as_of = _parse_instant(as_of_text) if as_of_text else app.extensions["campaign.clock"].now()
+    with app.app_context(), db.open_session(app) as session:
+        campaign = current_campaign(session)
+        if campaign is None:
+            raise click.ClickException(
+                "There is no campaign yet: run `campaign demo` or create one."
+            )
+        click.echo(f"Computing the figures as of {as_of.isoformat()} ...", err=True)
+        made = document.build(session, campaign, as_of, language or campaign.language)
+        click.echo(f"Writing {fmt.upper()} ...", err=True)
+        if fmt in ("csv", "xlsx"):
+            header, rows = document.table(made)
+            body = (
+                exports.csv_bytes(header, rows)
+                if fmt == "csv"
+                else exports.xlsx_bytes(campaign.slug, header, rows)
+            )
+        elif fmt == "pdf":
+            body = document.pdf(made)
+        else:
+            body = (document.html(made) if fmt == "html" else document.markdown(made)).encode()
+    output.write_bytes(body)
+    figures = made.figures
+    click.echo(
+        f"Wrote {output} ({len(body):,} bytes): {len(figures.members)} members,"
+        f" {figures.participants} participants, {figures.trained} trained,"
+        f" {figures.outcomes.respondents} follow-up answers."
+    )
+
+
+def _parse_instant(text: str, option: str = "--as-of") -> datetime:
+    """An ISO 8601 instant from the command line; without a zone it is taken as UTC."""
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter("is not an ISO date-time", param_hint=option) from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
 def _require_schema(app: Flask) -> None:

@@ -96,6 +96,8 @@ EXPECTED: dict[str, Access] = {
     "surveys.network_results": Access.LEAD_ADMIN,
     "surveys.network_export": Access.LEAD_ADMIN,
     "surveys.make_anonymous": Access.LEAD_ADMIN,
+    "report.index": Access.LEAD_ADMIN,
+    "report.download": Access.LEAD_ADMIN,
 }
 
 # Routes of one object that belongs to Alpha: reachable like Alpha's own pages.

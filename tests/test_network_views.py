@@ -175,11 +175,21 @@ def test_lead_admin_changes_the_campaign_settings(
         "timezone": "Europe/Stockholm",
         "language": "sv",
         "rate_limit_per_minute": "120",
+        "co2_kg_per_km": "0.12",
+        "cost_per_km": "2.5",
+        "cost_per_hour": "350",
     }
     assert client.post("/network/settings", data=form).status_code == 302
     session.expire_all()
     campaign = session.get(Campaign, network.campaign.id)
     assert campaign.rate_limit_per_minute == 120 and campaign.ends_on.isoformat() == "2015-06-30"
+    assert (campaign.co2_kg_per_km, campaign.cost_per_km, campaign.cost_per_hour) == (
+        0.12, 2.5, 350.0,
+    )  # fmt: skip
+    negative = client.post("/network/settings", data={**form, "cost_per_km": "-1"})
+    assert negative.status_code == 200
+    session.expire_all()
+    assert session.get(Campaign, network.campaign.id).cost_per_km == 2.5
     assert "Högst 120 mejl i minuten." in client.get("/network").get_data(as_text=True)
     bad = client.post(
         "/network/settings", data={**form, "timezone": "Mars/Olympus", "ends_on": "2013-01-01"}

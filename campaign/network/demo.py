@@ -20,6 +20,7 @@ from campaign.network.models import (
 from campaign.security import hash_password
 
 DEMO_FILE = Path(__file__).with_name("demo.yaml")
+DEMO_SLUG = "resfria-moten"  # the campaign slug in demo.yaml
 
 # (e-mail, name, role, organisation slug): one lead administrator and one representative.
 DEMO_ACCOUNTS = (
@@ -114,3 +115,133 @@ def _set_account(
     user.organisation = organisation
     user.password_hash = hash_password(password)
     user.is_enabled = True
+
+
+def simulate_pilot(
+    db_session: Session, campaign: Campaign, *, per_member: int = 40, seed: int = 2014
+) -> int:
+    """Fill the demo campaign with a pilot that has run: pilot users, delivered mail, one
+    training per member with attendance, and follow-up answers. Returns the pilot users added.
+
+    Names and addresses are invented (example.org addresses, which RFC 2606 keeps for this);
+    the run is the same for the same seed, so reports made from it can be compared.
+    """
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup, PilotGroupKind
+    from campaign.events.models import Audience, Event, EventKind, Invitation, Rsvp
+    from campaign.outbox.models import Message, MessageKind, MessageState
+    from campaign.surveys import service
+    from campaign.surveys.models import Response
+
+    rng = random.Random(seed)
+    follow_up = next(
+        q for q in service.questionnaires_of(db_session, campaign) if q.slug == "follow-up"
+    )
+    start = datetime(2014, 3, 3, 8, 0, tzinfo=UTC)
+    added = 0
+    for membership in sorted(campaign.memberships, key=lambda m: m.organisation.slug):
+        org = membership.organisation
+        group = PilotGroup(
+            campaign_id=campaign.id,
+            organisation_id=org.id,
+            name="Provgruppen",
+            kind=rng.choice(list(PilotGroupKind)),
+            starts_on=start.date(),
+            sequence_name="pilot-group",
+            created_at=start,
+        )
+        training = Event(
+            campaign_id=campaign.id, organisation_id=org.id, kind=EventKind.TRAINING,
+            audience=Audience.ORGANISATION, title="Utbildning i webbmöten",
+            starts_at=start + timedelta(days=14), ends_at=start + timedelta(days=14, hours=2),
+            timezone=campaign.timezone, uid=f"demo-training-{org.slug}@example.org",
+            sequence=0, created_at=start,
+        )  # fmt: skip
+        db_session.add_all([group, training])
+        db_session.flush()
+        count = rng.randint(per_member // 2, per_member)
+        people = [
+            {
+                "campaign_id": campaign.id,
+                "organisation_id": org.id,
+                "pilot_group_id": group.id,
+                "email": f"pilot{n}@{org.slug}.example.org",
+                "name": f"Pilot {n}",
+                "title": "",
+                "language": "sv",
+                "status": ParticipantStatus.ACTIVE,
+                "starts_on": start.date(),
+                "created_at": start,
+                "updated_at": start,
+            }  # fmt: skip
+            for n in range(count)
+        ]
+        db_session.execute(insert(Participant), people)
+        ids = list(
+            db_session.scalars(select(Participant.id).where(Participant.pilot_group_id == group.id))
+        )
+        db_session.execute(
+            insert(Message),
+            [
+                {
+                    "source_key": f"demo:{pid}:{step}",
+                    "campaign_id": campaign.id,
+                    "organisation_id": org.id,
+                    "participant_id": pid,
+                    "recipient": f"pilot{pid}@{org.slug}.example.org",
+                    "kind": MessageKind.SEQUENCE_STEP,
+                    "subject": f"Steg {step}",
+                    "text_body": "",
+                    "html_body": "",
+                    "headers": {},
+                    "message_id": f"<demo.{pid}.{step}@example.org>",
+                    "due_at": start + timedelta(weeks=4 * step),
+                    "state": MessageState.SENT,
+                    "sent_at": start + timedelta(weeks=4 * step),
+                    "attempts": 1,
+                    "created_at": start + timedelta(weeks=4 * step),
+                }  # fmt: skip
+                for pid in ids
+                for step in range(1, 7)
+            ],
+        )
+        db_session.execute(
+            insert(Invitation),
+            [
+                {
+                    "event_id": training.id,
+                    "participant_id": pid,
+                    "rsvp": Rsvp.ACCEPTED,
+                    "has_attended": rng.random() < 0.6,
+                    "created_at": start,
+                }  # fmt: skip
+                for pid in ids
+            ],
+        )
+        answered_at = start + timedelta(weeks=27)
+        db_session.execute(
+            insert(Response),
+            [
+                {
+                    "questionnaire_id": follow_up.id,
+                    "participant_id": pid,
+                    "organisation_id": org.id,
+                    "submitted_at": answered_at,
+                    "updated_at": answered_at,
+                    "answers": {
+                        "trips_replaced": rng.randint(0, 12),
+                        "km_avoided": rng.randint(0, 1200),
+                        "hours_saved": rng.randint(0, 30),
+                        "satisfaction": rng.randint(2, 5),
+                    },
+                }  # fmt: skip
+                for pid in ids
+                if rng.random() < 0.7
+            ],
+        )
+        added += count
+    return added

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
+    FloatField,
     IntegerField,
     SelectField,
     StringField,
@@ -17,7 +18,7 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.fields import SelectChoice
-from wtforms.validators import URL, Email, Length, NumberRange, Optional, Regexp
+from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from campaign.network.models import MembershipStatus, OrganisationKind
 
@@ -139,6 +140,25 @@ class CampaignForm(FlaskForm):
             "Protects your organisation's mail server. Ask IT what it accepts; "
             "leave empty for no limit."
         ),
+    )
+
+    co2_kg_per_km = FloatField(
+        _l("CO2 per km of travel (kg)"),
+        validators=[InputRequired(), NumberRange(min=0, max=10)],
+        description=_l(
+            "For the final report. 0.133 is the average car in traffic in Sweden in 2022"
+            " (Statistics Sweden)."
+        ),
+    )
+    cost_per_km = FloatField(
+        _l("Cost per km of travel (kronor)"),
+        validators=[InputRequired(), NumberRange(min=0, max=1000)],
+        description=_l("2.50 is Skatteverket's tax-free mileage allowance for one's own car."),
+    )
+    cost_per_hour = FloatField(
+        _l("Value of an hour of travel time (kronor)"),
+        validators=[Optional(), NumberRange(min=0, max=100_000)],
+        description=_l("Leave empty to leave time out of the money saved."),
     )
 
     def validate_ends_on(self, field: DateField) -> None:

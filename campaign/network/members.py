@@ -93,11 +93,13 @@ def member_rows(
     if organisation_id is not None:
         statement = statement.where(Organisation.id == organisation_id)
     rows = [MemberRow(*row) for row in db_session.execute(statement)]
-    rows.sort(key=lambda r: (KIND_ORDER.index(r.organisation.kind), _sort_key(r.organisation)))
+    rows.sort(
+        key=lambda r: (KIND_ORDER.index(r.organisation.kind), swedish_sort_key(r.organisation))
+    )
     return rows
 
 
-def _sort_key(organisation: Organisation) -> str:
+def swedish_sort_key(organisation: Organisation) -> str:
     # Swedish alphabetical order puts å, ä, ö after z.
     table = str.maketrans({"å": "{", "ä": "|", "ö": "}", "Å": "{", "Ä": "|", "Ö": "}"})
     return organisation.short_name.translate(table).lower()

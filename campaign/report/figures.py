@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
@@ -71,6 +72,7 @@ class Figures:
     outcomes: Outcomes
     co2_kg: float | None
     money: float | None
+    mail_by_month: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def participants(self) -> int:
@@ -160,8 +162,30 @@ def compute(db_session: Session, campaign: Campaign, as_of: datetime) -> Figures
     if not network.suppressed:
         co2 = network.km * campaign.co2_kg_per_km
         money = network.km * campaign.cost_per_km + network.hours * (campaign.cost_per_hour or 0)
+    month = _month(db_session, Message.sent_at)
+    by_month = [
+        (label, n)
+        for label, n in db_session.execute(
+            select(month, func.count())
+            .where(
+                Message.campaign_id == campaign.id,
+                Message.participant_id.is_not(None),
+                Message.state == MessageState.SENT,
+                Message.sent_at <= as_of,
+            )
+            .group_by(month)
+            .order_by(month)
+        )
+    ]
     ordered = sorted(members.values(), key=lambda m: m.organisation.short_name)
-    return Figures(campaign, as_of, ordered, network, co2, money)
+    return Figures(campaign, as_of, ordered, network, co2, money, by_month)
+
+
+def _month(db_session: Session, column: Any) -> Any:
+    """The calendar month (YYYY-MM, UTC) of an instant, in the database's own dialect."""
+    if db_session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+    return func.strftime("%Y-%m", column)
 
 
 def outcome_questions() -> dict[str, str]:
