@@ -98,6 +98,8 @@ EXPECTED: dict[str, Access] = {
     "surveys.make_anonymous": Access.LEAD_ADMIN,
     "report.index": Access.LEAD_ADMIN,
     "report.download": Access.LEAD_ADMIN,
+    "report.dashboard": Access.LEAD_ADMIN,
+    "report.member_dashboard": Access.ORGANISATION,
 }
 
 # Routes of one object that belongs to Alpha: reachable like Alpha's own pages.

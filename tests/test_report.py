@@ -148,3 +148,30 @@ def test_lead_admin_downloads_the_report_in_the_web_ui(runner: Runner, client: F
     email, password = credentials["member_rep"]
     sign_in(rep, email, password)
     assert rep.get("/report/final.csv").status_code == 403
+
+
+def test_dashboards_show_each_member_and_only_ones_own_to_a_representative(
+    runner: Runner, client: FlaskClient, session: Session
+) -> None:
+    _pilot(runner)
+    credentials = _load(runner)
+    campaign = current_campaign(session)
+    ale = next(m for m in campaign.memberships if m.organisation.slug == "ale")
+    ale.enrolment_target = 50
+    session.commit()
+    ale_people = [
+        p for p in session.scalars(select(Participant)) if p.organisation_id == ale.organisation_id
+    ]
+    email, password = credentials["lead_admin"]
+    sign_in(client, email, password)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert page.count('<th scope="row"><a href="/organisations/') == 20
+    assert f'<progress max="50" value="{min(len(ale_people), 50)}"' in page
+    assert "Enrolled against the target" not in page and "Inskrivna mot målet" in page
+    rep = client.application.test_client()
+    email, password = credentials["member_rep"]  # Ale's representative
+    sign_in(rep, email, password)
+    own = rep.get("/organisations/ale/dashboard").get_data(as_text=True)
+    assert "Borås" not in own and "Ale" in own
+    assert rep.get("/organisations/boras/dashboard").status_code == 404
+    assert rep.get("/dashboard").status_code == 403

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from campaign.enrolment.models import Participant, PilotGroup
 from campaign.events.models import Event, EventKind, Invitation
 from campaign.network.models import Campaign, Membership, Organisation
-from campaign.outbox.models import Message, MessageState
+from campaign.outbox.models import Message, MessageState, Suppression
 from campaign.surveys.definitions import definitions
 from campaign.surveys.models import Questionnaire, QuestionnaireKind, Response
 from campaign.surveys.results import MIN_RESPONDENTS
@@ -57,6 +57,7 @@ class MemberFigures:
     mail: dict[str, int] = field(default_factory=dict)  # by message state
     trained: int = 0
     events_held: int = 0
+    suppressed: int = 0  # participants whose address is on the suppression list
     outcomes: Outcomes = field(default_factory=Outcomes)
 
     @property
@@ -156,6 +157,14 @@ def compute(db_session: Session, campaign: Campaign, as_of: datetime) -> Figures
     ):
         if org_id in members:
             members[org_id].events_held = n
+
+    for org_id, n in db_session.execute(
+        select(Participant.organisation_id, func.count())
+        .join(Suppression, Suppression.email == Participant.email)
+        .where(Participant.campaign_id == campaign.id, Suppression.created_at <= as_of)
+        .group_by(Participant.organisation_id)
+    ):
+        members[org_id].suppressed = n
 
     network = _outcomes(db_session, campaign, as_of, members)
     co2 = money = None

@@ -8,12 +8,14 @@ from flask import (
     Response,
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
     url_for,
 )
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from campaign import db, exports
 from campaign.accounts.scope import Access, access
@@ -68,3 +70,76 @@ def download(fmt: str):  # type: ignore[no-untyped-def]
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
+
+
+def _dashboard(organisation_id: int | None):  # type: ignore[no-untyped-def]
+    from campaign.report import charts
+    from campaign.report.figures import compute
+    from campaign.surveys import results, service
+    from campaign.surveys.definitions import definitions
+
+    campaign = campaign_or_404()
+    figures = compute(db.session(), campaign, current_clock().now())
+    members = [
+        m
+        for m in figures.members
+        if organisation_id is None or m.organisation.id == organisation_id
+    ]
+    questionnaires = [
+        (
+            q,
+            definitions()[q.definition],
+            {r.organisation.id: r for r in results.rates(db.session(), q)},
+        )
+        for q in service.questionnaires_of(db.session(), campaign)
+        if q.definition in definitions()
+    ]
+    db.session().commit()
+    targeted = [m for m in members if m.membership.enrolment_target]
+    drawn = [
+        charts.bars(
+            _("E-mails delivered per member"),
+            _("E-mails delivered to each member's participants."),
+            [charts.Bar(m.organisation.short_name, m.delivered) for m in members],
+        )
+    ]
+    if targeted:
+        drawn.insert(
+            0,
+            charts.bars(
+                _("Enrolled against the target"),
+                _("Participants enrolled by each member, as a share of its target, in per cent."),
+                [
+                    charts.Bar(
+                        m.organisation.short_name,
+                        round(100 * m.participants / m.membership.enrolment_target)
+                        if m.membership.enrolment_target
+                        else None,
+                        _("no target set"),
+                    )
+                    for m in members
+                ],
+                unit="%",
+            ),
+        )
+    return render_template(
+        "report/dashboard.html",
+        figures=figures,
+        members=members,
+        questionnaires=questionnaires,
+        charts=drawn,
+        organisation=g.organisation if organisation_id else None,
+        language=current_user.language,
+    )
+
+
+@bp.get("/dashboard")
+@access(Access.LEAD_ADMIN)
+def dashboard():  # type: ignore[no-untyped-def]
+    return _dashboard(None)
+
+
+@bp.get("/organisations/<org>/dashboard")
+@access(Access.ORGANISATION)
+def member_dashboard():  # type: ignore[no-untyped-def]
+    return _dashboard(g.organisation.id)
