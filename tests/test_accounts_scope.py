@@ -49,6 +49,7 @@ EXPECTED: dict[str, Access] = {
     "network.settings": Access.LEAD_ADMIN,
     "network.organisation": Access.ORGANISATION,
     "network.edit_facts": Access.ORGANISATION,
+    "network.audit": Access.LEAD_ADMIN,
     "health.healthz": Access.PUBLIC,
     "accounts.accept_invitation": Access.PUBLIC,
     "accounts.reset_password": Access.PUBLIC,

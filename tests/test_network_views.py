@@ -199,3 +199,23 @@ def test_lead_admin_changes_the_campaign_settings(
     client.post("/network/settings", data={**form, "rate_limit_per_minute": ""})
     session.expire_all()
     assert session.get(Campaign, network.campaign.id).rate_limit_per_minute is None
+
+
+def test_the_audit_log_shows_staff_actions_to_the_lead_admin_only(
+    client: FlaskClient, network: Network, session: Session
+) -> None:
+    sign_in(client, "rep@beta.se")
+    page = "/organisations/beta/facts"
+    client.post(page, data={"csrf_token": csrf_token(client, page), "meeting_software": "Zoom"})
+    assert client.get("/network/audit").status_code == 403
+    lead = client.application.test_client()
+    sign_in(lead, "lead@alpha.se")
+    log = lead.get("/network/audit").get_data(as_text=True)
+    assert "<code>member.facts_changed</code>" in log and "meeting_software" in log
+    assert "<td>rep@beta.se</td>" in log
+    only_alpha = lead.get("/network/audit?org=alpha").get_data(as_text=True)
+    assert "<code>member.facts_changed</code>" not in only_alpha
+    assert "<td>lead@alpha.se</td>" in only_alpha  # the lead's login, as Alpha's
+    logins = lead.get("/network/audit?action=login").get_data(as_text=True)
+    assert "<code>member.facts_changed</code>" not in logins
+    assert logins.count("<code>login</code>") == 2

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from campaign import db
 from campaign.accounts.models import Role
 from campaign.accounts.scope import Access, access
-from campaign.audit import record
+from campaign.audit import AuditEvent, record
 from campaign.network import members
 from campaign.network.forms import (
     CampaignForm,
@@ -161,4 +161,42 @@ def edit_facts():  # type: ignore[no-untyped-def]
         flash(_("Nothing was saved. Please correct the marked fields."), "error")
     return render_template(
         "network/edit_facts.html", form=form, organisation=organisation, campaign=campaign
+    )
+
+
+AUDIT_PAGE = 100
+
+
+@bp.get("/network/audit")
+@access(Access.LEAD_ADMIN)
+def audit():  # type: ignore[no-untyped-def]
+    """Who did what, when: the staff's actions, newest first, by member and kind of action."""
+    session = db.session()
+    chosen_org = request.args.get("org", "")
+    chosen_action = request.args.get("action", "")
+    statement = select(AuditEvent, Organisation).outerjoin(
+        Organisation, Organisation.id == AuditEvent.organisation_id
+    )
+    if chosen_org:
+        statement = statement.where(Organisation.slug == chosen_org)
+    if chosen_action:
+        statement = statement.where(AuditEvent.action == chosen_action)
+    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    pages = max((total + AUDIT_PAGE - 1) // AUDIT_PAGE, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    rows = session.execute(
+        statement.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .offset((page - 1) * AUDIT_PAGE)
+        .limit(AUDIT_PAGE)
+    ).all()
+    return render_template(
+        "network/audit.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        chosen_org=chosen_org,
+        chosen_action=chosen_action,
+        organisations=session.scalars(select(Organisation).order_by(Organisation.short_name)),
+        actions=session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)),
     )
