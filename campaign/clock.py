@@ -73,10 +73,15 @@ def _questionnaires(db_session: Session, now: datetime) -> object:
 
 
 def _housekeeping(db_session: Session, now: datetime) -> object:
+    from campaign.accounts.throttle import forget_old
     from campaign.enrolment.importing import tidy
     from campaign.outbox.queue import expire_old
 
-    return {"expired": expire_old(db_session, now), "imports_tidied": tidy(db_session, now)}
+    return {
+        "expired": expire_old(db_session, now),
+        "imports_tidied": tidy(db_session, now),
+        "login_attempts_dropped": forget_old(db_session, now),
+    }
 
 
 JOBS: tuple[Job, ...] = (

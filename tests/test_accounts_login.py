@@ -174,3 +174,38 @@ def test_security_headers_on_every_page(client: FlaskClient) -> None:
         assert "script-src 'self'" in headers["Content-Security-Policy"], path
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
         assert headers["X-Content-Type-Options"] == "nosniff", path
+
+
+def test_failed_logins_lock_the_address_for_a_while(
+    app: Flask, client: FlaskClient, network: Network
+) -> None:
+    from datetime import timedelta
+
+    for _ in range(5):
+        assert _login(client, "rep@alpha.se", "wrong password").status_code == 200
+    locked = _login(client, "rep@alpha.se", PASSWORD)  # even the right password waits
+    assert locked.status_code == 429
+    assert "För många misslyckade försök. Försök igen efter 10:15." in locked.get_data(as_text=True)
+    # An address without an account is locked the same way: the lock reveals nothing.
+    for _ in range(5):
+        _login(client, "nobody@alpha.se", "wrong password")
+    assert _login(client, "nobody@alpha.se", "x").status_code == 429
+    # Others are not affected, and the lock ends after 15 minutes.
+    assert _login(app.test_client(), "rep@beta.se", PASSWORD).status_code == 302
+    app.extensions["campaign.clock"].advance(timedelta(minutes=15, seconds=1))
+    assert _login(client, "rep@alpha.se", PASSWORD).status_code == 302
+
+
+def test_one_client_trying_many_addresses_is_locked(
+    app: Flask, client: FlaskClient, network: Network
+) -> None:
+    for n in range(20):
+        _login(client, f"guess{n}@alpha.se", "wrong password")
+    assert _login(client, "lead@alpha.se", PASSWORD).status_code == 429
+    other = app.test_client()
+    response = other.post(
+        "/login",
+        data={"email": "lead@alpha.se", "password": PASSWORD, "csrf_token": csrf_token(other)},
+        environ_base={"REMOTE_ADDR": "192.0.2.44"},
+    )
+    assert response.status_code == 302  # from another client the lead admin signs in

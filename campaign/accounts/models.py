@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.db import Base, enum_column, utcnow
@@ -49,3 +49,20 @@ class User(UserMixin, Base):
     @property
     def is_lead_admin(self) -> bool:
         return self.role is Role.LEAD_ADMIN
+
+
+class LoginAttempt(Base):
+    """One try to sign in: what the rate limit counts (per address typed and per client)."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    client: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    succeeded: Mapped[bool]
+
+    __table_args__ = (
+        Index("ix_login_attempt_email_at", "email", "at"),
+        Index("ix_login_attempt_client_at", "client", "at"),
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import (
     Blueprint,
     Flask,
@@ -21,7 +23,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import select
 
 from campaign import db
-from campaign.accounts import invitations
+from campaign.accounts import invitations, throttle
 from campaign.accounts.forms import (
     ForgotForm,
     InviteForm,
@@ -35,7 +37,7 @@ from campaign.accounts.scope import Access, access
 from campaign.audit import record
 from campaign.i18n import LANGUAGES
 from campaign.security import TokenError, hash_password, is_safe_redirect, verify_password
-from campaign.timing import current_clock
+from campaign.timing import current_clock, local_text
 
 bp = Blueprint("accounts", __name__)
 login_manager = LoginManager()
@@ -74,8 +76,23 @@ def authenticate(email: str, password: str) -> User | None:
 def login():  # type: ignore[no-untyped-def]
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data or "", form.password.data or "")
+        email = (form.email.data or "").strip().lower()
+        client = request.remote_addr or "unknown"
+        now = current_clock().now()
+        until = throttle.blocked_until(db.session(), email, client, now)
+        if until is not None:
+            flash(
+                _(
+                    "Too many failed attempts. Try again after %(time)s.",
+                    time=local_text(until, ZoneInfo(current_app.config["CAMPAIGN_TIMEZONE"]))[-5:],
+                ),
+                "error",
+            )
+            return render_template("accounts/login.html", form=form), 429
+        user = authenticate(email, form.password.data or "")
+        throttle.note(db.session(), email, client, now, succeeded=user is not None)
         if user is None:
+            db.session().commit()
             flash(_("The e-mail address or password is wrong."), "error")
         else:
             session.clear()  # a fresh session at every sign-in
