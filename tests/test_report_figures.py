@@ -101,7 +101,7 @@ def _recount(session: Session, network: Network) -> dict:  # type: ignore[type-a
     mail: dict[int, Counter] = defaultdict(Counter)  # type: ignore[type-arg]
     for m in session.scalars(select(Message)):
         counted = m.state is not MessageState.SENT or m.sent_at <= AS_OF
-        if m.participant_id and m.created_at <= AS_OF and counted:
+        if m.participant_id and m.due_at <= AS_OF and counted:
             mail[m.organisation_id][m.state.value] += 1
     events = {e.id: e for e in session.scalars(select(Event))}
     trained: dict[int, set[int]] = defaultdict(set)

@@ -119,7 +119,7 @@ def compute(db_session: Session, campaign: Campaign, as_of: datetime) -> Figures
 
     for org_id, n in db_session.execute(
         select(PilotGroup.organisation_id, func.count())
-        .where(PilotGroup.campaign_id == campaign.id, PilotGroup.created_at <= as_of)
+        .where(PilotGroup.campaign_id == campaign.id)
         .group_by(PilotGroup.organisation_id)
     ):
         members[org_id].pilot_groups = n
@@ -130,7 +130,7 @@ def compute(db_session: Session, campaign: Campaign, as_of: datetime) -> Figures
         .where(
             Message.campaign_id == campaign.id,
             Message.participant_id.is_not(None),
-            Message.created_at <= as_of,
+            Message.due_at <= as_of,
             or_(Message.state != MessageState.SENT, Message.sent_at <= as_of),
         )
         .group_by(Message.organisation_id, Message.state)
