@@ -97,8 +97,7 @@ def run(content: bytes, server: str | None, folder: Path) -> dict[str, float]:
 
     from campaign import create_app, db, migrations
     from campaign.enrolment import importing
-    from campaign.enrolment.models import Participant, ParticipantImport, PilotGroup
-    from campaign.enrolment.models import PilotGroupKind
+    from campaign.enrolment.models import Participant, ParticipantImport, PilotGroup, PilotGroupKind
     from campaign.network.models import Campaign, Membership, Organisation, OrganisationKind
 
     with database(server, folder) as url:
