@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
+import email.parser
 import email.policy
 import socket
 import threading
@@ -20,13 +22,15 @@ class Received:
     sender: str
     recipients: list[str]
     data: bytes
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     def parsed(self) -> EmailMessage:
         return email.message_from_bytes(self.data, policy=email.policy.default)  # type: ignore[return-value]
 
     @property
     def message_id(self) -> str:
-        return str(self.parsed()["Message-ID"])
+        headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(self.data)
+        return str(headers["Message-ID"]).strip()
 
 
 @dataclass
@@ -37,7 +41,8 @@ class Sink:
     rcpt_answers: dict[str, list[str]] = field(default_factory=dict)  # address -> answers to give
     data_answers: list[str] = field(default_factory=list)  # answers to give to DATA, in turn
     hang_up_after: int | None = None  # close the connection before answering the Nth DATA
-    delay: float = 0.0
+    delay: float = 0.0  # blocks the server: one connection at a time is slowed down
+    latency: float = 0.0  # a relay's answer time: each connection waits, others go on
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
@@ -50,6 +55,8 @@ class Sink:
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
         if self.delay:
             time.sleep(self.delay)
+        if self.latency:
+            await asyncio.sleep(self.latency)
         with self.lock:
             if self.hang_up_after is not None:
                 self.hang_up_after -= 1

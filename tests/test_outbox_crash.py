@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,39 +14,10 @@ from sqlalchemy.orm import Session
 from campaign.network.models import Campaign
 from campaign.outbox.models import Message, MessageState
 from tests.conftest import Network
-from tests.outbox_helpers import SENDER, queue_plain
+from tests.outbox_helpers import queue_plain, wait_until, worker_process
 from tests.smtp import Sink, smtp_server
 
 COUNT = 1500
-
-
-def _worker(database_url: str, port: int, tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGN_")}
-    environment.update(
-        CAMPAIGN_DATABASE_URL=database_url,
-        CAMPAIGN_SMTP_URL=f"smtp://127.0.0.1:{port}?starttls=off&timeout=5",
-        CAMPAIGN_MAIL_FROM=SENDER,
-        CAMPAIGN_SECRET_KEY="test-secret-key",
-        CAMPAIGN_INSTANCE_PATH=str(tmp_path / "instance"),
-        CAMPAIGN_DISPATCH_LEASE_SECONDS="2",
-        CAMPAIGN_DISPATCH_BATCH="100",
-    )
-    log = (tmp_path / f"{name}.log").open("w")
-    return subprocess.Popen(
-        [sys.executable, "-m", "campaign", "worker"],
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def _wait(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_sigkill_mid_batch_loses_nothing(
@@ -62,13 +29,15 @@ def test_sigkill_mid_batch_loses_nothing(
     queued_ids = set(session.scalars(select(Message.message_id)))
     sink = Sink(delay=0.002)  # slow enough that the kill lands in the middle of the work
     with smtp_server(sink) as port:
-        first = _worker(database_url, port, tmp_path, "first")
-        assert _wait(lambda: len(sink.received) >= 300, 60), (tmp_path / "first.log").read_text()
+        first = worker_process(database_url, port, tmp_path, "first")
+        assert wait_until(lambda: len(sink.received) >= 300, 60), (
+            tmp_path / "first.log"
+        ).read_text()
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         at_kill = len(sink.received)
         assert at_kill < COUNT
-        second = _worker(database_url, port, tmp_path, "second")
+        second = worker_process(database_url, port, tmp_path, "second")
         try:
 
             def all_sent() -> bool:
@@ -78,7 +47,7 @@ def test_sigkill_mid_batch_loses_nothing(
                     == COUNT
                 )
 
-            assert _wait(all_sent, 90), (tmp_path / "second.log").read_text()
+            assert wait_until(all_sent, 90), (tmp_path / "second.log").read_text()
         finally:
             second.send_signal(signal.SIGTERM)
             second.wait(10)
