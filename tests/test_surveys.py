@@ -7,7 +7,11 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
+import openpyxl
+import pytest
 from flask import Flask
+from flask.testing import FlaskClient
+from itsdangerous.timed import TimestampSigner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -67,6 +71,21 @@ def _keys(session: Session, person) -> list[str]:  # type: ignore[no-untyped-def
 def _link(app: Flask, questionnaire: Questionnaire, person) -> str:  # type: ignore[no-untyped-def]
     with app.app_context():
         return f"/q/{service.link_token(questionnaire, person)}"
+
+
+def _xlsx(client: FlaskClient, path: str) -> list[tuple]:  # type: ignore[type-arg]
+    response = client.get(path)
+    assert response.status_code == 200, path
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data), read_only=True).active
+    return list(sheet.iter_rows(values_only=True))
+
+
+def _stored(session: Session) -> tuple[int, int]:
+    session.expire_all()
+    return (
+        session.scalar(select(func.count(Response.id))) or 0,
+        session.scalar(select(func.count(Receipt.id))) or 0,
+    )
 
 
 def _post(app: Flask, path: str, data: dict) -> str:  # type: ignore[no-untyped-def]
@@ -282,9 +301,11 @@ def test_fewer_than_five_respondents_are_not_shown(
     sign_in(beta, "rep@beta.se")
     page = beta.get(f"/organisations/beta/questionnaires/{follow_up.id}").get_data(as_text=True)
     assert "Färre än 5" in page and "2 svarande" in page
+    # Nor does Beta's export give them: the header only, as for any scope of fewer than 5.
     export = beta.get(f"/organisations/beta/questionnaires/{follow_up.id}/export.csv")
-    lines = export.get_data(as_text=True).strip().splitlines()
-    assert len(lines) == 3 and all("alpha" not in line for line in lines)
+    lines = export.get_data(as_text=True).lstrip("\ufeff").strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("email;name;organisation")
+    assert "p0@beta.se" not in export.get_data(as_text=True)
     assert beta.get(f"/questionnaires/{follow_up.id}").status_code == 403
 
 
@@ -298,3 +319,158 @@ def test_check_answers_is_the_one_place_of_validation() -> None:
     assert problems == {"trips_per_month": ("out_of_bounds", {"min": 0, "max": 200})}
     assert answers == {"experience": "weekly", "expectation": 5}
     assert QuestionnaireKind(baseline.kind) is QuestionnaireKind.BASELINE
+
+
+def test_odd_numbers_get_a_sentence_and_nul_bytes_are_not_stored(
+    app: Flask, session: Session, network: Network
+) -> None:
+    (person, _other), questionnaires = _setup(app, session, network)
+    path = _link(app, questionnaires["follow-up"], person)
+    client = app.test_client()
+    odd = {
+        **VALID,
+        "trips_replaced": "²",  # str.isdigit() says yes, int() says no
+        "km_avoided": "--5",
+        "hours_saved": "9" * 5000,  # over Python's limit for int() of a string
+        "satisfaction": "²",
+        "tips": "Bra\x00 tips",
+    }
+    response = client.post(path, data={"csrf_token": csrf_token(client, path), **odd})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert page.count("Skriv ett heltal, utan decimaler eller bokstäver.") == 2
+    assert "Skriv ett tal från 0 till 5000." in page
+    assert "Välj ett av alternativen." in page
+    assert _stored(session) == (0, 0)
+    # A text that is too long is shown again to be shortened, not thrown away.
+    page = _post(app, path, {**VALID, "tips": "lång " * 401})
+    assert "Svaret är längre än 2000 tecken." in page and "lång " * 400 in page
+    assert _stored(session) == (0, 0)
+
+    assert "Tack!" in _post(app, path, {**VALID, "tips": "Bra\x00 tips\x00"})
+    session.expire_all()
+    (stored,) = session.scalars(select(Response)).all()
+    assert stored.answers["tips"] == "Bra tips"
+
+
+def test_exports_of_fewer_than_five_respondents_have_no_rows(
+    app: Flask, session: Session, network: Network
+) -> None:
+    people, questionnaires = _setup(app, session, network, count=5)
+    follow_up = questionnaires["follow-up"]
+    for person in people[:4]:
+        _post(app, _link(app, follow_up, person), VALID)
+    lead = app.test_client()
+    sign_in(lead, "lead@alpha.se")
+    network_xlsx = f"/questionnaires/{follow_up.id}/export.xlsx"
+    member_xlsx = f"/organisations/alpha/questionnaires/{follow_up.id}/export.xlsx"
+    for path in (network_xlsx, member_xlsx):
+        rows = _xlsx(lead, path)
+        assert len(rows) == 1 and rows[0][:4] == ("email", "name", "organisation", "submitted_at")
+    csv_body = lead.get(f"/questionnaires/{follow_up.id}/export.csv").get_data(as_text=True)
+    assert len(csv_body.strip().splitlines()) == 1 and "p0@alpha.se" not in csv_body
+
+    _post(app, _link(app, follow_up, people[4]), {**VALID, "trips_replaced": "77"})
+    for path in (network_xlsx, member_xlsx):
+        rows = _xlsx(lead, path)
+        assert len(rows) == 6 and {r[0] for r in rows[1:]} == {p.email for p in people}
+        assert sorted(r[4] for r in rows[1:]) == [12, 12, 12, 12, 77]
+
+
+def test_a_question_answered_by_fewer_than_five_is_not_shown(
+    app: Flask, session: Session, network: Network
+) -> None:
+    people, questionnaires = _setup(app, session, network, count=6)
+    follow_up = questionnaires["follow-up"]
+    tips = ["Delta", "bravo", "Echo", "alfa", "Charlie"]  # in the order they answered
+    for person, tip in zip(people, tips, strict=False):
+        _post(app, _link(app, follow_up, person), {**VALID, "tips": tip, "barriers": []})
+    _post(app, _link(app, follow_up, people[5]), {**VALID, "tips": "", "barriers": ["habit"]})
+    rep = app.test_client()
+    sign_in(rep, "rep@alpha.se")
+    page = rep.get(f"/organisations/alpha/questionnaires/{follow_up.id}").get_data(as_text=True)
+    assert "6 svarande" in page and "Median" in page  # the questionnaire is shown
+    # One person named a barrier: that question says "fewer than 5" and shows no bars.
+    barriers = page.split('id="q-barriers"')[1].split("</section>")[0]
+    assert "Färre än 5 personer har svarat på den här frågan" in barriers
+    assert "Resor är en vana" not in barriers and "<meter" not in barriers
+    # Five free texts are shown, sorted, not in the order they were given.
+    shown = page.split('id="q-tips"')[1].split("</section>")[0]
+    positions = [
+        shown.index(f"<li>{t}</li>") for t in ["alfa", "bravo", "Charlie", "Delta", "Echo"]
+    ]
+    assert positions == sorted(positions)
+
+
+def test_the_answer_form_outlasts_the_staff_forms_hour_and_keeps_refused_answers(
+    app: Flask, session: Session, network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (person, _other), questionnaires = _setup(app, session, network)
+    follow_up = questionnaires["follow-up"]
+    path = _link(app, follow_up, person)
+    participant_client, lead = app.test_client(), app.test_client()
+    sign_in(lead, "lead@alpha.se")
+    results_page = f"/questionnaires/{follow_up.id}"
+    staff_token = csrf_token(lead, results_page)
+    token = csrf_token(participant_client, path)
+    # Two hours later (Flask-WTF's tokens use the real clock) ...
+    later = TimestampSigner.get_timestamp(TimestampSigner("k")) + 2 * 3600
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: later)
+    # ... a staff form is refused as before, the participant's answers are saved.
+    refused = lead.post(f"{results_page}/anonymous", data={"csrf_token": staff_token})
+    assert refused.status_code == 400
+    session.expire_all()
+    assert not session.get(Questionnaire, follow_up.id).is_anonymous
+    page = participant_client.post(path, data={"csrf_token": token, **VALID})
+    assert page.status_code == 200 and "Tack!" in page.get_data(as_text=True)
+    assert _stored(session) == (1, 1)
+
+    # A token the session does not know (a lost cookie, say): nothing saved, nothing lost.
+    stranger = app.test_client()
+    response = stranger.post(path, data={"csrf_token": token, **VALID, "trips_replaced": "31",
+                                         "tips": "Mina långa tankar."})  # fmt: skip
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Dina svar är inte sparade än" in page
+    assert 'value="31"' in page and "Mina långa tankar." in page
+    session.expire_all()
+    assert session.scalars(select(Response)).one().answers["trips_replaced"] == 12
+    # The page carries a fresh token for this session: sending again saves.
+    retry = {"csrf_token": csrf_token(stranger, path), **VALID, "trips_replaced": "31"}
+    assert "Tack!" in stranger.post(path, data=retry).get_data(as_text=True)
+    session.expire_all()
+    assert session.scalars(select(Response)).one().answers["trips_replaced"] == 31
+
+
+def test_forged_and_expired_links_store_nothing_when_posted(
+    app: Flask, session: Session, network: Network
+) -> None:
+    (person, _other), questionnaires = _setup(app, session, network)
+    follow_up = questionnaires["follow-up"]  # not sent: it never closes for this person
+    path = _link(app, follow_up, person)
+    client = app.test_client()
+    token = csrf_token(client, path)  # a valid form token, so only the link can refuse
+    forged = client.post(path[:-3] + "abc", data={"csrf_token": token, **VALID})
+    assert forged.status_code == 400 and "Länken är inte giltig." in forged.get_data(as_text=True)
+    with app.app_context():
+        borrowed = f"/q/{token_for(person)}"
+    assert client.post(borrowed, data={"csrf_token": token, **VALID}).status_code == 400
+    _clock(app).advance(service.LINK_LIFETIME + timedelta(days=1))
+    expired = client.post(path, data={"csrf_token": token, **VALID})
+    assert expired.status_code == 400 and "Länken har gått ut." in expired.get_data(as_text=True)
+    assert _stored(session) == (0, 0)
+
+
+def test_a_questionnaire_whose_file_was_removed_answers_410(
+    app: Flask, session: Session, network: Network
+) -> None:
+    (person, _other), questionnaires = _setup(app, session, network)
+    follow_up = questionnaires["follow-up"]
+    path = _link(app, follow_up, person)
+    client = app.test_client()
+    token = csrf_token(client, path)
+    session.get(Questionnaire, follow_up.id).definition = "removed-questionnaire"
+    session.commit()
+    for response in (client.get(path), client.post(path, data={"csrf_token": token, **VALID})):
+        assert response.status_code == 410
+        assert "Enkäten finns inte längre." in response.get_data(as_text=True)
+    assert _stored(session) == (0, 0)

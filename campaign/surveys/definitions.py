@@ -10,6 +10,7 @@ here, on the server, with a sentence per problem.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -24,6 +25,10 @@ QUESTIONNAIRES_DIR = Path(__file__).parent.parent / "questionnaires"
 LANGUAGES = ("sv", "en")
 TYPES = ("single", "multiple", "likert", "number", "text")
 OUTCOMES = ("trips", "km", "hours")
+# ASCII digits only: str.isdigit() accepts "²", which int() refuses with a server error.
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+# Longer than any bound; int() refuses numbers of over 4,300 digits, so never call it on one.
+MAX_DIGITS = 12
 
 
 class DefinitionError(Exception):
@@ -194,15 +199,16 @@ def check_answers(
             elif question.required:
                 problems[question.id] = ("required", {})
             continue
-        raw = str(form.get(question.id, "")).strip()
+        # PostgreSQL's JSON cannot hold a NUL character, and no one types one on purpose.
+        raw = str(form.get(question.id, "")).replace("\x00", "").strip()
         if not raw:
             if question.required:
                 problems[question.id] = ("required", {})
             continue
         if question.type == "number":
-            if not raw.lstrip("-").isdigit():
+            if not WHOLE_NUMBER.fullmatch(raw):
                 problems[question.id] = ("not_a_number", {})
-            elif not question.minimum <= int(raw) <= question.maximum:
+            elif len(raw) > MAX_DIGITS or not question.minimum <= int(raw) <= question.maximum:
                 problems[question.id] = (
                     "out_of_bounds",
                     {"min": question.minimum, "max": question.maximum},
@@ -210,7 +216,11 @@ def check_answers(
             else:
                 answers[question.id] = int(raw)
         elif question.type == "likert":
-            if not raw.isdigit() or not 1 <= int(raw) <= question.scale:
+            if (
+                not WHOLE_NUMBER.fullmatch(raw)
+                or len(raw) > MAX_DIGITS
+                or not 1 <= int(raw) <= question.scale
+            ):
                 problems[question.id] = ("unknown_choice", {})
             else:
                 answers[question.id] = int(raw)

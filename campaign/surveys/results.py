@@ -2,7 +2,9 @@
 
 Every breakdown (the whole network, one member) with fewer than MIN_RESPONDENTS respondents is
 suppressed and shown as "fewer than 5", so that nobody in a small group can be recognised by
-their answers. Response rates are counts of invitations and receipts, grouped in the database.
+their answers; so is each question answered by fewer than that within a breakdown, and so is an
+export of such a breakdown. Response rates are counts of invitations and receipts, grouped in
+the database.
 """
 
 from __future__ import annotations
@@ -94,10 +96,10 @@ def summarise(
     definition: Definition, answers: list[dict[str, Any]], language: str
 ) -> tuple[int, list[Summary]]:
     """Return the number of respondents and each question's summary (suppressed if few)."""
-    suppressed = len(answers) < MIN_RESPONDENTS
     summaries = []
     for question in definition.questions:
         given = [a[question.id] for a in answers if question.id in a]
+        suppressed = len(answers) < MIN_RESPONDENTS or len(given) < MIN_RESPONDENTS
         summary = Summary(question, len(given), suppressed)
         if not suppressed:
             if question.type in ("single", "multiple"):
@@ -117,7 +119,8 @@ def summarise(
                 summary.total = sum(given)
                 summary.median = statistics.median(given) if given else None
             else:
-                summary.texts = [str(t) for t in given]
+                # Sorted, so that their order does not tell who answered when.
+                summary.texts = sorted((str(t) for t in given), key=lambda t: (t.casefold(), t))
         summaries.append(summary)
     return len(answers), summaries
 
@@ -130,8 +133,14 @@ def export_rows(
     organisation_id: int | None = None,
 ) -> tuple[list[str], list[list[Any]]]:
     """The responses as a table. An anonymous questionnaire's export names nobody: no address,
-    no name, no time of day, and a member's name only where it has 5 respondents or more."""
+    no name, no time of day, and a member's name only where it has 5 respondents or more.
+
+    Like the results page, a scope (the network, or one member) with fewer than 5 respondents
+    gives the header only.
+    """
     found = responses(db_session, questionnaire, organisation_id)
+    if len(found) < MIN_RESPONDENTS:
+        found = []
     organisations = {
         o.id: o.short_name
         for o in db_session.scalars(

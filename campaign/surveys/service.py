@@ -289,6 +289,10 @@ class Closed(Exception):
     """The questionnaire no longer takes answers for this participant."""
 
 
+class Withdrawn(Exception):
+    """The questionnaire's definition file is no longer shipped, so it cannot be shown."""
+
+
 @dataclass
 class Opened:
     questionnaire: Questionnaire
@@ -301,7 +305,8 @@ class Opened:
 def open_link(db_session: Session, token: str, now: datetime) -> Opened | None:
     """Return what a questionnaire link opens (None for an erased participant).
 
-    Raises TokenError for a forged or expired link.
+    Raises TokenError for a forged or expired link, Withdrawn for a questionnaire whose file
+    has been removed.
     """
     questionnaire_id, participant_id = unsign(PURPOSE, token, int(LINK_LIFETIME.total_seconds()))
     questionnaire = db_session.get(Questionnaire, questionnaire_id)
@@ -312,7 +317,9 @@ def open_link(db_session: Session, token: str, now: datetime) -> Opened | None:
         or participant.status is ParticipantStatus.ERASED
     ):
         return None
-    definition = definitions()[questionnaire.definition]
+    definition = definitions().get(questionnaire.definition)
+    if definition is None:
+        raise Withdrawn
     sent = sent_at(db_session, questionnaire, participant.id)
     deadline = closes_at(definition, questionnaire, sent) if sent else questionnaire.closes_at
     return Opened(

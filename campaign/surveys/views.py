@@ -11,6 +11,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -21,7 +22,9 @@ from flask import (
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import same_origin, validate_csrf
 from sqlalchemy import select, update
+from wtforms import ValidationError
 
 from campaign import db, exports
 from campaign.accounts.scope import Access, access
@@ -37,8 +40,9 @@ bp = Blueprint("surveys", __name__)
 
 
 def init_app(app: Flask) -> None:
-    """Register the views."""
+    """Register the views; the answer form checks its own CSRF token (see _csrf_is_valid)."""
     app.register_blueprint(bp)
+    app.extensions["csrf"].exempt(answer)
 
 
 def _questionnaire(questionnaire_id: int) -> Questionnaire:
@@ -70,32 +74,59 @@ def answer(token: str):  # type: ignore[no-untyped-def]
     except TokenError as error:
         text = _("This link has expired.") if error.expired else _("This link is not valid.")
         return render_template("outbox/link_error.html", text=text), 400
+    except service.Withdrawn:
+        text = _("This questionnaire is no longer available.")
+        return render_template("outbox/link_error.html", text=text), 410
     if opened is None:
         return render_template("outbox/link_error.html", text=_("We have no data about you.")), 410
     language = opened.participant.language
     closed = opened.closes_at is not None and now >= opened.closes_at
     answers = dict(opened.response.answers) if opened.response else {}
     problems: dict[str, tuple[str, dict[str, int]]] = {}
-    saved = False
+    saved = refused = False
     if request.method == "POST" and not closed:
         answers, problems = check_answers(opened.definition, request.form)
-        if not problems:
+        refused = not _csrf_is_valid()  # then the typed answers are shown again, not lost
+        if not problems and not refused:
             service.save(session, opened, answers, now)
             session.commit()
             saved = True
     with force_locale(language):
-        return render_template(
+        page = render_template(
             "surveys/answer.html",
             definition=opened.definition,
             language=language,
             answers=answers,
             problems={k: MESSAGES[code] % values for k, (code, values) in problems.items()},
             saved=saved,
+            refused=refused,
             closed=closed,
             closes_at=opened.closes_at,
             anonymous=opened.questionnaire.is_anonymous,
             had_answered=opened.response is not None,
         )
+    return page, 400 if refused else 200
+
+
+def _csrf_is_valid() -> bool:
+    """Check the answer form's CSRF token as CSRFProtect does, but for as long as the link.
+
+    Staff forms keep WTF_CSRF_TIME_LIMIT (an hour); a participant may take longer over a
+    questionnaire, and the token stays tied to their browser's session all the same.
+    """
+    config = current_app.config
+    if not config["WTF_CSRF_ENABLED"]:
+        return True
+    try:
+        validate_csrf(
+            request.form.get(config["WTF_CSRF_FIELD_NAME"]),
+            time_limit=int(service.LINK_LIFETIME.total_seconds()),
+        )
+    except ValidationError:
+        return False
+    if request.is_secure and config["WTF_CSRF_SSL_STRICT"]:
+        return bool(request.referrer) and same_origin(request.referrer, f"https://{request.host}/")
+    return True
 
 
 # Results for one member -----------------------------------------------------------------
