@@ -6,8 +6,6 @@ line here fails `test_every_route_has_an_expectation`, so no route escapes the m
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -15,12 +13,8 @@ from sqlalchemy import select
 from campaign.accounts.scope import Access
 from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.network.models import Membership
-from campaign.outbox.models import Message, Suppression, SuppressionReason
-from campaign.outbox.queue import suppress
-from campaign.outbox.unsubscribe import token_for
-from tests.conftest import START, Network, csrf_token, sign_in
-from tests.enrolment_helpers import enrolment_objects
-from tests.outbox_helpers import participant, queue_welcome
+from tests.conftest import Network, csrf_token, sign_in
+from tests.routes import TOKEN_OF, routes, url_of
 
 EXPECTED: dict[str, Access] = {
     "drip.index": Access.LEAD_ADMIN,
@@ -113,60 +107,7 @@ POST_DATA = {
     "accounts.representative_access": {"action": "enable"},
     "events.rsvp": {"answer": "accepted"},
 }
-# The signed links of each public page (the `token` of the URL differs by purpose).
-TOKEN_OF = {
-    "outbox.unsubscribe_page": "token",
-    "enrolment.join": "join_token",
-    "enrolment.join_confirm": "confirm_token",
-    "accounts.accept_invitation": "invitation_token",
-    "accounts.reset_password": "reset_token",
-    "events.feed": "feed_token",
-    "events.rsvp": "rsvp_token",
-    "events.rsvp_calendar": "rsvp_token",
-    "surveys.answer": "questionnaire_token",
-}
-
 ACTORS = ("anonymous", "lead", "rep_alpha", "rep_beta")
-
-
-@pytest.fixture
-def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """One object of each kind a URL can name, all belonging to Alpha."""
-    with app.app_context():
-        person = participant(session, network, "anna@alpha.se")
-        message_id = queue_welcome(session, person, START)
-        session.get(Message, message_id).subject = "ALPHA-SECRET-SUBJECT"
-        suppress(session, "gone@alpha.se", SuppressionReason.HARD_BOUNCE, "550", START)
-        session.commit()
-        suppression_id = session.scalars(select(Suppression.id)).one()
-        token = token_for(person)
-        extra = enrolment_objects(session, network, person)
-    return {
-        **extra,
-        "org": network.alpha.slug,
-        "message_id": str(message_id),
-        "suppression_id": str(suppression_id),
-        "token": token,
-        "name": "pilot-group",
-        "language": "sv",
-        "number": "02",
-        "participant_id": str(person.id),
-    }
-
-
-def _url(rule: str, values: dict[str, str]) -> str:
-    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], rule)
-
-
-def routes(app: Flask) -> list[tuple[str, str, str]]:
-    """Return (endpoint, rule, method) for every route but static files."""
-    found = []
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
-            continue
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            found.append((rule.endpoint, rule.rule, method))
-    return found
 
 
 def test_every_route_has_an_expectation(app: Flask) -> None:
@@ -196,7 +137,7 @@ def test_role_matrix(
         values = {**alpha_objects, "token": alpha_objects[TOKEN_OF.get(endpoint, "token")]}
         if endpoint == "enrolment.group_link":  # a new link would close the one tested above
             values["group_id"] = alpha_objects["other_group_id"]
-        url = _url(rule, values)
+        url = url_of(rule, values)
         data = None
         if method == "POST":
             data = {"csrf_token": csrf_token(client), **POST_DATA.get(endpoint, {})}
@@ -214,7 +155,10 @@ def test_role_matrix(
             for marker in ("ALPHA-SECRET-TIP", "ALPHA-SECRET-SUBJECT", "anna@alpha.se"):
                 assert marker not in body, where
         if allowed:
-            assert response.status_code in (200, 302), where
+            # The matrix cancels the meeting (events.cancel) before it reaches its attendance,
+            # which a cancelled meeting refuses with 409: allowed, and nothing written.
+            conflict = (409,) if endpoint == "events.attendance" and method == "POST" else ()
+            assert response.status_code in (200, 302, *conflict), where
             if response.status_code == 302 and actor != "anonymous":
                 assert "/login" not in response.headers["Location"] or endpoint.endswith(
                     "logout"
@@ -295,7 +239,7 @@ def test_no_route_reaches_another_members_object(
         if EXPECTED[endpoint] is Access.LEAD_ADMIN and actor != "lead":
             continue
         client = _client_for(app, network, actor)
-        url = _url(rule, {**alpha_objects, "org": network.beta.slug})
+        url = url_of(rule, {**alpha_objects, "org": network.beta.slug})
         data = None
         if method == "POST":
             data = {"csrf_token": csrf_token(client), **POST_DATA.get(endpoint, {})}

@@ -8,15 +8,15 @@ from email.message import EmailMessage
 import pytest
 from flask import Flask
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaign.clock import JOBS, run_job
-from campaign.drip.materialize import _conditions
+from campaign.drip.materialize import _conditions, materialize
 from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.events import invitations
-from campaign.events.models import Event, Invitation, Rsvp
-from campaign.outbox.models import Message, MessageKind
+from campaign.events.models import Event, EventKind, Invitation, Rsvp
+from campaign.outbox.models import Message, MessageKind, MessageState
 from tests.conftest import START, Network, csrf_token, sign_in
 from tests.enrolment_helpers import deliver, group, link_in, make_event
 from tests.outbox_helpers import participant
@@ -441,3 +441,310 @@ def test_the_working_group_meets_and_only_the_lead_admin_plans_network_events(
     assert (
         "Arbetsgruppsmöte" in listing and f"/organisations/alpha/events/{event.id}" not in listing
     )
+
+
+def _form(target_id: int | None = None, **values: str) -> dict[str, str]:
+    """The event form as the browser posts it: a practice meeting like make_event's."""
+    return {
+        "kind": "practice_meeting", "title": "Prova-på-möte i Lync", "description_md": "",
+        "day": "2014-03-10", "starts": "09:00", "ends": "10:00", "timezone": "Europe/Stockholm",
+        "join_url": "https://meet.alpha.se/prova", "room": "Sal 3", "capacity": "",
+        "audience": "pilot_group" if target_id else "organisation",
+        "pilot_group": str(target_id or 0), "reminders": "24h,1h", **values,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends", "missing", "field"),
+    [("02:30", "03:00", "02:30", "starts"), ("02:00", "03:00", "02:00", "starts"),
+     ("01:30", "02:30", "02:30", "ends")],
+)  # fmt: skip
+def test_a_time_the_spring_change_skips_is_refused_with_a_message(
+    app: Flask, session: Session, network: Network, starts: str, ends: str, missing: str, field: str
+) -> None:
+    """On 2014-03-30 Stockholm's clocks jump from 02:00 to 03:00: such times are not saved."""
+    client = app.test_client()
+    sign_in(client, "rep@alpha.se")
+    gap = {"day": "2014-03-30", "starts": starts, "ends": ends}
+    new = "/organisations/alpha/events/new"
+    refused = client.post(new, data={"csrf_token": csrf_token(client, new), **_form(**gap)})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    message = f"{missing} finns inte den 2014-03-30 i Europe/Stockholm: klockan ställs fram då."
+    assert message in page and f'id="{field}-error"' in page
+    assert session.scalar(select(func.count()).select_from(Event)) == 0
+
+    # The same on the edit page: the meeting keeps its time and nobody is mailed.
+    with app.app_context():
+        event = make_event(session, network)
+        session.commit()
+    edit = f"/organisations/alpha/events/{event.id}/edit"
+    refused = client.post(edit, data={"csrf_token": csrf_token(client, edit), **_form(**gap)})
+    assert refused.status_code == 200 and message in refused.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Event, event.id).starts_at == datetime(2014, 3, 10, 8, 0, tzinfo=UTC)
+    assert session.get(Event, event.id).sequence == 0 and session.scalar(select(Message)) is None
+
+    # Either side of the gap is fine, and the new row's times come from the injected clock.
+    ok = {"day": "2014-03-30", "starts": "01:00", "ends": "03:00"}
+    saved = client.post(new, data={"csrf_token": csrf_token(client, new), **_form(**ok)})
+    assert saved.status_code == 302
+    created = session.scalar(select(Event).where(Event.id != event.id))
+    assert created.ends_at - created.starts_at == timedelta(hours=1)  # 01:00 CET to 03:00 CEST
+    assert created.created_at == created.updated_at == START
+
+
+def _accept_in_turn(app: Flask, session: Session, chosen: list[Invitation]) -> None:
+    with app.app_context():
+        for invitation in chosen:
+            _clock(app).advance(timedelta(minutes=1))
+            invitations.respond(session, invitation, Rsvp.ACCEPTED, _clock(app).now())
+        session.commit()
+
+
+def test_raising_the_capacity_moves_the_waiting_list_up(
+    app: Flask, session: Session, network: Network, sink
+) -> None:  # type: ignore[no-untyped-def]
+    server, transport = sink
+    target, people = _people(app, session, network, 3)
+    with app.app_context():
+        event = make_event(session, network, target, capacity=1)
+        invitations.invite(session, event, START)
+        session.commit()
+    invited = {i.participant_id: i for i in session.scalars(select(Invitation))}
+    first, second, third = (invited[p.id] for p in people)
+    _accept_in_turn(app, session, [first, second, third])
+    session.expire_all()
+    assert [i.rsvp for i in (first, second, third)] == [
+        Rsvp.ACCEPTED, Rsvp.WAITLISTED, Rsvp.WAITLISTED,
+    ]  # fmt: skip
+    deliver(app, session, transport)
+    server.received.clear()
+
+    client = app.test_client()
+    sign_in(client, "rep@alpha.se")
+    edit = f"/organisations/alpha/events/{event.id}/edit"
+    _clock(app).advance(timedelta(hours=1))
+    form = _form(target.id, capacity="3")
+    response = client.post(edit, data={"csrf_token": csrf_token(client, edit), **form})
+    assert response.status_code == 302
+    session.expire_all()
+    assert [i.rsvp for i in (first, second, third)] == [Rsvp.ACCEPTED] * 3
+    changed = session.get(Event, event.id)
+    assert changed.sequence == 0 and changed.updated_at == _clock(app).now()
+    deliver(app, session, transport)
+    assert sorted(r.recipients[0] for r in server.received) == ["p1@alpha.se", "p2@alpha.se"]
+    for received in server.received:
+        mail = received.parsed()
+        assert mail["Subject"].startswith("Du har fått en plats:")
+        _method, calendar = _calendar_part(mail)
+        assert _vevent(calendar)["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
+
+
+def _reminded(session: Session) -> list[tuple[str, str]]:
+    """Return (state, recipient) of every reminder in the outbox."""
+    session.expire_all()
+    return sorted(
+        (m.state.value, m.recipient)
+        for m in session.scalars(select(Message).where(Message.kind == MessageKind.REMINDER))
+    )
+
+
+def test_a_moved_meeting_is_reminded_of_again_and_stale_reminders_are_stopped(
+    app: Flask, session: Session, network: Network, sink
+) -> None:  # type: ignore[no-untyped-def]
+    server, transport = sink
+    target, people = _people(app, session, network, 2)
+    starts = datetime(2014, 3, 10, 8, 0, tzinfo=UTC)
+    week = timedelta(days=7)
+    with app.app_context():
+        event = make_event(session, network, target, reminders="24h")
+        invitations.invite(session, event, START)
+        session.commit()
+    both = ["p0@alpha.se", "p1@alpha.se"]
+
+    def tick(moment: datetime) -> None:
+        _clock(app).set(moment)
+        run_job(app, REMINDERS)
+
+    def move(to: datetime, **more: object) -> None:
+        with app.app_context():
+            changes = {"starts_at": to, "ends_at": to + timedelta(hours=1), **more}
+            invitations.change(session, session.get(Event, event.id), changes, _clock(app).now())
+            session.commit()
+
+    tick(starts - timedelta(hours=24))
+    deliver(app, session, transport)
+    assert _reminded(session) == [("sent", p) for p in both]
+
+    # Moved a week later after its reminder went: the new time gets its own.
+    move(starts + week)
+    tick(starts - timedelta(hours=23))
+    assert len(_reminded(session)) == 2
+    tick(starts + week - timedelta(hours=24))
+    assert _reminded(session) == [("queued", p) for p in both] + [("sent", p) for p in both]
+    with app.app_context():
+        mail = session.scalar(
+            select(Message).where(
+                Message.kind == MessageKind.REMINDER, Message.state == MessageState.QUEUED
+            )
+        )
+        assert "2014-03-17 09:00" in mail.subject
+
+    # Moved again before that reminder went: it is stopped, and the next time gets its own.
+    move(starts + 2 * week)
+    assert _reminded(session) == [("cancelled", p) for p in both] + [("sent", p) for p in both]
+    server.received.clear()
+    deliver(app, session, transport)
+    assert all(r.parsed()["Subject"].startswith("Ändrat:") for r in server.received)
+    tick(starts + 2 * week - timedelta(hours=24))
+    assert [s for s, _p in _reminded(session)].count("queued") == 2
+
+    # A new room after the reminder's moment: the update mail is reminder enough.
+    deliver(app, session, transport)
+    _clock(app).advance(timedelta(hours=1))
+    move(starts + 2 * week, room="Sal 9")
+    tick(starts + 2 * week - timedelta(hours=22))
+    assert len(_reminded(session)) == 6
+
+
+def test_the_waiting_list_gets_no_reminders(app: Flask, session: Session, network: Network) -> None:
+    target, people = _people(app, session, network, 3)
+    starts = datetime(2014, 3, 10, 8, 0, tzinfo=UTC)
+    with app.app_context():
+        event = make_event(session, network, target, capacity=1, reminders="24h")
+        invitations.invite(session, event, START)
+        session.commit()
+    invited = {i.participant_id: i for i in session.scalars(select(Invitation))}
+    _accept_in_turn(app, session, [invited[people[0].id], invited[people[1].id]])
+    session.expire_all()
+    assert invited[people[1].id].rsvp is Rsvp.WAITLISTED
+    _clock(app).set(starts - timedelta(hours=24))
+    run_job(app, REMINDERS)
+    assert [p for _s, p in _reminded(session)] == ["p0@alpha.se", "p2@alpha.se"]
+
+
+def _offset_in(vtimezone, local: datetime) -> timedelta:  # type: ignore[no-untyped-def]
+    """Return the UTC offset the mailed VTIMEZONE gives a local time (not the tz database's)."""
+    onsets = []
+    for part in vtimezone.walk():
+        if part.name not in ("STANDARD", "DAYLIGHT"):
+            continue
+        rdates = part.get("RDATE", [])
+        listed = [d.dt for r in (rdates if isinstance(rdates, list) else [rdates]) for d in r.dts]
+        for onset in [part.decoded("DTSTART"), *listed]:
+            onsets.append((onset.replace(tzinfo=None), part.decoded("TZOFFSETTO")))
+    return max((o for o in onsets if o[0] <= local), key=lambda o: o[0])[1]
+
+
+def test_the_mailed_invitation_holds_local_time_across_the_october_change(
+    app: Flask, session: Session, network: Network, sink
+) -> None:  # type: ignore[no-untyped-def]
+    """Friday 24 October 09:00 is 07:00 UTC (summer time); Monday 27 October 09:00 is 08:00."""
+    server, transport = sink
+    target, people = _people(app, session, network, 1)
+    expected = {}
+    with app.app_context():
+        for day, utc_hour in ((24, 7), (27, 8)):
+            starts = datetime(2014, 10, day, utc_hour, tzinfo=UTC)
+            event = make_event(
+                session, network, target, starts_at=starts, ends_at=starts + timedelta(hours=1)
+            )
+            expected[event.uid] = starts
+            invitations.invite(session, event, START)
+        session.commit()
+    deliver(app, session, transport)
+    assert len(server.received) == 2
+    for received in server.received:
+        method, calendar = _calendar_part(received.parsed())
+        item = _vevent(calendar)
+        assert method == "REQUEST" and item["DTSTART"].params["TZID"] == "Europe/Stockholm"
+        start = item.decoded("DTSTART")
+        assert (start.hour, start.minute) == (9, 0)
+        assert start.astimezone(UTC) == expected[str(item["UID"])]
+        (vtimezone,) = calendar.walk("VTIMEZONE")
+        assert vtimezone["TZID"] == "Europe/Stockholm"
+        local = start.replace(tzinfo=None)
+        assert local - _offset_in(vtimezone, local) == expected[str(item["UID"])].replace(
+            tzinfo=None
+        )
+
+
+def test_someone_who_declined_is_offered_the_next_date_by_the_sequence(
+    app: Flask, session: Session, network: Network
+) -> None:
+    target, people = _people(app, session, network, 2)
+    declined, came = people
+    with app.app_context():
+        first = make_event(session, network, target)
+        later = datetime(2014, 3, 17, 8, 0, tzinfo=UTC)
+        second = make_event(
+            session, network, target, starts_at=later, ends_at=later + timedelta(hours=1)
+        )
+        invitations.invite(session, first, START)
+        invitations.invite(session, second, START)
+        invited = {
+            i.participant_id: i
+            for i in session.scalars(select(Invitation).where(Invitation.event_id == first.id))
+        }
+        invitations.respond(session, invited[declined.id], Rsvp.DECLINED, START)
+        invitations.mark_attendance(session, first, {invited[came.id].id}, None)
+        session.commit()
+        day_after = datetime(2014, 3, 11, 8, 0, tzinfo=UTC)  # 09:00 CET
+        materialize(session, day_after)
+        session.commit()
+    rows = {
+        m.participant_id: m
+        for m in session.scalars(
+            select(Message).where(Message.source_key.endswith(f"/08:e{first.id}"))
+        )
+    }
+    offered = rows[declined.id]
+    assert offered.state is MessageState.QUEUED
+    assert offered.subject == "Vi saknade dig igår – nästa prova-på-möte är 2014-03-17 09:00"
+    assert rows[came.id].state is MessageState.CANCELLED
+    assert rows[came.id].last_answer == "skipped: attended_practice_meeting"
+
+
+def test_a_cancelled_meeting_takes_no_attendance(
+    app: Flask, session: Session, network: Network
+) -> None:
+    target, people = _people(app, session, network, 1)
+    with app.app_context():
+        event = make_event(session, network, target)
+        invitations.invite(session, event, START)
+        invitations.cancel(session, event, START)
+        session.commit()
+    invitation = session.scalar(select(Invitation))
+    client = app.test_client()
+    sign_in(client, "rep@alpha.se")
+    page = f"/organisations/alpha/events/{event.id}/attendance"
+    shown = client.get(page).get_data(as_text=True)
+    assert "Mötet är inställt, så ingen närvaro kan markeras." in shown
+    assert 'name="attended"' not in shown
+    posted = client.post(
+        page, data={"csrf_token": csrf_token(client, page), "attended": [str(invitation.id)]}
+    )
+    assert posted.status_code == 409
+    assert "Mötet är inställt" in posted.get_data(as_text=True)
+    session.expire_all()
+    assert not session.get(Invitation, invitation.id).has_attended
+
+
+@pytest.mark.parametrize(
+    ("kind", "promised"),
+    [(EventKind.PRACTICE_MEETING, True), (EventKind.TRAINING, True),
+     (EventKind.WEBINAR, False), (EventKind.WORKING_GROUP, False)],
+)  # fmt: skip
+def test_only_practice_meetings_and_trainings_promise_another_date(
+    app: Flask, session: Session, network: Network, kind: EventKind, promised: bool
+) -> None:
+    target, people = _people(app, session, network, 1)
+    with app.app_context():
+        event = make_event(session, network, target, kind=kind)
+        invitations.invite(session, event, START)
+        session.commit()
+    page = _answer(app, session, session.scalar(select(Invitation)), "declined")
+    text = page.get_data(as_text=True)
+    assert "Tack: du kommer inte." in text
+    assert ("ett annat tillfälle" in text) is promised

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -38,6 +41,18 @@ AUDIENCE_LABELS = {
     Audience.CAMPAIGN: _l("All participants of the campaign"),
     Audience.WORKING_GROUP: _l("The representatives' working group"),
 }
+
+
+def wall_clock_instant(day: date, at: time, zone: ZoneInfo) -> datetime | None:
+    """Return the UTC instant of `at` on `day` in `zone`, or None if the clocks skip it.
+
+    A time in the spring gap (02:30 on the last Sunday of March in Stockholm) would silently
+    become another one; a time that exists twice in autumn is its first occurrence.
+    """
+    instant = datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != datetime.combine(day, at):
+        return None
+    return instant
 
 
 class EventForm(FlaskForm):
@@ -81,6 +96,35 @@ class EventForm(FlaskForm):
     def validate_ends(self, field: TimeField) -> None:
         if self.starts.data and field.data and field.data <= self.starts.data:
             raise ValidationError(_l("The meeting must end after it starts."))
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Check the fields, then that both times exist on the day and the end comes later."""
+        return super().validate(extra_validators) and self.instants() is not None
+
+    def instants(self) -> tuple[datetime, datetime] | None:
+        """Return the start and end as UTC instants, or None with errors on the fields."""
+        zone = ZoneInfo((self.timezone.data or "").strip())
+        found = {}
+        for field in (self.starts, self.ends):
+            found[field.name] = wall_clock_instant(self.day.data, field.data, zone)  # type: ignore[arg-type]
+            if found[field.name] is None:
+                field.errors = [*field.errors, self._gap_message(field.data, zone)]
+        starts, ends = found["starts"], found["ends"]
+        if starts is None or ends is None:
+            return None
+        if ends <= starts:  # in real time, whatever the wall clock says
+            self.ends.errors = [*self.ends.errors, _l("The meeting must end after it starts.")]
+            return None
+        return starts, ends
+
+    def _gap_message(self, at: time, zone: ZoneInfo) -> str:
+        return _(
+            "%(time)s does not exist on %(day)s in %(zone)s: the clocks are put forward at that"
+            " hour. Choose a time before or after the change.",
+            time=at.strftime("%H:%M"),
+            day=self.day.data.isoformat(),  # type: ignore[union-attr]
+            zone=str(zone),
+        )
 
     def validate_reminders(self, field: StringField) -> None:
         try:

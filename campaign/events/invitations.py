@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campaign.accounts.models import User
@@ -27,8 +27,8 @@ from campaign.events.models import Audience, Event, Invitation, Rsvp
 from campaign.i18n import load_catalog
 from campaign.network.models import Campaign, Membership
 from campaign.outbox.compose import Footer, render
-from campaign.outbox.models import MessageKind
-from campaign.outbox.queue import enqueue
+from campaign.outbox.models import Message, MessageKind, MessageState
+from campaign.outbox.queue import OPEN_STATES, enqueue
 from campaign.outbox.unsubscribe import list_headers
 from campaign.security import sign, unsign
 
@@ -276,15 +276,23 @@ SIGNIFICANT = ("starts_at", "ends_at", "timezone", "join_url", "room", "title")
 
 def change(db_session: Session, event: Event, changes: dict[str, Any], now: datetime) -> int:
     """Apply changes; a new time, place or title raises SEQUENCE and sends each invitee who has
-    not declined an update. Return how many updates were queued."""
+    not declined an update; more places move the waiting list up. Return how many updates were
+    queued."""
     changed = [k for k, v in changes.items() if getattr(event, k) != v]
+    if not changed:
+        return 0
     for name in changed:
         setattr(event, name, changes[name])
-    if not set(changed) & set(SIGNIFICANT):
-        return 0
-    event.sequence += 1
     event.updated_at = now
-    return _send_to_invited(db_session, event, "update", now)
+    updates = 0
+    if set(changed) & set(SIGNIFICANT):
+        event.sequence += 1
+        _cancel_unsent_reminders(db_session, event)
+        updates = _send_to_invited(db_session, event, "update", now)
+    if "capacity" in changed:
+        db_session.flush()
+        promote(db_session, event, now)  # after the update: the place mail has the new time
+    return updates
 
 
 def cancel(db_session: Session, event: Event, now: datetime) -> int:
@@ -294,7 +302,23 @@ def cancel(db_session: Session, event: Event, now: datetime) -> int:
     event.is_cancelled = True
     event.sequence += 1
     event.updated_at = now
+    _cancel_unsent_reminders(db_session, event)
     return _send_to_invited(db_session, event, "cancel", now)
+
+
+def _cancel_unsent_reminders(db_session: Session, event: Event) -> int:
+    """Stop reminders queued for an earlier SEQUENCE: they name the old time or place."""
+    result = db_session.execute(
+        update(Message)
+        .where(
+            Message.kind == MessageKind.REMINDER,
+            Message.source_key.startswith(f"ev:{event.id}:", autoescape=True),
+            Message.source_key.not_like(f"ev:{event.id}:s{event.sequence}:%"),
+            Message.state.in_(OPEN_STATES),
+        )
+        .values(state=MessageState.CANCELLED, last_answer="the event changed")
+    )
+    return result.rowcount
 
 
 def _send_to_invited(db_session: Session, event: Event, kind: str, now: datetime) -> int:
@@ -388,6 +412,8 @@ def queue_reminders(db_session: Session, now: datetime) -> int:
         if not due:
             continue
         offset = min(due)  # only the latest due reminder: no burst of two after an outage
+        if event.sequence > 0 and event.updated_at > event.starts_at - offset:
+            continue  # changed after this reminder's moment: the update is reminder enough
         label = f"{int(offset.total_seconds() // 60)}m"
         invitations = db_session.scalars(
             select(Invitation).where(
@@ -404,7 +430,7 @@ def queue_reminders(db_session: Session, now: datetime) -> int:
                 invitation,
                 "reminder",
                 now,
-                key=f"ev:{event.id}:reminder:{label}:i{invitation.id}",
+                key=f"ev:{event.id}:s{event.sequence}:reminder:{label}:i{invitation.id}",
             )
             count += queued is not None
     return count

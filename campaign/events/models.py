@@ -61,7 +61,9 @@ class Event(Base):
     sequence: Mapped[int] = mapped_column(default=0)
     is_cancelled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Set from the injected clock by whatever changes the event (the reminders compare it with
+    # their moments); the default only serves rows made outside the events package.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     invitations: Mapped[list[Invitation]] = relationship(back_populates="event")
 

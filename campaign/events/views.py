@@ -141,14 +141,15 @@ def _values(form: EventForm) -> dict[str, object] | None:
             return None
     else:
         group_id = None
-    starts = datetime.combine(form.day.data, form.starts.data, zone)  # type: ignore[arg-type]
-    ends = datetime.combine(form.day.data, form.ends.data, zone)  # type: ignore[arg-type]
+    instants = form.instants()
+    if instants is None:
+        return None
     return {
         "kind": EventKind(form.kind.data),
         "title": " ".join((form.title.data or "").split()),
         "description_md": (form.description_md.data or "").strip(),
-        "starts_at": starts.astimezone(ZoneInfo("UTC")),
-        "ends_at": ends.astimezone(ZoneInfo("UTC")),
+        "starts_at": instants[0],
+        "ends_at": instants[1],
         "timezone": str(zone),
         "join_url": (form.join_url.data or "").strip(),
         "room": (form.room.data or "").strip(),
@@ -165,13 +166,15 @@ def new():  # type: ignore[no-untyped-def]
     campaign = campaign_or_404()
     form = _form(None, campaign)
     if form.validate_on_submit() and (values := _values(form)) is not None:
+        now = current_clock().now()
         event = Event(
             campaign_id=campaign.id,
             organisation_id=g.organisation.id,
             organiser_id=current_user.id,
             uid=invitations.new_uid(current_app.config["CAMPAIGN_BASE_URL"]),
             sequence=0,
-            created_at=current_clock().now(),
+            created_at=now,
+            updated_at=now,
             **values,
         )
         db.session().add(event)
@@ -317,6 +320,10 @@ def attendance(event_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
     if not _may_change(event):
         abort(403)
+    if event.is_cancelled:  # nobody came to a meeting that was not held
+        return render_template(
+            "events/attendance.html", organisation=g.organisation, event=event, rows=[]
+        ), (409 if request.method == "POST" else 200)
     if request.method == "POST":
         chosen = {int(v) for v in request.form.getlist("attended") if v.isdigit()}
         came, missed = invitations.mark_attendance(db.session(), event, chosen, current_user)
