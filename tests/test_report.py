@@ -9,9 +9,11 @@ import re
 import shutil
 import subprocess
 from collections import Counter
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,9 +21,13 @@ from sqlalchemy.orm import Session
 from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.events.models import Invitation
 from campaign.network.members import current_campaign
-from campaign.surveys.models import Response
+from campaign.outbox.models import Message, MessageKind, MessageState
+from campaign.report.figures import compute
+from campaign.surveys import service
+from campaign.surveys.models import Receipt, Response
 from tests.conftest import Runner, sign_in
 from tests.test_demo import SEED_TABLE, _load
+from tests.test_report_figures import _mail
 
 AS_OF = "2015-03-31T12:00:00+02:00"
 
@@ -34,9 +40,22 @@ def _pilot(runner: Runner) -> None:
 
 def _report(runner: Runner, tmp_path: Path, fmt: str, *extra: str) -> bytes:
     out = tmp_path / f"report.{fmt}"
-    result = runner.invoke("report", "--format", fmt, "-o", str(out), "--as-of", AS_OF, *extra)
+    moment = () if "--as-of" in extra else ("--as-of", AS_OF)
+    result = runner.invoke("report", "--format", fmt, "-o", str(out), *moment, *extra)
     assert result.exit_code == 0, result.output
     return out.read_bytes()
+
+
+def _thin(session: Session, slug: str, keep: int) -> None:
+    """Leave a member of the demo pilot only `keep` follow-up answers: too few to show."""
+    campaign = current_campaign(session)
+    member = next(m for m in campaign.memberships if m.organisation.slug == slug)
+    answers = session.scalars(
+        select(Response).where(Response.organisation_id == member.organisation_id)
+    ).all()
+    for response in answers[keep:]:
+        session.delete(response)
+    session.commit()
 
 
 def _number(n: int) -> str:
@@ -95,18 +114,35 @@ def test_figures_as_csv_and_xlsx_hide_small_groups(
     runner: Runner, session: Session, tmp_path: Path
 ) -> None:
     _pilot(runner)
+    _thin(session, "ale", 3)
     rows = list(
         csv.reader(io.StringIO(_report(runner, tmp_path, "csv").decode("utf-8-sig")), delimiter=";")
     )
     assert rows[0][0] == "Medlem" and len(rows) == 21
     by_member = {r[0]: r for r in rows[1:]}
     assert [r[0] for r in rows[1:]][:3] == ["Ale", "Borås", "Dals-Ed"]
-    respondents = Counter(r.organisation_id for r in session.scalars(select(Response)))
-    for membership in current_campaign(session).memberships:
-        row = by_member[membership.organisation.short_name]
-        assert int(row[11]) == respondents[membership.organisation_id]
-        assert (row[13] == "") == (respondents[membership.organisation_id] < 5)
-    assert _report(runner, tmp_path, "xlsx").startswith(b"PK")
+    campaign = current_campaign(session)
+    figures = compute(session, campaign, datetime.fromisoformat(AS_OF))
+    assert any(m.outcomes.suppressed for m in figures.members)
+    assert any(not m.outcomes.suppressed for m in figures.members)
+    for m in figures.members:
+        row = by_member[m.organisation.short_name]
+        assert row[17] == "2015-03-31T12:00:00+02:00"  # the moment that gives these figures
+        if m.outcomes.suppressed:  # not even how many answered: that would add up as well
+            assert row[11] == ("färre än 5" if m.outcomes.too_few else "minst 5")
+            assert row[12:17] == ["", "", "", "", ""]
+        else:
+            assert int(row[11]) == m.outcomes.respondents
+            assert int(row[13]) == m.outcomes.km
+            assert float(row[15]) == round(m.outcomes.km * 0.133, 1)
+            assert float(row[16]) == m.outcomes.km * 2.5
+    xlsx = _report(runner, tmp_path, "xlsx")
+    assert xlsx.startswith(b"PK")
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).active
+    assert sheet.cell(1, 18).value == "Siffror per"
+    assert sheet.cell(2, 18).value == "2015-03-31T12:00:00+02:00"
 
 
 def _weasyprint_loads() -> bool:
@@ -175,3 +211,210 @@ def test_dashboards_show_each_member_and_only_ones_own_to_a_representative(
     assert "Borås" not in own and "Ale" in own
     assert rep.get("/organisations/boras/dashboard").status_code == 404
     assert rep.get("/dashboard").status_code == 403
+
+
+def test_every_member_section_shows_its_own_outcomes(
+    runner: Runner, session: Session, tmp_path: Path
+) -> None:
+    _pilot(runner)
+    _thin(session, "ale", 3)
+    text = _report(runner, tmp_path, "md").decode()
+    page = _report(runner, tmp_path, "html").decode()
+    figures = compute(session, current_campaign(session), datetime.fromisoformat(AS_OF))
+    shown = [m for m in figures.members if not m.outcomes.suppressed]
+    assert shown and len(shown) < len(figures.members)
+    for m in figures.members:
+        section = text.split(f"### {m.organisation.name}\n")[1].split("\n### ")[0]
+        o = m.outcomes
+        if o.too_few:
+            assert "färre än 5 svar" in section and " km undveks" not in section
+        elif o.is_withheld:
+            assert "visas inte, så att" in section and " km undveks" not in section
+        else:
+            line = (
+                f"{_number(o.trips)} resor ersattes, {_number(o.km)} km undveks och"
+                f" {_number(o.hours)} timmar restid sparades, ungefär"
+                f" {_number(round(o.km * 0.133))} kg koldioxid och {_number(round(o.km * 2.5))}"
+                " kronor"
+            )
+            assert line in section
+            assert line in page  # the HTML and PDF member rows too, with the hours
+
+
+def test_a_printed_moment_makes_the_same_report_again(
+    app: Flask, runner: Runner, session: Session, tmp_path: Path
+) -> None:
+    _pilot(runner)
+    now = datetime(2015, 3, 31, 10, 0, 7, 654321, tzinfo=UTC)
+    campaign = current_campaign(session)
+    ale = next(m for m in campaign.memberships if m.organisation.slug == "ale")
+    person = session.scalars(
+        select(Participant).where(Participant.organisation_id == ale.organisation_id)
+    ).first()
+    assert person is not None
+    _mail(session, person, now - timedelta(microseconds=300_000))  # within the printed second
+    session.commit()
+    app.extensions["campaign.clock"].set(now)
+    first = tmp_path / "now.md"
+    result = runner.invoke("report", "--format", "md", "-o", str(first))  # as of "now"
+    assert result.exit_code == 0, result.output
+    moment = "2015-03-31T12:00:07+02:00"  # to the second, with the campaign's offset
+    assert f"Siffror per {moment}." in first.read_text()
+    assert f"--as-of {moment}" in first.read_text()  # what the figures rest on says how
+    csv_first = _report(runner, tmp_path, "csv", "--as-of", moment)
+
+    later = Participant(
+        campaign_id=campaign.id,
+        organisation_id=ale.organisation_id,
+        email="later@ale.example.org",
+        status=ParticipantStatus.ACTIVE,
+    )  # enrolled now, long after the moment
+    session.add(later)
+    session.flush()
+    _mail(session, later, now + timedelta(seconds=1))
+    session.commit()
+    again = tmp_path / "again.md"
+    result = runner.invoke("report", "--format", "md", "-o", str(again), "--as-of", moment)
+    assert result.exit_code == 0, result.output
+    assert again.read_bytes() == first.read_bytes()
+    assert _report(runner, tmp_path, "csv", "--as-of", moment) == csv_first
+
+
+def test_members_markdown_cannot_break_the_markdown_report(
+    runner: Runner, session: Session, tmp_path: Path
+) -> None:
+    _pilot(runner)
+    campaign = current_campaign(session)
+    ale = next(m for m in campaign.memberships if m.organisation.slug == "ale")
+    ale.software_comment = "Lync | Skype\nfor some"
+    ale.tips_md = "# Our tips\n\nText.\n\n## More\n\nSetext\n------\n\n```\n# not a heading\n```"
+    session.commit()
+    text = _report(runner, tmp_path, "md").decode()
+    assert "| Ale | Lync | Lync \\| Skype for some |" in text  # one cell, its pipe escaped
+    rows = re.findall(r"^\| (?!\*\*)(.+?) \| (.*?) \| (.*?) \|$", text, re.MULTILINE)
+    assert len(rows) == 20
+    # Only the report's own headings stay at levels 1-4; the member's sit below them.
+    in_code = "# not a heading"  # inside the member's code block, left as it is
+    assert re.findall(r"^# .*$", text, re.MULTILINE) == [f"# {campaign.name}", in_code]
+    assert text.count("\n### ") == 20 and "\n## More" not in text
+    ale_section = text.split("### Ale kommun")[1].split("\n### ")[0]
+    assert "\n##### Our tips\n" in ale_section and "\n###### More\n" in ale_section
+    assert "\n###### Setext\n" in ale_section and "\n# not a heading\n" in ale_section
+
+
+def test_the_report_page_takes_a_moment(app: Flask, runner: Runner, client: FlaskClient) -> None:
+    _pilot(runner)
+    app.extensions["campaign.clock"].set(datetime(2015, 4, 1, tzinfo=UTC))
+    email, password = _load(runner)["lead_admin"]
+    sign_in(client, email, password)
+    page = client.get("/report?as_of=2014-06-30T12:00:00%2B02:00")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Siffror per 2014-06-30T12:00:00+02:00." in html
+    assert "as_of=2014-06-30T12:00:00%2B02:00" in html  # the downloads are of the same moment
+    local = client.get("/report?as_of=2014-06-30T12:00:00").get_data(as_text=True)
+    assert "Siffror per 2014-06-30T12:00:00+02:00." in local  # in the campaign's zone
+    markdown = client.get("/report/final.md?as_of=2014-06-30T12:00:00%2B02:00").get_data(True)
+    assert "Siffror per 2014-06-30T12:00:00+02:00." in markdown
+    for bad in ("igår", "2014-13-01", "2999-01-01T00:00:00+00:00"):
+        answer = client.get("/report", query_string={"as_of": bad})
+        assert answer.status_code == 400
+        assert "är inte en tidpunkt som rapporten kan göras för" in answer.get_data(as_text=True)
+    download = client.get("/report/final.csv", query_string={"as_of": "igår"})
+    assert download.status_code == 302 and "as_of=ig" in download.headers["Location"]
+
+
+def _sent(session: Session, person: Participant, key: str, kind: MessageKind) -> None:
+    at = datetime(2014, 3, 10, 9, 0, tzinfo=UTC)
+    session.add(
+        Message(
+            source_key=key,
+            campaign_id=person.campaign_id,
+            organisation_id=person.organisation_id,
+            participant_id=person.id,
+            recipient=person.email,
+            kind=kind,
+            subject="s",
+            text_body="t",
+            html_body="h",
+            message_id=f"<{key}@t>",
+            due_at=at,
+            state=MessageState.SENT,
+            created_at=at,
+            sent_at=at,
+        )  # fmt: skip
+    )
+
+
+def test_the_dashboard_shows_sequences_meetings_and_response_rates(
+    app: Flask, runner: Runner, client: FlaskClient, session: Session
+) -> None:
+    _pilot(runner)
+    credentials = _load(runner)
+    app.extensions["campaign.clock"].set(datetime(2015, 4, 1, tzinfo=UTC))
+    campaign = current_campaign(session)
+    orgs = {m.organisation.slug: m.organisation for m in campaign.memberships}
+    ale = session.scalars(
+        select(Participant)
+        .where(Participant.organisation_id == orgs["ale"].id)
+        .order_by(Participant.id)
+    ).all()
+    for n, person in enumerate(ale[:5]):  # five had step 01, three step 02, two the last
+        for number, upto in (("01", 5), ("02", 3), ("07", 2)):
+            if n < upto:
+                _sent(
+                    session,
+                    person,
+                    f"p:{person.id}:seq:pilot-group/{number}",
+                    MessageKind.SEQUENCE_STEP,
+                )
+    follow_up = next(
+        q for q in service.questionnaires_of(session, campaign) if q.slug == "follow-up"
+    )
+    for person in ale[:4]:  # sent to four, answered by one: 25 %
+        _sent(session, person, f"q:{follow_up.id}:p{person.id}", MessageKind.QUESTIONNAIRE)
+    session.add(
+        Receipt(
+            questionnaire_id=follow_up.id, participant_id=ale[0].id, answered_on=date(2014, 9, 1)
+        )
+    )
+    ale[-1].status = ParticipantStatus.ERASED
+    session.commit()
+    invitations = [
+        i for i in session.scalars(select(Invitation)) if i.participant_id in {p.id for p in ale}
+    ]
+    came = sum(i.has_attended for i in invitations)
+
+    email, password = credentials["lead_admin"]
+    sign_in(client, email, password)
+    page = client.get("/dashboard").get_data(as_text=True)
+    for status in (
+        "Inbjuden",
+        "Aktiv",
+        "Pausad",
+        "Avregistrerad",
+        "Adressen avvisad",
+        "Raderad",
+        "Klar",
+    ):
+        assert f'<th scope="col" class="num">{status}</th>' in page  # every status
+    row = page.split('data-member="ale"')[1].split("</tr>")[0]
+    assert f'<td class="num">{len(ale)}</td>' in row  # everyone is in the sequence
+    assert "steg 01: 5" in row and "steg 02: 3" in row and "steg 03: 0" in row
+    assert row.endswith('<td class="num">2</td>')  # two have had the last step
+    assert page.count('data-sequence="pilot-group"') == 20
+    event = invitations[0].event_id
+    meeting = page.split(f'data-event="{event}"')[1].split("</tr>")[0]
+    assert f'<td class="num">{len(ale)}</td><td class="num">{len(ale)}</td>' in meeting
+    assert f'<td class="num">{came} ({round(100 * came / len(ale))} %)</td>' in meeting
+    assert page.count("<tr data-event=") == 20
+    assert "Svarsfrekvens: " in page and ">25 %</text>" in page  # the chart of response rates
+    assert '<td class="num">1 / 4 (25 %)</td>' in page
+
+    rep = client.application.test_client()
+    email, password = credentials["member_rep"]  # Ale's representative
+    sign_in(rep, email, password)
+    own = rep.get("/organisations/ale/dashboard").get_data(as_text=True)
+    assert own.count('data-sequence="pilot-group"') == 1 and 'data-member="ale"' in own
+    assert own.count("<tr data-event=") == 1 and f'data-event="{event}"' in own
+    assert own.count(">25 %</text>") == 1 and "Borås" not in own

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.events.models import Event, Invitation
+from campaign.network.models import Membership, Organisation, OrganisationKind
 from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.report.figures import TRAINING_KINDS, compute
 from campaign.surveys import service
@@ -99,10 +100,19 @@ def _recount(session: Session, network: Network) -> dict:  # type: ignore[type-a
     people = [p for p in session.scalars(select(Participant)) if p.created_at <= AS_OF]
     org_of = {p.id: p.organisation_id for p in session.scalars(select(Participant))}
     mail: dict[int, Counter] = defaultdict(Counter)  # type: ignore[type-arg]
+    reached = set()
     for m in session.scalars(select(Message)):
         counted = m.state is not MessageState.SENT or m.sent_at <= AS_OF
         if m.participant_id and m.due_at <= AS_OF and counted:
             mail[m.organisation_id][m.state.value] += 1
+        if m.state is MessageState.SENT and m.sent_at <= AS_OF:
+            reached.add(m.participant_id)
+    took_part = [
+        p
+        for p in people
+        if p.status.value in ("active", "paused", "completed")
+        or (p.status.value in ("unsubscribed", "bounced") and p.id in reached)
+    ]
     events = {e.id: e for e in session.scalars(select(Event))}
     trained: dict[int, set[int]] = defaultdict(set)
     for i in session.scalars(select(Invitation)):
@@ -122,7 +132,11 @@ def _recount(session: Session, network: Network) -> dict:  # type: ignore[type-a
             o[2] += r.answers.get("km_avoided", 0)
             o[3] += r.answers.get("hours_saved", 0)
     return {
-        "participants": Counter(p.organisation_id for p in people),
+        "participants": Counter(p.organisation_id for p in took_part),
+        "by_status": {
+            org: Counter(p.status.value for p in people if p.organisation_id == org)
+            for org in org_of.values()
+        },
         "mail": mail,
         "trained": {org: len(ids) for org, ids in trained.items()},
         "outcomes": outcomes,
@@ -138,14 +152,17 @@ def test_figures_match_a_recount_from_the_raw_rows(
     for member in figures.members:
         org = member.organisation.id
         assert member.participants == expected["participants"][org]
+        assert member.by_status == dict(expected["by_status"][org])  # every status, all people
         assert member.mail == dict(expected["mail"][org])
         assert member.trained == expected["trained"].get(org, 0)
         o = expected["outcomes"][org]
         assert (member.outcomes.respondents, member.outcomes.trips) == (o[0], o[1])
         assert (member.outcomes.km, member.outcomes.hours) == (o[2], o[3])
     alpha, beta = figures.members
-    assert alpha.outcomes.respondents >= 5 and not alpha.outcomes.suppressed
-    assert beta.outcomes.suppressed  # four people at most: too few to show
+    assert beta.outcomes.too_few  # four people at most: too few to show
+    # Beta alone hidden would be the network's total minus Alpha: so Alpha is hidden too.
+    assert alpha.outcomes.respondents >= 5 and alpha.outcomes.suppressed
+    assert alpha.co2_kg is None and alpha.money is None
     network_km = sum(o[2] for o in expected["outcomes"].values())
     assert figures.outcomes.km == network_km
     assert figures.co2_kg == network_km * 0.133
@@ -176,6 +193,10 @@ def test_the_same_moment_gives_the_same_figures_after_more_data(
     assert again.outcomes == before.outcomes
     later = compute(session, network.campaign, AS_OF + timedelta(days=2))
     assert later.participants == before.participants + 1
+    # The printed moment is to the second, in the campaign's zone; a fraction changes nothing.
+    assert before.moment == "2014-12-01T13:00:00+01:00"
+    fraction = compute(session, network.campaign, AS_OF + timedelta(microseconds=900_000))
+    assert fraction.moment == before.moment and fraction.outcomes == before.outcomes
 
 
 def test_factors_are_the_campaigns_own(app: Flask, session: Session, network: Network) -> None:
@@ -187,3 +208,144 @@ def test_factors_are_the_campaigns_own(app: Flask, session: Session, network: Ne
     figures = compute(session, network.campaign, AS_OF)
     assert figures.co2_kg == figures.outcomes.km * 0.2
     assert figures.money == figures.outcomes.km * 3.0 + figures.outcomes.hours * 400.0
+
+
+def _member(session: Session, network: Network, slug: str) -> Organisation:
+    org = Organisation(
+        slug=slug, name=slug.title(), short_name=slug.title(), kind=OrganisationKind.OTHER
+    )
+    session.add(Membership(campaign=network.campaign, organisation=org))
+    session.flush()
+    return org
+
+
+def _answers(session: Session, network: Network, org: Organisation, n: int, km: int) -> None:
+    """N participants of a member who each answered the follow-up: km, 2 trips, 3 hours."""
+    follow_up = next(
+        q for q in service.questionnaires_of(session, network.campaign) if q.slug == "follow-up"
+    )
+    for k in range(n):
+        person = Participant(
+            campaign_id=network.campaign.id,
+            organisation_id=org.id,
+            email=f"a{k}@{org.slug}.se",
+            status=ParticipantStatus.ACTIVE,
+            created_at=START,
+        )
+        session.add(person)
+        session.flush()
+        session.add(
+            Response(
+                questionnaire_id=follow_up.id,
+                participant_id=person.id,
+                organisation_id=org.id,
+                answers={"trips_replaced": 2, "km_avoided": km, "hours_saved": 3},
+                submitted_at=START,
+                updated_at=START,
+            )
+        )
+    session.commit()
+
+
+def test_each_member_has_co2_and_money_and_no_hidden_figure_is_derivable(
+    app: Flask, session: Session, network: Network
+) -> None:
+    with app.app_context():
+        gamma = _member(session, network, "gamma")
+        network.campaign.cost_per_hour = 300.0
+        _answers(session, network, network.alpha, 9, km=100)
+        _answers(session, network, network.beta, 3, km=10)  # too few: hidden
+        _answers(session, network, gamma, 6, km=50)  # the fewest of the shown: hidden too
+        _member(session, network, "delta")  # no answers at all
+    figures = compute(session, network.campaign, AS_OF)
+    by = {m.organisation.slug: m for m in figures.members}
+    alpha, beta, gamma_figures = by["alpha"], by["beta"], by["gamma"]
+    assert alpha.co2_kg == 900 * 0.133 and alpha.money == 900 * 2.5 + 27 * 300.0
+    assert beta.outcomes.too_few and beta.co2_kg is None
+    assert gamma_figures.outcomes.is_withheld and gamma_figures.co2_kg is None
+    assert by["delta"].outcomes.suppressed  # hidden with nothing to hide: does not count
+    shown = [m for m in figures.members if not m.outcomes.suppressed]
+    assert shown == [alpha]
+    # What the total minus the shown members gives is two members together, never one alone.
+    rest = figures.outcomes.km - sum(m.outcomes.km for m in shown)
+    assert rest == beta.outcomes.km + gamma_figures.outcomes.km
+    assert rest not in (beta.outcomes.km, gamma_figures.outcomes.km)
+
+    # With two members too small, neither is the total minus the rest: nobody else is hidden.
+    with app.app_context():
+        epsilon = _member(session, network, "epsilon")
+        _answers(session, network, epsilon, 2, km=70)
+    again = {m.organisation.slug: m for m in compute(session, network.campaign, AS_OF).members}
+    assert not again["gamma"].outcomes.suppressed and again["gamma"].co2_kg == 300 * 0.133
+    assert again["beta"].outcomes.suppressed and again["epsilon"].outcomes.suppressed
+
+
+def _mail(session: Session, person: Participant, sent_at: datetime) -> None:
+    session.add(
+        Message(
+            source_key=f"t:{person.id}:{sent_at.isoformat()}",
+            campaign_id=person.campaign_id,
+            organisation_id=person.organisation_id,
+            participant_id=person.id,
+            recipient=person.email,
+            kind=MessageKind.SEQUENCE_STEP,
+            subject="s",
+            text_body="t",
+            html_body="h",
+            message_id=f"<{person.id}.{sent_at.timestamp()}@t>",
+            due_at=START,
+            state=MessageState.SENT,
+            created_at=START,
+            sent_at=sent_at,
+        )  # fmt: skip
+    )
+
+
+def test_participants_are_those_who_took_part(
+    app: Flask, session: Session, network: Network
+) -> None:
+    reached = {"unsubscribed": START, "bounced": AS_OF + timedelta(days=1), "erased": START}
+    with app.app_context():
+        for status in ParticipantStatus:
+            for mailed in (False, True):
+                person = Participant(
+                    campaign_id=network.campaign.id,
+                    organisation_id=network.alpha.id,
+                    email=f"{status.value}-{int(mailed)}@alpha.se",
+                    status=status,
+                    created_at=START,
+                )
+                session.add(person)
+                session.flush()
+                if mailed:
+                    _mail(session, person, reached.get(status.value, START))
+        session.commit()
+    alpha = compute(session, network.campaign, AS_OF).members[0]
+    # Active, paused and completed both; unsubscribed only after a mail reached them; bounced
+    # people whose mail went out after the moment, the invited and the erased never.
+    assert alpha.participants == 3 * 2 + 1
+    assert alpha.by_status == {status.value: 2 for status in ParticipantStatus}
+
+
+def test_mail_is_counted_in_the_months_of_the_campaigns_zone(
+    app: Flask, session: Session, network: Network
+) -> None:
+    with app.app_context():
+        person = Participant(
+            campaign_id=network.campaign.id,
+            organisation_id=network.alpha.id,
+            email="p@alpha.se",
+            status=ParticipantStatus.ACTIVE,
+            created_at=START,
+        )
+        session.add(person)
+        session.flush()
+        for sent in (
+            datetime(2015, 1, 31, 22, 30, tzinfo=UTC),  # 23:30 in Stockholm: January
+            datetime(2015, 1, 31, 23, 30, tzinfo=UTC),  # 00:30 on 1 February in Stockholm
+            datetime(2014, 6, 30, 22, 30, tzinfo=UTC),  # summer time: 00:30 on 1 July
+        ):
+            _mail(session, person, sent)
+        session.commit()
+    figures = compute(session, network.campaign, datetime(2015, 3, 1, tzinfo=UTC))
+    assert figures.mail_by_month == [("2014-07", 1), ("2015-01", 1), ("2015-02", 1)]

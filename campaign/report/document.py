@@ -9,6 +9,7 @@ stands alone), a PDF made from that HTML by weasyprint, Markdown, and the figure
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -85,6 +86,7 @@ def _composition(counts: list[tuple[OrganisationKind, int]]) -> str:
 
 def _charts(figures: Figures, ordered: list[MemberFigures]) -> list[Markup]:
     fewer = _("fewer than %(n)d answers", n=MIN_RESPONDENTS)
+    withheld = _("not shown, to protect a smaller member")
     participation = charts.bars(
         _("Participants per member"),
         _("Enrolled pilot users, for each member."),
@@ -102,7 +104,7 @@ def _charts(figures: Figures, ordered: list[MemberFigures]) -> list[Markup]:
             charts.Bar(
                 m.organisation.short_name,
                 None if m.outcomes.suppressed else m.outcomes.km,
-                fewer,
+                fewer if m.outcomes.too_few else withheld,
             )
             for m in ordered
         ],
@@ -123,6 +125,8 @@ def _render(template: str, report: Report) -> str:
             report=report,
             figures=report.figures,
             number=charts.number,
+            cell=markdown_cell,
+            demote=demote_headings,
         )
 
 
@@ -132,6 +136,41 @@ def html(report: Report) -> str:
 
 def markdown(report: Report) -> str:
     return _render("report/report.md", report)
+
+
+def markdown_cell(text: str | None) -> str:
+    """Return text that stays one cell of a Markdown table: pipes escaped, lines joined."""
+    escaped = (text or "").replace("\\", "\\\\").replace("|", "\\|")
+    return " ".join(escaped.split())
+
+
+ATX = re.compile(r"^( {0,3})(#{1,6})(?=[ \t]|$)")
+SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+FENCE = re.compile(r"^ {0,3}(```|~~~)")
+
+
+def demote_headings(text: str | None, levels: int = 4) -> str:
+    """Return a member's Markdown with its headings moved `levels` down (at most to ######),
+    so that they sit below the report's own headings of the member's section."""
+    lines = (text or "").split("\n")
+    out: list[str] = []
+    fenced = False
+    for line in lines:
+        if FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and ATX.match(line):
+            line = ATX.sub(lambda h: h[1] + "#" * min(6, len(h[2]) + levels), line)
+        elif not fenced and SETEXT.match(line) and out and out[-1].strip() and not _block(out[-1]):
+            level = 1 if line.strip().startswith("=") else 2
+            out[-1] = "#" * min(6, level + levels) + " " + out[-1].strip()
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+def _block(line: str) -> bool:
+    """Whether a line is one a setext underline cannot make a heading of (a list item, a quote)."""
+    return bool(re.match(r"^ {0,3}([-*+>]|\d+[.)])( |$)", line)) or bool(ATX.match(line))
 
 
 def pdf(report: Report) -> bytes:
@@ -149,12 +188,17 @@ def table(report: Report) -> tuple[list[str], list[list[Any]]]:
             _("Participants"), _("Pilot groups"), _("E-mails delivered"), _("People trained"),
             _("People reached by information"), _("People given access to the software"),
             _("Follow-up respondents"), _("Trips replaced"), _("Km avoided"),
-            _("Travel hours saved"),
+            _("Travel hours saved"), _("Kg CO2 avoided"), _("Kronor saved"), _("Figures as of"),
         ]  # fmt: skip
+        fewer = _("fewer than %(n)d", n=MIN_RESPONDENTS)
+        at_least = _("at least %(n)d", n=MIN_RESPONDENTS)
     rows = []
     for _kind, members in report.groups:
         for m in members:
             hidden = m.outcomes.suppressed
+            respondents: int | str = m.outcomes.respondents
+            if hidden:  # the count of a hidden member would tell what the others add up to
+                respondents = fewer if m.outcomes.too_few else at_least
             rows.append(
                 [
                     m.organisation.short_name,
@@ -168,10 +212,13 @@ def table(report: Report) -> tuple[list[str], list[list[Any]]]:
                     m.trained,
                     m.membership.people_reached,
                     m.membership.people_with_access,
-                    m.outcomes.respondents,
+                    respondents,
                     None if hidden else m.outcomes.trips,
                     None if hidden else m.outcomes.km,
                     None if hidden else m.outcomes.hours,
+                    None if m.co2_kg is None else round(m.co2_kg, 1),
+                    None if m.money is None else round(m.money, 2),
+                    report.figures.moment,
                 ]  # fmt: skip
             )
     return header, rows

@@ -4,7 +4,13 @@ Every count is one GROUP BY per kind of row (participants, mail, attendance, ans
 loop over rows in Python, and every one is taken "as of" one moment, so that the same data
 gives the same figures whenever the report is made again. Outcomes come from the follow-up
 questionnaire's numbers marked `outcome:` (trips, km, hours); any member with fewer than five
-respondents has its outcomes suppressed, as in the questionnaire results.
+respondents has its outcomes suppressed, as in the questionnaire results. Since the network's
+totals include the hidden members, one hidden member alone would be the total minus the members
+shown; then the shown member with the fewest respondents is hidden too (secondary suppression).
+
+A participant counts as one who took part if active, paused or completed, or unsubscribed or
+bounced after at least one e-mail of the campaign was delivered to them by the moment; people
+invited who never confirmed, and people whose data was erased, are not counted.
 
 Default factors (set per campaign by the lead administrator):
 - CO2: 0.133 kg per km, the average certified tailpipe CO2 of all cars in traffic in Sweden in
@@ -18,13 +24,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from campaign.enrolment.models import Participant, PilotGroup
+from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events.models import Event, EventKind, Invitation
 from campaign.network.models import Campaign, Membership, Organisation
 from campaign.outbox.models import Message, MessageState, Suppression
@@ -33,6 +40,8 @@ from campaign.surveys.models import Questionnaire, QuestionnaireKind, Response
 from campaign.surveys.results import MIN_RESPONDENTS
 
 TRAINING_KINDS = (EventKind.TRAINING, EventKind.PRACTICE_MEETING)
+TAKING_PART = (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED, ParticipantStatus.COMPLETED)
+LEFT = (ParticipantStatus.UNSUBSCRIBED, ParticipantStatus.BOUNCED)
 
 
 @dataclass
@@ -41,10 +50,15 @@ class Outcomes:
     trips: int = 0
     km: int = 0
     hours: int = 0
+    is_withheld: bool = False  # hidden so that another member's hidden figures stay hidden
+
+    @property
+    def too_few(self) -> bool:
+        return self.respondents < MIN_RESPONDENTS
 
     @property
     def suppressed(self) -> bool:
-        return self.respondents < MIN_RESPONDENTS
+        return self.too_few or self.is_withheld
 
 
 @dataclass
@@ -59,6 +73,8 @@ class MemberFigures:
     events_held: int = 0
     suppressed: int = 0  # participants whose address is on the suppression list
     outcomes: Outcomes = field(default_factory=Outcomes)
+    co2_kg: float | None = None  # None while the outcomes are suppressed
+    money: float | None = None
 
     @property
     def delivered(self) -> int:
@@ -74,6 +90,11 @@ class Figures:
     co2_kg: float | None
     money: float | None
     mail_by_month: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def moment(self) -> str:
+        """The moment of the figures to the second, in the campaign's zone, with its offset."""
+        return self.as_of.astimezone(ZoneInfo(self.campaign.timezone)).isoformat()
 
     @property
     def participants(self) -> int:
@@ -101,7 +122,8 @@ class Figures:
 
 
 def compute(db_session: Session, campaign: Campaign, as_of: datetime) -> Figures:
-    """Return the campaign's figures as of one moment."""
+    """Return the campaign's figures as of one moment (to the second, as the report prints it)."""
+    as_of = as_of.astimezone(UTC).replace(microsecond=0)
     rows = db_session.execute(
         select(Membership, Organisation)
         .join(Organisation, Organisation.id == Membership.organisation_id)
@@ -109,13 +131,18 @@ def compute(db_session: Session, campaign: Campaign, as_of: datetime) -> Figures
     ).all()
     members = {o.id: MemberFigures(o, m) for m, o in rows}
 
-    for org_id, status, n in db_session.execute(
-        select(Participant.organisation_id, Participant.status, func.count())
+    for org_id, status, n, took_part in db_session.execute(
+        select(
+            Participant.organisation_id,
+            Participant.status,
+            func.count(),
+            func.coalesce(func.sum(_took_part(campaign, as_of)), 0),
+        )
         .where(Participant.campaign_id == campaign.id, Participant.created_at <= as_of)
         .group_by(Participant.organisation_id, Participant.status)
     ):
         members[org_id].by_status[status.value] = n
-        members[org_id].participants += n
+        members[org_id].participants += took_part
 
     for org_id, n in db_session.execute(
         select(PilotGroup.organisation_id, func.count())
@@ -167,34 +194,96 @@ def compute(db_session: Session, campaign: Campaign, as_of: datetime) -> Figures
         members[org_id].suppressed = n
 
     network = _outcomes(db_session, campaign, as_of, members)
-    co2 = money = None
-    if not network.suppressed:
-        co2 = network.km * campaign.co2_kg_per_km
-        money = network.km * campaign.cost_per_km + network.hours * (campaign.cost_per_hour or 0)
-    month = _month(db_session, Message.sent_at)
-    by_month = [
-        (label, n)
-        for label, n in db_session.execute(
-            select(month, func.count())
-            .where(
-                Message.campaign_id == campaign.id,
-                Message.participant_id.is_not(None),
-                Message.state == MessageState.SENT,
-                Message.sent_at <= as_of,
-            )
-            .group_by(month)
-            .order_by(month)
-        )
-    ]
+    _protect(list(members.values()))
+    for member in members.values():
+        member.co2_kg, member.money = valued(member.outcomes, campaign)
+    co2, money = valued(network, campaign)
+    by_month = _mail_by_month(db_session, campaign, as_of)
     ordered = sorted(members.values(), key=lambda m: m.organisation.short_name)
     return Figures(campaign, as_of, ordered, network, co2, money, by_month)
 
 
-def _month(db_session: Session, column: Any) -> Any:
-    """The calendar month (YYYY-MM, UTC) of an instant, in the database's own dialect."""
+def _took_part(campaign: Campaign, as_of: datetime) -> Any:
+    """1 for a participant who took part by the moment, else 0 (see the module's docstring)."""
+    reached = (
+        select(Message.participant_id)
+        .where(
+            Message.campaign_id == campaign.id,
+            Message.state == MessageState.SENT,
+            Message.sent_at <= as_of,
+        )
+        .join(Participant, Participant.id == Message.participant_id)
+        .where(Participant.status.in_(LEFT))
+    )
+    return case(
+        (Participant.status.in_(TAKING_PART), 1),
+        (and_(Participant.status.in_(LEFT), Participant.id.in_(reached)), 1),
+        else_=0,
+    )
+
+
+def valued(outcomes: Outcomes, campaign: Campaign) -> tuple[float | None, float | None]:
+    """Return the outcomes as kg CO2 and kronor by the campaign's factors; None if suppressed."""
+    if outcomes.suppressed:
+        return None, None
+    co2 = outcomes.km * campaign.co2_kg_per_km
+    money = outcomes.km * campaign.cost_per_km + outcomes.hours * (campaign.cost_per_hour or 0)
+    return co2, money
+
+
+def _protect(members: list[MemberFigures]) -> None:
+    """Hide one more member when one alone is hidden, so its figures are not total minus shown.
+
+    A member hidden with no respondents at all has nothing to derive, so it does not count.
+    """
+    hidden = [m for m in members if m.outcomes.suppressed and m.outcomes.respondents]
+    shown = [m for m in members if not m.outcomes.suppressed]
+    if len(hidden) == 1 and shown:
+        fewest = min(shown, key=lambda m: (m.outcomes.respondents, m.organisation.short_name))
+        fewest.outcomes.is_withheld = True
+
+
+def _mail_by_month(
+    db_session: Session, campaign: Campaign, as_of: datetime
+) -> list[tuple[str, int]]:
+    """Mail delivered to participants per calendar month of the campaign's time zone."""
+    sent = (
+        Message.campaign_id == campaign.id,
+        Message.participant_id.is_not(None),
+        Message.state == MessageState.SENT,
+        Message.sent_at <= as_of,
+    )
+    zone = ZoneInfo(campaign.timezone)
     if db_session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
-    return func.strftime("%Y-%m", column)
+        month = func.to_char(func.timezone(campaign.timezone, Message.sent_at), "YYYY-MM")
+    else:
+        first, last = db_session.execute(
+            select(func.min(Message.sent_at), func.max(Message.sent_at)).where(*sent)
+        ).one()
+        if first is None:
+            return []
+        month = _month_case(Message.sent_at, first.astimezone(zone), last.astimezone(zone))
+    inner = select(month.label("month")).where(*sent).subquery()
+    return [
+        (label, n)
+        for label, n in db_session.execute(
+            select(inner.c.month, func.count()).group_by(inner.c.month).order_by(inner.c.month)
+        )
+    ]
+
+
+def _month_case(column: Any, first: datetime, last: datetime) -> Any:
+    """YYYY-MM of the local month of an instant, for a database without time zones: a CASE
+    over the UTC instants at which the local months between `first` and `last` begin."""
+    zone = first.tzinfo
+    year, month = first.year, first.month
+    whens = []
+    while (year, month) <= (last.year, last.month):
+        following = (year + month // 12, month % 12 + 1)
+        starts = datetime(*following, 1, tzinfo=zone).astimezone(UTC)
+        whens.append((column < starts, f"{year:04d}-{month:02d}"))
+        year, month = following
+    return case(*whens, else_=f"{last.year:04d}-{last.month:02d}")
 
 
 def outcome_questions() -> dict[str, str]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from flask import (
     Blueprint,
     Flask,
@@ -19,8 +22,11 @@ from flask_login import current_user
 
 from campaign import db, exports
 from campaign.accounts.scope import Access, access
+from campaign.enrolment.models import ParticipantStatus
 from campaign.network.members import campaign_or_404
+from campaign.network.models import Campaign
 from campaign.report import document
+from campaign.report.dashboard import build as build_dashboard
 from campaign.timing import current_clock
 
 bp = Blueprint("report", __name__)
@@ -32,12 +38,47 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
+def parse_moment(text: str, campaign: Campaign) -> datetime | None:
+    """Return the ISO 8601 moment asked for (without an offset: in the campaign's zone), or None
+    if it is not one or lies in the future."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(campaign.timezone))
+    return moment if moment <= current_clock().now() else None
+
+
+def _moment(campaign: Campaign) -> tuple[datetime | None, str]:
+    """The moment of the request's `as_of` (now if none), and the text asked for."""
+    text = request.args.get("as_of", "").strip()
+    if not text:
+        return current_clock().now(), ""
+    return parse_moment(text, campaign), text
+
+
 @bp.get("/report")
 @access(Access.LEAD_ADMIN)
 def index():  # type: ignore[no-untyped-def]
     campaign = campaign_or_404()
-    report = document.build(db.session(), campaign, current_clock().now(), campaign.language)
-    return render_template("report/index.html", report=report, figures=report.figures)
+    as_of, asked = _moment(campaign)
+    error = None
+    if as_of is None:
+        error = _(
+            "“%(text)s” is not a moment the report can be made for: give a date and time in"
+            " ISO 8601 that is not in the future, such as 2015-03-31T12:00:00+02:00.",
+            text=asked,
+        )
+        as_of, asked = current_clock().now(), ""
+    report = document.build(db.session(), campaign, as_of, campaign.language)
+    return render_template(
+        "report/index.html",
+        report=report,
+        figures=report.figures,
+        asked=asked,
+        error=error,
+    ), (400 if error else 200)
 
 
 @bp.get("/report/final.<fmt>")
@@ -49,7 +90,10 @@ def download(fmt: str):  # type: ignore[no-untyped-def]
     language = request.args.get("language", campaign.language)
     if language not in ("sv", "en"):
         abort(404)
-    report = document.build(db.session(), campaign, current_clock().now(), language)
+    as_of, asked = _moment(campaign)
+    if as_of is None:  # the report's page says what is wrong with it
+        return redirect(url_for("report.index", as_of=asked))
+    report = document.build(db.session(), campaign, as_of, language)
     name = f"{campaign.slug}-{language}"
     if fmt in ("csv", "xlsx"):
         header, rows = document.table(report)
@@ -73,61 +117,19 @@ def download(fmt: str):  # type: ignore[no-untyped-def]
 
 
 def _dashboard(organisation_id: int | None):  # type: ignore[no-untyped-def]
-    from campaign.report import charts
-    from campaign.report.figures import compute
-    from campaign.surveys import results, service
-    from campaign.surveys.definitions import definitions
-
     campaign = campaign_or_404()
-    figures = compute(db.session(), campaign, current_clock().now())
-    members = [
-        m
-        for m in figures.members
-        if organisation_id is None or m.organisation.id == organisation_id
-    ]
-    questionnaires = [
-        (
-            q,
-            definitions()[q.definition],
-            {r.organisation.id: r for r in results.rates(db.session(), q)},
-        )
-        for q in service.questionnaires_of(db.session(), campaign)
-        if q.definition in definitions()
-    ]
-    db.session().commit()
-    targeted = [m for m in members if m.membership.enrolment_target]
-    drawn = [
-        charts.bars(
-            _("E-mails delivered per member"),
-            _("E-mails delivered to each member's participants."),
-            [charts.Bar(m.organisation.short_name, m.delivered) for m in members],
-        )
-    ]
-    if targeted:
-        drawn.insert(
-            0,
-            charts.bars(
-                _("Enrolled against the target"),
-                _("Participants enrolled by each member, as a share of its target, in per cent."),
-                [
-                    charts.Bar(
-                        m.organisation.short_name,
-                        round(100 * m.participants / m.membership.enrolment_target)
-                        if m.membership.enrolment_target
-                        else None,
-                        _("no target set"),
-                    )
-                    for m in members
-                ],
-                unit="%",
-            ),
-        )
+    board = build_dashboard(
+        db.session(), campaign, organisation_id, current_clock().now(), current_user.language
+    )
+    db.session().commit()  # the questionnaires' rows, made on first use
     return render_template(
         "report/dashboard.html",
-        figures=figures,
-        members=members,
-        questionnaires=questionnaires,
-        charts=drawn,
+        board=board,
+        figures=board.figures,
+        members=board.members,
+        questionnaires=board.questionnaires,
+        charts=board.charts,
+        statuses=list(ParticipantStatus),
         organisation=g.organisation if organisation_id else None,
         language=current_user.language,
     )
