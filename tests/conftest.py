@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from campaign import create_app, db, migrations
@@ -32,6 +32,8 @@ from campaign.security import hash_password
 from campaign.timing import FixedClock
 from tests.pg import fresh_database_url, server_url
 from tests.smtp import Sink, smtp_server
+
+pytest_plugins = ("tests.browser",)
 
 PASSWORD = "correct horse battery staple"
 START = datetime(2014, 3, 3, 9, 0, tzinfo=UTC)
@@ -56,20 +58,32 @@ def _migrate(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+def make_app(database_url: str, folder: Path, **settings: str) -> Flask:
+    """Return an app on the test database, with its instance folder in `folder`, at START."""
     app = create_app(
         {
             "TESTING": True,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "INSTANCE_PATH": str(folder / "instance"),
             "CAMPAIGN_DATABASE_URL": database_url,
             "CAMPAIGN_SECRET_KEY": "test-secret-key",
+            **settings,
         }
     )
     app.extensions["campaign.clock"] = FixedClock(START)
-    yield app
+    return app
+
+
+def close_app(app: Flask) -> None:
+    """Leave the test database empty again for the next test."""
     _empty(db.engine_of(app))
     db.engine_of(app).dispose()
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = make_app(database_url, tmp_path)
+    yield app
+    close_app(app)
 
 
 def _empty(engine: Engine) -> None:
@@ -204,3 +218,34 @@ def sink() -> Iterator[tuple[Sink, SMTPTransport]]:
     sink = Sink()
     with smtp_server(sink) as port:
         yield sink, SMTPTransport.from_url(f"smtp://127.0.0.1:{port}?starttls=off&timeout=5")
+
+
+@pytest.fixture
+def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """One object of each kind a URL can name, all belonging to Alpha, by URL parameter."""
+    from campaign.outbox.models import Message, Suppression, SuppressionReason
+    from campaign.outbox.queue import suppress
+    from campaign.outbox.unsubscribe import token_for
+    from tests.enrolment_helpers import enrolment_objects
+    from tests.outbox_helpers import participant, queue_welcome
+
+    with app.app_context():
+        person = participant(session, network, "anna@alpha.se")
+        message_id = queue_welcome(session, person, START)
+        session.get(Message, message_id).subject = "ALPHA-SECRET-SUBJECT"
+        suppress(session, "gone@alpha.se", SuppressionReason.HARD_BOUNCE, "550", START)
+        session.commit()
+        suppression_id = session.scalars(select(Suppression.id)).one()
+        token = token_for(person)
+        extra = enrolment_objects(session, network, person)
+    return {
+        **extra,
+        "org": network.alpha.slug,
+        "message_id": str(message_id),
+        "suppression_id": str(suppression_id),
+        "token": token,
+        "name": "pilot-group",
+        "language": "sv",
+        "number": "02",
+        "participant_id": str(person.id),
+    }
