@@ -92,6 +92,11 @@ def _check_positive_int(value: str) -> None:
         raise ValueError("must be a whole number of at least 1")
 
 
+def _check_whole_number(value: str) -> None:
+    if not value.isdigit():
+        raise ValueError("must be a whole number (0 or more)")
+
+
 def _check_readable_file(value: str) -> None:
     if not os.access(value, os.R_OK):
         raise ValueError("is not a file this process can read")
@@ -170,6 +175,12 @@ SETTINGS: tuple[Setting, ...] = (
         "CAMPAIGN_DKIM_DOMAIN",
         "Domain that signs; the sender address's domain when unset.",
         lambda instance: None,
+    ),
+    Setting(
+        "CAMPAIGN_TRUSTED_PROXIES",
+        "How many reverse proxies stand in front (their X-Forwarded-* headers are believed).",
+        lambda instance: "0",
+        _check_whole_number,
     ),
     Setting(
         "CAMPAIGN_DEFAULT_LANGUAGE",

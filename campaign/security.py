@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import check_password_hash, generate_password_hash
 
 MIN_PASSWORD_LENGTH = 12
@@ -81,11 +82,21 @@ SECURITY_HEADERS = {
 
 
 def init_app(app: Flask) -> None:
-    """Send the security headers with every response."""
+    """Send the security headers with every response; believe only the configured proxies."""
+    headers = dict(SECURITY_HEADERS)
+    if app.config["CAMPAIGN_BASE_URL"].startswith("https://"):
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    proxies = int(app.config["CAMPAIGN_TRUSTED_PROXIES"])
+    if proxies:
+        # Behind nginx the client's address (for the sign-in limits and consent records) and
+        # the scheme come from the proxy's headers; from anyone else they would be forged.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
 
