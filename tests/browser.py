@@ -4,7 +4,7 @@
 `audit(page)` runs axe-core (vendored in tests/vendor/) on the page as it stands and fails on
 any serious or critical violation of WCAG 2.1 A/AA or axe's best practices. The page keeps the
 app's Content-Security-Policy: axe is served to it from its own origin, so the policy is tested
-too, and any script error or CSP refusal the page logs fails the test.
+too, and any script error, CSP refusal or dialog (an injected alert) fails the test.
 
 When a test fails, every page it audited, and each page still open, is saved as a PNG in
 test-artifacts/screenshots/.
@@ -118,9 +118,12 @@ class Browser:
         page.on("pageerror", lambda error: errors.append(f"script error: {error}"))
         page.on(
             "console",
-            lambda message: errors.append(f"console: {message.text}")
-            if message.type == "error"
-            else None,
+            lambda message: (
+                errors.append(f"console: {message.text}") if message.type == "error" else None
+            ),
+        )
+        page.on(
+            "dialog", lambda dialog: (errors.append(f"dialog: {dialog.message}"), dialog.dismiss())
         )
         page.seen = self.seen  # type: ignore[attr-defined]
         return page

@@ -33,6 +33,8 @@ PEOPLE = (
     "asa.oberg@alpha.se;Åsa Öberg;Miljöstrateg\n"
     "erik.lund@alpha.se;Erik Lund;Handläggare\n"
     "maria.nilsson@alpha.se;Maria Nilsson;Enhetschef\n"
+    # Participants' data must not break out of the pages it is shown on.
+    "pelle.hack@alpha.se;<img src=x onerror=alert('namn')>;<script>alert('titel')</script>\n"
 )
 
 
@@ -50,7 +52,7 @@ def _mail_to(live: Live, address: str) -> list[Any]:
     """The mail in the app's Maildir addressed to `address`, parsed."""
     folder = mailbox.Maildir(live.app.config["CAMPAIGN_MAILDIR"], create=False)
     parser = BytesParser(policy=policy.default)
-    found = [parser.parsebytes(folder.get_bytes(key)) for key in folder.keys()]
+    found = [parser.parsebytes(folder.get_bytes(key)) for key in folder.iterkeys()]
     return [mail for mail in found if mail["To"] and address in str(mail["To"])]
 
 
@@ -83,7 +85,10 @@ def _lead_creates_a_group_and_a_meeting(page: Any, network: Network) -> None:
     audit(page)
     page.locator("#kind").select_option("practice_meeting")
     page.locator("#title").fill("Prova-på-möte i Lync")
-    page.locator("#description_md").fill("Vi provar **ljud och bild** tillsammans.")
+    page.locator("#description_md").fill(
+        "Vi provar **ljud och bild** tillsammans. <script>alert('beskrivning')</script>"
+        " [Klicka](javascript:alert('länk'))"
+    )
     page.locator("#day").fill("2014-03-12")
     page.locator("#starts").fill("09:00")
     page.locator("#ends").fill("10:00")
@@ -111,19 +116,20 @@ def _rep_imports_and_invites(page: Any, network: Network) -> None:
     assert page.get_by_text("asa.oberg@alpha.se").is_visible()
     audit(page)
     page.locator("#agreed").check()
-    page.get_by_role("button", name=re.compile("Importera 3 nya")).click()
+    page.get_by_role("button", name=re.compile("Importera 4 nya")).click()
     page.wait_for_load_state()
     audit(page)
 
     page.goto("/organisations/alpha/participants")
     for address in ("asa.oberg@alpha.se", "erik.lund@alpha.se", "maria.nilsson@alpha.se"):
         assert page.get_by_text(address).is_visible()
+    assert page.get_by_text("<img src=x onerror=alert('namn')>").is_visible()  # shown as text
     audit(page)
 
     page.goto("/organisations/alpha/events")
     page.get_by_role("link", name="Prova-på-möte i Lync").click()
     page.wait_for_load_state()
-    page.get_by_role("button", name="Skicka inbjudan till 3 personer").click()
+    page.get_by_role("button", name="Skicka inbjudan till 4 personer").click()
     page.wait_for_load_state()
     audit(page)
     _sign_out(page)
@@ -150,6 +156,8 @@ def _participant_answers_and_comes(page: Any, live: Live, session: Session) -> N
 
     page.goto(_link(live, mails, "/rsvp/"))
     page.get_by_role("heading", name="Prova-på-möte i Lync").wait_for()
+    assert page.get_by_text("Klicka").is_visible()
+    assert page.locator("a[href^='javascript']").count() == 0
     audit(page)
     page.get_by_role("button", name="Ja, jag kommer").click()
     page.wait_for_load_state()
@@ -197,7 +205,7 @@ def test_from_the_first_sign_in_to_the_report(
 
     _rep_imports_and_invites(staff, network)
     session.expire_all()
-    assert len(session.scalars(select(Participant)).all()) == 3
+    assert len(session.scalars(select(Participant)).all()) == 4
 
     # The clock: the welcome, the baseline questionnaire and the invitations go out.
     assert all(tick(live.app).values())
