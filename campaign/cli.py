@@ -6,9 +6,10 @@ import contextlib
 import logging
 import secrets
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask
@@ -388,7 +389,11 @@ def _print_preview(session: Any, job: Any, reasons: dict[str, Any]) -> None:
 )  # fmt: skip
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--language", type=click.Choice(["sv", "en"]), help="Default: the campaign's.")
-@click.option("--as-of", "as_of_text", help="The moment of the data, ISO 8601; default now.")
+@click.option(
+    "--as-of",
+    "as_of_text",
+    help="The moment of the data, ISO 8601 (without an offset: the campaign's time); default now.",
+)
 @click.pass_context
 def report(
     ctx: click.Context, fmt: str, output: Path, language: str | None, as_of_text: str | None
@@ -400,13 +405,17 @@ def report(
 
     app = _app(ctx)
     _require_schema(app)
-    as_of = _parse_instant(as_of_text) if as_of_text else app.extensions["campaign.clock"].now()
     with app.app_context(), db.open_session(app) as session:
         campaign = current_campaign(session)
         if campaign is None:
             raise click.ClickException(
                 "There is no campaign yet: run `campaign demo` or create one."
             )
+        as_of = (
+            _parse_instant(as_of_text, zone=ZoneInfo(campaign.timezone))
+            if as_of_text
+            else app.extensions["campaign.clock"].now()
+        )
         click.echo(f"Computing the figures as of {as_of.isoformat()} ...", err=True)
         made = document.build(session, campaign, as_of, language or campaign.language)
         click.echo(f"Writing {fmt.upper()} ...", err=True)
@@ -464,13 +473,13 @@ def simulate(members: int, participants: int, days: int, output: Path, seed: int
     )
 
 
-def _parse_instant(text: str, option: str = "--as-of") -> datetime:
-    """An ISO 8601 instant from the command line; without a zone it is taken as UTC."""
+def _parse_instant(text: str, option: str = "--as-of", zone: tzinfo = UTC) -> datetime:
+    """An ISO 8601 instant from the command line; without an offset it is taken in `zone`."""
     try:
         instant = datetime.fromisoformat(text)
     except ValueError:
         raise click.BadParameter("is not an ISO date-time", param_hint=option) from None
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+    return instant if instant.tzinfo else instant.replace(tzinfo=zone)
 
 
 def _require_schema(app: Flask) -> None:

@@ -278,6 +278,8 @@ def test_a_printed_moment_makes_the_same_report_again(
     assert result.exit_code == 0, result.output
     assert again.read_bytes() == first.read_bytes()
     assert _report(runner, tmp_path, "csv", "--as-of", moment) == csv_first
+    # Without an offset the moment is the campaign's local time, as on the Report page.
+    assert _report(runner, tmp_path, "csv", "--as-of", moment[:19]) == csv_first
 
 
 def test_members_markdown_cannot_break_the_markdown_report(
