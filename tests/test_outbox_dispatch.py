@@ -197,6 +197,25 @@ def test_rate_limit_per_campaign(app: Flask, session: Session, network: Network,
     assert len(server.received) == 10
 
 
+def test_rate_limit_counts_what_other_dispatchers_are_sending(
+    app: Flask,
+    session: Session,
+    network: Network,
+    sink,  # type: ignore[no-untyped-def]
+) -> None:
+    server, transport = sink
+    session.get(Campaign, network.campaign.id).rate_limit_per_minute = 4
+    session.commit()
+    _queue(app, session, network, 10)
+    clock = _clock(app)
+    other = claim(session, clock.now(), 3, timedelta(minutes=5))  # another worker is sending 3
+    clock.advance(timedelta(seconds=1))
+    with app.app_context():
+        report = dispatch(session, clock, transport, SETTINGS)
+    assert len(other) == 3 and report.sent == 1 and report.deferred == 6  # 4 - 3 in flight
+    assert len(server.received) == 1
+
+
 def test_paused_participants_wait_and_expired_leases_are_reclaimed(
     app: Flask,
     session: Session,

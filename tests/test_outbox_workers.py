@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -120,3 +121,17 @@ def test_killing_one_of_four_workers_mid_batch_loses_nothing(
     assert sum(duplicates.values()) - len(duplicates) <= 2, duplicates
     session.expire_all()
     assert not session.scalar(select(func.count()).where(Message.state != MessageState.SENT))
+
+
+def test_four_workers_keep_to_the_campaigns_rate_limit_together(
+    app: Flask, session: Session, network: Network, database_url: str, tmp_path: Path
+) -> None:
+    _queue(session, network, 1000, "limited")
+    session.get(Campaign, network.campaign.id).rate_limit_per_minute = 150
+    session.commit()
+    sink = Sink(latency=LATENCY)
+    with smtp_server(sink) as port, workers(4, database_url, port, tmp_path, "limited"):
+        assert wait_until(lambda: len(sink.received) >= 100, 60), _logs(tmp_path)
+        time.sleep(12)  # each worker has had two more turns, and each found the minute used up
+        assert len(sink.received) == 150, len(sink.received)  # not 4 x 150, nor 4 x a batch
+    assert _sent(session) == 150

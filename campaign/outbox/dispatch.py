@@ -95,6 +95,7 @@ CLAIMED_COLUMNS = (
     Message.message_id,
     Message.attempts,
     Message.campaign_id,
+    Message.claim_token,
 )
 TABLE = Message.__table__
 
@@ -364,10 +365,24 @@ def _within_rate_limits(
     )
     if not limits:
         return batch
+    # What counts against this minute: mail sent in it, and mail other dispatchers are sending
+    # now, so that N workers do not send N times the limit. The campaign rows stay locked
+    # until this batch's share is settled (PostgreSQL), so two checks never overlap.
+    db_session.execute(
+        select(Campaign.id).where(Campaign.id.in_(limits)).order_by(Campaign.id).with_for_update()
+    ).all()
+    others_sending = and_(
+        Message.state == MessageState.SENDING,
+        Message.lease_until >= now,
+        Message.claim_token != batch[0].claim_token,
+    )
     recent = dict(
         db_session.execute(
             select(Message.campaign_id, func.count())
-            .where(Message.campaign_id.in_(limits), Message.sent_at > now - RATE_WINDOW)
+            .where(
+                Message.campaign_id.in_(limits),
+                or_(Message.sent_at > now - RATE_WINDOW, others_sending),
+            )
             .group_by(Message.campaign_id)
         ).all()
     )
@@ -389,6 +404,7 @@ def _within_rate_limits(
             next_attempt_at=now + timedelta(seconds=10),
         )
         report.deferred += len(later)
+    db_session.commit()  # the batch's share is settled: the campaign rows are free again
     return kept
 
 
