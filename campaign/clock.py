@@ -60,6 +60,12 @@ def _materialize(db_session: Session, now: datetime) -> object:
     return materialize(db_session, now)
 
 
+def _materialize_everyone(db_session: Session, now: datetime) -> object:
+    from campaign.drip.materialize import materialize
+
+    return materialize(db_session, now, everyone=True)
+
+
 def _reminders(db_session: Session, now: datetime) -> object:
     from campaign.events.invitations import queue_reminders
 
@@ -86,6 +92,12 @@ def _housekeeping(db_session: Session, now: datetime) -> object:
 
 JOBS: tuple[Job, ...] = (
     Job("materialize", 30, _materialize, "Queue the sequence steps that have come due."),
+    Job(
+        "materialize_sweep",
+        3600,
+        _materialize_everyone,
+        "Look at every participant's sequence once an hour (and at start), not only the due.",
+    ),
     Job("reminders", 60, _reminders, "Queue reminders of events that have come due."),
     Job("questionnaires", 60, _questionnaires, "Queue questionnaires and their reminders."),
     Job("dispatch", 5, _dispatch, "Send due mail from the outbox.", exclusive=False),

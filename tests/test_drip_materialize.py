@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campaign import db
@@ -284,3 +284,77 @@ def test_a_step_that_falls_on_a_holiday_waits_for_the_next_working_day(
     monday = datetime(2014, 6, 23, 7, 0, tzinfo=UTC)  # Monday 09:00 CEST
     _run(app, session, monday)
     assert _rows(session, person)["03"].due_at == monday
+
+
+def _next_step_at(session: Session, person: Participant) -> datetime | None:
+    session.expire_all()
+    return session.get(Participant, person.id).next_step_at
+
+
+def test_each_run_reads_only_those_whose_next_step_has_come(
+    app: Flask, session: Session, network: Network, group: PilotGroup
+) -> None:
+    person = _person(session, network, group, "asa@alpha.se")
+    assert _next_step_at(session, person) is None  # new: looked at on the next run
+    assert _run(app, session, EXPECTED[0][1]) == 1
+    assert _next_step_at(session, person) == EXPECTED[1][1]  # step 02's moment, exactly
+    # Until then a run leaves them alone; a row that says otherwise is not even read.
+    session.execute(
+        update(Participant).where(Participant.id == person.id).values(language="en")
+    )  # a change made around the ORM, which the quick runs cannot see
+    session.commit()
+    assert _run(app, session, EXPECTED[1][1] - timedelta(seconds=1)) == 0
+    assert _next_step_at(session, person) == EXPECTED[1][1]
+    # The hourly sweep reads everyone, and so sees it.
+    with app.app_context():
+        assert materialize(session, EXPECTED[1][1] - timedelta(seconds=1), everyone=True) == 0
+        session.commit()
+    assert _run(app, session, EXPECTED[1][1]) == 1
+    assert _next_step_at(session, person) == EXPECTED[2][1]
+    assert _rows(session, person)["02"].subject.startswith("Your first web meeting")
+
+
+def test_a_change_that_moves_a_step_earlier_is_seen_on_the_next_run(
+    app: Flask, session: Session, network: Network, group: PilotGroup
+) -> None:
+    person = _person(session, network, group, "asa@alpha.se")
+    _run(app, session, EXPECTED[0][1])
+    assert _next_step_at(session, person) == EXPECTED[1][1]
+    session.get(Participant, person.id).starts_on = date(2014, 6, 12)  # a week earlier
+    session.commit()
+    assert _next_step_at(session, person) is None
+    # Step 02 of a start on 12 June was due on 16 June: now, on the 17th, it goes at once.
+    assert _run(app, session, datetime(2014, 6, 17, 7, 0, tzinfo=UTC)) == 1
+    assert set(_rows(session, person)) == {"01", "02"}
+
+    # A pilot group's new start date reaches its people the same way.
+    other = _person(session, network, group, "bo@alpha.se")
+    _run(app, session, datetime(2014, 6, 19, 7, 0, tzinfo=UTC))
+    assert _next_step_at(session, other) == EXPECTED[1][1]
+    session.get(PilotGroup, group.id).starts_on = date(2014, 6, 16)
+    session.commit()
+    assert _next_step_at(session, other) is None
+    assert _next_step_at(session, person) is None  # in the group too: looked at again
+
+
+def test_a_new_invitation_is_seen_on_the_next_run(
+    app: Flask, session: Session, network: Network, group: PilotGroup
+) -> None:
+    person = _person(session, network, group, "asa@alpha.se")
+    _run(app, session, EXPECTED[0][1])
+    assert _next_step_at(session, person) == EXPECTED[1][1]
+    event = Event(
+        campaign_id=network.campaign.id,
+        kind=EventKind.PRACTICE_MEETING,
+        audience=Audience.CAMPAIGN,
+        title="Prova-på-möte",
+        timezone="Europe/Stockholm",
+        starts_at=datetime(2014, 6, 20, 7, 0, tzinfo=UTC),
+        ends_at=datetime(2014, 6, 20, 8, 0, tzinfo=UTC),
+        uid="uid-1@test",
+    )
+    session.add(event)
+    session.flush()
+    session.add(Invitation(event_id=event.id, participant_id=person.id))
+    session.commit()
+    assert _next_step_at(session, person) is None

@@ -15,13 +15,15 @@ recorded as skipped too. Only active participants get steps; paused ones wait.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import event as sa_event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from campaign.drip.check import render_problems
@@ -38,6 +40,9 @@ from campaign.surveys.models import Questionnaire, QuestionnaireKind, Response
 from campaign.timing import QUIET_HOURS, add_business_days, local_instant
 
 CATCH_UP = timedelta(days=2)
+# next_step_at of a participant with no step left to come (until a change says otherwise).
+NOTHING_LEFT = datetime(9999, 12, 31, tzinfo=UTC)
+CHUNK = 2000  # participants read at a time
 
 
 @dataclass(frozen=True)
@@ -118,26 +123,51 @@ def invited_events(db_session: Session, participant_ids: list[int]) -> dict[int,
 
 
 def materialize(
-    db_session: Session, now: datetime, sequences: dict[str, Sequence] | None = None
+    db_session: Session,
+    now: datetime,
+    sequences: dict[str, Sequence] | None = None,
+    *,
+    everyone: bool = False,
 ) -> int:
-    """Queue every step that has come due; return how many rows were added (sent or skipped)."""
+    """Queue every step that has come due; return how many rows were added (sent or skipped).
+
+    Only participants whose next step may be due are read (`next_step_at` passed, or unknown);
+    with `everyone`, all of them, as the hourly sweep does in case a change was missed. They are
+    read in chunks, so memory stays flat however large the network.
+    """
     if sequences is None:
         sequences = sendable_sequences()
-    people = enrolled(db_session)
-    if not people:
-        return 0
+    added, after = 0, 0
+    while people := enrolled(db_session, due_by=None if everyone else now, after=after):
+        added += _materialize_chunk(db_session, people, sequences, now)
+        after = people[-1].participant.id
+    return added
+
+
+def _materialize_chunk(
+    db_session: Session, people: list[Enrolled], sequences: dict[str, Sequence], now: datetime
+) -> int:
     ids = [p.participant.id for p in people]
     done = _existing_keys(db_session, ids)
     holds = _conditions(db_session, ids)
     events = invited_events(db_session, ids)
-    added = 0
+    added, next_at = 0, []
     for person in people:
         sequence = sequences.get(person.group.sequence_name or "")
-        if sequence is None:
-            continue
-        added += _materialize_one(
-            db_session, person, sequence, now, done, holds, events[person.participant.id]
-        )
+        upcoming = NOTHING_LEFT
+        if sequence is not None:
+            count, upcoming = _materialize_one(
+                db_session, person, sequence, now, done, holds, events[person.participant.id]
+            )
+            added += count
+        next_at.append({"pid": person.participant.id, "at": upcoming})
+    table = Participant.__table__
+    db_session.execute(  # updated_at is kept: this is the engine's note, not a change of the person
+        update(table)
+        .where(table.c.id == bindparam("pid"))
+        .values(next_step_at=bindparam("at"), updated_at=table.c.updated_at),
+        next_at,
+    )
     return added
 
 
@@ -149,15 +179,19 @@ def _materialize_one(
     done: set[str],
     holds: dict[str, set[int]],
     events: list[Event],
-) -> int:
+) -> tuple[int, datetime]:
+    """Queue what is due for one participant; return how many, and when the next one is due."""
     participant = person.participant
     steps = sequence.steps.get(participant.language) or sequence.steps.get(
         person.campaign.language, []
     )
-    added = 0
+    added, upcoming = 0, NOTHING_LEFT
     for position, step in enumerate(steps):
         for occurrence in occurrences(step, participant, person.group, person.campaign, events):
-            if occurrence.key in done or occurrence.due > now:
+            if occurrence.key in done:
+                continue
+            if occurrence.due > now:
+                upcoming = min(upcoming, occurrence.due)
                 continue
             following = next_event(events, occurrence.event, now) if occurrence.event else None
             skipped = _skip_reason(step, position, participant.id, occurrence.due, now, holds)
@@ -165,7 +199,7 @@ def _materialize_one(
                 skipped = "skipped: no later date to offer"
             if _queue(db_session, person, step, occurrence, following, skipped) is not None:
                 added += 1
-    return added
+    return added, upcoming
 
 
 def _needs_next(step: Step) -> bool:
@@ -284,8 +318,19 @@ def sendable_sequences(root: Path = SEQUENCES_DIR) -> dict[str, Sequence]:
     return {name: seq for name, seq in sequences.items() if name not in broken}
 
 
-def enrolled(db_session: Session, participant_id: int | None = None) -> list[Enrolled]:
-    """Return active participants in a pilot group that follows a sequence (or just one)."""
+def enrolled(
+    db_session: Session,
+    participant_id: int | None = None,
+    *,
+    due_by: datetime | None = None,
+    after: int = 0,
+    limit: int = CHUNK,
+) -> list[Enrolled]:
+    """Return active participants in a pilot group that follows a sequence (or just one).
+
+    With `due_by`, only those whose next step may be due by then; in id order, `limit` at a
+    time, from the id `after`.
+    """
     statement = (
         select(Participant, PilotGroup, Membership, Organisation, Campaign)
         .join(PilotGroup, Participant.pilot_group_id == PilotGroup.id)
@@ -298,9 +343,16 @@ def enrolled(db_session: Session, participant_id: int | None = None) -> list[Enr
         .join(Campaign, Campaign.id == Participant.campaign_id)
         .where(Participant.status == ParticipantStatus.ACTIVE)
         .where(PilotGroup.sequence_name.is_not(None))
+        .where(Participant.id > after)
+        .order_by(Participant.id)
+        .limit(limit)
     )
     if participant_id is not None:
         statement = statement.where(Participant.id == participant_id)
+    if due_by is not None:
+        statement = statement.where(
+            or_(Participant.next_step_at.is_(None), Participant.next_step_at <= due_by)
+        )
     return [Enrolled(*row) for row in db_session.execute(statement)]
 
 
@@ -342,3 +394,43 @@ def _conditions(db_session: Session, participant_ids: list[int]) -> dict[str, se
         "declined_invitation": set(db_session.scalars(declined)),
         "answered_baseline": set(db_session.scalars(answered)),
     }
+
+
+# What can move someone's next step earlier: their start, language, group or status; their
+# pilot group's start or sequence; a new invitation, or an event's new time; the campaign's
+# end, zone or language. Each clears next_step_at, so that the next run looks at them again.
+# (Looking too early costs nothing; a change made around the ORM is caught by the hourly sweep.)
+WATCHED = {
+    Participant: ("starts_on", "language", "pilot_group_id", "status"),
+    PilotGroup: ("starts_on", "sequence_name"),
+    Event: ("starts_at", "is_cancelled"),
+    Campaign: ("ends_on", "timezone", "language"),
+}
+
+
+@sa_event.listens_for(Session, "before_flush")
+def _forget_next_steps(db_session: Session, flush_context: Any, instances: Any) -> None:
+    changed: dict[type, set[int]] = {kind: set() for kind in WATCHED}
+    for obj in db_session.dirty:
+        names = WATCHED.get(type(obj), ())
+        state = sa_inspect(obj)
+        if any(state.attrs[name].history.has_changes() for name in names):
+            changed[type(obj)].add(obj.id)
+    invited = {
+        obj.participant_id
+        for obj in db_session.new
+        if isinstance(obj, Invitation) and obj.participant_id is not None
+    }
+    table = Participant.__table__
+    whom = [
+        table.c.id.in_(changed[Participant] | invited),
+        table.c.pilot_group_id.in_(changed[PilotGroup]),
+        table.c.campaign_id.in_(changed[Campaign]),
+        table.c.id.in_(
+            select(Invitation.participant_id).where(Invitation.event_id.in_(changed[Event]))
+        ),
+    ]
+    if any(changed.values()) or invited:
+        db_session.connection().execute(  # not db_session.execute: that would flush again
+            update(table).where(or_(*whom)).values(next_step_at=None, updated_at=table.c.updated_at)
+        )

@@ -93,6 +93,9 @@ class Participant(Base):
     starts_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When the next sequence step may come due for them, as the drip engine last worked it out;
+    # None means "look again" (new, or something changed that can move a step earlier).
+    next_step_at: Mapped[datetime | None] = mapped_column(index=True)
 
     organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id])
     pilot_group: Mapped[PilotGroup | None] = relationship(
