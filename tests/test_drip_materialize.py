@@ -262,7 +262,7 @@ def test_the_day_after_a_practice_meeting_those_absent_get_the_next_date(
     _run(app, session, due)
     missed = _rows(session, absent)[f"08:e{first.id}"]
     assert missed.state is MessageState.QUEUED and missed.due_at == due
-    assert missed.subject == "Vi saknade dig igår – nästa prova-på-möte är 2014-07-02 10:00"
+    assert missed.subject == "Nästa prova-på-möte är 2014-07-02 10:00 – välkommen då"
     assert "https://meet.alpha.se/provapa" in missed.text_body
     came = _rows(session, present)[f"08:e{first.id}"]
     assert came.state is MessageState.CANCELLED

@@ -701,7 +701,7 @@ def test_someone_who_declined_is_offered_the_next_date_by_the_sequence(
     }
     offered = rows[declined.id]
     assert offered.state is MessageState.QUEUED
-    assert offered.subject == "Vi saknade dig igår – nästa prova-på-möte är 2014-03-17 09:00"
+    assert offered.subject == "Nästa prova-på-möte är 2014-03-17 09:00 – välkommen då"
     assert rows[came.id].state is MessageState.CANCELLED
     assert rows[came.id].last_answer == "skipped: attended_practice_meeting"
 
