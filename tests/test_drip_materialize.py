@@ -267,10 +267,33 @@ def test_the_day_after_a_practice_meeting_those_absent_get_the_next_date(
     came = _rows(session, present)[f"08:e{first.id}"]
     assert came.state is MessageState.CANCELLED
     assert came.last_answer == "skipped: attended_practice_meeting"
-    _run(app, session, datetime(2014, 7, 3, 7, 0, tzinfo=UTC))  # after the last meeting
+    after_last = datetime(2014, 7, 3, 7, 0, tzinfo=UTC)  # the day after the last meeting
+    _run(app, session, after_last)
+    assert f"08:e{second.id}" not in _rows(session, absent)  # a later date may yet be planned
+    _run(app, session, after_last + timedelta(days=2, minutes=1))  # none was, in two days
     last = _rows(session, absent)[f"08:e{second.id}"]
     assert last.state is MessageState.CANCELLED
     assert last.last_answer == "skipped: no later date to offer"
+
+
+def test_a_next_date_planned_the_day_after_still_reaches_those_absent(
+    app: Flask, session: Session, network: Network, group: PilotGroup
+) -> None:
+    absent = _person(session, network, group, "absent@alpha.se")
+    first = _meeting(session, network, "m1@test", datetime(2014, 6, 25, 11, 0, tzinfo=UTC))
+    session.add(Invitation(event_id=first.id, participant_id=absent.id))
+    session.commit()
+    due = datetime(2014, 6, 26, 7, 0, tzinfo=UTC)  # the day after, 09:00 CEST: no next date
+    _run(app, session, due)
+    assert f"08:e{first.id}" not in _rows(session, absent)
+    # That afternoon the organiser plans the next practice meeting and invites the group.
+    second = _meeting(session, network, "m2@test", datetime(2014, 7, 2, 8, 0, tzinfo=UTC))
+    session.add(Invitation(event_id=second.id, participant_id=absent.id))
+    session.commit()
+    _run(app, session, due + timedelta(hours=6))
+    offered = _rows(session, absent)[f"08:e{first.id}"]
+    assert offered.state is MessageState.QUEUED
+    assert offered.subject == "Nästa prova-på-möte är 2014-07-02 10:00 – välkommen då"
 
 
 def test_a_step_that_falls_on_a_holiday_waits_for_the_next_working_day(

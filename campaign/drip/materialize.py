@@ -43,6 +43,9 @@ CATCH_UP = timedelta(days=2)
 # next_step_at of a participant with no step left to come (until a change says otherwise).
 NOTHING_LEFT = datetime(9999, 12, 31, tzinfo=UTC)
 CHUNK = 2000  # participants read at a time
+LATE = "skipped: more than two days late (a late start or a pause)"
+# How often a step that offers the next date looks again for one while none is planned yet.
+LOOK_AGAIN = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -195,8 +198,12 @@ def _materialize_one(
                 continue
             following = next_event(events, occurrence.event, now) if occurrence.event else None
             skipped = _skip_reason(step, position, participant.id, occurrence.due, now, holds)
-            if skipped is None and occurrence.event and following is None and _needs_next(step):
-                skipped = "skipped: no later date to offer"
+            if occurrence.event and following is None and _needs_next(step):
+                if skipped is None:  # a later date may still be planned: wait while it may
+                    upcoming = min(upcoming, now + LOOK_AGAIN)  # (an invitation looks at once)
+                    continue
+                if skipped == LATE:
+                    skipped = "skipped: no later date to offer"
             if _queue(db_session, person, step, occurrence, following, skipped) is not None:
                 added += 1
     return added, upcoming
@@ -215,7 +222,7 @@ def _skip_reason(
     holds: dict[str, set[int]],
 ) -> str | None:
     if position > 0 and now - due > CATCH_UP:
-        return "skipped: more than two days late (a late start or a pause)"
+        return LATE
     for condition in step.unless:
         if participant_id in holds[condition]:
             return f"skipped: {condition}"
