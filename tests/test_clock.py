@@ -55,6 +55,7 @@ def test_tick_command_and_healthz(app: Flask, client: FlaskClient, runner: Runne
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "materialize: ok",
+        "materialize_sweep: ok",
         "reminders: ok",
         "questionnaires: ok",
         "dispatch: ok",
