@@ -311,6 +311,16 @@ def context_for(
     return context
 
 
+def offers_next_date(sequence_name: str | None, kind: EventKind) -> bool:
+    """Whether a sequence has a step that offers the next date after an event of this kind."""
+    sequence = sendable_sequences().get(sequence_name or "")
+    return sequence is not None and any(
+        step.anchor == kind.value and _needs_next(step)
+        for steps in sequence.steps.values()
+        for step in steps
+    )
+
+
 def sendable_sequences(root: Path = SEQUENCES_DIR) -> dict[str, Sequence]:
     """Load the sequences, leaving out any that has a problem: it is never sent from."""
     sequences, problems = load_sequences(root)

@@ -32,6 +32,7 @@ from campaign import db
 from campaign.accounts.models import User
 from campaign.accounts.scope import Access, access
 from campaign.audit import record
+from campaign.drip.materialize import offers_next_date
 from campaign.enrolment.models import Participant, PilotGroup
 from campaign.events import calendar, invitations
 from campaign.events.forms import AUDIENCE_LABELS, EventForm
@@ -448,7 +449,16 @@ def rsvp(token: str):  # type: ignore[no-untyped-def]
             over=over,
             when=invitations.when_text(event, person.language),
             where=calendar.location_of(event),
+            next_date_offered=_next_date_offered(person, event),
         )
+
+
+def _next_date_offered(person: Participant | User, event: Event) -> bool:
+    """Whether the person's e-mail sequence offers them the next date if they do not come."""
+    if not isinstance(person, Participant) or person.pilot_group_id is None:
+        return False
+    group = db.session().get(PilotGroup, person.pilot_group_id)
+    return offers_next_date(group.sequence_name if group else None, event.kind)
 
 
 @bp.get("/rsvp/<token>/event.ics")
