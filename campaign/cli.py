@@ -16,7 +16,7 @@ from flask import Flask
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from campaign import clock, create_app, db, migrations
+from campaign import clock, create_app, db, migrations, timing
 from campaign.accounts.models import Role, User
 from campaign.config import ConfigError
 from campaign.network.models import MembershipStatus, Organisation, OrganisationKind
@@ -476,10 +476,9 @@ def simulate(members: int, participants: int, days: int, output: Path, seed: int
 def _parse_instant(text: str, option: str = "--as-of", zone: tzinfo = UTC) -> datetime:
     """An ISO 8601 instant from the command line; without an offset it is taken in `zone`."""
     try:
-        instant = datetime.fromisoformat(text)
+        return timing.parse_instant(text, zone)
     except ValueError:
         raise click.BadParameter("is not an ISO date-time", param_hint=option) from None
-    return instant if instant.tzinfo else instant.replace(tzinfo=zone)
 
 
 def _require_schema(app: Flask) -> None:

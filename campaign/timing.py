@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -137,6 +137,27 @@ def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     """
     local = datetime.combine(day, at, tzinfo=zone)
     return local.astimezone(UTC)
+
+
+def existing_instant(day: date, at: time, zone: ZoneInfo) -> datetime | None:
+    """Return local_instant(day, at, zone), or None if the clocks skip `at` that day.
+
+    For what a person types: a time in the spring gap (02:30 on the last Sunday of March in
+    Stockholm) would silently become another one.
+    """
+    instant = local_instant(day, at, zone)
+    if instant.astimezone(zone).replace(tzinfo=None) != datetime.combine(day, at):
+        return None
+    return instant
+
+
+def parse_instant(text: str, zone: tzinfo) -> datetime:
+    """Return the ISO 8601 instant in `text`; without an offset it is a time in `zone`.
+
+    Raises ValueError for anything else.
+    """
+    instant = datetime.fromisoformat(text.strip())
+    return instant if instant.tzinfo else instant.replace(tzinfo=zone)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,6 +24,7 @@ from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberR
 
 from campaign.events.invitations import parse_reminders
 from campaign.events.models import Audience, EventKind
+from campaign.timing import existing_instant
 
 
 def kind_choices() -> list[SelectChoice]:
@@ -41,18 +42,6 @@ AUDIENCE_LABELS = {
     Audience.CAMPAIGN: _l("All participants of the campaign"),
     Audience.WORKING_GROUP: _l("The representatives' working group"),
 }
-
-
-def wall_clock_instant(day: date, at: time, zone: ZoneInfo) -> datetime | None:
-    """Return the UTC instant of `at` on `day` in `zone`, or None if the clocks skip it.
-
-    A time in the spring gap (02:30 on the last Sunday of March in Stockholm) would silently
-    become another one; a time that exists twice in autumn is its first occurrence.
-    """
-    instant = datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) != datetime.combine(day, at):
-        return None
-    return instant
 
 
 class EventForm(FlaskForm):
@@ -106,7 +95,7 @@ class EventForm(FlaskForm):
         zone = ZoneInfo((self.timezone.data or "").strip())
         found = {}
         for field in (self.starts, self.ends):
-            found[field.name] = wall_clock_instant(self.day.data, field.data, zone)  # type: ignore[arg-type]
+            found[field.name] = existing_instant(self.day.data, field.data, zone)  # type: ignore[arg-type]
             if found[field.name] is None:
                 field.errors = [*field.errors, self._gap_message(field.data, zone)]
         starts, ends = found["starts"], found["ends"]

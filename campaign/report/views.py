@@ -27,7 +27,7 @@ from campaign.network.members import campaign_or_404
 from campaign.network.models import Campaign
 from campaign.report import document
 from campaign.report.dashboard import build as build_dashboard
-from campaign.timing import current_clock
+from campaign.timing import current_clock, parse_instant
 
 bp = Blueprint("report", __name__)
 TYPES = {"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8"}
@@ -42,11 +42,9 @@ def parse_moment(text: str, campaign: Campaign) -> datetime | None:
     """Return the ISO 8601 moment asked for (without an offset: in the campaign's zone), or None
     if it is not one or lies in the future."""
     try:
-        moment = datetime.fromisoformat(text.strip())
+        moment = parse_instant(text, ZoneInfo(campaign.timezone))
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(campaign.timezone))
     return moment if moment <= current_clock().now() else None
 
 
