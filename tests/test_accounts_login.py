@@ -174,6 +174,22 @@ def test_security_headers_on_every_page(client: FlaskClient) -> None:
         assert "script-src 'self'" in headers["Content-Security-Policy"], path
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
         assert headers["X-Content-Type-Options"] == "nosniff", path
+        assert "Strict-Transport-Security" not in headers  # plain http: HSTS would lock it out
+
+
+def test_https_deployments_send_hsts_and_secure_cookies(database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import close_app, make_app
+
+    app = make_app(database_url, tmp_path, CAMPAIGN_BASE_URL="https://kampanj.example.se")
+    try:
+        response = app.test_client().get("/login")
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+        session_cookie = next(
+            c for c in response.headers.getlist("Set-Cookie") if c.startswith("campaign_session=")
+        )
+        assert "Secure" in session_cookie
+    finally:
+        close_app(app)
 
 
 def test_failed_logins_lock_the_address_for_a_while(
