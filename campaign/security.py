@@ -1,7 +1,9 @@
-"""Password hashing, signed expiring tokens and safe redirects: the service's one place for each."""
+"""Password hashing, signed expiring tokens, keyed hashes and safe redirects: one place for each."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -59,6 +61,12 @@ def unsign(purpose: str, token: str, max_age_seconds: int) -> Any:
         raise TokenError(expired=True) from None
     except BadSignature:
         raise TokenError(expired=False) from None
+
+
+def keyed_hash(purpose: str, value: str) -> str:
+    """Return an HMAC-SHA256 of `value` under the app's secret key: comparable, not reversible."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, f"campaign.{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def is_safe_redirect(target: str | None) -> bool:

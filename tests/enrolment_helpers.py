@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from campaign.accounts import invitations
 from campaign.enrolment import importing, joining
 from campaign.enrolment.models import (
+    JoinRequest,
     Participant,
     ParticipantImport,
     PilotGroup,
@@ -52,6 +53,28 @@ def read(session: Session, target: PilotGroup, content: bytes, filename: str = "
     return job
 
 
+def join_request(session: Session, target: PilotGroup, email: str, **values) -> JoinRequest:  # type: ignore[no-untyped-def]
+    """A pending self-enrolment request for `target`, made at START (its link must be open)."""
+    fields = {
+        "campaign_id": target.campaign_id,
+        "pilot_group_id": target.id,
+        "group_key": target.enrolment_key,
+        "secret": uuid.uuid4().hex,
+        "email": email,
+        "name": "Jo Iner",
+        "language": "sv",
+        "shown_language": "sv",
+        "client": "127.0.0.1",
+        "requested_at": START,
+        "expires_at": START + joining.CONFIRM_LIFETIME,
+    }
+    fields.update(values)
+    made = JoinRequest(**fields)
+    session.add(made)
+    session.flush()
+    return made
+
+
 def enrolment_objects(session: Session, network: Network, person: Participant) -> dict[str, str]:
     """One object of each enrolment kind, all Alpha's, and a valid link of each purpose."""
     first = group(session, network)
@@ -70,10 +93,7 @@ def enrolment_objects(session: Session, network: Network, person: Participant) -
     )
     session.add(invited)
     session.commit()
-    wish = joining.Request(
-        first.id, first.enrolment_key or "", "joiner@alpha.se", "Jo Iner", "", "sv",
-        "127.0.0.1", START.isoformat(), "sv",
-    )  # fmt: skip
+    wish = join_request(session, first, "joiner@alpha.se")
     event = make_event(session, network, first)
     from campaign.events.invitations import rsvp_token
     from campaign.events.models import Invitation
@@ -98,7 +118,7 @@ def enrolment_objects(session: Session, network: Network, person: Participant) -
         "user_id": str(invited.id),
         "fmt": "csv",
         "join_token": joining.link_token(first),
-        "confirm_token": sign(joining.CONFIRM, wish.payload()),
+        "confirm_token": sign(joining.CONFIRM, [wish.id, wish.secret]),
         "invitation_token": invitations.token_for(invited, "invitation"),
         "reset_token": invitations.token_for(network.rep_alpha, "reset"),
     }

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from campaign import db, migrations
 from campaign.schema import metadata
@@ -65,3 +65,34 @@ def test_upgrade_twice_is_harmless(empty_engine: Engine) -> None:
     migrations.upgrade(empty_engine)
     migrations.upgrade(empty_engine)
     assert migrations.is_current(empty_engine)
+
+
+def test_upgrade_empties_confirmation_mails_whose_links_carried_personal_data(
+    empty_engine: Engine,
+) -> None:
+    """Before 0013 a confirmation link carried the person's address, name and IP, readable;
+    the upgrade leaves those mails only their kind, state and times, and cancels unsent ones."""
+    migrations.upgrade(empty_engine, "0009")
+    row = (
+        "INSERT INTO message (source_key, recipient, kind, subject, text_body, html_body,"
+        " headers, message_id, due_at, state, attempts, sent_at, created_at) VALUES"
+        " (:key, 'asa@alpha.se', 'confirmation', 'Bekräfta', :body, :body, '{}', :mid,"
+        " '2014-03-03 09:00:00', :state, 0, :sent, '2014-03-03 09:00:00')"
+    )
+    body = "https://kampanj.example.se/join/confirm/WzEsImFzYUBhbHBoYS5zZSIsIsOFc2EiXQ.x.y"
+    with empty_engine.begin() as connection:
+        for key, state, sent in (("join:1:asa@alpha.se:2014030309", "sent", "2014-03-03"),
+                                 ("join:2:asa@alpha.se:2014030309", "queued", None)):  # fmt: skip
+            connection.execute(
+                text(row),
+                {"key": key, "body": body, "mid": f"<{key}@x>", "state": state, "sent": sent},
+            )
+    migrations.upgrade(empty_engine)
+    with empty_engine.connect() as connection:
+        mails = connection.execute(
+            text("SELECT source_key, recipient, text_body, html_body, state FROM message")
+        ).all()
+    assert sorted(state for *_rest, state in mails) == ["cancelled", "sent"]
+    for key, recipient, text_body, html_body, _state in mails:
+        assert key.startswith("join:expired:") and recipient == "confirmation@expired.invalid"
+        assert text_body == html_body == ""

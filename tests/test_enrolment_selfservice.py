@@ -9,10 +9,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign.enrolment import joining
-from campaign.enrolment.models import Consent, ConsentMethod, Participant, ParticipantStatus
+from campaign.enrolment.models import (
+    Consent,
+    ConsentMethod,
+    JoinRequest,
+    Participant,
+    ParticipantStatus,
+    PilotGroup,
+)
 from campaign.outbox.models import Message, MessageKind
+from campaign.security import sign
 from tests.conftest import Network, csrf_token, sign_in
-from tests.enrolment_helpers import deliver, group, link_in
+from tests.enrolment_helpers import deliver, group, join_request, link_in
 
 
 def _open_link(app: Flask, session: Session, network: Network) -> tuple[str, int]:
@@ -118,13 +126,9 @@ def test_expired_forged_and_closed_links_are_refused(
     path, group_id = _open_link(app, session, network)
     visitor = app.test_client()
     with app.app_context():
-        wish = joining.Request(
-            group_id, session.get(joining.PilotGroup, group_id).enrolment_key or "",
-            "late@alpha.se", "Sen", "", "sv", "127.0.0.1", "2014-03-03T09:00:00+00:00", "sv",
-        )  # fmt: skip
-        from campaign.security import sign
-
-        confirm = f"/join/confirm/{sign(joining.CONFIRM, wish.payload())}"
+        wish = join_request(session, session.get(PilotGroup, group_id), "late@alpha.se")
+        session.commit()
+        confirm = f"/join/confirm/{sign(joining.CONFIRM, [wish.id, wish.secret])}"
     assert visitor.get(path[:-3] + "xyz").status_code == 400  # forged
     assert visitor.get(confirm).status_code == 200
     app.extensions["campaign.clock"].advance(timedelta(days=8))
@@ -167,3 +171,6 @@ def test_one_confirmation_mail_an_hour_per_address(
         )
     messages = session.scalars(select(Message)).all()
     assert len(messages) == 1 and messages[0].kind is MessageKind.CONFIRMATION
+    # One request waits, for the one mail; the later forms within the hour left nothing.
+    (wish,) = session.scalars(select(JoinRequest)).all()
+    assert wish.message_id == messages[0].id

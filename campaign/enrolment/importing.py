@@ -34,9 +34,11 @@ from sqlalchemy.orm import Session
 
 from campaign import db
 from campaign.audit import record
+from campaign.enrolment.erasure import address_hash, erased_among
 from campaign.enrolment.models import (
     Consent,
     ConsentMethod,
+    ErasedAddress,
     ImportRow,
     ImportState,
     Participant,
@@ -59,6 +61,10 @@ REASONS = {
     "invalid_email": _l("Not a valid e-mail address"),
     "duplicate_in_file": _l("The same address is on an earlier row of the file"),
     "suppressed": _l("The address has unsubscribed or bounced; it gets no more mail"),
+    "erased": _l(
+        "The person's data was erased at their request; only they can join again, with the"
+        " pilot group's self-enrolment link"
+    ),
     "other_member": _l("Already enrolled by another member of the network"),
     "other_group": _l("Already enrolled in another of your pilot groups"),
     "already_enrolled": _l("Already enrolled in this pilot group, nothing to change"),
@@ -328,6 +334,7 @@ def classify(
     suppressed = set(
         db_session.scalars(select(Suppression.email).where(Suppression.email.in_(emails)))
     )
+    erased = erased_among(db_session, target.campaign_id, emails - set(existing))
     rows = []
     for p in batch:
         row: dict[str, Any] = {
@@ -354,6 +361,8 @@ def classify(
             and found.status in (ParticipantStatus.UNSUBSCRIBED, ParticipantStatus.BOUNCED)
         ):
             row["reason"] = "suppressed"
+        elif p.email in erased:
+            row["reason"] = "erased"  # only the person can undo an erasure (see erasure.py)
         elif found is None:
             row["outcome"] = RowOutcome.ADD
         elif found.organisation_id != target.organisation_id:
@@ -485,13 +494,17 @@ def apply_import(db_session: Session, job: ParticipantImport, actor: Any, now: d
                 Participant.id == rows.c.participant_id,
                 Participant.pilot_group_id == job.pilot_group_id,
                 Participant.status.not_in(
-                    [ParticipantStatus.UNSUBSCRIBED, ParticipantStatus.BOUNCED]
+                    [
+                        ParticipantStatus.UNSUBSCRIBED,
+                        ParticipantStatus.BOUNCED,
+                        ParticipantStatus.ERASED,
+                    ]
                 ),
             )
             .exists()
         )
     )
-    if stale:
+    if stale or _erased_since(db_session, job):
         raise PlanChanged
     group = db_session.get(PilotGroup, job.pilot_group_id)
     campaign = db_session.get(Campaign, job.campaign_id)
@@ -588,6 +601,26 @@ def apply_import(db_session: Session, job: ParticipantImport, actor: Any, now: d
     )
     db_session.commit()
     return Applied(added, updated)
+
+
+def _erased_since(db_session: Session, job: ParticipantImport) -> bool:
+    """Whether an address the import would add was erased after the file was uploaded."""
+    recent = set(
+        db_session.scalars(
+            select(ErasedAddress.address_hash).where(
+                ErasedAddress.campaign_id == job.campaign_id,
+                ErasedAddress.erased_at >= job.created_at,
+            )
+        )
+    )
+    if not recent:
+        return False  # the usual case: nobody erased since, no address needs hashing
+    adds = db_session.scalars(
+        select(ImportRow.email).where(
+            ImportRow.import_id == job.id, ImportRow.outcome == RowOutcome.ADD
+        )
+    )
+    return any(address_hash(email) in recent for email in adds)
 
 
 def consent_for_import(job: ParticipantImport, group: PilotGroup, language: str) -> str:

@@ -1,27 +1,29 @@
 """Self-enrolment with double opt-in: a pilot group's signed link, a form, a confirming e-mail.
 
-Nothing about the person is stored until they confirm: the confirmation link itself carries,
-signed, what they typed, where from and when, so an address typed by somebody else is never
-enrolled, and an unconfirmed request leaves nothing behind but the confirmation mail.
+What the person typed, where from and when waits in a `JoinRequest` row for 7 days; the
+confirmation link carries only the row's id and a random secret, signed, so no personal data
+travels in a link or a mailbox. Confirming consumes the request. Housekeeping deletes expired
+requests and empties their mails, so an unconfirmed request leaves nothing behind after 7 days.
 """
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from campaign.enrolment.models import ConsentMethod, Participant, PilotGroup
+from campaign.enrolment.erasure import drop_requests
+from campaign.enrolment.models import ConsentMethod, JoinRequest, Participant, PilotGroup
 from campaign.enrolment.people import enrol, self_enrolment_consent
 from campaign.i18n import load_catalog
 from campaign.network.models import Campaign
 from campaign.outbox.compose import Footer, render
 from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import enqueue
-from campaign.security import sign, unsign
+from campaign.security import TokenError, keyed_hash, sign, unsign
 
 JOIN = "join"
 CONFIRM = "join-confirm"
@@ -32,6 +34,10 @@ CONFIRM_LIFETIME = timedelta(days=7)
 
 class LinkClosed(Exception):
     """The group's self-enrolment link was closed or replaced by a new one."""
+
+
+class LinkGone(Exception):
+    """A confirmation link whose request is gone: erased, purged, or older than an erasure."""
 
 
 def open_link(group: PilotGroup) -> None:
@@ -58,35 +64,47 @@ def group_for(db_session: Session, token: str) -> PilotGroup:
 
 
 @dataclass(frozen=True)
-class Request:
-    """What a person typed into the form, and from where; carried by the confirmation link."""
+class Applicant:
+    """What a person typed into the form, and from where."""
 
-    group_id: int
-    key: str
     email: str
     name: str
     title: str
     language: str
-    address: str  # the IP address the form was sent from
-    at: str  # ISO instant the form was sent
+    client: str  # the IP address the form was sent from
     shown: str  # the language the consent text was shown in
-
-    def payload(self) -> list[Any]:
-        return [
-            self.group_id, self.key, self.email, self.name, self.title,
-            self.language, self.address, self.at, self.shown,
-        ]  # fmt: skip
 
 
 def request_confirmation(
-    db_session: Session, request: Request, now: datetime, *, base_url: str, sender: str
-) -> int | None:
-    """Queue the confirmation mail (at most one an hour per address and group)."""
-    token = sign(CONFIRM, request.payload())
-    link = f"{base_url.rstrip('/')}/join/confirm/{token}"
-    _ = load_catalog(request.language).gettext
-    group = db_session.get(PilotGroup, request.group_id)
-    assert group is not None
+    db_session: Session,
+    group: PilotGroup,
+    applicant: Applicant,
+    now: datetime,
+    *,
+    base_url: str,
+    sender: str,
+) -> JoinRequest | None:
+    """Store the request and queue its confirmation mail; None when a mail to this address
+    for this group went out within the hour (at most one an hour), and nothing is stored."""
+    assert group.enrolment_key, "the link is closed"
+    wish = JoinRequest(
+        campaign_id=group.campaign_id,
+        pilot_group_id=group.id,
+        group_key=group.enrolment_key,
+        secret=secrets.token_urlsafe(24),
+        email=applicant.email,
+        name=applicant.name,
+        title=applicant.title,
+        language=applicant.language,
+        shown_language=applicant.shown,
+        client=applicant.client[:64],
+        requested_at=now,
+        expires_at=now + CONFIRM_LIFETIME,
+    )
+    db_session.add(wish)
+    db_session.flush()
+    link = f"{base_url.rstrip('/')}/join/confirm/{sign(CONFIRM, [wish.id, wish.secret])}"
+    _ = load_catalog(applicant.language).gettext
     # The person's own words (their name) stay out of the mail: it goes to an address that
     # nobody has confirmed yet, and must not be a way to send anyone a text of one's choice.
     body = _(
@@ -99,13 +117,15 @@ def request_confirmation(
         _("Confirm that you want to join the pilot group"),
         body,
         {"group": group.name, "organisation": group.organisation.name, "link": link},
-        language=request.language,
+        language=applicant.language,
         footer=Footer(_("You receive this because your address was entered in our form.")),
     )
-    return enqueue(
+    # The key limits mail to one an hour per address and group; a keyed hash, not the address.
+    hashed = keyed_hash("join-mail", applicant.email)[:32]
+    wish.message_id = enqueue(
         db_session,
-        source_key=f"join:{group.id}:{request.email}:{now:%Y%m%d%H}",
-        recipient=request.email,
+        source_key=f"join:{group.id}:{hashed}:{now:%Y%m%d%H}",
+        recipient=applicant.email,
         kind=MessageKind.CONFIRMATION,
         rendered=rendered,
         due_at=now,
@@ -113,33 +133,71 @@ def request_confirmation(
         campaign_id=group.campaign_id,
         organisation_id=group.organisation_id,
     )
+    if wish.message_id is None:
+        db_session.delete(wish)
+        db_session.flush()
+        return None
+    return wish
 
 
-def request_for(token: str) -> Request:
-    """Return the request a confirmation link carries; raise TokenError if bad or expired."""
-    return Request(*unsign(CONFIRM, token, int(CONFIRM_LIFETIME.total_seconds())))
+def request_for(db_session: Session, token: str, now: datetime) -> JoinRequest:
+    """Return the request of a confirmation link, pending or confirmed.
+
+    Raises TokenError for a forged or expired link, and for a link of the old format (which
+    carried the person's data; expired since the upgrade), LinkGone when its request is gone.
+    """
+    payload = unsign(CONFIRM, token, int(CONFIRM_LIFETIME.total_seconds()))
+    if not (isinstance(payload, list) and len(payload) == 2):
+        raise TokenError(expired=True)
+    request_id, secret = payload
+    wish = db_session.get(JoinRequest, request_id) if isinstance(request_id, int) else None
+    if wish is None or not hmac.compare_digest(wish.secret, str(secret)):
+        raise LinkGone
+    if wish.expires_at <= now:
+        raise TokenError(expired=True)
+    return wish
 
 
-def confirm(db_session: Session, request: Request, address: str, now: datetime) -> Participant:
-    """Enrol the person of a confirmed request; raise LinkClosed or EnrolmentConflict."""
-    group = db_session.get(PilotGroup, request.group_id)
-    if group is None or group.enrolment_key != request.key:
+def check_open(db_session: Session, wish: JoinRequest) -> PilotGroup:
+    """Return the request's group; raise LinkClosed if its link was closed or replaced since."""
+    group = db_session.get(PilotGroup, wish.pilot_group_id) if wish.pilot_group_id else None
+    if group is None or group.enrolment_key != wish.group_key:
         raise LinkClosed
+    return group
+
+
+def confirm(db_session: Session, wish: JoinRequest, client: str, now: datetime) -> Participant:
+    """Enrol the person of a pending request and consume it.
+
+    Raises LinkClosed, or EnrolmentConflict (reason `erased` when the address was erased after
+    the request was made).
+    """
+    group = check_open(db_session, wish)
     campaign = db_session.get(Campaign, group.campaign_id)
-    assert campaign is not None
+    assert campaign is not None and wish.confirmed_at is None
     source = (
-        f"self-enrolment form sent from {request.address} at {request.at};"
-        f" confirmed by the e-mail link from {address} at {now.isoformat()}"
+        f"self-enrolment form sent from {wish.client} at {wish.requested_at.isoformat()};"
+        f" confirmed by the e-mail link from {client} at {now.isoformat()}"
     )
-    text = self_enrolment_consent(request.shown, group.organisation, group, campaign)
-    return enrol(
+    text = self_enrolment_consent(wish.shown_language, group.organisation, group, campaign)
+    person = enrol(
         db_session,
         campaign=campaign,
         group=group,
-        email=request.email,
-        name=request.name,
-        title=request.title,
-        language=request.language,
+        email=wish.email,
+        name=wish.name,
+        title=wish.title,
+        language=wish.language,
         consent=(ConsentMethod.SELF_ENROLMENT, source, text),
         now=now,
+        asked_at=wish.requested_at,
     )
+    # Consumed: a second use finds it confirmed; what it held now lives in the participant.
+    wish.confirmed_at, wish.participant_id = now, person.id
+    wish.email = wish.name = wish.title = wish.client = ""
+    return person
+
+
+def forget_expired(db_session: Session, now: datetime) -> int:
+    """Delete the requests past their 7 days, with their mails' contents; return how many."""
+    return drop_requests(db_session, "expired", JoinRequest.expires_at <= now)

@@ -213,3 +213,61 @@ class ImportRow(Base):
     )
 
     __table_args__ = (Index("ix_import_row_import_outcome", "import_id", "outcome", "row_number"),)
+
+
+class JoinRequest(Base):
+    """A self-enrolment form sent and not yet confirmed: what the person typed, where from.
+
+    The confirmation link names only this row (its id and secret), so no personal data travels
+    in a link. Confirming consumes it: the personal fields are emptied and `confirmed_at` set,
+    so that a second use finds it confirmed. Housekeeping deletes every row past `expires_at`,
+    and empties its confirmation mail; so does the erasure of the address.
+    """
+
+    __tablename__ = "join_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    # None once the group is deleted: the request then confirms nothing and waits to be purged
+    # (with its mail), like every other.
+    pilot_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pilot_group.id", ondelete="SET NULL")
+    )
+    # The group's link key when the form was sent: closing or replacing the link stops it.
+    group_key: Mapped[str] = mapped_column(String(64))
+    # Random, in the link beside the id: an id used again after a purge confirms nothing.
+    secret: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(2), default="sv")
+    shown_language: Mapped[str] = mapped_column(String(2))  # of the consent text shown
+    client: Mapped[str] = mapped_column(String(64))  # the IP address the form came from
+    requested_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    confirmed_at: Mapped[datetime | None]
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE")
+    )
+    # The confirmation mail, emptied when this row goes.
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
+
+    __table_args__ = (Index("ix_join_request_campaign_email", "campaign_id", "email"),)
+
+
+class ErasedAddress(Base):
+    """A tombstone: an address whose owner was erased, as a keyed hash, never the address.
+
+    It stops every link made before `erased_at` from enrolling the address again, and staff
+    (an import, the one-person form) from enrolling it at all; only the person themself can
+    join again, with a self-enrolment request made after the erasure.
+    """
+
+    __tablename__ = "erased_address"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    address_hash: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 with the secret key
+    erased_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("campaign_id", "address_hash"),)

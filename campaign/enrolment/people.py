@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaign.audit import record
+from campaign.enrolment.erasure import erased_at, forget_address, leave_tombstone
 from campaign.enrolment.importing import start_date
 from campaign.enrolment.models import (
     Consent,
@@ -38,9 +39,18 @@ class EnrolmentConflict(Exception):
 
 
 def conflict_for(
-    db_session: Session, campaign_id: int, organisation_id: int, email: str
+    db_session: Session,
+    campaign_id: int,
+    organisation_id: int,
+    email: str,
+    *,
+    asked_at: datetime | None = None,
 ) -> str | None:
-    """Return why `email` cannot be enrolled by this member now, or None if it can."""
+    """Return why `email` cannot be enrolled by this member now, or None if it can.
+
+    An erased address (`erased`) can come back only by the person's own request: `asked_at`,
+    when they asked to join themself, must be after the erasure; staff give no `asked_at`.
+    """
     if db_session.scalar(select(Suppression.id).where(Suppression.email == email)):
         return "suppressed"
     found = db_session.scalar(
@@ -49,6 +59,9 @@ def conflict_for(
         )
     )
     if found is None:
+        erased = erased_at(db_session, campaign_id, email)
+        if erased is not None and (asked_at is None or asked_at <= erased):
+            return "erased"
         return None
     if found.organisation_id != organisation_id:
         return "other_member"
@@ -67,12 +80,14 @@ def enrol(
     consent: tuple[ConsentMethod, str, str],
     now: datetime,
     actor: Any = None,
+    asked_at: datetime | None = None,
 ) -> Participant:
     """Add an active participant with their consent (method, source, text); the caller commits.
 
-    Raises EnrolmentConflict when the address is suppressed or already enrolled.
+    Raises EnrolmentConflict when the address is suppressed, erased or already enrolled;
+    `asked_at` is when the person asked to join themself (see conflict_for).
     """
-    reason = conflict_for(db_session, campaign.id, group.organisation_id, email)
+    reason = conflict_for(db_session, campaign.id, group.organisation_id, email, asked_at=asked_at)
     if reason:
         raise EnrolmentConflict(reason)
     person = Participant(
@@ -265,11 +280,15 @@ def erase(db_session: Session, person: Participant, actor: Any, now: datetime) -
 
     The row stays, with status `erased` and a placeholder address, so that the numbers of
     participants, sent mail, attendance and answers in reports do not change. Unsent mail is
-    cancelled; sent mail keeps only its kind, state and times. Consent records go. The audit
-    record names who erased whom by number only (audit records hold no
-    personal data). A suppression of the address stays, so that
-    the person is never mailed again if someone imports the address anew.
+    cancelled; sent mail keeps only its kind, state and times. Consent records go, and so do
+    the person's self-enrolment requests (their confirmation mails are emptied too). The audit
+    record names who erased whom by number only (audit records hold no personal data). A
+    suppression of the address stays, so that the person is never mailed again if someone
+    imports the address anew. A tombstone (a keyed hash of the address, see `erasure`) stops
+    old links and staff from enrolling the address again.
     """
+    leave_tombstone(db_session, person.campaign_id, person.email, now)
+    forget_address(db_session, person.campaign_id, person.id, person.email)
     cancel_for_participant(db_session, person.id, "cancelled: the participant was erased")
     placeholder = f"erased-{person.id}@erased.invalid"
     db_session.execute(

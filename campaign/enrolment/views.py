@@ -723,13 +723,29 @@ def discard_import(import_id: int):  # type: ignore[no-untyped-def]
 # Self-enrolment: public pages ---------------------------------------------------------
 
 
-def _link_problem(error: Exception) -> tuple[str, int]:
+def _link_problem(error: Exception, *, confirming: bool = False) -> tuple[str, int]:
+    again = _(
+        "Open the pilot group's link again and fill in the form once more: you get a new"
+        " confirmation e-mail."
+    )
     if isinstance(error, TokenError) and error.expired:
-        return render_template("enrolment/join_closed.html", text=_("This link has expired.")), 400
+        return render_template(
+            "enrolment/join_closed.html",
+            text=_("This link has expired."),
+            hint=again if confirming else None,
+        ), 400
     if isinstance(error, joining.LinkClosed):
         return render_template(
             "enrolment/join_closed.html",
             text=_("This enrolment link is closed. Ask the person who gave it to you."),
+        ), 410
+    if isinstance(error, joining.LinkGone):
+        # The same page whether the request was erased, purged or older than an erasure:
+        # whoever holds the link learns nothing about the address.
+        return render_template(
+            "enrolment/join_closed.html",
+            text=_("This confirmation link no longer works."),
+            hint=again,
         ), 410
     return render_template("enrolment/join_closed.html", text=_("This link is not valid.")), 400
 
@@ -750,21 +766,18 @@ def join(token: str):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         form.language.data = shown
     if form.validate_on_submit():
-        now = current_clock().now()
         joining.request_confirmation(
             session,
-            joining.Request(
-                group_id=group.id,
-                key=group.enrolment_key or "",
+            group,
+            joining.Applicant(
                 email=form.email.data or "",
                 name=" ".join((form.name.data or "").split()),
                 title=" ".join((form.title.data or "").split()),
                 language=form.language.data or shown,
-                address=request.remote_addr or "unknown",
-                at=now.isoformat(),
+                client=request.remote_addr or "unknown",
                 shown=shown,
             ),
-            now,
+            current_clock().now(),
             base_url=current_app.config["CAMPAIGN_BASE_URL"],
             sender=current_app.config["CAMPAIGN_MAIL_FROM"],
         )
@@ -781,25 +794,28 @@ def join(token: str):  # type: ignore[no-untyped-def]
 def join_confirm(token: str):  # type: ignore[no-untyped-def]
     """GET shows a button; only the POST enrols, so a mail scanner opening links enrols nobody."""
     session = db.session()
+    now = current_clock().now()
     try:
-        wish = joining.request_for(token)
-    except TokenError as error:
-        return _link_problem(error)
-    group = session.get(PilotGroup, wish.group_id)
-    if group is None:
-        return _link_problem(joining.LinkClosed())
+        wish = joining.request_for(session, token, now)
+    except (TokenError, joining.LinkGone) as error:
+        return _link_problem(error, confirming=True)
     with force_locale(wish.language):
+        if wish.confirmed_at is not None:  # consumed: a second use changes nothing
+            return render_template("enrolment/join_done.html", group=None, already="confirmed")
+        try:
+            group = joining.check_open(session, wish)
+        except joining.LinkClosed as error:
+            return _link_problem(error)
         if request.method == "GET":
             return render_template("enrolment/join_confirm.html", group=group, wish=wish)
         if request.form.get("confirm") != "yes":
             abort(400)
-        now = current_clock().now()
         try:
             person = joining.confirm(session, wish, request.remote_addr or "unknown", now)
-        except joining.LinkClosed as error:
-            return _link_problem(error)
         except people.EnrolmentConflict as conflict:
             session.rollback()
+            if conflict.reason == "erased":
+                return _link_problem(joining.LinkGone(), confirming=True)
             return render_template("enrolment/join_done.html", group=group, already=conflict.reason)
         session.commit()
         return render_template("enrolment/join_done.html", group=group, person=person)
