@@ -7,6 +7,7 @@ are held by the lead organisation and changed by the lead administrator only.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,9 +27,10 @@ from flask import (
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from icalendar import Event as VEvent
 from sqlalchemy import func, or_, select
 
-from campaign import db
+from campaign import db, plaintext
 from campaign.accounts.models import User
 from campaign.accounts.scope import Access, access
 from campaign.audit import record
@@ -91,14 +93,13 @@ def index():  # type: ignore[no-untyped-def]
             .group_by(Invitation.event_id, Invitation.rsvp)
         )
     }
-    feed = url_for("events.feed", token=sign(FEED_PURPOSE, organisation.id), _external=True)
     return render_template(
         "events/index.html",
         organisation=organisation,
         events=events,
         counts=counts,
         now=current_clock().now(),
-        feed=feed,
+        feed=url_for("events.feed", token=sign(FEED_PURPOSE, organisation.id), _external=True),
     )
 
 
@@ -121,7 +122,7 @@ def _form(event: Event | None, campaign: Campaign) -> EventForm:
             form.reminders.data = "24h, 1h"
             form.audience.data = Audience.ORGANISATION.value
         else:
-            zone = ZoneInfo(event.timezone)
+            zone = calendar.zone_of(event)
             start, end = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
             form.day.data, form.starts.data, form.ends.data = start.date(), start.time(), end.time()
             form.audience.data = event.audience.value
@@ -360,6 +361,18 @@ def _published(event: Event, now: datetime):  # type: ignore[no-untyped-def]
     )
 
 
+def _published_all(events: Iterable[Event], now: datetime) -> list[VEvent]:
+    """The events of a feed; one that cannot be built is left out with a warning, the rest
+    still reach the calendar apps."""
+    items = []
+    for event in events:
+        try:
+            items.append(_published(event, now))
+        except Exception:  # one bad row must never take every member's calendar down
+            current_app.logger.warning("calendar feed: event %s left out", event.id, exc_info=True)
+    return items
+
+
 def _ics(event: Event) -> Response:
     body = calendar.calendar_of("PUBLISH", [_published(event, current_clock().now())])
     response = Response(body, mimetype="text/calendar")
@@ -381,14 +394,14 @@ def feed(token: str):  # type: ignore[no-untyped-def]
         organisation_id = unsign(FEED_PURPOSE, token, int(FEED_LIFETIME.total_seconds()))
     except TokenError:
         abort(404)
-    campaign = campaign_or_404()
     organisation = db.session().get(Organisation, organisation_id)
     if organisation is None:
         abort(404)
-    now = current_clock().now()
+    campaign = campaign_or_404()
     events = db.session().scalars(_visible(campaign, organisation.id).order_by(Event.starts_at))
-    items = [_published(event, now) for event in events]
-    body = calendar.calendar_of(None, items, name=f"{campaign.name} – {organisation.short_name}")
+    items = _published_all(events, current_clock().now())
+    name = plaintext.one_line(f"{campaign.name} – {organisation.short_name}")
+    body = calendar.calendar_of(None, items, name=name)
     response = Response(body, mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, max-age=900"
     return response
