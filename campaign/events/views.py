@@ -8,7 +8,7 @@ are held by the lead organisation and changed by the lead administrator only.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -36,18 +36,16 @@ from campaign.accounts.scope import Access, access
 from campaign.audit import record
 from campaign.drip.materialize import offers_next_date
 from campaign.enrolment.models import Participant, PilotGroup
-from campaign.events import calendar, invitations
+from campaign.events import calendar, feeds, invitations
 from campaign.events.forms import AUDIENCE_LABELS, EventForm
 from campaign.events.models import Audience, Event, EventKind, Invitation, Rsvp
 from campaign.network.members import campaign_or_404
-from campaign.network.models import Campaign, Organisation
-from campaign.security import TokenError, sign, unsign
+from campaign.network.models import Campaign
+from campaign.security import TokenError
 from campaign.timing import current_clock
 
 bp = Blueprint("events", __name__)
 NETWORK_AUDIENCES = (Audience.CAMPAIGN, Audience.WORKING_GROUP)
-FEED_PURPOSE = "calendar-feed"
-FEED_LIFETIME = timedelta(days=5 * 365)
 
 
 def init_app(app: Flask) -> None:
@@ -99,7 +97,7 @@ def index():  # type: ignore[no-untyped-def]
         events=events,
         counts=counts,
         now=current_clock().now(),
-        feed=url_for("events.feed", token=sign(FEED_PURPOSE, organisation.id), _external=True),
+        feed=url_for("events.feed", token=feeds.token(organisation), _external=True),
     )
 
 
@@ -391,12 +389,19 @@ def download(event_id: int):  # type: ignore[no-untyped-def]
 def feed(token: str):  # type: ignore[no-untyped-def]
     """A member's events as a calendar to subscribe to; the signed address is the key."""
     try:
-        organisation_id = unsign(FEED_PURPOSE, token, int(FEED_LIFETIME.total_seconds()))
-    except TokenError:
-        abort(404)
-    organisation = db.session().get(Organisation, organisation_id)
-    if organisation is None:
-        abort(404)
+        organisation = feeds.organisation_for(db.session(), token)
+    except TokenError as error:
+        if error.expired:
+            return _feed_gone(_("This calendar address has expired."), 410)
+        return _feed_gone(_("This calendar address is not valid."), 404)
+    except feeds.FeedReplaced:
+        return _feed_gone(
+            _(
+                "This calendar address has been replaced and no longer works. Ask your"
+                " organisation's representative for the new one."
+            ),
+            410,
+        )
     campaign = campaign_or_404()
     events = db.session().scalars(_visible(campaign, organisation.id).order_by(Event.starts_at))
     items = _published_all(events, current_clock().now())
@@ -405,6 +410,37 @@ def feed(token: str):  # type: ignore[no-untyped-def]
     response = Response(body, mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, max-age=900"
     return response
+
+
+def _feed_gone(text: str, status: int) -> Response:
+    """A plain sentence for calendar apps, which show an answer's status and text, not HTML."""
+    response = Response(text + "\n", status=status, mimetype="text/plain")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/organisations/<org>/events/calendar-address")
+@access(Access.ORGANISATION)
+def replace_feed():  # type: ignore[no-untyped-def]
+    """Give the member a new calendar address; the old one stops working at once."""
+    organisation = g.organisation
+    feeds.replace(organisation)
+    record(
+        db.session(),
+        current_user,
+        "calendar_feed.replaced",
+        organisation_id=organisation.id,
+        target=f"organisation:{organisation.id}",
+    )
+    db.session().commit()
+    flash(
+        _(
+            "The calendar has a new address. The old address no longer works: give the new one"
+            " to everyone who subscribed."
+        ),
+        "success",
+    )
+    return redirect(url_for("events.index", org=organisation.slug) + "#feed-heading")
 
 
 # Answering: the signed links of the invitation mail -------------------------------------
