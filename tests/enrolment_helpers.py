@@ -95,9 +95,9 @@ def enrolment_objects(session: Session, network: Network, person: Participant) -
     session.commit()
     wish = join_request(session, first, "joiner@alpha.se")
     event = make_event(session, network, first)
+    from campaign.events import feeds
     from campaign.events.invitations import rsvp_token
     from campaign.events.models import Invitation
-    from campaign.events.views import FEED_PURPOSE
 
     invitation = Invitation(event_id=event.id, participant_id=person.id)
     session.add(invitation)
@@ -111,7 +111,7 @@ def enrolment_objects(session: Session, network: Network, person: Participant) -
         "questionnaire_token": service.link_token(questionnaires[0], person),
         "event_id": str(event.id),
         "rsvp_token": rsvp_token(invitation),
-        "feed_token": sign(FEED_PURPOSE, network.alpha.id),
+        "feed_token": feeds.token(network.alpha),
         "group_id": str(first.id),
         "other_group_id": str(other.id),
         "import_id": str(job.id),

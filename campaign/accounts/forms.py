@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from campaign.enrolment.forms import AddressField
 from campaign.i18n import LANGUAGES
+from campaign.plaintext import NoControlCharacters
 from campaign.security import MIN_PASSWORD_LENGTH
 
 
@@ -19,7 +20,9 @@ class LoginForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(
+        _l("Name"), validators=[DataRequired(), Length(max=200), NoControlCharacters()]
+    )
     language = SelectField(
         _l("Language"), choices=[SelectChoice(code, label) for code, label in LANGUAGES.items()]
     )
@@ -55,7 +58,9 @@ class ForgotForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(
+        _l("Name"), validators=[DataRequired(), Length(max=200), NoControlCharacters()]
+    )
     email = AddressField(_l("E-mail address"), validators=[DataRequired(), Length(max=320)])
     language = SelectField(
         _l("Language"), choices=[SelectChoice(code, label) for code, label in LANGUAGES.items()]

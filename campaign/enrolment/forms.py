@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 from campaign.enrolment.importing import normalise_address
 from campaign.enrolment.models import PilotGroupKind
 from campaign.i18n import LANGUAGES
+from campaign.plaintext import NoControlCharacters
 
 
 def group_kind_choices() -> list[SelectChoice]:
@@ -63,7 +64,7 @@ class PilotGroupForm(FlaskForm):
 
 class ParticipantForm(FlaskForm):
     email = AddressField(_l("E-mail address"), validators=[DataRequired(), Length(max=320)])
-    name = StringField(_l("Name"), validators=[Length(max=200)])
+    name = StringField(_l("Name"), validators=[Length(max=200), NoControlCharacters()])
     title = StringField(_l("Title"), validators=[Length(max=200)])
     language = SelectField(_l("Language of the e-mails"), choices=language_choices)
 
@@ -107,7 +108,9 @@ class EraseForm(FlaskForm):
 
 
 class JoinForm(FlaskForm):
-    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(
+        _l("Your name"), validators=[DataRequired(), Length(max=200), NoControlCharacters()]
+    )
     email = AddressField(
         _l("Your work e-mail address"), validators=[DataRequired(), Length(max=320)]
     )

@@ -24,6 +24,7 @@ from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberR
 
 from campaign.events.invitations import parse_reminders
 from campaign.events.models import Audience, EventKind
+from campaign.plaintext import NoControlCharacters, WebLink
 from campaign.timing import existing_instant
 
 
@@ -46,10 +47,12 @@ AUDIENCE_LABELS = {
 
 class EventForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=kind_choices)
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(
+        _l("Title"), validators=[DataRequired(), Length(max=200), NoControlCharacters()]
+    )
     description_md = TextAreaField(
         _l("Description"),
-        validators=[Length(max=20_000)],
+        validators=[Length(max=20_000), NoControlCharacters(multiline=True)],
         description=_l("What the meeting is for and how to prepare. Markdown is allowed."),
     )
     day = DateField(_l("Date"), validators=[InputRequired()])
@@ -58,9 +61,9 @@ class EventForm(FlaskForm):
     timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=64)])
     join_url = URLField(
         _l("Link to the web meeting"),
-        validators=[Optional(), URL(require_tld=False), Length(max=1000)],
+        validators=[Optional(), WebLink(), URL(require_tld=False), Length(max=1000)],
     )
-    room = StringField(_l("Room"), validators=[Length(max=200)])
+    room = StringField(_l("Room"), validators=[Length(max=200), NoControlCharacters()])
     capacity = IntegerField(
         _l("Places"),
         validators=[Optional(), NumberRange(min=1, max=100_000)],

@@ -13,7 +13,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -127,10 +126,10 @@ def invitation_for(db_session: Session, token: str) -> Invitation | None:
 
 def when_text(event: Event, language: str) -> str:
     """Local date and time of the event, e.g. '2014-10-27 09:00–10:00 (Europe/Stockholm)'."""
-    zone = ZoneInfo(event.timezone)
+    zone = calendar.zone_of(event)
     start, end = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
     until = end.strftime("%H:%M") if end.date() == start.date() else end.strftime("%Y-%m-%d %H:%M")
-    return f"{start:%Y-%m-%d %H:%M}–{until} ({event.timezone})"
+    return f"{start:%Y-%m-%d %H:%M}–{until} ({zone.key})"
 
 
 # What each kind of calendar mail says; placeholders are filled by the outbox's renderer.

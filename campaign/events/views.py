@@ -7,7 +7,8 @@ are held by the lead organisation and changed by the lead administrator only.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -26,26 +27,25 @@ from flask import (
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from icalendar import Event as VEvent
 from sqlalchemy import func, or_, select
 
-from campaign import db
+from campaign import db, plaintext
 from campaign.accounts.models import User
 from campaign.accounts.scope import Access, access
 from campaign.audit import record
 from campaign.drip.materialize import offers_next_date
 from campaign.enrolment.models import Participant, PilotGroup
-from campaign.events import calendar, invitations
+from campaign.events import calendar, feeds, invitations
 from campaign.events.forms import AUDIENCE_LABELS, EventForm
 from campaign.events.models import Audience, Event, EventKind, Invitation, Rsvp
 from campaign.network.members import campaign_or_404
-from campaign.network.models import Campaign, Organisation
-from campaign.security import TokenError, sign, unsign
+from campaign.network.models import Campaign
+from campaign.security import TokenError
 from campaign.timing import current_clock
 
 bp = Blueprint("events", __name__)
 NETWORK_AUDIENCES = (Audience.CAMPAIGN, Audience.WORKING_GROUP)
-FEED_PURPOSE = "calendar-feed"
-FEED_LIFETIME = timedelta(days=5 * 365)
 
 
 def init_app(app: Flask) -> None:
@@ -91,14 +91,13 @@ def index():  # type: ignore[no-untyped-def]
             .group_by(Invitation.event_id, Invitation.rsvp)
         )
     }
-    feed = url_for("events.feed", token=sign(FEED_PURPOSE, organisation.id), _external=True)
     return render_template(
         "events/index.html",
         organisation=organisation,
         events=events,
         counts=counts,
         now=current_clock().now(),
-        feed=feed,
+        feed=url_for("events.feed", token=feeds.token(organisation), _external=True),
     )
 
 
@@ -121,7 +120,7 @@ def _form(event: Event | None, campaign: Campaign) -> EventForm:
             form.reminders.data = "24h, 1h"
             form.audience.data = Audience.ORGANISATION.value
         else:
-            zone = ZoneInfo(event.timezone)
+            zone = calendar.zone_of(event)
             start, end = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
             form.day.data, form.starts.data, form.ends.data = start.date(), start.time(), end.time()
             form.audience.data = event.audience.value
@@ -360,6 +359,18 @@ def _published(event: Event, now: datetime):  # type: ignore[no-untyped-def]
     )
 
 
+def _published_all(events: Iterable[Event], now: datetime) -> list[VEvent]:
+    """The events of a feed; one that cannot be built is left out with a warning, the rest
+    still reach the calendar apps."""
+    items = []
+    for event in events:
+        try:
+            items.append(_published(event, now))
+        except Exception:  # one bad row must never take every member's calendar down
+            current_app.logger.warning("calendar feed: event %s left out", event.id, exc_info=True)
+    return items
+
+
 def _ics(event: Event) -> Response:
     body = calendar.calendar_of("PUBLISH", [_published(event, current_clock().now())])
     response = Response(body, mimetype="text/calendar")
@@ -378,20 +389,58 @@ def download(event_id: int):  # type: ignore[no-untyped-def]
 def feed(token: str):  # type: ignore[no-untyped-def]
     """A member's events as a calendar to subscribe to; the signed address is the key."""
     try:
-        organisation_id = unsign(FEED_PURPOSE, token, int(FEED_LIFETIME.total_seconds()))
-    except TokenError:
-        abort(404)
+        organisation = feeds.organisation_for(db.session(), token)
+    except TokenError as error:
+        if error.expired:
+            return _feed_gone(_("This calendar address has expired."), 410)
+        return _feed_gone(_("This calendar address is not valid."), 404)
+    except feeds.FeedReplaced:
+        return _feed_gone(
+            _(
+                "This calendar address has been replaced and no longer works. Ask your"
+                " organisation's representative for the new one."
+            ),
+            410,
+        )
     campaign = campaign_or_404()
-    organisation = db.session().get(Organisation, organisation_id)
-    if organisation is None:
-        abort(404)
-    now = current_clock().now()
     events = db.session().scalars(_visible(campaign, organisation.id).order_by(Event.starts_at))
-    items = [_published(event, now) for event in events]
-    body = calendar.calendar_of(None, items, name=f"{campaign.name} – {organisation.short_name}")
+    items = _published_all(events, current_clock().now())
+    name = plaintext.one_line(f"{campaign.name} – {organisation.short_name}")
+    body = calendar.calendar_of(None, items, name=name)
     response = Response(body, mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, max-age=900"
     return response
+
+
+def _feed_gone(text: str, status: int) -> Response:
+    """A plain sentence for calendar apps, which show an answer's status and text, not HTML."""
+    response = Response(text + "\n", status=status, mimetype="text/plain")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/organisations/<org>/events/calendar-address")
+@access(Access.ORGANISATION)
+def replace_feed():  # type: ignore[no-untyped-def]
+    """Give the member a new calendar address; the old one stops working at once."""
+    organisation = g.organisation
+    feeds.replace(organisation)
+    record(
+        db.session(),
+        current_user,
+        "calendar_feed.replaced",
+        organisation_id=organisation.id,
+        target=f"organisation:{organisation.id}",
+    )
+    db.session().commit()
+    flash(
+        _(
+            "The calendar has a new address. The old address no longer works: give the new one"
+            " to everyone who subscribed."
+        ),
+        "success",
+    )
+    return redirect(url_for("events.index", org=organisation.slug) + "#feed-heading")
 
 
 # Answering: the signed links of the invitation mail -------------------------------------

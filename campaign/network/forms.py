@@ -21,6 +21,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from campaign.network.models import MembershipStatus, OrganisationKind
+from campaign.plaintext import NoControlCharacters
 
 
 def kind_choices() -> list[SelectChoice]:
@@ -97,10 +98,10 @@ class LeadMembershipForm(MemberFactsForm):
 
 
 class NewMemberForm(FlaskForm):
-    name = StringField(_l("Full name"), validators=[Length(min=2, max=200)])
+    name = StringField(_l("Full name"), validators=[Length(min=2, max=200), NoControlCharacters()])
     short_name = StringField(
         _l("Short name"),
-        validators=[Length(min=2, max=100)],
+        validators=[Length(min=2, max=100), NoControlCharacters()],
         description=_l("As it appears in tables, for example Lilla Edet."),
     )
     slug = StringField(
@@ -121,7 +122,7 @@ class NewMemberForm(FlaskForm):
 class CampaignForm(FlaskForm):
     """The campaign's own settings, decided by the lead organisation."""
 
-    name = StringField(_l("Name"), validators=[Length(min=2, max=200)])
+    name = StringField(_l("Name"), validators=[Length(min=2, max=200), NoControlCharacters()])
     starts_on = DateField(_l("Starts"))
     ends_on = DateField(_l("Ends"))
     timezone = StringField(

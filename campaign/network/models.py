@@ -33,6 +33,9 @@ class Organisation(Base):
     kind: Mapped[OrganisationKind] = mapped_column(
         enum_column(OrganisationKind, "organisation_kind")
     )
+    # Signed into the address of the member's calendar feed; a new key makes old addresses stop
+    # working. None until first replaced: addresses made before keys existed still work.
+    calendar_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organisation")

@@ -27,6 +27,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from campaign.i18n import load_catalog
 from campaign.markup import render_markdown
+from campaign.plaintext import one_line
 
 
 class _SMTPCompat32(type(email.policy.compat32)):  # type: ignore[misc]
@@ -93,7 +94,7 @@ def render(
     footer: Footer,
 ) -> Rendered:
     """Fill the placeholders, then lay the Markdown out as plain text and as inlined HTML."""
-    filled_subject = " ".join(content_template(subject).render(context).split())
+    filled_subject = one_line(content_template(subject).render(context))
     body = content_template(body_markdown).render(context).strip()
     gettext = load_catalog(language).gettext
     html = LAYOUT.get_template("base.html").render(
