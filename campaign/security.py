@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -67,6 +68,45 @@ def keyed_hash(purpose: str, value: str) -> str:
     """Return an HMAC-SHA256 of `value` under the app's secret key: comparable, not reversible."""
     secret = current_app.config["SECRET_KEY"].encode()
     return hmac.new(secret, f"campaign.{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+# The shape of what sign() returns: the payload in base64url (a compressed one begins with "."),
+# the moment of signing and the signature (27 characters of HMAC-SHA1 or more), joined by dots.
+# The look-behind lets a match begin only where a run of such characters begins: linear time.
+_B64 = r"A-Za-z0-9_\-"
+SIGNED_TOKEN = re.compile(
+    rf"(?<![{_B64}.])\.?[{_B64}]+\.[{_B64}]{{2,12}}\.[{_B64}]{{27,}}(?![{_B64}])"
+)
+_URL_END = re.compile(r"[\s<>\"'()\[\]]")  # what ends a link in text, HTML, headers, Markdown
+_LONGEST_URL = 4096
+
+
+def hide_signed_links(text: str, marker: str) -> str:
+    """Replace each link that carries a signed token, and each bare token, by `marker`.
+
+    A signed link acts for the one it was made for: whoever reads it can act as them.
+    """
+    pieces, done = [], 0
+    for token in SIGNED_TOKEN.finditer(text):
+        if token.start() < done:  # inside the link hidden just before
+            continue
+        start, end = _link_around(text, token.start(), token.end())
+        pieces += [text[done:start], marker]
+        done = end
+    return "".join(pieces) + text[done:]
+
+
+def _link_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a token's span to the link it is part of: from its http(s):// to its end."""
+    before = text[max(start - _LONGEST_URL, 0) : start]
+    run = len(before) - next(
+        (i for i, c in enumerate(reversed(before)) if _URL_END.match(c)), len(before)
+    )
+    scheme = max(before.rfind("http://", run), before.rfind("https://", run))
+    if scheme >= 0:
+        start -= len(before) - scheme
+    after = _URL_END.search(text, end, end + _LONGEST_URL)
+    return start, after.start() if after else min(len(text), end + _LONGEST_URL)
 
 
 def is_safe_redirect(target: str | None) -> bool:

@@ -37,7 +37,6 @@ from campaign.i18n import load_catalog
 from campaign.outbox.compose import Footer, Rendered, content_template, render
 from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import enqueue
-from campaign.outbox.unsubscribe import token_for
 from campaign.security import mail_preview
 from campaign.timing import current_clock
 
@@ -63,9 +62,8 @@ def _preview(step: Step, person: Enrolled | None = None) -> Rendered:
     """Render a step with sample data, or as `person` would get it."""
     if person is None:
         context = sample_context()
-    else:
-        base = current_app.config["CAMPAIGN_BASE_URL"].rstrip("/")
-        context = context_for(person, f"{base}/u/{token_for(person.participant)}")
+    else:  # the sample's link, not the person's own: it would let the reader act as them
+        context = context_for(person, sample_context()["links"]["unsubscribe"])
     reason = load_catalog(step.language).gettext("This is a preview.")
     return render(
         step.subject,

@@ -23,6 +23,7 @@ from campaign.enrolment.models import (
 from campaign.events.models import Event, Invitation
 from campaign.i18n import load_catalog
 from campaign.network.models import Campaign, Organisation
+from campaign.outbox.disclosure import readable
 from campaign.outbox.models import Message, Suppression
 from campaign.outbox.queue import cancel_for_participant
 from campaign.surveys.models import Questionnaire, Response
@@ -239,18 +240,7 @@ def export_data(db_session: Session, person: Participant, now: datetime) -> dict
             }
             for c in history.consents
         ],
-        "messages": [
-            {
-                "kind": m.kind.value,
-                "subject": m.subject,
-                "to": m.recipient,
-                "state": m.state.value,
-                "due_at": m.due_at.isoformat(),
-                "sent_at": _instant(m.sent_at),
-                "text": m.text_body,
-            }
-            for m in history.messages
-        ],
+        "messages": [_message_data(m, person.language) for m in history.messages],
         "invitations": [
             {
                 "event": e.title,
@@ -272,6 +262,20 @@ def export_data(db_session: Session, person: Participant, now: datetime) -> dict
         "suppressed": db_session.scalar(
             select(Suppression.reason).where(Suppression.email == person.email)
         ),
+    }
+
+
+def _message_data(message: Message, language: str) -> dict[str, Any]:
+    # Whoever downloads the export is staff: the mail as staff may read it, links hidden.
+    content = readable(message, language)
+    return {
+        "kind": message.kind.value,
+        "subject": content.subject if content else None,
+        "to": message.recipient,
+        "state": message.state.value,
+        "due_at": message.due_at.isoformat(),
+        "sent_at": _instant(message.sent_at),
+        "text": content.text if content else None,
     }
 
 

@@ -12,6 +12,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from campaign.db import Base, enum_column, utcnow
 
 
+class Disclosure(enum.Enum):
+    """How much of a message staff may read (campaign/outbox/disclosure.py applies it)."""
+
+    ENVELOPE = "envelope"  # that it exists and how its delivery goes; nothing the recipient reads
+    CONTENT = "content"  # its text too, each signed link replaced by a marker
+
+
 class MessageKind(enum.Enum):
     SEQUENCE_STEP = "sequence_step"
     INVITATION = "invitation"
@@ -22,6 +29,23 @@ class MessageKind(enum.Enum):
     STAFF_INVITATION = "staff_invitation"
     LOGIN_LINK = "login_link"
     TEST = "test"
+
+    @property
+    def disclosure(self) -> Disclosure:
+        """Return how much of a message of this kind staff may read."""
+        return _READABLE.get(self, Disclosure.ENVELOPE)
+
+
+# Staff read what participants are sent (with the links hidden). Only the recipient reads a mail
+# whose point is its link (choosing a password, signing in, enrolling with consent), or a test
+# mail; and a kind added later shows its envelope only until someone decides otherwise.
+_READABLE = {
+    MessageKind.SEQUENCE_STEP: Disclosure.CONTENT,
+    MessageKind.INVITATION: Disclosure.CONTENT,
+    MessageKind.REMINDER: Disclosure.CONTENT,
+    MessageKind.QUESTIONNAIRE: Disclosure.CONTENT,
+    MessageKind.ANNOUNCEMENT: Disclosure.CONTENT,
+}
 
 
 class MessageState(enum.Enum):

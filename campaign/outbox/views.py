@@ -14,7 +14,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -23,6 +23,7 @@ from campaign import db
 from campaign.accounts.scope import Access, access, scoped
 from campaign.audit import record
 from campaign.outbox import queue, unsubscribe
+from campaign.outbox.disclosure import readable, subject_of
 from campaign.outbox.models import Message, MessageState, Suppression
 from campaign.security import TokenError, mail_preview
 from campaign.timing import current_clock
@@ -35,6 +36,11 @@ def init_app(app: Flask) -> None:
     """Register the views; the unsubscribe link takes RFC 8058 POSTs without a CSRF token."""
     app.register_blueprint(bp)
     app.extensions["csrf"].exempt(unsubscribe_page)
+    app.jinja_env.filters["mail_subject"] = lambda message: subject_of(message, _language())
+
+
+def _language() -> str:
+    return str(get_locale() or "sv")
 
 
 def _visible(message_id: int) -> Message:
@@ -82,14 +88,20 @@ def index():  # type: ignore[no-untyped-def]
 @bp.get("/outbox/<int:message_id>")
 @access(Access.STAFF)
 def show(message_id: int):  # type: ignore[no-untyped-def]
-    return render_template("outbox/show.html", message=_visible(message_id))
+    message = _visible(message_id)
+    return render_template(
+        "outbox/show.html", message=message, content=readable(message, _language())
+    )
 
 
 @bp.get("/outbox/<int:message_id>/html")
 @access(Access.STAFF)
 def html(message_id: int) -> Response:
     """The HTML part, for the sandboxed preview frame: inline styles allowed, nothing else."""
-    return mail_preview(_visible(message_id).html_body)
+    content = readable(_visible(message_id), _language())
+    if content is None:  # only its recipient may read it
+        abort(404)
+    return mail_preview(content.html)
 
 
 @bp.post("/outbox/<int:message_id>/cancel")
