@@ -24,7 +24,7 @@ from campaign.network.members import KIND_ORDER, swedish_sort_key
 from campaign.network.models import Campaign, MembershipStatus, OrganisationKind
 from campaign.report import charts, md
 from campaign.report.figures import Figures, MemberFigures, compute
-from campaign.surveys.results import MIN_RESPONDENTS
+from campaign.surveys.disclosure import MIN_RESPONDENTS
 
 FORMATS = ("html", "md", "pdf", "csv", "xlsx")
 
