@@ -1,9 +1,11 @@
 """Spreadsheet downloads (CSV and XLSX) that are safe to open in Excel.
 
-A cell that starts with `=`, `+`, `-` or `@` (or a tab or carriage return) is a formula to Excel
-and LibreOffice, and a participant chooses their own name: such cells get a leading apostrophe,
-as OWASP recommends against CSV injection. CSV is written the way Swedish Excel reads it without
-an import dialogue: UTF-8 with a byte-order mark and semicolons.
+A cell that starts with `=`, `+`, `-` or `@` (or a tab, carriage return or line feed) is a
+formula to Excel and LibreOffice, and a participant chooses their own name: such cells get a
+leading apostrophe, as OWASP recommends against CSV injection. So do cells where such a character
+follows leading spaces, or is a full-width form (`＝`), which some spreadsheets trim or fold.
+CSV is written the way Swedish Excel reads it without an import dialogue: UTF-8 with a
+byte-order mark and semicolons.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from flask import Response
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def neutralise(value: Any) -> Any:
@@ -28,7 +30,8 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    formula = text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_STARTS)
+    return "'" + text if formula else text
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:

@@ -32,12 +32,13 @@ ALLOWED_TAGS = {
 }
 
 
-def render_markdown(text: str) -> Markup:
-    """Return sanitised HTML for Markdown `text`; links keep only http(s) and mailto."""
+def render_markdown(text: str, tags: set[str] = ALLOWED_TAGS) -> Markup:
+    """Return sanitised HTML for Markdown `text` with only the `tags` allowed (by default
+    ALLOWED_TAGS); links keep only http(s) and mailto."""
     html = markdown.markdown(text or "", extensions=["sane_lists", "tables"])
     clean = nh3.clean(
         html,
-        tags=ALLOWED_TAGS,
+        tags=tags,
         attributes={"a": {"href", "title"}},
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",

@@ -293,14 +293,20 @@ def test_fewer_than_five_respondents_are_not_shown(
     assert "Färre än 5 personer har svarat" in page and "Resor är en vana" not in page
     assert "p4@alpha.se" in page  # not answered yet, named: the questionnaire is not anonymous
     _post(app, _link(app, follow_up, people[4]), VALID)
+    # Five answers, but Alpha's figures would be the network's minus Beta's two: not shown.
     page = alpha.get(f"/organisations/alpha/questionnaires/{follow_up.id}").get_data(as_text=True)
-    assert "Färre än 5" not in page and "Resor är en vana" in page
-    assert "5 svarande" in page and "Median" in page
+    assert "Svaren visas inte, så att svaren från en medlem med färre än 5" in page
+    assert "Minst 5 svarande" in page and "Resor är en vana" not in page
+    lead = app.test_client()
+    sign_in(lead, "lead@alpha.se")
+    page = lead.get(f"/questionnaires/{follow_up.id}").get_data(as_text=True)
+    assert "7 svarande" in page and "Resor är en vana" in page  # the two members together
     # Beta's representative sees Beta's two answers as too few, and none of Alpha's.
     beta = app.test_client()
     sign_in(beta, "rep@beta.se")
     page = beta.get(f"/organisations/beta/questionnaires/{follow_up.id}").get_data(as_text=True)
-    assert "Färre än 5" in page and "2 svarande" in page
+    assert "Färre än 5 personer har svarat" in page and "Färre än 5 svarande" in page
+    assert "2 svarande" not in page
     # Nor does Beta's export give them: the header only, as for any scope of fewer than 5.
     export = beta.get(f"/organisations/beta/questionnaires/{follow_up.id}/export.csv")
     lines = export.get_data(as_text=True).lstrip("\ufeff").strip().splitlines()

@@ -1,7 +1,8 @@
 """The live dashboard: the report's figures now, for the network or one member.
 
 Beside the figures: where the participants stand in their e-mail sequences, who was invited to
-and who came to each meeting held, and the questionnaires' response rates, as tables and charts.
+and who came to each meeting held, and the questionnaires' response rates, as tables and charts
+(a member's count and rate hidden where the questionnaires' results hide it).
 Sequence progress is counted in the database from the outbox's delivered steps, so that the
 page stays quick with hundreds of thousands of participants.
 """
@@ -94,7 +95,7 @@ def build(
 
 
 def _rates(db_session: Session, questionnaire: Questionnaire) -> dict[int, results.Rate]:
-    return {r.organisation.id: r for r in results.rates(db_session, questionnaire)}
+    return {r.organisation.id: r for r in results.rates(db_session, questionnaire).rows}
 
 
 def sequence_progress(
@@ -259,5 +260,12 @@ def _rate_chart(
 
 
 def _rate_bar(member: MemberFigures, rate: results.Rate | None) -> charts.Bar:
+    if rate is not None and not rate.is_shown:  # the rate and invited would tell the count
+        note = (
+            _("fewer than %(n)d answers", n=results.MIN_RESPONDENTS)
+            if rate.is_too_few
+            else _("not shown, to protect a smaller member")
+        )
+        return charts.Bar(member.organisation.short_name, None, note)
     percent = rate.percent if rate else None
     return charts.Bar(member.organisation.short_name, percent, _("not sent yet"))

@@ -9,7 +9,6 @@ stands alone), a PDF made from that HTML by weasyprint, Markdown, and the figure
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,14 +16,15 @@ from typing import Any
 from flask import render_template
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
+from campaign.markup import ALLOWED_TAGS, render_markdown
 from campaign.network.members import KIND_ORDER, swedish_sort_key
 from campaign.network.models import Campaign, MembershipStatus, OrganisationKind
-from campaign.report import charts
+from campaign.report import charts, md
 from campaign.report.figures import Figures, MemberFigures, compute
-from campaign.surveys.results import MIN_RESPONDENTS
+from campaign.surveys.disclosure import MIN_RESPONDENTS
 
 FORMATS = ("html", "md", "pdf", "csv", "xlsx")
 
@@ -125,8 +125,11 @@ def _render(template: str, report: Report) -> str:
             report=report,
             figures=report.figures,
             number=charts.number,
-            cell=markdown_cell,
-            demote=demote_headings,
+            text=md.text,
+            cell=md.cell,
+            member=md.member,
+            member_html=member_html,
+            escape=escape,
         )
 
 
@@ -138,39 +141,13 @@ def markdown(report: Report) -> str:
     return _render("report/report.md", report)
 
 
-def markdown_cell(text: str | None) -> str:
-    """Return text that stays one cell of a Markdown table: pipes escaped, lines joined."""
-    escaped = (text or "").replace("\\", "\\\\").replace("|", "\\|")
-    return " ".join(escaped.split())
+MEMBER_TAGS = (ALLOWED_TAGS - {"h2", "h3", "h4"}) | {"h5", "h6"}
 
 
-ATX = re.compile(r"^( {0,3})(#{1,6})(?=[ \t]|$)")
-SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
-FENCE = re.compile(r"^ {0,3}(```|~~~)")
-
-
-def demote_headings(text: str | None, levels: int = 4) -> str:
-    """Return a member's Markdown with its headings moved `levels` down (at most to ######),
-    so that they sit below the report's own headings of the member's section."""
-    lines = (text or "").split("\n")
-    out: list[str] = []
-    fenced = False
-    for line in lines:
-        if FENCE.match(line):
-            fenced = not fenced
-        elif not fenced and ATX.match(line):
-            line = ATX.sub(lambda h: h[1] + "#" * min(6, len(h[2]) + levels), line)
-        elif not fenced and SETEXT.match(line) and out and out[-1].strip() and not _block(out[-1]):
-            level = 1 if line.strip().startswith("=") else 2
-            out[-1] = "#" * min(6, level + levels) + " " + out[-1].strip()
-            continue
-        out.append(line)
-    return "\n".join(out)
-
-
-def _block(line: str) -> bool:
-    """Whether a line is one a setext underline cannot make a heading of (a list item, a quote)."""
-    return bool(re.match(r"^ {0,3}([-*+>]|\d+[.)])( |$)", line)) or bool(ATX.match(line))
+def member_html(text: str | None) -> Markup:
+    """Return a member's Markdown as HTML for its section: headings below the report's own
+    (levels 5 and 6; a raw <h2> is dropped), no raw HTML, links only to http(s) and mailto."""
+    return render_markdown(md.demote_headings(text), tags=MEMBER_TAGS)
 
 
 def pdf(report: Report) -> bytes:

@@ -4,9 +4,10 @@ Every count is one GROUP BY per kind of row (participants, mail, attendance, ans
 loop over rows in Python, and every one is taken "as of" one moment, so that the same data
 gives the same figures whenever the report is made again. Outcomes come from the follow-up
 questionnaire's numbers marked `outcome:` (trips, km, hours); any member with fewer than five
-respondents has its outcomes suppressed, as in the questionnaire results. Since the network's
-totals include the hidden members, one hidden member alone would be the total minus the members
-shown; then the shown member with the fewest respondents is hidden too (secondary suppression).
+respondents has its outcomes suppressed, and since the network's totals include the hidden
+members, more are hidden until the hidden ones together are not one member's figures
+(secondary suppression): the same rule as the questionnaires' results, in
+campaign/surveys/disclosure.py.
 
 A participant counts as one who took part if active, paused or completed, or unsubscribed or
 bounced after at least one e-mail of the campaign was delivered to them by the moment; people
@@ -36,8 +37,8 @@ from campaign.events.models import Event, EventKind, Invitation
 from campaign.network.models import Campaign, Membership, Organisation
 from campaign.outbox.models import Message, MessageState, Suppression
 from campaign.surveys.definitions import definitions
+from campaign.surveys.disclosure import MIN_RESPONDENTS, protect
 from campaign.surveys.models import Questionnaire, QuestionnaireKind, Response
-from campaign.surveys.results import MIN_RESPONDENTS
 
 TRAINING_KINDS = (EventKind.TRAINING, EventKind.PRACTICE_MEETING)
 TAKING_PART = (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED, ParticipantStatus.COMPLETED)
@@ -232,15 +233,11 @@ def valued(outcomes: Outcomes, campaign: Campaign) -> tuple[float | None, float 
 
 
 def _protect(members: list[MemberFigures]) -> None:
-    """Hide one more member when one alone is hidden, so its figures are not total minus shown.
-
-    A member hidden with no respondents at all has nothing to derive, so it does not count.
-    """
-    hidden = [m for m in members if m.outcomes.suppressed and m.outcomes.respondents]
-    shown = [m for m in members if not m.outcomes.suppressed]
-    if len(hidden) == 1 and shown:
-        fewest = min(shown, key=lambda m: (m.outcomes.respondents, m.organisation.short_name))
-        fewest.outcomes.is_withheld = True
+    """Withhold the outcomes of members that would let a hidden member's be worked out."""
+    by_id = {m.organisation.id: m for m in members}
+    cells = protect({org_id: m.outcomes.respondents for org_id, m in by_id.items()})
+    for org_id in cells.hidden:
+        by_id[org_id].outcomes.is_withheld = not cells.too_few(org_id)
 
 
 def _mail_by_month(

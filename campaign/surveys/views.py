@@ -2,7 +2,8 @@
 
 Answering needs no account: the link in the mail is signed and names the questionnaire and the
 participant. Results are per member for its representative (only its own answers), and for the
-whole network with a breakdown per member for the lead administrator.
+whole network and each member for the lead administrator; small cells are hidden alike for
+both (campaign/surveys/results.py).
 """
 
 from __future__ import annotations
@@ -153,8 +154,7 @@ def member_index():  # type: ignore[no-untyped-def]
 def member_results(questionnaire_id: int):  # type: ignore[no-untyped-def]
     questionnaire = _questionnaire(questionnaire_id)
     definition = definitions()[questionnaire.definition]
-    found = results.responses(db.session(), questionnaire, g.organisation.id)
-    count, summaries = results.summarise(definition, [r.answers for r in found], _language())
+    found = results.collect(db.session(), questionnaire, definition)
     missing = (
         []
         if questionnaire.is_anonymous
@@ -166,8 +166,7 @@ def member_results(questionnaire_id: int):  # type: ignore[no-untyped-def]
         questionnaire=questionnaire,
         definition=definition,
         language=_language(),
-        count=count,
-        summaries=summaries,
+        scope=found.scope(g.organisation.id, _language()),
         rates=results.rates(db.session(), questionnaire, g.organisation.id),
         missing=missing,
         minimum=results.MIN_RESPONDENTS,
@@ -187,7 +186,7 @@ def _export(questionnaire_id: int, fmt: str, organisation_id: int | None, label:
     questionnaire = _questionnaire(questionnaire_id)
     definition = definitions()[questionnaire.definition]
     header, rows = results.export_rows(
-        db.session(), questionnaire, definition, _language(), organisation_id
+        db.session(), questionnaire, definition, _language(), organisation_id, _("not shown")
     )
     record(
         db.session(),
@@ -223,8 +222,7 @@ def index():  # type: ignore[no-untyped-def]
 def network_results(questionnaire_id: int):  # type: ignore[no-untyped-def]
     questionnaire = _questionnaire(questionnaire_id)
     definition = definitions()[questionnaire.definition]
-    found = results.responses(db.session(), questionnaire)
-    count, summaries = results.summarise(definition, [r.answers for r in found], _language())
+    found = results.collect(db.session(), questionnaire, definition)
     missing = (
         [] if questionnaire.is_anonymous else results.not_answered(db.session(), questionnaire)
     )
@@ -234,8 +232,7 @@ def network_results(questionnaire_id: int):  # type: ignore[no-untyped-def]
         questionnaire=questionnaire,
         definition=definition,
         language=_language(),
-        count=count,
-        summaries=summaries,
+        scope=found.scope(None, _language()),
         rates=results.rates(db.session(), questionnaire),
         missing=missing,
         minimum=results.MIN_RESPONDENTS,
