@@ -56,8 +56,13 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    user = db.session().get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_enabled else None  # disabling takes effect now
+    """Return the account of a session while it is enabled and the session is of its current
+    generation (User.get_id): a new password, signing out or disabling ends older sessions."""
+    key, _, generation = user_id.partition(":")
+    user = db.session().get(User, int(key)) if key.isdigit() else None
+    if user is None or not user.is_enabled or generation != str(user.session_generation):
+        return None
+    return user
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -96,7 +101,7 @@ def login():  # type: ignore[no-untyped-def]
             flash(_("The e-mail address or password is wrong."), "error")
         else:
             session.clear()  # a fresh session at every sign-in
-            login_user(user)
+            login_user(user)  # it carries the account's session generation
             user.last_login_at = current_clock().now()
             record(db.session(), user, "login", organisation_id=user.organisation_id)
             db.session().commit()
@@ -108,6 +113,8 @@ def login():  # type: ignore[no-untyped-def]
 @bp.post("/logout")
 @access(Access.STAFF)
 def logout():  # type: ignore[no-untyped-def]
+    current_user.end_sessions()  # a copy of this session's cookie stops working too
+    db.session().commit()
     logout_user()
     session.clear()
     flash(_("You are signed out."), "success")
@@ -130,9 +137,11 @@ def account():  # type: ignore[no-untyped-def]
         if not verify_password(current_user.password_hash, password.current_password.data or ""):
             password.current_password.errors.append(_("The current password is wrong."))
         else:
-            current_user.password_hash = hash_password(password.new_password.data or "")
+            current_user.set_password(password.new_password.data or "")  # ends every session
             record(db.session(), current_user, "account.password_changed")
             db.session().commit()
+            # ... but this one, which now carries the new generation (the account, not the proxy)
+            login_user(current_user._get_current_object())  # type: ignore[attr-defined]
             flash(_("Your password is changed."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", profile=profile, password=password)
@@ -169,7 +178,7 @@ def _set_password(token: str, purpose: str):  # type: ignore[no-untyped-def]
         return render_template("accounts/link_error.html", text=text), 400
     form = NewPasswordForm()
     if form.validate_on_submit():
-        user.password_hash = hash_password(form.new_password.data or "")
+        user.set_password(form.new_password.data or "")  # ends every session signed in before
         now = current_clock().now()
         user.last_login_at = now
         record(db.session(), user, f"account.password_set_by_{purpose}")
@@ -280,6 +289,8 @@ def resend_invitation(user_id: int):  # type: ignore[no-untyped-def]
 def representative_access(user_id: int):  # type: ignore[no-untyped-def]
     user = _representative(user_id)
     user.is_enabled = request.form.get("action") == "enable"
+    if not user.is_enabled:
+        user.end_sessions()  # enabling the account again does not revive them
     record(
         db.session(),
         current_user,
