@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -11,6 +12,7 @@ from flask import (
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -36,13 +38,11 @@ from campaign.accounts.models import Role, User
 from campaign.accounts.scope import Access, access
 from campaign.audit import record
 from campaign.i18n import LANGUAGES
-from campaign.security import TokenError, hash_password, is_safe_redirect, verify_password
+from campaign.security import TokenError, is_safe_redirect, verify_password
 from campaign.timing import current_clock, local_text
 
 bp = Blueprint("accounts", __name__)
 login_manager = LoginManager()
-# Spent on unknown addresses so that a wrong address takes as long as a wrong password.
-_DUMMY_HASH = hash_password("not a real password, only a timing equaliser")
 
 
 def init_app(app: Flask) -> None:
@@ -66,10 +66,11 @@ def _load_user(user_id: str) -> User | None:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """Return the enabled account with this address and password, or None."""
+    """Return the enabled account with this address and password, or None; the same password
+    hashing whether the address has an account, a password, or neither."""
     user = db.session().scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(None, password)
         return None
     if not verify_password(user.password_hash, password) or not user.is_enabled:
         return None
@@ -211,15 +212,27 @@ def forgot_password():  # type: ignore[no-untyped-def]
     form = ForgotForm()
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
-        user = db.session().scalar(select(User).where(User.email == email))
-        if user is not None and user.is_enabled and user.password_hash:
-            invitations.send_link(
-                db.session(), user, "reset", current_clock().now(), **_mail_settings()
-            )
-            db.session().commit()
-        # The same page whether or not the address has an account.
-        return render_template("accounts/forgot_sent.html", email=email)
+        # The same page after the same work whether or not the address has an account: the
+        # account is looked up, and its mail queued, once the response has been sent (a WSGI
+        # server closes every response it sends), so the time tells nobody which it was.
+        response = make_response(render_template("accounts/forgot_sent.html", email=email))
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy's own
+        response.call_on_close(functools.partial(_queue_reset_link, app, email))
+        return response
     return render_template("accounts/forgot.html", form=form)
+
+
+def _queue_reset_link(app: Flask, email: str) -> None:
+    """Queue a reset link if `email` is an enabled account's that has a password."""
+    with app.app_context(), db.open_session(app) as db_session:
+        try:
+            user = db_session.scalar(select(User).where(User.email == email))
+            if user is not None and user.is_enabled and user.password_hash:
+                now = current_clock().now()
+                invitations.send_link(db_session, user, "reset", now, **_mail_settings())
+                db_session.commit()
+        except Exception:  # the response is gone: the log is the one place left to tell
+            app.logger.exception("A password reset link for a known account was not queued")
 
 
 @bp.route("/organisations/<org>/representatives/new", methods=["GET", "POST"])
