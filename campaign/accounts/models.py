@@ -78,6 +78,9 @@ class LoginAttempt(Base):
     client: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
     succeeded: Mapped[bool]
+    # A lead administrator's unlock stops a failure counting against the address or the client.
+    is_counted_for_email: Mapped[bool] = mapped_column(default=True)
+    is_counted_for_client: Mapped[bool] = mapped_column(default=True)
 
     __table_args__ = (
         Index("ix_login_attempt_email_at", "email", "at"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import math
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -19,7 +21,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import select
@@ -33,13 +35,15 @@ from campaign.accounts.forms import (
     NewPasswordForm,
     PasswordForm,
     ProfileForm,
+    UnlockForm,
 )
 from campaign.accounts.models import Role, User
 from campaign.accounts.scope import Access, access
 from campaign.audit import record
 from campaign.i18n import LANGUAGES
+from campaign.network.members import current_campaign
 from campaign.security import TokenError, is_safe_redirect, verify_password
-from campaign.timing import current_clock, local_text
+from campaign.timing import clock_text, current_clock
 
 bp = Blueprint("accounts", __name__)
 login_manager = LoginManager()
@@ -88,13 +92,17 @@ def login():  # type: ignore[no-untyped-def]
         until = throttle.blocked_until(db.session(), email, client, now)
         if until is not None:
             flash(
-                _(
-                    "Too many failed attempts. Try again after %(time)s.",
-                    time=local_text(until, ZoneInfo(current_app.config["CAMPAIGN_TIMEZONE"]))[-5:],
+                ngettext(
+                    "Too many failed attempts. Try again in %(num)d minute, at %(time)s.",
+                    "Too many failed attempts. Try again in %(num)d minutes, at %(time)s.",
+                    _minutes_until(until, now),
+                    time=_clock(until),
                 ),
                 "error",
             )
-            return render_template("accounts/login.html", form=form), 429
+            response = make_response(render_template("accounts/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(math.ceil((until - now).total_seconds()))
+            return response
         user = authenticate(email, form.password.data or "")
         throttle.note(db.session(), email, client, now, succeeded=user is not None)
         if user is None:
@@ -317,3 +325,61 @@ def representative_access(user_id: int):  # type: ignore[no-untyped-def]
     else:
         flash(_("%(email)s can no longer sign in.", email=user.email), "success")
     return redirect(url_for("network.organisation", org=g.organisation.slug))
+
+
+def _campaign_zone() -> ZoneInfo:
+    campaign = current_campaign(db.session())
+    return ZoneInfo(campaign.timezone if campaign else current_app.config["CAMPAIGN_TIMEZONE"])
+
+
+def _clock(instant: datetime) -> str:
+    return clock_text(instant, _campaign_zone(), str(get_locale() or "sv"))
+
+
+def _minutes_until(until: datetime, now: datetime) -> int:
+    return max(math.ceil((until - now).total_seconds() / 60), 1)
+
+
+@bp.get("/sign-in-locks")
+@access(Access.LEAD_ADMIN)
+def sign_in_locks():  # type: ignore[no-untyped-def]
+    """The addresses and clients that too many failed sign-ins lock right now."""
+    now = current_clock().now()
+    locks = [
+        (lock, _minutes_until(lock.until, now), _clock(lock.until))
+        for lock in throttle.locks(db.session(), now)
+    ]
+    return render_template(
+        "accounts/locks.html",
+        locks=locks,
+        window=int(throttle.WINDOW.total_seconds() // 60),
+        per_address=throttle.PER_ADDRESS,
+        per_client=throttle.PER_CLIENT,
+    )
+
+
+@bp.post("/sign-in-locks/unlock")
+@access(Access.LEAD_ADMIN)
+def unlock_sign_in():  # type: ignore[no-untyped-def]
+    form = UnlockForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a lock to lift from the list."), "error")
+        return redirect(url_for("accounts.sign_in_locks"))
+    kind, value = throttle.LockKind(form.kind.data), form.value.data or ""
+    now = current_clock().now()
+    if throttle.lock_end(db.session(), kind, value, now) is None:  # ended, or lifted already
+        flash(_("%(value)s is not locked any more.", value=value), "info")
+        return redirect(url_for("accounts.sign_in_locks"))
+    failures = throttle.unlock(db.session(), kind, value, now)
+    account = db.session().scalar(select(User).where(User.email == value))
+    record(
+        db.session(),
+        current_user,
+        f"sign_in.{kind.value}_unlocked",
+        organisation_id=account.organisation_id if account else None,
+        target=value,
+        failures=failures,
+    )
+    db.session().commit()
+    flash(_("%(value)s can try to sign in again.", value=value), "success")
+    return redirect(url_for("accounts.sign_in_locks"))
