@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,8 +23,17 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """Return whether `password` matches; an account without a password never matches."""
-    return bool(password_hash) and check_password_hash(password_hash, password)
+    """Return whether `password` matches; without a hash (an account that has no password yet,
+    or no account) nothing matches, after the same work, so the time tells nobody which."""
+    if not password_hash:
+        check_password_hash(_STAND_IN_HASH, password)
+        return False
+    return check_password_hash(password_hash, password)
+
+
+# A hash of a password nobody knows, made like every real one (the same scrypt cost); made at
+# import, so that not even the first check after a start costs more than the others.
+_STAND_IN_HASH = hash_password(secrets.token_urlsafe(32))
 
 
 class TokenError(Exception):

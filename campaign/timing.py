@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import holidays
+from babel.dates import format_time
 from flask import Flask, current_app
 
 
@@ -49,6 +50,15 @@ def init_app(app: Flask) -> None:
 def local_text(instant: datetime, zone: ZoneInfo) -> str:
     """Return an instant as local date and time, e.g. '2014-10-26 02:30'."""
     return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+# Svenska skrivregler write the time of day with a full stop (09.42; CLDR's Swedish has a colon).
+CLOCK_PATTERNS = {"sv": "HH.mm", "en": "HH:mm"}
+
+
+def clock_text(instant: datetime, zone: ZoneInfo, language: str) -> str:
+    """Return an instant's local time of day as `language` writes it, e.g. '09.42' in Swedish."""
+    return format_time(instant, CLOCK_PATTERNS.get(language, "HH:mm"), tzinfo=zone, locale=language)
 
 
 def local_date(instant: datetime, zone_name: str) -> date:

@@ -52,6 +52,8 @@ EXPECTED: dict[str, Access] = {
     "accounts.invite_representative": Access.LEAD_ADMIN,
     "accounts.resend_invitation": Access.LEAD_ADMIN,
     "accounts.representative_access": Access.LEAD_ADMIN,
+    "accounts.sign_in_locks": Access.LEAD_ADMIN,
+    "accounts.unlock_sign_in": Access.LEAD_ADMIN,
     "enrolment.groups": Access.ORGANISATION,
     "enrolment.new_group": Access.ORGANISATION,
     "enrolment.edit_group": Access.ORGANISATION,
@@ -107,6 +109,7 @@ POST_DATA = {
     "enrolment.participant_status": {"action": "pause"},
     "enrolment.join_confirm": {"confirm": "yes"},
     "accounts.representative_access": {"action": "enable"},
+    "accounts.unlock_sign_in": {"kind": "address", "value": "nobody@alpha.se"},
     "events.rsvp": {"answer": "accepted"},
 }
 ACTORS = ("anonymous", "lead", "rep_alpha", "rep_beta")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length
 
+from campaign.accounts.throttle import LockKind
 from campaign.enrolment.forms import AddressField
 from campaign.i18n import LANGUAGES
 from campaign.plaintext import NoControlCharacters
@@ -65,3 +66,10 @@ class InviteForm(FlaskForm):
     language = SelectField(
         _l("Language"), choices=[SelectChoice(code, label) for code, label in LANGUAGES.items()]
     )
+
+
+class UnlockForm(FlaskForm):
+    """One lock to lift on the sign-in locks page: an address or a client, as listed there."""
+
+    kind = HiddenField(validators=[AnyOf([kind.value for kind in LockKind])])
+    value = HiddenField(validators=[DataRequired(), Length(max=320)])

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.db import Base, enum_column, utcnow
 from campaign.network.models import Organisation
+from campaign.security import hash_password
 
 
 class Role(enum.Enum):
@@ -29,6 +30,9 @@ class User(UserMixin, Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     language: Mapped[str] = mapped_column(String(2), default="sv")
     is_enabled: Mapped[bool] = mapped_column(default=True)
+    # Each session carries the generation it was signed in with (see get_id); raising it ends
+    # every session signed in before: a new password, signing out, disabling the account.
+    session_generation: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
@@ -41,6 +45,19 @@ class User(UserMixin, Base):
         ),
         CheckConstraint("language IN ('sv', 'en')", name="language_known"),
     )
+
+    def get_id(self) -> str:
+        """Return what a session stores to find this account again: its id and generation."""
+        return f"{self.id}:{self.session_generation}"
+
+    def set_password(self, password: str) -> None:
+        """Store a new password and end every session signed in with the old one."""
+        self.password_hash = hash_password(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """End every session of this account; one signed in afterwards works again."""
+        self.session_generation = (self.session_generation or 0) + 1  # None before the insert
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of disabled accounts
@@ -61,6 +78,9 @@ class LoginAttempt(Base):
     client: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
     succeeded: Mapped[bool]
+    # A lead administrator's unlock stops a failure counting against the address or the client.
+    is_counted_for_email: Mapped[bool] = mapped_column(default=True)
+    is_counted_for_client: Mapped[bool] = mapped_column(default=True)
 
     __table_args__ = (
         Index("ix_login_attempt_email_at", "email", "at"),

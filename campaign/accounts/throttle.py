@@ -2,14 +2,19 @@
 
 Counted in the database, so every web worker and machine sees the same tries. An address that
 has no account is locked exactly like one that has, so the lock tells nobody which addresses
-exist. Successful sign-ins do not count; old tries are dropped by housekeeping.
+exist. Successful sign-ins do not count; old tries are dropped by housekeeping. A lead
+administrator can lift a lock (say, on a colleague's address) before it ends: the failures
+behind it then stop counting against that address or client, and stay recorded.
 """
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from campaign.accounts.models import LoginAttempt
@@ -19,25 +24,91 @@ PER_ADDRESS = 5  # failed tries for one e-mail address within the window
 PER_CLIENT = 20  # failed tries from one client (IP address) within the window
 
 
+class LockKind(enum.Enum):
+    ADDRESS = "address"  # the e-mail address typed
+    CLIENT = "client"  # the IP address the tries came from
+
+
+# Per kind: the column that names what is locked, the flag an unlock clears, the limit.
+_RULES: dict[LockKind, tuple[Any, Any, int]] = {
+    LockKind.ADDRESS: (LoginAttempt.email, LoginAttempt.is_counted_for_email, PER_ADDRESS),
+    LockKind.CLIENT: (LoginAttempt.client, LoginAttempt.is_counted_for_client, PER_CLIENT),
+}
+
+
+@dataclass(frozen=True)
+class Lock:
+    kind: LockKind
+    value: str  # the address or the client
+    until: datetime
+
+
+def _counted_failures(kind: LockKind, now: datetime) -> Any:
+    _, counted, _ = _RULES[kind]
+    return (
+        LoginAttempt.at > now - WINDOW,
+        LoginAttempt.succeeded.is_(False),
+        counted.is_(True),
+    )
+
+
+def lock_end(db_session: Session, kind: LockKind, value: str, now: datetime) -> datetime | None:
+    """Return when the lock on this address or client ends, or None if it is not locked."""
+    column, _, limit = _RULES[kind]
+    failures = list(
+        db_session.scalars(
+            select(LoginAttempt.at)
+            .where(column == value, *_counted_failures(kind, now))
+            .order_by(LoginAttempt.at.desc())
+            .limit(limit)
+        )
+    )
+    if len(failures) < limit:
+        return None
+    return failures[-1] + WINDOW  # when the oldest counted try leaves the window
+
+
 def blocked_until(db_session: Session, email: str, client: str, now: datetime) -> datetime | None:
     """Return when the lock on this address or client ends, or None if not locked."""
-    since = now - WINDOW
-    ends = []
-    for column, value, limit in (
-        (LoginAttempt.email, email, PER_ADDRESS),
-        (LoginAttempt.client, client, PER_CLIENT),
-    ):
-        failures = list(
-            db_session.scalars(
-                select(LoginAttempt.at)
-                .where(column == value, LoginAttempt.at > since, LoginAttempt.succeeded.is_(False))
-                .order_by(LoginAttempt.at.desc())
-                .limit(limit)
-            )
-        )
-        if len(failures) >= limit:
-            ends.append(failures[-1] + WINDOW)  # when the oldest counted try leaves the window
+    ends = [
+        end
+        for kind, value in ((LockKind.ADDRESS, email), (LockKind.CLIENT, client))
+        if (end := lock_end(db_session, kind, value, now)) is not None
+    ]
     return max(ends) if ends else None
+
+
+def locks(db_session: Session, now: datetime) -> list[Lock]:
+    """Return every address and client locked at `now`, addresses first, the latest end first."""
+    found = []
+    for kind, (column, _, limit) in _RULES.items():
+        values = db_session.scalars(
+            select(column)
+            .where(*_counted_failures(kind, now))
+            .group_by(column)
+            .having(func.count() >= limit)
+        )
+        kind_locks = [
+            Lock(kind, value, until)
+            for value in values
+            if (until := lock_end(db_session, kind, value, now)) is not None
+        ]
+        found += sorted(kind_locks, key=lambda lock: (lock.until, lock.value), reverse=True)
+    return found
+
+
+def unlock(db_session: Session, kind: LockKind, value: str, now: datetime) -> int:
+    """Lift the lock on an address or client: its failures so far stop counting against it
+    (an address's failures still count for the client they came from, and the other way
+    round). Return how many failures stopped counting."""
+    column, counted, _ = _RULES[kind]
+    result = db_session.execute(  # an UPDATE's result is a cursor's: it has a row count
+        update(LoginAttempt)
+        .where(column == value, *_counted_failures(kind, now))
+        .values({counted: False})
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult[Any], result).rowcount
 
 
 def note(db_session: Session, email: str, client: str, now: datetime, succeeded: bool) -> None:
@@ -49,4 +120,4 @@ def forget_old(db_session: Session, now: datetime) -> int:
     result = db_session.execute(
         delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(days=1))
     )
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount

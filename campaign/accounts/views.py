@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import math
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -11,13 +14,14 @@ from flask import (
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import select
@@ -31,18 +35,18 @@ from campaign.accounts.forms import (
     NewPasswordForm,
     PasswordForm,
     ProfileForm,
+    UnlockForm,
 )
 from campaign.accounts.models import Role, User
 from campaign.accounts.scope import Access, access
 from campaign.audit import record
 from campaign.i18n import LANGUAGES
-from campaign.security import TokenError, hash_password, is_safe_redirect, verify_password
-from campaign.timing import current_clock, local_text
+from campaign.network.members import current_campaign
+from campaign.security import TokenError, is_safe_redirect, verify_password
+from campaign.timing import clock_text, current_clock
 
 bp = Blueprint("accounts", __name__)
 login_manager = LoginManager()
-# Spent on unknown addresses so that a wrong address takes as long as a wrong password.
-_DUMMY_HASH = hash_password("not a real password, only a timing equaliser")
 
 
 def init_app(app: Flask) -> None:
@@ -56,15 +60,21 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    user = db.session().get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_enabled else None  # disabling takes effect now
+    """Return the account of a session while it is enabled and the session is of its current
+    generation (User.get_id): a new password, signing out or disabling ends older sessions."""
+    key, _, generation = user_id.partition(":")
+    user = db.session().get(User, int(key)) if key.isdigit() else None
+    if user is None or not user.is_enabled or generation != str(user.session_generation):
+        return None
+    return user
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """Return the enabled account with this address and password, or None."""
+    """Return the enabled account with this address and password, or None; the same password
+    hashing whether the address has an account, a password, or neither."""
     user = db.session().scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(None, password)
         return None
     if not verify_password(user.password_hash, password) or not user.is_enabled:
         return None
@@ -82,13 +92,17 @@ def login():  # type: ignore[no-untyped-def]
         until = throttle.blocked_until(db.session(), email, client, now)
         if until is not None:
             flash(
-                _(
-                    "Too many failed attempts. Try again after %(time)s.",
-                    time=local_text(until, ZoneInfo(current_app.config["CAMPAIGN_TIMEZONE"]))[-5:],
+                ngettext(
+                    "Too many failed attempts. Try again in %(num)d minute, at %(time)s.",
+                    "Too many failed attempts. Try again in %(num)d minutes, at %(time)s.",
+                    _minutes_until(until, now),
+                    time=_clock(until),
                 ),
                 "error",
             )
-            return render_template("accounts/login.html", form=form), 429
+            response = make_response(render_template("accounts/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(math.ceil((until - now).total_seconds()))
+            return response
         user = authenticate(email, form.password.data or "")
         throttle.note(db.session(), email, client, now, succeeded=user is not None)
         if user is None:
@@ -96,7 +110,7 @@ def login():  # type: ignore[no-untyped-def]
             flash(_("The e-mail address or password is wrong."), "error")
         else:
             session.clear()  # a fresh session at every sign-in
-            login_user(user)
+            login_user(user)  # it carries the account's session generation
             user.last_login_at = current_clock().now()
             record(db.session(), user, "login", organisation_id=user.organisation_id)
             db.session().commit()
@@ -108,6 +122,8 @@ def login():  # type: ignore[no-untyped-def]
 @bp.post("/logout")
 @access(Access.STAFF)
 def logout():  # type: ignore[no-untyped-def]
+    current_user.end_sessions()  # a copy of this session's cookie stops working too
+    db.session().commit()
     logout_user()
     session.clear()
     flash(_("You are signed out."), "success")
@@ -130,9 +146,11 @@ def account():  # type: ignore[no-untyped-def]
         if not verify_password(current_user.password_hash, password.current_password.data or ""):
             password.current_password.errors.append(_("The current password is wrong."))
         else:
-            current_user.password_hash = hash_password(password.new_password.data or "")
+            current_user.set_password(password.new_password.data or "")  # ends every session
             record(db.session(), current_user, "account.password_changed")
             db.session().commit()
+            # ... but this one, which now carries the new generation (the account, not the proxy)
+            login_user(current_user._get_current_object())  # type: ignore[attr-defined]
             flash(_("Your password is changed."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", profile=profile, password=password)
@@ -169,7 +187,7 @@ def _set_password(token: str, purpose: str):  # type: ignore[no-untyped-def]
         return render_template("accounts/link_error.html", text=text), 400
     form = NewPasswordForm()
     if form.validate_on_submit():
-        user.password_hash = hash_password(form.new_password.data or "")
+        user.set_password(form.new_password.data or "")  # ends every session signed in before
         now = current_clock().now()
         user.last_login_at = now
         record(db.session(), user, f"account.password_set_by_{purpose}")
@@ -202,15 +220,27 @@ def forgot_password():  # type: ignore[no-untyped-def]
     form = ForgotForm()
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
-        user = db.session().scalar(select(User).where(User.email == email))
-        if user is not None and user.is_enabled and user.password_hash:
-            invitations.send_link(
-                db.session(), user, "reset", current_clock().now(), **_mail_settings()
-            )
-            db.session().commit()
-        # The same page whether or not the address has an account.
-        return render_template("accounts/forgot_sent.html", email=email)
+        # The same page after the same work whether or not the address has an account: the
+        # account is looked up, and its mail queued, once the response has been sent (a WSGI
+        # server closes every response it sends), so the time tells nobody which it was.
+        response = make_response(render_template("accounts/forgot_sent.html", email=email))
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy's own
+        response.call_on_close(functools.partial(_queue_reset_link, app, email))
+        return response
     return render_template("accounts/forgot.html", form=form)
+
+
+def _queue_reset_link(app: Flask, email: str) -> None:
+    """Queue a reset link if `email` is an enabled account's that has a password."""
+    with app.app_context(), db.open_session(app) as db_session:
+        try:
+            user = db_session.scalar(select(User).where(User.email == email))
+            if user is not None and user.is_enabled and user.password_hash:
+                now = current_clock().now()
+                invitations.send_link(db_session, user, "reset", now, **_mail_settings())
+                db_session.commit()
+        except Exception:  # the response is gone: the log is the one place left to tell
+            app.logger.exception("A password reset link for a known account was not queued")
 
 
 @bp.route("/organisations/<org>/representatives/new", methods=["GET", "POST"])
@@ -280,6 +310,8 @@ def resend_invitation(user_id: int):  # type: ignore[no-untyped-def]
 def representative_access(user_id: int):  # type: ignore[no-untyped-def]
     user = _representative(user_id)
     user.is_enabled = request.form.get("action") == "enable"
+    if not user.is_enabled:
+        user.end_sessions()  # enabling the account again does not revive them
     record(
         db.session(),
         current_user,
@@ -293,3 +325,61 @@ def representative_access(user_id: int):  # type: ignore[no-untyped-def]
     else:
         flash(_("%(email)s can no longer sign in.", email=user.email), "success")
     return redirect(url_for("network.organisation", org=g.organisation.slug))
+
+
+def _campaign_zone() -> ZoneInfo:
+    campaign = current_campaign(db.session())
+    return ZoneInfo(campaign.timezone if campaign else current_app.config["CAMPAIGN_TIMEZONE"])
+
+
+def _clock(instant: datetime) -> str:
+    return clock_text(instant, _campaign_zone(), str(get_locale() or "sv"))
+
+
+def _minutes_until(until: datetime, now: datetime) -> int:
+    return max(math.ceil((until - now).total_seconds() / 60), 1)
+
+
+@bp.get("/sign-in-locks")
+@access(Access.LEAD_ADMIN)
+def sign_in_locks():  # type: ignore[no-untyped-def]
+    """The addresses and clients that too many failed sign-ins lock right now."""
+    now = current_clock().now()
+    locks = [
+        (lock, _minutes_until(lock.until, now), _clock(lock.until))
+        for lock in throttle.locks(db.session(), now)
+    ]
+    return render_template(
+        "accounts/locks.html",
+        locks=locks,
+        window=int(throttle.WINDOW.total_seconds() // 60),
+        per_address=throttle.PER_ADDRESS,
+        per_client=throttle.PER_CLIENT,
+    )
+
+
+@bp.post("/sign-in-locks/unlock")
+@access(Access.LEAD_ADMIN)
+def unlock_sign_in():  # type: ignore[no-untyped-def]
+    form = UnlockForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a lock to lift from the list."), "error")
+        return redirect(url_for("accounts.sign_in_locks"))
+    kind, value = throttle.LockKind(form.kind.data), form.value.data or ""
+    now = current_clock().now()
+    if throttle.lock_end(db.session(), kind, value, now) is None:  # ended, or lifted already
+        flash(_("%(value)s is not locked any more.", value=value), "info")
+        return redirect(url_for("accounts.sign_in_locks"))
+    failures = throttle.unlock(db.session(), kind, value, now)
+    account = db.session().scalar(select(User).where(User.email == value))
+    record(
+        db.session(),
+        current_user,
+        f"sign_in.{kind.value}_unlocked",
+        organisation_id=account.organisation_id if account else None,
+        target=value,
+        failures=failures,
+    )
+    db.session().commit()
+    flash(_("%(value)s can try to sign in again.", value=value), "success")
+    return redirect(url_for("accounts.sign_in_locks"))

@@ -17,7 +17,6 @@ from campaign.network.models import (
     Organisation,
     OrganisationKind,
 )
-from campaign.security import hash_password
 
 DEMO_FILE = Path(__file__).with_name("demo.yaml")
 DEMO_SLUG = "resfria-moten"  # the campaign slug in demo.yaml
@@ -113,7 +112,7 @@ def _set_account(
         user = User(email=email, name=name, role=role)
         db_session.add(user)
     user.organisation = organisation
-    user.password_hash = hash_password(password)
+    user.set_password(password)  # a demo loaded again ends the sessions of the one before
     user.is_enabled = True
 
 
