@@ -82,13 +82,14 @@ def _housekeeping(db_session: Session, now: datetime) -> object:
     from campaign.accounts.throttle import forget_old
     from campaign.enrolment.importing import tidy
     from campaign.enrolment.joining import forget_expired
-    from campaign.outbox.queue import expire_old
+    from campaign.outbox.queue import expire_old, forget_sealed
 
     return {
         "expired": expire_old(db_session, now),
         "imports_tidied": tidy(db_session, now),
         "login_attempts_dropped": forget_old(db_session, now),
         "join_requests_dropped": forget_expired(db_session, now),
+        "sealed_mail_emptied": forget_sealed(db_session, now),
     }
 
 
@@ -107,7 +108,7 @@ JOBS: tuple[Job, ...] = (
         "housekeeping",
         300,
         _housekeeping,
-        "Give up mail undelivered for five days; drop stale imports and join requests.",
+        "Give up mail undelivered for five days; drop stale imports, join requests, sent links.",
     ),
 )
 

@@ -355,6 +355,10 @@ def test_gdpr_export_then_erasure_keeps_counts_and_nothing_personal(
         queue_welcome(session, anna, START + timedelta(days=3), step="02")
         sent = session.scalar(select(Message).where(Message.source_key.like("%/01")))
         sent.state, sent.sent_at = MessageState.SENT, START
+        # What else a mail row can say about the person: an invitation's calendar part names
+        # its attendee, and a server's answer may quote the address.
+        sent.calendar = "ATTENDEE;CN=Anna Ahl;RSVP=TRUE:mailto:anna@alpha.se"
+        sent.last_answer = "250 2.0.0 Ok: queued for <anna@alpha.se>"
         session.add(Consent(participant_id=anna.id, method=importing.ConsentMethod.IMPORT,
                             given_at=START, source="import from 10.0.0.1", text="ok"))  # fmt: skip
         session.commit()
@@ -385,6 +389,7 @@ def test_gdpr_export_then_erasure_keeps_counts_and_nothing_personal(
         assert "anna" not in (
             message.recipient + message.subject + message.text_body + message.html_body
         )
+        assert "anna" not in (message.calendar or "") + (message.last_answer or "")
     # Counts stay: the organisation still has three participants, one of them erased.
     assert (
         session.scalar(

@@ -179,6 +179,30 @@ def test_a_representative_cannot_take_over_the_lead_admin_by_a_reset_mail(
     assert "Skickat" in client.get(f"/outbox/{message.id}").get_data(as_text=True)
 
 
+def test_housekeeping_empties_a_delivered_credential_mail_and_keeps_its_envelope(
+    app: Flask, session: Session, network: Network, sink
+) -> None:  # type: ignore[no-untyped-def]
+    """A backup or copy of the database must not hold a working reset link once it is sent."""
+    server, transport = sink
+    anyone = app.test_client()
+    forgot = "/password/forgot"
+    for email in ("lead@alpha.se", "rep@alpha.se"):
+        anyone.post(forgot, data={"csrf_token": csrf_token(anyone, forgot), "email": email}).close()
+    lead_mail, rep_mail = session.scalars(select(Message).order_by(Message.recipient)).all()
+    rep_mail.due_at = START.replace(year=2015)  # not sent yet: its content is still needed
+    session.commit()
+    deliver(app, session, transport)
+    assert run_job(app, _job("housekeeping"), START) is True
+    session.expire_all()
+    assert (lead_mail.subject, lead_mail.text_body, lead_mail.html_body) == ("", "", "")
+    assert lead_mail.headers == {} and lead_mail.recipient == "lead@alpha.se"
+    assert lead_mail.sent_at is not None and lead_mail.kind is MessageKind.LOGIN_LINK
+    assert "/password/reset/" in rep_mail.text_body
+    # The link that was delivered still works: only the stored copy is gone.
+    (mail,) = server.received
+    assert app.test_client().get(link_in(mail, "/password/reset/")).status_code == 200
+
+
 def test_a_colleague_cannot_claim_a_newly_invited_account(
     app: Flask, session: Session, network: Network, sink
 ) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -298,7 +298,15 @@ def erase(db_session: Session, person: Participant, actor: Any, now: datetime) -
     db_session.execute(
         update(Message)
         .where(Message.participant_id == person.id)
-        .values(recipient=placeholder, subject="", text_body="", html_body="", headers={})
+        .values(
+            recipient=placeholder,
+            subject="",
+            text_body="",
+            html_body="",
+            headers={},
+            calendar=None,  # its ATTENDEE named the person
+            last_answer=func.replace(Message.last_answer, person.email, placeholder),
+        )
         .execution_options(synchronize_session=False)
     )
     db_session.execute(delete(Consent).where(Consent.participant_id == person.id))

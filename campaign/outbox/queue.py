@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from campaign.outbox.compose import Rendered, new_message_id
 from campaign.outbox.models import (
+    Disclosure,
     Message,
     MessageKind,
     MessageState,
@@ -127,6 +128,27 @@ def expire_old(db_session: Session, now: datetime) -> int:
         update(Message)
         .where(Message.state.in_(OPEN_STATES), Message.due_at < now - MAX_QUEUE_AGE)
         .values(state=MessageState.FAILED, last_answer="not delivered within 5 days; given up")
+    )
+    return result.rowcount
+
+
+def forget_sealed(db_session: Session, now: datetime) -> int:
+    """Empty sent mail that only its recipient may read (a link that sets a password, say).
+
+    Once delivered it cannot be sent again, so its content serves nobody in the database, where
+    a backup or a copy of the file would still carry a working link. Its envelope stays.
+    """
+    sealed = [kind for kind in MessageKind if kind.disclosure is Disclosure.ENVELOPE]
+    result = db_session.execute(
+        update(Message)
+        .where(
+            Message.state == MessageState.SENT,
+            Message.due_at >= now - 2 * MAX_QUEUE_AGE,  # what can have been sent since last time
+            Message.kind.in_(sealed),
+            Message.text_body != "",
+        )
+        .values(subject="", text_body="", html_body="", headers={}, calendar=None)
+        .execution_options(synchronize_session=False)
     )
     return result.rowcount
 
