@@ -17,6 +17,7 @@ from campaign.audit import AuditEvent
 from campaign.enrolment import importing
 from campaign.enrolment.models import (
     Consent,
+    ConsentMethod,
     ImportState,
     Participant,
     ParticipantImport,
@@ -355,7 +356,7 @@ def test_gdpr_export_then_erasure_keeps_counts_and_nothing_personal(
         queue_welcome(session, anna, START + timedelta(days=3), step="02")
         sent = session.scalar(select(Message).where(Message.source_key.like("%/01")))
         sent.state, sent.sent_at = MessageState.SENT, START
-        session.add(Consent(participant_id=anna.id, method=importing.ConsentMethod.IMPORT,
+        session.add(Consent(participant_id=anna.id, method=ConsentMethod.IMPORT,
                             given_at=START, source="import from 10.0.0.1", text="ok"))  # fmt: skip
         session.commit()
         unsubscribe_token = token_for(anna)
