@@ -7,11 +7,13 @@ INSERT ... SELECT from those rows, or nothing at all if the enrolments changed i
 
 Real-world exports are expected: Excel's CSV with semicolons or commas, UTF-8 with or without a
 byte-order mark, Windows-1252, UTF-16 "Unicode text", quoted fields, blank lines, and header
-names in Swedish or English.
+names in Swedish or English. Hostile files are expected too: every file is read as a stream
+within the limits of `limits`, and reading stops at the first limit crossed.
 
-The rooms: `table` (a file's kind, its columns and rows), `rows` (what each row says and would
-do), `reading` (the preview, in batches, in the background) and `apply` (confirming,
-discarding, tidying).
+The rooms: `limits` (how much is read, and the sentences for files that cannot be), `csvfile`
+and `xlsx` (the two kinds of file, as streams of rows), `table` (the columns of a file), `rows`
+(what each row says and would do), `reading` (the preview, in batches, in the background) and
+`apply` (confirming, discarding, tidying).
 """
 
 from campaign.enrolment.importing.apply import (
@@ -23,18 +25,26 @@ from campaign.enrolment.importing.apply import (
     start_date,
     tidy,
 )
+from campaign.enrolment.importing.limits import (
+    FILE_ERRORS,
+    MAX_FILE_BYTES,
+    ImportFileError,
+    describe,
+)
 from campaign.enrolment.importing.reading import read_import, read_in_background, wait_for_readers
 from campaign.enrolment.importing.rows import REASONS, normalise_address, parse_row
-from campaign.enrolment.importing.table import FILE_ERRORS, ImportFileError, read_table
+from campaign.enrolment.importing.table import read_table
 
 __all__ = [
     "FILE_ERRORS",
+    "MAX_FILE_BYTES",
     "REASONS",
     "Applied",
     "ImportFileError",
     "PlanChanged",
     "apply_import",
     "consent_for_import",
+    "describe",
     "discard",
     "normalise_address",
     "parse_row",

@@ -1,18 +1,24 @@
-"""Reading an uploaded file into the preview of its import, in batches, in the background."""
+"""Reading an uploaded file into the preview of its import, in batches, in the background.
+
+A file that cannot be read, or that crosses one of the limits, fails the import with a sentence
+saying why and where; nothing else is kept of it, neither the rows read so far nor the file.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from campaign import db
+from campaign.enrolment.importing.limits import ImportFileError
 from campaign.enrolment.importing.rows import Parsed, Target, classify, parse_row
-from campaign.enrolment.importing.table import ImportFileError, read_table
+from campaign.enrolment.importing.table import read_table
 from campaign.enrolment.models import ImportRow, ImportState, ParticipantImport, RowOutcome
 from campaign.network.models import Campaign
 from campaign.timing import current_clock
@@ -28,18 +34,32 @@ def read_import(
 ) -> None:
     """Read the import's file into import_row, committing each batch, and mark it ready.
 
-    On a file that cannot be read, the import is marked failed with the reason.
+    On a file that cannot be read, the import is marked failed with the reason (and where, in
+    its counts) and its file and rows are dropped.
     """
     db_session.execute(delete(ImportRow).where(ImportRow.import_id == job.id))
     job.state, job.rows_read, job.error, job.counts = ImportState.READING, 0, "", {}
     db_session.commit()
     try:
-        table = read_table(job.content or b"", job.filename)
+        _read(db_session, job, progress)
     except ImportFileError as error:
-        job.state, job.error = ImportState.FAILED, error.reason
-        job.finished_at = current_clock().now()
+        db_session.rollback()
+        log.info("import %s not read: %s %s", job.id, error.reason, error.where)
+        mark_failed(db_session, job, error.reason, error.where)
         db_session.commit()
-        return
+
+
+def mark_failed(
+    db_session: Session, job: ParticipantImport, reason: str, where: Mapping[str, Any]
+) -> None:
+    """Mark an import failed and drop what was read of it, and its file."""
+    db_session.execute(delete(ImportRow).where(ImportRow.import_id == job.id))
+    job.state, job.error, job.counts, job.content = ImportState.FAILED, reason, dict(where), None
+    job.finished_at = current_clock().now()
+
+
+def _read(db_session: Session, job: ParticipantImport, progress: Progress | None) -> None:
+    table = read_table(job.content or b"", job.filename)
     campaign = db_session.get(Campaign, job.campaign_id)
     target = Target(
         job.campaign_id,
@@ -105,9 +125,7 @@ def read_in_background(app: Flask, import_id: int) -> None:
             except Exception:
                 log.exception("reading import %s failed", import_id)
                 db_session.rollback()
-                db_session.execute(delete(ImportRow).where(ImportRow.import_id == import_id))
-                job.state, job.content = ImportState.FAILED, None
-                job.error = "broken"
+                mark_failed(db_session, job, "broken", {})
                 db_session.commit()
 
     worker = threading.Thread(target=work, name=f"import-{import_id}", daemon=True)
