@@ -4,7 +4,10 @@ where in a sentence, costs the server little and leaves nothing behind but that 
 from __future__ import annotations
 
 import io
+import json
 import logging
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +40,7 @@ from tests.import_files import (
     xlsx,
 )
 
+ROOT = Path(__file__).resolve().parent.parent
 UPLOAD = "/organisations/alpha/imports/new"
 
 
@@ -205,6 +209,24 @@ def test_a_hostile_upload_is_refused_with_the_limit_and_where_and_nothing_is_kep
     assert session.scalar(select(func.count()).select_from(ImportRow)) == 0
     assert session.scalar(select(func.count()).select_from(Participant)) == 0
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_reading_the_worst_hostile_files_costs_less_than_100_mb() -> None:
+    """Each file is read in a fresh process, which measures its own peak memory (bench/)."""
+    names = ["wide-row", "huge-shared-string", "long-field"]
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench/import_limits.py"), "--json", "--only", *names],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    results = {r["name"]: r for r in map(json.loads, done.stdout.splitlines())}
+    assert sorted(results) == sorted(names)
+    for result in results.values():
+        assert result["state"] == "failed", result
+        assert result["rise"] < 100 * 2**20, result
+        assert result["rows_stored"] == 0, result
 
 
 def test_an_upload_over_the_size_of_a_request_gets_a_sentence(
