@@ -308,6 +308,9 @@ def import_participants(
             raise click.ClickException(
                 f"{organisation.name} has no pilot group {group_name!r} (its groups: {known})."
             )
+        if file.stat().st_size > importing.MAX_FILE_BYTES:  # the same limit as an upload
+            with force_locale("en"):
+                raise click.ClickException(f"{file.name}: {importing.describe('too_large')}")
         now = clock.current_clock().now()
         job = ParticipantImport(
             campaign_id=campaign.id,
@@ -333,7 +336,8 @@ def import_participants(
             bar[0].__exit__(None, None, None)
         if job.state is ImportState.FAILED:
             with force_locale("en"):
-                raise click.ClickException(f"{file.name}: {importing.FILE_ERRORS[job.error]}")
+                problem = importing.describe(job.error, job.counts)
+                raise click.ClickException(f"{file.name}: {problem}")
         with force_locale("en"):
             _print_preview(session, job, importing.REASONS)
         counts = job.counts

@@ -17,6 +17,7 @@ from campaign.audit import AuditEvent
 from campaign.enrolment import importing
 from campaign.enrolment.models import (
     Consent,
+    ConsentMethod,
     ImportState,
     Participant,
     ParticipantImport,
@@ -359,7 +360,7 @@ def test_gdpr_export_then_erasure_keeps_counts_and_nothing_personal(
         # its attendee, and a server's answer may quote the address.
         sent.calendar = "ATTENDEE;CN=Anna Ahl;RSVP=TRUE:mailto:anna@alpha.se"
         sent.last_answer = "250 2.0.0 Ok: queued for <anna@alpha.se>"
-        session.add(Consent(participant_id=anna.id, method=importing.ConsentMethod.IMPORT,
+        session.add(Consent(participant_id=anna.id, method=ConsentMethod.IMPORT,
                             given_at=START, source="import from 10.0.0.1", text="ok"))  # fmt: skip
         session.commit()
         unsubscribe_token = token_for(anna)

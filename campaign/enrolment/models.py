@@ -164,7 +164,7 @@ class ParticipantImport(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     filename: Mapped[str] = mapped_column(String(300))
     # The uploaded file, kept only until the import is applied or discarded.
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     state: Mapped[ImportState] = mapped_column(
         enum_column(ImportState, "import_state"), default=ImportState.READING
     )

@@ -27,6 +27,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select, update
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from campaign import db, exports
 from campaign.accounts.scope import Access, access
@@ -587,19 +588,26 @@ def new_import():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         group = _group(form.pilot_group.data)  # type: ignore[arg-type]
         upload = form.file.data
-        job = ParticipantImport(
-            campaign_id=campaign.id,
-            organisation_id=organisation.id,
-            pilot_group_id=group.id,
-            user_id=current_user.id,
-            filename=(upload.filename or "file")[-300:],
-            content=upload.read(),
-            created_at=current_clock().now(),
-        )
-        db.session().add(job)
-        db.session().commit()
-        importing.read_in_background(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
-        return redirect(url_for("enrolment.show_import", org=organisation.slug, import_id=job.id))
+        # Werkzeug has spooled the upload to a temporary file; read no more than an import takes.
+        content = upload.stream.read(importing.MAX_FILE_BYTES + 1)
+        if len(content) > importing.MAX_FILE_BYTES:
+            form.file.errors.append(importing.describe("too_large"))
+        else:
+            job = ParticipantImport(
+                campaign_id=campaign.id,
+                organisation_id=organisation.id,
+                pilot_group_id=group.id,
+                user_id=current_user.id,
+                filename=(upload.filename or "file")[-300:],
+                content=content,
+                created_at=current_clock().now(),
+            )
+            db.session().add(job)
+            db.session().commit()
+            importing.read_in_background(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+            return redirect(
+                url_for("enrolment.show_import", org=organisation.slug, import_id=job.id)
+            )
     recent = list(
         db.session().scalars(
             select(ParticipantImport)
@@ -611,6 +619,13 @@ def new_import():  # type: ignore[no-untyped-def]
     return render_template(
         "enrolment/new_import.html", organisation=organisation, form=form, recent=recent
     )
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+    """An upload over the size of a request: say so in a sentence (only imports take files)."""
+    title, text = _("The file is too large"), importing.describe("too_large")
+    return render_template("errors/error.html", code=413, title=title, text=text), 413
 
 
 @bp.get("/organisations/<org>/imports/<int:import_id>")
@@ -647,7 +662,7 @@ def show_import(import_id: int):  # type: ignore[no-untyped-def]
         form=ConfirmImportForm(),
         progress_text=_progress_text(job),
         reasons=importing.REASONS,
-        file_errors=importing.FILE_ERRORS,
+        error_text=importing.describe(job.error, job.counts) if job.error else "",
     )
 
 

@@ -1,0 +1,192 @@
+"""The rows of an import: what each says, and what confirming it would do.
+
+`parse_row` reads a row's cells into an address, a name, a title and a language, or the reason
+they cannot be used; `classify` compares a batch of rows with the enrolments of the campaign.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaign.enrolment.erasure import erased_among
+from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup, RowOutcome
+from campaign.outbox.models import Suppression
+
+MAX_NAME = 200
+# What a row can be rejected for, and the sentence a representative reads.
+REASONS = {
+    "missing_email": _l("No e-mail address"),
+    "invalid_email": _l("Not a valid e-mail address"),
+    "duplicate_in_file": _l("The same address is on an earlier row of the file"),
+    "suppressed": _l("The address has unsubscribed or bounced; it gets no more mail"),
+    "erased": _l(
+        "The person's data was erased at their request; only they can join again, with the"
+        " pilot group's self-enrolment link"
+    ),
+    "other_member": _l("Already enrolled by another member of the network"),
+    "other_group": _l("Already enrolled in another of your pilot groups"),
+    "already_enrolled": _l("Already enrolled in this pilot group, nothing to change"),
+    "unknown_language": _l("Unknown language; write sv or en"),
+    "too_long": _l("The name or title is longer than 200 characters"),
+}
+
+LANGUAGE_VALUES = {
+    "sv": "sv", "svenska": "sv", "swedish": "sv", "se": "sv",
+    "en": "en", "engelska": "en", "english": "en", "eng": "en",
+}  # fmt: skip
+
+# A plain ASCII dot-atom local part, which email-validator always accepts; anything else
+# (quoted, internationalised) takes the full check.
+_PLAIN_LOCAL = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_domain(domain: str) -> str:
+    return validate_email(f"x@{domain}", check_deliverability=False).domain
+
+
+def normalise_address(text: str) -> str:
+    """Return the address in lower case if it is valid; raise EmailNotValidError if not.
+
+    A file holds thousands of addresses in a few domains, so each domain is checked once.
+    """
+    lowered = text.strip().lower()
+    local, at, domain = lowered.rpartition("@")
+    if at and len(local) <= 64 and len(lowered) <= 254 and _PLAIN_LOCAL.match(local):
+        return f"{local}@{_checked_domain(domain)}"
+    return validate_email(text.strip(), check_deliverability=False).normalized.lower()
+
+
+@dataclass
+class Parsed:
+    """One non-blank row as read, before it is compared with the enrolments."""
+
+    row_number: int
+    email: str
+    name: str
+    title: str
+    language: str | None  # None: the file does not say
+    reason: str = ""
+    detail: str = ""
+
+
+def parse_row(number: int, cells: list[str], columns: dict[str, int]) -> Parsed | None:
+    """Return the row's values, with a reason if they are unusable; None for a blank row."""
+    if not any(c.strip() for c in cells):
+        return None
+
+    def cell(name: str) -> str:
+        index = columns.get(name)
+        return " ".join(cells[index].split()) if index is not None and index < len(cells) else ""
+
+    name = cell("name") or " ".join(p for p in (cell("first_name"), cell("last_name")) if p)
+    raw_language = cell("language").lower()
+    language = LANGUAGE_VALUES.get(raw_language) if raw_language else None
+    parsed = Parsed(number, cell("email"), name, cell("title"), language)
+    if not parsed.email:
+        parsed.reason = "missing_email"
+    elif raw_language and language is None:
+        parsed.reason, parsed.detail = "unknown_language", cell("language")
+    elif len(name) > MAX_NAME or len(parsed.title) > MAX_NAME:
+        parsed.reason = "too_long"
+    else:
+        try:
+            parsed.email = normalise_address(parsed.email)
+        except EmailNotValidError as error:
+            parsed.reason, parsed.detail = "invalid_email", str(error)
+    return parsed
+
+
+@dataclass
+class Target:
+    """Where an import goes: one pilot group of one member, and the campaign's defaults."""
+
+    campaign_id: int
+    organisation_id: int
+    pilot_group_id: int
+    language: str
+
+
+def classify(
+    db_session: Session, target: Target, batch: list[Parsed], seen: dict[str, int]
+) -> list[dict[str, Any]]:
+    """Return the import_row values for a batch: what confirming would do with each row."""
+    emails = {p.email for p in batch if not p.reason}
+    existing = {
+        row.email: row
+        for row in db_session.execute(
+            select(
+                Participant.id,
+                Participant.email,
+                Participant.organisation_id,
+                Participant.pilot_group_id,
+                Participant.name,
+                Participant.title,
+                Participant.language,
+                Participant.status,
+                PilotGroup.name.label("group_name"),
+            )
+            .outerjoin(PilotGroup, PilotGroup.id == Participant.pilot_group_id)
+            .where(Participant.campaign_id == target.campaign_id, Participant.email.in_(emails))
+        )
+    }
+    suppressed = set(
+        db_session.scalars(select(Suppression.email).where(Suppression.email.in_(emails)))
+    )
+    erased = erased_among(db_session, target.campaign_id, emails - set(existing))
+    rows = []
+    for p in batch:
+        row: dict[str, Any] = {
+            "row_number": p.row_number,
+            "email": p.email[:320],
+            "name": p.name[:MAX_NAME],
+            "title": p.title[:MAX_NAME],
+            "language": p.language or target.language,
+            "reason": p.reason,
+            "detail": p.detail[:300],
+            "participant_id": None,
+            "outcome": RowOutcome.REJECT,
+        }
+        rows.append(row)
+        if p.reason:
+            continue
+        if p.email in seen:
+            row["reason"], row["detail"] = "duplicate_in_file", str(seen[p.email])
+            continue
+        seen[p.email] = p.row_number
+        found = existing.get(p.email)
+        if p.email in suppressed or (
+            found is not None
+            and found.status in (ParticipantStatus.UNSUBSCRIBED, ParticipantStatus.BOUNCED)
+        ):
+            row["reason"] = "suppressed"
+        elif p.email in erased:
+            row["reason"] = "erased"  # only the person can undo an erasure (see erasure.py)
+        elif found is None:
+            row["outcome"] = RowOutcome.ADD
+        elif found.organisation_id != target.organisation_id:
+            row["reason"] = "other_member"  # which member is not said: that is theirs to know
+        elif found.pilot_group_id != target.pilot_group_id:
+            row["reason"], row["detail"] = "other_group", found.group_name or ""
+        else:
+            row["participant_id"] = found.id
+            changes = {
+                "name": p.name or found.name,
+                "title": p.title or found.title,
+                "language": p.language or found.language,
+            }
+            changed = [k for k, v in changes.items() if v != getattr(found, k)]
+            row.update(changes)
+            if changed:
+                row["outcome"], row["detail"] = RowOutcome.UPDATE, ", ".join(changed)
+            else:
+                row["outcome"], row["reason"] = RowOutcome.UNCHANGED, "already_enrolled"
+    return rows

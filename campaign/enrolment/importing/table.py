@@ -1,0 +1,110 @@
+"""A file as a table: which kind it is, which of its columns say what, and its rows as a stream.
+
+Header names in Swedish or English are recognised; a file without a header row is read by the
+column whose first cell holds an @.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from campaign.enrolment.importing.csvfile import CsvRows
+from campaign.enrolment.importing.limits import MAX_FILE_BYTES, ImportFileError
+from campaign.enrolment.importing.xlsx import XlsxRows
+
+# Header names as people write them, lower-cased with everything but letters removed.
+COLUMNS = {
+    "email": {
+        "epost", "epostadress", "email", "emailaddress", "emailadress", "mail", "mailadress",
+        "mejl", "mejladress", "eadress", "emejl",
+    },
+    "name": {"namn", "name", "fullname", "fulltnamn", "fullstandigtnamn", "forochefternamn"},
+    "first_name": {"fornamn", "firstname", "givenname", "tilltalsnamn"},
+    "last_name": {"efternamn", "lastname", "surname", "familyname"},
+    "title": {"titel", "title", "befattning", "yrkestitel", "jobtitle", "roll", "role"},
+    "language": {"sprak", "language", "lang"},
+}  # fmt: skip
+_FOLD = str.maketrans("åäöéüÅÄÖÉÜ", "aaoeuaaoeu")
+_BLANK = re.compile(rb"\s*\Z")
+
+
+class Rows(Protocol):
+    """The rows of a file as read: (row number, cells), raising ImportFileError at a limit."""
+
+    estimated_rows: int
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]: ...
+
+
+@dataclass
+class Table:
+    """The rows of a file: its header, and (row number, cells) for each row after it."""
+
+    header: list[str]
+    rows: Iterator[tuple[int, list[str]]]
+    estimated_rows: int
+    columns: dict[str, int] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+    used: list[str] = field(default_factory=list)  # the used columns' names, as written
+
+
+def header_key(cell: str) -> str:
+    """Return a header cell folded for matching: 'E-post ' -> 'epost', 'Förnamn' -> 'fornamn'."""
+    return re.sub(r"[^a-z]", "", cell.strip().lower().translate(_FOLD))
+
+
+def read_table(content: bytes, filename: str) -> Table:
+    """Open a CSV or XLSX file; raise ImportFileError if it is neither or has no address column.
+
+    The rows are read as the table is iterated; a limit crossed on the way raises
+    ImportFileError then.
+    """
+    if len(content) > MAX_FILE_BYTES:
+        raise ImportFileError("too_large")
+    if _BLANK.match(content):
+        raise ImportFileError("empty")
+    if content.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFileError("xls")
+    source: Rows = XlsxRows(content) if content.startswith(b"PK\x03\x04") else CsvRows(content)
+    rows = iter(source)
+    for number, cells in rows:
+        if any(c.strip() for c in cells):
+            return _with_columns(number, cells, rows, source.estimated_rows)
+    raise ImportFileError("no_rows")
+
+
+def _with_columns(
+    number: int, first: list[str], rest: Iterator[tuple[int, list[str]]], estimated: int
+) -> Table:
+    columns: dict[str, int] = {}
+    ignored = []
+    for index, cell in enumerate(first):
+        key = header_key(cell)
+        column = next((name for name, names in COLUMNS.items() if key in names), None)
+        if column and column not in columns:
+            columns[column] = index
+        elif cell.strip():
+            ignored.append(cell.strip())
+    if "email" in columns:
+        table = Table(first, rest, max(estimated - number, 0), columns, ignored)
+        table.used = [first[i].strip() for i in sorted(columns.values())]
+        return table
+    # No header row: a file of addresses, perhaps with names beside them.
+    at = [i for i, cell in enumerate(first) if "@" in cell]
+    if not at:
+        raise ImportFileError("no_email_column")
+    columns = {"email": at[0]}
+    others = [i for i, cell in enumerate(first) if i != at[0] and cell.strip()]
+    if len(others) == 1:
+        columns["name"] = others[0]
+    return Table([], _again(number, first, rest), max(estimated - number + 1, 0), columns, [])
+
+
+def _again(
+    number: int, first: list[str], rest: Iterable[tuple[int, list[str]]]
+) -> Iterator[tuple[int, list[str]]]:
+    yield number, first
+    yield from rest
