@@ -119,13 +119,14 @@ def invite(db_session: Session, event: Event, now: datetime) -> int:
     )
     dialect = postgresql if db_session.get_bind().dialect.name == "postgresql" else sqlite
     # One statement however many they are; two at once invite each person once (unique keys).
-    invited = db_session.execute(
+    invited = db_session.scalars(
         dialect.insert(Invitation)
         .from_select(["event_id", column, "rsvp", "has_attended", "created_at"], rows)
         .on_conflict_do_nothing()
-    ).rowcount  # type: ignore[attr-defined]  # a CursorResult, which has it
+        .returning(Invitation.id)
+    ).all()
     fanout.start(db_session, event, FanoutKind.INVITATION, now)
-    return invited
+    return len(invited)
 
 
 SIGNIFICANT = ("starts_at", "ends_at", "timezone", "join_url", "room", "title")
