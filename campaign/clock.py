@@ -72,6 +72,12 @@ def _reminders(db_session: Session, now: datetime) -> object:
     return queue_reminders(db_session, now)
 
 
+def _invitations(db_session: Session, now: datetime) -> object:
+    from campaign.events.fanout import run_due
+
+    return run_due(db_session, now)
+
+
 def _questionnaires(db_session: Session, now: datetime) -> object:
     from campaign.surveys.service import queue_questionnaires
 
@@ -102,6 +108,12 @@ JOBS: tuple[Job, ...] = (
         "Look at every participant's sequence once an hour (and at start), not only the due.",
     ),
     Job("reminders", 60, _reminders, "Queue reminders of events that have come due."),
+    Job(
+        "invitations",
+        5,
+        _invitations,
+        "Queue the calendar mail of large invitations, changes and cancellations, in batches.",
+    ),
     Job("questionnaires", 60, _questionnaires, "Queue questionnaires and their reminders."),
     Job("dispatch", 5, _dispatch, "Send due mail from the outbox.", exclusive=False),
     Job(

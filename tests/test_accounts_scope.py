@@ -80,6 +80,7 @@ EXPECTED: dict[str, Access] = {
     "events.edit": Access.ORGANISATION,
     "events.show": Access.ORGANISATION,
     "events.invite": Access.ORGANISATION,
+    "events.mailing_progress": Access.ORGANISATION,
     "events.cancel": Access.ORGANISATION,
     "events.attendance": Access.ORGANISATION,
     "events.download": Access.ORGANISATION,

@@ -31,6 +31,7 @@ NOT_PAGES = {
     "enrolment.export_participants",
     "enrolment.participant_data",
     "enrolment.import_progress",
+    "events.mailing_progress",
     "surveys.member_export",
     "surveys.network_export",
     "report.download",

@@ -57,6 +57,7 @@ def test_tick_command_and_healthz(app: Flask, client: FlaskClient, runner: Runne
         "materialize: ok",
         "materialize_sweep: ok",
         "reminders: ok",
+        "invitations: ok",
         "questionnaires: ok",
         "dispatch: ok",
         "housekeeping: ok",

@@ -1,42 +1,40 @@
-"""Who is invited to an event, the calendar mail they get, their answers, and reminders.
+"""Who is invited to an event, their answers, changes and cancellations, and reminders.
 
 Every mail about an event goes through the outbox with a source key naming the event, its
 SEQUENCE and the invitation, so queueing twice sends once, and a changed event (a higher
-SEQUENCE) sends each invitee one update. Answers come through signed links; a full event puts
-people on a waiting list and moves the first of them up when someone with a place says no.
+SEQUENCE) sends each invitee one update; the mail itself is built in `letters`, and sent to a
+whole audience by `fanout`, outside the request when it is large. Answers come through signed
+links; a full event puts people on a waiting list and moves the first of them up when someone
+with a place says no.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from campaign.accounts.models import User
 from campaign.audit import record
 from campaign.enrolment.models import Participant, ParticipantStatus
-from campaign.events import calendar
-from campaign.events.models import Audience, Event, Invitation, Rsvp
-from campaign.i18n import load_catalog
-from campaign.network.models import Campaign, Membership
-from campaign.outbox.compose import Footer, render
+from campaign.events import fanout
+from campaign.events.letters import RSVP_LIFETIME, RSVP_PURPOSE, Letters, queue_mail
+from campaign.events.letters import organiser_of as organiser_of  # the views' name for it
+from campaign.events.letters import rsvp_token as rsvp_token  # the views' and tests' name for it
+from campaign.events.letters import when_text as when_text  # the views' name for it
+from campaign.events.models import Audience, Event, FanoutKind, Invitation, Rsvp
+from campaign.network.models import Membership
 from campaign.outbox.models import Message, MessageKind, MessageState
-from campaign.outbox.queue import OPEN_STATES, enqueue
-from campaign.outbox.unsubscribe import list_headers
-from campaign.security import sign, unsign
+from campaign.outbox.queue import OPEN_STATES
+from campaign.security import unsign
 
-RSVP_PURPOSE = "rsvp"
-RSVP_LIFETIME = timedelta(days=400)
 REMINDER = re.compile(r"^(\d{1,3})\s*([dhm])$")
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
-# Those who get reminders and updates: everyone invited who has not said no.
-STILL_INVITED = (Rsvp.PENDING, Rsvp.ACCEPTED, Rsvp.TENTATIVE, Rsvp.WAITLISTED)
 
 
 def parse_reminders(text: str) -> list[timedelta]:
@@ -58,56 +56,36 @@ def new_uid(base_url: str) -> str:
     return f"{secrets.token_hex(12)}@{host}"
 
 
-@dataclass(frozen=True)
-class Invitee:
-    participant: Participant | None
-    user: User | None
-
-    @property
-    def person(self) -> Participant | User:
-        return self.participant or self.user  # type: ignore[return-value]
-
-
-def audience_of(db_session: Session, event: Event) -> list[Invitee]:
-    """Return the people the event is for, as the audience decides, today."""
+def _uninvited(event: Event) -> Select[int]:
+    """The people the event is for, as the audience decides today, not invited yet: ids of
+    participants, or of staff accounts for the working group."""
+    invited = select(Invitation.id).where(Invitation.event_id == event.id)
     if event.audience is Audience.WORKING_GROUP:
         members = select(Membership.organisation_id).where(
             Membership.campaign_id == event.campaign_id
         )
-        users = db_session.scalars(
-            select(User)
+        return (
+            select(User.id)
             .where(User.is_enabled.is_(True), User.organisation_id.in_(members))
+            .where(~invited.where(Invitation.user_id == User.id).exists())
             .order_by(User.id)
         )
-        return [Invitee(None, user) for user in users]
-    statement = select(Participant).where(
+    statement = select(Participant.id).where(
         Participant.campaign_id == event.campaign_id,
         Participant.status == ParticipantStatus.ACTIVE,
+        ~invited.where(Invitation.participant_id == Participant.id).exists(),
     )
     if event.audience is Audience.PILOT_GROUP:
         statement = statement.where(Participant.pilot_group_id == event.pilot_group_id)
     elif event.audience is Audience.ORGANISATION:
         statement = statement.where(Participant.organisation_id == event.organisation_id)
-    return [Invitee(p, None) for p in db_session.scalars(statement.order_by(Participant.id))]
+    return statement.order_by(Participant.id)
 
 
-def _mail_settings() -> tuple[str, str]:
-    config = current_app.config
-    return config["CAMPAIGN_BASE_URL"].rstrip("/"), config["CAMPAIGN_MAIL_FROM"]
-
-
-def organiser_of(db_session: Session, event: Event) -> calendar.Person:
-    from email.utils import parseaddr
-
-    user = db_session.get(User, event.organiser_id) if event.organiser_id else None
-    if user is not None:
-        return calendar.Person(user.name, user.email)
-    name, address = parseaddr(_mail_settings()[1])
-    return calendar.Person(name, address)
-
-
-def rsvp_token(invitation: Invitation) -> str:
-    return sign(RSVP_PURPOSE, invitation.id)
+def uninvited_count(db_session: Session, event: Event) -> int:
+    """Return how many of the event's audience are not invited yet."""
+    counted = select(func.count()).select_from(_uninvited(event).order_by(None).subquery())
+    return db_session.scalar(counted) or 0
 
 
 def invitation_for(db_session: Session, token: str) -> Invitation | None:
@@ -124,150 +102,31 @@ def invitation_for(db_session: Session, token: str) -> Invitation | None:
     return invitation
 
 
-def when_text(event: Event, language: str) -> str:
-    """Local date and time of the event, e.g. '2014-10-27 09:00–10:00 (Europe/Stockholm)'."""
-    zone = calendar.zone_of(event)
-    start, end = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
-    until = end.strftime("%H:%M") if end.date() == start.date() else end.strftime("%Y-%m-%d %H:%M")
-    return f"{start:%Y-%m-%d %H:%M}–{until} ({zone.key})"
-
-
-# What each kind of calendar mail says; placeholders are filled by the outbox's renderer.
-def _texts(kind: str, language: str) -> tuple[str, str]:
-    _ = load_catalog(language).gettext
-    details = _(
-        "- **When:** {{ when }}\n- **Where:** {{ where }}\n\n{{ description }}\n\n"
-        "**Will you come?** [Yes]({{ yes }}) · [No]({{ no }}) · [Maybe]({{ maybe }})\n\n"
-        "Answer with these links: the organiser sees only those answers. The calendar file in"
-        " this e-mail puts the time in your calendar."
-    )
-    if kind == "update":
-        return _("Changed: {{ title }}"), _(
-            "Hello {{ name }},\n\n**{{ title }}** has changed. This is the new time and place:\n\n"
-        ) + details
-    if kind == "cancel":
-        return _("Cancelled: {{ title }}"), _(
-            "Hello {{ name }},\n\n**{{ title }}** on {{ when }} is cancelled. Your calendar"
-            " removes it when you open this e-mail's calendar file."
-        )
-    if kind == "place":
-        return _("You have a place: {{ title }}"), _(
-            "Hello {{ name }},\n\na place has become free and it is yours: you are no longer on"
-            " the waiting list for **{{ title }}**.\n\n"
-        ) + details
-    if kind == "reminder":
-        return _("Reminder: {{ title }} {{ when }}"), _(
-            "Hello {{ name }},\n\na reminder of **{{ title }}**.\n\n"
-        ) + details
-    return _("Invitation: {{ title }} {{ when }}"), _(
-        "Hello {{ name }},\n\nyou are invited to **{{ title }}**.\n\n"
-    ) + details
-
-
-def queue_mail(
-    db_session: Session,
-    event: Event,
-    invitation: Invitation,
-    kind: str,
-    now: datetime,
-    *,
-    due_at: datetime | None = None,
-    key: str | None = None,
-) -> int | None:
-    """Queue one mail about the event to one invitee, with the calendar part where it belongs."""
-    base_url, sender = _mail_settings()
-    participant = (
-        db_session.get(Participant, invitation.participant_id)
-        if invitation.participant_id
-        else None
-    )
-    user = db_session.get(User, invitation.user_id) if invitation.user_id else None
-    person: Any = participant or user
-    language = person.language
-    _ = load_catalog(language).gettext
-    token = rsvp_token(invitation)
-    link = f"{base_url}/rsvp/{token}"
-    campaign = db_session.get(Campaign, event.campaign_id)
-    assert campaign is not None
-    headers: dict[str, str] = {}
-    if participant is not None:
-        headers = list_headers(participant, base_url, sender)
-        footer = Footer(
-            _(
-                "You receive this because you take part in the pilot group of %(organisation)s in"
-                " %(campaign)s."
-            )  # fmt: skip
-            % {"organisation": participant.organisation.name, "campaign": campaign.name},
-            headers["List-Unsubscribe"].split(">", 1)[0].lstrip("<"),
-        )
-    else:
-        footer = Footer(_("You receive this as a member of the campaign's working group."))
-    subject, body = _texts(kind, language)
-    context = {
-        "name": person.name or person.email,
-        "title": event.title,
-        "when": when_text(event, language),
-        "where": calendar.location_of(event) or _("to be announced"),
-        "description": event.description_md,
-        "yes": f"{link}?answer=accepted",
-        "no": f"{link}?answer=declined",
-        "maybe": f"{link}?answer=tentative",
-    }
-    rendered = render(subject, body, context, language=language, footer=footer)
-    ical = None
-    if kind in ("invitation", "update", "cancel", "place"):
-        partstat = calendar.PARTSTAT[invitation.rsvp.value]
-        ical = calendar.invitation(
-            event,
-            stamp=now,
-            organiser=organiser_of(db_session, event),
-            attendee=calendar.Person(person.name, person.email),
-            partstat=partstat,
-            description=f"{event.description_md}\n\n{link}".strip(),
-        )
-        invitation.sent_sequence = event.sequence
-    message_kind = MessageKind.REMINDER if kind == "reminder" else MessageKind.INVITATION
-    return enqueue(
-        db_session,
-        source_key=key or f"ev:{event.id}:s{event.sequence}:i{invitation.id}:{kind}",
-        recipient=person.email,
-        kind=message_kind,
-        rendered=rendered,
-        due_at=due_at or now,
-        sender=sender,
-        headers=headers,
-        campaign_id=event.campaign_id,
-        organisation_id=person.organisation_id,
-        participant_id=participant.id if participant else None,
-        user_id=user.id if user else None,
-        calendar=ical,
-    )
-
-
 def invite(db_session: Session, event: Event, now: datetime) -> int:
-    """Invite everyone of the audience not invited yet (people enrolled since, too)."""
+    """Invite everyone of the audience not invited yet (people enrolled since, too), and queue
+    their invitations: at once when they are few, by the clock's job when many (see `fanout`).
+    Return how many were invited."""
     if event.is_cancelled:
         return 0
-    invited = {
-        (i.participant_id, i.user_id)
-        for i in db_session.scalars(select(Invitation).where(Invitation.event_id == event.id))
-    }
-    count = 0
-    for invitee in audience_of(db_session, event):
-        key = (
-            invitee.participant.id if invitee.participant else None,
-            invitee.user.id if invitee.user else None,
-        )
-        if key in invited:
-            continue
-        invitation = Invitation(
-            event_id=event.id, participant_id=key[0], user_id=key[1], created_at=now
-        )
-        db_session.add(invitation)
-        db_session.flush()
-        queue_mail(db_session, event, invitation, "invitation", now)
-        count += 1
-    return count
+    people = _uninvited(event).order_by(None)
+    column = "user_id" if event.audience is Audience.WORKING_GROUP else "participant_id"
+    rows = people.with_only_columns(
+        literal(event.id),
+        *people.selected_columns,
+        literal(Rsvp.PENDING, Invitation.rsvp.type),
+        literal(False),
+        literal(now, Invitation.created_at.type),
+    )
+    dialect = postgresql if db_session.get_bind().dialect.name == "postgresql" else sqlite
+    # One statement however many they are; two at once invite each person once (unique keys).
+    invited = db_session.scalars(
+        dialect.insert(Invitation)
+        .from_select(["event_id", column, "rsvp", "has_attended", "created_at"], rows)
+        .on_conflict_do_nothing()
+        .returning(Invitation.id)
+    ).all()
+    fanout.start(db_session, event, FanoutKind.INVITATION, now)
+    return len(invited)
 
 
 SIGNIFICANT = ("starts_at", "ends_at", "timezone", "join_url", "room", "title")
@@ -287,7 +146,9 @@ def change(db_session: Session, event: Event, changes: dict[str, Any], now: date
     if set(changed) & set(SIGNIFICANT):
         event.sequence += 1
         _cancel_unsent_reminders(db_session, event)
-        updates = _send_to_invited(db_session, event, "update", now)
+        db_session.flush()
+        started = fanout.start(db_session, event, FanoutKind.UPDATE, now)
+        updates = started.total if started else 0
     if "capacity" in changed:
         db_session.flush()
         promote(db_session, event, now)  # after the update: the place mail has the new time
@@ -302,7 +163,9 @@ def cancel(db_session: Session, event: Event, now: datetime) -> int:
     event.sequence += 1
     event.updated_at = now
     _cancel_unsent_reminders(db_session, event)
-    return _send_to_invited(db_session, event, "cancel", now)
+    db_session.flush()
+    started = fanout.start(db_session, event, FanoutKind.CANCEL, now)
+    return started.total if started else 0
 
 
 def _cancel_unsent_reminders(db_session: Session, event: Event) -> int:
@@ -318,17 +181,6 @@ def _cancel_unsent_reminders(db_session: Session, event: Event) -> int:
         .values(state=MessageState.CANCELLED, last_answer="the event changed")
     )
     return result.rowcount
-
-
-def _send_to_invited(db_session: Session, event: Event, kind: str, now: datetime) -> int:
-    invitations = db_session.scalars(
-        select(Invitation).where(
-            Invitation.event_id == event.id, Invitation.rsvp.in_(STILL_INVITED)
-        )
-    ).all()
-    for invitation in invitations:
-        queue_mail(db_session, event, invitation, kind, now)
-    return len(invitations)
 
 
 def accepted_count(db_session: Session, event: Event) -> int:
@@ -378,6 +230,7 @@ def promote(db_session: Session, event: Event, now: datetime) -> list[Invitation
         .order_by(Invitation.responded_at, Invitation.id)
         .limit(free)
     ).all()
+    letters = Letters(db_session, event, now)
     for invitation in waiting:
         invitation.rsvp = Rsvp.ACCEPTED
         invitation.responded_at = now
@@ -388,6 +241,7 @@ def promote(db_session: Session, event: Event, now: datetime) -> list[Invitation
             "place",
             now,
             key=f"ev:{event.id}:place:i{invitation.id}:{now.isoformat()}",
+            letters=letters,
         )
     return list(waiting)
 
@@ -420,6 +274,7 @@ def queue_reminders(db_session: Session, now: datetime) -> int:
                 Invitation.rsvp.in_([Rsvp.PENDING, Rsvp.ACCEPTED, Rsvp.TENTATIVE]),
             )
         ).all()
+        letters = Letters(db_session, event, now)
         for invitation in invitations:
             if invitation.created_at > event.starts_at - offset:
                 continue  # invited after this reminder's moment: the invitation is reminder enough
@@ -430,6 +285,7 @@ def queue_reminders(db_session: Session, now: datetime) -> int:
                 "reminder",
                 now,
                 key=f"ev:{event.id}:s{event.sequence}:reminder:{label}:i{invitation.id}",
+                letters=letters,
             )
             count += queued is not None
     return count

@@ -33,6 +33,22 @@ class Rsvp(enum.Enum):
     WAITLISTED = "waitlisted"
 
 
+# Those who get reminders and updates: everyone invited who has not said no.
+STILL_INVITED = (Rsvp.PENDING, Rsvp.ACCEPTED, Rsvp.TENTATIVE, Rsvp.WAITLISTED)
+
+
+class FanoutKind(enum.Enum):
+    INVITATION = "invitation"
+    UPDATE = "update"
+    CANCEL = "cancel"
+
+
+class FanoutState(enum.Enum):
+    QUEUED = "queued"  # waiting for the clock's job
+    RUNNING = "running"  # part of the mail is queued; a restart carries on from there
+    DONE = "done"
+
+
 class Event(Base):
     __tablename__ = "event"
 
@@ -104,4 +120,32 @@ class Invitation(Base):
         UniqueConstraint("event_id", "participant_id"),
         UniqueConstraint("event_id", "user_id"),
         CheckConstraint("(participant_id IS NULL) <> (user_id IS NULL)", name="one_invitee"),
+    )
+
+
+class Fanout(Base):
+    """The calendar mail of one event version on its way to every invitee, and how far it is.
+
+    Which invitees are still due is the invitations' own state (`sent_sequence` behind the
+    event's SEQUENCE), so a fan-out cut off by a restart carries on where it stopped; this row
+    keeps the count that the event page shows.
+    """
+
+    __tablename__ = "event_fanout"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    sequence: Mapped[int]
+    kind: Mapped[FanoutKind] = mapped_column(enum_column(FanoutKind, "fanout_kind"))
+    state: Mapped[FanoutState] = mapped_column(
+        enum_column(FanoutState, "fanout_state"), default=FanoutState.QUEUED
+    )
+    total: Mapped[int]
+    done: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("total >= 0 AND done >= 0", name="counts"),
+        CheckConstraint("state <> 'done' OR finished_at IS NOT NULL", name="done_has_time"),
     )

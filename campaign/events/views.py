@@ -24,7 +24,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale
+from flask_babel import force_locale, format_number, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from icalendar import Event as VEvent
@@ -36,9 +36,19 @@ from campaign.accounts.scope import Access, access
 from campaign.audit import record
 from campaign.drip.materialize import offers_next_date
 from campaign.enrolment.models import Participant, PilotGroup
-from campaign.events import calendar, feeds, invitations
+from campaign.events import calendar, fanout, feeds, invitations
 from campaign.events.forms import AUDIENCE_LABELS, EventForm
-from campaign.events.models import Audience, Event, EventKind, Invitation, Rsvp
+from campaign.events.models import (
+    STILL_INVITED,
+    Audience,
+    Event,
+    EventKind,
+    Fanout,
+    FanoutKind,
+    FanoutState,
+    Invitation,
+    Rsvp,
+)
 from campaign.network.members import campaign_or_404
 from campaign.network.models import Campaign
 from campaign.security import TokenError
@@ -238,25 +248,17 @@ def show(event_id: int):  # type: ignore[no-untyped-def]
         )
         .all()
     )
-    waiting = invitations.audience_of(db.session(), event)
-    invited_ids = {(i.participant_id, i.user_id) for i, _p, _u in rows}
-    not_yet = [
-        w
-        for w in waiting
-        if (
-            w.participant.id if w.participant else None,
-            w.user.id if w.user else None,
-        )
-        not in invited_ids
-    ]
     tally = {r: sum(1 for i, _p, _u in rows if i.rsvp is r) for r in Rsvp}
+    mailing = fanout.latest(db.session(), event)
     return render_template(
         "events/show.html",
         organisation=g.organisation,
         event=event,
         rows=rows,
-        not_yet=len(not_yet),
+        not_yet=invitations.uninvited_count(db.session(), event),
         tally=tally,
+        mailing=mailing,
+        mailing_text=_mailing_text(mailing) if mailing else "",
         may_change=_may_change(event),
         audience_label=AUDIENCE_LABELS[event.audience],
         group=db.session().get(PilotGroup, event.pilot_group_id) if event.pilot_group_id else None,
@@ -265,9 +267,40 @@ def show(event_id: int):  # type: ignore[no-untyped-def]
     )
 
 
+def _mailing_text(mailing: Fanout) -> str:
+    """Say how far an event's calendar mail has come: "412 of 10,000 invitations are queued"."""
+    done, total = format_number(mailing.done), format_number(mailing.total)
+    if mailing.state is not FanoutState.DONE:
+        return {
+            FanoutKind.INVITATION: _("%(done)s of %(total)s invitations are queued."),
+            FanoutKind.UPDATE: _("%(done)s of %(total)s notices of the change are queued."),
+            FanoutKind.CANCEL: _("%(done)s of %(total)s notices of the cancellation are queued."),
+        }[mailing.kind] % {"done": done, "total": total}
+    n = mailing.done
+    if mailing.kind is FanoutKind.UPDATE:
+        return ngettext(
+            "%(count)s notice of the change is queued.",
+            "All %(count)s notices of the change are queued.",
+            n,
+            count=done,
+        )
+    if mailing.kind is FanoutKind.CANCEL:
+        return ngettext(
+            "%(count)s notice of the cancellation is queued.",
+            "All %(count)s notices of the cancellation are queued.",
+            n,
+            count=done,
+        )
+    return ngettext(
+        "%(count)s invitation is queued.", "All %(count)s invitations are queued.", n, count=done
+    )
+
+
 @bp.post("/organisations/<org>/events/<int:event_id>/invite")
 @access(Access.ORGANISATION)
 def invite(event_id: int):  # type: ignore[no-untyped-def]
+    """Invite the audience; a large one is mailed by the clock's job while the page shows how far
+    it has come."""
     event = _event(event_id)
     if not _may_change(event):
         abort(403)
@@ -281,8 +314,33 @@ def invite(event_id: int):  # type: ignore[no-untyped-def]
         count=count,
     )
     db.session().commit()
-    flash(_("%(n)d invitations are on their way.", n=count), "success")
+    mailing = fanout.latest(db.session(), event)
+    if mailing is not None and mailing.state is not FanoutState.DONE:
+        flash(
+            _(
+                "%(n)s people are invited; their invitations are being queued.",
+                n=format_number(count),
+            ),
+            "success",
+        )
+    else:
+        flash(_("%(n)d invitations are on their way.", n=count), "success")
     return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
+
+
+@bp.get("/organisations/<org>/events/<int:event_id>/mailing.json")
+@access(Access.ORGANISATION)
+def mailing_progress(event_id: int):  # type: ignore[no-untyped-def]
+    """How far the event's calendar mail has come, for the progress bar's script."""
+    mailing = fanout.latest(db.session(), _event(event_id))
+    if mailing is None:
+        return {"state": "none", "done": 0, "total": 0, "text": ""}
+    return {
+        "state": mailing.state.value,
+        "done": mailing.done,
+        "total": mailing.total,
+        "text": _mailing_text(mailing),
+    }
 
 
 @bp.route("/organisations/<org>/events/<int:event_id>/cancel", methods=["GET", "POST"])
@@ -296,7 +354,7 @@ def cancel(event_id: int):  # type: ignore[no-untyped-def]
         told = db.session().scalar(
             select(func.count())
             .select_from(Invitation)
-            .where(Invitation.event_id == event.id, Invitation.rsvp.in_(invitations.STILL_INVITED))
+            .where(Invitation.event_id == event.id, Invitation.rsvp.in_(STILL_INVITED))
         )
         return render_template(
             "events/cancel.html", organisation=g.organisation, event=event, told=told

@@ -110,7 +110,7 @@ def render(
 
 def new_message_id(sender: str) -> str:
     """Return a globally unique Message-ID in the sender's domain."""
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    domain = envelope_address(sender).rpartition("@")[2] or "localhost"
     return f"<{uuid.uuid4().hex}@{domain}>"
 
 
@@ -172,6 +172,7 @@ def _address(value: str) -> str:
     return formataddr((name, address), charset="utf-8") if name else address
 
 
+@functools.lru_cache(maxsize=64)  # the same sender for every message of a fan-out
 def envelope_address(value: str) -> str:
     """Return the bare address of 'Name <address>' for the SMTP envelope."""
     return parseaddr(value)[1]

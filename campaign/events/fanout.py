@@ -1,0 +1,157 @@
+"""The calendar mail of an event version on its way to every invitee, outside the request.
+
+Inviting a whole campaign means thousands of mails. The request that asks for them records a
+`Fanout` and returns; the clock's `invitations` job queues the mail a batch per transaction, so
+the event page shows how far it has come. Who is still due is read from the invitations
+themselves (their `sent_sequence` behind the event's SEQUENCE), and each mail has a unique
+source key, so a fan-out cut off by a restart carries on where it stopped and nobody gets a mail
+twice. A small fan-out is done at once, in the request, by the same code.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from campaign.accounts.models import User
+from campaign.enrolment.models import Participant
+from campaign.events.letters import Addressee, Letters
+from campaign.events.models import (
+    STILL_INVITED,
+    Event,
+    Fanout,
+    FanoutKind,
+    FanoutState,
+    Invitation,
+)
+from campaign.outbox.queue import enqueue_many
+
+# Up to this many mails are queued in the request itself (well under a second); more go to
+# the clock's job.
+IN_REQUEST = 200
+# Mails queued per transaction: the progress the event page shows moves in these steps.
+BATCH = 500
+# How long one run of the job goes on before it lets the clock's other jobs have their turn.
+RUN_SECONDS = 20.0
+
+
+def _due(event: Event) -> tuple[ColumnElement[bool], ...]:
+    """The invitations whose calendar is behind the event: never mailed, or an older version.
+
+    Nobody is told of the cancellation of a meeting they were never invited to by mail.
+    """
+    behind = Invitation.sent_sequence < event.sequence
+    if not event.is_cancelled:
+        behind = or_(Invitation.sent_sequence.is_(None), behind)
+    return (Invitation.event_id == event.id, Invitation.rsvp.in_(STILL_INVITED), behind)
+
+
+def due_count(db_session: Session, event: Event) -> int:
+    """Return how many invitees are due the event's calendar mail."""
+    return db_session.scalar(select(func.count()).select_from(Invitation).where(*_due(event))) or 0
+
+
+def start(db_session: Session, event: Event, kind: FanoutKind, now: datetime) -> Fanout | None:
+    """Record that the invitees are due the event's calendar mail, and queue it at once when
+    they are few; None when nobody is due."""
+    total = due_count(db_session, event)
+    if total == 0:
+        return None
+    # An unfinished fan-out of the event is taken over: its invitees are counted in this one.
+    db_session.execute(
+        update(Fanout)
+        .where(Fanout.event_id == event.id, Fanout.state != FanoutState.DONE)
+        .values(state=FanoutState.DONE, finished_at=now)
+    )
+    fanout = Fanout(
+        event_id=event.id,
+        sequence=event.sequence,
+        kind=kind,
+        state=FanoutState.QUEUED,
+        total=total,
+        done=0,
+        created_at=now,
+    )
+    db_session.add(fanout)
+    db_session.flush()
+    if total <= IN_REQUEST:
+        letters = advance(db_session, fanout, now)
+        while letters is not None:
+            letters = advance(db_session, fanout, now, letters)
+    return fanout
+
+
+def advance(
+    db_session: Session, fanout: Fanout, now: datetime, letters: Letters | None = None
+) -> Letters | None:
+    """Queue the mail of the fan-out's next batch of invitees; None once nobody is left.
+
+    Returns the letters used, to be passed in again for the next batch of the same version.
+    """
+    event = db_session.scalars(
+        select(Event).where(Event.id == fanout.event_id).with_for_update()
+    ).one()
+    rows = db_session.execute(
+        select(Invitation.id, Invitation.rsvp, Invitation.sent_sequence, Participant, User)
+        .outerjoin(Participant, Participant.id == Invitation.participant_id)
+        .outerjoin(User, User.id == Invitation.user_id)
+        .where(*_due(event))
+        .order_by(Invitation.id)
+        .limit(BATCH)
+    ).all()
+    if not rows:
+        fanout.state, fanout.finished_at = FanoutState.DONE, now
+        return None
+    if letters is None or letters.version != Letters.version_of(event):
+        letters = Letters(db_session, event, now)
+    messages = []
+    for invitation_id, rsvp, sent_sequence, participant, user in rows:
+        kind = (
+            "cancel" if event.is_cancelled else "invitation" if sent_sequence is None else "update"
+        )
+        messages.append(letters.message(Addressee(invitation_id, rsvp, participant, user), kind))
+    enqueue_many(db_session, messages)
+    db_session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id.in_([row[0] for row in rows]),
+            or_(Invitation.sent_sequence.is_(None), Invitation.sent_sequence < event.sequence),
+        )
+        .values(sent_sequence=event.sequence)
+        .execution_options(synchronize_session="evaluate")
+    )
+    fanout.state = FanoutState.RUNNING
+    fanout.done += len(rows)
+    fanout.total = max(fanout.total, fanout.done)
+    return letters
+
+
+def run_due(db_session: Session, now: datetime) -> int:
+    """Work through the unfinished fan-outs, oldest first, committing after each batch (so the
+    progress shows and a restart loses nothing); return how many mails were queued."""
+    started = time.monotonic()
+    queued = 0
+    letters: dict[int, Letters] = {}
+    while time.monotonic() - started < RUN_SECONDS:
+        fanout = db_session.scalar(
+            select(Fanout).where(Fanout.state != FanoutState.DONE).order_by(Fanout.id).limit(1)
+        )
+        if fanout is None:
+            break
+        before = fanout.done
+        used = advance(db_session, fanout, now, letters.get(fanout.event_id))
+        if used is not None:
+            letters[fanout.event_id] = used
+        queued += fanout.done - before
+        db_session.commit()
+    return queued
+
+
+def latest(db_session: Session, event: Event) -> Fanout | None:
+    """Return the event's most recent fan-out, finished or not."""
+    return db_session.scalar(
+        select(Fanout).where(Fanout.event_id == event.id).order_by(Fanout.id.desc()).limit(1)
+    )
