@@ -43,6 +43,9 @@ OPTIONS = 6  # a select's or a row of buttons' first choices that are tried too
 # Routes that end what the others need (the session, the participant, the group, the
 # meeting): fuzzed last, in this order.
 LAST = (
+    "accounts.account",  # a new password may end the account's other sessions
+    "accounts.reset_password",  # the reset link is Alpha's representative's
+    "accounts.accept_invitation",
     "enrolment.apply_import",
     "enrolment.discard_import",
     "events.cancel",
@@ -285,6 +288,8 @@ def test_no_hostile_input_gives_a_server_error(
                     rule, {**values_of, "token": values_of[TOKEN_OF.get(endpoint, "token")]}
                 )
                 fuzzer.send(fuzzer.client(), Sent(role, endpoint, method, url, {}), {})
+        if role != "anonymous":  # else the routes above were fuzzed signed out, unseen
+            assert fuzzer.client().get("/account").status_code == 200, "the session ended"
         for endpoint, rule, method in [r for r in ordered if r[0] in LAST]:
             _fuzz_route(fuzzer, endpoint, rule, method)
     finally:
