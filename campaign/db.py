@@ -106,7 +106,7 @@ class IdConverter(IntegerConverter):
 
 def id_from(text: str | None) -> int | None:
     """Return the id written in `text` (ASCII digits within MAX_ID), or None."""
-    if not text or not text.isascii() or not text.isdigit() or len(text) > 10:
+    if not text or not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)):
         return None
     number = int(text)
     return number if 0 < number <= MAX_ID else None
