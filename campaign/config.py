@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from campaign.timing import is_zone_name
 
 DEMO_MAIL_FROM = "Kampanj <kampanj@example.org>"
 
@@ -54,12 +55,8 @@ def _check_http_url(value: str) -> None:
 
 
 def _check_timezone(value: str) -> None:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            "is not a known time zone; use an IANA name such as Europe/Stockholm"
-        ) from None
+    if not is_zone_name(value):
+        raise ValueError("is not a known time zone; use an IANA name such as Europe/Stockholm")
 
 
 def _check_smtp_url(value: str) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, m
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+from werkzeug.routing import IntegerConverter, ValidationError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -85,11 +86,45 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+# The largest id an Integer column holds on every database we run on (PostgreSQL's integer is
+# 32 bits; SQLite's 64): a larger number names no row, and must not reach the database.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in a route: an id the database can hold, so a larger number is a 404."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str) -> Any:
+        if not value.isascii() or len(value) > len(str(MAX_ID)):  # int() fails past 4,300 digits
+            raise ValidationError()
+        return super().to_python(value)
+
+
+def id_from(text: str | None) -> int | None:
+    """Return the id written in `text` (ASCII digits within MAX_ID), or None."""
+    if not text or not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
+def page_number(text: str | None, pages: int) -> int:
+    """Return the page asked for in `text` (?page=), brought within 1 to `pages`."""
+    number = id_from(text) or 1
+    return min(number, max(pages, 1))
+
+
 def init_app(app: Flask) -> None:
-    """Create the app's engine and session factory and close request sessions on teardown."""
+    """Create the app's engine and session factory and close request sessions on teardown;
+    every `<int:...>` route takes only ids the database can hold."""
     engine = make_engine(app.config["CAMPAIGN_DATABASE_URL"])
     app.extensions["campaign.db"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(_close_request_session)
+    app.url_map.converters["int"] = IdConverter
 
 
 def engine_of(app: Flask) -> Engine:
@@ -103,6 +138,14 @@ def session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["campaign.db"]()
     return g.db_session
+
+
+def rollback() -> None:
+    """Undo whatever this request wrote and did not commit (for the error pages, which must
+    neither keep half a change nor fail on a transaction the database has aborted)."""
+    db_session = g.get("db_session")
+    if db_session is not None:
+        db_session.rollback()
 
 
 @contextmanager

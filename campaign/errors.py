@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from campaign import db
+
 
 def init_app(app: Flask) -> None:
     """Render every HTTP error, including a refused CSRF token, with the site's layout."""
@@ -25,12 +27,14 @@ def _messages() -> dict[int, tuple[str, str]]:
 
 
 def _http_error(error: HTTPException) -> tuple[str, int]:
+    db.rollback()
     code = error.code or 500
     title, text = _messages().get(code, (error.name, error.description or ""))
     return render_template("errors/error.html", code=code, title=title, text=text), code
 
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
+    db.rollback()
     title = _("The form has expired")
     text = _("For your security the form could not be accepted. Reload the page and try again.")
     return render_template("errors/error.html", code=400, title=title, text=text), 400

@@ -9,8 +9,9 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app
+from flask import Flask, Request, Response, abort, current_app, request
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -120,11 +121,15 @@ def _link_around(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def is_safe_redirect(target: str | None) -> bool:
-    """Return whether `target` is a path on this site (no scheme, host or protocol-relative)."""
+    """Return whether `target` is a plain path on this site: no scheme, host or
+    protocol-relative start, no backslash, and no control or other invisible character (a
+    CR/LF would split the Location header; browsers drop a tab, so "/\t/x" is "//x")."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return False
+    if not target.isprintable() or " " in target or "\\" in target:
+        return False
     parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc and "\\" not in target
+    return not parts.scheme and not parts.netloc
 
 
 SECURITY_HEADERS = {
@@ -152,11 +157,38 @@ def init_app(app: Flask) -> None:
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
 
+    app.request_class = _Request
+    app.before_request(_refuse_nul_in_path)
+
     @app.after_request
     def _headers(response: Response) -> Response:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
+
+
+class _Parameters(ImmutableMultiDict[str, Any]):
+    """Query and form parameters without NUL characters: nobody types one, and PostgreSQL
+    can neither store nor compare it (every view would answer 500 there)."""
+
+    def __init__(self, mapping: Any = None) -> None:
+        if isinstance(mapping, list):  # the parsed pairs of a query or a form
+            mapping = [(_without_nul(key), _without_nul(value)) for key, value in mapping]
+        super().__init__(mapping)
+
+
+class _Request(Request):
+    parameter_storage_class = _Parameters
+
+
+def _without_nul(value: Any) -> Any:
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+def _refuse_nul_in_path() -> None:
+    """A path with a NUL names no page (and cannot be looked up in PostgreSQL): 400."""
+    if "\x00" in request.path:
+        abort(400)
 
 
 def mail_preview(html: str) -> Response:

@@ -8,7 +8,7 @@ import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import holidays
 from babel.dates import format_time
@@ -64,6 +64,21 @@ def clock_text(instant: datetime, zone: ZoneInfo, language: str) -> str:
 def local_date(instant: datetime, zone_name: str) -> date:
     """Return the calendar date of an instant in the named time zone."""
     return instant.astimezone(ZoneInfo(zone_name)).date()
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    # "localtime" is the machine's own zone, under a name no calendar program knows.
+    return frozenset(available_timezones()) - {"localtime"}
+
+
+def is_zone_name(name: str) -> bool:
+    """Return whether `name` is an IANA time zone this machine has, such as Europe/Stockholm.
+
+    For names people type: ZoneInfo() itself raises other errors than ZoneInfoNotFoundError
+    for some (IsADirectoryError for "Europe", OSError for a 256-byte name).
+    """
+    return name in _zone_names()
 
 
 def current_clock() -> Clock:
@@ -153,21 +168,41 @@ def existing_instant(day: date, at: time, zone: ZoneInfo) -> datetime | None:
     """Return local_instant(day, at, zone), or None if the clocks skip `at` that day.
 
     For what a person types: a time in the spring gap (02:30 on the last Sunday of March in
-    Stockholm) would silently become another one.
+    Stockholm) would silently become another one. A moment outside the years 1 to 9999 in
+    UTC (00:30 on 0001-01-01 in Stockholm) does not exist either.
     """
-    instant = local_instant(day, at, zone)
+    try:
+        instant = local_instant(day, at, zone)
+    except OverflowError:
+        return None
     if instant.astimezone(zone).replace(tzinfo=None) != datetime.combine(day, at):
         return None
     return instant
 
 
+# The days people type lie in these years: far enough for any campaign, near enough that the
+# arithmetic on them (offsets, holidays, time zones) never leaves the calendar.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+
+def is_plausible_day(day: date | None) -> bool:
+    """Return whether `day` (None: not given) lies within FIRST_YEAR to LAST_YEAR."""
+    return day is None or FIRST_YEAR <= day.year <= LAST_YEAR
+
+
 def parse_instant(text: str, zone: tzinfo) -> datetime:
     """Return the ISO 8601 instant in `text`; without an offset it is a time in `zone`.
 
-    Raises ValueError for anything else.
+    Raises ValueError for anything else, and for a moment outside the years 1 to 9999 in UTC
+    (0001-01-01 in Stockholm is still year 0 in UTC), which no comparison could use.
     """
     instant = datetime.fromisoformat(text.strip())
-    return instant if instant.tzinfo else instant.replace(tzinfo=zone)
+    instant = instant if instant.tzinfo else instant.replace(tzinfo=zone)
+    try:
+        instant.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} lies outside the years 1 to 9999") from None
+    return instant
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from campaign.enrolment.importing import normalise_address
 from campaign.enrolment.models import PilotGroupKind
 from campaign.i18n import LANGUAGES
 from campaign.plaintext import NoControlCharacters
+from campaign.timing import FIRST_YEAR, LAST_YEAR, is_plausible_day
 
 
 def group_kind_choices() -> list[SelectChoice]:
@@ -60,6 +61,16 @@ class PilotGroupForm(FlaskForm):
         _l("E-mail sequence"),
         description=_l("The drip e-mails the group's participants receive."),
     )
+
+    def validate_starts_on(self, field: DateField) -> None:
+        if not is_plausible_day(field.data):
+            raise ValidationError(
+                _l(
+                    "Give a date in the years %(first)s to %(last)s.",
+                    first=FIRST_YEAR,
+                    last=LAST_YEAR,
+                )
+            )
 
 
 class ParticipantForm(FlaskForm):

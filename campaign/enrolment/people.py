@@ -259,9 +259,19 @@ def export_data(db_session: Session, person: Participant, now: datetime) -> dict
             }
             for r, q in history.responses
         ],
-        "suppressed": db_session.scalar(
-            select(Suppression.reason).where(Suppression.email == person.email)
-        ),
+        "suppressed": _suppression(db_session, person.email),
+    }
+
+
+def _suppression(db_session: Session, email: str) -> dict[str, Any] | None:
+    """Why and since when no mail goes to `email` (unsubscribed, bounced...), or None."""
+    found = db_session.scalar(select(Suppression).where(Suppression.email == email))
+    if found is None:
+        return None
+    return {
+        "reason": found.reason.value,
+        "since": found.created_at.isoformat(),
+        "detail": found.detail,
     }
 
 

@@ -65,6 +65,8 @@ from campaign.timing import current_clock
 
 bp = Blueprint("enrolment", __name__)
 PAGE_SIZE = 50
+# No name, address or title is longer; SQLite refuses LIKE patterns over 50,000 bytes.
+SEARCH_LENGTH = 320
 MAX_UPLOAD = 20 * 1024 * 1024
 
 
@@ -273,7 +275,7 @@ def delete_group(group_id: int):  # type: ignore[no-untyped-def]
 def _filtered() -> tuple[Any, dict[str, str]]:
     """Return the participant query of this organisation with the page's filters applied."""
     filters = {
-        "q": request.args.get("q", "").strip(),
+        "q": request.args.get("q", "").strip()[:SEARCH_LENGTH],
         "status": request.args.get("status", ""),
         "group": request.args.get("group", ""),
     }
@@ -294,8 +296,9 @@ def _filtered() -> tuple[Any, dict[str, str]]:
         statement = statement.where(Participant.status == ParticipantStatus(filters["status"]))
     else:
         filters["status"] = ""
-    if filters["group"].isdigit():
-        statement = statement.where(Participant.pilot_group_id == int(filters["group"]))
+    group_id = db.id_from(filters["group"])
+    if group_id is not None:
+        statement = statement.where(Participant.pilot_group_id == group_id)
     else:
         filters["group"] = ""
     return statement, filters
@@ -308,7 +311,7 @@ def participants():  # type: ignore[no-untyped-def]
     statement, filters = _filtered()
     total = db.session().scalar(select(func.count()).select_from(statement.subquery())) or 0
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    page = db.page_number(request.args.get("page"), pages)
     people_on_page = list(
         db.session().scalars(
             statement.order_by(Participant.name, Participant.email)
@@ -371,7 +374,7 @@ def _offer_groups(form: NewParticipantForm | ImportForm, campaign: Campaign) -> 
         return False
     form.pilot_group.choices = [(gr.id, gr.name) for gr in groups_here]
     if request.method == "GET":
-        form.pilot_group.data = request.args.get("group", type=int)
+        form.pilot_group.data = db.id_from(request.args.get("group"))
     return True
 
 
@@ -526,7 +529,7 @@ def participant_status(participant_id: int):  # type: ignore[no-untyped-def]
 @access(Access.ORGANISATION)
 def move_participant(participant_id: int):  # type: ignore[no-untyped-def]
     person = _person(participant_id)
-    group = _group(request.form.get("pilot_group", type=int) or 0)
+    group = _group(db.id_from(request.form.get("pilot_group")) or 0)
     if people.move(db.session(), person, group, current_user):
         db.session().commit()
         flash(_("%(email)s is now in %(group)s.", email=person.email, group=group.name), "success")
@@ -643,7 +646,7 @@ def show_import(import_id: int):  # type: ignore[no-untyped-def]
             statement = statement.where(ImportRow.outcome == RowOutcome(show))
         total = db.session().scalar(select(func.count()).select_from(statement.subquery())) or 0
         pages = max((total + PAGE_SIZE * 4 - 1) // (PAGE_SIZE * 4), 1)
-        page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+        page = db.page_number(request.args.get("page"), pages)
         rows = list(
             db.session().scalars(
                 statement.order_by(ImportRow.row_number)

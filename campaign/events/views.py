@@ -383,7 +383,7 @@ def attendance(event_id: int):  # type: ignore[no-untyped-def]
             "events/attendance.html", organisation=g.organisation, event=event, rows=[]
         ), (409 if request.method == "POST" else 200)
     if request.method == "POST":
-        chosen = {int(v) for v in request.form.getlist("attended") if v.isdigit()}
+        chosen = {i for v in request.form.getlist("attended") if (i := db.id_from(v))}
         came, missed = invitations.mark_attendance(db.session(), event, chosen, current_user)
         db.session().commit()
         flash(

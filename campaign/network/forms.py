@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -22,6 +20,7 @@ from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, O
 
 from campaign.network.models import MembershipStatus, OrganisationKind
 from campaign.plaintext import NoControlCharacters
+from campaign.timing import FIRST_YEAR, LAST_YEAR, is_plausible_day, is_zone_name
 
 
 def kind_choices() -> list[SelectChoice]:
@@ -162,14 +161,21 @@ class CampaignForm(FlaskForm):
         description=_l("Leave empty to leave time out of the money saved."),
     )
 
+    def validate_starts_on(self, field: DateField) -> None:
+        if not is_plausible_day(field.data):
+            raise ValidationError(
+                _l(
+                    "Give a date in the years %(first)s to %(last)s.",
+                    first=FIRST_YEAR,
+                    last=LAST_YEAR,
+                )
+            )
+
     def validate_ends_on(self, field: DateField) -> None:
+        self.validate_starts_on(field)  # the same years
         if self.starts_on.data and field.data and field.data < self.starts_on.data:
             raise ValidationError(_l("The campaign cannot end before it starts."))
 
     def validate_timezone(self, field: StringField) -> None:
-        try:
-            ZoneInfo(field.data or "")
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(
-                _l("Not a known time zone; use a name such as Europe/Stockholm.")
-            ) from None
+        if not is_zone_name((field.data or "").strip()):
+            raise ValidationError(_l("Not a known time zone; use a name such as Europe/Stockholm."))

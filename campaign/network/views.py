@@ -183,7 +183,7 @@ def audit():  # type: ignore[no-untyped-def]
         statement = statement.where(AuditEvent.action == chosen_action)
     total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     pages = max((total + AUDIT_PAGE - 1) // AUDIT_PAGE, 1)
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    page = db.page_number(request.args.get("page"), pages)
     rows = session.execute(
         statement.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
         .offset((page - 1) * AUDIT_PAGE)

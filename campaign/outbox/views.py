@@ -56,11 +56,12 @@ def _visible(message_id: int) -> Message:
 @access(Access.STAFF)
 def index():  # type: ignore[no-untyped-def]
     state = request.args.get("state", "")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     statement = scoped(select(Message), Message.organisation_id)
     if state in {s.value for s in MessageState}:
         statement = statement.where(Message.state == MessageState(state))
-    total = db.session().scalar(select(func.count()).select_from(statement.subquery()))
+    total = db.session().scalar(select(func.count()).select_from(statement.subquery())) or 0
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = db.page_number(request.args.get("page"), pages)
     messages = db.session().scalars(
         statement.order_by(Message.due_at.desc(), Message.id.desc())
         .limit(PAGE_SIZE)
@@ -77,7 +78,7 @@ def index():  # type: ignore[no-untyped-def]
         counts=queue.state_counts(db.session(), scope),
         state=state,
         page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        pages=pages,
         total=total,
         suppressed=db.session().scalar(select(func.count()).select_from(Suppression))
         if current_user.is_lead_admin
