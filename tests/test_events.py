@@ -398,6 +398,39 @@ def test_erased_participants_answer_nothing(app: Flask, session: Session, networ
     assert app.test_client().get(f"/rsvp/{token}").status_code == 410
 
 
+@pytest.mark.parametrize("status", [ParticipantStatus.UNSUBSCRIBED, ParticipantStatus.BOUNCED])
+def test_someone_no_mail_reaches_may_decline_but_not_take_a_place(
+    app: Flask, session: Session, network: Network, status: ParticipantStatus
+) -> None:
+    """They would not hear of a new time or a cancellation (README, "Threat model")."""
+    target, people = _people(app, session, network, 1)
+    with app.app_context():
+        event = make_event(session, network, target)
+        invitations.invite(session, event, START)
+        session.commit()
+        invitation = session.scalar(select(Invitation))
+        token = invitations.rsvp_token(invitation)
+    session.get(Participant, people[0].id).status = status
+    session.commit()
+    client = app.test_client()
+    page = client.get(f"/rsvp/{token}").get_data(as_text=True)
+    assert "inte ta en plats" in page and 'value="accepted"' not in page
+    for answer in ("accepted", "tentative"):
+        refused = client.post(
+            f"/rsvp/{token}", data={"csrf_token": csrf_token(client, f"/rsvp/{token}"),
+                                    "answer": answer},
+        )  # fmt: skip
+        assert refused.status_code == 200
+        session.expire_all()
+        assert session.get(Invitation, invitation.id).rsvp is Rsvp.PENDING
+    client.post(
+        f"/rsvp/{token}",
+        data={"csrf_token": csrf_token(client, f"/rsvp/{token}"), "answer": "declined"},
+    )
+    session.expire_all()
+    assert session.get(Invitation, invitation.id).rsvp is Rsvp.DECLINED
+
+
 def test_the_working_group_meets_and_only_the_lead_admin_plans_network_events(
     app: Flask, session: Session, network: Network, sink
 ) -> None:  # type: ignore[no-untyped-def]

@@ -480,3 +480,23 @@ def test_a_questionnaire_whose_file_was_removed_answers_410(
         assert response.status_code == 410
         assert "Enkäten finns inte längre." in response.get_data(as_text=True)
     assert _stored(session) == (0, 0)
+
+
+def test_an_unsubscribed_participant_may_still_answer_but_gets_no_reminder(
+    app: Flask, session: Session, network: Network
+) -> None:
+    """Unsubscribing stops the mail, not the person's own say: an answer given through their
+    link counts (README, "Threat model"); only erasure makes the link answer 410."""
+    from campaign.outbox.unsubscribe import unsubscribe
+
+    (person, _other), questionnaires = _setup(app, session, network)
+    follow_up = questionnaires["follow-up"]
+    link = _link(app, follow_up, person)
+    with app.app_context():
+        unsubscribe(session, person, _clock(app).now(), how="test")
+        session.commit()
+    page = _post(app, link, VALID)
+    assert "Tack" in page and _stored(session) == (1, 1)
+    _clock(app).advance(timedelta(days=200))
+    run_job(app, JOB)
+    assert _keys(session, person) == []

@@ -51,6 +51,7 @@ from campaign.events.models import (
 )
 from campaign.network.members import campaign_or_404
 from campaign.network.models import Campaign
+from campaign.outbox import unsubscribe
 from campaign.security import TokenError
 from campaign.timing import current_clock
 
@@ -537,12 +538,15 @@ def rsvp(token: str):  # type: ignore[no-untyped-def]
     )
     now = current_clock().now()
     over = event.ends_at <= now
+    # Someone no mail reaches (unsubscribed, or their address bounced) would not hear of a new
+    # time or a cancellation: they may say no, but not take a place (README, "Threat model").
+    unreachable = isinstance(person, Participant) and person.status in unsubscribe.STOPPED
     done = None
     if request.method == "POST":
         answer = ANSWERS.get(request.form.get("answer", ""))
         if answer is None:
             abort(400)
-        if not over and not event.is_cancelled:
+        if not over and not event.is_cancelled and (answer is Rsvp.DECLINED or not unreachable):
             done = invitations.respond(db.session(), invitation, answer, now)
             db.session().commit()
     with force_locale(person.language):
@@ -557,6 +561,8 @@ def rsvp(token: str):  # type: ignore[no-untyped-def]
             when=invitations.when_text(event, person.language),
             where=calendar.location_of(event),
             next_date_offered=_next_date_offered(person, event),
+            unreachable=unreachable,
+            organiser=invitations.organiser_of(db.session(), event),
         )
 
 
