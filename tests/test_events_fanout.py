@@ -142,6 +142,30 @@ def test_a_campaign_wide_invitation_returns_at_once_and_the_job_queues_each_mail
     assert accepted == [(message.recipient,)]
 
 
+def test_the_lead_organisations_representative_sees_only_their_own_people_of_a_network_meeting(
+    app: Flask, session: Session, network: Network
+) -> None:
+    """A meeting for the whole campaign belongs to the lead organisation, so its representative
+    reaches the page: not the other members' invitees, nor the network's mailing."""
+    _crowd(session, network, 6)
+    event = _campaign_event(session, network)
+    lead = app.test_client()
+    sign_in(lead, "lead@alpha.se")
+    page = f"/organisations/alpha/events/{event.id}"
+    lead.post(f"{page}/invite", data={"csrf_token": csrf_token(lead, page)})
+    everyone = lead.get(page).get_data(as_text=True)
+    assert "deltagare1@alpha.se" in everyone and "deltagare0@beta.se" in everyone
+
+    rep = app.test_client()
+    sign_in(rep, "rep@alpha.se")
+    shown = rep.get(page)
+    assert shown.status_code == 200
+    text = shown.get_data(as_text=True)
+    assert "deltagare1@alpha.se" in text and "deltagare3@alpha.se" in text
+    assert "@beta.se" not in text
+    assert rep.get(f"{page}/mailing.json").status_code == 404
+
+
 def test_an_interrupted_fanout_resumes_and_nobody_is_mailed_twice(
     app: Flask, session: Session, network: Network
 ) -> None:

@@ -32,7 +32,7 @@ from sqlalchemy import func, or_, select
 
 from campaign import db, plaintext
 from campaign.accounts.models import User
-from campaign.accounts.scope import Access, access
+from campaign.accounts.scope import Access, access, scoped
 from campaign.audit import record
 from campaign.drip.materialize import offers_next_date
 from campaign.enrolment.models import Participant, PilotGroup
@@ -238,19 +238,25 @@ def edit(event_id: int):  # type: ignore[no-untyped-def]
 @access(Access.ORGANISATION)
 def show(event_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
+    # A meeting for the whole network belongs to the lead organisation, whose representatives
+    # see it; of its invitees they see only their own organisation's people.
+    invitees = select(Invitation, Participant, User).outerjoin(
+        Participant, Participant.id == Invitation.participant_id
+    )
+    invitees = invitees.outerjoin(User, User.id == Invitation.user_id).where(
+        Invitation.event_id == event.id
+    )
     rows = (
         db.session()
         .execute(
-            select(Invitation, Participant, User)
-            .outerjoin(Participant, Participant.id == Invitation.participant_id)
-            .outerjoin(User, User.id == Invitation.user_id)
-            .where(Invitation.event_id == event.id)
-            .order_by(Invitation.rsvp, Invitation.responded_at, Invitation.id)
+            scoped(
+                invitees, func.coalesce(Participant.organisation_id, User.organisation_id)
+            ).order_by(Invitation.rsvp, Invitation.responded_at, Invitation.id)
         )
         .all()
     )
     tally = {r: sum(1 for i, _p, _u in rows if i.rsvp is r) for r in Rsvp}
-    mailing = fanout.latest(db.session(), event)
+    mailing = fanout.latest(db.session(), event) if _may_change(event) else None
     return render_template(
         "events/show.html",
         organisation=g.organisation,
@@ -333,7 +339,10 @@ def invite(event_id: int):  # type: ignore[no-untyped-def]
 @access(Access.ORGANISATION)
 def mailing_progress(event_id: int):  # type: ignore[no-untyped-def]
     """How far the event's calendar mail has come, for the progress bar's script."""
-    mailing = fanout.latest(db.session(), _event(event_id))
+    event = _event(event_id)
+    if not _may_change(event):  # the network's mailing is the lead administrator's to follow
+        abort(404)
+    mailing = fanout.latest(db.session(), event)
     if mailing is None:
         return {"state": "none", "done": 0, "total": 0, "text": ""}
     return {
