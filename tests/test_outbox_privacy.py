@@ -28,7 +28,7 @@ from campaign.enrolment.models import Participant
 from campaign.events.models import Event
 from campaign.network.models import Organisation
 from campaign.outbox.compose import Footer, render
-from campaign.outbox.models import Message, MessageKind
+from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.outbox.queue import enqueue
 from campaign.outbox.unsubscribe import list_headers
 from campaign.security import hide_signed_links, sign
@@ -201,6 +201,33 @@ def test_housekeeping_empties_a_delivered_credential_mail_and_keeps_its_envelope
     # The link that was delivered still works: only the stored copy is gone.
     (mail,) = server.received
     assert app.test_client().get(link_in(mail, "/password/reset/")).status_code == 200
+
+
+def test_only_the_lead_admin_may_stop_or_resend_a_mail_only_its_recipient_reads(
+    app: Flask, session: Session, network: Network
+) -> None:
+    """A colleague must not be able to keep the lead admin's reset link from reaching them."""
+    anyone = app.test_client()
+    forgot = "/password/forgot"
+    anyone.post(
+        forgot, data={"csrf_token": csrf_token(anyone, forgot), "email": "lead@alpha.se"}
+    ).close()
+    message = session.scalars(select(Message)).one()
+    page = f"/outbox/{message.id}"
+    rep = _client(app, "rep@alpha.se")
+    assert "Stoppa meddelandet" not in rep.get(page).get_data(as_text=True)
+    refused = rep.post(f"{page}/cancel", data={"csrf_token": csrf_token(rep, "/outbox")})
+    assert refused.status_code == 403
+    session.expire_all()
+    assert message.state is MessageState.QUEUED
+    lead = _client(app, "lead@alpha.se")
+    assert "Stoppa meddelandet" in lead.get(page).get_data(as_text=True)
+    done = lead.post(f"{page}/cancel", data={"csrf_token": csrf_token(lead, "/outbox")})
+    assert done.status_code == 302
+    session.expire_all()
+    assert message.state is MessageState.CANCELLED
+    refused = rep.post(f"{page}/retry", data={"csrf_token": csrf_token(rep, "/outbox")})
+    assert refused.status_code == 403
 
 
 def test_a_colleague_cannot_claim_a_newly_invited_account(

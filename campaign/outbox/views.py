@@ -24,7 +24,7 @@ from campaign.accounts.scope import Access, access, scoped
 from campaign.audit import record
 from campaign.outbox import queue, unsubscribe
 from campaign.outbox.disclosure import readable, subject_of
-from campaign.outbox.models import Message, MessageState, Suppression
+from campaign.outbox.models import Disclosure, Message, MessageState, Suppression
 from campaign.security import TokenError, mail_preview
 from campaign.timing import current_clock
 
@@ -91,8 +91,24 @@ def index():  # type: ignore[no-untyped-def]
 def show(message_id: int):  # type: ignore[no-untyped-def]
     message = _visible(message_id)
     return render_template(
-        "outbox/show.html", message=message, content=readable(message, _language())
+        "outbox/show.html",
+        message=message,
+        content=readable(message, _language()),
+        may_change=_may_change(message),
     )
+
+
+def _may_change(message: Message) -> bool:
+    """Whether the user may cancel or resend the message: a mail only its recipient may read
+    (a password link, say) is the lead administrator's, so a colleague cannot stop it."""
+    return message.kind.disclosure is Disclosure.CONTENT or current_user.is_lead_admin
+
+
+def _changeable(message_id: int) -> Message:
+    message = _visible(message_id)
+    if not _may_change(message):
+        abort(403)
+    return message
 
 
 @bp.get("/outbox/<int:message_id>/html")
@@ -108,7 +124,7 @@ def html(message_id: int) -> Response:
 @bp.post("/outbox/<int:message_id>/cancel")
 @access(Access.STAFF)
 def cancel(message_id: int):  # type: ignore[no-untyped-def]
-    message = _visible(message_id)
+    message = _changeable(message_id)
     changed = queue.cancel(message, _("cancelled by %(name)s", name=current_user.email))
     return _after_change(
         message,
@@ -122,7 +138,7 @@ def cancel(message_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/outbox/<int:message_id>/retry")
 @access(Access.STAFF)
 def retry(message_id: int):  # type: ignore[no-untyped-def]
-    message = _visible(message_id)
+    message = _changeable(message_id)
     changed = queue.requeue(message, current_clock().now())
     return _after_change(
         message,
