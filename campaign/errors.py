@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, Response, render_template
+from flask.globals import request_ctx
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -26,10 +27,14 @@ def _messages() -> dict[int, tuple[str, str]]:
     }
 
 
-def _http_error(error: HTTPException) -> tuple[str, int]:
+def _http_error(error: HTTPException) -> tuple[str, int] | Response:
     db.rollback()
     code = error.code or 500
     title, text = _messages().get(code, (error.name, error.description or ""))
+    if request_ctx.url_adapter is None:
+        # Werkzeug refused the request's Host header before any route was matched: without a
+        # host no link of the layout can be built, so the sentence comes as plain text.
+        return Response(f"{title}\n\n{text}\n", code, mimetype="text/plain")
     return render_template("errors/error.html", code=code, title=title, text=text), code
 
 

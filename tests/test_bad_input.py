@@ -355,3 +355,12 @@ def test_a_request_that_fails_after_writing_keeps_nothing_and_still_gets_its_pag
     assert "Något gick fel" in answer.get_data(as_text=True)
     actions = session.scalars(select(AuditEvent.action)).all()
     assert "half.a.change" not in actions
+
+
+@pytest.mark.parametrize("host", ["a" * 300, "a" * 64 + ".se"])  # IDNA: labels of 1-63
+def test_a_host_header_werkzeug_refuses_gets_a_sentence(app: Flask, host: str) -> None:
+    """No route is matched without a host, so the layout's links cannot be built either."""
+    response = app.test_client().get("/login", environ_overrides={"HTTP_HOST": host})
+    assert response.status_code == 400
+    assert response.mimetype == "text/plain"
+    assert "Begäran kunde inte tolkas." in response.get_data(as_text=True)
