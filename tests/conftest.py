@@ -192,6 +192,20 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
+def ask_for_new_password(client: FlaskClient, email: str) -> str:
+    """Send the forgot-password form as a browser does; return the page once the server has
+    closed the answer and queued whatever link it queues (in a thread of its own)."""
+    from campaign.accounts.views import wait_for_reset_links
+
+    path = "/password/forgot"
+    response = client.post(path, data={"csrf_token": csrf_token(client, path), "email": email})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    response.close()  # as a WSGI server does once it has sent it
+    wait_for_reset_links()
+    return page
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from tests.conftest import PASSWORD, Network, csrf_token, sign_in
+from tests.conftest import PASSWORD, Network, ask_for_new_password, csrf_token, sign_in
 from tests.enrolment_helpers import deliver, link_in
 
 NEW_PASSWORD = "a brand new password, 2014"
@@ -76,11 +76,7 @@ def test_a_password_reset_ends_every_session_and_signs_in_the_one_that_reset(
     server, transport = sink
     first, copy, _ = _signed_in_twice(app, email)
     person = app.test_client()
-    asked = person.post(
-        "/password/forgot",
-        data={"csrf_token": csrf_token(person, "/password/forgot"), "email": email},
-    )
-    asked.close()  # as the WSGI server does after sending it: the mail is queued then
+    ask_for_new_password(person, email)
     deliver(app, session, transport)
     link = link_in(server.received[0], "/password/reset/")
     response = person.post(

@@ -32,7 +32,7 @@ from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.outbox.queue import enqueue
 from campaign.outbox.unsubscribe import list_headers
 from campaign.security import hide_signed_links, sign
-from tests.conftest import PASSWORD, START, Network, csrf_token, sign_in
+from tests.conftest import PASSWORD, START, Network, ask_for_new_password, csrf_token, sign_in
 from tests.enrolment_helpers import deliver, group, link_in, make_event
 from tests.outbox_helpers import BASE_URL, SENDER, participant
 
@@ -136,12 +136,7 @@ def test_a_representative_cannot_take_over_the_lead_admin_by_a_reset_mail(
     app: Flask, session: Session, network: Network, sink
 ) -> None:  # type: ignore[no-untyped-def]
     server, transport = sink
-    anyone = app.test_client()
-    forgot = "/password/forgot"
-    # The reset mail is queued once the response is closed (the same time for every address).
-    anyone.post(
-        forgot, data={"csrf_token": csrf_token(anyone, forgot), "email": "lead@alpha.se"}
-    ).close()
+    ask_for_new_password(app.test_client(), "lead@alpha.se")  # anyone may
     message = session.scalars(select(Message)).one()
     assert message.kind is MessageKind.LOGIN_LINK and "/password/reset/" in message.text_body
     secrets = _stored_secrets(message)
@@ -184,10 +179,8 @@ def test_housekeeping_empties_a_delivered_credential_mail_and_keeps_its_envelope
 ) -> None:  # type: ignore[no-untyped-def]
     """A backup or copy of the database must not hold a working reset link once it is sent."""
     server, transport = sink
-    anyone = app.test_client()
-    forgot = "/password/forgot"
     for email in ("lead@alpha.se", "rep@alpha.se"):
-        anyone.post(forgot, data={"csrf_token": csrf_token(anyone, forgot), "email": email}).close()
+        ask_for_new_password(app.test_client(), email)
     lead_mail, rep_mail = session.scalars(select(Message).order_by(Message.recipient)).all()
     rep_mail.due_at = START.replace(year=2015)  # not sent yet: its content is still needed
     session.commit()
@@ -207,11 +200,7 @@ def test_only_the_lead_admin_may_stop_or_resend_a_mail_only_its_recipient_reads(
     app: Flask, session: Session, network: Network
 ) -> None:
     """A colleague must not be able to keep the lead admin's reset link from reaching them."""
-    anyone = app.test_client()
-    forgot = "/password/forgot"
-    anyone.post(
-        forgot, data={"csrf_token": csrf_token(anyone, forgot), "email": "lead@alpha.se"}
-    ).close()
+    ask_for_new_password(app.test_client(), "lead@alpha.se")
     message = session.scalars(select(Message)).one()
     page = f"/outbox/{message.id}"
     rep = _client(app, "rep@alpha.se")
@@ -379,11 +368,7 @@ def _staff_invitation(app: Flask, session: Session, network: Network) -> None:
 
 
 def _login_link(app: Flask, session: Session, network: Network) -> None:
-    anyone = app.test_client()
-    forgot = "/password/forgot"
-    anyone.post(
-        forgot, data={"csrf_token": csrf_token(anyone, forgot), "email": "rep@alpha.se"}
-    ).close()
+    ask_for_new_password(app.test_client(), "rep@alpha.se")
 
 
 def _test_mail(app: Flask, session: Session, network: Network) -> None:

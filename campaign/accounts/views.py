@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import math
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -221,13 +221,24 @@ def forgot_password():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
         # The same page after the same work whether or not the address has an account: the
-        # account is looked up, and its mail queued, once the response has been sent (a WSGI
-        # server closes every response it sends), so the time tells nobody which it was.
+        # account is looked up, and its mail queued, in another thread once the response has
+        # been sent (a WSGI server closes every response it sends), so the time of neither the
+        # answer nor the connection's end tells anybody which it was.
         response = make_response(render_template("accounts/forgot_sent.html", email=email))
         app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy's own
-        response.call_on_close(functools.partial(_queue_reset_link, app, email))
+        # Not even the closing of the connection may wait for it: a thread does the work.
+        response.call_on_close(lambda: _after_response.submit(_queue_reset_link, app, email))
         return response
     return render_template("accounts/forgot.html", form=form)
+
+
+# Reset links are looked up and queued here, one at a time, after the answer has gone.
+_after_response = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reset-links")
+
+
+def wait_for_reset_links() -> None:
+    """Return once every reset link asked for so far has been queued (or failed, logged)."""
+    _after_response.submit(lambda: None).result()
 
 
 def _queue_reset_link(app: Flask, email: str) -> None:
