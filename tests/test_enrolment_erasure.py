@@ -423,3 +423,42 @@ def test_a_confirmation_link_of_the_old_format_enrols_nobody(
         assert response.status_code == 400 and "har gått ut" in page, page
         assert "fyll i formuläret en gång till" in page and EMAIL not in page
     assert session.scalars(select(Participant)).all() == []
+
+
+def test_an_unsubscribed_person_who_is_erased_leaves_the_suppression_list_for_the_tombstone(
+    app: Flask, session: Session, network: Network, sink
+) -> None:  # type: ignore[no-untyped-def]
+    """Unsubscribing put the address on the suppression list in clear; erasure must not leave
+    it there, and the tombstone still keeps staff from enrolling it again."""
+    from campaign.outbox.unsubscribe import token_for
+
+    _path, _link, person_id = _self_enrol(app, session, network, sink)
+    with app.app_context():
+        person = session.get(Participant, person_id)
+        token, group_id = token_for(person), person.pilot_group_id
+    stop = app.test_client().post(f"/u/{token}", data={"List-Unsubscribe": "One-Click"})
+    assert stop.status_code == 200
+    assert session.scalar(select(Suppression.email)) == EMAIL
+    _erase(app, person_id)
+    session.expire_all()
+    assert session.scalars(select(Suppression)).all() == []
+    assert EMAIL not in _everything(app)
+    lead = app.test_client()
+    sign_in(lead, "lead@alpha.se")
+    assert EMAIL not in lead.get("/outbox/suppressions").get_data(as_text=True)
+
+    rep = _rep(app)
+    new = "/organisations/alpha/participants/new"
+    refused = rep.post(
+        new,
+        data={
+            "csrf_token": csrf_token(rep, new),
+            "pilot_group": str(group_id),
+            "email": EMAIL,
+            "name": NAME,
+            "language": "sv",
+            "agreed": "y",
+        },
+    )
+    assert "bara hen själv kan anmäla sig igen" in refused.get_data(as_text=True)
+    assert [p.status for p in session.scalars(select(Participant))] == [ParticipantStatus.ERASED]

@@ -296,13 +296,14 @@ def erase(db_session: Session, person: Participant, actor: Any, now: datetime) -
     participants, sent mail, attendance and answers in reports do not change. Unsent mail is
     cancelled; sent mail keeps only its kind, state and times. Consent records go, and so do
     the person's self-enrolment requests (their confirmation mails are emptied too). The audit
-    record names who erased whom by number only (audit records hold no personal data). A
-    suppression of the address stays, so that the person is never mailed again if someone
-    imports the address anew. A tombstone (a keyed hash of the address, see `erasure`) stops
-    old links and staff from enrolling the address again.
+    record names who erased whom by number only (audit records hold no personal data). The
+    address leaves the suppression list too: the tombstone (a keyed hash of the address, see
+    `erasure`) takes its place, stopping old links and staff from enrolling it again, so that
+    the person is not mailed again unless they themself ask to join.
     """
     leave_tombstone(db_session, person.campaign_id, person.email, now)
     forget_address(db_session, person.campaign_id, person.id, person.email)
+    db_session.execute(delete(Suppression).where(Suppression.email == person.email))
     cancel_for_participant(db_session, person.id, "cancelled: the participant was erased")
     placeholder = f"erased-{person.id}@erased.invalid"
     db_session.execute(
