@@ -213,6 +213,7 @@ def test_a_meeting_at_a_moment_that_does_not_exist_gets_a_sentence(
     values = {**MEETING, "day": "0001-01-01", "starts": "00:10", "ends": "00:20"}
     answer = _post(client, "/organisations/alpha/events/new", values)
     assert answer.status_code == 200 and "field-error" in answer.get_data(as_text=True)
+    assert "Ange ett datum under åren 1900 till 2199." in answer.get_data(as_text=True)
     assert session.scalar(select(func.count(Event.id))) == 0
 
 

@@ -25,7 +25,7 @@ from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberR
 from campaign.events.invitations import parse_reminders
 from campaign.events.models import Audience, EventKind
 from campaign.plaintext import NoControlCharacters, WebLink
-from campaign.timing import existing_instant, is_zone_name
+from campaign.timing import FIRST_YEAR, LAST_YEAR, existing_instant, is_plausible_day, is_zone_name
 
 
 def kind_choices() -> list[SelectChoice]:
@@ -80,6 +80,16 @@ class EventForm(FlaskForm):
     def validate_timezone(self, field: StringField) -> None:
         if not is_zone_name((field.data or "").strip()):
             raise ValidationError(_l("Not a known time zone; use a name such as Europe/Stockholm."))
+
+    def validate_day(self, field: DateField) -> None:
+        if not is_plausible_day(field.data):
+            raise ValidationError(
+                _l(
+                    "Give a date in the years %(first)s to %(last)s.",
+                    first=FIRST_YEAR,
+                    last=LAST_YEAR,
+                )
+            )
 
     def validate_ends(self, field: TimeField) -> None:
         if self.starts.data and field.data and field.data <= self.starts.data:
