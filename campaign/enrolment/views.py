@@ -684,9 +684,10 @@ def import_progress(import_id: int):  # type: ignore[no-untyped-def]
     job = _import(import_id)
     return {
         "state": job.state.value,
-        "read": job.rows_read,
+        "done": job.rows_read,
         "total": job.rows_total,
         "text": _progress_text(job),
+        "finished": job.state is not ImportState.READING,
     }
 
 

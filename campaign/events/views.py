@@ -344,12 +344,13 @@ def mailing_progress(event_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     mailing = fanout.latest(db.session(), event)
     if mailing is None:
-        return {"state": "none", "done": 0, "total": 0, "text": ""}
+        return {"state": "none", "done": 0, "total": 0, "text": "", "finished": True}
     return {
         "state": mailing.state.value,
         "done": mailing.done,
         "total": mailing.total,
         "text": _mailing_text(mailing),
+        "finished": mailing.state is FanoutState.DONE,
     }
 
 

@@ -1,13 +1,14 @@
-// While an event's calendar mail is being queued: ask how far it has come every second, move
-// the bar, and show the page again when it is done. Without JavaScript the page has an
-// "Update now" link. (The same pattern as import-progress.js.)
+// While work goes on in the background (an import being read, a meeting's mail being queued):
+// ask how far it has come every second, move the bar, and show the page again when it is done.
+// The bar names its JSON address (data-progress-url) and its sentence (data-status, an id).
+// Without JavaScript the page has an "Update now" link.
 (function () {
   "use strict";
   var bar = document.querySelector("progress[data-progress-url]");
   if (!bar) {
     return;
   }
-  var status = document.getElementById("mailing-status");
+  var status = document.getElementById(bar.getAttribute("data-status"));
   function poll() {
     fetch(bar.getAttribute("data-progress-url"), {
       headers: { Accept: "application/json" },
@@ -19,8 +20,10 @@
       .then(function (data) {
         bar.max = Math.max(data.total, 1);
         bar.value = data.done;
-        status.textContent = data.text;
-        if (data.state === "done" || data.state === "none") {
+        if (status) {
+          status.textContent = data.text;
+        }
+        if (data.finished) {
           window.location.reload();
         } else {
           window.setTimeout(poll, 1000);
