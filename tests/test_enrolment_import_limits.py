@@ -35,6 +35,7 @@ from tests.import_files import (
     huge_shared_string,
     long_field,
     million_columns,
+    repeated_row_number,
     sheet_bomb,
     wide_row,
     xlsx,
@@ -50,6 +51,11 @@ def _inline(*texts: str) -> str:
 
 def row_past_the_limit() -> bytes:
     return xlsx([f'<row r="1">{_inline("E-post")}</row><row r="200001">{_inline("a@b.se")}</row>'])
+
+
+def row_before_the_one_above() -> bytes:
+    rows = [(n, f"p{n}@alpha.se") for n in (1, 2, 4, 3)]
+    return xlsx([f'<row r="{n}">{_inline(text)}</row>' for n, text in rows])
 
 
 def blank_rows_past_the_limit() -> bytes:
@@ -128,6 +134,10 @@ HOSTILE: list[tuple[str, str, Callable[[], bytes], str, dict[str, int], str]] = 
      "Excel-filen blir för stor när den packas upp."),
     ("a row past the last", "lista.xlsx", row_past_the_limit, "rows", {"row": 200_001},
      "Rad 200\xa0001: filen har fler rader än vad en import tar emot (högst 200\xa0000)."),
+    ("rows repeating a number", "lista.xlsx", repeated_row_number, "row_order",
+     {"row": 2}, "Rad 2: bladet har samma rad två gånger, eller en rad efter en senare rad"),
+    ("a row before the one above", "lista.xlsx", row_before_the_one_above, "row_order",
+     {"row": 3}, "Rad 3: bladet har samma rad två gånger, eller en rad efter en senare rad"),
     ("a CSV with a 10 MB field", "lista.csv", long_field, "cell", {"row": 2, "column": 2},
      "Rad 2, kolumn B: cellen är längre än vad en import tar emot (högst 1\xa0000 tecken)."),
     ("a CSV with a million columns", "lista.csv", million_columns, "columns",
