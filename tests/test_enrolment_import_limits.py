@@ -329,3 +329,29 @@ def test_every_reason_has_a_sentence_in_both_languages(app: Flask) -> None:
             for language in ("en", "sv"):
                 with force_locale(language):
                     assert "%(" not in importing.describe(reason, where)
+
+
+def test_an_upload_keeps_its_name_without_control_characters_and_within_the_column(
+    app: Flask, session: Session, network: Network
+) -> None:
+    """PostgreSQL cannot store a NUL: a file named a<NUL>b.csv made the upload a 500 there."""
+    with app.app_context():
+        target = group(session, network)
+        session.commit()
+    client = rep(app)
+    content = b"E-post\nanna@alpha.se\n"
+    for name, kept in [
+        ("a\x00b.csv", "a b.csv"),  # as in imported cells: a control character is a space
+        ("lista\x1b[31m\x07 mars.csv", "lista [31m mars.csv"),
+        ("\x00\x01", "file"),
+        ("x" * 400 + ".csv", "x" * 251 + ".csv"),
+    ]:
+        response = upload(client, target, content, name)
+        assert response.status_code == 302, name
+        importing.wait_for_readers()
+        session.expire_all()
+        job = session.scalars(
+            select(ParticipantImport).order_by(ParticipantImport.id.desc())
+        ).first()
+        assert (job.filename, job.state) == (kept, ImportState.READY), name
+        assert kept in client.get(response.headers["Location"]).get_data(as_text=True)
