@@ -3,14 +3,15 @@
     python bench/import_limits.py [--only NAME ...] [--timeout 120] [--json]
 
 Builds each file (tests/import_files.py: a row of 2,000,000 cells, a 300 MB cell, a 300 MB
-shared string, a zip bomb of a sheet, a zip bomb of a million rows, a CSV with a 10 MB field, a
-CSV with a million columns, and normal 100,000-row CSV and XLSX files), then reads each in a
-fresh process through the real import code (`read_import` on a throwaway SQLite database, as
-the web upload's reading thread does) and prints the file's size, the peak memory rise of that
-process while reading, the time, and how the import ended. The rise is the peak resident set
-size (VmHWM, reset just before reading) minus the resident set size before reading: the cost of
-holding and reading the upload. With PYTHONPATH=<another checkout> the files are read by that
-checkout's code (how the figures before the limits were measured).
+shared string, a zip bomb of a sheet, a zip bomb of a million rows, 450,000 rows that all say
+they are row 2, a CSV with a 10 MB field, a CSV with a million columns, and normal 100,000-row
+CSV and XLSX files), then reads each in a fresh process through the real import code
+(`read_import` on a throwaway SQLite database, as the web upload's reading thread does) and
+prints the file's size, the peak memory rise of that process while reading, the time, and how
+the import ended. The rise is the peak resident set size (VmHWM, reset just before reading)
+minus the resident set size before reading: the cost of holding and reading the upload. With
+PYTHONPATH=<another checkout> the files are read by that checkout's code (how the figures
+before the limits were measured).
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ FILES: dict[str, tuple[str, str, Callable[[], bytes]]] = {
     "huge-shared-string": ("a 300 MB shared string", "shared.xlsx", files.huge_shared_string),
     "sheet-bomb": ("a zip bomb of a sheet: 862 MB of rows", "bomb.xlsx", files.sheet_bomb),
     "rows-bomb": ("a zip bomb of 1,000,000 rows", "rows.xlsx", files.rows_bomb),
+    "repeated-row-number": (
+        "450,000 rows all numbered 2",
+        "repeated.xlsx",
+        files.repeated_row_number,
+    ),
     "long-field": ("a CSV with a 10 MB field", "field.csv", files.long_field),
     "million-columns": ("a CSV with a million columns", "columns.csv", files.million_columns),
     "normal-csv": ("a normal file: 100,000 rows of CSV", "people.csv", files.normal_csv),

@@ -6,12 +6,18 @@ leading apostrophe, as OWASP recommends against CSV injection. So do cells where
 follows leading spaces, or is a full-width form (`＝`), which some spreadsheets trim or fold.
 CSV is written the way Swedish Excel reads it without an import dialogue: UTF-8 with a
 byte-order mark and semicolons.
+
+Every cell of both goes through `cell`, which first removes what a spreadsheet cannot hold: XML
+1.0, and so XLSX, has no place for control characters but tab and line breaks (openpyxl refuses
+the whole workbook for one escape character in one name), and a CSV cell with them shows boxes.
+Forms refuse such characters now, but older rows and other paths may still hold some.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -19,6 +25,10 @@ from typing import Any
 from flask import Response
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# What XML 1.0 cannot hold: C0 controls but tab, LF and CR; lone surrogates; U+FFFE and U+FFFF.
+UNFIT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# What Excel does not allow in a sheet's name (openpyxl refuses it).
+UNFIT_IN_SHEET_NAME = re.compile(r"[\\*?:/\[\]]")
 
 
 def neutralise(value: Any) -> Any:
@@ -34,33 +44,46 @@ def neutralise(value: Any) -> Any:
     return "'" + text if formula else text
 
 
+def cell(value: Any) -> Any:
+    """Return a value for a CSV or XLSX cell: what a spreadsheet cannot hold removed, then
+    neutralised (in that order, so that a removed character cannot uncover a formula)."""
+    if value is None or isinstance(value, bool | int | float | datetime | date):
+        return neutralise(value)
+    return neutralise(UNFIT.sub("", str(value)))
+
+
+def sheet_name(name: str) -> str:
+    """Return a name Excel takes for a sheet: 31 characters at most, none it refuses."""
+    return UNFIT_IN_SHEET_NAME.sub("", UNFIT.sub("", name))[:31].strip() or "Sheet1"
+
+
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    """Return a CSV file for Excel: UTF-8 with BOM, semicolons, CRLF, every cell neutralised."""
+    """Return a CSV file for Excel: UTF-8 with BOM, semicolons, CRLF, every cell through `cell`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([neutralise(h) for h in header])
+    writer.writerow([cell(h) for h in header])
     for row in rows:
-        writer.writerow([neutralise(cell) for cell in row])
+        writer.writerow([cell(value) for value in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def xlsx_bytes(sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    """Return an XLSX workbook of one sheet, every text cell stored as text, not formula."""
+    """Return an XLSX workbook of one sheet, every cell through `cell`: text, never a formula."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     book = Workbook(write_only=True)
-    worksheet = book.create_sheet(sheet[:31])
+    worksheet = book.create_sheet(sheet_name(sheet))
     bold = Font(bold=True)
-    cells = []
+    titles = []
     for title in header:
-        cell = WriteOnlyCell(worksheet, value=neutralise(title))
-        cell.font = bold
-        cells.append(cell)
-    worksheet.append(cells)
+        written = WriteOnlyCell(worksheet, value=cell(title))
+        written.font = bold
+        titles.append(written)
+    worksheet.append(titles)
     for row in rows:
-        worksheet.append([neutralise(value) for value in row])
+        worksheet.append([cell(value) for value in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

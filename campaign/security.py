@@ -11,11 +11,14 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Request, Response, abort, current_app, request
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from campaign.plaintext import one_line
+
 MIN_PASSWORD_LENGTH = 12
+MAX_FILE_NAME = 255  # characters of an uploaded file's name kept: what file systems allow
 
 
 def hash_password(password: str) -> str:
@@ -169,11 +172,13 @@ def init_app(app: Flask) -> None:
 
 class _Parameters(ImmutableMultiDict[str, Any]):
     """Query and form parameters without NUL characters: nobody types one, and PostgreSQL
-    can neither store nor compare it (every view would answer 500 there)."""
+    can neither store nor compare it (every view would answer 500 there). An uploaded file's
+    name is cleaned further, since nobody is asked to correct it: on one line, without any
+    control character, its end kept (the extension) within MAX_FILE_NAME characters."""
 
     def __init__(self, mapping: Any = None) -> None:
-        if isinstance(mapping, list):  # the parsed pairs of a query or a form
-            mapping = [(_without_nul(key), _without_nul(value)) for key, value in mapping]
+        if isinstance(mapping, list):  # the parsed pairs of a query, a form or its files
+            mapping = [(_without_nul(key), _cleaned(value)) for key, value in mapping]
         super().__init__(mapping)
 
 
@@ -183,6 +188,13 @@ class _Request(Request):
 
 def _without_nul(value: Any) -> Any:
     return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+def _cleaned(value: Any) -> Any:
+    if isinstance(value, FileStorage) and value.filename:
+        value.filename = one_line(value.filename)[-MAX_FILE_NAME:].strip() or "file"
+        return value
+    return _without_nul(value)
 
 
 def _refuse_nul_in_path() -> None:

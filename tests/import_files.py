@@ -148,6 +148,17 @@ def rows_bomb() -> bytes:
     )
 
 
+def repeated_row_number(rows: int = 450_000) -> bytes:
+    """A header and 450,000 people whose rows all say they are row 2 (1.2 MB); Excel never
+    writes a row number twice, and reading by the numbers alone never passes row 2."""
+    header = '<row r="1"><c t="inlineStr"><is><t>E-post</t></is></c></row>'
+    body = "".join(
+        f'<row r="2"><c t="inlineStr"><is><t>p{n}@kungalv.se</t></is></c></row>'
+        for n in range(rows)
+    )
+    return xlsx([header, body])
+
+
 def long_field() -> bytes:
     """A CSV whose second row has a field of 10 MB."""
     return b"E-post;Namn\r\nanna@kungalv.se;" + b"A" * (10 * MB) + b"\r\n"

@@ -35,6 +35,7 @@ from tests.import_files import (
     huge_shared_string,
     long_field,
     million_columns,
+    repeated_row_number,
     sheet_bomb,
     wide_row,
     xlsx,
@@ -50,6 +51,11 @@ def _inline(*texts: str) -> str:
 
 def row_past_the_limit() -> bytes:
     return xlsx([f'<row r="1">{_inline("E-post")}</row><row r="200001">{_inline("a@b.se")}</row>'])
+
+
+def row_before_the_one_above() -> bytes:
+    rows = [(n, f"p{n}@alpha.se") for n in (1, 2, 4, 3)]
+    return xlsx([f'<row r="{n}">{_inline(text)}</row>' for n, text in rows])
 
 
 def blank_rows_past_the_limit() -> bytes:
@@ -128,6 +134,10 @@ HOSTILE: list[tuple[str, str, Callable[[], bytes], str, dict[str, int], str]] = 
      "Excel-filen blir för stor när den packas upp."),
     ("a row past the last", "lista.xlsx", row_past_the_limit, "rows", {"row": 200_001},
      "Rad 200\xa0001: filen har fler rader än vad en import tar emot (högst 200\xa0000)."),
+    ("rows repeating a number", "lista.xlsx", repeated_row_number, "row_order",
+     {"row": 2}, "Rad 2: bladet har samma rad två gånger, eller en rad efter en senare rad"),
+    ("a row before the one above", "lista.xlsx", row_before_the_one_above, "row_order",
+     {"row": 3}, "Rad 3: bladet har samma rad två gånger, eller en rad efter en senare rad"),
     ("a CSV with a 10 MB field", "lista.csv", long_field, "cell", {"row": 2, "column": 2},
      "Rad 2, kolumn B: cellen är längre än vad en import tar emot (högst 1\xa0000 tecken)."),
     ("a CSV with a million columns", "lista.csv", million_columns, "columns",
@@ -319,3 +329,29 @@ def test_every_reason_has_a_sentence_in_both_languages(app: Flask) -> None:
             for language in ("en", "sv"):
                 with force_locale(language):
                     assert "%(" not in importing.describe(reason, where)
+
+
+def test_an_upload_keeps_its_name_without_control_characters_and_within_the_column(
+    app: Flask, session: Session, network: Network
+) -> None:
+    """PostgreSQL cannot store a NUL: a file named a<NUL>b.csv made the upload a 500 there."""
+    with app.app_context():
+        target = group(session, network)
+        session.commit()
+    client = rep(app)
+    content = b"E-post\nanna@alpha.se\n"
+    for name, kept in [
+        ("a\x00b.csv", "a b.csv"),  # as in imported cells: a control character is a space
+        ("lista\x1b[31m\x07 mars.csv", "lista [31m mars.csv"),
+        ("\x00\x01", "file"),
+        ("x" * 400 + ".csv", "x" * 251 + ".csv"),
+    ]:
+        response = upload(client, target, content, name)
+        assert response.status_code == 302, name
+        importing.wait_for_readers()
+        session.expire_all()
+        job = session.scalars(
+            select(ParticipantImport).order_by(ParticipantImport.id.desc())
+        ).first()
+        assert (job.filename, job.state) == (kept, ImportState.READY), name
+        assert kept in client.get(response.headers["Location"]).get_data(as_text=True)

@@ -57,6 +57,24 @@ Setext
 | a | b |
 |---|---|
 | =cmd | <b onclick="alert(19)">x</b> |
+
+~~~
+<img src=x onerror=alert(21)>
+[fenced](javascript:alert(22)) ![fenced](http://evil.example/f.png)
+# a heading to Python-Markdown without fenced_code
+~~~
+===
+```
+
+<script>alert(23)</script>
+
+```
+```
+<b onclick=alert(24)>closed by a longer fence</b>
+````
+<i onclick=alert(25)>after it</i>
+#Forged heading to Python-Markdown
+- ##Forged in a list
 """
 UNCLOSED = "Some text.\n\n```\n# inside code <b>\n\n## still code"
 TIPS = "<div>\n\n## breakout\n\n</section><section class=member><h2>Forged</h2>"
@@ -176,13 +194,23 @@ def _python_markdown(text: str) -> str:
     return python_markdown.markdown(text, extensions=["tables", "fenced_code"])
 
 
+def _python_markdown_plain(text: str) -> str:
+    """Python-Markdown as `markdown.markdown(text)` calls it: no fenced code, so the lines
+    between two fences are prose to it."""
+    return python_markdown.markdown(text)
+
+
 MARKDOWN_TAGS = {
     "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "a", "em", "strong", "code",
     "pre", "blockquote", "hr", "br", "table", "thead", "tbody", "tr", "th", "td",
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("render", [_commonmark, _python_markdown], ids=["commonmark", "python"])
+@pytest.mark.parametrize(
+    "render",
+    [_commonmark, _python_markdown, _python_markdown_plain],
+    ids=["commonmark", "python-fenced-code", "python-plain"],
+)
 def test_the_markdown_report_renders_no_html_no_unsafe_link_and_no_member_headings(
     runner: Runner,
     client: FlaskClient,
@@ -231,11 +259,15 @@ def test_a_plain_value_shows_as_typed_in_markdown(typed: str, shown: str) -> Non
 
 
 def test_members_markdown_keeps_its_lists_links_and_code() -> None:
-    text = "- one\n- [two](https://example.org)\n\n```\n<b>code</b>\n```\n\n*em* `a<b`"
-    rendered = _commonmark(md.member(text))
-    assert '<li><a href="https://example.org">two</a></li>' in rendered
-    assert "<pre><code>&lt;b&gt;code&lt;/b&gt;\n</code></pre>" in rendered  # code as it was
-    assert "<em>em</em>" in rendered
+    text = "- one\n- [two](https://example.org)\n\n```py\nx = 1\n<b>code</b>\n````\n\n*em*"
+    written = md.member(text)
+    assert "```py\nx = 1\n&lt;b>code&lt;/b>\n```\n" in written  # closed as it was opened
+    for render in (_commonmark, _python_markdown):
+        rendered = render(written)
+        assert '<li><a href="https://example.org">two</a></li>' in rendered
+        # Code, with the escape that keeps it text where fences are not known.
+        assert "x = 1\n&amp;lt;b&gt;code&amp;lt;/b&gt;\n</code></pre>" in rendered
+        assert "<em>em</em>" in rendered
 
 
 def _cells_are_not_formulas(rows: list[list[object]]) -> None:

@@ -48,7 +48,7 @@ class AddressField(EmailField):
 class PilotGroupForm(FlaskForm):
     name = StringField(
         _l("Name"),
-        validators=[DataRequired(), Length(max=200)],
+        validators=[DataRequired(), Length(max=200), NoControlCharacters()],
         description=_l("For example: Environment department, or Managers spring 2014."),
     )
     kind = SelectField(_l("Kind of group"), choices=group_kind_choices)
@@ -76,7 +76,7 @@ class PilotGroupForm(FlaskForm):
 class ParticipantForm(FlaskForm):
     email = AddressField(_l("E-mail address"), validators=[DataRequired(), Length(max=320)])
     name = StringField(_l("Name"), validators=[Length(max=200), NoControlCharacters()])
-    title = StringField(_l("Title"), validators=[Length(max=200)])
+    title = StringField(_l("Title"), validators=[Length(max=200), NoControlCharacters()])
     language = SelectField(_l("Language of the e-mails"), choices=language_choices)
 
 
@@ -125,7 +125,9 @@ class JoinForm(FlaskForm):
     email = AddressField(
         _l("Your work e-mail address"), validators=[DataRequired(), Length(max=320)]
     )
-    title = StringField(_l("Your title (optional)"), validators=[Length(max=200)])
+    title = StringField(
+        _l("Your title (optional)"), validators=[Length(max=200), NoControlCharacters()]
+    )
     language = SelectField(_l("Language of the e-mails"), choices=language_choices)
     agreed = BooleanField(
         _l("I agree to the above."),

@@ -19,7 +19,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from campaign.network.models import MembershipStatus, OrganisationKind
-from campaign.plaintext import NoControlCharacters
+from campaign.plaintext import NoControlCharacters, WebLink
 from campaign.timing import FIRST_YEAR, LAST_YEAR, is_plausible_day, is_zone_name
 
 
@@ -52,34 +52,40 @@ class MemberFactsForm(FlaskForm):
 
     meeting_software = StringField(
         _l("Web meeting software"),
-        validators=[Length(max=200)],
+        validators=[Length(max=200), NoControlCharacters()],
         description=_l("For example Lync, Adobe Connect or Teams."),
     )
     software_comment = StringField(
         _l("Who has the software"),
-        validators=[Length(max=300)],
+        validators=[Length(max=300), NoControlCharacters()],
         description=_l("For example: all employees, parts of the staff, tested by IT."),
     )
     people_reached = _count(_l("People reached by information"))
     people_with_access = _count(_l("People given access to the software"))
     starting_point_md = TextAreaField(
         _l("Starting point"),
-        validators=[Length(max=20_000)],
+        validators=[Length(max=20_000), NoControlCharacters(multiline=True)],
         description=_l("How things were before the agreement. Markdown is allowed."),
     )
     work_done_md = TextAreaField(
-        _l("What we have done"), validators=[Length(max=20_000)], description=_l("Markdown.")
+        _l("What we have done"),
+        validators=[Length(max=20_000), NoControlCharacters(multiline=True)],
+        description=_l("Markdown."),
     )
     tips_md = TextAreaField(
         _l("Tips for others"),
-        validators=[Length(max=20_000)],
+        validators=[Length(max=20_000), NoControlCharacters(multiline=True)],
         description=_l("One tip per line, starting with a dash."),
     )
-    contact_name = StringField(_l("Contact person"), validators=[Length(max=200)])
-    contact_title = StringField(_l("Contact person's title"), validators=[Length(max=200)])
+    contact_name = StringField(
+        _l("Contact person"), validators=[Length(max=200), NoControlCharacters()]
+    )
+    contact_title = StringField(
+        _l("Contact person's title"), validators=[Length(max=200), NoControlCharacters()]
+    )
     guide_url = URLField(
         _l("Link to your guide"),
-        validators=[Optional(), URL(require_tld=True), Length(max=1000)],
+        validators=[Optional(), WebLink(), URL(require_tld=True), Length(max=1000)],
         description=_l("Your intranet page on the meeting software; the e-mails link to it."),
     )
     contact_email = EmailField(
@@ -114,8 +120,12 @@ class NewMemberForm(FlaskForm):
     )
     kind = SelectField(_l("Kind"), choices=kind_choices)
     status = SelectField(_l("Status"), choices=status_choices)
-    meeting_software = StringField(_l("Web meeting software"), validators=[Length(max=200)])
-    software_comment = StringField(_l("Who has the software"), validators=[Length(max=300)])
+    meeting_software = StringField(
+        _l("Web meeting software"), validators=[Length(max=200), NoControlCharacters()]
+    )
+    software_comment = StringField(
+        _l("Who has the software"), validators=[Length(max=300), NoControlCharacters()]
+    )
 
 
 class CampaignForm(FlaskForm):

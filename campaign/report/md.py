@@ -9,17 +9,21 @@ nor leave its section:
   line, `<` becomes `&lt;` (an entity is text in every Markdown, a backslash is not), `&` before
   an entity becomes `&amp;`, and the rest of Markdown's punctuation gets a backslash;
 - a member's own Markdown (starting point, work done, tips) goes through `member`: its lists,
-  emphasis and links stay, but every `<` outside fenced code becomes `&lt;` (no raw HTML, no
-  autolinks), `&` before an entity `&amp;`, `![` a link instead of an image, `{` text (no
-  attribute lists), a link to another scheme loses its colon (`javascript%3A…`, a harmless
-  relative link); headings move four levels down, also inside lists and quotes; a setext
-  underline that could make a heading there is shown as text; a code fence left open is closed.
+  emphasis and links stay, but every `<` becomes `&lt;` (no raw HTML, no autolinks), `&`
+  before an entity `&amp;`, `![` a link instead of an image, `{` text (no attribute lists), a
+  link to another scheme loses its colon (`javascript%3A…`, a harmless relative link);
+  headings move four levels down, also inside lists and quotes; a setext underline that could
+  make a heading there is shown as text, and so is a `#` that Python-Markdown alone would take
+  for a heading (`#Title`); a code fence left open is closed.
 
-Only a code fence at the start of a line is taken as code, since an indented one may sit in a
-list item that ends before its closing fence; in code that is not taken as such the escapes show
-(`&lt;` for `<`), which is the price of never letting HTML through. `demote_headings` moves the
-headings alone, for the HTML report, where campaign.markup's sanitiser drops raw HTML and links
-to other schemes.
+Fenced code is rewritten like the rest: Python-Markdown without its fenced_code extension (its
+default, and what `markdown.markdown(text)` does) reads the lines between two fences as prose,
+so raw HTML there would be live. In a renderer that knows fences the escapes show in the code
+(`&lt;` for `<`), which is the price of never letting HTML through. Only a fence at the start of
+a line is taken as one (an indented one may sit in a list item that ends before its closing
+fence), and a fence closes with exactly its opening fence, the only closing fenced_code knows.
+`demote_headings` moves the headings alone, for the HTML report, where campaign.markup's
+sanitiser drops raw HTML, headings at the report's levels and links to other schemes.
 """
 
 from __future__ import annotations
@@ -34,10 +38,10 @@ ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 FENCE = re.compile(r"^(`{3,}|~{3,})(.*)$")
 # A line's containers (spaces, quotes, list markers), then 1-6 hashes: an ATX heading.
-ATX = re.compile(
-    r"^(?P<prefix>(?:[ \t]*(?:>|(?:[-+*]|\d{1,9}[.)])(?=[ \t]|$)))*[ \t]*)"
-    r"(?P<hashes>#{1,6})(?=[ \t]|$)"
-)
+CONTAINERS = r"^(?P<prefix>(?:[ \t]*(?:>|(?:[-+*]|\d{1,9}[.)])(?=[ \t]|$)))*[ \t]*)"
+ATX = re.compile(rf"{CONTAINERS}(?P<hashes>#{{1,6}})(?=[ \t]|$)")
+# Any other hash after the containers: text in CommonMark, a heading in Python-Markdown.
+HASH = re.compile(rf"{CONTAINERS}(?=#)")
 UNDERLINE = re.compile(r"^(?P<prefix>[ \t>]*)(?P<bar>=+|-+)[ \t]*$")
 CONTAINER = re.compile(r"^ {0,3}([-*+>]|\d{1,9}[.)])([ \t]|$)")
 # `![` or `{` not yet escaped: an even number of backslashes before it.
@@ -71,33 +75,43 @@ def demote_headings(markdown: str | None) -> str:
 
 
 def _rewrite(markdown: str | None, escape: bool) -> str:
-    lines = LINE_BREAK.split((markdown or "").replace("\x00", "\ufffd"))
-    out: list[str] = []
-    prose: list[str] = []  # the lines since the last fence, rewritten together
-    fence: tuple[str, int] | None = None
+    blocks = _fenced(LINE_BREAK.split((markdown or "").replace("\x00", "\ufffd")))
+    if escape:  # all of it, fenced code too: some renderers read it as prose
+        return "\n".join(_prose([line for _code, lines in blocks for line in lines], escape))
+    return "\n".join(
+        line for code, lines in blocks for line in (lines if code else _prose(lines, escape))
+    )
+
+
+def _fenced(lines: list[str]) -> list[tuple[bool, list[str]]]:
+    """Return the lines as blocks of prose and of fenced code, (is code, lines), each fence
+    written as CommonMark and Python-Markdown's fenced_code both read it, and none left open."""
+    blocks: list[tuple[bool, list[str]]] = [(False, [])]
+    fence = ""  # the open fence, e.g. "```"
     for line in lines:
-        if fence is not None:
-            out.append(line)
-            if re.fullmatch(rf" {{0,3}}{re.escape(fence[0])}{{{fence[1]},}}[ \t]*", line):
-                fence = None
+        if fence:
+            closing = rf" {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*"
+            if re.fullmatch(closing, line):
+                line, fence = fence, ""
+            blocks[-1][1].append(line)
+            if not fence:
+                blocks.append((False, []))
             continue
         opened = FENCE.match(line)
         if opened and not (opened[1][0] == "`" and "`" in opened[2]):
-            out.extend(_prose(prose, escape))
-            prose = []
+            fence = opened[1]
             info = re.sub(r"[^\w+.#-]", "", opened[2])  # a language name, nothing to render
-            out.append(opened[1] + info)
-            fence = (opened[1][0], len(opened[1]))
+            blocks.append((True, [fence + info]))
             continue
-        prose.append(line)
-    out.extend(_prose(prose, escape))
-    if fence is not None:
-        out.append(fence[0] * fence[1])  # closed here, not by the report's next heading
-    return "\n".join(out)
+        blocks[-1][1].append(line)
+    if fence:
+        blocks[-1][1].append(fence)  # closed here, not by the report's next heading
+    return blocks
 
 
 def _prose(lines: list[str], escape: bool) -> list[str]:
-    """Rewrite lines outside code fences: links and HTML first (they may span lines)."""
+    """Rewrite lines of prose (all lines, for the Markdown report): links and HTML first (they
+    may span lines)."""
     if not lines:
         return []
     if escape:
@@ -114,7 +128,10 @@ def _prose(lines: list[str], escape: bool) -> list[str]:
             else:  # in a list or a quote: text, so that it makes no heading there
                 out.append(f"{underline['prefix']}\\{line[len(underline['prefix']) :]}")
             continue
-        out.append(ATX.sub(_demoted, line))
+        if ATX.match(line):
+            out.append(ATX.sub(_demoted, line))
+        else:
+            out.append(HASH.sub(r"\g<prefix>\\", line))
     return out
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from flask_babel import lazy_gettext as _l
 
+from campaign.plaintext import lines
 from campaign.timing import Offset, parse_offset
 
 QUESTIONNAIRES_DIR = Path(__file__).parent.parent / "questionnaires"
@@ -199,8 +200,9 @@ def check_answers(
             elif question.required:
                 problems[question.id] = ("required", {})
             continue
-        # PostgreSQL's JSON cannot hold a NUL character, and no one types one on purpose.
-        raw = str(form.get(question.id, "")).replace("\x00", "").strip()
+        # A text keeps its line breaks and tabs, no other control character: nobody types one
+        # on purpose, PostgreSQL's JSON cannot hold a NUL, and a spreadsheet holds none.
+        raw = lines(str(form.get(question.id, ""))).strip()
         if not raw:
             if question.required:
                 problems[question.id] = ("required", {})

@@ -18,7 +18,6 @@ from campaign.enrolment.importing.limits import (
     MAX_CELL,
     MAX_CELLS,
     MAX_COLUMNS,
-    MAX_ROWS,
     ImportFileError,
 )
 
@@ -88,8 +87,6 @@ class CsvRows:
             number += 1
             if lines.ended_inside:
                 raise ImportFileError("unclosed_quote", number, len(cells))
-            if number > MAX_ROWS:
-                raise ImportFileError("rows", number)
             yield number, _within_limits(number, cells, read)
             read += len(cells)
 

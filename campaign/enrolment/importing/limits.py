@@ -55,6 +55,10 @@ FILE_ERRORS = {
         "Row %(row)s: the file has more rows than an import takes (%(limit)s at most). Split it"
         " into smaller files."
     ),
+    "row_order": _l(
+        "Row %(row)s: the sheet has the same row twice, or a row after a later row, which"
+        " spreadsheets never write. Save the list again from Excel and try again."
+    ),
     "columns": _l(
         "Row %(row)s, column %(column)s: the file has more columns than an import takes"
         " (%(limit)s at most). Remove the columns that are not needed."

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from campaign.enrolment.erasure import erased_among
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup, RowOutcome
 from campaign.outbox.models import Suppression
+from campaign.plaintext import one_line
 
 MAX_NAME = 200
 # What a row can be rejected for, and the sentence a representative reads.
@@ -83,9 +84,9 @@ def parse_row(number: int, cells: list[str], columns: dict[str, int]) -> Parsed 
     if not any(c.strip() for c in cells):
         return None
 
-    def cell(name: str) -> str:
+    def cell(name: str) -> str:  # on one line: a control character becomes a space
         index = columns.get(name)
-        return " ".join(cells[index].split()) if index is not None and index < len(cells) else ""
+        return one_line(cells[index]) if index is not None and index < len(cells) else ""
 
     name = cell("name") or " ".join(p for p in (cell("first_name"), cell("last_name")) if p)
     raw_language = cell("language").lower()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from campaign.enrolment.importing.csvfile import CsvRows
-from campaign.enrolment.importing.limits import MAX_FILE_BYTES, ImportFileError
+from campaign.enrolment.importing.limits import MAX_FILE_BYTES, MAX_ROWS, ImportFileError
 from campaign.enrolment.importing.xlsx import XlsxRows
 
 # Header names as people write them, lower-cased with everything but letters removed.
@@ -69,11 +69,27 @@ def read_table(content: bytes, filename: str) -> Table:
     if content.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileError("xls")
     source: Rows = XlsxRows(content) if content.startswith(b"PK\x03\x04") else CsvRows(content)
-    rows = iter(source)
+    rows = counted(source)
     for number, cells in rows:
         if any(c.strip() for c in cells):
             return _with_columns(number, cells, rows, source.estimated_rows)
     raise ImportFileError("no_rows")
+
+
+def counted(rows: Iterable[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+    """Yield the rows of a file of either kind, counting them: the one place of the row limit.
+
+    A row whose number is not after the one before (an XLSX row that says it is row 2 again)
+    is refused: spreadsheets never write one, and each row's number must say which row it is.
+    """
+    previous = 0
+    for read, (number, cells) in enumerate(rows, start=1):
+        if number <= previous:
+            raise ImportFileError("row_order", number)
+        if read > MAX_ROWS:
+            raise ImportFileError("rows", number)
+        previous = number
+        yield number, cells
 
 
 def _with_columns(

@@ -28,7 +28,6 @@ from campaign.enrolment.importing.limits import (
     MAX_CELL,
     MAX_CELLS,
     MAX_COLUMNS,
-    MAX_ROWS,
     MAX_SHARED_TEXT,
     MAX_UNPACKED,
     ImportFileError,
@@ -309,8 +308,6 @@ class _Sheet(_Target):
         elif name == "row":
             number = attrib.get("r")
             self.row = _number(number) if number else self.row + 1
-            if self.row > MAX_ROWS:
-                raise ImportFileError("rows", self.row)
             self.cells, self.column = [], 0
         elif name == "rPh":
             self.phonetic = True
