@@ -2,8 +2,8 @@
 
 Answering needs no account: the link in the mail is signed and names the questionnaire and the
 participant. Results are per member for its representative (only its own answers), and for the
-whole network and each member for the lead administrator; small cells are hidden alike for
-both (campaign/surveys/results.py).
+whole network and each member for the lead administrator; the same answers count for both
+(campaign/surveys/disclosure.py).
 """
 
 from __future__ import annotations
