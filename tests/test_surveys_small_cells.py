@@ -568,6 +568,36 @@ def test_the_rule_counts_whole_groups_in_the_order_given(
     assert sorted(early) == sorted(ids[("follow-up/alpha", n)] for n in range(5))
 
 
+def test_only_a_members_representatives_see_who_has_not_answered(
+    app: Flask, session: Session, network: Network
+) -> None:
+    """Delta: 5 invited, 3 answered. Its representative sees the two others' names, to remind
+    them; the lead administrator sees the counts, which hide nothing: none of Delta's answers
+    count anywhere, so its count tells nothing of what anyone answered."""
+    made = pilot(app, session, network, anonymous=False)
+    for slug, (_invited, answered, _b, _t) in MEMBERS.items():
+        for n in range(answered):
+            answer(app, made, slug, n)
+    questionnaire = made.follow_up.id
+    waiting = [p.email for p in made.people["delta"][3:]]
+    lead = app.test_client()
+    sign_in(lead, network.lead.email)
+    for path in (
+        f"/questionnaires/{questionnaire}",
+        f"/organisations/delta/questionnaires/{questionnaire}",
+    ):
+        page = _get(lead, path)
+        assert not any(email in page for email in waiting), path
+        assert "Har inte svarat än" not in page and "representanter ser namnen" in page
+    page = _get(lead, f"/organisations/delta/questionnaires/{questionnaire}")
+    assert '<td class="num">5</td><td class="num">3</td><td class="num">60 %</td>' in page
+    assert "3 svarande. Svaren från 0 av dem räknas" in page and 'id="q-' not in page
+    rep = app.test_client()
+    sign_in(rep, "rep@delta.se")
+    own = _get(rep, f"/organisations/delta/questionnaires/{questionnaire}")
+    assert "Har inte svarat än" in own and all(email in own for email in waiting)
+
+
 def _data_export(client: FlaskClient, slug: str, person: Participant) -> dict[str, int]:
     """A person's follow-up answers, from their data export (GDPR), as their member's
     representative may fetch it."""

@@ -258,10 +258,10 @@ def export_rows(
 
 
 def not_answered(
-    db_session: Session, questionnaire: Questionnaire, organisation_id: int | None = None
+    db_session: Session, questionnaire: Questionnaire, organisation_id: int
 ) -> list[Participant]:
-    """Invited participants without a receipt, for staff to follow up (named even when the
-    questionnaire is anonymous: who has answered is known, never what they answered)."""
+    """A member's invited participants without a receipt, for its representatives to remind
+    (named even when the questionnaire is anonymous: who has answered is known, never what)."""
     invited = select(Message.participant_id).where(
         Message.source_key.like(f"q:{questionnaire.id}:p%"),
         Message.kind == MessageKind.QUESTIONNAIRE,
@@ -269,8 +269,8 @@ def not_answered(
     )
     answered = select(Receipt.participant_id).where(Receipt.questionnaire_id == questionnaire.id)
     statement = select(Participant).where(
-        Participant.id.in_(invited), Participant.id.not_in(answered)
+        Participant.id.in_(invited),
+        Participant.id.not_in(answered),
+        Participant.organisation_id == organisation_id,
     )
-    if organisation_id is not None:
-        statement = statement.where(Participant.organisation_id == organisation_id)
     return list(db_session.scalars(statement.order_by(Participant.name, Participant.email)))
