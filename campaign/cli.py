@@ -439,7 +439,7 @@ def report(
     click.echo(
         f"Wrote {output} ({len(body):,} bytes): {len(figures.members)} members,"
         f" {figures.participants} participants, {figures.trained} trained,"
-        f" {figures.outcomes.respondents} follow-up answers."
+        f" {figures.outcomes.respondents} follow-up answers counted."
     )
 
 
@@ -473,7 +473,7 @@ def simulate(members: int, participants: int, days: int, output: Path, seed: int
         f"{summary.members} members, {summary.participants} pilot users:"
         f" {summary.delivered} e-mails delivered to them ({summary.received_by_sink} mails"
         f" reached the SMTP sink in all), {summary.trained} trained,"
-        f" {summary.answers} follow-up answers. Report: {summary.report}"
+        f" {summary.answers} follow-up answers counted. Report: {summary.report}"
     )
 
 

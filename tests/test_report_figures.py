@@ -123,14 +123,20 @@ def _recount(session: Session, network: Network) -> dict:  # type: ignore[type-a
         ):  # fmt: skip
             trained[org_of[i.participant_id]].add(i.participant_id)
     kinds = {q.id: q.kind for q in session.scalars(select(Questionnaire))}
-    outcomes: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for r in session.scalars(select(Response)):
+    given: dict[tuple[int, int], list[Response]] = defaultdict(list)
+    for r in sorted(session.scalars(select(Response)), key=lambda r: (r.submitted_at, r.id)):
         if r.submitted_at <= AS_OF and kinds[r.questionnaire_id] is QuestionnaireKind.FOLLOW_UP:
-            o = outcomes[r.organisation_id]
-            o[0] += 1
-            o[1] += r.answers.get("trips_replaced", 0)
-            o[2] += r.answers.get("km_avoided", 0)
-            o[3] += r.answers.get("hours_saved", 0)
+            given[(r.questionnaire_id, r.organisation_id)].append(r)
+    # Answers count in whole groups of five per member, in the order given; each question's
+    # answers the same way among those (campaign/surveys/disclosure.py).
+    outcomes: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for (_questionnaire, org), responses in given.items():
+        counted = responses[: len(responses) - len(responses) % 5]
+        o = outcomes[org]
+        o[0] += len(counted)
+        for index, key in enumerate(("trips_replaced", "km_avoided", "hours_saved"), start=1):
+            values = [r.answers[key] for r in counted if key in r.answers]
+            o[index] += sum(values[: len(values) - len(values) % 5])
     return {
         "participants": Counter(p.organisation_id for p in took_part),
         "by_status": {
@@ -159,12 +165,13 @@ def test_figures_match_a_recount_from_the_raw_rows(
         assert (member.outcomes.respondents, member.outcomes.trips) == (o[0], o[1])
         assert (member.outcomes.km, member.outcomes.hours) == (o[2], o[3])
     alpha, beta = figures.members
-    assert beta.outcomes.too_few  # four people at most: too few to show
-    # Beta alone hidden would be the network's total minus Alpha: so Alpha is hidden too.
-    assert alpha.outcomes.respondents >= 5 and alpha.outcomes.suppressed
-    assert alpha.co2_kg is None and alpha.money is None
+    assert beta.outcomes.too_few  # four people at most: none of their answers count
+    # Alpha's count, whole groups of five; Beta's are in no figure, so the network's are
+    # Alpha's and nothing needs hiding to protect Beta's.
+    assert alpha.outcomes.respondents == 5 and not alpha.outcomes.suppressed
+    assert alpha.co2_kg is not None and alpha.money is not None
     network_km = sum(o[2] for o in expected["outcomes"].values())
-    assert figures.outcomes.km == network_km
+    assert figures.outcomes.km == network_km == alpha.outcomes.km
     assert figures.co2_kg == network_km * 0.133
     assert figures.money == network_km * 2.5  # no value of time set
 
@@ -253,31 +260,32 @@ def test_each_member_has_co2_and_money_and_no_hidden_figure_is_derivable(
     with app.app_context():
         gamma = _member(session, network, "gamma")
         network.campaign.cost_per_hour = 300.0
-        _answers(session, network, network.alpha, 9, km=100)
-        _answers(session, network, network.beta, 3, km=10)  # too few: hidden
-        _answers(session, network, gamma, 6, km=50)  # the fewest of the shown: hidden too
+        _answers(session, network, network.alpha, 9, km=100)  # five count, four wait
+        _answers(session, network, network.beta, 3, km=10)  # too few: none count
+        _answers(session, network, gamma, 6, km=50)  # five count: shown
         _member(session, network, "delta")  # no answers at all
     figures = compute(session, network.campaign, AS_OF)
     by = {m.organisation.slug: m for m in figures.members}
     alpha, beta, gamma_figures = by["alpha"], by["beta"], by["gamma"]
-    assert alpha.co2_kg == 900 * 0.133 and alpha.money == 900 * 2.5 + 27 * 300.0
+    assert alpha.outcomes.respondents == 5
+    assert alpha.co2_kg == 500 * 0.133 and alpha.money == 500 * 2.5 + 15 * 300.0
     assert beta.outcomes.too_few and beta.co2_kg is None
-    assert gamma_figures.outcomes.is_withheld and gamma_figures.co2_kg is None
+    assert gamma_figures.co2_kg == 250 * 0.133
     assert by["delta"].outcomes.suppressed  # hidden with nothing to hide: does not count
     shown = [m for m in figures.members if not m.outcomes.suppressed]
-    assert shown == [alpha]
-    # What the total minus the shown members gives is two members together, never one alone.
-    rest = figures.outcomes.km - sum(m.outcomes.km for m in shown)
-    assert rest == beta.outcomes.km + gamma_figures.outcomes.km
-    assert rest not in (beta.outcomes.km, gamma_figures.outcomes.km)
+    assert shown == [alpha, gamma_figures]
+    # The total minus the shown members is nothing: no hidden answer is in any total.
+    assert figures.outcomes.km == sum(m.outcomes.km for m in shown) == 750
+    assert figures.outcomes.respondents == 10
 
-    # With two members too small, neither is the total minus the rest: nobody else is hidden.
+    # Two more small members change nothing: their answers wait for their groups of five.
     with app.app_context():
         epsilon = _member(session, network, "epsilon")
         _answers(session, network, epsilon, 2, km=70)
-    again = {m.organisation.slug: m for m in compute(session, network.campaign, AS_OF).members}
-    assert not again["gamma"].outcomes.suppressed and again["gamma"].co2_kg == 300 * 0.133
-    assert again["beta"].outcomes.suppressed and again["epsilon"].outcomes.suppressed
+    again = compute(session, network.campaign, AS_OF)
+    assert again.outcomes == figures.outcomes
+    by_again = {m.organisation.slug: m for m in again.members}
+    assert by_again["epsilon"].outcomes.suppressed and not by_again["gamma"].outcomes.suppressed
 
 
 def _mail(session: Session, person: Participant, sent_at: datetime) -> None:

@@ -293,20 +293,23 @@ def test_fewer_than_five_respondents_are_not_shown(
     assert "Färre än 5 personer har svarat" in page and "Resor är en vana" not in page
     assert "p4@alpha.se" in page  # not answered yet, named: the questionnaire is not anonymous
     _post(app, _link(app, follow_up, people[4]), VALID)
-    # Five answers, but Alpha's figures would be the network's minus Beta's two: not shown.
+    # Five answers: Alpha's count and are shown. Beta's two count nowhere (answers count in
+    # whole groups of five per member), so no figure of Alpha's needs hiding to protect them.
     page = alpha.get(f"/organisations/alpha/questionnaires/{follow_up.id}").get_data(as_text=True)
-    assert "Svaren visas inte, så att svaren från en medlem med färre än 5" in page
-    assert "Minst 5 svarande" in page and "Resor är en vana" not in page
+    assert "5 svarande." in page and "Resor är en vana" in page
     lead = app.test_client()
     sign_in(lead, "lead@alpha.se")
     page = lead.get(f"/questionnaires/{follow_up.id}").get_data(as_text=True)
-    assert "7 svarande" in page and "Resor är en vana" in page  # the two members together
-    # Beta's representative sees Beta's two answers as too few, and none of Alpha's.
+    assert "7 svarande. Svaren från 5 av dem räknas" in page and "Resor är en vana" in page
+    # The network's trips are Alpha's alone (10 + 11 + 12 + 13 + 12): minus Alpha's, nothing.
+    assert "<dt>Totalt</dt><dd>58 resor</dd>" in page
+    # Beta's representative sees Beta's two answers as too few, and none of Alpha's; how many
+    # answered is no secret to staff (the outbox shows whose reminders stopped).
     beta = app.test_client()
     sign_in(beta, "rep@beta.se")
     page = beta.get(f"/organisations/beta/questionnaires/{follow_up.id}").get_data(as_text=True)
-    assert "Färre än 5 personer har svarat" in page and "Färre än 5 svarande" in page
-    assert "2 svarande" not in page
+    assert "Färre än 5 personer har svarat" in page and "2 svarande." in page
+    assert "Resor är en vana" not in page
     # Nor does Beta's export give them: the header only, as for any scope of fewer than 5.
     export = beta.get(f"/organisations/beta/questionnaires/{follow_up.id}/export.csv")
     lines = export.get_data(as_text=True).lstrip("\ufeff").strip().splitlines()
@@ -395,10 +398,10 @@ def test_a_question_answered_by_fewer_than_five_is_not_shown(
     rep = app.test_client()
     sign_in(rep, "rep@alpha.se")
     page = rep.get(f"/organisations/alpha/questionnaires/{follow_up.id}").get_data(as_text=True)
-    assert "6 svarande" in page and "Median" in page  # the questionnaire is shown
+    assert "6 svarande. Svaren från 5 av dem räknas" in page and "Median" in page  # shown
     # One person named a barrier: that question says "fewer than 5" and shows no bars.
     barriers = page.split('id="q-barriers"')[1].split("</section>")[0]
-    assert "Färre än 5 personer har svarat på den här frågan" in barriers
+    assert "Färre än 5 svar på den här frågan räknas än" in barriers
     assert "Resor är en vana" not in barriers and "<meter" not in barriers
     # Five free texts are shown, sorted, not in the order they were given.
     shown = page.split('id="q-tips"')[1].split("</section>")[0]

@@ -2,7 +2,8 @@
 
 Beside the figures: where the participants stand in their e-mail sequences, who was invited to
 and who came to each meeting held, and the questionnaires' response rates, as tables and charts
-(a member's count and rate hidden where the questionnaires' results hide it).
+(who has answered is not hidden from staff; what they answered counts only in whole groups of
+five, campaign/surveys/disclosure.py).
 Sequence progress is counted in the database from the outbox's delivered steps, so that the
 page stays quick with hundreds of thousands of participants.
 """
@@ -260,12 +261,5 @@ def _rate_chart(
 
 
 def _rate_bar(member: MemberFigures, rate: results.Rate | None) -> charts.Bar:
-    if rate is not None and not rate.is_shown:  # the rate and invited would tell the count
-        note = (
-            _("fewer than %(n)d answers", n=results.MIN_RESPONDENTS)
-            if rate.is_too_few
-            else _("not shown, to protect a smaller member")
-        )
-        return charts.Bar(member.organisation.short_name, None, note)
     percent = rate.percent if rate else None
     return charts.Bar(member.organisation.short_name, percent, _("not sent yet"))

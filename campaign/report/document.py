@@ -86,7 +86,6 @@ def _composition(counts: list[tuple[OrganisationKind, int]]) -> str:
 
 def _charts(figures: Figures, ordered: list[MemberFigures]) -> list[Markup]:
     fewer = _("fewer than %(n)d answers", n=MIN_RESPONDENTS)
-    withheld = _("not shown, to protect a smaller member")
     participation = charts.bars(
         _("Participants per member"),
         _("Enrolled pilot users, for each member."),
@@ -104,7 +103,7 @@ def _charts(figures: Figures, ordered: list[MemberFigures]) -> list[Markup]:
             charts.Bar(
                 m.organisation.short_name,
                 None if m.outcomes.suppressed else m.outcomes.km,
-                fewer if m.outcomes.too_few else withheld,
+                fewer,
             )
             for m in ordered
         ],
@@ -164,18 +163,15 @@ def table(report: Report) -> tuple[list[str], list[list[Any]]]:
             _("Member"), _("Kind"), _("Signed"), _("Web meeting software"), _("Comment"),
             _("Participants"), _("Pilot groups"), _("E-mails delivered"), _("People trained"),
             _("People reached by information"), _("People given access to the software"),
-            _("Follow-up respondents"), _("Trips replaced"), _("Km avoided"),
+            _("Follow-up answers counted"), _("Trips replaced"), _("Km avoided"),
             _("Travel hours saved"), _("Kg CO2 avoided"), _("Kronor saved"), _("Figures as of"),
         ]  # fmt: skip
         fewer = _("fewer than %(n)d", n=MIN_RESPONDENTS)
-        at_least = _("at least %(n)d", n=MIN_RESPONDENTS)
     rows = []
     for _kind, members in report.groups:
         for m in members:
-            hidden = m.outcomes.suppressed
-            respondents: int | str = m.outcomes.respondents
-            if hidden:  # the count of a hidden member would tell what the others add up to
-                respondents = fewer if m.outcomes.too_few else at_least
+            hidden = m.outcomes.suppressed  # no answer of the member counts yet
+            respondents: int | str = fewer if hidden else m.outcomes.respondents
             rows.append(
                 [
                     m.organisation.short_name,

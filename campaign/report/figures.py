@@ -3,11 +3,11 @@
 Every count is one GROUP BY per kind of row (participants, mail, attendance, answers), never a
 loop over rows in Python, and every one is taken "as of" one moment, so that the same data
 gives the same figures whenever the report is made again. Outcomes come from the follow-up
-questionnaire's numbers marked `outcome:` (trips, km, hours); any member with fewer than five
-respondents has its outcomes suppressed, and since the network's totals include the hidden
-members, more are hidden until the hidden ones together are not one member's figures
-(secondary suppression): the same rule as the questionnaires' results, in
-campaign/surveys/disclosure.py.
+questionnaire's numbers marked `outcome:` (trips, km, hours), counted as the questionnaires'
+results count them (campaign/surveys/disclosure.py): in whole groups of five answers per
+member, in the order given, as of the moment; the network's outcomes add up the members'. So
+two reports, of any two moments, differ by whole groups of at least five people's answers, and
+a member with fewer than five answers has none counted (its outcomes are not shown).
 
 A participant counts as one who took part if active, paused or completed, or unsubscribed or
 bounced after at least one e-mail of the campaign was delivered to them by the moment; people
@@ -37,7 +37,7 @@ from campaign.events.models import Event, EventKind, Invitation
 from campaign.network.models import Campaign, Membership, Organisation
 from campaign.outbox.models import Message, MessageState, Suppression
 from campaign.surveys.definitions import definitions
-from campaign.surveys.disclosure import MIN_RESPONDENTS, protect
+from campaign.surveys.disclosure import MIN_RESPONDENTS, counted
 from campaign.surveys.models import Questionnaire, QuestionnaireKind, Response
 
 TRAINING_KINDS = (EventKind.TRAINING, EventKind.PRACTICE_MEETING)
@@ -47,11 +47,10 @@ LEFT = (ParticipantStatus.UNSUBSCRIBED, ParticipantStatus.BOUNCED)
 
 @dataclass
 class Outcomes:
-    respondents: int = 0
+    respondents: int = 0  # those whose answers count: whole groups of five per member
     trips: int = 0
     km: int = 0
     hours: int = 0
-    is_withheld: bool = False  # hidden so that another member's hidden figures stay hidden
 
     @property
     def too_few(self) -> bool:
@@ -59,7 +58,8 @@ class Outcomes:
 
     @property
     def suppressed(self) -> bool:
-        return self.too_few or self.is_withheld
+        """Whether nothing counts yet (a member, or every member, with fewer than five)."""
+        return self.too_few
 
 
 @dataclass
@@ -195,7 +195,6 @@ def compute(db_session: Session, campaign: Campaign, as_of: datetime) -> Figures
         members[org_id].suppressed = n
 
     network = _outcomes(db_session, campaign, as_of, members)
-    _protect(list(members.values()))
     for member in members.values():
         member.co2_kg, member.money = valued(member.outcomes, campaign)
     co2, money = valued(network, campaign)
@@ -230,14 +229,6 @@ def valued(outcomes: Outcomes, campaign: Campaign) -> tuple[float | None, float 
     co2 = outcomes.km * campaign.co2_kg_per_km
     money = outcomes.km * campaign.cost_per_km + outcomes.hours * (campaign.cost_per_hour or 0)
     return co2, money
-
-
-def _protect(members: list[MemberFigures]) -> None:
-    """Withhold the outcomes of members that would let a hidden member's be worked out."""
-    by_id = {m.organisation.id: m for m in members}
-    cells = protect({org_id: m.outcomes.respondents for org_id, m in by_id.items()})
-    for org_id in cells.hidden:
-        by_id[org_id].outcomes.is_withheld = not cells.too_few(org_id)
 
 
 def _mail_by_month(
@@ -297,22 +288,28 @@ def outcome_questions() -> dict[str, str]:
 def _outcomes(
     db_session: Session, campaign: Campaign, as_of: datetime, members: dict[int, MemberFigures]
 ) -> Outcomes:
+    """Each member's outcomes as of the moment, from the follow-up's answers that count."""
     ids = outcome_questions()
+    names = ("trips", "km", "hours")
+    follow_ups = select(Questionnaire.id).where(
+        Questionnaire.campaign_id == campaign.id,
+        Questionnaire.kind == QuestionnaireKind.FOLLOW_UP,
+    )
+    found = counted(
+        [Response.questionnaire_id.in_(follow_ups), Response.submitted_at <= as_of],
+        [ids[name] for name in names],
+    )
     sums = [
-        func.coalesce(func.sum(Response.answers[ids[name]].as_integer()), 0)
-        for name in ("trips", "km", "hours")
+        func.coalesce(
+            func.sum(case((found.c[f"q{i}"], found.c.answers[ids[name]].as_integer()), else_=0)),
+            0,
+        )
+        for i, name in enumerate(names)
     ]
     network = Outcomes()
     per_member: dict[int, Outcomes] = defaultdict(Outcomes)
     for org_id, respondents, trips, km, hours in db_session.execute(
-        select(Response.organisation_id, func.count(), *sums)
-        .join(Questionnaire, Questionnaire.id == Response.questionnaire_id)
-        .where(
-            Questionnaire.campaign_id == campaign.id,
-            Questionnaire.kind == QuestionnaireKind.FOLLOW_UP,
-            Response.submitted_at <= as_of,
-        )
-        .group_by(Response.organisation_id)
+        select(found.c.organisation_id, func.count(), *sums).group_by(found.c.organisation_id)
     ):
         per_member[org_id] = Outcomes(respondents, trips, km, hours)
         network.respondents += respondents

@@ -1,72 +1,113 @@
-"""Small cells: which groups' answers may be shown, so that nobody in a small group is recognised.
+"""Which answers count, so that nobody can be recognised in a figure, at one moment or two.
 
-The one rule for every table and chart made from answers: the questionnaires' results pages
-and exports, the response rates (there, on the dashboard and in the lists), and the final
-report's outcomes.
+The one rule for every figure made from answers: the questionnaires' results pages and exports,
+the dashboard, and the final report's outcomes, live or as of any moment:
 
-A group (a member, for a whole questionnaire or for one question) with 1 to 4 respondents is
-hidden. The network's figure adds up every group, so the hidden groups together are always the
-network's figure minus the groups shown: while that would be one group alone, or fewer than
-MIN_RESPONDENTS respondents, the shown group with the fewest respondents is hidden as well
-(secondary suppression). A group without respondents has nothing to hide and hides nothing.
-When no such set of hidden groups exists, the network's own figure is hidden too.
+    Answers count in whole groups of five per member, in the order they were given: a
+    member's first five answers count once the fifth has come in, the next five once the
+    tenth has, and so on; each question's answers count the same way among those.
 
-Ties go by the group's key (a member's organisation id), never by anything a page chooses: two
-tables of the same answers must hide the same members, or one would show what the other hides.
+So every figure of a member, or of the network (the members' figures added up), is a sum of
+whole groups of at least five people's answers, and so is the difference between any two
+figures: of two members, of the network and the members shown, or of two moments (the groups
+of a member only ever grow by whole groups). A member with fewer than five answers counts none,
+so nothing hidden is inside any total and no secondary suppression is needed; an attacker who
+knows some members' answers (their own people's data exports, say) can subtract those and still
+finds only whole groups of the others. The price: a member's latest one to four answers wait
+for the group that completes them (in the final report too).
+
+What this does not cover: an answer changed while the questionnaire is open counts as changed,
+so one person's change moves the figures by that change. Nothing the service shows tells who
+changed an answer or when (README, "Threat model").
+
+Questions are known by id; a question is answered when the response holds its id (check_answers
+leaves out what was left empty). The order of answering is (submitted_at, id): an anonymous
+response keeps only its day, and ids grow in the order responses are made.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from collections.abc import Sequence
 
-MIN_RESPONDENTS = 5
+from sqlalchemy import ColumnElement, Subquery, case, func, select
+from sqlalchemy.orm import Session
 
-K = TypeVar("K", bound=Any)  # a sortable key: organisation ids
+from campaign.surveys.models import Response
 
-
-@dataclass(frozen=True)
-class Cells(Generic[K]):
-    """The respondents of each group, which groups are hidden, and whether their total shows."""
-
-    counts: Mapping[K, int]
-    hidden: frozenset[K]
-    is_total_shown: bool
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    def shows(self, group: K) -> bool:
-        return group not in self.hidden
-
-    def too_few(self, group: K) -> bool:
-        """Whether the group has fewer than MIN_RESPONDENTS respondents (none counts too)."""
-        return self.counts.get(group, 0) < MIN_RESPONDENTS
-
-    def withheld(self, group: K) -> bool:
-        """Whether the group is hidden only to protect a smaller one."""
-        return group in self.hidden and not self.too_few(group)
+GROUP = 5  # answers count in whole groups of this many, per member
+MIN_RESPONDENTS = GROUP  # the fewest people any figure stands for
 
 
-def protect(counts: Mapping[K, int], also: Iterable[K] = ()) -> Cells[K]:
-    """Return which groups to hide, given each group's respondents: those with 1-4, those in
-    `also` (hidden elsewhere, so here as well), and then the shown ones with the fewest
-    respondents until the hidden ones together are not one group's figure."""
-    hidden = {group for group, n in counts.items() if 0 < n < MIN_RESPONDENTS} | set(also)
-    candidates = sorted(
-        (group for group, n in counts.items() if n and group not in hidden),
-        key=lambda group: (counts[group], group),
+def counted(where: Sequence[ColumnElement[bool]], questions: Sequence[str]) -> Subquery:
+    """Return the responses that count (those matching `where`, in whole groups per
+    questionnaire and member), as a subquery with the columns id, questionnaire_id,
+    organisation_id, submitted_at, answers and, for each of `questions` in order, a boolean
+    q0, q1, ...: whether the response's cell of that question counts (its answer counts, or it
+    left the question empty before the first answer that does not count). Only an answer whose
+    cell counts may be shown, added up or exported."""
+    partition = (Response.questionnaire_id, Response.organisation_id)
+    order = (Response.submitted_at, Response.id)
+    ranked = (
+        select(
+            Response.id,
+            Response.questionnaire_id,
+            Response.organisation_id,
+            Response.submitted_at,
+            Response.answers,
+            func.row_number().over(partition_by=partition, order_by=order).label("position"),
+            func.count().over(partition_by=partition).label("responses"),
+            *[
+                case((Response.answers[q].as_string().is_not(None), 1), else_=0).label(f"a{i}")
+                for i, q in enumerate(questions)
+            ],
+        )
+        .where(*where)
+        .subquery("ranked")
     )
-    while _derivable(counts, hidden) and candidates:
-        hidden.add(candidates.pop(0))
-    total = sum(counts.values())
-    shown = total == 0 or (total >= MIN_RESPONDENTS and not _derivable(counts, hidden))
-    return Cells(dict(counts), frozenset(hidden), shown)
+    r = ranked.c
+    within = (r.questionnaire_id, r.organisation_id)
+    # The window functions below see only the rows the WHERE keeps: the responses that count.
+    grouped = (
+        select(
+            r.id,
+            r.questionnaire_id,
+            r.organisation_id,
+            r.submitted_at,
+            r.answers,
+            *[
+                func.sum(r[f"a{i}"])
+                .over(partition_by=within, order_by=(r.submitted_at, r.id), rows=(None, 0))
+                .label(f"upto{i}")
+                for i in range(len(questions))
+            ],
+            *[
+                func.sum(r[f"a{i}"]).over(partition_by=within).label(f"all{i}")
+                for i in range(len(questions))
+            ],
+        )
+        .where(r.position <= r.responses - r.responses % GROUP)
+        .subquery("grouped")
+    )
+    g = grouped.c
+    return select(
+        g.id,
+        g.questionnaire_id,
+        g.organisation_id,
+        g.submitted_at,
+        g.answers,
+        *[
+            (g[f"upto{i}"] <= g[f"all{i}"] - g[f"all{i}"] % GROUP).label(f"q{i}")
+            for i in range(len(questions))
+        ],
+    ).subquery("counted")
 
 
-def _derivable(counts: Mapping[K, int], hidden: set[K]) -> bool:
-    """Whether the total minus the shown groups would tell a single or a small group."""
-    answered = [counts.get(group, 0) for group in hidden if counts.get(group, 0)]
-    return bool(answered) and (len(answered) < 2 or sum(answered) < MIN_RESPONDENTS)
+def responses(db_session: Session, where: Sequence[ColumnElement[bool]]) -> dict[int, int]:
+    """Return how many responses each member has (counted or not yet), for `where`."""
+    return dict(
+        db_session.execute(
+            select(Response.organisation_id, func.count())
+            .where(*where)
+            .group_by(Response.organisation_id)
+        ).all()
+    )

@@ -2,8 +2,9 @@
 
 Answering needs no account: the link in the mail is signed and names the questionnaire and the
 participant. Results are per member for its representative (only its own answers), and for the
-whole network and each member for the lead administrator; small cells are hidden alike for
-both (campaign/surveys/results.py).
+whole network and each member for the lead administrator; the same answers count for both
+(campaign/surveys/disclosure.py). The names of those who have not answered are shown only to
+their member's representatives, who remind them; the lead administrator sees how many.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy import select, update
 from wtforms import ValidationError
 
 from campaign import db, exports
+from campaign.accounts.models import Role
 from campaign.accounts.scope import Access, access
 from campaign.audit import record
 from campaign.network.members import campaign_or_404
@@ -156,9 +158,9 @@ def member_results(questionnaire_id: int):  # type: ignore[no-untyped-def]
     definition = definitions()[questionnaire.definition]
     found = results.collect(db.session(), questionnaire, definition)
     missing = (
-        []
-        if questionnaire.is_anonymous
-        else results.not_answered(db.session(), questionnaire, g.organisation.id)
+        results.not_answered(db.session(), questionnaire, g.organisation.id)
+        if current_user.role is Role.MEMBER_REP and not questionnaire.is_anonymous
+        else []
     )
     return render_template(
         "surveys/results.html",
@@ -169,6 +171,7 @@ def member_results(questionnaire_id: int):  # type: ignore[no-untyped-def]
         scope=found.scope(g.organisation.id, _language()),
         rates=results.rates(db.session(), questionnaire, g.organisation.id),
         missing=missing,
+        names_hint=current_user.is_lead_admin and not questionnaire.is_anonymous,
         minimum=results.MIN_RESPONDENTS,
         export_endpoint="surveys.member_export",
     )
@@ -223,9 +226,6 @@ def network_results(questionnaire_id: int):  # type: ignore[no-untyped-def]
     questionnaire = _questionnaire(questionnaire_id)
     definition = definitions()[questionnaire.definition]
     found = results.collect(db.session(), questionnaire, definition)
-    missing = (
-        [] if questionnaire.is_anonymous else results.not_answered(db.session(), questionnaire)
-    )
     return render_template(
         "surveys/results.html",
         organisation=None,
@@ -234,7 +234,8 @@ def network_results(questionnaire_id: int):  # type: ignore[no-untyped-def]
         language=_language(),
         scope=found.scope(None, _language()),
         rates=results.rates(db.session(), questionnaire),
-        missing=missing,
+        missing=[],
+        names_hint=not questionnaire.is_anonymous,
         minimum=results.MIN_RESPONDENTS,
         export_endpoint="surveys.network_export",
     )
