@@ -157,14 +157,14 @@ def test_import_progress_page_updates_while_reading(
     client = rep(app)
     page = client.get(f"/organisations/alpha/imports/{job.id}").get_data(as_text=True)
     assert '<progress max="100000" value="40000"' in page
-    assert "40000 av ungefär 100000 rader" in page
+    assert "40\xa0000 av ungefär 100\xa0000 rader" in page  # Swedish digit groups
     assert "/static/progress.js" in page  # no inline script: the CSP forbids it
     progress = client.get(f"/organisations/alpha/imports/{job.id}/progress.json").get_json()
     assert progress == {
         "state": "reading",
         "done": 40_000,
         "total": 100_000,
-        "text": "40000 av ungefär 100000 rader inlästa. Sidan uppdateras av sig själv.",
+        "text": "40\xa0000 av ungefär 100\xa0000 rader inlästa. Sidan uppdateras av sig själv.",
         "finished": False,
     }
     assert (

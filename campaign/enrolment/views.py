@@ -23,7 +23,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, format_number, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select, update
@@ -671,9 +671,9 @@ def show_import(import_id: int):  # type: ignore[no-untyped-def]
 
 def _progress_text(job: ParticipantImport) -> str:
     return _(
-        "Read %(read)d of about %(total)d rows. This page updates itself.",
-        read=job.rows_read,
-        total=job.rows_total,
+        "Read %(read)s of about %(total)s rows. This page updates itself.",
+        read=format_number(job.rows_read),
+        total=format_number(job.rows_total),
     )
 
 
