@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, available_timezones
 import holidays
 from babel.dates import format_time
 from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
+from wtforms import Field, ValidationError
 
 
 class Clock:
@@ -188,6 +190,20 @@ FIRST_YEAR, LAST_YEAR = 1900, 2199
 def is_plausible_day(day: date | None) -> bool:
     """Return whether `day` (None: not given) lies within FIRST_YEAR to LAST_YEAR."""
     return day is None or FIRST_YEAR <= day.year <= LAST_YEAR
+
+
+class PlausibleDay:
+    """A form validator: the day typed lies within FIRST_YEAR to LAST_YEAR."""
+
+    def __call__(self, form: object, field: Field) -> None:
+        if not is_plausible_day(field.data):
+            raise ValidationError(
+                _l(
+                    "Give a date in the years %(first)s to %(last)s.",
+                    first=FIRST_YEAR,
+                    last=LAST_YEAR,
+                )
+            )
 
 
 def parse_instant(text: str, zone: tzinfo) -> datetime:

@@ -14,7 +14,7 @@ from campaign.enrolment.importing import normalise_address
 from campaign.enrolment.models import PilotGroupKind
 from campaign.i18n import LANGUAGES
 from campaign.plaintext import NoControlCharacters
-from campaign.timing import FIRST_YEAR, LAST_YEAR, is_plausible_day
+from campaign.timing import PlausibleDay
 
 
 def group_kind_choices() -> list[SelectChoice]:
@@ -54,23 +54,13 @@ class PilotGroupForm(FlaskForm):
     kind = SelectField(_l("Kind of group"), choices=group_kind_choices)
     starts_on = DateField(
         _l("Starts"),
-        validators=[InputRequired()],
+        validators=[InputRequired(), PlausibleDay()],
         description=_l("The e-mails of the sequence count from this day."),
     )
     sequence_name = SelectField(
         _l("E-mail sequence"),
         description=_l("The drip e-mails the group's participants receive."),
     )
-
-    def validate_starts_on(self, field: DateField) -> None:
-        if not is_plausible_day(field.data):
-            raise ValidationError(
-                _l(
-                    "Give a date in the years %(first)s to %(last)s.",
-                    first=FIRST_YEAR,
-                    last=LAST_YEAR,
-                )
-            )
 
 
 class ParticipantForm(FlaskForm):

@@ -25,7 +25,7 @@ from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberR
 from campaign.events.invitations import parse_reminders
 from campaign.events.models import Audience, EventKind
 from campaign.plaintext import NoControlCharacters, WebLink
-from campaign.timing import FIRST_YEAR, LAST_YEAR, existing_instant, is_plausible_day, is_zone_name
+from campaign.timing import PlausibleDay, existing_instant, is_zone_name
 
 
 def kind_choices() -> list[SelectChoice]:
@@ -55,7 +55,7 @@ class EventForm(FlaskForm):
         validators=[Length(max=20_000), NoControlCharacters(multiline=True)],
         description=_l("What the meeting is for and how to prepare. Markdown is allowed."),
     )
-    day = DateField(_l("Date"), validators=[InputRequired()])
+    day = DateField(_l("Date"), validators=[InputRequired(), PlausibleDay()])
     starts = TimeField(_l("Starts"), validators=[InputRequired()])
     ends = TimeField(_l("Ends"), validators=[InputRequired()])
     timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=64)])
@@ -80,16 +80,6 @@ class EventForm(FlaskForm):
     def validate_timezone(self, field: StringField) -> None:
         if not is_zone_name((field.data or "").strip()):
             raise ValidationError(_l("Not a known time zone; use a name such as Europe/Stockholm."))
-
-    def validate_day(self, field: DateField) -> None:
-        if not is_plausible_day(field.data):
-            raise ValidationError(
-                _l(
-                    "Give a date in the years %(first)s to %(last)s.",
-                    first=FIRST_YEAR,
-                    last=LAST_YEAR,
-                )
-            )
 
     def validate_ends(self, field: TimeField) -> None:
         if self.starts.data and field.data and field.data <= self.starts.data:

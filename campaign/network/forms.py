@@ -20,7 +20,7 @@ from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, O
 
 from campaign.network.models import MembershipStatus, OrganisationKind
 from campaign.plaintext import NoControlCharacters, WebLink
-from campaign.timing import FIRST_YEAR, LAST_YEAR, is_plausible_day, is_zone_name
+from campaign.timing import PlausibleDay, is_zone_name
 
 
 def kind_choices() -> list[SelectChoice]:
@@ -132,8 +132,8 @@ class CampaignForm(FlaskForm):
     """The campaign's own settings, decided by the lead organisation."""
 
     name = StringField(_l("Name"), validators=[Length(min=2, max=200), NoControlCharacters()])
-    starts_on = DateField(_l("Starts"))
-    ends_on = DateField(_l("Ends"))
+    starts_on = DateField(_l("Starts"), validators=[PlausibleDay()])
+    ends_on = DateField(_l("Ends"), validators=[PlausibleDay()])
     timezone = StringField(
         _l("Time zone"),
         validators=[Length(min=3, max=64)],
@@ -171,18 +171,7 @@ class CampaignForm(FlaskForm):
         description=_l("Leave empty to leave time out of the money saved."),
     )
 
-    def validate_starts_on(self, field: DateField) -> None:
-        if not is_plausible_day(field.data):
-            raise ValidationError(
-                _l(
-                    "Give a date in the years %(first)s to %(last)s.",
-                    first=FIRST_YEAR,
-                    last=LAST_YEAR,
-                )
-            )
-
     def validate_ends_on(self, field: DateField) -> None:
-        self.validate_starts_on(field)  # the same years
         if self.starts_on.data and field.data and field.data < self.starts_on.data:
             raise ValidationError(_l("The campaign cannot end before it starts."))
 
