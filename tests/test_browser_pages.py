@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from campaign.accounts.scope import Access
+from tests.accounts.test_scope import EXPECTED
 from tests.browser import Live, audit, sign_in
 from tests.conftest import PASSWORD, Network
 from tests.routes import TOKEN_OF, routes, url_of
-from tests.test_accounts_scope import EXPECTED
 
 # Each role's pages: what its actor may open (the lead admin reaches everything else).
 PAGES_OF = {

@@ -1,7 +1,7 @@
 """The mail as it goes on the wire, compared with a reviewed snapshot.
 
-After an intended change, run with UPDATE_SNAPSHOTS=1, read the diff of tests/snapshots/, and
-commit it with the change.
+After an intended change, run with UPDATE_SNAPSHOTS=1, read the diff of tests/outbox/snapshots/,
+and commit it with the change. A missing snapshot fails: it is written only when asked.
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ def readable(data: bytes) -> str:
 def _check(name: str, data: bytes) -> None:
     path = SNAPSHOTS / name
     text = readable(data)
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1" or not path.exists():
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"{name} has no snapshot: run with UPDATE_SNAPSHOTS=1 and review it"
     expected = path.read_text(encoding="utf-8")
     assert text == expected, f"{name} changed: rerun with UPDATE_SNAPSHOTS=1 and review the diff"
 

@@ -42,7 +42,7 @@ FOLLOW_UP = definitions()["follow-up"]
 QUESTIONS = {q.id: q for q in FOLLOW_UP.questions}
 # slug: (invited, answered, of them answering "barriers", of them writing "tips")
 MEMBERS = {
-    "alpha": (16, 12, 10, 12),  # 16 invited: tests/test_surveys_moments.py has 15 answer
+    "alpha": (16, 12, 10, 12),  # 16 invited: tests/surveys/test_moments.py has 15 answer
     "beta": (9, 7, 3, 7),
     "gamma": (8, 6, 6, 2),
     "delta": (5, 3, 1, 3),

@@ -26,8 +26,8 @@ from campaign.report.figures import compute
 from campaign.surveys import service
 from campaign.surveys.models import Receipt, Response
 from tests.conftest import Runner, sign_in
-from tests.test_demo import SEED_TABLE, _load
-from tests.test_report_figures import _mail
+from tests.network.test_demo import SEED_TABLE, _load
+from tests.report.test_figures import _mail
 
 AS_OF = "2015-03-31T12:00:00+02:00"
 

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from tests.conftest import Network, sign_in
-from tests.test_surveys_small_cells import (
+from tests.surveys.test_small_cells import (
     MEMBERS,
     OUTCOMES,
     WHO_ANSWERED,

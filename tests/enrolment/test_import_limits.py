@@ -41,7 +41,7 @@ from tests.import_files import (
     xlsx,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 UPLOAD = "/organisations/alpha/imports/new"
 
 
