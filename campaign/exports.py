@@ -101,7 +101,7 @@ def download(
         body, mimetype = xlsx_bytes(sheet, header, rows), XLSX_TYPE
     else:
         body, mimetype = csv_bytes(header, rows), CSV_TYPE
-    response = Response(body, mimetype=mimetype)
+    response = Response(body, content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -134,11 +134,6 @@ def test_a_download_is_an_attachment_never_cached() -> None:
     assert answer.get_data().decode("utf-8-sig") == "Namn\r\nÅsa\r\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Response(mimetype=CSV_TYPE) adds werkzeug's own charset to the one CSV_TYPE has:"
-    " the header says 'text/csv; charset=utf-8; charset=utf-8'",
-)
 def test_a_csv_download_names_its_charset_once() -> None:
     answer = download("csv", "kampanj-sv", "kampanj", ["Namn"], [["Åsa"]])
     assert answer.headers["Content-Type"] == CSV_TYPE
