@@ -9,9 +9,11 @@ member, in the order given, as of the moment; the network's outcomes add up the 
 two reports, of any two moments, differ by whole groups of at least five people's answers, and
 a member with fewer than five answers has none counted (its outcomes are not shown).
 
-A participant counts as one who took part if active, paused or completed, or unsubscribed or
-bounced after at least one e-mail of the campaign was delivered to them by the moment; people
-invited who never confirmed, and people whose data was erased, are not counted.
+A participant counts as one who took part if active, paused or completed, or stopped (see
+campaign/enrolment/lifecycle.py) after at least one e-mail of the campaign was delivered to them
+by the moment; people invited who never confirmed, and people whose data was erased, are not
+counted. (A bounced address stays with its participant's status: active people whose mail
+bounces took part.)
 
 Default factors (set per campaign by the lead administrator):
 - CO2: 0.133 kg per km, the average certified tailpipe CO2 of all cars in traffic in Sweden in
@@ -32,6 +34,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
+from campaign.enrolment.lifecycle import STOPPED
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events.models import Event, EventKind, Invitation
 from campaign.network.models import Campaign, Membership, Organisation
@@ -42,7 +45,6 @@ from campaign.surveys.models import Questionnaire, QuestionnaireKind, Response
 
 TRAINING_KINDS = (EventKind.TRAINING, EventKind.PRACTICE_MEETING)
 TAKING_PART = (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED, ParticipantStatus.COMPLETED)
-LEFT = (ParticipantStatus.UNSUBSCRIBED, ParticipantStatus.BOUNCED)
 
 
 @dataclass
@@ -213,11 +215,12 @@ def _took_part(campaign: Campaign, as_of: datetime) -> Any:
             Message.sent_at <= as_of,
         )
         .join(Participant, Participant.id == Message.participant_id)
-        .where(Participant.status.in_(LEFT))
+        .where(Participant.status.in_(STOPPED))
     )
     return case(
         (Participant.status.in_(TAKING_PART), 1),
-        (and_(Participant.status.in_(LEFT), Participant.id.in_(reached)), 1),
+        (Participant.status == ParticipantStatus.ERASED, 0),
+        (and_(Participant.status.in_(STOPPED), Participant.id.in_(reached)), 1),
         else_=0,
     )
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from campaign.audit import record
 from campaign.enrolment.erasure import address_hash
+from campaign.enrolment.lifecycle import STOPPED
 from campaign.enrolment.models import (
     Consent,
     ConsentMethod,
@@ -73,13 +74,7 @@ def apply_import(db_session: Session, job: ParticipantImport, actor: Any, now: d
             .where(
                 Participant.id == rows.c.participant_id,
                 Participant.pilot_group_id == job.pilot_group_id,
-                Participant.status.not_in(
-                    [
-                        ParticipantStatus.UNSUBSCRIBED,
-                        ParticipantStatus.BOUNCED,
-                        ParticipantStatus.ERASED,
-                    ]
-                ),
+                Participant.status.not_in(STOPPED),
             )
             .exists()
         )

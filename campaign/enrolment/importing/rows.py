@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign.enrolment.erasure import erased_among
-from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup, RowOutcome
+from campaign.enrolment.lifecycle import STOPPED
+from campaign.enrolment.models import Participant, PilotGroup, RowOutcome
 from campaign.outbox.models import Suppression
 from campaign.plaintext import one_line
 
@@ -164,10 +165,7 @@ def classify(
             continue
         seen[p.email] = p.row_number
         found = existing.get(p.email)
-        if p.email in suppressed or (
-            found is not None
-            and found.status in (ParticipantStatus.UNSUBSCRIBED, ParticipantStatus.BOUNCED)
-        ):
+        if p.email in suppressed or (found is not None and found.status in STOPPED):
             row["reason"] = "suppressed"
         elif p.email in erased:
             row["reason"] = "erased"  # only the person can undo an erasure (see erasure.py)
