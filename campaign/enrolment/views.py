@@ -67,7 +67,6 @@ bp = Blueprint("enrolment", __name__)
 PAGE_SIZE = 50
 # No name, address or title is longer; SQLite refuses LIKE patterns over 50,000 bytes.
 SEARCH_LENGTH = 320
-MAX_UPLOAD = 20 * 1024 * 1024
 
 
 def init_app(app: Flask) -> None:

@@ -409,7 +409,6 @@ def test_the_dashboard_shows_sequences_meetings_and_response_rates(
         "Aktiv",
         "Pausad",
         "Avregistrerad",
-        "Adressen avvisad",
         "Raderad",
         "Klar",
     ):
