@@ -103,12 +103,7 @@ def enrol(
     )
     method, source, text = consent
     person.consents.append(Consent(method=method, given_at=now, source=source[:300], text=text))
-    db_session.add(person)
-    try:
-        with db_session.begin_nested():
-            db_session.flush()
-    except IntegrityError:  # enrolled a moment ago by someone else
-        raise EnrolmentConflict("already_enrolled") from None
+    _add(db_session, person)
     record(
         db_session,
         actor,
@@ -119,6 +114,16 @@ def enrol(
         method=method.value,
     )
     return person
+
+
+def _add(db_session: Session, person: Participant) -> None:
+    """Add and flush the participant; EnrolmentConflict if the address was enrolled meanwhile."""
+    db_session.add(person)
+    try:
+        with db_session.begin_nested():
+            db_session.flush()
+    except IntegrityError:  # enrolled a moment ago by someone else
+        raise EnrolmentConflict("already_enrolled") from None
 
 
 def self_enrolment_consent(
