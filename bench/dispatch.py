@@ -83,7 +83,7 @@ def _queue(app, count: int) -> float:  # type: ignore[no-untyped-def]
                 session,
                 source_key=f"bench:{n}",
                 recipient=f"p{n}@example.se",
-                kind=MessageKind.ANNOUNCEMENT,
+                kind=MessageKind.TEST,
                 rendered=rendered,
                 due_at=due,
                 sender=SENDER,

@@ -130,7 +130,7 @@ def plain_mails(session: Any, participants: int) -> int:
             session,
             source_key=f"plain:{n}",
             recipient=f"plain.{n}@kommun-{n % MEMBERS}.se",
-            kind=MessageKind.ANNOUNCEMENT,
+            kind=MessageKind.TEST,
             rendered=rendered,
             due_at=NOW,
             sender="Kampanj <kampanj@example.org>",

@@ -168,8 +168,9 @@ def demo(ctx: click.Context, pilot: bool) -> None:
     migrations.upgrade(db.engine_of(app))
     _load_demo(app)
     if pilot:
+        from campaign.demo.network import DEMO_SLUG
+        from campaign.demo.pilot import simulate_pilot
         from campaign.enrolment.models import Participant
-        from campaign.network.demo import DEMO_SLUG, simulate_pilot
         from campaign.network.models import Campaign
 
         with app.app_context(), db.open_session(app) as session:
@@ -182,7 +183,7 @@ def demo(ctx: click.Context, pilot: bool) -> None:
 
 
 def _load_demo(app: Flask) -> None:
-    from campaign.network.demo import DEMO_ACCOUNTS, load_demo
+    from campaign.demo.network import DEMO_ACCOUNTS, load_demo
 
     passwords = {email: secrets.token_urlsafe(12) for email, *_ in DEMO_ACCOUNTS}
     with db.open_session(app) as session:

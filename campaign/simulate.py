@@ -119,10 +119,10 @@ def _first_monday_after(day: date) -> date:
 def _network(
     session: Session, members: int, participants: int, start: date, rng: random.Random
 ) -> int:
+    from campaign.demo.network import _create_campaign, read_demo
     from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup, PilotGroupKind
     from campaign.events import invitations
     from campaign.events.models import Audience, Event, EventKind
-    from campaign.network.demo import _create_campaign, read_demo
 
     data = read_demo()
     lead = data["campaign"]["lead"]

@@ -86,7 +86,7 @@ def queue_plain(
             {
                 "source_key": f"{prefix}:{n}",
                 "recipient": f"{prefix}{n}@alpha.se",
-                "kind": MessageKind.ANNOUNCEMENT,
+                "kind": MessageKind.TEST,
                 "subject": rendered.subject,
                 "text_body": rendered.text,
                 "html_body": rendered.html,

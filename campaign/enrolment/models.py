@@ -33,7 +33,6 @@ class ParticipantStatus(enum.Enum):
     ACTIVE = "active"
     PAUSED = "paused"
     UNSUBSCRIBED = "unsubscribed"
-    BOUNCED = "bounced"
     COMPLETED = "completed"
     ERASED = "erased"  # personal data removed on request; the row keeps the counts right
 

@@ -1,17 +1,20 @@
-"""Enrolling one person, moving them, and the data-subject rights: export and erasure."""
+"""Enrolling one person and moving them to another pilot group.
+
+Their lifecycle after that (pause, resume, unsubscribe, erasure) is in `lifecycle`; the export
+of their personal data, which gathers rows from every domain, in campaign/report/personal_data.py.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaign.audit import record
-from campaign.enrolment.erasure import erased_at, forget_address, leave_tombstone
+from campaign.enrolment.erasure import erased_at
 from campaign.enrolment.importing import start_date
 from campaign.enrolment.models import (
     Consent,
@@ -20,15 +23,9 @@ from campaign.enrolment.models import (
     ParticipantStatus,
     PilotGroup,
 )
-from campaign.events.models import Event, Invitation
 from campaign.i18n import load_catalog
 from campaign.network.models import Campaign, Organisation
-from campaign.outbox.disclosure import readable
-from campaign.outbox.models import Message, Suppression
-from campaign.outbox.queue import cancel_for_participant
-from campaign.surveys.models import Questionnaire, Response
-
-STOPPED = (ParticipantStatus.UNSUBSCRIBED, ParticipantStatus.BOUNCED, ParticipantStatus.ERASED)
+from campaign.outbox.models import Suppression
 
 
 class EnrolmentConflict(Exception):
@@ -106,12 +103,7 @@ def enrol(
     )
     method, source, text = consent
     person.consents.append(Consent(method=method, given_at=now, source=source[:300], text=text))
-    db_session.add(person)
-    try:
-        with db_session.begin_nested():
-            db_session.flush()
-    except IntegrityError:  # enrolled a moment ago by someone else
-        raise EnrolmentConflict("already_enrolled") from None
+    _add(db_session, person)
     record(
         db_session,
         actor,
@@ -122,6 +114,16 @@ def enrol(
         method=method.value,
     )
     return person
+
+
+def _add(db_session: Session, person: Participant) -> None:
+    """Add and flush the participant; EnrolmentConflict if the address was enrolled meanwhile."""
+    db_session.add(person)
+    try:
+        with db_session.begin_nested():
+            db_session.flush()
+    except IntegrityError:  # enrolled a moment ago by someone else
+        raise EnrolmentConflict("already_enrolled") from None
 
 
 def self_enrolment_consent(
@@ -160,176 +162,3 @@ def move(db_session: Session, person: Participant, group: PilotGroup, actor: Any
         to_group=group.name,
     )
     return True
-
-
-@dataclass
-class History:
-    """Everything the service holds about one participant, for their page and their export."""
-
-    consents: list[Consent]
-    messages: list[Message]
-    invitations: list[tuple[Invitation, Event]]
-    responses: list[tuple[Response, Questionnaire]]
-
-
-def history_of(db_session: Session, person: Participant) -> History:
-    return History(
-        consents=list(
-            db_session.scalars(
-                select(Consent).where(Consent.participant_id == person.id).order_by(Consent.id)
-            )
-        ),
-        messages=list(
-            db_session.scalars(
-                select(Message)
-                .where(Message.participant_id == person.id)
-                .order_by(Message.due_at, Message.id)
-            )
-        ),
-        invitations=[
-            (invitation, event)
-            for invitation, event in db_session.execute(
-                select(Invitation, Event)
-                .join(Event, Event.id == Invitation.event_id)
-                .where(Invitation.participant_id == person.id)
-                .order_by(Event.starts_at)
-            )
-        ],
-        responses=[
-            (response, questionnaire)
-            for response, questionnaire in db_session.execute(
-                select(Response, Questionnaire)
-                .join(Questionnaire, Questionnaire.id == Response.questionnaire_id)
-                .where(Response.participant_id == person.id)
-                .order_by(Response.submitted_at)
-            )
-        ],
-    )
-
-
-def _instant(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def export_data(db_session: Session, person: Participant, now: datetime) -> dict[str, Any]:
-    """Return all personal data about a participant as JSON-ready data (GDPR article 15/20)."""
-    history = history_of(db_session, person)
-    group = person.pilot_group
-    return {
-        "exported_at": now.isoformat(),
-        "participant": {
-            "id": person.id,
-            "email": person.email,
-            "name": person.name,
-            "title": person.title,
-            "language": person.language,
-            "status": person.status.value,
-            "organisation": person.organisation.name,
-            "pilot_group": group.name if group else None,
-            "starts_on": person.starts_on.isoformat() if person.starts_on else None,
-            "enrolled_at": person.created_at.isoformat(),
-            "updated_at": person.updated_at.isoformat(),
-        },
-        "consents": [
-            {
-                "method": c.method.value,
-                "given_at": c.given_at.isoformat(),
-                "source": c.source,
-                "text": c.text,
-                "withdrawn_at": _instant(c.withdrawn_at),
-            }
-            for c in history.consents
-        ],
-        "messages": [_message_data(m, person.language) for m in history.messages],
-        "invitations": [
-            {
-                "event": e.title,
-                "starts_at": e.starts_at.isoformat(),
-                "answer": i.rsvp.value,
-                "answered_at": _instant(i.responded_at),
-                "attended": i.has_attended,
-            }
-            for i, e in history.invitations
-        ],
-        "questionnaire_answers": [
-            {
-                "questionnaire": q.slug,
-                "submitted_at": r.submitted_at.isoformat(),
-                "answers": r.answers,
-            }
-            for r, q in history.responses
-        ],
-        "suppressed": _suppression(db_session, person.email),
-    }
-
-
-def _suppression(db_session: Session, email: str) -> dict[str, Any] | None:
-    """Why and since when no mail goes to `email` (unsubscribed, bounced...), or None."""
-    found = db_session.scalar(select(Suppression).where(Suppression.email == email))
-    if found is None:
-        return None
-    return {
-        "reason": found.reason.value,
-        "since": found.created_at.isoformat(),
-        "detail": found.detail,
-    }
-
-
-def _message_data(message: Message, language: str) -> dict[str, Any]:
-    # Whoever downloads the export is staff: the mail as staff may read it, links hidden.
-    content = readable(message, language)
-    return {
-        "kind": message.kind.value,
-        "subject": content.subject if content else None,
-        "to": message.recipient,
-        "state": message.state.value,
-        "due_at": message.due_at.isoformat(),
-        "sent_at": _instant(message.sent_at),
-        "text": content.text if content else None,
-    }
-
-
-def erase(db_session: Session, person: Participant, actor: Any, now: datetime) -> None:
-    """Remove a participant's personal data for good, keeping what the counts need.
-
-    The row stays, with status `erased` and a placeholder address, so that the numbers of
-    participants, sent mail, attendance and answers in reports do not change. Unsent mail is
-    cancelled; sent mail keeps only its kind, state and times. Consent records go, and so do
-    the person's self-enrolment requests (their confirmation mails are emptied too). The audit
-    record names who erased whom by number only (audit records hold no personal data). The
-    address leaves the suppression list too: the tombstone (a keyed hash of the address, see
-    `erasure`) takes its place, stopping old links and staff from enrolling it again, so that
-    the person is not mailed again unless they themself ask to join.
-    """
-    leave_tombstone(db_session, person.campaign_id, person.email, now)
-    forget_address(db_session, person.campaign_id, person.id, person.email)
-    db_session.execute(delete(Suppression).where(Suppression.email == person.email))
-    cancel_for_participant(db_session, person.id, "cancelled: the participant was erased")
-    placeholder = f"erased-{person.id}@erased.invalid"
-    db_session.execute(
-        update(Message)
-        .where(Message.participant_id == person.id)
-        .values(
-            recipient=placeholder,
-            subject="",
-            text_body="",
-            html_body="",
-            headers={},
-            calendar=None,  # its ATTENDEE named the person
-            last_answer=func.replace(Message.last_answer, person.email, placeholder),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    db_session.execute(delete(Consent).where(Consent.participant_id == person.id))
-    person.email = placeholder
-    person.name = ""
-    person.title = ""
-    person.status = ParticipantStatus.ERASED
-    person.updated_at = now
-    record(
-        db_session,
-        actor,
-        "participant.erased",
-        organisation_id=person.organisation_id,
-        target=f"participant:{person.id}",
-    )

@@ -33,7 +33,7 @@ from campaign import db, exports
 from campaign.accounts.scope import Access, access
 from campaign.audit import record
 from campaign.drip.files import load_sequences
-from campaign.enrolment import importing, joining, people
+from campaign.enrolment import importing, joining, lifecycle, people
 from campaign.enrolment.forms import (
     ConfirmImportForm,
     EraseForm,
@@ -57,9 +57,9 @@ from campaign.enrolment.models import (
 )
 from campaign.network.members import campaign_or_404
 from campaign.network.models import Campaign, Organisation
-from campaign.outbox import unsubscribe
 from campaign.outbox.models import Message
 from campaign.outbox.queue import OPEN_STATES
+from campaign.report import personal_data
 from campaign.security import TokenError
 from campaign.timing import current_clock
 
@@ -67,7 +67,6 @@ bp = Blueprint("enrolment", __name__)
 PAGE_SIZE = 50
 # No name, address or title is longer; SQLite refuses LIKE patterns over 50,000 bytes.
 SEARCH_LENGTH = 320
-MAX_UPLOAD = 20 * 1024 * 1024
 
 
 def init_app(app: Flask) -> None:
@@ -436,7 +435,7 @@ def participant(participant_id: int):  # type: ignore[no-untyped-def]
         "enrolment/participant.html",
         organisation=g.organisation,
         person=person,
-        history=people.history_of(db.session(), person),
+        history=personal_data.history_of(db.session(), person),
         move_form=move_form,
     )
 
@@ -499,13 +498,13 @@ def participant_status(participant_id: int):  # type: ignore[no-untyped-def]
     action = request.form.get("action")
     session = db.session()
     if action == "pause":
-        done = unsubscribe.pause(session, person, current_user)
+        done = lifecycle.pause(session, person, current_user)
         message = _("Mail to %(email)s is paused.", email=person.email)
     elif action == "resume":
-        done = unsubscribe.resume(session, person, current_user)
+        done = lifecycle.resume(session, person, current_user)
         message = _("Mail to %(email)s goes out again.", email=person.email)
     elif action == "unsubscribe":
-        unsubscribe.unsubscribe(
+        lifecycle.unsubscribe(
             session,
             person,
             current_clock().now(),
@@ -543,7 +542,7 @@ def move_participant(participant_id: int):  # type: ignore[no-untyped-def]
 def participant_data(participant_id: int):  # type: ignore[no-untyped-def]
     person = _person(participant_id)
     now = current_clock().now()
-    data = people.export_data(db.session(), person, now)
+    data = personal_data.export_data(db.session(), person, now)
     record(
         db.session(),
         current_user,
@@ -568,7 +567,7 @@ def erase_participant(participant_id: int):  # type: ignore[no-untyped-def]
     form = EraseForm()
     if form.validate_on_submit():
         email = person.email
-        people.erase(db.session(), person, current_user, current_clock().now())
+        lifecycle.erase(db.session(), person, current_user, current_clock().now())
         db.session().commit()
         flash(_("The data of %(email)s is erased.", email=email), "success")
         return redirect(url_for("enrolment.participants", org=g.organisation.slug))

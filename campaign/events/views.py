@@ -35,6 +35,7 @@ from campaign.accounts.models import User
 from campaign.accounts.scope import Access, access, scoped
 from campaign.audit import record
 from campaign.drip.materialize import offers_next_date
+from campaign.enrolment.lifecycle import STOPPED
 from campaign.enrolment.models import Participant, PilotGroup
 from campaign.events import calendar, fanout, feeds, invitations
 from campaign.events.forms import AUDIENCE_LABELS, EventForm
@@ -51,7 +52,6 @@ from campaign.events.models import (
 )
 from campaign.network.members import campaign_or_404
 from campaign.network.models import Campaign
-from campaign.outbox import unsubscribe
 from campaign.security import TokenError
 from campaign.timing import current_clock
 
@@ -548,9 +548,9 @@ def rsvp(token: str):  # type: ignore[no-untyped-def]
     )
     now = current_clock().now()
     over = event.ends_at <= now
-    # Someone no mail reaches (unsubscribed, or their address bounced) would not hear of a new
+    # Someone no mail reaches (they unsubscribed) would not hear of a new
     # time or a cancellation: they may say no, but not take a place (README, "Threat model").
-    unreachable = isinstance(person, Participant) and person.status in unsubscribe.STOPPED
+    unreachable = isinstance(person, Participant) and person.status in STOPPED
     done = None
     if request.method == "POST":
         answer = ANSWERS.get(request.form.get("answer", ""))

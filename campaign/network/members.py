@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign.accounts.models import Role, User
-from campaign.enrolment.models import Participant, PilotGroup
 from campaign.network.models import (
     Campaign,
     Membership,
@@ -26,15 +23,6 @@ KIND_ORDER = [
     OrganisationKind.HOSPITAL,
     OrganisationKind.OTHER,
 ]
-
-
-@dataclass(frozen=True)
-class MemberRow:
-    membership: Membership
-    organisation: Organisation
-    representatives: int
-    pilot_groups: int
-    participants: int
 
 
 def current_campaign(db_session: Session) -> Campaign | None:
@@ -54,51 +42,6 @@ def campaign_or_404() -> Campaign:
     return campaign
 
 
-def member_rows(
-    db_session: Session, campaign: Campaign, organisation_id: int | None = None
-) -> list[MemberRow]:
-    """Return each member with its counts, in the report's order: by kind, then name."""
-    reps = (
-        select(User.organisation_id, func.count().label("n"))
-        .where(User.role == Role.MEMBER_REP, User.is_enabled.is_(True))
-        .group_by(User.organisation_id)
-        .subquery()
-    )
-    groups = (
-        select(PilotGroup.organisation_id, func.count().label("n"))
-        .where(PilotGroup.campaign_id == campaign.id)
-        .group_by(PilotGroup.organisation_id)
-        .subquery()
-    )
-    people = (
-        select(Participant.organisation_id, func.count().label("n"))
-        .where(Participant.campaign_id == campaign.id)
-        .group_by(Participant.organisation_id)
-        .subquery()
-    )
-    statement = (
-        select(
-            Membership,
-            Organisation,
-            func.coalesce(reps.c.n, 0),
-            func.coalesce(groups.c.n, 0),
-            func.coalesce(people.c.n, 0),
-        )
-        .join(Organisation, Membership.organisation_id == Organisation.id)
-        .outerjoin(reps, reps.c.organisation_id == Organisation.id)
-        .outerjoin(groups, groups.c.organisation_id == Organisation.id)
-        .outerjoin(people, people.c.organisation_id == Organisation.id)
-        .where(Membership.campaign_id == campaign.id)
-    )
-    if organisation_id is not None:
-        statement = statement.where(Organisation.id == organisation_id)
-    rows = [MemberRow(*row) for row in db_session.execute(statement)]
-    rows.sort(
-        key=lambda r: (KIND_ORDER.index(r.organisation.kind), swedish_sort_key(r.organisation))
-    )
-    return rows
-
-
 def swedish_sort_key(organisation: Organisation) -> str:
     # Swedish alphabetical order puts å, ä, ö after z.
     table = str.maketrans({"å": "{", "ä": "|", "ö": "}", "Å": "{", "Ä": "|", "Ö": "}"})
@@ -114,17 +57,6 @@ def membership_of(
             Membership.campaign_id == campaign.id, Membership.organisation_id == organisation.id
         )
     ).one()
-
-
-def representatives(db_session: Session, organisation: Organisation) -> list[User]:
-    """Return the organisation's representatives by name."""
-    return list(
-        db_session.scalars(
-            select(User)
-            .where(User.organisation_id == organisation.id, User.role == Role.MEMBER_REP)
-            .order_by(User.name)
-        )
-    )
 
 
 def apply_changes(row: Membership | Campaign, changes: dict[str, Any]) -> list[str]:

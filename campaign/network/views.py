@@ -11,6 +11,7 @@ from campaign import db
 from campaign.accounts.models import Role
 from campaign.accounts.scope import Access, access
 from campaign.audit import AuditEvent, record
+from campaign.enrolment.overview import member_rows, representatives
 from campaign.network import members
 from campaign.network.forms import (
     CampaignForm,
@@ -42,7 +43,7 @@ def home():  # type: ignore[no-untyped-def]
 @access(Access.LEAD_ADMIN)
 def overview():  # type: ignore[no-untyped-def]
     campaign = members.current_campaign(db.session())
-    rows = members.member_rows(db.session(), campaign) if campaign else []
+    rows = member_rows(db.session(), campaign) if campaign else []
     return render_template(
         "network/overview.html",
         campaign=campaign,
@@ -112,14 +113,14 @@ def settings():  # type: ignore[no-untyped-def]
 def organisation():  # type: ignore[no-untyped-def]
     campaign = members.campaign_or_404()
     organisation: Organisation = g.organisation
-    rows = members.member_rows(db.session(), campaign, organisation.id)
+    rows = member_rows(db.session(), campaign, organisation.id)
     if not rows:
         abort(404)
     return render_template(
         "network/organisation.html",
         campaign=campaign,
         row=rows[0],
-        representatives=members.representatives(db.session(), organisation),
+        representatives=representatives(db.session(), organisation),
     )
 
 

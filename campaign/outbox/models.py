@@ -24,7 +24,6 @@ class MessageKind(enum.Enum):
     INVITATION = "invitation"
     REMINDER = "reminder"
     QUESTIONNAIRE = "questionnaire"
-    ANNOUNCEMENT = "announcement"
     CONFIRMATION = "confirmation"
     STAFF_INVITATION = "staff_invitation"
     LOGIN_LINK = "login_link"
@@ -44,7 +43,6 @@ _READABLE = {
     MessageKind.INVITATION: Disclosure.CONTENT,
     MessageKind.REMINDER: Disclosure.CONTENT,
     MessageKind.QUESTIONNAIRE: Disclosure.CONTENT,
-    MessageKind.ANNOUNCEMENT: Disclosure.CONTENT,
 }
 
 

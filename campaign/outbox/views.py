@@ -22,7 +22,8 @@ from sqlalchemy import func, select
 from campaign import db
 from campaign.accounts.scope import Access, access, scoped
 from campaign.audit import record
-from campaign.outbox import queue, unsubscribe
+from campaign.enrolment import lifecycle
+from campaign.outbox import queue
 from campaign.outbox.disclosure import readable, subject_of
 from campaign.outbox.models import Disclosure, Message, MessageState, Suppression
 from campaign.security import TokenError, mail_preview
@@ -205,7 +206,7 @@ def unsubscribe_page(token: str):  # type: ignore[no-untyped-def]
     """GET shows buttons; POST acts: RFC 8058 one-click, or a button of the page."""
     session = db.session()
     try:
-        participant = unsubscribe.participant_for(session, token)
+        participant = lifecycle.participant_for(session, token)
     except TokenError as error:
         text = _("This link has expired.") if error.expired else _("This link is not valid.")
         return render_template("outbox/link_error.html", text=text), 400
@@ -215,15 +216,15 @@ def unsubscribe_page(token: str):  # type: ignore[no-untyped-def]
     if request.method == "POST":
         action = request.form.get("action")
         if request.form.get("List-Unsubscribe") == "One-Click":
-            unsubscribe.unsubscribe(session, participant, now, how="one-click (RFC 8058)")
+            lifecycle.unsubscribe(session, participant, now, how="one-click (RFC 8058)")
             session.commit()
             return Response("unsubscribed\n", mimetype="text/plain")
         if action == "unsubscribe":
-            unsubscribe.unsubscribe(session, participant, now, how="unsubscribe page")
+            lifecycle.unsubscribe(session, participant, now, how="unsubscribe page")
         elif action == "pause":
-            unsubscribe.pause(session, participant)
+            lifecycle.pause(session, participant)
         elif action == "resume":
-            unsubscribe.resume(session, participant)
+            lifecycle.resume(session, participant)
         else:
             abort(400)
         session.commit()

@@ -9,9 +9,11 @@ member, in the order given, as of the moment; the network's outcomes add up the 
 two reports, of any two moments, differ by whole groups of at least five people's answers, and
 a member with fewer than five answers has none counted (its outcomes are not shown).
 
-A participant counts as one who took part if active, paused or completed, or unsubscribed or
-bounced after at least one e-mail of the campaign was delivered to them by the moment; people
-invited who never confirmed, and people whose data was erased, are not counted.
+A participant counts as one who took part if active, paused or completed, or stopped (see
+campaign/enrolment/lifecycle.py) after at least one e-mail of the campaign was delivered to them
+by the moment; people invited who never confirmed, and people whose data was erased, are not
+counted. (A bounced address stays with its participant's status: active people whose mail
+bounces took part.)
 
 Default factors (set per campaign by the lead administrator):
 - CO2: 0.133 kg per km, the average certified tailpipe CO2 of all cars in traffic in Sweden in
@@ -29,9 +31,10 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
+from campaign.enrolment.lifecycle import STOPPED
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events.models import Event, EventKind, Invitation
 from campaign.network.models import Campaign, Membership, Organisation
@@ -42,7 +45,6 @@ from campaign.surveys.models import Questionnaire, QuestionnaireKind, Response
 
 TRAINING_KINDS = (EventKind.TRAINING, EventKind.PRACTICE_MEETING)
 TAKING_PART = (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED, ParticipantStatus.COMPLETED)
-LEFT = (ParticipantStatus.UNSUBSCRIBED, ParticipantStatus.BOUNCED)
 
 
 @dataclass
@@ -122,6 +124,9 @@ class Figures:
         return sum(1 for m in self.members if m.membership.people_with_access)
 
 
+Members = dict[int, MemberFigures]  # by organisation id
+
+
 def compute(db_session: Session, campaign: Campaign, as_of: datetime) -> Figures:
     """Return the campaign's figures as of one moment (to the second, as the report prints it)."""
     as_of = as_of.astimezone(UTC).replace(microsecond=0)
@@ -131,7 +136,21 @@ def compute(db_session: Session, campaign: Campaign, as_of: datetime) -> Figures
         .where(Membership.campaign_id == campaign.id)
     ).all()
     members = {o.id: MemberFigures(o, m) for m, o in rows}
+    for count in (_participants, _pilot_groups, _mail, _trained, _events_held, _suppressed):
+        count(db_session, campaign, as_of, members)
+    network = _outcomes(db_session, campaign, as_of, members)
+    for member in members.values():
+        member.co2_kg, member.money = valued(member.outcomes, campaign)
+    co2, money = valued(network, campaign)
+    by_month = _mail_by_month(db_session, campaign, as_of)
+    ordered = sorted(members.values(), key=lambda m: m.organisation.short_name)
+    return Figures(campaign, as_of, ordered, network, co2, money, by_month)
 
+
+def _participants(
+    db_session: Session, campaign: Campaign, as_of: datetime, members: Members
+) -> None:
+    """Count the participants by status, and those who took part."""
     for org_id, status, n, took_part in db_session.execute(
         select(
             Participant.organisation_id,
@@ -145,6 +164,11 @@ def compute(db_session: Session, campaign: Campaign, as_of: datetime) -> Figures
         members[org_id].by_status[status.value] = n
         members[org_id].participants += took_part
 
+
+def _pilot_groups(
+    db_session: Session, campaign: Campaign, as_of: datetime, members: Members
+) -> None:
+    """Count the pilot groups (as they are now: a group has no history)."""
     for org_id, n in db_session.execute(
         select(PilotGroup.organisation_id, func.count())
         .where(PilotGroup.campaign_id == campaign.id)
@@ -152,7 +176,9 @@ def compute(db_session: Session, campaign: Campaign, as_of: datetime) -> Figures
     ):
         members[org_id].pilot_groups = n
 
-    # Mail to participants by state; a mail counts as sent only if it was sent by then.
+
+def _mail(db_session: Session, campaign: Campaign, as_of: datetime, members: Members) -> None:
+    """Count mail to participants by state; a mail counts as sent only if it was sent by then."""
     for org_id, state, n in db_session.execute(
         select(Message.organisation_id, Message.state, func.count())
         .where(
@@ -166,26 +192,44 @@ def compute(db_session: Session, campaign: Campaign, as_of: datetime) -> Figures
         if org_id in members:
             members[org_id].mail[state.value] = n
 
-    held = and_(
+
+def _trained(db_session: Session, campaign: Campaign, as_of: datetime, members: Members) -> None:
+    """Count the people who came to a training held by then."""
+    for org_id, n in db_session.execute(
+        select(Participant.organisation_id, func.count(distinct(Participant.id)))
+        .join(Invitation, Invitation.participant_id == Participant.id)
+        .join(Event, Event.id == Invitation.event_id)
+        .where(_held(campaign, as_of), Invitation.has_attended.is_(True))
+        .group_by(Participant.organisation_id)
+    ):
+        members[org_id].trained = n
+
+
+def _events_held(
+    db_session: Session, campaign: Campaign, as_of: datetime, members: Members
+) -> None:
+    """Count the trainings each member held by then."""
+    for org_id, n in db_session.execute(
+        select(Event.organisation_id, func.count())
+        .where(_held(campaign, as_of))
+        .group_by(Event.organisation_id)
+    ):
+        if org_id in members:
+            members[org_id].events_held = n
+
+
+def _held(campaign: Campaign, as_of: datetime) -> ColumnElement[bool]:
+    """The trainings (and practice meetings) of the campaign held by the moment."""
+    return and_(
         Event.campaign_id == campaign.id,
         Event.kind.in_(TRAINING_KINDS),
         Event.is_cancelled.is_(False),
         Event.ends_at <= as_of,
     )
-    for org_id, n in db_session.execute(
-        select(Participant.organisation_id, func.count(distinct(Participant.id)))
-        .join(Invitation, Invitation.participant_id == Participant.id)
-        .join(Event, Event.id == Invitation.event_id)
-        .where(held, Invitation.has_attended.is_(True))
-        .group_by(Participant.organisation_id)
-    ):
-        members[org_id].trained = n
-    for org_id, n in db_session.execute(
-        select(Event.organisation_id, func.count()).where(held).group_by(Event.organisation_id)
-    ):
-        if org_id in members:
-            members[org_id].events_held = n
 
+
+def _suppressed(db_session: Session, campaign: Campaign, as_of: datetime, members: Members) -> None:
+    """Count the participants whose address was on the suppression list by then."""
     for org_id, n in db_session.execute(
         select(Participant.organisation_id, func.count())
         .join(Suppression, Suppression.email == Participant.email)
@@ -193,14 +237,6 @@ def compute(db_session: Session, campaign: Campaign, as_of: datetime) -> Figures
         .group_by(Participant.organisation_id)
     ):
         members[org_id].suppressed = n
-
-    network = _outcomes(db_session, campaign, as_of, members)
-    for member in members.values():
-        member.co2_kg, member.money = valued(member.outcomes, campaign)
-    co2, money = valued(network, campaign)
-    by_month = _mail_by_month(db_session, campaign, as_of)
-    ordered = sorted(members.values(), key=lambda m: m.organisation.short_name)
-    return Figures(campaign, as_of, ordered, network, co2, money, by_month)
 
 
 def _took_part(campaign: Campaign, as_of: datetime) -> Any:
@@ -213,11 +249,12 @@ def _took_part(campaign: Campaign, as_of: datetime) -> Any:
             Message.sent_at <= as_of,
         )
         .join(Participant, Participant.id == Message.participant_id)
-        .where(Participant.status.in_(LEFT))
+        .where(Participant.status.in_(STOPPED))
     )
     return case(
         (Participant.status.in_(TAKING_PART), 1),
-        (and_(Participant.status.in_(LEFT), Participant.id.in_(reached)), 1),
+        (Participant.status == ParticipantStatus.ERASED, 0),
+        (and_(Participant.status.in_(STOPPED), Participant.id.in_(reached)), 1),
         else_=0,
     )
 

@@ -398,7 +398,7 @@ def test_erased_participants_answer_nothing(app: Flask, session: Session, networ
     assert app.test_client().get(f"/rsvp/{token}").status_code == 410
 
 
-@pytest.mark.parametrize("status", [ParticipantStatus.UNSUBSCRIBED, ParticipantStatus.BOUNCED])
+@pytest.mark.parametrize("status", [ParticipantStatus.UNSUBSCRIBED])
 def test_someone_no_mail_reaches_may_decline_but_not_take_a_place(
     app: Flask, session: Session, network: Network, status: ParticipantStatus
 ) -> None:

@@ -27,14 +27,12 @@ from campaign.clock import JOBS, run_job
 from campaign.enrolment.models import Participant
 from campaign.events.models import Event
 from campaign.network.models import Organisation
-from campaign.outbox.compose import Footer, render
 from campaign.outbox.models import Message, MessageKind, MessageState
-from campaign.outbox.queue import enqueue
 from campaign.outbox.unsubscribe import list_headers
 from campaign.security import hide_signed_links, sign
 from tests.conftest import PASSWORD, START, Network, ask_for_new_password, csrf_token, sign_in
 from tests.enrolment_helpers import deliver, group, link_in, make_event
-from tests.outbox_helpers import BASE_URL, SENDER, participant
+from tests.outbox_helpers import SENDER, participant
 
 # The paths of every link that acts for its holder; the token follows the path.
 PERSONAL_PATHS = (
@@ -301,35 +299,6 @@ def _questionnaire(app: Flask, session: Session, network: Network) -> None:
     run_job(app, _job("questionnaires"), datetime(2014, 3, 3, 9, 0, tzinfo=UTC))
 
 
-def _announcement(app: Flask, session: Session, network: Network) -> None:
-    # Nothing in the service queues announcements yet; one is queued as a participant mail
-    # would be, with the participant's own unsubscribe link in its footer and headers.
-    person = _person(app, session, network)
-    with app.app_context():
-        headers = list_headers(person, BASE_URL, SENDER)
-        unsubscribe = headers["List-Unsubscribe"].split(">", 1)[0].lstrip("<")
-        enqueue(
-            session,
-            source_key=f"announcement:{person.id}",
-            recipient=person.email,
-            kind=MessageKind.ANNOUNCEMENT,
-            rendered=render(
-                "Nyheter från nätverket",
-                "Hej!\n\nNästa träff är i april. Vill du sluta få e-post: {{ link }}",
-                {"link": unsubscribe},
-                language="sv",
-                footer=Footer("Du är med i provgruppen.", unsubscribe),
-            ),
-            due_at=START,
-            sender=SENDER,
-            headers=headers,
-            campaign_id=person.campaign_id,
-            organisation_id=person.organisation_id,
-            participant_id=person.id,
-        )
-        session.commit()
-
-
 def _confirmation(app: Flask, session: Session, network: Network) -> None:
     with app.app_context():
         target = group(session, network)
@@ -383,7 +352,6 @@ PRODUCERS: dict[MessageKind, Callable[[Flask, Session, Network], object]] = {
     MessageKind.INVITATION: _event_invitation,
     MessageKind.REMINDER: _event_reminder,
     MessageKind.QUESTIONNAIRE: _questionnaire,
-    MessageKind.ANNOUNCEMENT: _announcement,
     MessageKind.CONFIRMATION: _confirmation,
     MessageKind.STAFF_INVITATION: _staff_invitation,
     MessageKind.LOGIN_LINK: _login_link,

@@ -490,7 +490,7 @@ def test_an_unsubscribed_participant_may_still_answer_but_gets_no_reminder(
 ) -> None:
     """Unsubscribing stops the mail, not the person's own say: an answer given through their
     link counts (README, "Threat model"); only erasure makes the link answer 410."""
-    from campaign.outbox.unsubscribe import unsubscribe
+    from campaign.enrolment.lifecycle import unsubscribe
 
     (person, _other), questionnaires = _setup(app, session, network)
     follow_up = questionnaires["follow-up"]

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaign.audit import record
 from campaign.enrolment.erasure import address_hash
+from campaign.enrolment.lifecycle import STOPPED
 from campaign.enrolment.models import (
     Consent,
     ConsentMethod,
@@ -51,11 +52,28 @@ class PlanChanged(Exception):
 
 def apply_import(db_session: Session, job: ParticipantImport, actor: Any, now: datetime) -> Applied:
     """Write the import as previewed, all of it or nothing; raise PlanChanged if it is stale."""
-    if job.state is not ImportState.READY:
+    if job.state is not ImportState.READY or _stale(db_session, job):
         raise PlanChanged
+    group = db_session.get(PilotGroup, job.pilot_group_id)
+    campaign = db_session.get(Campaign, job.campaign_id)
+    assert group is not None and campaign is not None
+    _insert_added(db_session, job, start_date(group, campaign, now), now)
+    by = getattr(actor, "email", None) or "the command line"
+    source = f"import #{job.id} of {job.filename[:150]} by {by}"
+    _insert_consents(
+        db_session, job, source, consent_for_import(job, group, campaign.language), now
+    )
+    _update_changed(db_session, job, now)
+    applied = _close(db_session, job, group, actor, now)
+    db_session.commit()
+    return applied
+
+
+def _stale(db_session: Session, job: ParticipantImport) -> bool:
+    """Whether the enrolments changed since the preview, so that it would no longer be true."""
     rows = select(ImportRow).where(ImportRow.import_id == job.id).subquery()
     adds = select(rows).where(rows.c.outcome == RowOutcome.ADD).subquery()
-    stale = db_session.scalar(
+    taken = db_session.scalar(
         select(func.count())
         .select_from(adds)
         .where(
@@ -64,7 +82,8 @@ def apply_import(db_session: Session, job: ParticipantImport, actor: Any, now: d
             .exists()
             | select(Suppression.id).where(Suppression.email == adds.c.email).exists()
         )
-    ) or db_session.scalar(
+    )
+    gone = taken or db_session.scalar(
         select(func.count())
         .select_from(rows)
         .where(rows.c.outcome.in_([RowOutcome.UPDATE, RowOutcome.UNCHANGED]))
@@ -73,24 +92,19 @@ def apply_import(db_session: Session, job: ParticipantImport, actor: Any, now: d
             .where(
                 Participant.id == rows.c.participant_id,
                 Participant.pilot_group_id == job.pilot_group_id,
-                Participant.status.not_in(
-                    [
-                        ParticipantStatus.UNSUBSCRIBED,
-                        ParticipantStatus.BOUNCED,
-                        ParticipantStatus.ERASED,
-                    ]
-                ),
+                Participant.status.not_in(STOPPED),
             )
             .exists()
         )
     )
-    if stale or _erased_since(db_session, job):
-        raise PlanChanged
-    group = db_session.get(PilotGroup, job.pilot_group_id)
-    campaign = db_session.get(Campaign, job.campaign_id)
-    assert group is not None and campaign is not None
+    return bool(gone) or _erased_since(db_session, job)
+
+
+def _insert_added(
+    db_session: Session, job: ParticipantImport, starts_on: date, now: datetime
+) -> None:
+    """Enrol the rows to add, active from `starts_on`; PlanChanged if one was enrolled meanwhile."""
     table = Participant.__table__
-    mine = (ImportRow.import_id == job.id) & (ImportRow.outcome == RowOutcome.ADD)
     try:
         db_session.execute(
             insert(Participant).from_select(
@@ -116,18 +130,26 @@ def apply_import(db_session: Session, job: ParticipantImport, actor: Any, now: d
                     ImportRow.title,
                     ImportRow.language,
                     literal(ParticipantStatus.ACTIVE, table.c.status.type),
-                    literal(start_date(group, campaign, now), table.c.starts_on.type),
+                    literal(starts_on, table.c.starts_on.type),
                     literal(now, table.c.created_at.type),
                     literal(now, table.c.updated_at.type),
-                ).where(mine),
+                ).where(_rows_to(job, RowOutcome.ADD)),
             )
         )
     except IntegrityError:  # someone enrolled one of the addresses a moment ago
         db_session.rollback()
         raise PlanChanged from None
-    by = getattr(actor, "email", None) or "the command line"
-    source = f"import #{job.id} of {job.filename[:150]} by {by}"
-    consent_text = consent_for_import(job, group, campaign.language)
+
+
+def _rows_to(job: ParticipantImport, outcome: RowOutcome) -> ColumnElement[bool]:
+    """The condition on import_row of the import's rows with this outcome."""
+    return (ImportRow.import_id == job.id) & (ImportRow.outcome == outcome)
+
+
+def _insert_consents(
+    db_session: Session, job: ParticipantImport, source: str, text: str, now: datetime
+) -> None:
+    """Record the consent the representative confirmed for every person added."""
     consents = Consent.__table__
     db_session.execute(
         insert(Consent).from_select(
@@ -137,13 +159,17 @@ def apply_import(db_session: Session, job: ParticipantImport, actor: Any, now: d
                 literal(ConsentMethod.IMPORT, consents.c.method.type),
                 literal(now, consents.c.given_at.type),
                 literal(source[:300]),
-                literal(consent_text),
+                literal(text),
             )
             .join(ImportRow, ImportRow.email == Participant.email)
-            .where(mine, Participant.campaign_id == job.campaign_id),
+            .where(_rows_to(job, RowOutcome.ADD), Participant.campaign_id == job.campaign_id),
         )
     )
-    changes = (ImportRow.import_id == job.id) & (ImportRow.outcome == RowOutcome.UPDATE)
+
+
+def _update_changed(db_session: Session, job: ParticipantImport, now: datetime) -> None:
+    """Give the participants of the rows to update their new name, title and language."""
+    changes = _rows_to(job, RowOutcome.UPDATE)
 
     def new(column: Any) -> Any:
         return (
@@ -163,6 +189,12 @@ def apply_import(db_session: Session, job: ParticipantImport, actor: Any, now: d
         )
         .execution_options(synchronize_session=False)
     )
+
+
+def _close(
+    db_session: Session, job: ParticipantImport, group: PilotGroup, actor: Any, now: datetime
+) -> Applied:
+    """Mark the import applied, drop its rows and file, and audit it."""
     # The checks above make these exact (drivers differ in reporting INSERT ... SELECT counts).
     added, updated = job.counts.get("add", 0), job.counts.get("update", 0)
     db_session.execute(delete(ImportRow).where(ImportRow.import_id == job.id))
@@ -179,7 +211,6 @@ def apply_import(db_session: Session, job: ParticipantImport, actor: Any, now: d
         updated=updated,
         rejected=job.counts.get("reject", 0),
     )
-    db_session.commit()
     return Applied(added, updated)
 
 

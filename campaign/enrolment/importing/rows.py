@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign.enrolment.erasure import erased_among
-from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup, RowOutcome
+from campaign.enrolment.lifecycle import STOPPED
+from campaign.enrolment.models import Participant, PilotGroup, RowOutcome
 from campaign.outbox.models import Suppression
 from campaign.plaintext import one_line
 
@@ -121,7 +122,34 @@ def classify(
 ) -> list[dict[str, Any]]:
     """Return the import_row values for a batch: what confirming would do with each row."""
     emails = {p.email for p in batch if not p.reason}
-    existing = {
+    existing = _enrolled(db_session, target, emails)
+    suppressed = set(
+        db_session.scalars(select(Suppression.email).where(Suppression.email.in_(emails)))
+    )
+    erased = erased_among(db_session, target.campaign_id, emails - set(existing))
+    rows = []
+    for p in batch:
+        row = _rejected(p, target)
+        rows.append(row)
+        if p.reason:
+            continue
+        if p.email in seen:
+            row["reason"], row["detail"] = "duplicate_in_file", str(seen[p.email])
+            continue
+        seen[p.email] = p.row_number
+        found = existing.get(p.email)
+        if p.email in suppressed or (found is not None and found.status in STOPPED):
+            row["reason"] = "suppressed"
+        elif p.email in erased:
+            row["reason"] = "erased"  # only the person can undo an erasure (see erasure.py)
+        else:
+            _compare(row, p, found, target)
+    return rows
+
+
+def _enrolled(db_session: Session, target: Target, emails: set[str]) -> dict[str, Any]:
+    """The campaign's participants with these addresses (and their group's name), by address."""
+    return {
         row.email: row
         for row in db_session.execute(
             select(
@@ -139,55 +167,41 @@ def classify(
             .where(Participant.campaign_id == target.campaign_id, Participant.email.in_(emails))
         )
     }
-    suppressed = set(
-        db_session.scalars(select(Suppression.email).where(Suppression.email.in_(emails)))
-    )
-    erased = erased_among(db_session, target.campaign_id, emails - set(existing))
-    rows = []
-    for p in batch:
-        row: dict[str, Any] = {
-            "row_number": p.row_number,
-            "email": p.email[:320],
-            "name": p.name[:MAX_NAME],
-            "title": p.title[:MAX_NAME],
-            "language": p.language or target.language,
-            "reason": p.reason,
-            "detail": p.detail[:300],
-            "participant_id": None,
-            "outcome": RowOutcome.REJECT,
+
+
+def _rejected(p: Parsed, target: Target) -> dict[str, Any]:
+    """The row's import_row values, rejected until classify finds what to do with it."""
+    return {
+        "row_number": p.row_number,
+        "email": p.email[:320],
+        "name": p.name[:MAX_NAME],
+        "title": p.title[:MAX_NAME],
+        "language": p.language or target.language,
+        "reason": p.reason,
+        "detail": p.detail[:300],
+        "participant_id": None,
+        "outcome": RowOutcome.REJECT,
+    }
+
+
+def _compare(row: dict[str, Any], p: Parsed, found: Any, target: Target) -> None:
+    """Decide a usable row by the participant already enrolled with its address, if any."""
+    if found is None:
+        row["outcome"] = RowOutcome.ADD
+    elif found.organisation_id != target.organisation_id:
+        row["reason"] = "other_member"  # which member is not said: that is theirs to know
+    elif found.pilot_group_id != target.pilot_group_id:
+        row["reason"], row["detail"] = "other_group", found.group_name or ""
+    else:
+        row["participant_id"] = found.id
+        changes = {
+            "name": p.name or found.name,
+            "title": p.title or found.title,
+            "language": p.language or found.language,
         }
-        rows.append(row)
-        if p.reason:
-            continue
-        if p.email in seen:
-            row["reason"], row["detail"] = "duplicate_in_file", str(seen[p.email])
-            continue
-        seen[p.email] = p.row_number
-        found = existing.get(p.email)
-        if p.email in suppressed or (
-            found is not None
-            and found.status in (ParticipantStatus.UNSUBSCRIBED, ParticipantStatus.BOUNCED)
-        ):
-            row["reason"] = "suppressed"
-        elif p.email in erased:
-            row["reason"] = "erased"  # only the person can undo an erasure (see erasure.py)
-        elif found is None:
-            row["outcome"] = RowOutcome.ADD
-        elif found.organisation_id != target.organisation_id:
-            row["reason"] = "other_member"  # which member is not said: that is theirs to know
-        elif found.pilot_group_id != target.pilot_group_id:
-            row["reason"], row["detail"] = "other_group", found.group_name or ""
+        changed = [k for k, v in changes.items() if v != getattr(found, k)]
+        row.update(changes)
+        if changed:
+            row["outcome"], row["detail"] = RowOutcome.UPDATE, ", ".join(changed)
         else:
-            row["participant_id"] = found.id
-            changes = {
-                "name": p.name or found.name,
-                "title": p.title or found.title,
-                "language": p.language or found.language,
-            }
-            changed = [k for k, v in changes.items() if v != getattr(found, k)]
-            row.update(changes)
-            if changed:
-                row["outcome"], row["detail"] = RowOutcome.UPDATE, ", ".join(changed)
-            else:
-                row["outcome"], row["reason"] = RowOutcome.UNCHANGED, "already_enrolled"
-    return rows
+            row["outcome"], row["reason"] = RowOutcome.UNCHANGED, "already_enrolled"

@@ -8,7 +8,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaign.network.members import current_campaign, member_rows
+from campaign.enrolment.overview import member_rows
+from campaign.network.members import current_campaign
 from campaign.network.models import Membership, MembershipStatus, OrganisationKind
 from tests.conftest import Runner, sign_in
 
