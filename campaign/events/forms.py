@@ -19,34 +19,19 @@ from wtforms import (
     URLField,
     ValidationError,
 )
-from wtforms.fields import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
+from campaign import labels
 from campaign.events.invitations import parse_reminders
-from campaign.events.models import Audience, EventKind
+from campaign.events.models import EventKind
 from campaign.plaintext import NoControlCharacters, WebLink
 from campaign.timing import PlausibleDay, existing_instant, is_zone_name
 
-
-def kind_choices() -> list[SelectChoice]:
-    return [
-        SelectChoice(EventKind.PRACTICE_MEETING.value, _l("Practice meeting")),
-        SelectChoice(EventKind.TRAINING.value, _l("Training")),
-        SelectChoice(EventKind.WEBINAR.value, _l("Webinar")),
-        SelectChoice(EventKind.WORKING_GROUP.value, _l("Working-group meeting")),
-    ]
-
-
-AUDIENCE_LABELS = {
-    Audience.PILOT_GROUP: _l("One pilot group"),
-    Audience.ORGANISATION: _l("All participants of the organisation"),
-    Audience.CAMPAIGN: _l("All participants of the campaign"),
-    Audience.WORKING_GROUP: _l("The representatives' working group"),
-}
+KINDS = (EventKind.PRACTICE_MEETING, EventKind.TRAINING, EventKind.WEBINAR, EventKind.WORKING_GROUP)
 
 
 class EventForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=kind_choices)
+    kind = SelectField(_l("Kind"), choices=labels.choices(KINDS))
     title = StringField(
         _l("Title"), validators=[DataRequired(), Length(max=200), NoControlCharacters()]
     )

@@ -30,14 +30,14 @@ from flask_login import current_user
 from icalendar import Event as VEvent
 from sqlalchemy import func, or_, select
 
-from campaign import db, plaintext
+from campaign import db, labels, plaintext
 from campaign.accounts.models import User
 from campaign.accounts.scope import Access, access, scoped
 from campaign.audit import record
 from campaign.drip.materialize import offers_next_date
 from campaign.enrolment.models import Participant, PilotGroup
 from campaign.events import calendar, fanout, feeds, invitations
-from campaign.events.forms import AUDIENCE_LABELS, EventForm
+from campaign.events.forms import EventForm
 from campaign.events.models import (
     STILL_INVITED,
     Audience,
@@ -118,7 +118,7 @@ def _form(event: Event | None, campaign: Campaign) -> EventForm:
     audiences = [Audience.PILOT_GROUP, Audience.ORGANISATION]
     if current_user.is_lead_admin and organisation.id == campaign.lead_organisation_id:
         audiences += list(NETWORK_AUDIENCES)
-    form.audience.choices = [(a.value, AUDIENCE_LABELS[a]) for a in audiences]
+    form.audience.choices = labels.choices(audiences)
     groups = db.session().scalars(
         select(PilotGroup)
         .where(PilotGroup.organisation_id == organisation.id)
@@ -267,7 +267,6 @@ def show(event_id: int):  # type: ignore[no-untyped-def]
         mailing=mailing,
         mailing_text=_mailing_text(mailing) if mailing else "",
         may_change=_may_change(event),
-        audience_label=AUDIENCE_LABELS[event.audience],
         group=db.session().get(PilotGroup, event.pilot_group_id) if event.pilot_group_id else None,
         when=invitations.when_text(event, "sv"),
         now=current_clock().now(),
