@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from campaign import db
 from campaign.accounts.models import Role
@@ -19,6 +19,7 @@ from campaign.network.forms import (
     NewMemberForm,
 )
 from campaign.network.models import MembershipStatus, Organisation, OrganisationKind
+from campaign.pages import page_of_rows
 
 bp = Blueprint("network", __name__)
 
@@ -181,20 +182,10 @@ def audit():  # type: ignore[no-untyped-def]
         statement = statement.where(Organisation.slug == chosen_org)
     if chosen_action:
         statement = statement.where(AuditEvent.action == chosen_action)
-    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    pages = max((total + AUDIT_PAGE - 1) // AUDIT_PAGE, 1)
-    page = db.page_number(request.args.get("page"), pages)
-    rows = session.execute(
-        statement.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .offset((page - 1) * AUDIT_PAGE)
-        .limit(AUDIT_PAGE)
-    ).all()
+    statement = statement.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     return render_template(
         "network/audit.html",
-        rows=rows,
-        total=total,
-        page=page,
-        pages=pages,
+        page=page_of_rows(session, statement, request.args.get("page"), AUDIT_PAGE),
         chosen_org=chosen_org,
         chosen_action=chosen_action,
         organisations=session.scalars(select(Organisation).order_by(Organisation.short_name)),

@@ -25,11 +25,11 @@ from campaign.audit import record
 from campaign.outbox import queue, unsubscribe
 from campaign.outbox.disclosure import readable, subject_of
 from campaign.outbox.models import Disclosure, Message, MessageState, Suppression
+from campaign.pages import page_of
 from campaign.security import TokenError, mail_preview
 from campaign.timing import current_clock
 
 bp = Blueprint("outbox", __name__)
-PAGE_SIZE = 50
 
 
 def init_app(app: Flask) -> None:
@@ -59,14 +59,7 @@ def index():  # type: ignore[no-untyped-def]
     statement = scoped(select(Message), Message.organisation_id)
     if state in {s.value for s in MessageState}:
         statement = statement.where(Message.state == MessageState(state))
-    total = db.session().scalar(select(func.count()).select_from(statement.subquery())) or 0
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = db.page_number(request.args.get("page"), pages)
-    messages = db.session().scalars(
-        statement.order_by(Message.due_at.desc(), Message.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    )
+    statement = statement.order_by(Message.due_at.desc(), Message.id.desc())
     scope = (
         None
         if current_user.is_lead_admin
@@ -74,12 +67,9 @@ def index():  # type: ignore[no-untyped-def]
     )
     return render_template(
         "outbox/index.html",
-        messages=list(messages),
+        page=page_of(db.session(), statement, request.args.get("page")),
         counts=queue.state_counts(db.session(), scope),
         state=state,
-        page=page,
-        pages=pages,
-        total=total,
         suppressed=db.session().scalar(select(func.count()).select_from(Suppression))
         if current_user.is_lead_admin
         else None,
