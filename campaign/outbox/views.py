@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -21,8 +22,7 @@ from sqlalchemy import func, select
 
 from campaign import db
 from campaign.accounts.scope import Access, access, scoped
-from campaign.audit import record
-from campaign.outbox import queue, unsubscribe
+from campaign.outbox import handling, queue, unsubscribe
 from campaign.outbox.disclosure import readable, subject_of
 from campaign.outbox.models import Disclosure, Message, MessageState, Suppression
 from campaign.pages import page_of
@@ -54,7 +54,7 @@ def _visible(message_id: int) -> Message:
 
 @bp.get("/outbox")
 @access(Access.STAFF)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     state = request.args.get("state", "")
     statement = scoped(select(Message), Message.organisation_id)
     if state in {s.value for s in MessageState}:
@@ -78,7 +78,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/outbox/<int:message_id>")
 @access(Access.STAFF)
-def show(message_id: int):  # type: ignore[no-untyped-def]
+def show(message_id: int) -> ResponseReturnValue:
     message = _visible(message_id)
     return render_template(
         "outbox/show.html",
@@ -113,13 +113,13 @@ def html(message_id: int) -> Response:
 
 @bp.post("/outbox/<int:message_id>/cancel")
 @access(Access.STAFF)
-def cancel(message_id: int):  # type: ignore[no-untyped-def]
+def cancel(message_id: int) -> ResponseReturnValue:
     message = _changeable(message_id)
-    changed = queue.cancel(message, _("cancelled by %(name)s", name=current_user.email))
+    answer = _("cancelled by %(name)s", name=current_user.email)
+    changed = handling.cancel(db.session(), message, current_user, answer)
     return _after_change(
         message,
         changed,
-        "message.cancelled",
         _("The message is cancelled."),
         _("The message can no longer be cancelled."),
     )
@@ -127,27 +127,19 @@ def cancel(message_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/outbox/<int:message_id>/retry")
 @access(Access.STAFF)
-def retry(message_id: int):  # type: ignore[no-untyped-def]
+def retry(message_id: int) -> ResponseReturnValue:
     message = _changeable(message_id)
-    changed = queue.requeue(message, current_clock().now())
+    changed = handling.requeue(db.session(), message, current_user, current_clock().now())
     return _after_change(
         message,
         changed,
-        "message.requeued",
         _("The message will be sent again."),
         _("Only failed or cancelled messages can be sent again."),
     )
 
 
-def _after_change(message: Message, changed: bool, action: str, done: str, refused: str):  # type: ignore[no-untyped-def]
+def _after_change(message: Message, changed: bool, done: str, refused: str) -> ResponseReturnValue:
     if changed:
-        record(
-            db.session(),
-            current_user,
-            action,
-            organisation_id=message.organisation_id,
-            target=f"message:{message.id}",
-        )
         db.session().commit()
     flash(done if changed else refused, "success" if changed else "error")
     return redirect(url_for("outbox.show", message_id=message.id))
@@ -155,7 +147,7 @@ def _after_change(message: Message, changed: bool, action: str, done: str, refus
 
 @bp.post("/outbox/test")
 @access(Access.STAFF)
-def send_test():  # type: ignore[no-untyped-def]
+def send_test() -> ResponseReturnValue:
     config = current_app.config
     queue.queue_test_message(
         db.session(),
@@ -171,19 +163,18 @@ def send_test():  # type: ignore[no-untyped-def]
 
 @bp.get("/outbox/suppressions")
 @access(Access.LEAD_ADMIN)
-def suppressions():  # type: ignore[no-untyped-def]
+def suppressions() -> ResponseReturnValue:
     rows = db.session().scalars(select(Suppression).order_by(Suppression.created_at.desc()))
     return render_template("outbox/suppressions.html", suppressions=list(rows))
 
 
 @bp.post("/outbox/suppressions/<int:suppression_id>/delete")
 @access(Access.LEAD_ADMIN)
-def delete_suppression(suppression_id: int):  # type: ignore[no-untyped-def]
+def delete_suppression(suppression_id: int) -> ResponseReturnValue:
     suppression = db.session().get(Suppression, suppression_id)
     if suppression is None:
         abort(404)
-    db.session().delete(suppression)
-    record(db.session(), current_user, "suppression.removed", target=suppression.email)
+    handling.lift(db.session(), suppression, current_user)
     db.session().commit()
     flash(_("%(email)s may receive mail again.", email=suppression.email), "success")
     return redirect(url_for("outbox.suppressions"))
@@ -191,7 +182,7 @@ def delete_suppression(suppression_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/u/<token>", methods=["GET", "POST"])
 @access(Access.PUBLIC)
-def unsubscribe_page(token: str):  # type: ignore[no-untyped-def]
+def unsubscribe_page(token: str) -> ResponseReturnValue:
     """GET shows buttons; POST acts: RFC 8058 one-click, or a button of the page."""
     session = db.session()
     try:
