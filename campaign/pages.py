@@ -29,7 +29,7 @@ def page_number(text: str | None, pages: int) -> int:
 
 
 def _position(
-    session: Session, statement: Select[Any], asked: str | None, size: int
+    session: Session, statement: Select[*tuple[Any, ...]], asked: str | None, size: int
 ) -> tuple[int, int, int]:
     """Return the page number asked for, the number of pages and the total of a select."""
     counted = select(func.count()).select_from(statement.order_by(None).subquery())
@@ -48,7 +48,7 @@ def page_of(
 
 
 def page_of_rows(
-    session: Session, statement: Select[Any], asked: str | None, size: int = PAGE_SIZE
+    session: Session, statement: Select[*tuple[Any, ...]], asked: str | None, size: int = PAGE_SIZE
 ) -> Page[Row[Any]]:
     """Return page `asked` (?page=) of the rows an ordered select of several columns finds."""
     number, pages, total = _position(session, statement, asked, size)

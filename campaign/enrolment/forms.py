@@ -25,6 +25,8 @@ def language_choices() -> list[SelectChoice]:
 class AddressField(EmailField):
     """An e-mail address, checked like the import checks it, stored in lower case."""
 
+    data: str | None
+
     def process_formdata(self, valuelist: list[str]) -> None:
         super().process_formdata(valuelist)
         self.data = (self.data or "").strip()

@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -58,7 +59,7 @@ def _moment(campaign: Campaign) -> tuple[datetime | None, str]:
 
 @bp.get("/report")
 @access(Access.LEAD_ADMIN)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     campaign = campaign_or_404()
     as_of, asked = _moment(campaign)
     error = None
@@ -81,7 +82,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/report/final.<fmt>")
 @access(Access.LEAD_ADMIN)
-def download(fmt: str):  # type: ignore[no-untyped-def]
+def download(fmt: str) -> ResponseReturnValue:
     if fmt not in document.FORMATS:
         abort(404)
     campaign = campaign_or_404()
@@ -114,7 +115,7 @@ def download(fmt: str):  # type: ignore[no-untyped-def]
     return response
 
 
-def _dashboard(organisation_id: int | None):  # type: ignore[no-untyped-def]
+def _dashboard(organisation_id: int | None) -> ResponseReturnValue:
     campaign = campaign_or_404()
     board = build_dashboard(
         db.session(), campaign, organisation_id, current_clock().now(), current_user.language
@@ -135,11 +136,11 @@ def _dashboard(organisation_id: int | None):  # type: ignore[no-untyped-def]
 
 @bp.get("/dashboard")
 @access(Access.LEAD_ADMIN)
-def dashboard():  # type: ignore[no-untyped-def]
+def dashboard() -> ResponseReturnValue:
     return _dashboard(None)
 
 
 @bp.get("/organisations/<org>/dashboard")
 @access(Access.ORGANISATION)
-def member_dashboard():  # type: ignore[no-untyped-def]
+def member_dashboard() -> ResponseReturnValue:
     return _dashboard(g.organisation.id)
