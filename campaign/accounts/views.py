@@ -93,18 +93,7 @@ def login() -> ResponseReturnValue:
         now = current_clock().now()
         until = throttle.blocked_until(db.session(), email, client, now)
         if until is not None:
-            flash(
-                ngettext(
-                    "Too many failed attempts. Try again in %(num)d minute, at %(time)s.",
-                    "Too many failed attempts. Try again in %(num)d minutes, at %(time)s.",
-                    _minutes_until(until, now),
-                    time=_clock(until),
-                ),
-                "error",
-            )
-            response = make_response(render_template("accounts/login.html", form=form), 429)
-            response.headers["Retry-After"] = str(math.ceil((until - now).total_seconds()))
-            return response
+            return _locked_out(form, until, now)
         user = authenticate(email, form.password.data or "")
         throttle.note(db.session(), email, client, now, succeeded=user is not None)
         if user is None:
@@ -120,6 +109,22 @@ def login() -> ResponseReturnValue:
                 target if target and is_safe_redirect(target) else url_for("network.home")
             )
     return render_template("accounts/login.html", form=form)
+
+
+def _locked_out(form: LoginForm, until: datetime, now: datetime) -> ResponseReturnValue:
+    """The sign-in page again, saying when the next try may come (429, Retry-After)."""
+    flash(
+        ngettext(
+            "Too many failed attempts. Try again in %(num)d minute, at %(time)s.",
+            "Too many failed attempts. Try again in %(num)d minutes, at %(time)s.",
+            _minutes_until(until, now),
+            time=_clock(until),
+        ),
+        "error",
+    )
+    response = make_response(render_template("accounts/login.html", form=form), 429)
+    response.headers["Retry-After"] = str(math.ceil((until - now).total_seconds()))
+    return response
 
 
 @bp.post("/logout")

@@ -97,22 +97,24 @@ def download(fmt: str) -> ResponseReturnValue:
     if fmt in ("csv", "xlsx"):
         header, rows = document.table(report)
         return exports.download(fmt, name, campaign.slug, header, rows)
-    if fmt == "pdf":
-        try:
-            body: bytes | str = document.pdf(report)
-        except OSError:  # weasyprint could not load Pango
-            flash(
-                _("A PDF needs the Pango library on the server (Debian: libpangoft2-1.0-0)."),
-                "error",
-            )
-            return redirect(url_for("report.index"))
-        mimetype = "application/pdf"
-    else:
-        body = document.html(report) if fmt == "html" else document.markdown(report)
-        mimetype = TYPES[fmt]
+    try:
+        body, mimetype = _document(report, fmt)
+    except OSError:  # weasyprint could not load Pango
+        flash(
+            _("A PDF needs the Pango library on the server (Debian: libpangoft2-1.0-0)."), "error"
+        )
+        return redirect(url_for("report.index"))
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
+
+
+def _document(report: document.Report, fmt: str) -> tuple[bytes | str, str]:
+    """Return the report as a PDF, HTML or Markdown file, and its type."""
+    if fmt == "pdf":
+        return document.pdf(report), "application/pdf"
+    body = document.html(report) if fmt == "html" else document.markdown(report)
+    return body, TYPES[fmt]
 
 
 def _dashboard(organisation_id: int | None) -> ResponseReturnValue:

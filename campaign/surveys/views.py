@@ -70,19 +70,13 @@ def _language() -> str:
 @bp.route("/q/<token>", methods=["GET", "POST"])
 @access(Access.PUBLIC)
 def answer(token: str) -> ResponseReturnValue:
-    session = db.session()
     now = current_clock().now()
     try:
-        opened = service.open_link(session, token, now)
-    except TokenError as error:
-        text = _("This link has expired.") if error.expired else _("This link is not valid.")
-        return render_template("outbox/link_error.html", text=text), 400
-    except service.Withdrawn:
-        text = _("This questionnaire is no longer available.")
-        return render_template("outbox/link_error.html", text=text), 410
+        opened = service.open_link(db.session(), token, now)
+    except (TokenError, service.Withdrawn) as error:
+        return _link_problem(error)
     if opened is None:
         return render_template("outbox/link_error.html", text=_("We have no data about you.")), 410
-    language = opened.participant.language
     closed = opened.closes_at is not None and now >= opened.closes_at
     answers = dict(opened.response.answers) if opened.response else {}
     problems: dict[str, tuple[str, dict[str, int]]] = {}
@@ -91,14 +85,14 @@ def answer(token: str) -> ResponseReturnValue:
         answers, problems = check_answers(opened.definition, request.form)
         refused = not _csrf_is_valid()  # then the typed answers are shown again, not lost
         if not problems and not refused:
-            service.save(session, opened, answers, now)
-            session.commit()
+            service.save(db.session(), opened, answers, now)
+            db.session().commit()
             saved = True
-    with force_locale(language):
+    with force_locale(opened.participant.language):
         page = render_template(
             "surveys/answer.html",
             definition=opened.definition,
-            language=language,
+            language=opened.participant.language,
             answers=answers,
             problems={k: MESSAGES[code] % values for k, (code, values) in problems.items()},
             saved=saved,
@@ -109,6 +103,14 @@ def answer(token: str) -> ResponseReturnValue:
             had_answered=opened.response is not None,
         )
     return page, 400 if refused else 200
+
+
+def _link_problem(error: TokenError | service.Withdrawn) -> ResponseReturnValue:
+    if isinstance(error, service.Withdrawn):
+        text = _("This questionnaire is no longer available.")
+        return render_template("outbox/link_error.html", text=text), 410
+    text = _("This link has expired.") if error.expired else _("This link is not valid.")
+    return render_template("outbox/link_error.html", text=text), 400
 
 
 def _csrf_is_valid() -> bool:

@@ -72,8 +72,7 @@ def rsvp(token: str) -> ResponseReturnValue:
         if answer is None:
             abort(400)
         if not over and not event.is_cancelled and (answer is Rsvp.DECLINED or not unreachable):
-            done = invitations.respond(db.session(), invitation, answer, now)
-            db.session().commit()
+            done = _respond(invitation, answer)
     with force_locale(person.language):
         return render_template(
             "events/rsvp.html",
@@ -89,6 +88,13 @@ def rsvp(token: str) -> ResponseReturnValue:
             unreachable=unreachable,
             organiser=invitations.organiser_of(db.session(), event),
         )
+
+
+def _respond(invitation: Invitation, answer: Rsvp) -> Rsvp:
+    """Record the answer; return the invitation's new state (a yes may join a waiting list)."""
+    done = invitations.respond(db.session(), invitation, answer, current_clock().now())
+    db.session().commit()
+    return done
 
 
 def _next_date_offered(person: Participant | User, event: Event) -> bool:
