@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from campaign import config, db, errors, health, i18n, markup, security, timing
+from campaign import config, db, errors, health, i18n, labels, markup, security, timing
 from campaign.accounts import scope
 from campaign.accounts import views as accounts_views
 from campaign.drip import views as drip_views
@@ -46,6 +46,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     timing.init_app(app)
     app.jinja_env.add_extension("jinja2.ext.do")
     i18n.init_app(app)
+    labels.init_app(app)
     markup.init_app(app)
     csrf.init_app(app)
     security.init_app(app)

@@ -112,12 +112,6 @@ def id_from(text: str | None) -> int | None:
     return number if 0 < number <= MAX_ID else None
 
 
-def page_number(text: str | None, pages: int) -> int:
-    """Return the page asked for in `text` (?page=), brought within 1 to `pages`."""
-    number = id_from(text) or 1
-    return min(number, max(pages, 1))
-
-
 def init_app(app: Flask) -> None:
     """Create the app's engine and session factory and close request sessions on teardown;
     every `<int:...>` route takes only ids the database can hold."""

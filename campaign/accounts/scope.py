@@ -84,7 +84,7 @@ def may_see(user: User, organisation_id: int | None) -> bool:
     return organisation_id is not None and organisation_id == user.organisation_id
 
 
-S = TypeVar("S", bound=Select[Any])
+S = TypeVar("S", bound="Select[*tuple[Any, ...]]")  # a select of any columns
 
 
 def scoped(statement: S, organisation_column: Any, user: User | None = None) -> S:

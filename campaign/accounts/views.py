@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -21,13 +22,15 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import select
+from werkzeug.local import LocalProxy
 
 from campaign import db
-from campaign.accounts import invitations, throttle
+from campaign.accounts import invitations, staff, throttle
 from campaign.accounts.forms import (
     ForgotForm,
     InviteForm,
@@ -39,7 +42,6 @@ from campaign.accounts.forms import (
 )
 from campaign.accounts.models import Role, User
 from campaign.accounts.scope import Access, access
-from campaign.audit import record
 from campaign.i18n import LANGUAGES
 from campaign.network.members import current_campaign
 from campaign.security import TokenError, is_safe_redirect, verify_password
@@ -83,7 +85,7 @@ def authenticate(email: str, password: str) -> User | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @access(Access.PUBLIC)
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
@@ -91,18 +93,7 @@ def login():  # type: ignore[no-untyped-def]
         now = current_clock().now()
         until = throttle.blocked_until(db.session(), email, client, now)
         if until is not None:
-            flash(
-                ngettext(
-                    "Too many failed attempts. Try again in %(num)d minute, at %(time)s.",
-                    "Too many failed attempts. Try again in %(num)d minutes, at %(time)s.",
-                    _minutes_until(until, now),
-                    time=_clock(until),
-                ),
-                "error",
-            )
-            response = make_response(render_template("accounts/login.html", form=form), 429)
-            response.headers["Retry-After"] = str(math.ceil((until - now).total_seconds()))
-            return response
+            return _locked_out(form, until, now)
         user = authenticate(email, form.password.data or "")
         throttle.note(db.session(), email, client, now, succeeded=user is not None)
         if user is None:
@@ -111,17 +102,34 @@ def login():  # type: ignore[no-untyped-def]
         else:
             session.clear()  # a fresh session at every sign-in
             login_user(user)  # it carries the account's session generation
-            user.last_login_at = current_clock().now()
-            record(db.session(), user, "login", organisation_id=user.organisation_id)
+            staff.signed_in(db.session(), user, now)
             db.session().commit()
             target = request.args.get("next")
-            return redirect(target if is_safe_redirect(target) else url_for("network.home"))
+            return redirect(
+                target if target and is_safe_redirect(target) else url_for("network.home")
+            )
     return render_template("accounts/login.html", form=form)
+
+
+def _locked_out(form: LoginForm, until: datetime, now: datetime) -> ResponseReturnValue:
+    """The sign-in page again, saying when the next try may come (429, Retry-After)."""
+    flash(
+        ngettext(
+            "Too many failed attempts. Try again in %(num)d minute, at %(time)s.",
+            "Too many failed attempts. Try again in %(num)d minutes, at %(time)s.",
+            _minutes_until(until, now),
+            time=_clock(until),
+        ),
+        "error",
+    )
+    response = make_response(render_template("accounts/login.html", form=form), 429)
+    response.headers["Retry-After"] = str(math.ceil((until - now).total_seconds()))
+    return response
 
 
 @bp.post("/logout")
 @access(Access.STAFF)
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     current_user.end_sessions()  # a copy of this session's cookie stops working too
     db.session().commit()
     logout_user()
@@ -132,33 +140,38 @@ def logout():  # type: ignore[no-untyped-def]
 
 @bp.route("/account", methods=["GET", "POST"])
 @access(Access.STAFF)
-def account():  # type: ignore[no-untyped-def]
+def account() -> ResponseReturnValue:
     profile = ProfileForm(prefix="profile", obj=current_user)
     password = PasswordForm(prefix="password")
     if request.method == "POST" and "profile-name" in request.form and profile.validate():
-        current_user.name = profile.name.data
-        current_user.language = profile.language.data
-        record(db.session(), current_user, "account.profile_changed")
+        name, language = profile.name.data or "", profile.language.data or current_user.language
+        staff.change_details(db.session(), current_user, name=name, language=language)
         db.session().commit()
         flash(_("Your details are saved."), "success")
         return redirect(url_for("accounts.account"))
-    if request.method == "POST" and "password-new_password" in request.form and password.validate():
-        if not verify_password(current_user.password_hash, password.current_password.data or ""):
-            password.current_password.errors.append(_("The current password is wrong."))
-        else:
-            current_user.set_password(password.new_password.data or "")  # ends every session
-            record(db.session(), current_user, "account.password_changed")
-            db.session().commit()
-            # ... but this one, which now carries the new generation (the account, not the proxy)
-            login_user(current_user._get_current_object())  # type: ignore[attr-defined]
-            flash(_("Your password is changed."), "success")
-            return redirect(url_for("accounts.account"))
+    asked = request.method == "POST" and "password-new_password" in request.form
+    if asked and password.validate() and _changed_password(password):
+        flash(_("Your password is changed."), "success")
+        return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", profile=profile, password=password)
+
+
+def _changed_password(form: PasswordForm) -> bool:
+    """Change the user's password if the form has the current one right (else say so)."""
+    if not verify_password(current_user.password_hash, form.current_password.data or ""):
+        form.current_password.errors.append(_("The current password is wrong."))
+        return False
+    staff.change_password(db.session(), current_user, form.new_password.data or "")
+    db.session().commit()
+    # Every session has ended, but this one, which now carries the new generation (the
+    # account, not the proxy).
+    login_user(current_user._get_current_object())
+    return True
 
 
 @bp.post("/language")
 @access(Access.PUBLIC)
-def set_language():  # type: ignore[no-untyped-def]
+def set_language() -> ResponseReturnValue:
     language = request.form.get("language", "")
     if language in LANGUAGES:
         session["language"] = language
@@ -166,7 +179,7 @@ def set_language():  # type: ignore[no-untyped-def]
             current_user.language = language
             db.session().commit()
     target = request.form.get("next")
-    return redirect(target if is_safe_redirect(target) else url_for("network.home"))
+    return redirect(target if target and is_safe_redirect(target) else url_for("network.home"))
 
 
 def _mail_settings() -> dict[str, str]:
@@ -174,7 +187,7 @@ def _mail_settings() -> dict[str, str]:
     return {"base_url": config["CAMPAIGN_BASE_URL"], "sender": config["CAMPAIGN_MAIL_FROM"]}
 
 
-def _set_password(token: str, purpose: str):  # type: ignore[no-untyped-def]
+def _set_password(token: str, purpose: str) -> ResponseReturnValue:
     """Let the holder of a valid link choose a password, then sign them in."""
     try:
         user = invitations.user_for(db.session(), purpose, token)
@@ -187,10 +200,8 @@ def _set_password(token: str, purpose: str):  # type: ignore[no-untyped-def]
         return render_template("accounts/link_error.html", text=text), 400
     form = NewPasswordForm()
     if form.validate_on_submit():
-        user.set_password(form.new_password.data or "")  # ends every session signed in before
-        now = current_clock().now()
-        user.last_login_at = now
-        record(db.session(), user, f"account.password_set_by_{purpose}")
+        password = form.new_password.data or ""
+        staff.set_password_by_link(db.session(), user, purpose, password, current_clock().now())
         db.session().commit()
         session.clear()
         login_user(user)
@@ -204,19 +215,19 @@ def _set_password(token: str, purpose: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 @access(Access.PUBLIC)
-def accept_invitation(token: str):  # type: ignore[no-untyped-def]
+def accept_invitation(token: str) -> ResponseReturnValue:
     return _set_password(token, "invitation")
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @access(Access.PUBLIC)
-def reset_password(token: str):  # type: ignore[no-untyped-def]
+def reset_password(token: str) -> ResponseReturnValue:
     return _set_password(token, "reset")
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @access(Access.PUBLIC)
-def forgot_password():  # type: ignore[no-untyped-def]
+def forgot_password() -> ResponseReturnValue:
     form = ForgotForm()
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
@@ -225,7 +236,7 @@ def forgot_password():  # type: ignore[no-untyped-def]
         # been sent (a WSGI server closes every response it sends), so the time of neither the
         # answer nor the connection's end tells anybody which it was.
         response = make_response(render_template("accounts/forgot_sent.html", email=email))
-        app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy's own
+        app = cast("LocalProxy[Flask]", current_app)._get_current_object()  # not the proxy
         # Not even the closing of the connection may wait for it: a thread does the work.
         response.call_on_close(lambda: _after_response.submit(_queue_reset_link, app, email))
         return response
@@ -256,7 +267,7 @@ def _queue_reset_link(app: Flask, email: str) -> None:
 
 @bp.route("/organisations/<org>/representatives/new", methods=["GET", "POST"])
 @access(Access.LEAD_ADMIN)
-def invite_representative():  # type: ignore[no-untyped-def]
+def invite_representative() -> ResponseReturnValue:
     organisation = g.organisation
     form = InviteForm()
     if form.validate_on_submit():
@@ -296,21 +307,13 @@ def _representative(user_id: int) -> User:
 
 @bp.post("/organisations/<org>/representatives/<int:user_id>/resend")
 @access(Access.LEAD_ADMIN)
-def resend_invitation(user_id: int):  # type: ignore[no-untyped-def]
+def resend_invitation(user_id: int) -> ResponseReturnValue:
     user = _representative(user_id)
     if user.password_hash:
         flash(_("%(email)s has chosen a password already.", email=user.email), "error")
     else:
-        invitations.send_link(
-            db.session(), user, "invitation", current_clock().now(), **_mail_settings()
-        )
-        record(
-            db.session(),
-            current_user,
-            "representative.invitation_resent",
-            organisation_id=user.organisation_id,
-            target=f"user:{user.id}",
-        )
+        now = current_clock().now()
+        staff.resend_invitation(db.session(), user, current_user, now, **_mail_settings())
         db.session().commit()
         flash(_("A new invitation is on its way to %(email)s.", email=user.email), "success")
     return redirect(url_for("network.organisation", org=g.organisation.slug))
@@ -318,18 +321,9 @@ def resend_invitation(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/organisations/<org>/representatives/<int:user_id>/access")
 @access(Access.LEAD_ADMIN)
-def representative_access(user_id: int):  # type: ignore[no-untyped-def]
+def representative_access(user_id: int) -> ResponseReturnValue:
     user = _representative(user_id)
-    user.is_enabled = request.form.get("action") == "enable"
-    if not user.is_enabled:
-        user.end_sessions()  # enabling the account again does not revive them
-    record(
-        db.session(),
-        current_user,
-        "representative.enabled" if user.is_enabled else "representative.disabled",
-        organisation_id=user.organisation_id,
-        target=f"user:{user.id}",
-    )
+    staff.set_access(db.session(), user, request.form.get("action") == "enable", current_user)
     db.session().commit()
     if user.is_enabled:
         flash(_("%(email)s can sign in again.", email=user.email), "success")
@@ -353,7 +347,7 @@ def _minutes_until(until: datetime, now: datetime) -> int:
 
 @bp.get("/sign-in-locks")
 @access(Access.LEAD_ADMIN)
-def sign_in_locks():  # type: ignore[no-untyped-def]
+def sign_in_locks() -> ResponseReturnValue:
     """The addresses and clients that too many failed sign-ins lock right now."""
     now = current_clock().now()
     locks = [
@@ -371,7 +365,7 @@ def sign_in_locks():  # type: ignore[no-untyped-def]
 
 @bp.post("/sign-in-locks/unlock")
 @access(Access.LEAD_ADMIN)
-def unlock_sign_in():  # type: ignore[no-untyped-def]
+def unlock_sign_in() -> ResponseReturnValue:
     form = UnlockForm()
     if not form.validate_on_submit():
         flash(_("Choose a lock to lift from the list."), "error")
@@ -381,16 +375,7 @@ def unlock_sign_in():  # type: ignore[no-untyped-def]
     if throttle.lock_end(db.session(), kind, value, now) is None:  # ended, or lifted already
         flash(_("%(value)s is not locked any more.", value=value), "info")
         return redirect(url_for("accounts.sign_in_locks"))
-    failures = throttle.unlock(db.session(), kind, value, now)
-    account = db.session().scalar(select(User).where(User.email == value))
-    record(
-        db.session(),
-        current_user,
-        f"sign_in.{kind.value}_unlocked",
-        organisation_id=account.organisation_id if account else None,
-        target=value,
-        failures=failures,
-    )
+    staff.lift_lock(db.session(), kind, value, current_user, now)
     db.session().commit()
     flash(_("%(value)s can try to sign in again.", value=value), "success")
     return redirect(url_for("accounts.sign_in_locks"))

@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -88,7 +89,7 @@ def _previewed_person() -> tuple[Enrolled | None, str | None]:
 
 @bp.get("/sequences")
 @access(Access.LEAD_ADMIN)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     sequences, _problems = load_sequences(SEQUENCES_DIR)
     count, problems = check(SEQUENCES_DIR)
     return render_template("drip/index.html", sequences=sequences, problems=problems, count=count)
@@ -96,7 +97,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/sequences/<name>")
 @access(Access.LEAD_ADMIN)
-def timeline(name: str):  # type: ignore[no-untyped-def]
+def timeline(name: str) -> ResponseReturnValue:
     sequences, _problems = load_sequences(SEQUENCES_DIR)
     if name not in sequences:
         abort(404)
@@ -123,7 +124,7 @@ def _sample_subject(step: Step) -> str:
 
 @bp.get("/sequences/<name>/<language>/<number>")
 @access(Access.LEAD_ADMIN)
-def preview(name: str, language: str, number: str):  # type: ignore[no-untyped-def]
+def preview(name: str, language: str, number: str) -> ResponseReturnValue:
     step = _step(name, language, number)
     person, problem = _previewed_person()
     if problem:
@@ -150,7 +151,7 @@ def preview_html(name: str, language: str, number: str) -> Response:
 
 @bp.post("/sequences/<name>/<language>/<number>/test")
 @access(Access.LEAD_ADMIN)
-def send_test(name: str, language: str, number: str):  # type: ignore[no-untyped-def]
+def send_test(name: str, language: str, number: str) -> ResponseReturnValue:
     step = _step(name, language, number)
     now = current_clock().now()
     enqueue(
@@ -171,7 +172,7 @@ def send_test(name: str, language: str, number: str):  # type: ignore[no-untyped
 
 @bp.get("/organisations/<org>/progress")
 @access(Access.ORGANISATION)
-def progress():  # type: ignore[no-untyped-def]
+def progress() -> ResponseReturnValue:
     organisation = g.organisation
     people = list(
         db.session().scalars(
@@ -188,7 +189,7 @@ def progress():  # type: ignore[no-untyped-def]
 
 @bp.get("/organisations/<org>/participants/<int:participant_id>/schedule")
 @access(Access.ORGANISATION)
-def schedule(participant_id: int):  # type: ignore[no-untyped-def]
+def schedule(participant_id: int) -> ResponseReturnValue:
     organisation = g.organisation
     person = db.session().scalar(
         select(Participant).where(

@@ -10,19 +10,12 @@ from wtforms import BooleanField, DateField, EmailField, SelectField, StringFiel
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from campaign import labels
 from campaign.enrolment.importing import normalise_address
 from campaign.enrolment.models import PilotGroupKind
 from campaign.i18n import LANGUAGES
 from campaign.plaintext import NoControlCharacters
 from campaign.timing import PlausibleDay
-
-
-def group_kind_choices() -> list[SelectChoice]:
-    return [
-        SelectChoice(PilotGroupKind.PROJECT_GROUP.value, _l("An existing project group")),
-        SelectChoice(PilotGroupKind.SELECTED_MANAGERS.value, _l("Selected managers")),
-        SelectChoice(PilotGroupKind.VOLUNTEERS.value, _l("Volunteers")),
-    ]
 
 
 def language_choices() -> list[SelectChoice]:
@@ -31,6 +24,8 @@ def language_choices() -> list[SelectChoice]:
 
 class AddressField(EmailField):
     """An e-mail address, checked like the import checks it, stored in lower case."""
+
+    data: str | None
 
     def process_formdata(self, valuelist: list[str]) -> None:
         super().process_formdata(valuelist)
@@ -51,7 +46,7 @@ class PilotGroupForm(FlaskForm):
         validators=[DataRequired(), Length(max=200), NoControlCharacters()],
         description=_l("For example: Environment department, or Managers spring 2014."),
     )
-    kind = SelectField(_l("Kind of group"), choices=group_kind_choices)
+    kind = SelectField(_l("Kind of group"), choices=labels.choices(PilotGroupKind))
     starts_on = DateField(
         _l("Starts"),
         validators=[InputRequired(), PlausibleDay()],

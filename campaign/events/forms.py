@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,34 +19,19 @@ from wtforms import (
     URLField,
     ValidationError,
 )
-from wtforms.fields import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
+from campaign import labels
 from campaign.events.invitations import parse_reminders
-from campaign.events.models import Audience, EventKind
+from campaign.events.models import EventKind
 from campaign.plaintext import NoControlCharacters, WebLink
 from campaign.timing import PlausibleDay, existing_instant, is_zone_name
 
-
-def kind_choices() -> list[SelectChoice]:
-    return [
-        SelectChoice(EventKind.PRACTICE_MEETING.value, _l("Practice meeting")),
-        SelectChoice(EventKind.TRAINING.value, _l("Training")),
-        SelectChoice(EventKind.WEBINAR.value, _l("Webinar")),
-        SelectChoice(EventKind.WORKING_GROUP.value, _l("Working-group meeting")),
-    ]
-
-
-AUDIENCE_LABELS = {
-    Audience.PILOT_GROUP: _l("One pilot group"),
-    Audience.ORGANISATION: _l("All participants of the organisation"),
-    Audience.CAMPAIGN: _l("All participants of the campaign"),
-    Audience.WORKING_GROUP: _l("The representatives' working group"),
-}
+KINDS = (EventKind.PRACTICE_MEETING, EventKind.TRAINING, EventKind.WEBINAR, EventKind.WORKING_GROUP)
 
 
 class EventForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=kind_choices)
+    kind = SelectField(_l("Kind"), choices=labels.choices(KINDS))
     title = StringField(
         _l("Title"), validators=[DataRequired(), Length(max=200), NoControlCharacters()]
     )
@@ -92,12 +77,11 @@ class EventForm(FlaskForm):
     def instants(self) -> tuple[datetime, datetime] | None:
         """Return the start and end as UTC instants, or None with errors on the fields."""
         zone = ZoneInfo((self.timezone.data or "").strip())
-        found = {}
-        for field in (self.starts, self.ends):
-            found[field.name] = existing_instant(self.day.data, field.data, zone)  # type: ignore[arg-type]
-            if found[field.name] is None:
-                field.errors = [*field.errors, self._gap_message(field.data, zone)]
-        starts, ends = found["starts"], found["ends"]
+        day, start_time, end_time = self.day.data, self.starts.data, self.ends.data
+        if day is None or start_time is None or end_time is None:  # their fields say so
+            return None
+        starts = self._instant(self.starts, day, start_time, zone)
+        ends = self._instant(self.ends, day, end_time, zone)
         if starts is None or ends is None:
             return None
         if ends <= starts:  # in real time, whatever the wall clock says
@@ -105,14 +89,21 @@ class EventForm(FlaskForm):
             return None
         return starts, ends
 
-    def _gap_message(self, at: time, zone: ZoneInfo) -> str:
-        return _(
-            "%(time)s does not exist on %(day)s in %(zone)s: the clocks are put forward at that"
-            " hour. Choose a time before or after the change.",
-            time=at.strftime("%H:%M"),
-            day=self.day.data.isoformat(),  # type: ignore[union-attr]
-            zone=str(zone),
-        )
+    @staticmethod
+    def _instant(field: TimeField, day: date, at: time, zone: ZoneInfo) -> datetime | None:
+        """Return `at` on `day` in `zone`, or None with an error on the field if the clocks
+        skip that hour."""
+        found = existing_instant(day, at, zone)
+        if found is None:
+            message = _(
+                "%(time)s does not exist on %(day)s in %(zone)s: the clocks are put forward at"
+                " that hour. Choose a time before or after the change.",
+                time=at.strftime("%H:%M"),
+                day=day.isoformat(),
+                zone=str(zone),
+            )
+            field.errors = [*field.errors, message]
+        return found
 
     def validate_reminders(self, field: StringField) -> None:
         try:

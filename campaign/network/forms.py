@@ -18,25 +18,10 @@ from wtforms import (
 from wtforms.fields import SelectChoice
 from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
+from campaign import labels
 from campaign.network.models import MembershipStatus, OrganisationKind
 from campaign.plaintext import NoControlCharacters, WebLink
 from campaign.timing import PlausibleDay, is_zone_name
-
-
-def kind_choices() -> list[SelectChoice]:
-    return [
-        SelectChoice(OrganisationKind.MUNICIPALITY.value, _l("Municipality")),
-        SelectChoice(OrganisationKind.UNIVERSITY.value, _l("University")),
-        SelectChoice(OrganisationKind.HOSPITAL.value, _l("Hospital")),
-        SelectChoice(OrganisationKind.OTHER.value, _l("Other organisation")),
-    ]
-
-
-def status_choices() -> list[SelectChoice]:
-    return [
-        SelectChoice(MembershipStatus.SIGNED.value, _l("Signed the agreement")),
-        SelectChoice(MembershipStatus.INFORMAL.value, _l("Takes part without signing")),
-    ]
 
 
 def _count(label: str, description: str = "") -> IntegerField:
@@ -96,7 +81,7 @@ class MemberFactsForm(FlaskForm):
 class LeadMembershipForm(MemberFactsForm):
     """The facts plus what only the lead administrator decides."""
 
-    status = SelectField(_l("Status"), choices=status_choices)
+    status = SelectField(_l("Status"), choices=labels.choices(MembershipStatus))
     enrolment_target = _count(
         _l("Enrolment target"), _l("How many pilot users the member aims to enrol.")
     )
@@ -118,8 +103,8 @@ class NewMemberForm(FlaskForm):
         ],
         description=_l("Used in addresses; made from the short name if left empty."),
     )
-    kind = SelectField(_l("Kind"), choices=kind_choices)
-    status = SelectField(_l("Status"), choices=status_choices)
+    kind = SelectField(_l("Kind"), choices=labels.choices(OrganisationKind))
+    status = SelectField(_l("Status"), choices=labels.choices(MembershipStatus))
     meeting_software = StringField(
         _l("Web meeting software"), validators=[Length(max=200), NoControlCharacters()]
     )

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from flask_wtf import FlaskForm
+from sqlalchemy import select
 
 from campaign import db
 from campaign.accounts.models import Role
 from campaign.accounts.scope import Access, access
-from campaign.audit import AuditEvent, record
+from campaign.audit import AuditEvent
 from campaign.enrolment.overview import member_rows, representatives
-from campaign.network import members
+from campaign.network import administration, members
 from campaign.network.forms import (
     CampaignForm,
     LeadMembershipForm,
@@ -20,6 +24,7 @@ from campaign.network.forms import (
     NewMemberForm,
 )
 from campaign.network.models import MembershipStatus, Organisation, OrganisationKind
+from campaign.pages import page_of_rows
 
 bp = Blueprint("network", __name__)
 
@@ -31,7 +36,7 @@ def init_app(app: Flask) -> None:
 
 @bp.get("/")
 @access(Access.PUBLIC)
-def home():  # type: ignore[no-untyped-def]
+def home() -> ResponseReturnValue:
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
     if current_user.role is Role.LEAD_ADMIN:
@@ -41,7 +46,7 @@ def home():  # type: ignore[no-untyped-def]
 
 @bp.get("/network")
 @access(Access.LEAD_ADMIN)
-def overview():  # type: ignore[no-untyped-def]
+def overview() -> ResponseReturnValue:
     campaign = members.current_campaign(db.session())
     rows = member_rows(db.session(), campaign) if campaign else []
     return render_template(
@@ -55,7 +60,7 @@ def overview():  # type: ignore[no-untyped-def]
 
 @bp.route("/network/members/new", methods=["GET", "POST"])
 @access(Access.LEAD_ADMIN)
-def new_member():  # type: ignore[no-untyped-def]
+def new_member() -> ResponseReturnValue:
     campaign = members.campaign_or_404()
     form = NewMemberForm()
     if form.validate_on_submit():
@@ -64,9 +69,10 @@ def new_member():  # type: ignore[no-untyped-def]
         if taken is not None:
             form.slug.errors.append(_("Another organisation already uses this address name."))
         else:
-            membership = members.add_member(
+            membership = administration.admit(
                 db.session(),
                 campaign,
+                current_user,
                 name=form.name.data or "",
                 short_name=form.short_name.data or "",
                 slug=slug,
@@ -74,13 +80,6 @@ def new_member():  # type: ignore[no-untyped-def]
                 status=MembershipStatus(form.status.data),
                 meeting_software=form.meeting_software.data or "",
                 software_comment=form.software_comment.data or "",
-            )
-            record(
-                db.session(),
-                current_user,
-                "member.added",
-                organisation_id=membership.organisation_id,
-                target=slug,
             )
             db.session().commit()
             flash(_("%(name)s is now a member.", name=membership.organisation.name), "success")
@@ -90,16 +89,14 @@ def new_member():  # type: ignore[no-untyped-def]
 
 @bp.route("/network/settings", methods=["GET", "POST"])
 @access(Access.LEAD_ADMIN)
-def settings():  # type: ignore[no-untyped-def]
+def settings() -> ResponseReturnValue:
     campaign = members.campaign_or_404()
     form = CampaignForm(obj=campaign)
     if form.validate_on_submit():
-        changes = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+        changes = _fields(form)
         changes["name"] = changes["name"].strip()
         changes["timezone"] = changes["timezone"].strip()
-        changed = members.apply_changes(campaign, changes)
-        if changed:
-            record(db.session(), current_user, "campaign.settings_changed", fields=changed)
+        administration.change_campaign(db.session(), campaign, changes, current_user)
         db.session().commit()
         flash(_("The campaign's settings are saved."), "success")
         return redirect(url_for("network.overview"))
@@ -110,7 +107,7 @@ def settings():  # type: ignore[no-untyped-def]
 
 @bp.get("/organisations/<org>")
 @access(Access.ORGANISATION)
-def organisation():  # type: ignore[no-untyped-def]
+def organisation() -> ResponseReturnValue:
     campaign = members.campaign_or_404()
     organisation: Organisation = g.organisation
     rows = member_rows(db.session(), campaign, organisation.id)
@@ -124,37 +121,33 @@ def organisation():  # type: ignore[no-untyped-def]
     )
 
 
+def _fields(form: FlaskForm) -> dict[str, Any]:
+    """Return the values of a valid form by field name."""
+    return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+
+
+def _facts(form: MemberFactsForm) -> dict[str, Any]:
+    """Return a member's facts from a valid form, the texts trimmed, the address lower-case."""
+    changes = _fields(form)
+    if "status" in changes:
+        changes["status"] = MembershipStatus(changes["status"])
+    texts = ("meeting_software", "software_comment", "contact_name", "contact_title", "guide_url")
+    for name in texts:
+        changes[name] = (changes[name] or "").strip()
+    changes["contact_email"] = (changes["contact_email"] or "").strip().lower()
+    return changes
+
+
 @bp.route("/organisations/<org>/facts", methods=["GET", "POST"])
 @access(Access.ORGANISATION)
-def edit_facts():  # type: ignore[no-untyped-def]
+def edit_facts() -> ResponseReturnValue:
     campaign = members.campaign_or_404()
     organisation: Organisation = g.organisation
     membership = members.membership_of(db.session(), campaign, organisation)
     form_class = LeadMembershipForm if current_user.role is Role.LEAD_ADMIN else MemberFactsForm
     form = form_class(obj=membership)
     if form.validate_on_submit():
-        changes = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
-        if "status" in changes:
-            changes["status"] = MembershipStatus(changes["status"])
-        for name in (
-            "meeting_software",
-            "software_comment",
-            "contact_name",
-            "contact_title",
-            "guide_url",
-        ):
-            changes[name] = (changes[name] or "").strip()
-        changes["contact_email"] = (changes["contact_email"] or "").strip().lower()
-        changed = members.apply_changes(membership, changes)
-        if changed:
-            record(
-                db.session(),
-                current_user,
-                "member.facts_changed",
-                organisation_id=organisation.id,
-                target=organisation.slug,
-                fields=changed,
-            )
+        administration.change_facts(db.session(), membership, _facts(form), current_user)
         db.session().commit()
         flash(_("The facts of %(name)s are saved.", name=organisation.name), "success")
         return redirect(url_for("network.organisation", org=organisation.slug))
@@ -170,7 +163,7 @@ AUDIT_PAGE = 100
 
 @bp.get("/network/audit")
 @access(Access.LEAD_ADMIN)
-def audit():  # type: ignore[no-untyped-def]
+def audit() -> ResponseReturnValue:
     """Who did what, when: the staff's actions, newest first, by member and kind of action."""
     session = db.session()
     chosen_org = request.args.get("org", "")
@@ -182,20 +175,10 @@ def audit():  # type: ignore[no-untyped-def]
         statement = statement.where(Organisation.slug == chosen_org)
     if chosen_action:
         statement = statement.where(AuditEvent.action == chosen_action)
-    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    pages = max((total + AUDIT_PAGE - 1) // AUDIT_PAGE, 1)
-    page = db.page_number(request.args.get("page"), pages)
-    rows = session.execute(
-        statement.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .offset((page - 1) * AUDIT_PAGE)
-        .limit(AUDIT_PAGE)
-    ).all()
+    statement = statement.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     return render_template(
         "network/audit.html",
-        rows=rows,
-        total=total,
-        page=page,
-        pages=pages,
+        page=page_of_rows(session, statement, request.args.get("page"), AUDIT_PAGE),
         chosen_org=chosen_org,
         chosen_action=chosen_action,
         organisations=session.scalars(select(Organisation).order_by(Organisation.short_name)),

@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -21,16 +22,15 @@ from sqlalchemy import func, select
 
 from campaign import db
 from campaign.accounts.scope import Access, access, scoped
-from campaign.audit import record
 from campaign.enrolment import lifecycle
-from campaign.outbox import queue
+from campaign.outbox import handling, queue
 from campaign.outbox.disclosure import readable, subject_of
 from campaign.outbox.models import Disclosure, Message, MessageState, Suppression
+from campaign.pages import page_of
 from campaign.security import TokenError, mail_preview
 from campaign.timing import current_clock
 
 bp = Blueprint("outbox", __name__)
-PAGE_SIZE = 50
 
 
 def init_app(app: Flask) -> None:
@@ -55,19 +55,12 @@ def _visible(message_id: int) -> Message:
 
 @bp.get("/outbox")
 @access(Access.STAFF)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     state = request.args.get("state", "")
     statement = scoped(select(Message), Message.organisation_id)
     if state in {s.value for s in MessageState}:
         statement = statement.where(Message.state == MessageState(state))
-    total = db.session().scalar(select(func.count()).select_from(statement.subquery())) or 0
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = db.page_number(request.args.get("page"), pages)
-    messages = db.session().scalars(
-        statement.order_by(Message.due_at.desc(), Message.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    )
+    statement = statement.order_by(Message.due_at.desc(), Message.id.desc())
     scope = (
         None
         if current_user.is_lead_admin
@@ -75,12 +68,9 @@ def index():  # type: ignore[no-untyped-def]
     )
     return render_template(
         "outbox/index.html",
-        messages=list(messages),
+        page=page_of(db.session(), statement, request.args.get("page")),
         counts=queue.state_counts(db.session(), scope),
         state=state,
-        page=page,
-        pages=pages,
-        total=total,
         suppressed=db.session().scalar(select(func.count()).select_from(Suppression))
         if current_user.is_lead_admin
         else None,
@@ -89,7 +79,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/outbox/<int:message_id>")
 @access(Access.STAFF)
-def show(message_id: int):  # type: ignore[no-untyped-def]
+def show(message_id: int) -> ResponseReturnValue:
     message = _visible(message_id)
     return render_template(
         "outbox/show.html",
@@ -124,13 +114,13 @@ def html(message_id: int) -> Response:
 
 @bp.post("/outbox/<int:message_id>/cancel")
 @access(Access.STAFF)
-def cancel(message_id: int):  # type: ignore[no-untyped-def]
+def cancel(message_id: int) -> ResponseReturnValue:
     message = _changeable(message_id)
-    changed = queue.cancel(message, _("cancelled by %(name)s", name=current_user.email))
+    answer = _("cancelled by %(name)s", name=current_user.email)
+    changed = handling.cancel(db.session(), message, current_user, answer)
     return _after_change(
         message,
         changed,
-        "message.cancelled",
         _("The message is cancelled."),
         _("The message can no longer be cancelled."),
     )
@@ -138,27 +128,19 @@ def cancel(message_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/outbox/<int:message_id>/retry")
 @access(Access.STAFF)
-def retry(message_id: int):  # type: ignore[no-untyped-def]
+def retry(message_id: int) -> ResponseReturnValue:
     message = _changeable(message_id)
-    changed = queue.requeue(message, current_clock().now())
+    changed = handling.requeue(db.session(), message, current_user, current_clock().now())
     return _after_change(
         message,
         changed,
-        "message.requeued",
         _("The message will be sent again."),
         _("Only failed or cancelled messages can be sent again."),
     )
 
 
-def _after_change(message: Message, changed: bool, action: str, done: str, refused: str):  # type: ignore[no-untyped-def]
+def _after_change(message: Message, changed: bool, done: str, refused: str) -> ResponseReturnValue:
     if changed:
-        record(
-            db.session(),
-            current_user,
-            action,
-            organisation_id=message.organisation_id,
-            target=f"message:{message.id}",
-        )
         db.session().commit()
     flash(done if changed else refused, "success" if changed else "error")
     return redirect(url_for("outbox.show", message_id=message.id))
@@ -166,7 +148,7 @@ def _after_change(message: Message, changed: bool, action: str, done: str, refus
 
 @bp.post("/outbox/test")
 @access(Access.STAFF)
-def send_test():  # type: ignore[no-untyped-def]
+def send_test() -> ResponseReturnValue:
     config = current_app.config
     queue.queue_test_message(
         db.session(),
@@ -182,19 +164,18 @@ def send_test():  # type: ignore[no-untyped-def]
 
 @bp.get("/outbox/suppressions")
 @access(Access.LEAD_ADMIN)
-def suppressions():  # type: ignore[no-untyped-def]
+def suppressions() -> ResponseReturnValue:
     rows = db.session().scalars(select(Suppression).order_by(Suppression.created_at.desc()))
     return render_template("outbox/suppressions.html", suppressions=list(rows))
 
 
 @bp.post("/outbox/suppressions/<int:suppression_id>/delete")
 @access(Access.LEAD_ADMIN)
-def delete_suppression(suppression_id: int):  # type: ignore[no-untyped-def]
+def delete_suppression(suppression_id: int) -> ResponseReturnValue:
     suppression = db.session().get(Suppression, suppression_id)
     if suppression is None:
         abort(404)
-    db.session().delete(suppression)
-    record(db.session(), current_user, "suppression.removed", target=suppression.email)
+    handling.lift(db.session(), suppression, current_user)
     db.session().commit()
     flash(_("%(email)s may receive mail again.", email=suppression.email), "success")
     return redirect(url_for("outbox.suppressions"))
@@ -202,7 +183,7 @@ def delete_suppression(suppression_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/u/<token>", methods=["GET", "POST"])
 @access(Access.PUBLIC)
-def unsubscribe_page(token: str):  # type: ignore[no-untyped-def]
+def unsubscribe_page(token: str) -> ResponseReturnValue:
     """GET shows buttons; POST acts: RFC 8058 one-click, or a button of the page."""
     session = db.session()
     try:

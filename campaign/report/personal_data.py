@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from campaign.audit import record
 from campaign.enrolment.models import Consent, Participant
 from campaign.events.models import Event, Invitation
 from campaign.outbox.disclosure import readable
@@ -68,6 +69,17 @@ def _responses(person: Participant) -> Select[Response, Questionnaire]:
         .where(Response.participant_id == person.id)
         .order_by(Response.submitted_at)
     )
+
+
+def exported(db_session: Session, person: Participant, actor: Any, now: datetime) -> dict[str, Any]:
+    """Return everything held about the person (export_data), noting who took it."""
+    data = export_data(db_session, person, now)
+    target = f"participant:{person.id}"
+    record(
+        db_session, actor, "participant.data_exported",
+        organisation_id=person.organisation_id, target=target,
+    )  # fmt: skip
+    return data
 
 
 def export_data(db_session: Session, person: Participant, now: datetime) -> dict[str, Any]:

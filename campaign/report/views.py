@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -58,7 +59,7 @@ def _moment(campaign: Campaign) -> tuple[datetime | None, str]:
 
 @bp.get("/report")
 @access(Access.LEAD_ADMIN)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     campaign = campaign_or_404()
     as_of, asked = _moment(campaign)
     error = None
@@ -81,7 +82,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/report/final.<fmt>")
 @access(Access.LEAD_ADMIN)
-def download(fmt: str):  # type: ignore[no-untyped-def]
+def download(fmt: str) -> ResponseReturnValue:
     if fmt not in document.FORMATS:
         abort(404)
     campaign = campaign_or_404()
@@ -96,25 +97,27 @@ def download(fmt: str):  # type: ignore[no-untyped-def]
     if fmt in ("csv", "xlsx"):
         header, rows = document.table(report)
         return exports.download(fmt, name, campaign.slug, header, rows)
-    if fmt == "pdf":
-        try:
-            body: bytes | str = document.pdf(report)
-        except OSError:  # weasyprint could not load Pango
-            flash(
-                _("A PDF needs the Pango library on the server (Debian: libpangoft2-1.0-0)."),
-                "error",
-            )
-            return redirect(url_for("report.index"))
-        mimetype = "application/pdf"
-    else:
-        body = document.html(report) if fmt == "html" else document.markdown(report)
-        mimetype = TYPES[fmt]
+    try:
+        body, mimetype = _document(report, fmt)
+    except OSError:  # weasyprint could not load Pango
+        flash(
+            _("A PDF needs the Pango library on the server (Debian: libpangoft2-1.0-0)."), "error"
+        )
+        return redirect(url_for("report.index"))
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
 
 
-def _dashboard(organisation_id: int | None):  # type: ignore[no-untyped-def]
+def _document(report: document.Report, fmt: str) -> tuple[bytes | str, str]:
+    """Return the report as a PDF, HTML or Markdown file, and its type."""
+    if fmt == "pdf":
+        return document.pdf(report), "application/pdf"
+    body = document.html(report) if fmt == "html" else document.markdown(report)
+    return body, TYPES[fmt]
+
+
+def _dashboard(organisation_id: int | None) -> ResponseReturnValue:
     campaign = campaign_or_404()
     board = build_dashboard(
         db.session(), campaign, organisation_id, current_clock().now(), current_user.language
@@ -135,11 +138,11 @@ def _dashboard(organisation_id: int | None):  # type: ignore[no-untyped-def]
 
 @bp.get("/dashboard")
 @access(Access.LEAD_ADMIN)
-def dashboard():  # type: ignore[no-untyped-def]
+def dashboard() -> ResponseReturnValue:
     return _dashboard(None)
 
 
 @bp.get("/organisations/<org>/dashboard")
 @access(Access.ORGANISATION)
-def member_dashboard():  # type: ignore[no-untyped-def]
+def member_dashboard() -> ResponseReturnValue:
     return _dashboard(g.organisation.id)

@@ -21,22 +21,22 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import same_origin, validate_csrf
-from sqlalchemy import select, update
+from sqlalchemy import select
 from wtforms import ValidationError
 
 from campaign import db, exports
 from campaign.accounts.models import Role
 from campaign.accounts.scope import Access, access
-from campaign.audit import record
 from campaign.network.members import campaign_or_404
 from campaign.security import TokenError
-from campaign.surveys import results, service
+from campaign.surveys import handling, results, service
 from campaign.surveys.definitions import MESSAGES, check_answers, definitions
-from campaign.surveys.models import Questionnaire, Response
+from campaign.surveys.models import Questionnaire
 from campaign.timing import current_clock
 
 bp = Blueprint("surveys", __name__)
@@ -69,20 +69,14 @@ def _language() -> str:
 
 @bp.route("/q/<token>", methods=["GET", "POST"])
 @access(Access.PUBLIC)
-def answer(token: str):  # type: ignore[no-untyped-def]
-    session = db.session()
+def answer(token: str) -> ResponseReturnValue:
     now = current_clock().now()
     try:
-        opened = service.open_link(session, token, now)
-    except TokenError as error:
-        text = _("This link has expired.") if error.expired else _("This link is not valid.")
-        return render_template("outbox/link_error.html", text=text), 400
-    except service.Withdrawn:
-        text = _("This questionnaire is no longer available.")
-        return render_template("outbox/link_error.html", text=text), 410
+        opened = service.open_link(db.session(), token, now)
+    except (TokenError, service.Withdrawn) as error:
+        return _link_problem(error)
     if opened is None:
         return render_template("outbox/link_error.html", text=_("We have no data about you.")), 410
-    language = opened.participant.language
     closed = opened.closes_at is not None and now >= opened.closes_at
     answers = dict(opened.response.answers) if opened.response else {}
     problems: dict[str, tuple[str, dict[str, int]]] = {}
@@ -91,14 +85,14 @@ def answer(token: str):  # type: ignore[no-untyped-def]
         answers, problems = check_answers(opened.definition, request.form)
         refused = not _csrf_is_valid()  # then the typed answers are shown again, not lost
         if not problems and not refused:
-            service.save(session, opened, answers, now)
-            session.commit()
+            service.save(db.session(), opened, answers, now)
+            db.session().commit()
             saved = True
-    with force_locale(language):
+    with force_locale(opened.participant.language):
         page = render_template(
             "surveys/answer.html",
             definition=opened.definition,
-            language=language,
+            language=opened.participant.language,
             answers=answers,
             problems={k: MESSAGES[code] % values for k, (code, values) in problems.items()},
             saved=saved,
@@ -109,6 +103,14 @@ def answer(token: str):  # type: ignore[no-untyped-def]
             had_answered=opened.response is not None,
         )
     return page, 400 if refused else 200
+
+
+def _link_problem(error: TokenError | service.Withdrawn) -> ResponseReturnValue:
+    if isinstance(error, service.Withdrawn):
+        text = _("This questionnaire is no longer available.")
+        return render_template("outbox/link_error.html", text=text), 410
+    text = _("This link has expired.") if error.expired else _("This link is not valid.")
+    return render_template("outbox/link_error.html", text=text), 400
 
 
 def _csrf_is_valid() -> bool:
@@ -137,7 +139,7 @@ def _csrf_is_valid() -> bool:
 
 @bp.get("/organisations/<org>/questionnaires")
 @access(Access.ORGANISATION)
-def member_index():  # type: ignore[no-untyped-def]
+def member_index() -> ResponseReturnValue:
     campaign = campaign_or_404()
     questionnaires = service.questionnaires_of(db.session(), campaign)
     db.session().commit()
@@ -153,7 +155,7 @@ def member_index():  # type: ignore[no-untyped-def]
 
 @bp.get("/organisations/<org>/questionnaires/<int:questionnaire_id>")
 @access(Access.ORGANISATION)
-def member_results(questionnaire_id: int):  # type: ignore[no-untyped-def]
+def member_results(questionnaire_id: int) -> ResponseReturnValue:
     questionnaire = _questionnaire(questionnaire_id)
     definition = definitions()[questionnaire.definition]
     found = results.collect(db.session(), questionnaire, definition)
@@ -179,25 +181,24 @@ def member_results(questionnaire_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/organisations/<org>/questionnaires/<int:questionnaire_id>/export.<fmt>")
 @access(Access.ORGANISATION)
-def member_export(questionnaire_id: int, fmt: str):  # type: ignore[no-untyped-def]
+def member_export(questionnaire_id: int, fmt: str) -> ResponseReturnValue:
     return _export(questionnaire_id, fmt, g.organisation.id, g.organisation.slug)
 
 
-def _export(questionnaire_id: int, fmt: str, organisation_id: int | None, label: str):  # type: ignore[no-untyped-def]
+def _export(
+    questionnaire_id: int, fmt: str, organisation_id: int | None, label: str
+) -> ResponseReturnValue:
     if fmt not in ("csv", "xlsx"):
         abort(404)
     questionnaire = _questionnaire(questionnaire_id)
-    definition = definitions()[questionnaire.definition]
-    header, rows = results.export_rows(
-        db.session(), questionnaire, definition, _language(), organisation_id, _("not shown")
-    )
-    record(
+    header, rows = handling.exported_rows(
         db.session(),
+        questionnaire,
+        definitions()[questionnaire.definition],
         current_user,
-        "questionnaire.exported",
+        language=_language(),
         organisation_id=organisation_id,
-        target=f"questionnaire:{questionnaire.id}",
-        rows=len(rows),
+        not_shown=_("not shown"),
     )
     db.session().commit()
     return exports.download(fmt, f"{questionnaire.slug}-{label}", questionnaire.slug, header, rows)
@@ -208,7 +209,7 @@ def _export(questionnaire_id: int, fmt: str, organisation_id: int | None, label:
 
 @bp.get("/questionnaires")
 @access(Access.LEAD_ADMIN)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     campaign = campaign_or_404()
     questionnaires = service.questionnaires_of(db.session(), campaign)
     db.session().commit()
@@ -222,7 +223,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/questionnaires/<int:questionnaire_id>")
 @access(Access.LEAD_ADMIN)
-def network_results(questionnaire_id: int):  # type: ignore[no-untyped-def]
+def network_results(questionnaire_id: int) -> ResponseReturnValue:
     questionnaire = _questionnaire(questionnaire_id)
     definition = definitions()[questionnaire.definition]
     found = results.collect(db.session(), questionnaire, definition)
@@ -243,39 +244,16 @@ def network_results(questionnaire_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/questionnaires/<int:questionnaire_id>/export.<fmt>")
 @access(Access.LEAD_ADMIN)
-def network_export(questionnaire_id: int, fmt: str):  # type: ignore[no-untyped-def]
+def network_export(questionnaire_id: int, fmt: str) -> ResponseReturnValue:
     return _export(questionnaire_id, fmt, None, "network")
 
 
 @bp.post("/questionnaires/<int:questionnaire_id>/anonymous")
 @access(Access.LEAD_ADMIN)
-def make_anonymous(questionnaire_id: int):  # type: ignore[no-untyped-def]
+def make_anonymous(questionnaire_id: int) -> ResponseReturnValue:
     """Make a questionnaire anonymous, for good: answers given so far lose their link too."""
     questionnaire = _questionnaire(questionnaire_id)
-    if not questionnaire.is_anonymous:
-        questionnaire.is_anonymous = True
-        for response in db.session().scalars(
-            select(Response).where(
-                Response.questionnaire_id == questionnaire.id, Response.participant_id.is_not(None)
-            )
-        ):
-            response.respondent_key = service.respondent_key(
-                questionnaire.id, response.participant_id or 0
-            )
-            day = response.submitted_at.replace(hour=0, minute=0, second=0, microsecond=0)
-            response.submitted_at = response.updated_at = day
-        db.session().execute(
-            update(Response)
-            .where(Response.questionnaire_id == questionnaire.id)
-            .values(participant_id=None)
-            .execution_options(synchronize_session=False)
-        )
-        record(
-            db.session(),
-            current_user,
-            "questionnaire.made_anonymous",
-            target=f"questionnaire:{questionnaire.id}",
-        )
+    if handling.make_anonymous(db.session(), questionnaire, current_user):
         db.session().commit()
         flash(
             _("The questionnaire is anonymous now, and so are the answers given so far."), "success"

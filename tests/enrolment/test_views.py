@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -26,6 +26,7 @@ from campaign.enrolment.models import (
 )
 from campaign.outbox.models import Message, MessageState, Suppression
 from campaign.outbox.unsubscribe import token_for
+from campaign.timing import FixedClock
 from tests.conftest import START, Network, csrf_token, sign_in
 from tests.enrolment_helpers import group
 from tests.outbox_helpers import participant, queue_welcome
@@ -90,6 +91,13 @@ def test_a_representative_creates_renames_and_deletes_pilot_groups(
     post(client, f"{edit}/delete", edit)
     session.expire_all()
     assert session.scalar(select(func.count(PilotGroup.id))) == 0
+
+
+def test_a_new_group_starts_on_the_campaigns_today_not_utcs(app: Flask, network: Network) -> None:
+    # 23:30 UTC on 3 March is half past midnight on 4 March in Stockholm, the campaign's zone.
+    app.extensions["campaign.clock"] = FixedClock(datetime(2014, 3, 3, 23, 30, tzinfo=UTC))
+    form = rep(app).get("/organisations/alpha/groups/new").get_data(as_text=True)
+    assert 'value="2014-03-04"' in form and "2014-03-03" not in form
 
 
 def test_import_in_the_browser_preview_then_all_or_nothing(

@@ -1,0 +1,135 @@
+"""Pilot groups: the list, the form to create or change one, its self-enrolment link."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from campaign import db
+from campaign.accounts.scope import Access, access
+from campaign.drip.files import load_sequences
+from campaign.enrolment import joining, pilot_groups
+from campaign.enrolment.forms import PilotGroupForm
+from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup, PilotGroupKind
+from campaign.enrolment.views.base import bp, group_or_404, member_groups
+from campaign.network.members import campaign_or_404
+from campaign.network.models import Campaign
+from campaign.timing import current_clock, local_date
+
+
+@bp.get("/organisations/<org>/groups")
+@access(Access.ORGANISATION)
+def groups() -> ResponseReturnValue:
+    campaign = campaign_or_404()
+    rows = db.session().execute(
+        select(Participant.pilot_group_id, func.count())
+        .where(
+            Participant.organisation_id == g.organisation.id,
+            Participant.status.in_([ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED]),
+        )
+        .group_by(Participant.pilot_group_id)
+    )
+    return render_template(
+        "enrolment/groups.html",
+        organisation=g.organisation,
+        groups=member_groups(campaign),
+        counts={group_id: n for group_id, n in rows},
+    )
+
+
+def _sequence_choices() -> list[tuple[str, str]]:
+    sequences, _problems = load_sequences()
+    return [("", _("No e-mails"))] + [(name, name) for name in sorted(sequences)]
+
+
+def _form(group: PilotGroup, campaign: Campaign) -> PilotGroupForm:
+    """The form, for a new group with today's date (the campaign's today) and the sequence."""
+    form = PilotGroupForm(obj=group if group.id else None)
+    form.sequence_name.choices = _sequence_choices()
+    if not group.id and request.method == "GET":
+        today = local_date(current_clock().now(), campaign.timezone)
+        form.starts_on.data = max(campaign.starts_on, today)
+        form.sequence_name.data = "pilot-group"
+    return form
+
+
+def _fields(form: PilotGroupForm) -> pilot_groups.GroupFields | None:
+    """Return the group's fields from a valid form (None when it is not)."""
+    if not form.validate_on_submit() or form.starts_on.data is None:
+        return None
+    return pilot_groups.GroupFields(
+        name=" ".join((form.name.data or "").split()),
+        kind=PilotGroupKind(form.kind.data),
+        starts_on=form.starts_on.data,
+        sequence_name=form.sequence_name.data or None,
+    )
+
+
+def _save_group(group: PilotGroup) -> ResponseReturnValue:
+    campaign = campaign_or_404()
+    form = _form(group, campaign)
+    fields = _fields(form)
+    if fields is not None and pilot_groups.name_taken(db.session(), group, fields.name):
+        form.name.errors.append(_("You already have a pilot group with this name."))
+    elif fields is not None:
+        pilot_groups.save(db.session(), group, fields, current_user, current_clock().now())
+        db.session().commit()
+        flash(_("The pilot group %(name)s is saved.", name=fields.name), "success")
+        return redirect(url_for("enrolment.groups", org=g.organisation.slug))
+    if form.is_submitted() and not form.errors.get("csrf_token"):
+        flash(_("Nothing was saved. Please correct the marked fields."), "error")
+    link = None
+    if group.id and group.enrolment_key:
+        link = url_for("enrolment.join", token=joining.link_token(group), _external=True)
+    return render_template(
+        "enrolment/group_form.html",
+        organisation=g.organisation,
+        form=form,
+        group=group if group.id else None,
+        link=link,
+    )
+
+
+@bp.route("/organisations/<org>/groups/new", methods=["GET", "POST"])
+@access(Access.ORGANISATION)
+def new_group() -> ResponseReturnValue:
+    campaign = campaign_or_404()
+    return _save_group(PilotGroup(campaign_id=campaign.id, organisation_id=g.organisation.id))
+
+
+@bp.route("/organisations/<org>/groups/<int:group_id>", methods=["GET", "POST"])
+@access(Access.ORGANISATION)
+def edit_group(group_id: int) -> ResponseReturnValue:
+    return _save_group(group_or_404(group_id))
+
+
+@bp.post("/organisations/<org>/groups/<int:group_id>/link")
+@access(Access.ORGANISATION)
+def group_link(group_id: int) -> ResponseReturnValue:
+    group = group_or_404(group_id)
+    if request.form.get("action") == "close":
+        pilot_groups.close_link(db.session(), group, current_user)
+        flash(_("The self-enrolment link is closed; it no longer works."), "success")
+    else:
+        pilot_groups.open_link(db.session(), group, current_user)
+        flash(
+            _("A new self-enrolment link is open. Links given out before no longer work."),
+            "success",
+        )
+    db.session().commit()
+    return redirect(url_for("enrolment.edit_group", org=g.organisation.slug, group_id=group.id))
+
+
+@bp.post("/organisations/<org>/groups/<int:group_id>/delete")
+@access(Access.ORGANISATION)
+def delete_group(group_id: int) -> ResponseReturnValue:
+    group = group_or_404(group_id)
+    if not pilot_groups.delete(db.session(), group, current_user):
+        flash(_("The pilot group has participants; move them to another group first."), "error")
+        return redirect(url_for("enrolment.edit_group", org=g.organisation.slug, group_id=group.id))
+    db.session().commit()
+    flash(_("The pilot group %(name)s is deleted.", name=group.name), "success")
+    return redirect(url_for("enrolment.groups", org=g.organisation.slug))

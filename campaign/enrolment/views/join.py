@@ -1,0 +1,129 @@
+"""Self-enrolment, public pages: a pilot group's link leads to the form with the consent text;
+the mail's confirmation link leads to a button, and only pressing it enrols."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+
+from campaign import db
+from campaign.accounts.scope import Access, access
+from campaign.enrolment import joining, people
+from campaign.enrolment.forms import JoinForm
+from campaign.enrolment.models import JoinRequest, PilotGroup
+from campaign.enrolment.views.base import bp
+from campaign.network.models import Campaign
+from campaign.security import TokenError
+from campaign.timing import current_clock
+
+
+def _link_problem(error: Exception, *, confirming: bool = False) -> ResponseReturnValue:
+    again = _(
+        "Open the pilot group's link again and fill in the form once more: you get a new"
+        " confirmation e-mail."
+    )
+    if isinstance(error, TokenError) and error.expired:
+        return render_template(
+            "enrolment/join_closed.html",
+            text=_("This link has expired."),
+            hint=again if confirming else None,
+        ), 400
+    if isinstance(error, joining.LinkClosed):
+        return render_template(
+            "enrolment/join_closed.html",
+            text=_("This enrolment link is closed. Ask the person who gave it to you."),
+        ), 410
+    if isinstance(error, joining.LinkGone):
+        # The same page whether the request was erased, purged or older than an erasure:
+        # whoever holds the link learns nothing about the address.
+        return render_template(
+            "enrolment/join_closed.html",
+            text=_("This confirmation link no longer works."),
+            hint=again,
+        ), 410
+    return render_template("enrolment/join_closed.html", text=_("This link is not valid.")), 400
+
+
+@bp.route("/join/<token>", methods=["GET", "POST"])
+@access(Access.PUBLIC)
+def join(token: str) -> ResponseReturnValue:
+    session = db.session()
+    try:
+        group = joining.group_for(session, token)
+    except (TokenError, joining.LinkClosed) as error:
+        return _link_problem(error)
+    campaign = session.get(Campaign, group.campaign_id)
+    assert campaign is not None
+    shown = str(get_locale() or "sv")
+    form = JoinForm()
+    if request.method == "GET":
+        form.language.data = shown
+    if form.validate_on_submit():
+        _ask_for_confirmation(form, group, shown)
+        session.commit()
+        # The same answer whether or not the address is known: the page reveals nothing.
+        return render_template("enrolment/join_sent.html", group=group, email=form.email.data)
+    consent = people.self_enrolment_consent(shown, group.organisation, group, campaign)
+    return render_template(
+        "enrolment/join.html", group=group, campaign=campaign, form=form, consent=consent
+    )
+
+
+def _ask_for_confirmation(form: JoinForm, group: PilotGroup, shown: str) -> None:
+    """Keep the request of a valid form and queue the mail that confirms it."""
+    applicant = joining.Applicant(
+        email=form.email.data or "",
+        name=" ".join((form.name.data or "").split()),
+        title=" ".join((form.title.data or "").split()),
+        language=form.language.data or shown,
+        client=request.remote_addr or "unknown",
+        shown=shown,
+    )
+    joining.request_confirmation(
+        db.session(),
+        group,
+        applicant,
+        current_clock().now(),
+        base_url=current_app.config["CAMPAIGN_BASE_URL"],
+        sender=current_app.config["CAMPAIGN_MAIL_FROM"],
+    )
+
+
+@bp.route("/join/confirm/<token>", methods=["GET", "POST"])
+@access(Access.PUBLIC)
+def join_confirm(token: str) -> ResponseReturnValue:
+    """GET shows a button; only the POST enrols, so a mail scanner opening links enrols nobody."""
+    try:
+        wish = joining.request_for(db.session(), token, current_clock().now())
+    except (TokenError, joining.LinkGone) as error:
+        return _link_problem(error, confirming=True)
+    with force_locale(wish.language):
+        if wish.confirmed_at is not None:  # consumed: a second use changes nothing
+            return render_template("enrolment/join_done.html", group=None, already="confirmed")
+        try:
+            group = joining.check_open(db.session(), wish)
+        except joining.LinkClosed as error:
+            return _link_problem(error)
+        if request.method == "GET":
+            return render_template("enrolment/join_confirm.html", group=group, wish=wish)
+        if request.form.get("confirm") != "yes":
+            abort(400)
+        return _confirm(wish, group)
+
+
+def _confirm(wish: JoinRequest, group: PilotGroup) -> ResponseReturnValue:
+    """Enrol the person of a confirmed request, or say why they cannot be."""
+    session = db.session()
+    try:
+        person = joining.confirm(
+            session, wish, request.remote_addr or "unknown", current_clock().now()
+        )
+    except people.EnrolmentConflict as conflict:
+        session.rollback()
+        if conflict.reason == "erased":
+            return _link_problem(joining.LinkGone(), confirming=True)
+        return render_template("enrolment/join_done.html", group=group, already=conflict.reason)
+    session.commit()
+    return render_template("enrolment/join_done.html", group=group, person=person)

@@ -1,0 +1,47 @@
+"""The events blueprint, and what its staff pages share: the event of `g.organisation` by id,
+who may change it, and which events a member sees."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g
+from flask_login import current_user
+from sqlalchemy import Select, or_, select
+
+from campaign import db
+from campaign.events.models import Audience, Event
+from campaign.network.models import Campaign
+
+bp = Blueprint("events", __name__)
+NETWORK_AUDIENCES = (Audience.CAMPAIGN, Audience.WORKING_GROUP)
+
+
+def event_or_404(event_id: int) -> Event:
+    """Return the event of `g.organisation` with this id."""
+    event = db.session().scalar(
+        select(Event).where(Event.id == event_id, Event.organisation_id == g.organisation.id)
+    )
+    if event is None:
+        abort(404)
+    return event
+
+
+def may_change(event: Event) -> bool:
+    """Whether the user may change the event: those for the whole network are the lead
+    administrator's."""
+    return event.audience not in NETWORK_AUDIENCES or bool(current_user.is_lead_admin)
+
+
+def changeable_or_403(event_id: int) -> Event:
+    """Return the event of `g.organisation` with this id, if the user may change it."""
+    event = event_or_404(event_id)
+    if not may_change(event):
+        abort(403)
+    return event
+
+
+def visible(campaign: Campaign, organisation_id: int) -> Select[Event]:
+    """Events a member sees: its own, and those for the whole campaign."""
+    return select(Event).where(
+        Event.campaign_id == campaign.id,
+        or_(Event.organisation_id == organisation_id, Event.audience.in_(NETWORK_AUDIENCES)),
+    )

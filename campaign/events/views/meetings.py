@@ -1,0 +1,227 @@
+"""Meetings and trainings: the member's list, the form to plan or change one, its page, and
+cancelling it."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from campaign import db, labels
+from campaign.accounts.models import User
+from campaign.accounts.scope import Access, access, scoped
+from campaign.enrolment.models import Participant, PilotGroup
+from campaign.events import calendar, fanout, feeds, invitations, meetings
+from campaign.events.forms import EventForm
+from campaign.events.models import STILL_INVITED, Audience, Event, EventKind, Invitation, Rsvp
+from campaign.events.views.base import (
+    NETWORK_AUDIENCES,
+    bp,
+    changeable_or_403,
+    event_or_404,
+    may_change,
+    visible,
+)
+from campaign.events.views.mailing import mailing_text
+from campaign.network.members import campaign_or_404
+from campaign.network.models import Campaign
+from campaign.timing import current_clock
+
+
+@bp.get("/organisations/<org>/events")
+@access(Access.ORGANISATION)
+def index() -> ResponseReturnValue:
+    campaign = campaign_or_404()
+    organisation = g.organisation
+    events = list(
+        db.session().scalars(visible(campaign, organisation.id).order_by(Event.starts_at))
+    )
+    counts = {
+        (event_id, rsvp): n
+        for event_id, rsvp, n in db.session().execute(
+            select(Invitation.event_id, Invitation.rsvp, func.count())
+            .where(Invitation.event_id.in_([e.id for e in events]))
+            .group_by(Invitation.event_id, Invitation.rsvp)
+        )
+    }
+    return render_template(
+        "events/index.html",
+        organisation=organisation,
+        events=events,
+        counts=counts,
+        now=current_clock().now(),
+        feed=url_for("events.feed", token=feeds.token(organisation), _external=True),
+    )
+
+
+def _form(event: Event | None, campaign: Campaign) -> EventForm:
+    """The form, with the audiences and pilot groups the user may choose; filled in on GET."""
+    form = EventForm(obj=event)
+    audiences = [Audience.PILOT_GROUP, Audience.ORGANISATION]
+    if current_user.is_lead_admin and g.organisation.id == campaign.lead_organisation_id:
+        audiences += list(NETWORK_AUDIENCES)
+    form.audience.choices = labels.choices(audiences)
+    form.pilot_group.choices = [(0, "–")] + [(gr.id, gr.name) for gr in _member_groups()]
+    if request.method == "GET" and event is None:
+        form.timezone.data = campaign.timezone
+        form.reminders.data = "24h, 1h"
+        form.audience.data = Audience.ORGANISATION.value
+    elif request.method == "GET" and event is not None:
+        _fill(form, event)
+    return form
+
+
+def _member_groups() -> list[PilotGroup]:
+    return list(
+        db.session().scalars(
+            select(PilotGroup)
+            .where(PilotGroup.organisation_id == g.organisation.id)
+            .order_by(PilotGroup.name)
+        )
+    )
+
+
+def _fill(form: EventForm, event: Event) -> None:
+    """Show the event's day and times in its own zone, and its choices."""
+    zone = calendar.zone_of(event)
+    start, end = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
+    form.day.data, form.starts.data, form.ends.data = start.date(), start.time(), end.time()
+    form.audience.data = event.audience.value
+    form.pilot_group.data = event.pilot_group_id or 0
+    form.kind.data = event.kind.value
+
+
+def _values(form: EventForm) -> dict[str, Any] | None:
+    """Return the event's new values from a valid form, or None (with errors added)."""
+    audience = Audience(form.audience.data)
+    group_id = form.pilot_group.data or None
+    if audience is not Audience.PILOT_GROUP:
+        group_id = None
+    elif group_id not in {group.id for group in _member_groups()}:
+        form.pilot_group.errors = [_("Choose the pilot group that is invited.")]
+        return None
+    instants = form.instants()
+    if instants is None:
+        return None
+    return {
+        "kind": EventKind(form.kind.data),
+        "title": " ".join((form.title.data or "").split()),
+        "description_md": (form.description_md.data or "").strip(),
+        "starts_at": instants[0],
+        "ends_at": instants[1],
+        "timezone": str(ZoneInfo((form.timezone.data or "").strip())),
+        "join_url": (form.join_url.data or "").strip(),
+        "room": (form.room.data or "").strip(),
+        "capacity": form.capacity.data,
+        "audience": audience,
+        "pilot_group_id": group_id,
+        "reminders": (form.reminders.data or "").strip(),
+    }
+
+
+@bp.route("/organisations/<org>/events/new", methods=["GET", "POST"])
+@access(Access.ORGANISATION)
+def new() -> ResponseReturnValue:
+    campaign = campaign_or_404()
+    form = _form(None, campaign)
+    if form.validate_on_submit() and (values := _values(form)) is not None:
+        event = meetings.plan(
+            db.session(),
+            values,
+            campaign_id=campaign.id,
+            organisation_id=g.organisation.id,
+            organiser=current_user,
+            now=current_clock().now(),
+            base_url=current_app.config["CAMPAIGN_BASE_URL"],
+        )
+        db.session().commit()
+        flash(_("The event is saved. Send the invitations when you are ready."), "success")
+        return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
+    return render_template("events/form.html", organisation=g.organisation, form=form, event=None)
+
+
+@bp.route("/organisations/<org>/events/<int:event_id>/edit", methods=["GET", "POST"])
+@access(Access.ORGANISATION)
+def edit(event_id: int) -> ResponseReturnValue:
+    campaign = campaign_or_404()
+    event = changeable_or_403(event_id)
+    if event.is_cancelled:
+        abort(403)
+    form = _form(event, campaign)
+    if form.validate_on_submit() and (values := _values(form)) is not None:
+        now = current_clock().now()
+        updates = meetings.change(db.session(), event, values, now, current_user)
+        db.session().commit()
+        if updates:
+            flash(
+                _("The event is changed; %(n)d invitees get the new time and place.", n=updates),
+                "success",
+            )
+        else:
+            flash(_("The event is saved."), "success")
+        return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
+    return render_template("events/form.html", organisation=g.organisation, form=form, event=event)
+
+
+@bp.get("/organisations/<org>/events/<int:event_id>")
+@access(Access.ORGANISATION)
+def show(event_id: int) -> ResponseReturnValue:
+    event = event_or_404(event_id)
+    rows = _invitees(event)
+    mailing = fanout.latest(db.session(), event) if may_change(event) else None
+    return render_template(
+        "events/show.html",
+        organisation=g.organisation,
+        event=event,
+        rows=rows,
+        not_yet=invitations.uninvited_count(db.session(), event),
+        tally={r: sum(1 for i, _p, _u in rows if i.rsvp is r) for r in Rsvp},
+        mailing=mailing,
+        mailing_text=mailing_text(mailing) if mailing else "",
+        may_change=may_change(event),
+        group=db.session().get(PilotGroup, event.pilot_group_id) if event.pilot_group_id else None,
+        when=invitations.when_text(event, "sv"),
+        now=current_clock().now(),
+    )
+
+
+def _invitees(event: Event) -> list[Any]:
+    """The event's invitations with their people, in order of answer. A meeting for the whole
+    network belongs to the lead organisation, whose representatives see it; of its invitees
+    they see only their own organisation's people."""
+    invitees = (
+        select(Invitation, Participant, User)
+        .outerjoin(Participant, Participant.id == Invitation.participant_id)
+        .outerjoin(User, User.id == Invitation.user_id)
+        .where(Invitation.event_id == event.id)
+    )
+    organisation = func.coalesce(Participant.organisation_id, User.organisation_id)
+    statement = scoped(invitees, organisation).order_by(
+        Invitation.rsvp, Invitation.responded_at, Invitation.id
+    )
+    return list(db.session().execute(statement).all())
+
+
+@bp.route("/organisations/<org>/events/<int:event_id>/cancel", methods=["GET", "POST"])
+@access(Access.ORGANISATION)
+def cancel(event_id: int) -> ResponseReturnValue:
+    """GET asks whether to cancel, naming how many are told; the POST cancels."""
+    event = changeable_or_403(event_id)
+    if request.method == "GET" or event.is_cancelled:
+        told = db.session().scalar(
+            select(func.count())
+            .select_from(Invitation)
+            .where(Invitation.event_id == event.id, Invitation.rsvp.in_(STILL_INVITED))
+        )
+        return render_template(
+            "events/cancel.html", organisation=g.organisation, event=event, told=told
+        )
+    count = meetings.cancel(db.session(), event, current_clock().now(), current_user)
+    db.session().commit()
+    flash(_("The event is cancelled; %(n)d invitees are told.", n=count), "success")
+    return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))

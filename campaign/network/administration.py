@@ -1,0 +1,58 @@
+"""The network as staff change it: a new member, the campaign's settings, a member's facts;
+each change is audited. The caller commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from campaign.audit import record
+from campaign.network import members
+from campaign.network.models import Campaign, Membership, MembershipStatus, OrganisationKind
+
+
+def admit(
+    db_session: Session,
+    campaign: Campaign,
+    actor: Any,
+    *,
+    name: str,
+    short_name: str,
+    slug: str,
+    kind: OrganisationKind,
+    status: MembershipStatus,
+    **facts: Any,
+) -> Membership:
+    """Make an organisation a member of the campaign (members.add_member)."""
+    membership = members.add_member(
+        db_session, campaign, name=name, short_name=short_name, slug=slug, kind=kind,
+        status=status, **facts,
+    )  # fmt: skip
+    organisation_id = membership.organisation_id
+    record(db_session, actor, "member.added", organisation_id=organisation_id, target=slug)
+    return membership
+
+
+def change_campaign(
+    db_session: Session, campaign: Campaign, changes: dict[str, Any], actor: Any
+) -> list[str]:
+    """Apply the campaign's new settings; return the names of those that changed."""
+    changed = members.apply_changes(campaign, changes)
+    if changed:
+        record(db_session, actor, "campaign.settings_changed", fields=changed)
+    return changed
+
+
+def change_facts(
+    db_session: Session, membership: Membership, changes: dict[str, Any], actor: Any
+) -> list[str]:
+    """Apply a member's new facts (and status); return the names of those that changed."""
+    changed = members.apply_changes(membership, changes)
+    if changed:
+        organisation = membership.organisation
+        record(
+            db_session, actor, "member.facts_changed", organisation_id=organisation.id,
+            target=organisation.slug, fields=changed,
+        )  # fmt: skip
+    return changed
