@@ -16,7 +16,7 @@ from flask import Flask
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from campaign import clock, create_app, db, migrations, timing
+from campaign import create_app, db, jobs, migrations, timing
 from campaign.accounts.models import Role, User
 from campaign.config import ConfigError
 from campaign.network.models import MembershipStatus, Organisation, OrganisationKind
@@ -209,7 +209,7 @@ def serve(ctx: click.Context, host: str, port: int, with_demo: bool, threads: in
     migrations.upgrade(db.engine_of(app))
     if with_demo:
         _load_demo(app)
-    scheduler = clock.build_scheduler(app, blocking=False)
+    scheduler = jobs.build_scheduler(app, blocking=False)
     scheduler.start()
     click.echo(f"Serving on http://{host}:{port}/ with the scheduler (Ctrl+C stops).")
     try:
@@ -227,7 +227,7 @@ def worker(ctx: click.Context) -> None:
     _require_schema(app)
     click.echo("The scheduler is running (Ctrl+C stops).")
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
-        clock.build_scheduler(app, blocking=True).start()
+        jobs.build_scheduler(app, blocking=True).start()
 
 
 @main.command()
@@ -240,7 +240,7 @@ def tick(ctx: click.Context, now_text: str | None) -> None:
     app = _app(ctx)
     _require_schema(app)
     now = _parse_instant(now_text, "--now") if now_text else None
-    results = clock.tick(app, now)
+    results = jobs.tick(app, now)
     for name, ok in results.items():
         click.echo(f"{name}: {'ok' if ok else 'skipped or failed (see the log)'}")
     if not all(results.values()):
@@ -311,7 +311,7 @@ def import_participants(
         if file.stat().st_size > importing.MAX_FILE_BYTES:  # the same limit as an upload
             with force_locale("en"):
                 raise click.ClickException(f"{file.name}: {importing.describe('too_large')}")
-        now = clock.current_clock().now()
+        now = timing.current_clock().now()
         job = ParticipantImport(
             campaign_id=campaign.id,
             organisation_id=organisation.id,

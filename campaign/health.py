@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from campaign import db
 from campaign.accounts.scope import Access, access
-from campaign.clock import job_status
+from campaign.jobs import job_status
 from campaign.timing import current_clock
 
 bp = Blueprint("health", __name__)

@@ -63,7 +63,7 @@ def run(
 
     from aiosmtpd.controller import Controller
 
-    from campaign import clock, create_app, db, migrations
+    from campaign import create_app, db, jobs, migrations
     from campaign.timing import FixedClock
 
     rng = random.Random(seed)
@@ -100,7 +100,7 @@ def run(
                         with app.app_context(), db.open_session(app) as session:
                             _people_act(session, campaign_id, moment.now(), rng)
                             session.commit()
-                    clock.tick(app)
+                    jobs.tick(app)
                 if progress:
                     progress(day + 1)
             with app.app_context(), db.open_session(app) as session:

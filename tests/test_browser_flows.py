@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign.clock import tick
+from campaign.jobs import tick
 from campaign.enrolment.models import Participant, PilotGroup
 from campaign.events.models import Event, Invitation, Rsvp
 from campaign.surveys.models import Response

@@ -378,7 +378,7 @@ def test_an_import_previewed_before_the_person_joined_and_was_erased_adds_nobody
 def test_an_unconfirmed_request_leaves_nothing_behind_after_seven_days(
     app: Flask, session: Session, network: Network, sink
 ) -> None:  # type: ignore[no-untyped-def]
-    from campaign.clock import JOBS, run_job
+    from campaign.jobs import JOBS, run_job
 
     server, transport = sink
     path, _group_id = _open_link(app, session, network)

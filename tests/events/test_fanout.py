@@ -17,7 +17,7 @@ from icalendar import Calendar
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from campaign.clock import JOBS, run_job
+from campaign.jobs import JOBS, run_job
 from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.events import calendar, fanout, invitations, letters
 from campaign.events.models import (

@@ -11,7 +11,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaign.clock import JOBS, run_job
+from campaign.jobs import JOBS, run_job
 from campaign.drip.materialize import _conditions, materialize
 from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.events import invitations

@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign.clock import JOBS, run_job
+from campaign.jobs import JOBS, run_job
 from campaign.enrolment.models import Participant
 from campaign.events.models import Event
 from campaign.network.models import Organisation

@@ -15,7 +15,7 @@ from itsdangerous.timed import TimestampSigner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaign.clock import JOBS, run_job
+from campaign.jobs import JOBS, run_job
 from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.outbox.unsubscribe import token_for
 from campaign.surveys import service

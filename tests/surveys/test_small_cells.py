@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign.accounts.models import Role, User
-from campaign.clock import JOBS, run_job
+from campaign.jobs import JOBS, run_job
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup, PilotGroupKind
 from campaign.network.models import Membership, Organisation, OrganisationKind
 from campaign.security import hash_password

@@ -1,4 +1,4 @@
-"""The clock: injected time, jobs under a database lease, `campaign tick`, and /healthz."""
+"""The jobs: injected time, jobs under a database lease, `campaign tick`, and /healthz."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from campaign import clock
-from campaign.clock import Job, JobLease, acquire_lease, run_job
+from campaign import jobs
+from campaign.jobs import Job, JobLease, acquire_lease, run_job
 from campaign.timing import FixedClock
 from tests.conftest import Runner
 
@@ -89,7 +89,7 @@ def test_healthz_reports_an_unreachable_database(tmp_path) -> None:  # type: ign
 
 
 def test_scheduler_has_one_interval_job_per_table_entry(app: Flask) -> None:
-    scheduler = clock.build_scheduler(app, blocking=False)
-    jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {job.name for job in clock.JOBS}
-    assert all(job.max_instances == 1 and job.coalesce for job in jobs.values())
+    scheduler = jobs.build_scheduler(app, blocking=False)
+    scheduled = {job.id: job for job in scheduler.get_jobs()}
+    assert set(scheduled) == {job.name for job in jobs.JOBS}
+    assert all(job.max_instances == 1 and job.coalesce for job in scheduled.values())

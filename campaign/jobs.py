@@ -1,4 +1,4 @@
-"""The fixed table of periodic jobs that APScheduler ticks, and how each one runs.
+"""The jobs: the fixed table of periodic jobs that APScheduler ticks, and how each one runs.
 
 The database says what is due; APScheduler only ticks. Each job is a plain function of a
 session and `now`, runs under a database lease so that it runs at most once at a time across
