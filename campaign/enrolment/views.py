@@ -176,7 +176,11 @@ def _save_group(group: PilotGroup | None):  # type: ignore[no-untyped-def]
             form.name.errors.append(_("You already have a pilot group with this name."))
         else:
             if group is None:
-                group = PilotGroup(campaign_id=campaign.id, organisation_id=organisation.id)
+                group = PilotGroup(
+                    campaign_id=campaign.id,
+                    organisation_id=organisation.id,
+                    created_at=current_clock().now(),
+                )
                 db.session().add(group)
                 action = "pilot_group.created"
             else:
@@ -466,6 +470,8 @@ def edit_participant(participant_id: int):  # type: ignore[no-untyped-def]
             changed = [k for k, v in changes.items() if getattr(person, k) != v]
             for key in changed:
                 setattr(person, key, changes[key])
+            if changed:
+                person.updated_at = current_clock().now()
             if "email" in changed:  # mail not yet sent goes to the new address
                 db.session().execute(
                     update(Message)
@@ -499,10 +505,10 @@ def participant_status(participant_id: int):  # type: ignore[no-untyped-def]
     action = request.form.get("action")
     session = db.session()
     if action == "pause":
-        done = unsubscribe.pause(session, person, current_user)
+        done = unsubscribe.pause(session, person, current_clock().now(), current_user)
         message = _("Mail to %(email)s is paused.", email=person.email)
     elif action == "resume":
-        done = unsubscribe.resume(session, person, current_user)
+        done = unsubscribe.resume(session, person, current_clock().now(), current_user)
         message = _("Mail to %(email)s goes out again.", email=person.email)
     elif action == "unsubscribe":
         unsubscribe.unsubscribe(
@@ -530,7 +536,7 @@ def participant_status(participant_id: int):  # type: ignore[no-untyped-def]
 def move_participant(participant_id: int):  # type: ignore[no-untyped-def]
     person = _person(participant_id)
     group = _group(db.id_from(request.form.get("pilot_group")) or 0)
-    if people.move(db.session(), person, group, current_user):
+    if people.move(db.session(), person, group, current_user, current_clock().now()):
         db.session().commit()
         flash(_("%(email)s is now in %(group)s.", email=person.email, group=group.name), "success")
     return redirect(

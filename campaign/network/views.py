@@ -19,6 +19,7 @@ from campaign.network.forms import (
     NewMemberForm,
 )
 from campaign.network.models import MembershipStatus, Organisation, OrganisationKind
+from campaign.timing import current_clock
 
 bp = Blueprint("network", __name__)
 
@@ -73,6 +74,7 @@ def new_member():  # type: ignore[no-untyped-def]
                 status=MembershipStatus(form.status.data),
                 meeting_software=form.meeting_software.data or "",
                 software_comment=form.software_comment.data or "",
+                now=current_clock().now(),
             )
             record(
                 db.session(),
@@ -96,7 +98,7 @@ def settings():  # type: ignore[no-untyped-def]
         changes = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
         changes["name"] = changes["name"].strip()
         changes["timezone"] = changes["timezone"].strip()
-        changed = members.apply_changes(campaign, changes)
+        changed = members.apply_changes(campaign, changes, current_clock().now())
         if changed:
             record(db.session(), current_user, "campaign.settings_changed", fields=changed)
         db.session().commit()
@@ -144,7 +146,7 @@ def edit_facts():  # type: ignore[no-untyped-def]
         ):
             changes[name] = (changes[name] or "").strip()
         changes["contact_email"] = (changes["contact_email"] or "").strip().lower()
-        changed = members.apply_changes(membership, changes)
+        changed = members.apply_changes(membership, changes, current_clock().now())
         if changed:
             record(
                 db.session(),

@@ -55,11 +55,12 @@ def unsubscribe(
 ) -> None:
     """Stop all mail to the participant: status, suppression list, and unsent mail cancelled."""
     if participant.status is not ParticipantStatus.UNSUBSCRIBED:
-        participant.status = ParticipantStatus.UNSUBSCRIBED
+        participant.status, participant.updated_at = ParticipantStatus.UNSUBSCRIBED, now
         record(
             db_session,
             actor,
             "participant.unsubscribed",
+            now=now,
             organisation_id=participant.organisation_id,
             target=f"participant:{participant.id}",
             how=how,
@@ -68,30 +69,32 @@ def unsubscribe(
     cancel_for_participant(db_session, participant.id, "cancelled: the participant unsubscribed")
 
 
-def pause(db_session: Session, participant: Participant, actor: Any = None) -> bool:
+def pause(db_session: Session, participant: Participant, now: datetime, actor: Any = None) -> bool:
     """Hold mail to an active participant until they resume; False if not possible."""
     if participant.status not in (ParticipantStatus.ACTIVE, ParticipantStatus.INVITED):
         return False
-    participant.status = ParticipantStatus.PAUSED
+    participant.status, participant.updated_at = ParticipantStatus.PAUSED, now
     record(
         db_session,
         actor,
         "participant.paused",
+        now=now,
         organisation_id=participant.organisation_id,
         target=f"participant:{participant.id}",
     )
     return True
 
 
-def resume(db_session: Session, participant: Participant, actor: Any = None) -> bool:
+def resume(db_session: Session, participant: Participant, now: datetime, actor: Any = None) -> bool:
     """Let held mail go again; False if the participant was not paused."""
     if participant.status is not ParticipantStatus.PAUSED:
         return False
-    participant.status = ParticipantStatus.ACTIVE
+    participant.status, participant.updated_at = ParticipantStatus.ACTIVE, now
     record(
         db_session,
         actor,
         "participant.resumed",
+        now=now,
         organisation_id=participant.organisation_id,
         target=f"participant:{participant.id}",
     )

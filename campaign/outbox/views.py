@@ -221,9 +221,9 @@ def unsubscribe_page(token: str):  # type: ignore[no-untyped-def]
         if action == "unsubscribe":
             unsubscribe.unsubscribe(session, participant, now, how="unsubscribe page")
         elif action == "pause":
-            unsubscribe.pause(session, participant)
+            unsubscribe.pause(session, participant, now)
         elif action == "resume":
-            unsubscribe.resume(session, participant)
+            unsubscribe.resume(session, participant, now)
         else:
             abort(400)
         session.commit()

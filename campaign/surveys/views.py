@@ -139,7 +139,7 @@ def _csrf_is_valid() -> bool:
 @access(Access.ORGANISATION)
 def member_index():  # type: ignore[no-untyped-def]
     campaign = campaign_or_404()
-    questionnaires = service.questionnaires_of(db.session(), campaign)
+    questionnaires = service.questionnaires_of(db.session(), campaign, current_clock().now())
     db.session().commit()
     rows = [
         (q, definitions()[q.definition], results.rates(db.session(), q, g.organisation.id))
@@ -210,7 +210,7 @@ def _export(questionnaire_id: int, fmt: str, organisation_id: int | None, label:
 @access(Access.LEAD_ADMIN)
 def index():  # type: ignore[no-untyped-def]
     campaign = campaign_or_404()
-    questionnaires = service.questionnaires_of(db.session(), campaign)
+    questionnaires = service.questionnaires_of(db.session(), campaign, current_clock().now())
     db.session().commit()
     rows = [
         (q, definitions()[q.definition], results.rates(db.session(), q))

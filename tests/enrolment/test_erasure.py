@@ -215,10 +215,10 @@ def test_every_old_link_of_an_erased_participant_reveals_and_changes_nothing(
     with app.app_context():
         person = session.get(Participant, person_id)
         event = make_event(session, network, session.get(PilotGroup, person.pilot_group_id))
-        invitation = Invitation(event_id=event.id, participant_id=person.id)
+        invitation = Invitation(event_id=event.id, participant_id=person.id, created_at=START)
         session.add(invitation)
         session.commit()
-        (questionnaire, *_rest) = service.questionnaires_of(session, network.campaign)
+        (questionnaire, *_rest) = service.questionnaires_of(session, network.campaign, START)
         session.commit()
         links = {
             "unsubscribe": f"/u/{token_for(person)}",

@@ -23,9 +23,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign.jobs import JOBS, run_job
 from campaign.enrolment.models import Participant
 from campaign.events.models import Event
+from campaign.jobs import JOBS, run_job
 from campaign.network.models import Organisation
 from campaign.outbox.compose import Footer, render
 from campaign.outbox.models import Message, MessageKind, MessageState
@@ -310,6 +310,7 @@ def _announcement(app: Flask, session: Session, network: Network) -> None:
         unsubscribe = headers["List-Unsubscribe"].split(">", 1)[0].lstrip("<")
         enqueue(
             session,
+            now=START,
             source_key=f"announcement:{person.id}",
             recipient=person.email,
             kind=MessageKind.ANNOUNCEMENT,

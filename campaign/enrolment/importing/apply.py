@@ -172,6 +172,7 @@ def apply_import(db_session: Session, job: ParticipantImport, actor: Any, now: d
         db_session,
         actor,
         "participants.imported",
+        now=now,
         organisation_id=job.organisation_id,
         target=f"import:{job.id}",
         group=group.name,
