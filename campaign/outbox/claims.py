@@ -33,32 +33,41 @@ CLAIMED_COLUMNS = (
 )
 
 
-def is_due(now: datetime) -> ColumnElement[bool]:
-    """Return the condition of a message that may be claimed at `now`."""
+def is_due(now: datetime, leased_at: datetime | None = None) -> ColumnElement[bool]:
+    """Return the condition of a message that may be claimed at `now`: queued and due, or left
+    by a dispatcher whose lease had run out by `leased_at` (default `now`)."""
     waiting = and_(
         Message.state.in_((MessageState.QUEUED, MessageState.RETRY)),
         Message.due_at <= now,
         or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
     )
-    abandoned = and_(Message.state == MessageState.SENDING, Message.lease_until < now)
+    abandoned = and_(
+        Message.state == MessageState.SENDING, Message.lease_until < (leased_at or now)
+    )
     return or_(waiting, abandoned)
 
 
 def claim(
-    db_session: Session, now: datetime, limit: int, lease: timedelta, policy: Policy
+    db_session: Session,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    policy: Policy,
+    leased_at: datetime | None = None,
 ) -> list[Row[Any]]:
-    """Lease up to `limit` due messages (none the policy holds) to this caller and commit;
-    return them, oldest first.
+    """Lease up to `limit` messages due at `now` (none the policy holds) to this caller from
+    `leased_at` (default `now`) and commit; return them, oldest first.
 
     The dispatcher works on plain rows and records outcomes with plain UPDATEs: per message,
     that is a third of the cost of the ORM's unit of work.
     """
-    token = uuid.uuid4().hex
+    token, start = uuid.uuid4().hex, leased_at or now
+    due = is_due(now, start)
     db_session.execute(
         update(Message)
-        .where(Message.id.in_(_candidates(now, limit, policy).scalar_subquery()))
-        .where(is_due(now))  # re-checked on the locked row: two claimers never share a message
-        .values(state=MessageState.SENDING, lease_until=now + lease, claim_token=token)
+        .where(Message.id.in_(_candidates(due, limit, policy).scalar_subquery()))
+        .where(due)  # re-checked on the locked row: two claimers never share a message
+        .values(state=MessageState.SENDING, lease_until=start + lease, claim_token=token)
         .execution_options(synchronize_session=False)
     )
     db_session.commit()
@@ -70,12 +79,12 @@ def claim(
     return list(db_session.execute(claimed))
 
 
-def _candidates(now: datetime, limit: int, policy: Policy) -> Select[int]:
+def _candidates(due: ColumnElement[bool], limit: int, policy: Policy) -> Select[int]:
     """The ids of the oldest due messages not held by the policy, locked for this claimer."""
     not_held = or_(Message.participant_id.is_(None), Message.participant_id.not_in(policy.held()))
     return (
         select(Message.id)
-        .where(is_due(now), not_held)
+        .where(due, not_held)
         .order_by(Message.due_at, Message.id)
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises writers anyway

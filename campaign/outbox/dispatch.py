@@ -51,13 +51,17 @@ class Settings:
 def dispatch(
     db_session: Session, now: datetime, transport: Transport, settings: Settings, policy: Policy
 ) -> Report:
-    """Send what is due at `now` until none is left or the time budget is spent."""
-    report = Report()
-    deadline = time.monotonic() + settings.time_budget_seconds
+    """Send what is due at `now` until none is left or the time budget is spent.
+
+    Leases run from `now` moved on by the wall time the run has spent, so that a long run
+    never hands out a lease that has already run out.
+    """
+    report, started = Report(), time.monotonic()
     connection: Connection | None = None
     try:
-        while time.monotonic() < deadline:
-            batch = claim(db_session, now, settings.batch_size, settings.lease, policy)
+        while (spent := time.monotonic() - started) < settings.time_budget_seconds:
+            leased_at = now + timedelta(seconds=spent)
+            batch = claim(db_session, now, settings.batch_size, settings.lease, policy, leased_at)
             if not batch:
                 break
             batch = _sendable(db_session, batch, now, policy, report)

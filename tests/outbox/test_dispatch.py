@@ -320,3 +320,18 @@ def test_the_dispatcher_knows_no_participants_or_members() -> None:
         assert not {
             m for m in imported if m.startswith(("campaign.enrolment", "campaign.network"))
         }, name
+
+
+def test_a_lease_runs_from_the_moment_the_run_has_reached(
+    app: Flask, session: Session, network: Network
+) -> None:
+    _queue(app, session, network, 2)
+    lease, later = timedelta(minutes=5), START + timedelta(minutes=6)
+    first = claim(session, START, 1, lease, HOLDS)  # a worker that then dies
+    assert session.get(Message, first[0].id).lease_until == START + lease
+    # A run that began at START and has spent six minutes: due is judged at START, leases at
+    # the moment reached, so the dead worker's message is taken over and leased from then on.
+    taken = claim(session, START, 10, lease, HOLDS, leased_at=later)
+    assert {row.id for row in taken} >= {first[0].id} and len(taken) == 2
+    session.expire_all()
+    assert {m.lease_until for m in session.scalars(select(Message))} == {later + lease}
