@@ -292,7 +292,7 @@ def test_mail_to_a_participant_who_has_stopped_is_cancelled(
     server, transport = sink
     _queue(app, session, network, 2)
     people = session.scalars(select(Message.participant_id).order_by(Message.id)).all()
-    session.get(Participant, people[0]).status = ParticipantStatus.BOUNCED  # not suppressed
+    session.get(Participant, people[0]).status = ParticipantStatus.ERASED  # address not suppressed
     session.commit()
     with app.app_context():
         report = dispatch(session, START, transport, SETTINGS, HOLDS)
