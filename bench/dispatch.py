@@ -81,6 +81,7 @@ def _queue(app, count: int) -> float:  # type: ignore[no-untyped-def]
         for n in range(count):
             enqueue(
                 session,
+                now=due,
                 source_key=f"bench:{n}",
                 recipient=f"p{n}@example.se",
                 kind=MessageKind.TEST,
@@ -96,8 +97,8 @@ def ours(count: int, port: int) -> dict[str, float]:
     """Queue and dispatch `count` messages in this (fresh) process."""
     from campaign import db
     from campaign.outbox.dispatch import Settings, dispatch
+    from campaign.outbox.policy import policy_of
     from campaign.outbox.transports import SMTPTransport
-    from campaign.timing import Clock
 
     with tempfile.TemporaryDirectory() as folder:
         app = _app(Path(folder), port)
@@ -106,7 +107,8 @@ def ours(count: int, port: int) -> dict[str, float]:
         transport = SMTPTransport.from_url(f"smtp://127.0.0.1:{port}?starttls=off")
         started = time.perf_counter()
         with app.app_context(), db.open_session(app) as session:
-            report = dispatch(session, Clock(), transport, settings)
+            now = datetime.now(UTC)
+            report = dispatch(session, now, transport, settings, policy_of(app))
         seconds = time.perf_counter() - started
     assert report.sent == count, report
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

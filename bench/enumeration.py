@@ -52,23 +52,32 @@ def fill(session) -> None:  # type: ignore[no-untyped-def]
     from campaign.network.models import Campaign, Membership, Organisation, OrganisationKind
     from campaign.security import hash_password
 
-    alpha = Organisation(slug="alpha", name="Alpha", short_name="A", kind=OrganisationKind.OTHER)
+    alpha = Organisation(
+        slug="alpha", name="Alpha", short_name="A", kind=OrganisationKind.OTHER, created_at=START
+    )
     campaign = Campaign(
         slug="b", name="B", lead_organisation=alpha, starts_on=date(2014, 1, 1),
-        ends_on=date(2015, 3, 31),
+        ends_on=date(2015, 3, 31), created_at=START,
     )  # fmt: skip
     hashed = hash_password(PASSWORD)
     session.add_all(
         [
             campaign,
-            Membership(campaign=campaign, organisation=alpha),
-            User(email="lead@alpha.se", name="L", role=Role.LEAD_ADMIN, password_hash=hashed),
+            Membership(campaign=campaign, organisation=alpha, created_at=START, updated_at=START),
+            User(
+                email="lead@alpha.se",
+                name="L",
+                role=Role.LEAD_ADMIN,
+                password_hash=hashed,
+                created_at=START,
+            ),
             User(
                 email="invited@alpha.se",
                 name="I",
                 role=Role.MEMBER_REP,
                 organisation=alpha,
                 password_hash=None,
+                created_at=START,
             ),
             User(
                 email="disabled@alpha.se",
@@ -77,6 +86,7 @@ def fill(session) -> None:  # type: ignore[no-untyped-def]
                 organisation=alpha,
                 password_hash=hashed,
                 is_enabled=False,
+                created_at=START,
             ),
         ]  # fmt: skip
     )

@@ -27,6 +27,8 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+CREATED = datetime(2014, 1, 1, tzinfo=UTC)  # when the rows of the benchmark were made
+
 FIRST = ["Åsa", "Anna", "Björn", "Märta", "Göran", "Lars", "Ingrid", "Örjan", "Karin", "Jönte"]
 LAST = ["Öberg", "Åkesson", "Lindström", "Bäckström", "Söderberg", "Karlsson", "Hägglund", "Ek"]
 TITLES = ["Handläggare", "Enhetschef", "Förvaltningschef", "Nämndsekreterare", "Miljöinspektör"]
@@ -111,6 +113,7 @@ def run(content: bytes, server: str | None, folder: Path) -> dict[str, float]:
                 name="Kungälvs kommun",
                 short_name="Kungälv",
                 kind=OrganisationKind.MUNICIPALITY,
+                created_at=CREATED,
             )
             campaign = Campaign(
                 slug="bench",
@@ -118,9 +121,19 @@ def run(content: bytes, server: str | None, folder: Path) -> dict[str, float]:
                 lead_organisation=org,
                 starts_on=date(2014, 1, 1),
                 ends_on=date(2015, 3, 31),
+                created_at=CREATED,
             )
             session.add_all(
-                [campaign, Membership(campaign=campaign, organisation=org, meeting_software="Lync")]
+                [
+                    campaign,
+                    Membership(
+                        campaign=campaign,
+                        organisation=org,
+                        meeting_software="Lync",
+                        created_at=CREATED,
+                        updated_at=CREATED,
+                    ),
+                ]
             )
             session.flush()
             group = PilotGroup(
@@ -130,6 +143,7 @@ def run(content: bytes, server: str | None, folder: Path) -> dict[str, float]:
                 kind=PilotGroupKind.VOLUNTEERS,
                 starts_on=date(2014, 6, 16),
                 sequence_name="pilot-group",
+                created_at=CREATED,
             )
             session.add(group)
             session.flush()

@@ -37,6 +37,8 @@ from campaign.enrolment import importing
 from campaign.enrolment.models import ImportRow, ParticipantImport, PilotGroup, PilotGroupKind
 from campaign.network.models import Campaign, Membership, Organisation, OrganisationKind
 
+CREATED = datetime(2014, 1, 1, tzinfo=UTC)  # when the rows of the benchmark were made
+
 
 def _load_files() -> Any:
     """Return tests/import_files.py of this checkout (even when PYTHONPATH names another)."""
@@ -104,17 +106,23 @@ def _upload(session: Any, path: Path, filename: str) -> int:
     """Store a member, a pilot group and an import of the file, as an upload does; return its id."""
     org = Organisation(
         slug="kungalv", name="Kungälvs kommun", short_name="Kungälv",
-        kind=OrganisationKind.MUNICIPALITY,
+        kind=OrganisationKind.MUNICIPALITY, created_at=CREATED,
     )  # fmt: skip
     campaign = Campaign(
         slug="bench", name="Resfria möten", lead_organisation=org,
-        starts_on=date(2014, 1, 1), ends_on=date(2015, 3, 31),
+        starts_on=date(2014, 1, 1), ends_on=date(2015, 3, 31), created_at=CREATED,
     )  # fmt: skip
-    session.add_all([campaign, Membership(campaign=campaign, organisation=org)])
+    session.add_all(
+        [
+            campaign,
+            Membership(campaign=campaign, organisation=org, created_at=CREATED, updated_at=CREATED),
+        ]
+    )
     session.flush()
     group = PilotGroup(
         campaign_id=campaign.id, organisation_id=org.id, name="Alla",
         kind=PilotGroupKind.VOLUNTEERS, starts_on=date(2014, 6, 16), sequence_name="pilot-group",
+        created_at=CREATED,
     )  # fmt: skip
     session.add(group)
     session.flush()

@@ -42,6 +42,7 @@ def build(session: Any, participants: int) -> Any:
             name=f"Kommun {n} kommun",
             short_name=f"Kommun {n}",
             kind=OrganisationKind.MUNICIPALITY,
+            created_at=NOW,
         )
         for n in range(MEMBERS)
     ]
@@ -51,10 +52,14 @@ def build(session: Any, participants: int) -> Any:
         lead_organisation=members[0],
         starts_on=date(2014, 1, 1),
         ends_on=date(2015, 3, 31),
+        created_at=NOW,
     )
     session.add(campaign)
-    session.add_all(Membership(campaign=campaign, organisation=org) for org in members)
-    lead = User(email="lea@kommun-0.se", name="Lea Ledare", role=Role.LEAD_ADMIN)
+    session.add_all(
+        Membership(campaign=campaign, organisation=org, created_at=NOW, updated_at=NOW)
+        for org in members
+    )
+    lead = User(email="lea@kommun-0.se", name="Lea Ledare", role=Role.LEAD_ADMIN, created_at=NOW)
     lead.organisation = members[0]
     session.add(lead)
     session.flush()
@@ -68,6 +73,8 @@ def build(session: Any, participants: int) -> Any:
                 "name": f"Åsa Öberg {n}",
                 "language": "en" if n % 10 == 9 else "sv",
                 "status": ParticipantStatus.ACTIVE,
+                "created_at": NOW,
+                "updated_at": NOW,
             }
             for n in range(participants)
         ],
@@ -128,6 +135,7 @@ def plain_mails(session: Any, participants: int) -> int:
     for n in range(participants):
         enqueue(
             session,
+            now=NOW,
             source_key=f"plain:{n}",
             recipient=f"plain.{n}@kommun-{n % MEMBERS}.se",
             kind=MessageKind.TEST,

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+CREATED = datetime(2014, 1, 1, tzinfo=UTC)  # when the rows of the benchmark were made
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -45,6 +47,7 @@ def main() -> None:
                 name="Öckerö kommun",
                 short_name="Öckerö",
                 kind=OrganisationKind.MUNICIPALITY,
+                created_at=CREATED,
             )
             campaign = Campaign(
                 slug="bench",
@@ -52,9 +55,19 @@ def main() -> None:
                 lead_organisation=org,
                 starts_on=date(2014, 1, 1),
                 ends_on=date(2015, 3, 31),
+                created_at=CREATED,
             )
             session.add_all(
-                [campaign, Membership(campaign=campaign, organisation=org, meeting_software="Lync")]
+                [
+                    campaign,
+                    Membership(
+                        campaign=campaign,
+                        organisation=org,
+                        meeting_software="Lync",
+                        created_at=CREATED,
+                        updated_at=CREATED,
+                    ),
+                ]
             )
             session.flush()
             group = PilotGroup(
@@ -64,6 +77,7 @@ def main() -> None:
                 kind=PilotGroupKind.VOLUNTEERS,
                 starts_on=date(2014, 6, 16),
                 sequence_name="pilot-group",
+                created_at=CREATED,
             )
             session.add(group)
             session.flush()
@@ -78,6 +92,8 @@ def main() -> None:
                         "email": f"p{n}@ockero.se",
                         "name": f"Deltagare {n}",
                         "status": ParticipantStatus.ACTIVE,
+                        "created_at": CREATED,
+                        "updated_at": CREATED,
                     }
                     for n in range(args.participants)
                 ],

@@ -33,23 +33,37 @@ def fill(session, members: int, participants: int) -> object:  # type: ignore[no
     from campaign.surveys.models import Response
 
     rng = random.Random(1)
-    lead = Organisation(slug="m0", name="M0", short_name="M0", kind=OrganisationKind.MUNICIPALITY)
+    lead = Organisation(
+        slug="m0", name="M0", short_name="M0", kind=OrganisationKind.MUNICIPALITY, created_at=NOW
+    )
     campaign = Campaign(
         slug="bench",
         name="Resfria möten",
         lead_organisation=lead,
         starts_on=date(2013, 1, 1),
         ends_on=date(2015, 3, 31),
+        created_at=NOW,
     )
     session.add(campaign)
     orgs = [lead] + [
-        Organisation(slug=f"m{n}", name=f"M{n}", short_name=f"M{n}", kind=OrganisationKind.OTHER)
+        Organisation(
+            slug=f"m{n}",
+            name=f"M{n}",
+            short_name=f"M{n}",
+            kind=OrganisationKind.OTHER,
+            created_at=NOW,
+        )
         for n in range(1, members)
     ]
-    session.add_all([Membership(campaign=campaign, organisation=o) for o in orgs])
+    session.add_all(
+        [
+            Membership(campaign=campaign, organisation=o, created_at=NOW, updated_at=NOW)
+            for o in orgs
+        ]
+    )
     session.flush()
     follow_up = next(
-        q for q in service.questionnaires_of(session, campaign) if q.slug == "follow-up"
+        q for q in service.questionnaires_of(session, campaign, NOW) if q.slug == "follow-up"
     )
     start = datetime(2014, 3, 3, 8, 0, tzinfo=UTC)
     for org in orgs:
@@ -60,12 +74,13 @@ def fill(session, members: int, participants: int) -> object:  # type: ignore[no
             kind=PilotGroupKind.VOLUNTEERS,
             sequence_name="pilot-group",
             starts_on=start.date(),
+            created_at=NOW,
         )
         event = Event(
             campaign_id=campaign.id, organisation_id=org.id, kind=EventKind.TRAINING,
             audience=Audience.ORGANISATION, title="Utbildning", starts_at=start,
             ends_at=start + timedelta(hours=2), timezone="Europe/Stockholm",
-            uid=f"bench-{org.slug}@x", sequence=0,
+            uid=f"bench-{org.slug}@x", sequence=0, created_at=NOW, updated_at=NOW,
         )  # fmt: skip
         session.add_all([group, event])
         session.flush()

@@ -15,8 +15,10 @@ from campaign import config, db, errors, health, i18n, labels, markup, security,
 from campaign.accounts import scope
 from campaign.accounts import views as accounts_views
 from campaign.drip import views as drip_views
+from campaign.enrolment import holds
 from campaign.enrolment import views as enrolment_views
 from campaign.events import views as events_views
+from campaign.network import timezone
 from campaign.network import views as network_views
 from campaign.outbox import views as outbox_views
 from campaign.report import views as report_views
@@ -44,6 +46,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     db.init_app(app)
     timing.init_app(app)
+    timezone.init_app(app)
+    holds.init_app(app)
     app.jinja_env.add_extension("jinja2.ext.do")
     i18n.init_app(app)
     labels.init_app(app)

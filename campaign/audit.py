@@ -8,14 +8,15 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from campaign.db import Base, utcnow
+from campaign.db import Base
+from campaign.timing import current_clock
 
 
 class AuditEvent(Base):
     __tablename__ = "audit_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    occurred_at: Mapped[datetime]
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     actor_label: Mapped[str] = mapped_column(String(320))
     action: Mapped[str] = mapped_column(String(100))
@@ -31,12 +32,15 @@ def record(
     actor: Any,
     action: str,
     *,
+    now: datetime | None = None,
     organisation_id: int | None = None,
     target: str = "",
     **details: Any,
 ) -> AuditEvent:
-    """Add an audit event for `actor` (a User, or None for the system); the caller commits."""
+    """Add an audit event for `actor` (a User, or None for the system) at `now` (when not
+    given, the request's clock); the caller commits."""
     event = AuditEvent(
+        occurred_at=now or current_clock().now(),
         actor_id=getattr(actor, "id", None),
         actor_label=getattr(actor, "email", None) or "system",
         action=action,

@@ -20,8 +20,6 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from campaign.timing import is_zone_name
-
 DEMO_MAIL_FROM = "Kampanj <kampanj@example.org>"
 
 
@@ -52,11 +50,6 @@ def _check_http_url(value: str) -> None:
         raise ValueError(
             "must be an http:// or https:// address such as https://kampanj.example.se"
         )
-
-
-def _check_timezone(value: str) -> None:
-    if not is_zone_name(value):
-        raise ValueError("is not a known time zone; use an IANA name such as Europe/Stockholm")
 
 
 def _check_smtp_url(value: str) -> None:
@@ -121,12 +114,6 @@ SETTINGS: tuple[Setting, ...] = (
         "Public address of the web UI, used in links sent by e-mail.",
         lambda instance: "http://127.0.0.1:5000",
         _check_http_url,
-    ),
-    Setting(
-        "CAMPAIGN_TIMEZONE",
-        "Time zone used for new campaigns and for showing times.",
-        lambda instance: "Europe/Stockholm",
-        _check_timezone,
     ),
     Setting(
         "CAMPAIGN_SMTP_URL",

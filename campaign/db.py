@@ -1,7 +1,8 @@
 """The declarative Base, the engine and sessions of one application.
 
-Views get a session per request from `session()`; commands and clock jobs open their own
-with `open_session(app)`. Domain functions receive a session and never commit.
+Views get a session per request from `session()`; commands and jobs open their own with
+`open_session(app)`. Domain functions receive a session and never commit. No column default
+reads the clock: whoever makes a row sets its times from the `now` it was given.
 """
 
 from __future__ import annotations
@@ -153,8 +154,3 @@ def _close_request_session(_exc: BaseException | None) -> None:
     db_session = g.pop("db_session", None)
     if db_session is not None:
         db_session.close()
-
-
-def utcnow() -> datetime:
-    """Return the current aware UTC instant (for row defaults; scheduling uses the clock)."""
-    return datetime.now(UTC)

@@ -1,6 +1,6 @@
 """Import every model module so that `Base.metadata` describes the whole schema."""
 
-from campaign import audit, clock  # noqa: F401
+from campaign import audit, jobs  # noqa: F401
 from campaign.accounts import models as accounts_models  # noqa: F401
 from campaign.db import Base
 from campaign.enrolment import models as enrolment_models  # noqa: F401

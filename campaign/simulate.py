@@ -2,10 +2,10 @@
 
 It runs in a throwaway SQLite database of its own (the real one is never touched): members
 from the demo network, a pilot group each with invented pilot users, a training each, then day
-by day the real clock jobs (sequence steps, reminders, questionnaires, dispatch) with a moved
-clock, the real dispatcher sending over SMTP to a local sink (aiosmtpd), and invented people who
-answer invitations, come to trainings and fill in the follow-up. It ends by writing the final
-report. Same seed, same run.
+by day the real jobs (sequence steps, reminders, questionnaires, dispatch), each given its
+simulated moment, the real dispatcher sending over SMTP to a local sink (aiosmtpd), and
+invented people who answer invitations, come to trainings and fill in the follow-up. It ends
+by writing the final report. Same seed, same run.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -63,8 +64,7 @@ def run(
 
     from aiosmtpd.controller import Controller
 
-    from campaign import clock, create_app, db, migrations
-    from campaign.timing import FixedClock
+    from campaign import create_app, db, migrations
 
     rng = random.Random(seed)
     sink = CountingSink()
@@ -85,31 +85,45 @@ def run(
                 }
             )
             start = _first_monday_after(date(2014, 2, 20))
-            zone = ZoneInfo("Europe/Stockholm")
-            moment = FixedClock(datetime.combine(start, time(7, 0), zone).astimezone(UTC))
-            app.extensions["campaign.clock"] = moment
             migrations.upgrade(db.engine_of(app))
             with app.app_context(), db.open_session(app) as session:
                 campaign_id = _network(session, members, participants, start, rng)
                 session.commit()
-            for day in range(days):
-                today = start + timedelta(days=day)
-                for at in TICKS:
-                    moment.set(datetime.combine(today, at, zone).astimezone(UTC))
-                    if at == time(13, 0):
-                        with app.app_context(), db.open_session(app) as session:
-                            _people_act(session, campaign_id, moment.now(), rng)
-                            session.commit()
-                    clock.tick(app)
-                if progress:
-                    progress(day + 1)
+            now = _run_days(app, campaign_id, start, days, rng, progress)
             with app.app_context(), db.open_session(app) as session:
-                summary = _finish(session, campaign_id, moment.now(), output)
+                summary = _finish(session, campaign_id, now, output)
             summary.received_by_sink = sink.received
             db.engine_of(app).dispose()
             return summary
     finally:
         controller.stop()
+
+
+def _run_days(
+    app: Flask,
+    campaign_id: int,
+    start: date,
+    days: int,
+    rng: random.Random,
+    progress: Callable[[int], None] | None,
+) -> datetime:
+    """Run the jobs at each of the day's TICKS for `days` days, people acting at 13:00; return
+    the last moment. Each job is given its moment; the app's clock is left alone."""
+    from campaign import db, jobs
+
+    zone = ZoneInfo("Europe/Stockholm")
+    now = datetime.combine(start, time(7, 0), zone).astimezone(UTC)
+    for day in range(days):
+        for at in TICKS:
+            now = datetime.combine(start + timedelta(days=day), at, zone).astimezone(UTC)
+            if at == time(13, 0):
+                with app.app_context(), db.open_session(app) as session:
+                    _people_act(session, campaign_id, now, rng)
+                    session.commit()
+            jobs.tick(app, now)
+        if progress:
+            progress(day + 1)
+    return now
 
 
 def _first_monday_after(day: date) -> date:
@@ -142,11 +156,11 @@ def _network(
         )
     data["organisations"] = chosen
     data["campaign"].update(starts_on=start, ends_on=start + timedelta(days=400), slug="simulation")
-    campaign = _create_campaign(session, data)
+    zone = ZoneInfo(data["campaign"]["timezone"])
+    enrolled = datetime.combine(start, time(7, 0), zone).astimezone(UTC)
+    campaign = _create_campaign(session, data, enrolled)
     campaign.rate_limit_per_minute = None  # the sink takes everything at once
     session.flush()
-    zone = ZoneInfo(campaign.timezone)
-    enrolled = datetime.combine(start, time(7, 0), zone).astimezone(UTC)
     for membership in campaign.memberships:
         org = membership.organisation
         group = PilotGroup(
@@ -156,6 +170,7 @@ def _network(
             kind=rng.choice(list(PilotGroupKind)),
             starts_on=start,
             sequence_name="pilot-group",
+            created_at=enrolled,
         )
         session.add(group)
         session.flush()
@@ -187,6 +202,8 @@ def _network(
             uid=invitations.new_uid("https://simulation.example.org"),
             sequence=0,
             reminders="24h",
+            created_at=enrolled,
+            updated_at=enrolled,
         )
         session.add(training)
         session.flush()

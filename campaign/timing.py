@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, available_timezones
@@ -25,7 +26,7 @@ class Clock:
 
 
 class FixedClock(Clock):
-    """A clock that stands still until moved: for tests and `campaign tick --now`."""
+    """A clock that stands still until moved: for tests and simulations."""
 
     def __init__(self, now: datetime) -> None:
         if now.tzinfo is None:
@@ -42,14 +43,44 @@ class FixedClock(Clock):
         self._now += delta
 
 
+# The zone of a new campaign, and the one times are shown in before there is a campaign.
+DEFAULT_ZONE_NAME = "Europe/Stockholm"
+
+
 def init_app(app: Flask) -> None:
     """Give the app the system clock unless a test installed another; add `|localtime`."""
     app.extensions.setdefault("campaign.clock", Clock())
-    zone = ZoneInfo(app.config["CAMPAIGN_TIMEZONE"])
-    app.jinja_env.filters["localtime"] = lambda instant: local_text(instant, zone)
+    app.jinja_env.filters["localtime"] = lambda instant: local_text(instant, shown_zone())
 
 
-def local_text(instant: datetime, zone: ZoneInfo) -> str:
+def install_clock(app: Flask, clock: Clock) -> None:
+    """Make `clock` the app's clock (a FixedClock in tests and simulations)."""
+    app.extensions["campaign.clock"] = clock
+
+
+def clock_of(app: Flask) -> Clock:
+    """Return the app's clock."""
+    clock: Clock = app.extensions["campaign.clock"]
+    return clock
+
+
+def current_clock() -> Clock:
+    """Return the clock of the current app."""
+    return clock_of(current_app)
+
+
+def install_zone(app: Flask, zone_now: Callable[[], tzinfo]) -> None:
+    """Let the layer that knows the campaign say which zone times are shown in."""
+    app.extensions["campaign.zone"] = zone_now
+
+
+def shown_zone() -> tzinfo:
+    """Return the zone this request shows times in: the installed one, else the default."""
+    zone_now: Callable[[], tzinfo] | None = current_app.extensions.get("campaign.zone")
+    return zone_now() if zone_now else ZoneInfo(DEFAULT_ZONE_NAME)
+
+
+def local_text(instant: datetime, zone: tzinfo) -> str:
     """Return an instant as local date and time, e.g. '2014-10-26 02:30'."""
     return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
@@ -81,11 +112,6 @@ def is_zone_name(name: str) -> bool:
     for some (IsADirectoryError for "Europe", OSError for a 256-byte name).
     """
     return name in _zone_names()
-
-
-def current_clock() -> Clock:
-    """Return the clock of the current app."""
-    return current_app.extensions["campaign.clock"]
 
 
 # Public holidays plus the de facto ones every Swedish workplace keeps: midsommarafton,
@@ -134,6 +160,11 @@ class Offset:
         if self.unit == "business_days":
             return add_business_days(day, self.amount)
         return day + timedelta(days=self.amount * (7 if self.unit == "weeks" else 1))
+
+    def later(self, instant: datetime, zone_name: str) -> datetime:
+        """Return `instant` moved by as many days as the offset moves its local day."""
+        day = local_date(instant, zone_name)
+        return instant + (self.apply(day) - day)
 
 
 _OFFSET = re.compile(

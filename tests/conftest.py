@@ -29,7 +29,7 @@ from campaign.network.models import (
 from campaign.outbox.transports import SMTPTransport
 from campaign.schema import metadata
 from campaign.security import hash_password
-from campaign.timing import FixedClock
+from campaign.timing import FixedClock, install_clock
 from tests.pg import fresh_database_url, server_url
 from tests.smtp import Sink, smtp_server
 
@@ -69,7 +69,7 @@ def make_app(database_url: str, folder: Path, **settings: str) -> Flask:
             **settings,
         }
     )
-    app.extensions["campaign.clock"] = FixedClock(START)
+    install_clock(app, FixedClock(START))
     return app
 
 
@@ -112,10 +112,18 @@ class Network:
 def network(session: Session) -> Network:
     """A campaign led by Alpha with members Alpha and Beta, one account of each role."""
     alpha = Organisation(
-        slug="alpha", name="Alpha kommun", short_name="Alpha", kind=OrganisationKind.MUNICIPALITY
+        slug="alpha",
+        name="Alpha kommun",
+        short_name="Alpha",
+        kind=OrganisationKind.MUNICIPALITY,
+        created_at=START,
     )
     beta = Organisation(
-        slug="beta", name="Beta högskola", short_name="Beta", kind=OrganisationKind.UNIVERSITY
+        slug="beta",
+        name="Beta högskola",
+        short_name="Beta",
+        kind=OrganisationKind.UNIVERSITY,
+        created_at=START,
     )
     campaign = Campaign(
         slug="test",
@@ -123,6 +131,7 @@ def network(session: Session) -> Network:
         lead_organisation=alpha,
         starts_on=date(2014, 1, 1),
         ends_on=date(2015, 3, 31),
+        created_at=START,
     )
     session.add_all(
         [
@@ -133,6 +142,8 @@ def network(session: Session) -> Network:
                 meeting_software="Lync",
                 software_comment="Alla anställda",
                 tips_md="- ALPHA-SECRET-TIP",
+                created_at=START,
+                updated_at=START,
             ),
             Membership(
                 campaign=campaign,
@@ -141,6 +152,8 @@ def network(session: Session) -> Network:
                 software_comment="Delar av personalen",
                 status=MembershipStatus.INFORMAL,
                 tips_md="- BETA-SECRET-TIP",
+                created_at=START,
+                updated_at=START,
             ),
         ]
     )
@@ -151,6 +164,7 @@ def network(session: Session) -> Network:
         role=Role.LEAD_ADMIN,
         organisation=alpha,
         password_hash=hashed,
+        created_at=START,
     )
     rep_alpha = User(
         email="rep@alpha.se",
@@ -158,6 +172,7 @@ def network(session: Session) -> Network:
         role=Role.MEMBER_REP,
         organisation=alpha,
         password_hash=hashed,
+        created_at=START,
     )
     rep_beta = User(
         email="rep@beta.se",
@@ -165,6 +180,7 @@ def network(session: Session) -> Network:
         role=Role.MEMBER_REP,
         organisation=beta,
         password_hash=hashed,
+        created_at=START,
     )
     session.add_all([lead, rep_alpha, rep_beta])
     session.commit()

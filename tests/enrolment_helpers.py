@@ -31,6 +31,7 @@ def group(
         kind=PilotGroupKind.VOLUNTEERS,
         starts_on=date(2014, 3, 3),
         sequence_name="pilot-group",
+        created_at=START,
     )
     session.add(made)
     session.flush()
@@ -90,6 +91,7 @@ def enrolment_objects(session: Session, network: Network, person: Participant) -
         name="Inge Bjuden",
         role=Role.MEMBER_REP,
         organisation_id=network.alpha.id,
+        created_at=START,
     )
     session.add(invited)
     session.commit()
@@ -99,12 +101,12 @@ def enrolment_objects(session: Session, network: Network, person: Participant) -
     from campaign.events.invitations import rsvp_token
     from campaign.events.models import Invitation
 
-    invitation = Invitation(event_id=event.id, participant_id=person.id)
+    invitation = Invitation(event_id=event.id, participant_id=person.id, created_at=START)
     session.add(invitation)
     session.commit()
     from campaign.surveys import service
 
-    questionnaires = service.questionnaires_of(session, network.campaign)
+    questionnaires = service.questionnaires_of(session, network.campaign, START)
     session.commit()
     return {
         "questionnaire_id": str(questionnaires[0].id),
@@ -127,13 +129,16 @@ def enrolment_objects(session: Session, network: Network, person: Participant) -
 def deliver(app, session: Session, transport) -> None:  # type: ignore[no-untyped-def]
     """Send every due message of the outbox to the transport (a real SMTP sink in tests)."""
     from campaign.outbox.dispatch import Settings, dispatch
+    from campaign.outbox.policy import policy_of
+    from campaign.timing import clock_of
 
     with app.app_context():
         dispatch(
             session,
-            app.extensions["campaign.clock"],
+            clock_of(app).now(),
             transport,
             Settings(sender=app.config["CAMPAIGN_MAIL_FROM"], batch_size=50),
+            policy_of(app),
         )
 
 
@@ -168,6 +173,8 @@ def make_event(session: Session, network: Network, target: PilotGroup | None = N
         "uid": f"{uuid.uuid4().hex}@kampanj.example.se",
         "sequence": 0,
         "organiser_id": network.rep_alpha.id,
+        "created_at": START,
+        "updated_at": START,
     }
     fields.update(values)
     event = Event(**fields)

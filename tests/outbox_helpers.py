@@ -18,7 +18,7 @@ from campaign.outbox.compose import Footer, new_message_id, render
 from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.outbox.queue import enqueue
 from campaign.outbox.unsubscribe import list_headers
-from tests.conftest import Network
+from tests.conftest import START, Network
 
 SENDER = "Kampanj Kungälv <kampanj@kungalv.se>"
 BASE_URL = "https://kampanj.example.se"
@@ -35,6 +35,8 @@ def participant(
         name=name,
         status=ParticipantStatus.ACTIVE,
         starts_on=date(2014, 3, 3),
+        created_at=START,
+        updated_at=START,
     )
     session.add(person)
     session.flush()
@@ -52,6 +54,7 @@ def queue_welcome(session: Session, person: Participant, due_at: datetime, step:
     )
     message_id = enqueue(
         session,
+        now=START,
         source_key=f"p:{person.id}:seq:welcome/{step}",
         recipient=person.email,
         kind=MessageKind.SEQUENCE_STEP,
@@ -96,6 +99,7 @@ def queue_plain(
                 "state": MessageState.QUEUED,
                 "attempts": 0,
                 "campaign_id": campaign_id,
+                "created_at": START,
             }
             for n in range(count)
         ],

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from campaign import db
 from campaign.accounts.scope import Access, access
 from campaign.audit import AuditEvent, record
-from campaign.config import ConfigError
 from campaign.enrolment.models import Participant, PilotGroup
 from campaign.events.models import Event
 from campaign.network.models import Campaign, Membership, Organisation
@@ -24,7 +23,7 @@ from campaign.outbox.models import SuppressionReason
 from campaign.outbox.queue import suppress
 from campaign.security import is_safe_redirect
 from campaign.timing import is_zone_name, parse_instant
-from tests.conftest import PASSWORD, START, Network, csrf_token, sign_in
+from tests.conftest import PASSWORD, START, Network, Runner, csrf_token, sign_in
 from tests.outbox_helpers import participant
 
 NOT_ZONES = ("Europe", "Etc", "x" * 256, "../../etc/passwd", "Europe/Stockholm/", "localtime")
@@ -71,11 +70,13 @@ def test_a_campaign_zone_that_is_none_gets_a_sentence(
     assert session.get(Campaign, network.campaign.id).timezone == "Europe/Stockholm"
 
 
-def test_a_configured_zone_that_is_a_folder_names_the_setting(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from campaign import create_app
-
-    with pytest.raises(ConfigError, match="CAMPAIGN_TIMEZONE=.*not a known time zone"):
-        create_app({"INSTANCE_PATH": str(tmp_path), "CAMPAIGN_TIMEZONE": "Europe"})
+def test_a_new_campaign_zone_that_is_a_folder_names_the_option(runner: Runner) -> None:
+    result = runner.invoke(
+        "create-campaign", "--name", "X", "--lead", "Y", "--starts", "2026-01-01",
+        "--ends", "2026-12-31", "--timezone", "Europe",
+    )  # fmt: skip
+    assert result.exit_code == 2 and "--timezone" in result.output
+    assert "not a known time zone" in result.output
 
 
 MEETING = {
@@ -344,7 +345,13 @@ def test_a_request_that_fails_after_writing_keeps_nothing_and_still_gets_its_pag
         record(db.session(), None, "half.a.change")
         db.session().flush()
         db.session().add(
-            Organisation(slug="alpha", name="Dubblett", short_name="D", kind=KIND.MUNICIPALITY)
+            Organisation(
+                slug="alpha",
+                name="Dubblett",
+                short_name="D",
+                kind=KIND.MUNICIPALITY,
+                created_at=START,
+            )
         )
         db.session().flush()  # the slug is taken: IntegrityError
         return "never"

@@ -21,9 +21,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign.clock import tick
 from campaign.enrolment.models import Participant, PilotGroup
 from campaign.events.models import Event, Invitation, Rsvp
+from campaign.jobs import tick
 from campaign.surveys.models import Response
 from tests.browser import Browser, Live, audit, sign_in
 from tests.conftest import PASSWORD, Network

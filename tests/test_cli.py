@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from campaign.accounts.models import Role, User
 from campaign.network.members import current_campaign
 from campaign.security import verify_password
-from tests.conftest import Network, Runner
+from tests.conftest import START, Network, Runner
 
 
 def test_create_user_asks_for_the_password(
@@ -85,6 +85,8 @@ def test_create_campaign(runner: Runner, session: Session) -> None:
     assert campaign is not None and campaign.slug == "resfria-moten-2026"
     assert campaign.lead_organisation.slug == "kungalv"
     assert [m.organisation.short_name for m in campaign.memberships] == ["Kungälv"]
+    assert campaign.timezone == "Europe/Stockholm"  # the plain default
+    assert campaign.created_at == campaign.lead_organisation.created_at == START  # the clock's
     backwards = runner.invoke(
         "create-campaign",
         "--name",
@@ -97,3 +99,23 @@ def test_create_campaign(runner: Runner, session: Session) -> None:
         "2026-01-01",
     )
     assert backwards.exit_code == 1 and "--ends is before --starts" in backwards.output
+
+
+def test_create_campaign_in_another_time_zone(runner: Runner, session: Session) -> None:
+    result = runner.invoke(
+        "create-campaign", "--name", "Reisefrie møter", "--lead", "Oslo kommune",
+        "--starts", "2026-01-01", "--ends", "2026-12-31", "--timezone", "Europe/Oslo",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    campaign = current_campaign(session)
+    assert campaign is not None and campaign.timezone == "Europe/Oslo"
+
+
+def test_the_commands_are_all_there(runner: Runner) -> None:
+    result = runner.invoke("--help")
+    assert result.exit_code == 0
+    for name in (
+        "create-campaign", "create-user", "demo", "import-participants", "init-db", "report",
+        "sequences", "serve", "simulate", "tick", "worker",
+    ):  # fmt: skip
+        assert f"  {name} " in result.output, name

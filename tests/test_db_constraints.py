@@ -13,7 +13,7 @@ from campaign.enrolment.models import Participant, PilotGroup, PilotGroupKind
 from campaign.events.models import Audience, Event, EventKind, Invitation
 from campaign.network.models import Organisation, OrganisationKind
 from campaign.outbox.models import Message, MessageKind, MessageState
-from tests.conftest import Network
+from tests.conftest import START, Network
 
 NOW = datetime(2014, 5, 2, 8, 0, tzinfo=UTC)
 
@@ -27,7 +27,13 @@ def _refused(session: Session, *rows: object) -> None:
 
 def _participant(network: Network, email: str, org: Organisation | None = None) -> Participant:
     org = org or network.alpha
-    return Participant(campaign_id=network.campaign.id, organisation_id=org.id, email=email)
+    return Participant(
+        campaign_id=network.campaign.id,
+        organisation_id=org.id,
+        email=email,
+        created_at=START,
+        updated_at=START,
+    )
 
 
 def test_email_is_unique_per_campaign(session: Session, network: Network) -> None:
@@ -42,7 +48,11 @@ def test_email_must_be_stored_lowercase(session: Session, network: Network) -> N
 
 def test_participant_needs_a_member_organisation(session: Session, network: Network) -> None:
     outsider = Organisation(
-        slug="gamma", name="Gamma", short_name="Gamma", kind=OrganisationKind.OTHER
+        slug="gamma",
+        name="Gamma",
+        short_name="Gamma",
+        kind=OrganisationKind.OTHER,
+        created_at=START,
     )
     session.add(outsider)
     session.flush()
@@ -58,6 +68,7 @@ def test_pilot_group_must_belong_to_the_participants_organisation(
         name="Chefer",
         kind=PilotGroupKind.SELECTED_MANAGERS,
         starts_on=date(2014, 3, 1),
+        created_at=START,
     )
     session.add(group)
     session.flush()
@@ -76,6 +87,7 @@ def _message(source_key: str, message_id: str) -> Message:
         html_body="<p>Hej</p>",
         message_id=message_id,
         due_at=NOW,
+        created_at=START,
     )
 
 
@@ -92,7 +104,7 @@ def test_message_being_sent_has_a_lease(session: Session, network: Network) -> N
 
 
 def test_member_rep_needs_an_organisation(session: Session, network: Network) -> None:
-    _refused(session, User(email="x@y.se", name="X", role=Role.MEMBER_REP))
+    _refused(session, User(email="x@y.se", name="X", role=Role.MEMBER_REP, created_at=START))
 
 
 def test_unknown_enum_value_is_refused_by_the_database(session: Session, network: Network) -> None:
@@ -116,6 +128,8 @@ def test_event_ends_after_it_starts_and_invites_one_person(
         ends_at=NOW,
         timezone="Europe/Stockholm",
         uid="e1@test",
+        created_at=START,
+        updated_at=START,
     )
     _refused(session, event)
     event = Event(
@@ -127,10 +141,12 @@ def test_event_ends_after_it_starts_and_invites_one_person(
         ends_at=NOW.replace(hour=9),
         timezone="Europe/Stockholm",
         uid="e2@test",
+        created_at=START,
+        updated_at=START,
     )
     session.add(event)
     session.flush()
-    _refused(session, Invitation(event_id=event.id))
+    _refused(session, Invitation(event_id=event.id, created_at=START))
 
 
 def test_naive_datetimes_are_refused(session: Session, network: Network) -> None:

@@ -20,7 +20,7 @@ from campaign.enrolment.models import ImportRow, Participant, PilotGroup
 from campaign.network.models import Membership
 from campaign.surveys import service
 from campaign.surveys.models import Response
-from tests.conftest import Network, Runner, csrf_token, sign_in
+from tests.conftest import START, Network, Runner, csrf_token, sign_in
 from tests.enrolment_helpers import group
 from tests.outbox_helpers import participant
 
@@ -111,7 +111,9 @@ def _five_respondents(app: Flask, session: Session, network: Network) -> tuple[i
             person.pilot_group_id = target.id
             people.append(person)
         follow_up = next(
-            q for q in service.questionnaires_of(session, network.campaign) if q.slug == "follow-up"
+            q
+            for q in service.questionnaires_of(session, network.campaign, START)
+            if q.slug == "follow-up"
         )
         session.commit()
         return follow_up.id, [f"/q/{service.link_token(follow_up, p)}" for p in people]

@@ -29,7 +29,7 @@ import pytest
 from flask import Flask, got_request_exception
 from flask.testing import FlaskClient
 
-from campaign import clock
+from campaign import jobs
 from campaign.accounts.scope import Access
 from campaign.enrolment import importing
 from tests.conftest import PASSWORD, Network, sign_in
@@ -292,7 +292,7 @@ def test_no_hostile_input_gives_a_server_error(
     finally:
         got_request_exception.disconnect(note, app)
     # Nor the clock's jobs, which read it in the background.
-    for job, ran in clock.tick(app).items():
+    for job, ran in jobs.tick(app).items():
         if not ran:
             fuzzer.broken.append(
                 Sent(role, f"clock job {job}", "TICK", "", {}, 500, "failed (see the log)")

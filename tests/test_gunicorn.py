@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaign.clock import JobLease
+from campaign.jobs import JobLease
 from tests.conftest import PASSWORD, Network
 from tests.smtp import free_port
 

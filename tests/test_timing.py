@@ -1,21 +1,36 @@
-"""Calendar arithmetic in the campaign's time zone: business days, offsets, DST, quiet hours."""
+"""The clock, and calendar arithmetic in the campaign's time zone: business days, offsets,
+DST, quiet hours, and the zone times are shown in."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 
+from campaign.network.models import Campaign
+from campaign.outbox.models import SuppressionReason
+from campaign.outbox.queue import suppress
 from campaign.timing import (
+    Clock,
+    FixedClock,
     Offset,
     QuietHours,
     add_business_days,
+    clock_of,
+    current_clock,
+    init_app,
+    install_clock,
+    install_zone,
     is_business_day,
     local_instant,
     parse_offset,
     swedish_holidays,
 )
+from tests.conftest import START, Network, sign_in
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -118,3 +133,43 @@ def test_quiet_hours_move_a_send_to_the_morning() -> None:
     assert lunch.next_allowed(noon, STOCKHOLM) == local_instant(
         date(2014, 3, 4), time(13), STOCKHOLM
     )
+
+
+def test_an_app_has_one_clock_that_can_be_replaced() -> None:
+    app = Flask(__name__)
+    init_app(app)
+    assert type(clock_of(app)) is Clock
+    fixed = FixedClock(datetime(2014, 3, 3, 9, 0, tzinfo=UTC))
+    install_clock(app, fixed)
+    with app.app_context():
+        assert clock_of(app) is fixed and current_clock() is fixed
+
+
+def test_times_are_shown_in_the_zone_the_campaign_installs() -> None:
+    app = Flask(__name__)
+    init_app(app)
+    instant = datetime(2014, 10, 26, 0, 30, tzinfo=UTC)
+    show = app.jinja_env.from_string("{{ instant|localtime }}")
+    with app.app_context():
+        assert show.render(instant=instant) == "2014-10-26 02:30"  # the default: Stockholm
+        install_zone(app, lambda: ZoneInfo("America/New_York"))
+        assert show.render(instant=instant) == "2014-10-25 20:30"
+
+
+def test_pages_show_times_in_the_campaign_zone(
+    app: Flask, client: FlaskClient, session: Session, network: Network
+) -> None:
+    with app.app_context():
+        suppress(session, "gone@alpha.se", SuppressionReason.HARD_BOUNCE, "550", START)
+        session.commit()
+    sign_in(client, "lead@alpha.se")
+    assert "2014-03-03 10:00" in client.get("/outbox/suppressions").get_data(as_text=True)
+    session.get(Campaign, network.campaign.id).timezone = "Asia/Tokyo"
+    session.commit()
+    assert "2014-03-03 18:00" in client.get("/outbox/suppressions").get_data(as_text=True)
+
+
+def test_offsets_move_an_instant_by_its_local_days() -> None:
+    sunday_night = datetime(2014, 9, 7, 23, 30, tzinfo=UTC)  # Monday 01:30 in Stockholm
+    later = parse_offset("+1 business day").later(sunday_night, "Europe/Stockholm")
+    assert later == sunday_night + timedelta(days=1)  # to Tuesday, not from Sunday to Tuesday

@@ -78,6 +78,7 @@ def send_link(
     )
     return enqueue(
         db_session,
+        now=now,
         source_key=f"{purpose}:{user.id}:{_fingerprint(user)}:{now:%Y%m%d%H}",
         recipient=user.email,
         kind=kind,
@@ -97,6 +98,7 @@ def invite(
     email: str,
     language: str,
     actor: Any,
+    now: datetime,
 ) -> User:
     """Create a representative's account without a password; the caller sends the link."""
     user = User(
@@ -107,6 +109,7 @@ def invite(
         organisation=organisation,
         language=language,
         password_hash=None,
+        created_at=now,
     )
     db_session.add(user)
     db_session.flush()
@@ -114,6 +117,7 @@ def invite(
         db_session,
         actor,
         "representative.invited",
+        now=now,
         organisation_id=organisation.id,
         target=f"user:{user.id}",
     )

@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaign.db import Base, enum_column, utcnow
+from campaign.db import Base, enum_column
 from campaign.network.models import Organisation
 from campaign.security import hash_password
 
@@ -33,7 +33,7 @@ class User(UserMixin, Base):
     # Each session carries the generation it was signed in with (see get_id); raising it ends
     # every session signed in before: a new password, signing out, disabling the account.
     session_generation: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation | None] = relationship()

@@ -43,7 +43,7 @@ from campaign.accounts.forms import (
 from campaign.accounts.models import Role, User
 from campaign.accounts.scope import Access, access
 from campaign.i18n import LANGUAGES
-from campaign.network.members import current_campaign
+from campaign.network.timezone import campaign_zone
 from campaign.security import TokenError, is_safe_redirect, verify_password
 from campaign.timing import clock_text, current_clock
 
@@ -282,6 +282,7 @@ def invite_representative() -> ResponseReturnValue:
                 email=email,
                 language=form.language.data or "sv",
                 actor=current_user,
+                now=current_clock().now(),
             )
             invitations.send_link(
                 db.session(), user, "invitation", current_clock().now(), **_mail_settings()
@@ -333,8 +334,7 @@ def representative_access(user_id: int) -> ResponseReturnValue:
 
 
 def _campaign_zone() -> ZoneInfo:
-    campaign = current_campaign(db.session())
-    return ZoneInfo(campaign.timezone if campaign else current_app.config["CAMPAIGN_TIMEZONE"])
+    return campaign_zone()
 
 
 def _clock(instant: datetime) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,21 +35,21 @@ def read_demo() -> dict[str, Any]:
         return yaml.safe_load(handle)
 
 
-def load_demo(db_session: Session, passwords: dict[str, str]) -> str:
+def load_demo(db_session: Session, passwords: dict[str, str], now: datetime) -> str:
     """Create the demo campaign if missing and (re)set the demo accounts; return a summary."""
     data = read_demo()
     campaign = db_session.scalar(select(Campaign).where(Campaign.slug == data["campaign"]["slug"]))
     created = campaign is None
     if campaign is None:
-        campaign = _create_campaign(db_session, data)
+        campaign = _create_campaign(db_session, data, now)
     for email, name, role, org_slug in DEMO_ACCOUNTS:
-        _set_account(db_session, email, name, Role(role), org_slug, passwords[email])
+        _set_account(db_session, email, name, Role(role), org_slug, passwords[email], now)
     count = len(data["organisations"])
     verb = "Loaded" if created else "Kept"
     return f"{verb} the demo campaign {campaign.name!r} with {count} members."
 
 
-def _create_campaign(db_session: Session, data: dict[str, Any]) -> Campaign:
+def _create_campaign(db_session: Session, data: dict[str, Any], now: datetime) -> Campaign:
     spec = data["campaign"]
     by_slug = {o["slug"]: o for o in data["organisations"]}
     lead = by_slug[spec["lead"]]
@@ -59,7 +60,8 @@ def _create_campaign(db_session: Session, data: dict[str, Any]) -> Campaign:
         ends_on=spec["ends_on"],
         timezone=spec["timezone"],
         language=spec["language"],
-        lead_organisation=_organisation(db_session, lead),
+        lead_organisation=_organisation(db_session, lead, now),
+        created_at=now,
     )
     db_session.add(campaign)
     for spec_org in data["organisations"]:
@@ -71,12 +73,13 @@ def _create_campaign(db_session: Session, data: dict[str, Any]) -> Campaign:
             short_name=spec_org["short_name"],
             kind=OrganisationKind(spec_org["kind"]),
             status=MembershipStatus(spec_org["status"]),
+            now=now,
             **_facts(spec_org),
         )
     return campaign
 
 
-def _organisation(db_session: Session, spec: dict[str, Any]) -> Organisation:
+def _organisation(db_session: Session, spec: dict[str, Any], now: datetime) -> Organisation:
     organisation = db_session.scalar(select(Organisation).where(Organisation.slug == spec["slug"]))
     if organisation is None:
         organisation = Organisation(
@@ -84,6 +87,7 @@ def _organisation(db_session: Session, spec: dict[str, Any]) -> Organisation:
             name=spec["name"],
             short_name=spec["short_name"],
             kind=OrganisationKind(spec["kind"]),
+            created_at=now,
         )
         db_session.add(organisation)
         db_session.flush()
@@ -104,12 +108,18 @@ def _facts(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _set_account(
-    db_session: Session, email: str, name: str, role: Role, org_slug: str, password: str
+    db_session: Session,
+    email: str,
+    name: str,
+    role: Role,
+    org_slug: str,
+    password: str,
+    now: datetime,
 ) -> None:
     organisation = db_session.scalar(select(Organisation).where(Organisation.slug == org_slug))
     user = db_session.scalar(select(User).where(User.email == email))
     if user is None:
-        user = User(email=email, name=name, role=role)
+        user = User(email=email, name=name, role=role, created_at=now)
         db_session.add(user)
     user.organisation = organisation
     user.set_password(password)  # a demo loaded again ends the sessions of the one before

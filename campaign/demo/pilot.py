@@ -35,7 +35,7 @@ def simulate_pilot(
     """
     rng = random.Random(seed)
     follow_up = next(
-        q for q in service.questionnaires_of(db_session, campaign) if q.slug == "follow-up"
+        q for q in service.questionnaires_of(db_session, campaign, START) if q.slug == "follow-up"
     )
     added = 0
     for membership in sorted(campaign.memberships, key=lambda m: m.organisation.slug):
@@ -80,7 +80,7 @@ def _group_and_training(
         audience=Audience.ORGANISATION, title="Utbildning i webbmöten",
         starts_at=START + timedelta(days=14), ends_at=START + timedelta(days=14, hours=2),
         timezone=campaign.timezone, uid=f"demo-training-{org.slug}@example.org",
-        sequence=0, created_at=START,
+        sequence=0, created_at=START, updated_at=START,
     )  # fmt: skip
     db_session.add_all([group, training])
     db_session.flush()

@@ -204,7 +204,7 @@ def _materialize_one(
                     continue
                 if skipped == LATE:
                     skipped = "skipped: no later date to offer"
-            if _queue(db_session, person, step, occurrence, following, skipped) is not None:
+            if _queue(db_session, person, step, occurrence, following, skipped, now) is not None:
                 added += 1
     return added, upcoming
 
@@ -239,6 +239,7 @@ def _queue(
     occurrence: Occurrence,
     following: Event | None,
     skipped: str | None,
+    now: datetime,
 ) -> int | None:
     config = current_app.config
     participant = person.participant
@@ -261,6 +262,7 @@ def _queue(
         )
     return enqueue(
         db_session,
+        now=now,
         source_key=occurrence.key,
         recipient=participant.email,
         kind=MessageKind.SEQUENCE_STEP,

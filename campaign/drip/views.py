@@ -156,6 +156,7 @@ def send_test(name: str, language: str, number: str) -> ResponseReturnValue:
     now = current_clock().now()
     enqueue(
         db.session(),
+        now=now,
         source_key=f"test:{current_user.id}:{step.key}:{language}:{now.isoformat()}",
         recipient=current_user.email,
         kind=MessageKind.TEST,

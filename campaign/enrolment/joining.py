@@ -124,6 +124,7 @@ def request_confirmation(
     hashed = keyed_hash("join-mail", applicant.email)[:32]
     wish.message_id = enqueue(
         db_session,
+        now=now,
         source_key=f"join:{group.id}:{hashed}:{now:%Y%m%d%H}",
         recipient=applicant.email,
         kind=MessageKind.CONFIRMATION,

@@ -39,21 +39,21 @@ def participant_for(db_session: Session, token: str) -> Participant | None:
     return participant
 
 
-def pause(db_session: Session, participant: Participant, actor: Any = None) -> bool:
+def pause(db_session: Session, participant: Participant, now: datetime, actor: Any = None) -> bool:
     """Hold mail to an active participant until they resume; False if not possible."""
     if participant.status not in (ParticipantStatus.ACTIVE, ParticipantStatus.INVITED):
         return False
-    participant.status = ParticipantStatus.PAUSED
-    _record(db_session, actor, "participant.paused", participant)
+    participant.status, participant.updated_at = ParticipantStatus.PAUSED, now
+    _record(db_session, actor, "participant.paused", participant, now)
     return True
 
 
-def resume(db_session: Session, participant: Participant, actor: Any = None) -> bool:
+def resume(db_session: Session, participant: Participant, now: datetime, actor: Any = None) -> bool:
     """Let held mail go again; False if the participant was not paused."""
     if participant.status is not ParticipantStatus.PAUSED:
         return False
-    participant.status = ParticipantStatus.ACTIVE
-    _record(db_session, actor, "participant.resumed", participant)
+    participant.status, participant.updated_at = ParticipantStatus.ACTIVE, now
+    _record(db_session, actor, "participant.resumed", participant, now)
     return True
 
 
@@ -62,8 +62,8 @@ def unsubscribe(
 ) -> None:
     """Stop all mail to the participant: status, suppression list, and unsent mail cancelled."""
     if participant.status is not ParticipantStatus.UNSUBSCRIBED:
-        participant.status = ParticipantStatus.UNSUBSCRIBED
-        _record(db_session, actor, "participant.unsubscribed", participant, how=how)
+        participant.status, participant.updated_at = ParticipantStatus.UNSUBSCRIBED, now
+        _record(db_session, actor, "participant.unsubscribed", participant, now, how=how)
     suppress(db_session, participant.email, SuppressionReason.UNSUBSCRIBED, how, now)
     cancel_for_participant(db_session, participant.id, "cancelled: the participant unsubscribed")
 
@@ -92,7 +92,7 @@ def erase(db_session: Session, person: Participant, actor: Any, now: datetime) -
     person.title = ""
     person.status = ParticipantStatus.ERASED
     person.updated_at = now
-    _record(db_session, actor, "participant.erased", person)
+    _record(db_session, actor, "participant.erased", person, now)
 
 
 def _empty_mails(db_session: Session, person: Participant, placeholder: str) -> None:
@@ -114,13 +114,19 @@ def _empty_mails(db_session: Session, person: Participant, placeholder: str) -> 
 
 
 def _record(
-    db_session: Session, actor: Any, action: str, participant: Participant, **details: Any
+    db_session: Session,
+    actor: Any,
+    action: str,
+    participant: Participant,
+    now: datetime,
+    **details: Any,
 ) -> None:
     """Audit a change of the participant, naming them by number only."""
     record(
         db_session,
         actor,
         action,
+        now=now,
         organisation_id=participant.organisation_id,
         target=f"participant:{participant.id}",
         **details,

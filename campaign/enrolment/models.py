@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaign.db import Base, enum_column, utcnow
+from campaign.db import Base, enum_column
 from campaign.network.models import Organisation
 
 
@@ -55,7 +55,7 @@ class PilotGroup(Base):
     sequence_name: Mapped[str | None] = mapped_column(String(100))
     # Set while the self-enrolment link is open; a new key makes every older link invalid.
     enrolment_key: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
 
     organisation: Mapped[Organisation] = relationship()
     participants: Mapped[list[Participant]] = relationship(
@@ -90,8 +90,8 @@ class Participant(Base):
         enum_column(ParticipantStatus, "participant_status"), default=ParticipantStatus.INVITED
     )
     starts_on: Mapped[date | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
     # When the next sequence step may come due for them, as the drip engine last worked it out;
     # None means "look again" (new, or something changed that can move a step earlier).
     next_step_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -171,7 +171,7 @@ class ParticipantImport(Base):
     rows_read: Mapped[int] = mapped_column(default=0)
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation] = relationship()

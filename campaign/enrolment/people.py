@@ -108,6 +108,7 @@ def enrol(
         db_session,
         actor,
         "participant.enrolled",
+        now=now,
         organisation_id=group.organisation_id,
         target=f"participant:{person.id}",
         group=group.name,
@@ -145,17 +146,21 @@ def self_enrolment_consent(
     }
 
 
-def move(db_session: Session, person: Participant, group: PilotGroup, actor: Any) -> bool:
+def move(
+    db_session: Session, person: Participant, group: PilotGroup, actor: Any, now: datetime
+) -> bool:
     """Move a participant to another pilot group of their organisation; False if no change."""
     if group.organisation_id != person.organisation_id or group.id == person.pilot_group_id:
         return False
     old = person.pilot_group.name if person.pilot_group else ""
     person.pilot_group_id = group.id
     person.pilot_group = group
+    person.updated_at = now
     record(
         db_session,
         actor,
         "participant.moved",
+        now=now,
         organisation_id=person.organisation_id,
         target=f"participant:{person.id}",
         from_group=old,

@@ -113,7 +113,7 @@ def advance(
             "cancel" if event.is_cancelled else "invitation" if sent_sequence is None else "update"
         )
         messages.append(letters.message(Addressee(invitation_id, rsvp, participant, user), kind))
-    enqueue_many(db_session, messages)
+    enqueue_many(db_session, messages, now)
     db_session.execute(
         update(Invitation)
         .where(

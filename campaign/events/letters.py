@@ -298,4 +298,4 @@ def queue_mail(
     message = letters.message(addressee_of(db_session, invitation), kind, key=key, due_at=due_at)
     if kind in CALENDAR_KINDS:
         invitation.sent_sequence = event.sequence
-    return enqueue(db_session, **message)
+    return enqueue(db_session, now=now, **message)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaign.db import Base, enum_column, utcnow
+from campaign.db import Base, enum_column
 
 
 class EventKind(enum.Enum):
@@ -76,10 +76,10 @@ class Event(Base):
     uid: Mapped[str] = mapped_column(String(200), unique=True)
     sequence: Mapped[int] = mapped_column(default=0)
     is_cancelled: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
     # Set from the injected clock by whatever changes the event (the reminders compare it with
     # their moments); the default only serves rows made outside the events package.
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime]
 
     invitations: Mapped[list[Invitation]] = relationship(back_populates="event")
 
@@ -112,7 +112,7 @@ class Invitation(Base):
     responded_at: Mapped[datetime | None]
     # The event's SEQUENCE in the last calendar mail queued to this invitee.
     sent_sequence: Mapped[int | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
 
     event: Mapped[Event] = relationship(back_populates="invitations")
 

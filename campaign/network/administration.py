@@ -3,6 +3,7 @@ each change is audited. The caller commits."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,37 +23,42 @@ def admit(
     slug: str,
     kind: OrganisationKind,
     status: MembershipStatus,
+    now: datetime,
     **facts: Any,
 ) -> Membership:
     """Make an organisation a member of the campaign (members.add_member)."""
     membership = members.add_member(
         db_session, campaign, name=name, short_name=short_name, slug=slug, kind=kind,
-        status=status, **facts,
+        status=status, now=now, **facts,
     )  # fmt: skip
     organisation_id = membership.organisation_id
-    record(db_session, actor, "member.added", organisation_id=organisation_id, target=slug)
+    record(db_session, actor, "member.added", now=now, organisation_id=organisation_id, target=slug)
     return membership
 
 
 def change_campaign(
-    db_session: Session, campaign: Campaign, changes: dict[str, Any], actor: Any
+    db_session: Session, campaign: Campaign, changes: dict[str, Any], actor: Any, now: datetime
 ) -> list[str]:
     """Apply the campaign's new settings; return the names of those that changed."""
-    changed = members.apply_changes(campaign, changes)
+    changed = members.apply_changes(campaign, changes, now)
     if changed:
-        record(db_session, actor, "campaign.settings_changed", fields=changed)
+        record(db_session, actor, "campaign.settings_changed", now=now, fields=changed)
     return changed
 
 
 def change_facts(
-    db_session: Session, membership: Membership, changes: dict[str, Any], actor: Any
+    db_session: Session,
+    membership: Membership,
+    changes: dict[str, Any],
+    actor: Any,
+    now: datetime,
 ) -> list[str]:
     """Apply a member's new facts (and status); return the names of those that changed."""
-    changed = members.apply_changes(membership, changes)
+    changed = members.apply_changes(membership, changes, now)
     if changed:
         organisation = membership.organisation
         record(
-            db_session, actor, "member.facts_changed", organisation_id=organisation.id,
+            db_session, actor, "member.facts_changed", now=now, organisation_id=organisation.id,
             target=organisation.slug, fields=changed,
         )  # fmt: skip
     return changed

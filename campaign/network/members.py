@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -59,11 +60,13 @@ def membership_of(
     ).one()
 
 
-def apply_changes(row: Membership | Campaign, changes: dict[str, Any]) -> list[str]:
+def apply_changes(row: Membership | Campaign, changes: dict[str, Any], now: datetime) -> list[str]:
     """Apply the given field values to a row; return the names of the fields that changed."""
     changed = [name for name, value in changes.items() if getattr(row, name) != value]
     for name in changed:
         setattr(row, name, changes[name])
+    if changed and isinstance(row, Membership):
+        row.updated_at = now
     return changed
 
 
@@ -82,15 +85,25 @@ def add_member(
     kind: OrganisationKind,
     status: MembershipStatus,
     slug: str = "",
+    now: datetime,
     **facts: Any,
 ) -> Membership:
     """Add an organisation (new, or known by slug) to the campaign; the caller commits."""
     slug = slug or slugify(short_name or name)
     organisation = db_session.scalar(select(Organisation).where(Organisation.slug == slug))
     if organisation is None:
-        organisation = Organisation(slug=slug, name=name, short_name=short_name or name, kind=kind)
+        organisation = Organisation(
+            slug=slug, name=name, short_name=short_name or name, kind=kind, created_at=now
+        )
         db_session.add(organisation)
-    membership = Membership(campaign=campaign, organisation=organisation, status=status, **facts)
+    membership = Membership(
+        campaign=campaign,
+        organisation=organisation,
+        status=status,
+        created_at=now,
+        updated_at=now,
+        **facts,
+    )
     db_session.add(membership)
     db_session.flush()
     return membership

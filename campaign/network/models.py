@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaign.db import Base, enum_column, utcnow
+from campaign.db import Base, enum_column
 
 
 class OrganisationKind(enum.Enum):
@@ -36,7 +36,7 @@ class Organisation(Base):
     # Signed into the address of the member's calendar feed; a new key makes old addresses stop
     # working. None until first replaced: addresses made before keys existed still work.
     calendar_key: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organisation")
 
@@ -61,7 +61,7 @@ class Campaign(Base):
     co2_kg_per_km: Mapped[float] = mapped_column(default=0.133)
     cost_per_km: Mapped[float] = mapped_column(default=2.50)
     cost_per_hour: Mapped[float | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
 
     lead_organisation: Mapped[Organisation] = relationship()
     memberships: Mapped[list[Membership]] = relationship(
@@ -106,8 +106,8 @@ class Membership(Base):
     contact_email: Mapped[str] = mapped_column(String(320), default="")
     # The member's own guide to its meeting software (intranet page), linked from the mail.
     guide_url: Mapped[str] = mapped_column(String(1000), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
     campaign: Mapped[Campaign] = relationship(back_populates="memberships")
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")

@@ -25,6 +25,7 @@ from campaign.network.forms import (
 )
 from campaign.network.models import MembershipStatus, Organisation, OrganisationKind
 from campaign.pages import page_of_rows
+from campaign.timing import current_clock
 
 bp = Blueprint("network", __name__)
 
@@ -80,6 +81,7 @@ def new_member() -> ResponseReturnValue:
                 status=MembershipStatus(form.status.data),
                 meeting_software=form.meeting_software.data or "",
                 software_comment=form.software_comment.data or "",
+                now=current_clock().now(),
             )
             db.session().commit()
             flash(_("%(name)s is now a member.", name=membership.organisation.name), "success")
@@ -96,7 +98,9 @@ def settings() -> ResponseReturnValue:
         changes = _fields(form)
         changes["name"] = changes["name"].strip()
         changes["timezone"] = changes["timezone"].strip()
-        administration.change_campaign(db.session(), campaign, changes, current_user)
+        administration.change_campaign(
+            db.session(), campaign, changes, current_user, current_clock().now()
+        )
         db.session().commit()
         flash(_("The campaign's settings are saved."), "success")
         return redirect(url_for("network.overview"))
@@ -147,7 +151,9 @@ def edit_facts() -> ResponseReturnValue:
     form_class = LeadMembershipForm if current_user.role is Role.LEAD_ADMIN else MemberFactsForm
     form = form_class(obj=membership)
     if form.validate_on_submit():
-        administration.change_facts(db.session(), membership, _facts(form), current_user)
+        administration.change_facts(
+            db.session(), membership, _facts(form), current_user, current_clock().now()
+        )
         db.session().commit()
         flash(_("The facts of %(name)s are saved.", name=organisation.name), "success")
         return redirect(url_for("network.organisation", org=organisation.slug))

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campaign.db import Base, enum_column, utcnow
+from campaign.db import Base, enum_column
 
 
 class Disclosure(enum.Enum):
@@ -92,7 +92,7 @@ class Message(Base):
     next_attempt_at: Mapped[datetime | None]
     last_answer: Mapped[str | None] = mapped_column(String(1000))
     sent_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
 
     __table_args__ = (
         Index("ix_message_state_due_at", "state", "due_at"),
@@ -114,6 +114,6 @@ class Suppression(Base):
         enum_column(SuppressionReason, "suppression_reason")
     )
     detail: Mapped[str] = mapped_column(String(1000), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
 
     __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)

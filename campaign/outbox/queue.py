@@ -33,6 +33,7 @@ MAX_QUEUE_AGE = timedelta(days=5)
 def enqueue(
     db_session: Session,
     *,
+    now: datetime,
     source_key: str,
     recipient: str,
     kind: MessageKind,
@@ -52,6 +53,7 @@ def enqueue(
     With `skipped` (the reason), the row only records that the message was decided against.
     """
     values = _row(
+        now=now,
         source_key=source_key,
         recipient=recipient,
         kind=kind,
@@ -70,19 +72,20 @@ def enqueue(
     return db_session.execute(statement).scalar()
 
 
-def enqueue_many(db_session: Session, messages: Iterable[Mapping[str, Any]]) -> None:
+def enqueue_many(db_session: Session, messages: Iterable[Mapping[str, Any]], now: datetime) -> None:
     """Queue many messages in one statement, each given as enqueue's keyword arguments; a
     source key that exists already is left as it is, like enqueue does.
 
     For fan-outs to thousands of people: one executemany instead of a round trip each.
     """
-    rows = [_row(**message) for message in messages]
+    rows = [_row(now=now, **message) for message in messages]
     if rows:
         db_session.execute(_insert(db_session), rows)
 
 
 def _row(
     *,
+    now: datetime,
     source_key: str,
     recipient: str,
     kind: MessageKind,
@@ -116,6 +119,7 @@ def _row(
         "organisation_id": organisation_id,
         "participant_id": participant_id,
         "user_id": user_id,
+        "created_at": now,
     }
 
 
@@ -231,6 +235,7 @@ def queue_test_message(
     )
     return enqueue(
         db_session,
+        now=now,
         source_key=f"test:{user.id}:{now.isoformat()}",
         recipient=user.email,
         kind=MessageKind.TEST,

@@ -203,9 +203,9 @@ def unsubscribe_page(token: str) -> ResponseReturnValue:
         if action == "unsubscribe":
             lifecycle.unsubscribe(session, participant, now, how="unsubscribe page")
         elif action == "pause":
-            lifecycle.pause(session, participant)
+            lifecycle.pause(session, participant, now)
         elif action == "resume":
-            lifecycle.resume(session, participant)
+            lifecycle.resume(session, participant, now)
         else:
             abort(400)
         session.commit()

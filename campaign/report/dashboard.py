@@ -81,7 +81,7 @@ def build(
     ]
     questionnaires = [
         (q, definitions()[q.definition], _rates(db_session, q))
-        for q in service.questionnaires_of(db_session, campaign)
+        for q in service.questionnaires_of(db_session, campaign, now)
         if q.definition in definitions()
     ]
     return Dashboard(

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campaign.db import Base, enum_column, utcnow
+from campaign.db import Base, enum_column
 
 
 class QuestionnaireKind(enum.Enum):
@@ -31,7 +31,7 @@ class Questionnaire(Base):
     definition: Mapped[str] = mapped_column(String(100))
     is_anonymous: Mapped[bool] = mapped_column(default=False)
     closes_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("campaign_id", "slug"),)
 

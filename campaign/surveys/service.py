@@ -21,10 +21,10 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from campaign.db import utcnow
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.i18n import load_catalog
 from campaign.network.models import Campaign
+from campaign.network.timezone import zone_name_of
 from campaign.outbox.compose import Footer, render
 from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.outbox.queue import OPEN_STATES, enqueue
@@ -38,7 +38,9 @@ PURPOSE = "questionnaire"
 LINK_LIFETIME = timedelta(days=400)
 
 
-def questionnaires_of(db_session: Session, campaign: Campaign) -> list[Questionnaire]:
+def questionnaires_of(
+    db_session: Session, campaign: Campaign, now: datetime
+) -> list[Questionnaire]:
     """Return the campaign's questionnaires, creating a row for each shipped definition."""
     existing = {
         q.slug: q
@@ -59,7 +61,7 @@ def questionnaires_of(db_session: Session, campaign: Campaign) -> list[Questionn
                     kind=QuestionnaireKind(definitions()[name].kind),
                     definition=name,
                     is_anonymous=False,
-                    created_at=utcnow(),
+                    created_at=now,
                 )
                 .on_conflict_do_nothing(index_elements=["campaign_id", "slug"])
             )
@@ -106,9 +108,11 @@ def sent_at(
     )
 
 
-def closes_at(definition: Definition, questionnaire: Questionnaire, sent: datetime) -> datetime:
-    """Answers can be given and changed until this moment."""
-    own = sent + (definition.closes_after.apply(sent.date()) - sent.date())
+def closes_at(
+    definition: Definition, questionnaire: Questionnaire, sent: datetime, zone_name: str
+) -> datetime:
+    """Answers can be given and changed until this moment (counted from the local day sent)."""
+    own = definition.closes_after.later(sent, zone_name)
     return min(own, questionnaire.closes_at) if questionnaire.closes_at else own
 
 
@@ -169,7 +173,7 @@ def queue_questionnaires(db_session: Session, now: datetime) -> int:
     count = 0
     for campaign in db_session.scalars(select(Campaign)):
         zone = ZoneInfo(campaign.timezone)
-        questionnaires = questionnaires_of(db_session, campaign)
+        questionnaires = questionnaires_of(db_session, campaign, now)
         people = db_session.execute(
             select(Participant, PilotGroup)
             .join(PilotGroup, PilotGroup.id == Participant.pilot_group_id)
@@ -233,11 +237,12 @@ def _queue_for(
             else group.starts_on
         )
         due = local_instant(definition.after.apply(anchor), definition.at, zone)
-        if due > now or now > closes_at(definition, questionnaire, due):
+        if due > now or now > closes_at(definition, questionnaire, due, campaign.timezone):
             return 0  # not yet, or it would be closed before anyone could answer
         return _send(db_session, questionnaire, definition, participant, campaign, key, now)
     invited_at, state = sent[key]
-    if state is MessageState.CANCELLED or now >= closes_at(definition, questionnaire, invited_at):
+    deadline = closes_at(definition, questionnaire, invited_at, campaign.timezone)
+    if state is MessageState.CANCELLED or now >= deadline:
         return 0
     due_reminders = [
         n
@@ -271,6 +276,7 @@ def _send(
     )
     queued = enqueue(
         db_session,
+        now=now,
         source_key=key,
         recipient=participant.email,
         kind=MessageKind.REMINDER if reminder else MessageKind.QUESTIONNAIRE,
@@ -321,7 +327,8 @@ def open_link(db_session: Session, token: str, now: datetime) -> Opened | None:
     if definition is None:
         raise Withdrawn
     sent = sent_at(db_session, questionnaire, participant.id)
-    deadline = closes_at(definition, questionnaire, sent) if sent else questionnaire.closes_at
+    zone = zone_name_of(db_session, questionnaire.campaign_id)
+    deadline = closes_at(definition, questionnaire, sent, zone) if sent else questionnaire.closes_at
     return Opened(
         questionnaire,
         definition,
@@ -379,7 +386,7 @@ def save(db_session: Session, opened: Opened, answers: dict[str, Any], now: date
             Receipt(
                 questionnaire_id=questionnaire.id,
                 participant_id=participant.id,
-                answered_on=now.date(),
+                answered_on=local_date(now, zone_name_of(db_session, participant.campaign_id)),
             )
         )
     db_session.execute(

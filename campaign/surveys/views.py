@@ -141,7 +141,7 @@ def _csrf_is_valid() -> bool:
 @access(Access.ORGANISATION)
 def member_index() -> ResponseReturnValue:
     campaign = campaign_or_404()
-    questionnaires = service.questionnaires_of(db.session(), campaign)
+    questionnaires = service.questionnaires_of(db.session(), campaign, current_clock().now())
     db.session().commit()
     rows = [
         (q, definitions()[q.definition], results.rates(db.session(), q, g.organisation.id))
@@ -211,7 +211,7 @@ def _export(
 @access(Access.LEAD_ADMIN)
 def index() -> ResponseReturnValue:
     campaign = campaign_or_404()
-    questionnaires = service.questionnaires_of(db.session(), campaign)
+    questionnaires = service.questionnaires_of(db.session(), campaign, current_clock().now())
     db.session().commit()
     rows = [
         (q, definitions()[q.definition], results.rates(db.session(), q))

@@ -25,7 +25,7 @@ from campaign import db
 from campaign.accounts import views
 from campaign.accounts.models import Role, User
 from campaign.outbox.models import Message, MessageKind
-from tests.conftest import Network, csrf_token
+from tests.conftest import START, Network, csrf_token
 
 # An account with a password, one invited that has none yet, a disabled one, and no account.
 ADDRESSES = ("rep@alpha.se", "invited@beta.se", "rep@beta.se", "nobody@alpha.se")
@@ -41,6 +41,7 @@ def accounts(session: Session, network: Network) -> Network:
             role=Role.MEMBER_REP,
             organisation=network.beta,
             password_hash=None,
+            created_at=START,
         )
     )
     session.commit()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from campaign.accounts.models import Role, User
 from campaign.audit import AuditEvent
 from campaign.security import hash_password
-from tests.conftest import PASSWORD, Network, csrf_token, sign_in
+from tests.conftest import PASSWORD, START, Network, csrf_token, sign_in
 
 ELSEWHERE = {"REMOTE_ADDR": "192.0.2.77"}
 
@@ -67,6 +67,7 @@ def test_another_lead_admin_unlocks_the_lead_admin(
             role=Role.LEAD_ADMIN,
             organisation=network.alpha,
             password_hash=hash_password(PASSWORD),
+            created_at=START,
         )
     )
     session.commit()

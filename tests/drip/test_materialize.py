@@ -17,7 +17,7 @@ from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events.models import Audience, Event, EventKind, Invitation
 from campaign.network.models import Membership
 from campaign.outbox.models import Message, MessageState
-from tests.conftest import Network, sign_in
+from tests.conftest import START, Network, sign_in
 
 # The shipped pilot-group sequence for someone starting Thursday 19 June 2014, the day before
 # midsommarafton, in Europe/Stockholm: (step, due instant in UTC).
@@ -45,6 +45,7 @@ def group(session: Session, network: Network) -> PilotGroup:
         kind=PilotGroupKind.SELECTED_MANAGERS,
         starts_on=date(2014, 6, 19),
         sequence_name="pilot-group",
+        created_at=START,
     )
     session.add(group)
     session.commit()
@@ -59,6 +60,8 @@ def _person(session: Session, network: Network, group: PilotGroup, email: str) -
         email=email,
         name="Åsa Öberg",
         status=ParticipantStatus.ACTIVE,
+        created_at=START,
+        updated_at=START,
     )
     session.add(person)
     session.commit()
@@ -135,10 +138,16 @@ def test_a_condition_skips_a_step(
         starts_at=datetime(2014, 6, 19, 12, tzinfo=UTC),
         ends_at=datetime(2014, 6, 19, 13, tzinfo=UTC),
         uid="practice-1@test",
+        created_at=START,
+        updated_at=START,
     )
     session.add(meeting)
     session.flush()
-    session.add(Invitation(event_id=meeting.id, participant_id=person.id, has_attended=True))
+    session.add(
+        Invitation(
+            event_id=meeting.id, participant_id=person.id, has_attended=True, created_at=START
+        )
+    )
     session.commit()
     _run(app, session, EXPECTED[1][1])
     step = _rows(session, person)["02"]
@@ -237,6 +246,8 @@ def _meeting(session: Session, network: Network, uid: str, start: datetime) -> E
         ends_at=start + timedelta(hours=1),
         uid=uid,
         join_url="https://meet.alpha.se/provapa",
+        created_at=START,
+        updated_at=START,
     )
     session.add(meeting)
     session.flush()
@@ -251,10 +262,13 @@ def test_the_day_after_a_practice_meeting_those_absent_get_the_next_date(
     first = _meeting(session, network, "m1@test", datetime(2014, 6, 25, 11, 0, tzinfo=UTC))
     second = _meeting(session, network, "m2@test", datetime(2014, 7, 2, 8, 0, tzinfo=UTC))
     for meeting in (first, second):
-        session.add(Invitation(event_id=meeting.id, participant_id=absent.id))
+        session.add(Invitation(event_id=meeting.id, participant_id=absent.id, created_at=START))
         session.add(
             Invitation(
-                event_id=meeting.id, participant_id=present.id, has_attended=meeting is first
+                event_id=meeting.id,
+                participant_id=present.id,
+                has_attended=meeting is first,
+                created_at=START,
             )
         )
     session.commit()
@@ -281,14 +295,14 @@ def test_a_next_date_planned_the_day_after_still_reaches_those_absent(
 ) -> None:
     absent = _person(session, network, group, "absent@alpha.se")
     first = _meeting(session, network, "m1@test", datetime(2014, 6, 25, 11, 0, tzinfo=UTC))
-    session.add(Invitation(event_id=first.id, participant_id=absent.id))
+    session.add(Invitation(event_id=first.id, participant_id=absent.id, created_at=START))
     session.commit()
     due = datetime(2014, 6, 26, 7, 0, tzinfo=UTC)  # the day after, 09:00 CEST: no next date
     _run(app, session, due)
     assert f"08:e{first.id}" not in _rows(session, absent)
     # That afternoon the organiser plans the next practice meeting and invites the group.
     second = _meeting(session, network, "m2@test", datetime(2014, 7, 2, 8, 0, tzinfo=UTC))
-    session.add(Invitation(event_id=second.id, participant_id=absent.id))
+    session.add(Invitation(event_id=second.id, participant_id=absent.id, created_at=START))
     session.commit()
     _run(app, session, due + timedelta(hours=6))
     offered = _rows(session, absent)[f"08:e{first.id}"]
@@ -375,9 +389,11 @@ def test_a_new_invitation_is_seen_on_the_next_run(
         starts_at=datetime(2014, 6, 20, 7, 0, tzinfo=UTC),
         ends_at=datetime(2014, 6, 20, 8, 0, tzinfo=UTC),
         uid="uid-1@test",
+        created_at=START,
+        updated_at=START,
     )
     session.add(event)
     session.flush()
-    session.add(Invitation(event_id=event.id, participant_id=person.id))
+    session.add(Invitation(event_id=event.id, participant_id=person.id, created_at=START))
     session.commit()
     assert _next_step_at(session, person) is None

@@ -215,10 +215,10 @@ def test_every_old_link_of_an_erased_participant_reveals_and_changes_nothing(
     with app.app_context():
         person = session.get(Participant, person_id)
         event = make_event(session, network, session.get(PilotGroup, person.pilot_group_id))
-        invitation = Invitation(event_id=event.id, participant_id=person.id)
+        invitation = Invitation(event_id=event.id, participant_id=person.id, created_at=START)
         session.add(invitation)
         session.commit()
-        (questionnaire, *_rest) = service.questionnaires_of(session, network.campaign)
+        (questionnaire, *_rest) = service.questionnaires_of(session, network.campaign, START)
         session.commit()
         links = {
             "unsubscribe": f"/u/{token_for(person)}",
@@ -378,7 +378,7 @@ def test_an_import_previewed_before_the_person_joined_and_was_erased_adds_nobody
 def test_an_unconfirmed_request_leaves_nothing_behind_after_seven_days(
     app: Flask, session: Session, network: Network, sink
 ) -> None:  # type: ignore[no-untyped-def]
-    from campaign.clock import JOBS, run_job
+    from campaign.jobs import JOBS, run_job
 
     server, transport = sink
     path, _group_id = _open_link(app, session, network)

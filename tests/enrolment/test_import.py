@@ -118,6 +118,8 @@ def test_windows_1252_commas_and_every_reason_against_existing_enrolments(
                     email=email,
                     name=name,
                     status=ParticipantStatus.ACTIVE,
+                    created_at=START,
+                    updated_at=START,
                 )
             )
         session.commit()
@@ -216,6 +218,8 @@ def test_apply_writes_nothing_when_enrolments_changed_since_the_preview(
                 pilot_group_id=beta_group.id,
                 email="second@ockero.se",
                 status=ParticipantStatus.ACTIVE,
+                created_at=START,
+                updated_at=START,
             )
         )
         session.commit()

@@ -17,7 +17,6 @@ from icalendar import Calendar
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from campaign.clock import JOBS, run_job
 from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.events import calendar, fanout, invitations, letters
 from campaign.events.models import (
@@ -30,6 +29,7 @@ from campaign.events.models import (
     Rsvp,
 )
 from campaign.i18n import load_catalog
+from campaign.jobs import JOBS, run_job
 from campaign.outbox.compose import Footer, render
 from campaign.outbox.models import Message
 from campaign.outbox.unsubscribe import list_headers
@@ -54,6 +54,8 @@ def _crowd(session: Session, network: Network, count: int) -> None:
                 "name": f"Åsa Öberg {n}",
                 "language": "en" if n % 5 == 0 else "sv",
                 "status": ParticipantStatus.ACTIVE,
+                "created_at": START,
+                "updated_at": START,
             }
             for n in range(count)
         ],
@@ -273,10 +275,14 @@ def test_the_mail_built_from_parts_is_the_mail_built_whole(
             name=name,
             language="en" if n == 1 else "sv",
             status=ParticipantStatus.ACTIVE,
+            created_at=START,
+            updated_at=START,
         )
         session.add(person)
         session.flush()
-        people.append((person, Invitation(event_id=event.id, participant_id=person.id)))
+        people.append(
+            (person, Invitation(event_id=event.id, participant_id=person.id, created_at=START))
+        )
     session.add_all(invitation for _person, invitation in people)
     session.commit()
     with app.test_request_context():
@@ -332,6 +338,8 @@ def test_a_name_is_text_in_the_mail_never_markup(
         email="vinn@alpha.se",
         name="[Vinn en resa](https://evil.example) *nu*",
         status=ParticipantStatus.ACTIVE,
+        created_at=START,
+        updated_at=START,
     )
     session.add(person)
     session.commit()

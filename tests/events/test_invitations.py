@@ -11,11 +11,11 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaign.clock import JOBS, run_job
 from campaign.drip.materialize import _conditions, materialize
 from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.events import invitations
 from campaign.events.models import Event, EventKind, Invitation, Rsvp
+from campaign.jobs import JOBS, run_job
 from campaign.outbox.models import Message, MessageKind, MessageState
 from tests.conftest import START, Network, csrf_token, sign_in
 from tests.enrolment_helpers import deliver, group, link_in, make_event

@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from campaign.clock import tick
+from campaign.jobs import tick
 from tests.conftest import START, Network
 from tests.outbox_helpers import participant, queue_welcome
 

@@ -23,9 +23,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign.clock import JOBS, run_job
 from campaign.enrolment.models import Participant
 from campaign.events.models import Event
+from campaign.jobs import JOBS, run_job
 from campaign.network.models import Organisation
 from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.outbox.unsubscribe import list_headers

@@ -25,7 +25,7 @@ from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.report.figures import compute
 from campaign.surveys import service
 from campaign.surveys.models import Receipt, Response
-from tests.conftest import Runner, sign_in
+from tests.conftest import START, Runner, sign_in
 from tests.demo.test_demo import SEED_TABLE, _load
 from tests.report.test_figures import _mail
 
@@ -112,9 +112,11 @@ def test_the_same_moment_gives_the_same_report(
             organisation_id=ale.organisation_id,
             email="later@ale.example.org",
             status=ParticipantStatus.ACTIVE,
+            created_at=datetime(2016, 1, 1, tzinfo=UTC),
+            updated_at=datetime(2016, 1, 1, tzinfo=UTC),
         )  # fmt: skip
     )
-    session.commit()  # enrolled now, long after the report's moment
+    session.commit()  # enrolled long after the report's moment
     assert _report(runner, tmp_path, "md") == first
     english = _report(runner, tmp_path, "md", "--language", "en").decode()
     assert "## What have we done?" in english and "17 municipalities" in english
@@ -277,7 +279,9 @@ def test_a_printed_moment_makes_the_same_report_again(
         organisation_id=ale.organisation_id,
         email="later@ale.example.org",
         status=ParticipantStatus.ACTIVE,
-    )  # enrolled now, long after the moment
+        created_at=now + timedelta(seconds=1),
+        updated_at=now + timedelta(seconds=1),
+    )  # enrolled after the moment
     session.add(later)
     session.flush()
     _mail(session, later, now + timedelta(seconds=1))
@@ -380,7 +384,7 @@ def test_the_dashboard_shows_sequences_meetings_and_response_rates(
                     MessageKind.SEQUENCE_STEP,
                 )
     follow_up = next(
-        q for q in service.questionnaires_of(session, campaign) if q.slug == "follow-up"
+        q for q in service.questionnaires_of(session, campaign, START) if q.slug == "follow-up"
     )
     for person in ale[:10]:  # sent to ten, answered by five: 50 %
         _sent(session, person, f"q:{follow_up.id}:p{person.id}", MessageKind.QUESTIONNAIRE)

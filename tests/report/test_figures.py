@@ -27,7 +27,9 @@ def _build(app: Flask, session: Session, network: Network, seed: int = 7) -> Non
     """A small pilot: people in both members, mail in every state, meetings, answers."""
     rng = random.Random(seed)
     with app.app_context():
-        questionnaires = {q.slug: q for q in service.questionnaires_of(session, network.campaign)}
+        questionnaires = {
+            q.slug: q for q in service.questionnaires_of(session, network.campaign, START)
+        }
         follow_up = questionnaires["follow-up"]
         for org, count in (("alpha", 12), ("beta", 4)):
             target = group(session, network, f"{org}-gruppen", org=org)
@@ -44,6 +46,7 @@ def _build(app: Flask, session: Session, network: Network, seed: int = 7) -> Non
                     email=f"p{n}@{org}.se",
                     status=rng.choice(list(ParticipantStatus)),
                     created_at=START + timedelta(days=n),
+                    updated_at=START + timedelta(days=n),
                 )
                 session.add(person)
                 session.flush()
@@ -75,6 +78,7 @@ def _build(app: Flask, session: Session, network: Network, seed: int = 7) -> Non
                             event_id=event.id,
                             participant_id=person.id,
                             has_attended=rng.random() < 0.6,
+                            created_at=START,
                         )  # fmt: skip
                     )
                 if n % 5 != 4:  # most answer; some after the moment of the report
@@ -191,6 +195,7 @@ def test_the_same_moment_gives_the_same_figures_after_more_data(
                 email="late@alpha.se",
                 status=ParticipantStatus.ACTIVE,
                 created_at=AS_OF + timedelta(days=1),
+                updated_at=AS_OF + timedelta(days=1),
             )  # fmt: skip
         )
         session.commit()
@@ -219,9 +224,15 @@ def test_factors_are_the_campaigns_own(app: Flask, session: Session, network: Ne
 
 def _member(session: Session, network: Network, slug: str) -> Organisation:
     org = Organisation(
-        slug=slug, name=slug.title(), short_name=slug.title(), kind=OrganisationKind.OTHER
+        slug=slug,
+        name=slug.title(),
+        short_name=slug.title(),
+        kind=OrganisationKind.OTHER,
+        created_at=START,
     )
-    session.add(Membership(campaign=network.campaign, organisation=org))
+    session.add(
+        Membership(campaign=network.campaign, organisation=org, created_at=START, updated_at=START)
+    )
     session.flush()
     return org
 
@@ -229,7 +240,9 @@ def _member(session: Session, network: Network, slug: str) -> Organisation:
 def _answers(session: Session, network: Network, org: Organisation, n: int, km: int) -> None:
     """N participants of a member who each answered the follow-up: km, 2 trips, 3 hours."""
     follow_up = next(
-        q for q in service.questionnaires_of(session, network.campaign) if q.slug == "follow-up"
+        q
+        for q in service.questionnaires_of(session, network.campaign, START)
+        if q.slug == "follow-up"
     )
     for k in range(n):
         person = Participant(
@@ -238,6 +251,7 @@ def _answers(session: Session, network: Network, org: Organisation, n: int, km: 
             email=f"a{k}@{org.slug}.se",
             status=ParticipantStatus.ACTIVE,
             created_at=START,
+            updated_at=START,
         )
         session.add(person)
         session.flush()
@@ -322,6 +336,7 @@ def test_participants_are_those_who_took_part(
                     email=f"{status.value}-{n}@alpha.se",
                     status=status,
                     created_at=START,
+                    updated_at=START,
                 )
                 session.add(person)
                 session.flush()
@@ -345,6 +360,7 @@ def test_mail_is_counted_in_the_months_of_the_campaigns_zone(
             email="p@alpha.se",
             status=ParticipantStatus.ACTIVE,
             created_at=START,
+            updated_at=START,
         )
         session.add(person)
         session.flush()

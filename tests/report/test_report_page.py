@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from campaign.network.members import current_campaign
 from campaign.report.figures import Figures, MemberFigures, compute
 from tests.conftest import Runner, csrf_token, sign_in
-from tests.network.test_demo import SEED_TABLE, _load
+from tests.demo.test_demo import SEED_TABLE, _load
 from tests.report.test_document import _pilot
 
 NOW = datetime(2015, 4, 1, 10, 0, tzinfo=UTC)  # after the demo pilot's follow-up

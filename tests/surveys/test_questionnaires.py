@@ -15,13 +15,13 @@ from itsdangerous.timed import TimestampSigner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaign.clock import JOBS, run_job
+from campaign.jobs import JOBS, run_job
 from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.outbox.unsubscribe import token_for
 from campaign.surveys import service
 from campaign.surveys.definitions import check_answers, definitions
 from campaign.surveys.models import Questionnaire, QuestionnaireKind, Receipt, Response
-from tests.conftest import Network, csrf_token, sign_in
+from tests.conftest import START, Network, csrf_token, sign_in
 from tests.enrolment_helpers import group
 from tests.outbox_helpers import participant
 
@@ -49,7 +49,9 @@ def _setup(app: Flask, session: Session, network: Network, count: int = 2, org: 
             person = participant(session, network, f"p{n}@{org}.se", org=org)
             person.pilot_group_id = target.id
             people.append(person)
-        questionnaires = {q.slug: q for q in service.questionnaires_of(session, network.campaign)}
+        questionnaires = {
+            q.slug: q for q in service.questionnaires_of(session, network.campaign, START)
+        }
         session.commit()
     return people, questionnaires
 

@@ -28,14 +28,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign.accounts.models import Role, User
-from campaign.clock import JOBS, run_job
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup, PilotGroupKind
+from campaign.jobs import JOBS, run_job
 from campaign.network.models import Membership, Organisation, OrganisationKind
 from campaign.security import hash_password
 from campaign.surveys import disclosure, service
 from campaign.surveys.definitions import Question, definitions
 from campaign.surveys.models import Questionnaire, Response
-from tests.conftest import PASSWORD, Network, csrf_token, sign_in
+from tests.conftest import PASSWORD, START, Network, csrf_token, sign_in
 
 JOB = next(job for job in JOBS if job.name == "questionnaires")
 FOLLOW_UP = definitions()["follow-up"]
@@ -161,9 +161,16 @@ def pilot(app: Flask, session: Session, network: Network, anonymous: bool) -> Pi
     for slug in ("gamma", "delta"):
         orgs[slug] = Organisation(
             slug=slug, name=f"{SHORT[slug]} kommun", short_name=SHORT[slug],
-            kind=OrganisationKind.MUNICIPALITY,
+            kind=OrganisationKind.MUNICIPALITY, created_at=START,
         )  # fmt: skip
-        session.add(Membership(campaign=network.campaign, organisation=orgs[slug]))
+        session.add(
+            Membership(
+                campaign=network.campaign,
+                organisation=orgs[slug],
+                created_at=START,
+                updated_at=START,
+            )
+        )
         session.add(
             User(
                 email=f"rep@{slug}.se",
@@ -171,6 +178,7 @@ def pilot(app: Flask, session: Session, network: Network, anonymous: bool) -> Pi
                 role=Role.MEMBER_REP,
                 organisation=orgs[slug],
                 password_hash=hash_password(PASSWORD),
+                created_at=START,
             )  # fmt: skip
         )
     session.flush()
@@ -179,7 +187,7 @@ def pilot(app: Flask, session: Session, network: Network, anonymous: bool) -> Pi
         target = PilotGroup(
             campaign_id=network.campaign.id, organisation_id=orgs[slug].id,
             name=f"{SHORT[slug]}-gruppen", kind=PilotGroupKind.VOLUNTEERS,
-            starts_on=date(2014, 3, 3),
+            starts_on=date(2014, 3, 3), created_at=START,
         )  # fmt: skip
         session.add(target)
         session.flush()
@@ -189,12 +197,15 @@ def pilot(app: Flask, session: Session, network: Network, anonymous: bool) -> Pi
                 campaign_id=network.campaign.id, organisation_id=orgs[slug].id,
                 pilot_group_id=target.id, email=f"p{n}@{slug}.se", name=f"Person {n}",
                 status=ParticipantStatus.ACTIVE, starts_on=date(2014, 3, 3),
+                created_at=START, updated_at=START,
             )  # fmt: skip
             session.add(person)
             people[slug].append(person)
     session.flush()
     with app.app_context():
-        questionnaires = {q.slug: q for q in service.questionnaires_of(session, network.campaign)}
+        questionnaires = {
+            q.slug: q for q in service.questionnaires_of(session, network.campaign, START)
+        }
     session.commit()
     follow_up = questionnaires["follow-up"]
     if anonymous:  # made so the real way, before anyone answers
@@ -524,7 +535,9 @@ def test_the_rule_counts_whole_groups_in_the_order_given(
 ) -> None:
     """disclosure.counted, the one place of the rule, asked directly."""
     with app.app_context():
-        questionnaires = {q.slug: q for q in service.questionnaires_of(session, network.campaign)}
+        questionnaires = {
+            q.slug: q for q in service.questionnaires_of(session, network.campaign, START)
+        }
     follow_up, baseline = questionnaires["follow-up"], questionnaires["baseline"]
     ids: dict[tuple[str, int], int] = {}
 

@@ -204,6 +204,7 @@ def _close(
         db_session,
         actor,
         "participants.imported",
+        now=now,
         organisation_id=job.organisation_id,
         target=f"import:{job.id}",
         group=group.name,

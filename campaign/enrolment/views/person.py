@@ -87,10 +87,10 @@ def participant_status(participant_id: int) -> ResponseReturnValue:
     action = request.form.get("action")
     session = db.session()
     if action == "pause":
-        done = lifecycle.pause(session, person, current_user)
+        done = lifecycle.pause(session, person, current_clock().now(), current_user)
         message = _("Mail to %(email)s is paused.", email=person.email)
     elif action == "resume":
-        done = lifecycle.resume(session, person, current_user)
+        done = lifecycle.resume(session, person, current_clock().now(), current_user)
         message = _("Mail to %(email)s goes out again.", email=person.email)
     elif action == "unsubscribe":
         how = f"by {current_user.email}"
@@ -111,7 +111,7 @@ def participant_status(participant_id: int) -> ResponseReturnValue:
 def move_participant(participant_id: int) -> ResponseReturnValue:
     person = person_or_404(participant_id)
     group = group_or_404(db.id_from(request.form.get("pilot_group")) or 0)
-    if people.move(db.session(), person, group, current_user):
+    if people.move(db.session(), person, group, current_user, current_clock().now()):
         db.session().commit()
         flash(_("%(email)s is now in %(group)s.", email=person.email, group=group.name), "success")
     return _back_to(person)

@@ -1,6 +1,6 @@
 """dead enum values: the participant status 'bounced' and the message kind 'announcement'
 
-Revision ID: 0015
+Revision ID: 0014
 Revises: 0013
 
 Nothing ever set a participant's status to 'bounced' (a hard bounce puts the address on the
@@ -14,7 +14,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0015'
+revision: str = '0014'
 down_revision: Union[str, Sequence[str], None] = '0013'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None

@@ -1,4 +1,4 @@
-"""The clock: injected time, jobs under a database lease, `campaign tick`, and /healthz."""
+"""The jobs: injected time, jobs under a database lease, `campaign tick`, and /healthz."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign import clock
-from campaign.clock import Job, JobLease, acquire_lease, run_job
-from campaign.timing import FixedClock
-from tests.conftest import Runner
+from campaign import jobs
+from campaign.jobs import Job, JobLease, acquire_lease, run_job
+from campaign.outbox.models import Message, MessageState
+from campaign.timing import FixedClock, clock_of
+from tests.conftest import START, Network, Runner
+from tests.outbox_helpers import participant, queue_welcome
 
 T0 = datetime(2014, 10, 26, 0, 30, tzinfo=UTC)
 TTL = timedelta(seconds=60)
@@ -89,7 +92,62 @@ def test_healthz_reports_an_unreachable_database(tmp_path) -> None:  # type: ign
 
 
 def test_scheduler_has_one_interval_job_per_table_entry(app: Flask) -> None:
-    scheduler = clock.build_scheduler(app, blocking=False)
-    jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {job.name for job in clock.JOBS}
-    assert all(job.max_instances == 1 and job.coalesce for job in jobs.values())
+    scheduler = jobs.build_scheduler(app, blocking=False)
+    scheduled = {job.id: job for job in scheduler.get_jobs()}
+    assert set(scheduled) == {job.name for job in jobs.JOBS}
+    assert all(job.max_instances == 1 and job.coalesce for job in scheduled.values())
+
+
+def _beats(client: FlaskClient) -> dict[str, int]:
+    """Seconds since each job's last run, as /healthz reports them."""
+    health = client.get("/healthz").get_json()
+    return {name: job["seconds_ago"] for name, job in health["jobs"].items()}
+
+
+def test_a_tick_for_a_later_moment_sends_what_it_queues(
+    app: Flask, session: Session, network: Network, runner: Runner
+) -> None:
+    later = START + timedelta(days=2)
+    with app.app_context():
+        queue_welcome(session, participant(session, network, "asa@alpha.se"), later)
+        session.commit()
+    result = runner.invoke("tick", "--now", (later + timedelta(minutes=1)).isoformat())
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    sent = session.scalars(select(Message)).one()
+    assert sent.state is MessageState.SENT and sent.sent_at == later + timedelta(minutes=1)
+
+
+def test_a_tick_for_a_later_moment_is_refused_while_a_scheduler_runs(
+    app: Flask, client: FlaskClient, session: Session, runner: Runner, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    with monkeypatch.context() as elsewhere:  # the live scheduler, another process
+        elsewhere.setattr(jobs, "HOLDER", "worker-1")
+        assert all(run_job(app, job) for job in jobs.JOBS)
+    leases = {lease.name: (lease.holder, lease.lease_until) for lease in jobs.job_status(session)}
+    result = runner.invoke("tick", "--now", (START + timedelta(hours=1)).isoformat())
+    assert result.exit_code == 1
+    assert "A scheduler is running (worker-1 holds the " in result.output
+    assert "Stop `campaign serve` and `campaign worker` first, or leave out --now." in result.output
+    session.expire_all()
+    assert {
+        lease.name: (lease.holder, lease.lease_until) for lease in jobs.job_status(session)
+    } == (leases)
+    assert set(_beats(client).values()) == {0}
+
+
+def test_a_tick_for_a_later_moment_leaves_the_scheduler_free(
+    app: Flask, client: FlaskClient, session: Session, runner: Runner, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke("tick", "--now", (START + timedelta(hours=1)).isoformat())
+    assert result.exit_code == 0, result.output
+    clock = clock_of(app)
+    assert isinstance(clock, FixedClock)
+    clock.advance(timedelta(seconds=10))
+    monkeypatch.setattr(jobs, "HOLDER", "worker-1")  # the scheduler starts in another process
+    assert {job.name: run_job(app, job) for job in jobs.JOBS} == dict.fromkeys(
+        (job.name for job in jobs.JOBS), True
+    )
+    session.expire_all()
+    assert {lease.holder for lease in jobs.job_status(session)} == {"worker-1", jobs.SHARED}
+    assert set(_beats(client).values()) == {0}

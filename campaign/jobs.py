@@ -1,4 +1,4 @@
-"""The fixed table of periodic jobs that APScheduler ticks, and how each one runs.
+"""The jobs: the fixed table of periodic jobs that APScheduler ticks, and how each one runs.
 
 The database says what is due; APScheduler only ticks. Each job is a plain function of a
 session and `now`, runs under a database lease so that it runs at most once at a time across
@@ -14,14 +14,15 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from flask import Flask
-from sqlalchemy import String, or_, select, update
+from sqlalchemy import CursorResult, String, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from campaign import timing
 from campaign.db import Base, open_session
-from campaign.timing import current_clock
 
 log = logging.getLogger(__name__)
 
@@ -125,12 +126,14 @@ JOBS: tuple[Job, ...] = (
 )
 
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+SHARED = "(shared)"  # the holder named in the rows of jobs that take no lease
 
 
 def acquire_lease(
     db_session: Session, name: str, now: datetime, ttl: timedelta, holder: str = HOLDER
 ) -> bool:
-    """Take or renew the lease of job `name` for `holder`; False if another holds it."""
+    """Take or renew the lease of job `name` for `holder` at `now` (on the app's clock, not a
+    job's moment); False if another holds it."""
     until = now + ttl
     result = db_session.execute(
         update(JobLease)
@@ -138,7 +141,7 @@ def acquire_lease(
         .where(or_(JobLease.holder == holder, JobLease.lease_until < now))
         .values(holder=holder, lease_until=until)
     )
-    if result.rowcount == 1:
+    if cast(CursorResult[Any], result).rowcount == 1:
         return True
     if db_session.get(JobLease, name) is not None:
         return False
@@ -150,32 +153,60 @@ def acquire_lease(
     return True
 
 
-def run_job(app: Flask, job: Job, now: datetime | None = None) -> bool:
-    """Run one job under its lease and record the outcome; False if another process has it."""
+def run_job(app: Flask, job: Job, now: datetime | None = None, *, release: bool = False) -> bool:
+    """Run one job for `now` (the clock's by default) under its lease and record the outcome;
+    False if another process has it.
+
+    The lease keeps processes apart in real time, so it is taken, measured and (with `release`,
+    for a one-off run) given back on the app's clock, whatever moment the job runs for.
+    """
+    clock = timing.clock_of(app)
     with app.app_context(), open_session(app) as db_session:
-        now = now or current_clock().now()
-        ttl = timedelta(seconds=max(60, job.every_seconds * 3))
-        if job.exclusive and not acquire_lease(db_session, job.name, now, ttl):
+        now = now or clock.now()
+        if not _take(db_session, job, clock.now()):
             db_session.rollback()
             return False
-        if not job.exclusive:
-            _ensure_row(db_session, job.name, now)
         db_session.commit()
-        error = None
-        try:
-            job.run(db_session, now)
-            db_session.commit()
-        except Exception as exc:  # a failing job must not stop the clock; it is recorded
-            db_session.rollback()
-            log.exception("job %s failed", job.name)
-            error = f"{type(exc).__name__}: {exc}"[:1000]
+        error = _run(db_session, job, now)
         db_session.execute(
             update(JobLease)
             .where(JobLease.name == job.name)
             .values(last_run_at=now, last_error=error)
         )
+        if release and job.exclusive:
+            _release(db_session, job.name, clock.now())
         db_session.commit()
         return error is None
+
+
+def _take(db_session: Session, job: Job, at: datetime) -> bool:
+    """Take the lease of an exclusive job, or give a shared one its row; False if held."""
+    if not job.exclusive:
+        _ensure_row(db_session, job.name, at)
+        return True
+    ttl = timedelta(seconds=max(60, job.every_seconds * 3))
+    return acquire_lease(db_session, job.name, at, ttl, HOLDER)
+
+
+def _run(db_session: Session, job: Job, now: datetime) -> str | None:
+    """Run the job and commit; return what went wrong, if anything (it is rolled back)."""
+    try:
+        job.run(db_session, now)
+        db_session.commit()
+    except Exception as exc:  # a failing job must not stop the clock; it is recorded
+        db_session.rollback()
+        log.exception("job %s failed", job.name)
+        return f"{type(exc).__name__}: {exc}"[:1000]
+    return None
+
+
+def _release(db_session: Session, name: str, at: datetime) -> None:
+    """Give this process's lease of job `name` back, so that a scheduler may take it at once."""
+    db_session.execute(
+        update(JobLease)
+        .where(JobLease.name == name, JobLease.holder == HOLDER)
+        .values(lease_until=at)
+    )
 
 
 def _ensure_row(db_session: Session, name: str, now: datetime) -> None:
@@ -183,14 +214,51 @@ def _ensure_row(db_session: Session, name: str, now: datetime) -> None:
     if db_session.get(JobLease, name) is None:
         try:
             with db_session.begin_nested():
-                db_session.add(JobLease(name=name, holder="(shared)", lease_until=now))
+                db_session.add(JobLease(name=name, holder=SHARED, lease_until=now))
         except IntegrityError:
             pass
 
 
+class SchedulerRunning(Exception):
+    """A run for a moment in the future was refused because a scheduler is running."""
+
+
 def tick(app: Flask, now: datetime | None = None) -> dict[str, bool]:
-    """Run every job once, as the scheduler would; return which ran cleanly."""
-    return {job.name: run_job(app, job, now) for job in JOBS}
+    """Run every job once for `now`, as the scheduler would, giving each lease back after;
+    return which ran cleanly.
+
+    Raises SchedulerRunning for a `now` later than the clock's while a scheduler holds a lease:
+    the jobs would send mail ahead of time beside the live ones, and /healthz would report runs
+    that have not happened.
+    """
+    if now is not None:
+        _refuse_the_future_beside_a_scheduler(app, now)
+    return {job.name: run_job(app, job, now, release=True) for job in JOBS}
+
+
+def _refuse_the_future_beside_a_scheduler(app: Flask, now: datetime) -> None:
+    present = timing.clock_of(app).now()
+    if now <= present:
+        return
+    with open_session(app) as db_session:
+        live = live_lease(db_session, present)
+    if live is not None:
+        raise SchedulerRunning(
+            f"A scheduler is running ({live.holder} holds the {live.name} job until"
+            f" {live.lease_until:%Y-%m-%d %H:%M:%S} UTC), so a run for a later moment would"
+            " send mail ahead of time beside it. Stop `campaign serve` and `campaign worker`"
+            " first, or leave out --now."
+        )
+
+
+def live_lease(db_session: Session, at: datetime) -> JobLease | None:
+    """Return a lease another process holds at `at` (a sign that a scheduler runs), if any."""
+    return db_session.scalars(
+        select(JobLease)
+        .where(JobLease.holder.not_in((HOLDER, SHARED)), JobLease.lease_until > at)
+        .order_by(JobLease.name)
+        .limit(1)
+    ).first()
 
 
 def job_status(db_session: Session) -> list[JobLease]:

@@ -1,0 +1,72 @@
+"""`campaign worker`, `campaign tick` and `campaign sequences`: the jobs and what they send."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+
+import click
+
+from campaign import jobs
+from campaign.cli.context import app_of, configure_logging, parse_instant, require_schema
+
+
+@click.command()
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Run the scheduler's jobs only (no web UI), until stopped."""
+    app = app_of(ctx)
+    configure_logging()
+    require_schema(app)
+    click.echo("The scheduler is running (Ctrl+C stops).")
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        jobs.build_scheduler(app, blocking=True).start()
+
+
+@click.command()
+@click.option(
+    "--now", "now_text", help="Run as if it were this ISO time, e.g. 2014-05-02T08:00+02:00."
+)
+@click.pass_context
+def tick(ctx: click.Context, now_text: str | None) -> None:
+    """Run every scheduler job once (for cron, or to look at what would happen).
+
+    A --now in the future is refused while a scheduler runs.
+    """
+    app = app_of(ctx)
+    require_schema(app)
+    now = parse_instant(now_text, "--now") if now_text else None
+    try:
+        results = jobs.tick(app, now)
+    except jobs.SchedulerRunning as refusal:
+        raise click.ClickException(str(refusal)) from None
+    for name, ok in results.items():
+        click.echo(f"{name}: {'ok' if ok else 'skipped or failed (see the log)'}")
+    if not all(results.values()):
+        sys.exit(1)
+
+
+@click.group()
+def sequences() -> None:
+    """Work with the e-mail sequences in campaign/sequences/."""
+
+
+@sequences.command("check")
+@click.option(
+    "--path",
+    "root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Check the sequences in this folder instead of the shipped ones.",
+)
+def check_sequences(root: Path | None) -> None:
+    """Load every sequence and render every step; list each problem with its file and line."""
+    from campaign.drip.check import check
+    from campaign.drip.files import SEQUENCES_DIR
+
+    count, problems = check(root or SEQUENCES_DIR)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s) in {count} step(s).")
+    click.echo(f"{count} steps checked: no problems.")

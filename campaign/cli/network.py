@@ -1,0 +1,181 @@
+"""`campaign create-campaign`, `campaign demo` and `campaign simulate`: a network to work with."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaign import db, migrations, timing
+from campaign.cli.context import app_of, require_schema
+from campaign.network.members import add_member, slugify
+from campaign.network.models import Campaign, MembershipStatus, Organisation, OrganisationKind
+
+
+def _zone_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    if not timing.is_zone_name(value):
+        raise click.BadParameter(
+            "is not a known time zone; use an IANA name such as Europe/Stockholm"
+        )
+    return value
+
+
+@click.command("create-campaign")
+@click.option("--name", required=True, help='For example "Resfria möten 2026-2027".')
+@click.option("--lead", "lead_name", required=True, help="Full name of the lead organisation.")
+@click.option("--lead-short", help="Short name of the lead organisation, for tables.")
+@click.option(
+    "--lead-kind",
+    type=click.Choice([k.value for k in OrganisationKind]),
+    default=OrganisationKind.MUNICIPALITY.value,
+    show_default=True,
+)
+@click.option("--starts", type=click.DateTime(["%Y-%m-%d"]), required=True, help="YYYY-MM-DD")
+@click.option("--ends", type=click.DateTime(["%Y-%m-%d"]), required=True, help="YYYY-MM-DD")
+@click.option(
+    "--timezone",
+    default=timing.DEFAULT_ZONE_NAME,
+    show_default=True,
+    callback=_zone_name,
+    help="The campaign's time zone: for its sending times and every time shown.",
+)
+@click.pass_context
+def create_campaign(
+    ctx: click.Context,
+    name: str,
+    lead_name: str,
+    lead_short: str | None,
+    lead_kind: str,
+    starts: datetime,
+    ends: datetime,
+    timezone: str,
+) -> None:
+    """Create a campaign with its lead organisation as the first member."""
+    app = app_of(ctx)
+    require_schema(app)
+    if ends.date() < starts.date():
+        raise click.ClickException("--ends is before --starts.")
+    now = timing.clock_of(app).now()
+    campaign = Campaign(
+        slug=slugify(name),
+        name=name,
+        starts_on=starts.date(),
+        ends_on=ends.date(),
+        timezone=timezone,
+        language=app.config["CAMPAIGN_DEFAULT_LANGUAGE"],
+        lead_organisation=_lead(lead_name, lead_short or lead_name, lead_kind, now),
+        created_at=now,
+    )
+    with db.open_session(app) as session:
+        _add_with_lead(session, campaign, now)
+        session.commit()
+    click.echo(f"Created the campaign {name!r} led by {lead_name}.")
+
+
+def _lead(name: str, short_name: str, kind: str, now: datetime) -> Organisation:
+    """Return the new lead organisation, its slug made from its short name."""
+    slug = slugify(short_name)
+    return Organisation(
+        slug=slug, name=name, short_name=short_name, kind=OrganisationKind(kind), created_at=now
+    )
+
+
+def _add_with_lead(session: Session, campaign: Campaign, now: datetime) -> None:
+    """Add the campaign and make its lead organisation its first (signed) member."""
+    session.add(campaign)
+    session.flush()
+    lead = campaign.lead_organisation
+    add_member(
+        session,
+        campaign,
+        name=lead.name,
+        short_name=lead.short_name,
+        kind=lead.kind,
+        status=MembershipStatus.SIGNED,
+        slug=lead.slug,
+        now=now,
+    )
+
+
+@click.command()
+@click.option(
+    "--pilot", is_flag=True, help="Also fill it with an invented pilot that has run (for reports)."
+)
+@click.pass_context
+def demo(ctx: click.Context, pilot: bool) -> None:
+    """Load the demo network (seed 004) and print fresh demo credentials."""
+    app = app_of(ctx)
+    migrations.upgrade(db.engine_of(app))
+    load_demo(app)
+    if pilot:
+        _add_pilot(app)
+
+
+def _add_pilot(app: Flask) -> None:
+    """Fill the demo campaign with an invented pilot, unless it has participants already."""
+    from campaign.demo.network import DEMO_SLUG
+    from campaign.demo.pilot import simulate_pilot
+    from campaign.enrolment.models import Participant
+
+    with app.app_context(), db.open_session(app) as session:
+        campaign = session.scalars(select(Campaign).where(Campaign.slug == DEMO_SLUG)).one()
+        if session.scalar(select(Participant.id).where(Participant.campaign_id == campaign.id)):
+            raise click.ClickException("The demo campaign has participants already.")
+        added = simulate_pilot(session, campaign)
+        session.commit()
+    click.echo(f"Added an invented pilot: {added} pilot users with mail, training, answers.")
+
+
+def load_demo(app: Flask) -> None:
+    """Load the demo network and print its accounts with fresh passwords."""
+    from campaign.demo.network import DEMO_ACCOUNTS
+    from campaign.demo.network import load_demo as load
+
+    passwords = {email: secrets.token_urlsafe(12) for email, *_ in DEMO_ACCOUNTS}
+    with db.open_session(app) as session:
+        summary = load(session, passwords, timing.clock_of(app).now())
+        session.commit()
+    click.echo(summary)
+    click.echo("Demo accounts (passwords are new each time the demo is loaded):")
+    for email, _name, role, _org in DEMO_ACCOUNTS:
+        click.echo(f"  {role:<11} {email:<28} {passwords[email]}")
+
+
+@click.command()
+@click.option("--members", default=5, show_default=True, type=click.IntRange(1, 500))
+@click.option("--participants", default=40, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--days", default=200, show_default=True, type=click.IntRange(1, 800))
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("simulation-report.html"), show_default=True,
+    help="The final report; .pdf for a PDF, else HTML.",
+)  # fmt: skip
+@click.option("--seed", default=2014, show_default=True, type=int)
+def simulate(members: int, participants: int, days: int, output: Path, seed: int) -> None:
+    """Run a whole campaign in accelerated time in a throwaway database, then write its report.
+
+    Real clock jobs, the real dispatcher and SMTP to a local sink; invented people answer.
+    """
+    from campaign import simulate as simulation
+
+    with click.progressbar(length=days, label="Simulating days", file=sys.stderr) as bar:
+        summary = simulation.run(
+            members=members,
+            participants=participants,
+            days=days,
+            output=output,
+            seed=seed,
+            progress=lambda done: bar.update(done - bar.pos),
+        )
+    click.echo(
+        f"{summary.members} members, {summary.participants} pilot users:"
+        f" {summary.delivered} e-mails delivered to them ({summary.received_by_sink} mails"
+        f" reached the SMTP sink in all), {summary.trained} trained,"
+        f" {summary.answers} follow-up answers counted. Report: {summary.report}"
+    )

@@ -1,0 +1,42 @@
+"""`campaign init-db` and `campaign serve`: the database, then the web UI with its scheduler."""
+
+from __future__ import annotations
+
+import click
+
+from campaign import db, jobs, migrations
+from campaign.cli.context import app_of, configure_logging
+from campaign.cli.network import load_demo
+
+
+@click.command("init-db")
+@click.pass_context
+def init_db(ctx: click.Context) -> None:
+    """Create the schema, or upgrade it to the newest version."""
+    app = app_of(ctx)
+    migrations.upgrade(db.engine_of(app))
+    click.echo(f"The database is up to date: {db.engine_of(app).url.render_as_string()}")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--demo", "with_demo", is_flag=True, help="Load the demo network first.")
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, with_demo: bool, threads: int) -> None:
+    """Upgrade the database, then run the web UI and the scheduler in one process."""
+    import waitress
+
+    app = app_of(ctx)
+    configure_logging()
+    migrations.upgrade(db.engine_of(app))
+    if with_demo:
+        load_demo(app)
+    scheduler = jobs.build_scheduler(app, blocking=False)
+    scheduler.start()
+    click.echo(f"Serving on http://{host}:{port}/ with the scheduler (Ctrl+C stops).")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="campaign")
+    finally:
+        scheduler.shutdown(wait=False)

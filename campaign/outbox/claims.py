@@ -1,0 +1,91 @@
+"""Claims: which messages are due at `now`, and leasing a batch of them to one dispatcher.
+
+One UPDATE marks a batch `sending` with a lease and a claim token (on PostgreSQL the batch is
+chosen with FOR UPDATE SKIP LOCKED, so several workers share one outbox). A crashed worker's
+lease expires and its messages are claimed again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select, and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from campaign.outbox.models import Message, MessageState
+from campaign.outbox.policy import Policy
+
+CLAIMED_COLUMNS = (
+    Message.id,
+    Message.recipient,
+    Message.subject,
+    Message.text_body,
+    Message.html_body,
+    Message.headers,
+    Message.calendar,
+    Message.message_id,
+    Message.attempts,
+    Message.campaign_id,
+    Message.participant_id,
+    Message.claim_token,
+)
+
+
+def is_due(now: datetime, leased_at: datetime | None = None) -> ColumnElement[bool]:
+    """Return the condition of a message that may be claimed at `now`: queued and due, or left
+    by a dispatcher whose lease had run out by `leased_at` (default `now`)."""
+    waiting = and_(
+        Message.state.in_((MessageState.QUEUED, MessageState.RETRY)),
+        Message.due_at <= now,
+        or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
+    )
+    abandoned = and_(
+        Message.state == MessageState.SENDING, Message.lease_until < (leased_at or now)
+    )
+    return or_(waiting, abandoned)
+
+
+def claim(
+    db_session: Session,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    policy: Policy,
+    leased_at: datetime | None = None,
+) -> list[Row[Any]]:
+    """Lease up to `limit` messages due at `now` (none the policy holds) to this caller from
+    `leased_at` (default `now`) and commit; return them, oldest first.
+
+    The dispatcher works on plain rows and records outcomes with plain UPDATEs: per message,
+    that is a third of the cost of the ORM's unit of work.
+    """
+    token, start = uuid.uuid4().hex, leased_at or now
+    due = is_due(now, start)
+    db_session.execute(
+        update(Message)
+        .where(Message.id.in_(_candidates(due, limit, policy).scalar_subquery()))
+        .where(due)  # re-checked on the locked row: two claimers never share a message
+        .values(state=MessageState.SENDING, lease_until=start + lease, claim_token=token)
+        .execution_options(synchronize_session=False)
+    )
+    db_session.commit()
+    claimed = (
+        select(*CLAIMED_COLUMNS)
+        .where(Message.claim_token == token)
+        .order_by(Message.due_at, Message.id)
+    )
+    return list(db_session.execute(claimed))
+
+
+def _candidates(due: ColumnElement[bool], limit: int, policy: Policy) -> Select[int]:
+    """The ids of the oldest due messages not held by the policy, locked for this claimer."""
+    not_held = or_(Message.participant_id.is_(None), Message.participant_id.not_in(policy.held()))
+    return (
+        select(Message.id)
+        .where(due, not_held)
+        .order_by(Message.due_at, Message.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises writers anyway
+    )

@@ -1,0 +1,105 @@
+"""What of a claimed batch may go now: not to a suppressed address or a stopped participant,
+and no more than each campaign's sending rate allows."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from campaign.outbox.models import Message, MessageState, Suppression
+from campaign.outbox.outcomes import Report, cancel, release
+from campaign.outbox.policy import Policy
+
+RATE_WINDOW = timedelta(minutes=1)
+RATE_WAIT = timedelta(seconds=10)
+
+
+def without_the_stopped(
+    db_session: Session, batch: list[Row[Any]], policy: Policy, report: Report
+) -> list[Row[Any]]:
+    """Cancel the messages to suppressed addresses and to stopped participants; return the rest."""
+    recipients = {m.recipient for m in batch}
+    suppressed = set(
+        db_session.scalars(select(Suppression.email).where(Suppression.email.in_(recipients)))
+    )
+    cancel(
+        db_session,
+        [m for m in batch if m.recipient in suppressed],
+        "not sent: the address is on the suppression list",
+        report,
+    )
+    batch = [m for m in batch if m.recipient not in suppressed]
+    people = {m.participant_id for m in batch if m.participant_id is not None}
+    stopped = policy.stopped(db_session, people) if people else set()
+    cancel(
+        db_session,
+        [m for m in batch if m.participant_id in stopped],
+        "not sent: the participant gets no more mail",
+        report,
+    )
+    return [m for m in batch if m.participant_id not in stopped]
+
+
+def within_rate_limits(
+    db_session: Session, batch: list[Row[Any]], now: datetime, policy: Policy, report: Report
+) -> list[Row[Any]]:
+    """Keep what each campaign may still send this minute; hand the rest back for later."""
+    campaign_ids = {m.campaign_id for m in batch if m.campaign_id is not None}
+    limits = policy.rate_limits(db_session, campaign_ids) if campaign_ids else {}
+    if not limits:
+        return batch
+    # The campaign rows stay locked (PostgreSQL) until this batch's share is settled, so two
+    # dispatchers never count at the same time.
+    allowance = _allowance(db_session, limits, now, batch[0].claim_token)
+    kept, later = _share(batch, allowance)
+    if later:
+        waiting = "waiting: the campaign's sending rate limit is reached"
+        release(db_session, later, waiting, next_attempt_at=now + RATE_WAIT)
+        report.deferred += len(later)
+    db_session.commit()  # the batch's share is settled: the campaign rows are free again
+    return kept
+
+
+def _share(
+    batch: list[Row[Any]], allowance: dict[int, int]
+) -> tuple[list[Row[Any]], list[Row[Any]]]:
+    """Split a batch, oldest first, into what each campaign's allowance lets go now and the rest."""
+    kept, later = [], []
+    for message in batch:
+        cid = message.campaign_id
+        if cid in allowance and allowance[cid] == 0:
+            later.append(message)
+            continue
+        if cid in allowance:
+            allowance[cid] -= 1
+        kept.append(message)
+    return kept, later
+
+
+def _allowance(
+    db_session: Session, limits: dict[int, int], now: datetime, own_token: str
+) -> dict[int, int]:
+    """Return how many more messages each campaign may send in the minute up to `now`.
+
+    What counts: mail sent in the minute, and mail other dispatchers are sending now, so that
+    N workers do not send N times the limit.
+    """
+    others_sending = and_(
+        Message.state == MessageState.SENDING,
+        Message.lease_until >= now,
+        Message.claim_token != own_token,
+    )
+    recent = dict(
+        db_session.execute(
+            select(Message.campaign_id, func.count())
+            .where(
+                Message.campaign_id.in_(limits),
+                or_(Message.sent_at > now - RATE_WINDOW, others_sending),
+            )
+            .group_by(Message.campaign_id)
+        ).all()
+    )
+    return {cid: max(limit - recent.get(cid, 0), 0) for cid, limit in limits.items()}

@@ -1,0 +1,45 @@
+"""What the outbox is told from above: whose mail waits, whose mail never goes, and how fast each
+campaign may send.
+
+The outbox knows messages, addresses and campaign ids, not the people or campaigns behind them.
+The layer that knows them (campaign/enrolment/holds.py) installs a Policy when the app starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Protocol
+
+from flask import Flask
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+
+class Policy(Protocol):
+    """The rules of the layer above that the dispatcher applies to every batch."""
+
+    def held(self) -> Select[int]:
+        """Return a query of the participant ids whose queued mail waits for now."""
+        ...
+
+    def stopped(self, db_session: Session, participant_ids: Collection[int]) -> set[int]:
+        """Return those of `participant_ids` who get no more mail at all."""
+        ...
+
+    def rate_limits(self, db_session: Session, campaign_ids: Collection[int]) -> dict[int, int]:
+        """Return the per-minute limit of each campaign that has one, and lock those campaigns
+        until the caller commits (so that two dispatchers never count at the same time)."""
+        ...
+
+
+def install(app: Flask, policy: Policy) -> None:
+    """Make `policy` the one the app's dispatcher applies."""
+    app.extensions["campaign.outbox_policy"] = policy
+
+
+def policy_of(app: Flask) -> Policy:
+    """Return the app's policy; an app without one must not send (nobody would be held)."""
+    policy: Policy | None = app.extensions.get("campaign.outbox_policy")
+    if policy is None:
+        raise LookupError("No outbox policy is installed: create_app installs enrolment.holds.")
+    return policy
