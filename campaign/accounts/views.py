@@ -169,11 +169,6 @@ def set_language():  # type: ignore[no-untyped-def]
     return redirect(target if is_safe_redirect(target) else url_for("network.home"))
 
 
-def _mail_settings() -> dict[str, str]:
-    config = current_app.config
-    return {"base_url": config["CAMPAIGN_BASE_URL"], "sender": config["CAMPAIGN_MAIL_FROM"]}
-
-
 def _set_password(token: str, purpose: str):  # type: ignore[no-untyped-def]
     """Let the holder of a valid link choose a password, then sign them in."""
     try:
@@ -248,7 +243,7 @@ def _queue_reset_link(app: Flask, email: str) -> None:
             user = db_session.scalar(select(User).where(User.email == email))
             if user is not None and user.is_enabled and user.password_hash:
                 now = current_clock().now()
-                invitations.send_link(db_session, user, "reset", now, **_mail_settings())
+                invitations.send_link(db_session, user, "reset", now)
                 db_session.commit()
         except Exception:  # the response is gone: the log is the one place left to tell
             app.logger.exception("A password reset link for a known account was not queued")
@@ -272,9 +267,7 @@ def invite_representative():  # type: ignore[no-untyped-def]
                 language=form.language.data or "sv",
                 actor=current_user,
             )
-            invitations.send_link(
-                db.session(), user, "invitation", current_clock().now(), **_mail_settings()
-            )
+            invitations.send_link(db.session(), user, "invitation", current_clock().now())
             db.session().commit()
             flash(_("An invitation is on its way to %(email)s.", email=email), "success")
             return redirect(url_for("network.organisation", org=organisation.slug))
@@ -301,9 +294,7 @@ def resend_invitation(user_id: int):  # type: ignore[no-untyped-def]
     if user.password_hash:
         flash(_("%(email)s has chosen a password already.", email=user.email), "error")
     else:
-        invitations.send_link(
-            db.session(), user, "invitation", current_clock().now(), **_mail_settings()
-        )
+        invitations.send_link(db.session(), user, "invitation", current_clock().now())
         record(
             db.session(),
             current_user,

@@ -797,8 +797,6 @@ def join(token: str):  # type: ignore[no-untyped-def]
                 shown=shown,
             ),
             current_clock().now(),
-            base_url=current_app.config["CAMPAIGN_BASE_URL"],
-            sender=current_app.config["CAMPAIGN_MAIL_FROM"],
         )
         session.commit()
         # The same answer whether or not the address is known: the page reveals nothing.

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from campaign.accounts.models import User
 from campaign.enrolment.models import Participant
-from campaign.events.letters import Addressee, Letters
+from campaign.events.letters import Invitee, Letters
 from campaign.events.models import (
     STILL_INVITED,
     Event,
@@ -112,7 +112,7 @@ def advance(
         kind = (
             "cancel" if event.is_cancelled else "invitation" if sent_sequence is None else "update"
         )
-        messages.append(letters.message(Addressee(invitation_id, rsvp, participant, user), kind))
+        messages.append(letters.message(Invitee(invitation_id, rsvp, participant, user), kind))
     enqueue_many(db_session, messages)
     db_session.execute(
         update(Invitation)

@@ -207,36 +207,3 @@ def state_counts(db_session: Session, scope: Any = None) -> dict[MessageState, i
     counts = dict.fromkeys(MessageState, 0)
     counts.update({state: n for state, n in db_session.execute(statement)})
     return counts
-
-
-def queue_test_message(
-    db_session: Session, user: Any, now: datetime, *, sender: str, base_url: str
-) -> int | None:
-    """Queue a test mail to a staff member, to check that mail reaches people."""
-    from campaign.i18n import load_catalog
-    from campaign.outbox.compose import Footer, render
-
-    _ = load_catalog(user.language).gettext
-    body = _(
-        "Hello {{ name }},\n\nThis is a test e-mail from the campaign service at {{ base_url }}."
-        " If you can read it, mail from the service reaches you.\n\n"
-        "Sent on request at {{ sent }} (UTC)."
-    )
-    rendered = render(
-        _("Test e-mail from the campaign service"),
-        body,
-        {"name": user.name, "base_url": base_url, "sent": now.strftime("%Y-%m-%d %H:%M")},
-        language=user.language,
-        footer=Footer(_("You receive this because you asked for a test e-mail.")),
-    )
-    return enqueue(
-        db_session,
-        source_key=f"test:{user.id}:{now.isoformat()}",
-        recipient=user.email,
-        kind=MessageKind.TEST,
-        rendered=rendered,
-        due_at=now,
-        sender=sender,
-        organisation_id=user.organisation_id,
-        user_id=user.id,
-    )

@@ -40,12 +40,11 @@ def participant_for(db_session: Session, token: str) -> Participant | None:
     return participant
 
 
-def list_headers(participant: Participant, base_url: str, sender: str) -> dict[str, str]:
-    """Return the List-Unsubscribe headers for a mail to `participant`."""
-    url = f"{base_url.rstrip('/')}/u/{token_for(participant)}"
+def list_headers(unsubscribe_url: str, sender: str) -> dict[str, str]:
+    """Return the List-Unsubscribe headers of a participant's mail with this unsubscribe link."""
     mailto = f"mailto:{envelope_address(sender)}?subject=unsubscribe"
     return {
-        "List-Unsubscribe": f"<{url}>, <{mailto}>",
+        "List-Unsubscribe": f"<{unsubscribe_url}>, <{mailto}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 
