@@ -1,9 +1,10 @@
 """Turn sequence steps that have come due into outbox messages, once each.
 
-When a step is due is `due`'s answer. It is queued when that moment has come,
-so an edit to a step's text reaches everyone who has not got it yet, and never changes mail
-already queued. Its source key `p:<participant>:seq:<sequence>/<number>` is unique in the outbox,
-so running this twice, or in two processes at once, queues nothing twice.
+When a step is due is `drip.due`'s answer. It is queued when that moment has come, through the
+outbox's one path for participant mail, so an edit to a step's text reaches everyone who has not
+got it yet, and never changes mail already queued. Its source key
+`p:<participant>:seq:<sequence>/<number>` is unique in the outbox, so running this twice, or in
+two processes at once, queues nothing twice.
 
 Catch-up rule: a participant who starts late, or resumes after a pause, does not get a burst of
 old steps. A step more than CATCH_UP overdue is recorded as skipped, except a sequence's first

@@ -214,23 +214,30 @@ def _send(
     """Queue the invitation (key without ":r") or a reminder; return 1 if it is new."""
     reminder = ":r" in key
     addressee = addressee_of(db_session, participant)
-    language = addressee.language
-    context = {
-        "name": participant.name or participant.email,
-        "title": definition.title[language],
-        "intro": definition.intro[language],
-        "link": mail_settings().link(f"/q/{link_token(questionnaire, participant)}"),
-    }
     queued = queue_participant_mail(
         db_session,
         addressee,
-        mail_template("questionnaire-reminder" if reminder else "questionnaire", language),
-        context,
+        mail_template(
+            "questionnaire-reminder" if reminder else "questionnaire", addressee.language
+        ),
+        _context(questionnaire, definition, participant, addressee.language),
         kind=MessageKind.REMINDER if reminder else MessageKind.QUESTIONNAIRE,
         source_key=key,
         due_at=now,
     )
     return int(queued is not None)
+
+
+def _context(
+    questionnaire: Questionnaire, definition: Definition, participant: Participant, language: str
+) -> dict[str, str]:
+    """Return the placeholders of a questionnaire's mail, with the participant's own link."""
+    return {
+        "name": participant.name or participant.email,
+        "title": definition.title[language],
+        "intro": definition.intro[language],
+        "link": mail_settings().link(f"/q/{link_token(questionnaire, participant)}"),
+    }
 
 
 class Closed(Exception):
