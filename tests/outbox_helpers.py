@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.outbox.compose import Footer, new_message_id, render
+from campaign.outbox.mail import list_headers
 from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.outbox.queue import enqueue
-from campaign.outbox.unsubscribe import list_headers, token_for
+from campaign.outbox.unsubscribe import token_for
 from tests.conftest import Network
 
 SENDER = "Kampanj Kungälv <kampanj@kungalv.se>"

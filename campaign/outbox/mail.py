@@ -18,11 +18,10 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from campaign.i18n import load_catalog
-from campaign.outbox.compose import Footer, Rendered
+from campaign.outbox.compose import Footer, Rendered, envelope_address
 from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import enqueue
 from campaign.outbox.texts import Letter, MailTemplateError, mail_template
-from campaign.outbox.unsubscribe import list_headers
 
 
 @dataclass(frozen=True)
@@ -87,6 +86,15 @@ class Recipient:
     def of(cls, user: Staff, campaign_id: int | None = None) -> Recipient:
         """Return the recipient of a mail to a staff account."""
         return cls(user.email, user.language, user.organisation_id, campaign_id, user.id)
+
+
+def list_headers(unsubscribe_url: str, sender: str) -> dict[str, str]:
+    """Return the List-Unsubscribe headers (RFC 8058) of a participant's mail with this link."""
+    mailto = f"mailto:{envelope_address(sender)}?subject=unsubscribe"
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url}>, <{mailto}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
 
 
 def participant_footer(addressee: Addressee) -> Footer:

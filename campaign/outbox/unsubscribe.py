@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from campaign.audit import record
 from campaign.enrolment.models import Participant, ParticipantStatus
-from campaign.outbox.compose import envelope_address
 from campaign.outbox.models import SuppressionReason
 from campaign.outbox.queue import cancel_for_participant, suppress
 from campaign.security import sign, unsign
@@ -38,15 +37,6 @@ def participant_for(db_session: Session, token: str) -> Participant | None:
     if participant is None or participant.status is ParticipantStatus.ERASED:
         return None
     return participant
-
-
-def list_headers(unsubscribe_url: str, sender: str) -> dict[str, str]:
-    """Return the List-Unsubscribe headers of a participant's mail with this unsubscribe link."""
-    mailto = f"mailto:{envelope_address(sender)}?subject=unsubscribe"
-    return {
-        "List-Unsubscribe": f"<{unsubscribe_url}>, <{mailto}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
 
 
 def unsubscribe(

@@ -30,10 +30,10 @@ from campaign.events.models import (
     Invitation,
     Rsvp,
 )
-from campaign.outbox.mail import participant_footer
+from campaign.outbox.mail import list_headers, participant_footer
 from campaign.outbox.models import Message
 from campaign.outbox.texts import mail_template
-from campaign.outbox.unsubscribe import list_headers, token_for
+from campaign.outbox.unsubscribe import token_for
 from tests.browser import Live, audit
 from tests.browser import sign_in as browser_sign_in
 from tests.conftest import PASSWORD, START, Network, csrf_token, sign_in

@@ -19,7 +19,7 @@ from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events import invitations
 from campaign.events.models import Audience, Invitation, Rsvp
 from campaign.network.models import Membership
-from campaign.outbox.mail import queue_test_mail, staff_footer
+from campaign.outbox.mail import list_headers, queue_test_mail, staff_footer
 from campaign.outbox.models import Message
 from campaign.outbox.texts import (
     LANGUAGES,
@@ -28,7 +28,6 @@ from campaign.outbox.texts import (
     mail_template,
     template_names,
 )
-from campaign.outbox.unsubscribe import list_headers
 from campaign.surveys.service import queue_questionnaires
 from tests.conftest import Network
 from tests.enrolment_helpers import make_event

@@ -28,9 +28,10 @@ from campaign.enrolment.models import Participant
 from campaign.events.models import Event
 from campaign.network.models import Organisation
 from campaign.outbox.compose import Footer, render
+from campaign.outbox.mail import list_headers
 from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.outbox.queue import enqueue
-from campaign.outbox.unsubscribe import list_headers, token_for
+from campaign.outbox.unsubscribe import token_for
 from campaign.security import hide_signed_links, sign
 from tests.conftest import PASSWORD, START, Network, ask_for_new_password, csrf_token, sign_in
 from tests.enrolment_helpers import deliver, group, link_in, make_event
