@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, literal, select, update
+from sqlalchemy import CursorResult, Select, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -180,7 +180,7 @@ def _cancel_unsent_reminders(db_session: Session, event: Event) -> int:
         )
         .values(state=MessageState.CANCELLED, last_answer="the event changed")
     )
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount  # an UPDATE: a cursor result
 
 
 def accepted_count(db_session: Session, event: Event) -> int:

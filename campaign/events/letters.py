@@ -37,7 +37,7 @@ from campaign.outbox.mail import (
     staff_message,
 )
 from campaign.outbox.models import MessageKind
-from campaign.outbox.queue import enqueue
+from campaign.outbox.queue import Outgoing, enqueue
 from campaign.outbox.texts import mail_part, mail_template
 from campaign.security import sign
 
@@ -187,7 +187,7 @@ class Letters:
         *,
         key: str | None = None,
         due_at: datetime | None = None,
-    ) -> dict[str, Any]:
+    ) -> Outgoing:
         """Return one invitee's mail of this kind, as the outbox's enqueue takes it."""
         token = _rsvp_token(invitee.invitation_id)
         values = Marks(invitee.person.name or invitee.person.email, token, "")
@@ -205,7 +205,7 @@ class Letters:
 
     def _to_participant(
         self, participant: Participant, kind: str, values: Marks, mail: dict[str, Any]
-    ) -> dict[str, Any]:
+    ) -> Outgoing:
         addressee = self.addressees(participant)
         # The layout is shared by everyone with this footer: their member, not their link.
         footer = participant_footer(replace(addressee, unsubscribe_url=self.marks.stop))
@@ -213,9 +213,7 @@ class Letters:
         rendered = self._layout(kind, addressee.language, footer).filled(self.marks, values)
         return participant_message(addressee, rendered, **mail)
 
-    def _to_staff(
-        self, user: User, kind: str, values: Marks, mail: dict[str, Any]
-    ) -> dict[str, Any]:
+    def _to_staff(self, user: User, kind: str, values: Marks, mail: dict[str, Any]) -> Outgoing:
         footer = staff_footer(mail_template(template_name(kind), user.language))
         rendered = self._layout(kind, user.language, footer).filled(self.marks, values)
         return staff_message(Recipient.of(user, self.event.campaign_id), rendered, **mail)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from campaign.i18n import load_catalog
 from campaign.outbox.compose import Footer, Rendered, envelope_address
 from campaign.outbox.models import MessageKind
-from campaign.outbox.queue import enqueue
+from campaign.outbox.queue import Outgoing, enqueue
 from campaign.outbox.texts import Letter, MailTemplateError, mail_template
 
 
@@ -124,7 +124,7 @@ def participant_message(
     due_at: datetime,
     skipped: str | None = None,
     calendar: str | None = None,
-) -> dict[str, Any]:
+) -> Outgoing:
     """Return a participant's mail as the outbox's enqueue takes it, with List-Unsubscribe."""
     sender = mail_settings().sender
     return {
@@ -177,7 +177,7 @@ def staff_message(
     source_key: str,
     due_at: datetime,
     calendar: str | None = None,
-) -> dict[str, Any]:
+) -> Outgoing:
     """Return a mail to anyone but a participant as the outbox's enqueue takes it."""
     return {
         "source_key": source_key,

@@ -7,11 +7,11 @@ and never changes, so a resent message is recognisably the same message.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -30,92 +30,62 @@ OPEN_STATES = (MessageState.QUEUED, MessageState.RETRY)
 MAX_QUEUE_AGE = timedelta(days=5)
 
 
-def enqueue(
-    db_session: Session,
-    *,
-    source_key: str,
-    recipient: str,
-    kind: MessageKind,
-    rendered: Rendered,
-    due_at: datetime,
-    sender: str,
-    headers: dict[str, str] | None = None,
-    campaign_id: int | None = None,
-    organisation_id: int | None = None,
-    participant_id: int | None = None,
-    user_id: int | None = None,
-    skipped: str | None = None,
-    calendar: str | None = None,
-) -> int | None:
-    """Queue a message unless one with this source key exists; return the new row's id.
+class Outgoing(TypedDict, total=False):
+    """One message as it is queued: the first six keys are needed, the rest may be left out."""
 
-    With `skipped` (the reason), the row only records that the message was decided against.
-    """
-    values = _row(
-        source_key=source_key,
-        recipient=recipient,
-        kind=kind,
-        rendered=rendered,
-        due_at=due_at,
-        sender=sender,
-        headers=headers,
-        campaign_id=campaign_id,
-        organisation_id=organisation_id,
-        participant_id=participant_id,
-        user_id=user_id,
-        skipped=skipped,
-        calendar=calendar,
-    )
-    statement = _insert(db_session).values(**values).returning(Message.id)
+    source_key: Required[str]
+    recipient: Required[str]
+    kind: Required[MessageKind]
+    rendered: Required[Rendered]
+    due_at: Required[datetime]
+    sender: Required[str]
+    headers: dict[str, str] | None
+    campaign_id: int | None
+    organisation_id: int | None
+    participant_id: int | None
+    user_id: int | None
+    skipped: str | None  # the reason: the row only records that the mail was decided against
+    calendar: str | None
+
+
+def enqueue(db_session: Session, **message: Unpack[Outgoing]) -> int | None:
+    """Queue a message unless one with this source key exists; return the new row's id."""
+    statement = _insert(db_session).values(**_row(message)).returning(Message.id)
     return db_session.execute(statement).scalar()
 
 
-def enqueue_many(db_session: Session, messages: Iterable[Mapping[str, Any]]) -> None:
-    """Queue many messages in one statement, each given as enqueue's keyword arguments; a
-    source key that exists already is left as it is, like enqueue does.
+def enqueue_many(db_session: Session, messages: Iterable[Outgoing]) -> None:
+    """Queue many messages in one statement; a source key that exists already is left as it
+    is, like enqueue does.
 
     For fan-outs to thousands of people: one executemany instead of a round trip each.
     """
-    rows = [_row(**message) for message in messages]
+    rows = [_row(message) for message in messages]
     if rows:
         db_session.execute(_insert(db_session), rows)
 
 
-def _row(
-    *,
-    source_key: str,
-    recipient: str,
-    kind: MessageKind,
-    rendered: Rendered,
-    due_at: datetime,
-    sender: str,
-    headers: dict[str, str] | None = None,
-    campaign_id: int | None = None,
-    organisation_id: int | None = None,
-    participant_id: int | None = None,
-    user_id: int | None = None,
-    skipped: str | None = None,
-    calendar: str | None = None,
-) -> dict[str, Any]:
+def _row(message: Outgoing) -> dict[str, Any]:
     """Return the outbox row of one message; its Message-ID is given here, once."""
+    rendered, skipped = message["rendered"], message.get("skipped")
     return {
-        "source_key": source_key,
-        "recipient": recipient.strip().lower(),
-        "kind": kind,
+        "source_key": message["source_key"],
+        "recipient": message["recipient"].strip().lower(),
+        "kind": message["kind"],
         "subject": rendered.subject,
         "text_body": rendered.text,
         "html_body": rendered.html,
-        "headers": headers or {},
-        "calendar": calendar,
-        "message_id": new_message_id(sender),
-        "due_at": due_at,
+        "headers": message.get("headers") or {},
+        "calendar": message.get("calendar"),
+        "message_id": new_message_id(message["sender"]),
+        "due_at": message["due_at"],
         "state": MessageState.CANCELLED if skipped else MessageState.QUEUED,
         "last_answer": skipped,
         "attempts": 0,
-        "campaign_id": campaign_id,
-        "organisation_id": organisation_id,
-        "participant_id": participant_id,
-        "user_id": user_id,
+        "campaign_id": message.get("campaign_id"),
+        "organisation_id": message.get("organisation_id"),
+        "participant_id": message.get("participant_id"),
+        "user_id": message.get("user_id"),
     }
 
 
@@ -152,7 +122,7 @@ def cancel_for_participant(db_session: Session, participant_id: int, answer: str
         .where(Message.participant_id == participant_id, Message.state.in_(OPEN_STATES))
         .values(state=MessageState.CANCELLED, last_answer=answer)
     )
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount  # an UPDATE: a cursor result
 
 
 def suppress(
@@ -175,7 +145,7 @@ def expire_old(db_session: Session, now: datetime) -> int:
         .where(Message.state.in_(OPEN_STATES), Message.due_at < now - MAX_QUEUE_AGE)
         .values(state=MessageState.FAILED, last_answer="not delivered within 5 days; given up")
     )
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount  # an UPDATE: a cursor result
 
 
 def forget_sealed(db_session: Session, now: datetime) -> int:
@@ -196,7 +166,7 @@ def forget_sealed(db_session: Session, now: datetime) -> int:
         .values(subject="", text_body="", html_body="", headers={}, calendar=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount  # an UPDATE: a cursor result
 
 
 def state_counts(db_session: Session, scope: Any = None) -> dict[MessageState, int]:
