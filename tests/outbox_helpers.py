@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.outbox.compose import Footer, new_message_id, render
+from campaign.outbox.mail import list_headers
 from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.outbox.queue import enqueue
-from campaign.outbox.unsubscribe import list_headers
+from campaign.outbox.unsubscribe import token_for
 from tests.conftest import START, Network
 
 SENDER = "Kampanj Kungälv <kampanj@kungalv.se>"
@@ -61,7 +62,7 @@ def queue_welcome(session: Session, person: Participant, due_at: datetime, step:
         rendered=rendered,
         due_at=due_at,
         sender=SENDER,
-        headers=list_headers(person, BASE_URL, SENDER),
+        headers=list_headers(f"{BASE_URL}/u/{token_for(person)}", SENDER),
         campaign_id=person.campaign_id,
         organisation_id=person.organisation_id,
         participant_id=person.id,

@@ -16,11 +16,10 @@ from sqlalchemy.orm import Session
 
 from campaign.accounts.models import Role, User
 from campaign.audit import record
-from campaign.i18n import load_catalog
 from campaign.network.models import Organisation
-from campaign.outbox.compose import Footer, render
+from campaign.outbox.mail import Recipient, mail_settings, queue_staff_mail
 from campaign.outbox.models import MessageKind
-from campaign.outbox.queue import enqueue
+from campaign.outbox.texts import mail_template
 from campaign.security import TokenError, sign, unsign
 
 LIFETIMES = {"invitation": timedelta(days=14), "reset": timedelta(hours=2)}
@@ -43,50 +42,25 @@ def user_for(db_session: Session, purpose: str, token: str) -> User:
     return user
 
 
-def send_link(
-    db_session: Session, user: User, purpose: str, now: datetime, *, base_url: str, sender: str
-) -> int | None:
+def send_link(db_session: Session, user: User, purpose: str, now: datetime) -> int | None:
     """Queue the mail with a set-password link (at most one of each kind an hour)."""
-    _ = load_catalog(user.language).gettext
     path = "invitation" if purpose == "invitation" else "password/reset"
-    link = f"{base_url.rstrip('/')}/{path}/{token_for(user, purpose)}"
-    if purpose == "invitation":
-        subject = _("You are invited as a representative of {{ organisation }}")
-        body = _(
-            "Hello {{ name }},\n\nyou are invited to represent {{ organisation }} in the"
-            " campaign's service for travel-free meetings: you enrol your organisation's pilot"
-            " users, follow their e-mails and report what you have done.\n\nChoose your"
-            " password with this link within 14 days:\n\n{{ link }}\n\nYou then sign in with"
-            " {{ email }}."
-        )
-        kind = MessageKind.STAFF_INVITATION
-    else:
-        subject = _("Choose a new password")
-        body = _(
-            "Hello {{ name }},\n\nsomeone, probably you, asked to choose a new password for"
-            " {{ email }}. Use this link within 2 hours:\n\n{{ link }}\n\nIf it was not you,"
-            " do nothing: your password stays as it is."
-        )
-        kind = MessageKind.LOGIN_LINK
-    organisation = user.organisation.name if user.organisation else ""
-    rendered = render(
-        subject,
-        body,
-        {"name": user.name, "organisation": organisation, "link": link, "email": user.email},
-        language=user.language,
-        footer=Footer(_("You receive this because of your account in the campaign service.")),
-    )
-    return enqueue(
+    context = {
+        "name": user.name,
+        "organisation": user.organisation.name if user.organisation else "",
+        "link": mail_settings().link(f"/{path}/{token_for(user, purpose)}"),
+        "email": user.email,
+    }
+    invited = purpose == "invitation"
+    return queue_staff_mail(
         db_session,
-        now=now,
+        Recipient.of(user),
+        mail_template("representative-invitation" if invited else "password-reset", user.language),
+        context,
+        kind=MessageKind.STAFF_INVITATION if invited else MessageKind.LOGIN_LINK,
         source_key=f"{purpose}:{user.id}:{_fingerprint(user)}:{now:%Y%m%d%H}",
-        recipient=user.email,
-        kind=kind,
-        rendered=rendered,
         due_at=now,
-        sender=sender,
-        organisation_id=user.organisation_id,
-        user_id=user.id,
+        now=now,
     )
 
 

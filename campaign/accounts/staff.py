@@ -42,11 +42,9 @@ def set_password_by_link(
     record(db_session, user, f"account.password_set_by_{purpose}")
 
 
-def resend_invitation(
-    db_session: Session, user: User, actor: Any, now: datetime, *, base_url: str, sender: str
-) -> None:
+def resend_invitation(db_session: Session, user: User, actor: Any, now: datetime) -> None:
     """Queue a new invitation link for a representative who has no password yet."""
-    invitations.send_link(db_session, user, "invitation", now, base_url=base_url, sender=sender)
+    invitations.send_link(db_session, user, "invitation", now)
     _record(db_session, actor, "representative.invitation_resent", user)
 
 

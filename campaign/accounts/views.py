@@ -182,11 +182,6 @@ def set_language() -> ResponseReturnValue:
     return redirect(target if target and is_safe_redirect(target) else url_for("network.home"))
 
 
-def _mail_settings() -> dict[str, str]:
-    config = current_app.config
-    return {"base_url": config["CAMPAIGN_BASE_URL"], "sender": config["CAMPAIGN_MAIL_FROM"]}
-
-
 def _set_password(token: str, purpose: str) -> ResponseReturnValue:
     """Let the holder of a valid link choose a password, then sign them in."""
     try:
@@ -259,7 +254,7 @@ def _queue_reset_link(app: Flask, email: str) -> None:
             user = db_session.scalar(select(User).where(User.email == email))
             if user is not None and user.is_enabled and user.password_hash:
                 now = current_clock().now()
-                invitations.send_link(db_session, user, "reset", now, **_mail_settings())
+                invitations.send_link(db_session, user, "reset", now)
                 db_session.commit()
         except Exception:  # the response is gone: the log is the one place left to tell
             app.logger.exception("A password reset link for a known account was not queued")
@@ -284,9 +279,7 @@ def invite_representative() -> ResponseReturnValue:
                 actor=current_user,
                 now=current_clock().now(),
             )
-            invitations.send_link(
-                db.session(), user, "invitation", current_clock().now(), **_mail_settings()
-            )
+            invitations.send_link(db.session(), user, "invitation", current_clock().now())
             db.session().commit()
             flash(_("An invitation is on its way to %(email)s.", email=email), "success")
             return redirect(url_for("network.organisation", org=organisation.slug))
@@ -314,7 +307,7 @@ def resend_invitation(user_id: int) -> ResponseReturnValue:
         flash(_("%(email)s has chosen a password already.", email=user.email), "error")
     else:
         now = current_clock().now()
-        staff.resend_invitation(db.session(), user, current_user, now, **_mail_settings())
+        staff.resend_invitation(db.session(), user, current_user, now)
         db.session().commit()
         flash(_("A new invitation is on its way to %(email)s.", email=user.email), "success")
     return redirect(url_for("network.organisation", org=g.organisation.slug))

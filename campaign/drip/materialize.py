@@ -1,10 +1,10 @@
 """Turn sequence steps that have come due into outbox messages, once each.
 
-A step is due at its offset from the participant's start (their own start date, else their pilot
-group's), at its local time in the campaign's time zone. It is queued when that moment has come,
-so an edit to a step's text reaches everyone who has not got it yet, and never changes mail
-already queued. Its source key `p:<participant>:seq:<sequence>/<number>` is unique in the outbox,
-so running this twice, or in two processes at once, queues nothing twice.
+When a step is due is `drip.due`'s answer. It is queued when that moment has come, through the
+outbox's one path for participant mail, so an edit to a step's text reaches everyone who has not
+got it yet, and never changes mail already queued. Its source key
+`p:<participant>:seq:<sequence>/<number>` is unique in the outbox, so running this twice, or in
+two processes at once, queues nothing twice.
 
 Catch-up rule: a participant who starts late, or resumes after a pause, does not get a burst of
 old steps. A step more than CATCH_UP overdue is recorded as skipped, except a sequence's first
@@ -15,31 +15,28 @@ recorded as skipped too. Only active participants get steps; paused ones wait.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from flask import current_app
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from campaign.drip.check import render_problems
-from campaign.drip.files import EVENT_ANCHORS, SEQUENCES_DIR, Sequence, Step, load_sequences
+from campaign.drip.due import CATCH_UP, Occurrence, invited_events, next_event, occurrences
+from campaign.drip.files import SEQUENCES_DIR, Sequence, Step, load_sequences
+from campaign.enrolment.mail import addressee
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events.models import Event, EventKind, Invitation, Rsvp
-from campaign.i18n import load_catalog
 from campaign.network.models import Campaign, Membership, Organisation
-from campaign.outbox.compose import Footer, Rendered, render
+from campaign.outbox.mail import queue_participant_mail
 from campaign.outbox.models import Message, MessageKind
-from campaign.outbox.queue import enqueue
-from campaign.outbox.unsubscribe import list_headers
+from campaign.outbox.texts import Letter
 from campaign.surveys.models import Questionnaire, QuestionnaireKind, Response
-from campaign.timing import QUIET_HOURS, add_business_days, local_instant
 
-CATCH_UP = timedelta(days=2)
 # next_step_at of a participant with no step left to come (until a change says otherwise).
 NOTHING_LEFT = datetime(9999, 12, 31, tzinfo=UTC)
 CHUNK = 2000  # participants read at a time
@@ -55,74 +52,6 @@ class Enrolled:
     membership: Membership
     organisation: Organisation
     campaign: Campaign
-
-
-def step_due(step: Step, start: date, campaign: Campaign) -> datetime:
-    """Return the UTC instant a step is due for someone who started on `start`."""
-    anchor = campaign.ends_on if step.anchor == "campaign_end" else start
-    return send_instant(step, anchor, ZoneInfo(campaign.timezone))
-
-
-def send_instant(step: Step, anchor: date, zone: ZoneInfo) -> datetime:
-    """Return when a step counted from `anchor` goes out: on a business day (a step that falls
-    on a weekend or a holiday waits for the next working day), at its local time, outside
-    the quiet hours."""
-    day = add_business_days(step.offset.apply(anchor), 0)
-    return QUIET_HOURS.next_allowed(local_instant(day, step.at, zone), zone)
-
-
-@dataclass(frozen=True)
-class Occurrence:
-    """One mail a step gives one participant: most steps give one, event-anchored steps one
-    per event of their kind that the participant is invited to."""
-
-    key: str
-    due: datetime
-    event: Event | None = None
-
-
-def occurrences(
-    step: Step,
-    participant: Participant,
-    group: PilotGroup,
-    campaign: Campaign,
-    events: list[Event],
-) -> list[Occurrence]:
-    """Return when, and under which source key, a step is due for a participant."""
-    key = f"p:{participant.id}:seq:{step.key}"
-    if step.anchor not in EVENT_ANCHORS:
-        start = participant.starts_on or group.starts_on
-        return [Occurrence(key, step_due(step, start, campaign))]
-    zone = ZoneInfo(campaign.timezone)
-    return [
-        Occurrence(
-            f"{key}:e{event.id}",
-            send_instant(step, event.starts_at.astimezone(zone).date(), zone),
-            event,
-        )
-        for event in events
-        if event.kind.value == step.anchor
-    ]
-
-
-def next_event(events: list[Event], after: Event, now: datetime) -> Event | None:
-    """Return the next event of the same kind, after `after` ends and after now."""
-    later = [e for e in events if e.kind is after.kind and e.starts_at > max(after.ends_at, now)]
-    return min(later, key=lambda e: e.starts_at, default=None)
-
-
-def invited_events(db_session: Session, participant_ids: list[int]) -> dict[int, list[Event]]:
-    """Return, for each participant, the events (not cancelled) they are invited to."""
-    found: dict[int, list[Event]] = {pid: [] for pid in participant_ids}
-    rows = db_session.execute(
-        select(Invitation.participant_id, Event)
-        .join(Event, Invitation.event_id == Event.id)
-        .where(Invitation.participant_id.in_(participant_ids), Event.is_cancelled.is_(False))
-        .order_by(Event.starts_at)
-    )
-    for participant_id, event in rows:
-        found[participant_id].append(event)
-    return found
 
 
 def materialize(
@@ -164,7 +93,7 @@ def _materialize_chunk(
             )
             added += count
         next_at.append({"pid": person.participant.id, "at": upcoming})
-    table = Participant.__table__
+    table = cast(Table, Participant.__table__)
     db_session.execute(  # updated_at is kept: this is the engine's note, not a change of the person
         update(table)
         .where(table.c.id == bindparam("pid"))
@@ -241,38 +170,16 @@ def _queue(
     skipped: str | None,
     now: datetime,
 ) -> int | None:
-    config = current_app.config
-    participant = person.participant
-    headers = list_headers(participant, config["CAMPAIGN_BASE_URL"], config["CAMPAIGN_MAIL_FROM"])
-    unsubscribe = headers["List-Unsubscribe"].split(">", 1)[0].lstrip("<")
-    gettext = load_catalog(participant.language).gettext
-    reason = gettext(
-        "You receive this because you take part in the pilot group of %(organisation)s in "
-        "%(campaign)s."
-    ) % {"organisation": person.organisation.name, "campaign": person.campaign.name}
-    if skipped:  # nothing is composed for a step decided against; the row records the decision
-        rendered = Rendered(step.subject, "", "")
-    else:
-        rendered = render(
-            step.subject,
-            step.body,
-            context_for(person, unsubscribe, following),
-            language=participant.language,
-            footer=Footer(reason, unsubscribe),
-        )
-    return enqueue(
+    to = addressee(person.participant, person.organisation, person.campaign, person.membership)
+    return queue_participant_mail(
         db_session,
-        now=now,
-        source_key=occurrence.key,
-        recipient=participant.email,
+        to,
+        Letter(step.subject, step.body, str(step.path)),
+        context_for(person, to.unsubscribe_url, following),
         kind=MessageKind.SEQUENCE_STEP,
-        rendered=rendered,
+        source_key=occurrence.key,
         due_at=occurrence.due,
-        sender=config["CAMPAIGN_MAIL_FROM"],
-        headers=headers,
-        campaign_id=person.campaign.id,
-        organisation_id=participant.organisation_id,
-        participant_id=participant.id,
+        now=now,
         skipped=skipped,
     )
 
@@ -440,7 +347,7 @@ def _forget_next_steps(db_session: Session, flush_context: Any, instances: Any) 
         for obj in db_session.new
         if isinstance(obj, Invitation) and obj.participant_id is not None
     }
-    table = Participant.__table__
+    table = cast(Table, Participant.__table__)
     whom = [
         table.c.id.in_(changed[Participant] | invited),
         table.c.pilot_group_id.in_(changed[PilotGroup]),

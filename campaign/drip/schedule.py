@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaign.drip.due import CATCH_UP, invited_events, occurrences
 from campaign.drip.files import Sequence, Step
-from campaign.drip.materialize import CATCH_UP, invited_events, occurrences, sendable_sequences
+from campaign.drip.materialize import sendable_sequences
 from campaign.enrolment.models import Participant, PilotGroup
 from campaign.events.models import Event
 from campaign.network.models import Campaign

@@ -7,7 +7,6 @@ from flask import (
     Flask,
     Response,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -36,6 +35,7 @@ from campaign.drip.schedule import plans_for
 from campaign.enrolment.models import Participant
 from campaign.i18n import load_catalog
 from campaign.outbox.compose import Footer, Rendered, content_template, render
+from campaign.outbox.mail import Recipient, staff_message
 from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import enqueue
 from campaign.security import mail_preview
@@ -154,18 +154,14 @@ def preview_html(name: str, language: str, number: str) -> Response:
 def send_test(name: str, language: str, number: str) -> ResponseReturnValue:
     step = _step(name, language, number)
     now = current_clock().now()
-    enqueue(
-        db.session(),
-        now=now,
-        source_key=f"test:{current_user.id}:{step.key}:{language}:{now.isoformat()}",
-        recipient=current_user.email,
+    test = staff_message(
+        Recipient.of(current_user),
+        _preview(step),
         kind=MessageKind.TEST,
-        rendered=_preview(step),
+        source_key=f"test:{current_user.id}:{step.key}:{language}:{now.isoformat()}",
         due_at=now,
-        sender=current_app.config["CAMPAIGN_MAIL_FROM"],
-        user_id=current_user.id,
-        organisation_id=current_user.organisation_id,
     )
+    enqueue(db.session(), now=now, **test)
     db.session().commit()
     flash(_("A test of the step is queued to %(email)s.", email=current_user.email), "success")
     return redirect(url_for("drip.preview", name=name, language=language, number=number))

@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session
 from campaign.enrolment.erasure import drop_requests
 from campaign.enrolment.models import ConsentMethod, JoinRequest, Participant, PilotGroup
 from campaign.enrolment.people import enrol, self_enrolment_consent
-from campaign.i18n import load_catalog
 from campaign.network.models import Campaign
-from campaign.outbox.compose import Footer, render
+from campaign.outbox.mail import Recipient, mail_settings, queue_staff_mail
 from campaign.outbox.models import MessageKind
-from campaign.outbox.queue import enqueue
+from campaign.outbox.texts import mail_template
 from campaign.security import TokenError, keyed_hash, sign, unsign
 
 JOIN = "join"
@@ -76,13 +75,7 @@ class Applicant:
 
 
 def request_confirmation(
-    db_session: Session,
-    group: PilotGroup,
-    applicant: Applicant,
-    now: datetime,
-    *,
-    base_url: str,
-    sender: str,
+    db_session: Session, group: PilotGroup, applicant: Applicant, now: datetime
 ) -> JoinRequest | None:
     """Store the request and queue its confirmation mail; None when a mail to this address
     for this group went out within the hour (at most one an hour), and nothing is stored."""
@@ -103,42 +96,34 @@ def request_confirmation(
     )
     db_session.add(wish)
     db_session.flush()
-    link = f"{base_url.rstrip('/')}/join/confirm/{sign(CONFIRM, [wish.id, wish.secret])}"
-    _ = load_catalog(applicant.language).gettext
-    # The person's own words (their name) stay out of the mail: it goes to an address that
-    # nobody has confirmed yet, and must not be a way to send anyone a text of one's choice.
-    body = _(
-        "Hello,\n\nsomeone, probably you, asked to join the pilot group **{{ group }}** of"
-        " {{ organisation }} with this e-mail address.\n\nTo confirm, open this link within"
-        " 7 days and press the button:\n\n{{ link }}\n\nIf it was not you, do nothing: you"
-        " will not be enrolled and get no more e-mail from us."
-    )
-    rendered = render(
-        _("Confirm that you want to join the pilot group"),
-        body,
-        {"group": group.name, "organisation": group.organisation.name, "link": link},
-        language=applicant.language,
-        footer=Footer(_("You receive this because your address was entered in our form.")),
-    )
-    # The key limits mail to one an hour per address and group; a keyed hash, not the address.
-    hashed = keyed_hash("join-mail", applicant.email)[:32]
-    wish.message_id = enqueue(
-        db_session,
-        now=now,
-        source_key=f"join:{group.id}:{hashed}:{now:%Y%m%d%H}",
-        recipient=applicant.email,
-        kind=MessageKind.CONFIRMATION,
-        rendered=rendered,
-        due_at=now,
-        sender=sender,
-        campaign_id=group.campaign_id,
-        organisation_id=group.organisation_id,
-    )
+    wish.message_id = _queue_confirmation(db_session, group, wish, now)
     if wish.message_id is None:
         db_session.delete(wish)
         db_session.flush()
         return None
     return wish
+
+
+def _queue_confirmation(
+    db_session: Session, group: PilotGroup, wish: JoinRequest, now: datetime
+) -> int | None:
+    """Queue the mail whose link confirms the request; None if one went out within the hour."""
+    link = mail_settings().link(f"/join/confirm/{sign(CONFIRM, [wish.id, wish.secret])}")
+    # The person's own words (their name) stay out of the mail: it goes to an address that
+    # nobody has confirmed yet, and must not be a way to send anyone a text of one's choice.
+    context = {"group": group.name, "organisation": group.organisation.name, "link": link}
+    # The key limits mail to one an hour per address and group; a keyed hash, not the address.
+    hashed = keyed_hash("join-mail", wish.email)[:32]
+    return queue_staff_mail(
+        db_session,
+        Recipient(wish.email, wish.language, group.organisation_id, group.campaign_id),
+        mail_template("join-confirmation", wish.language),
+        context,
+        kind=MessageKind.CONFIRMATION,
+        source_key=f"join:{group.id}:{hashed}:{now:%Y%m%d%H}",
+        due_at=now,
+        now=now,
+    )
 
 
 def request_for(db_session: Session, token: str, now: datetime) -> JoinRequest:

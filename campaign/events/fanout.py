@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from campaign.accounts.models import User
 from campaign.enrolment.models import Participant
-from campaign.events.letters import Addressee, Letters
+from campaign.events.letters import Invitee, Letters
 from campaign.events.models import (
     STILL_INVITED,
     Event,
@@ -94,6 +94,24 @@ def advance(
     event = db_session.scalars(
         select(Event).where(Event.id == fanout.event_id).with_for_update()
     ).one()
+    rows = _next_batch(db_session, event)
+    if not rows:
+        fanout.state, fanout.finished_at = FanoutState.DONE, now
+        return None
+    if letters is None or letters.version != Letters.version_of(event):
+        letters = Letters(db_session, event, now)
+    enqueue_many(
+        db_session, [letters.message(invitee, _kind(event, sent)) for invitee, sent in rows], now
+    )
+    _mark_sent(db_session, event, [invitee.invitation_id for invitee, _sent in rows])
+    fanout.state = FanoutState.RUNNING
+    fanout.done += len(rows)
+    fanout.total = max(fanout.total, fanout.done)
+    return letters
+
+
+def _next_batch(db_session: Session, event: Event) -> list[tuple[Invitee, int | None]]:
+    """Return the next invitees due the event's calendar mail, with the SEQUENCE they last got."""
     rows = db_session.execute(
         select(Invitation.id, Invitation.rsvp, Invitation.sent_sequence, Participant, User)
         .outerjoin(Participant, Participant.id == Invitation.participant_id)
@@ -102,31 +120,27 @@ def advance(
         .order_by(Invitation.id)
         .limit(BATCH)
     ).all()
-    if not rows:
-        fanout.state, fanout.finished_at = FanoutState.DONE, now
-        return None
-    if letters is None or letters.version != Letters.version_of(event):
-        letters = Letters(db_session, event, now)
-    messages = []
-    for invitation_id, rsvp, sent_sequence, participant, user in rows:
-        kind = (
-            "cancel" if event.is_cancelled else "invitation" if sent_sequence is None else "update"
-        )
-        messages.append(letters.message(Addressee(invitation_id, rsvp, participant, user), kind))
-    enqueue_many(db_session, messages, now)
+    return [(Invitee(id_, rsvp, person, user), sent) for id_, rsvp, sent, person, user in rows]
+
+
+def _kind(event: Event, sent_sequence: int | None) -> str:
+    """Which calendar mail an invitee is due: a cancellation, a first invitation, an update."""
+    if event.is_cancelled:
+        return "cancel"
+    return "invitation" if sent_sequence is None else "update"
+
+
+def _mark_sent(db_session: Session, event: Event, invitation_ids: list[int]) -> None:
+    """Record that these invitations have the event's current version."""
     db_session.execute(
         update(Invitation)
         .where(
-            Invitation.id.in_([row[0] for row in rows]),
+            Invitation.id.in_(invitation_ids),
             or_(Invitation.sent_sequence.is_(None), Invitation.sent_sequence < event.sequence),
         )
         .values(sent_sequence=event.sequence)
         .execution_options(synchronize_session="evaluate")
     )
-    fanout.state = FanoutState.RUNNING
-    fanout.done += len(rows)
-    fanout.total = max(fanout.total, fanout.done)
-    return letters
 
 
 def run_due(db_session: Session, now: datetime) -> int:

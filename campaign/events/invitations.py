@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, literal, select, update
+from sqlalchemy import CursorResult, Select, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -180,7 +180,7 @@ def _cancel_unsent_reminders(db_session: Session, event: Event) -> int:
         )
         .values(state=MessageState.CANCELLED, last_answer="the event changed")
     )
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount  # an UPDATE: a cursor result
 
 
 def accepted_count(db_session: Session, event: Event) -> int:
@@ -257,37 +257,47 @@ def queue_reminders(db_session: Session, now: datetime) -> int:
     ).all()
     count = 0
     for event in events:
-        try:
-            offsets = parse_reminders(event.reminders)
-        except ValueError:
-            continue
-        due = [offset for offset in offsets if event.starts_at - offset <= now]
-        if not due:
-            continue
-        offset = min(due)  # only the latest due reminder: no burst of two after an outage
-        if event.sequence > 0 and event.updated_at > event.starts_at - offset:
-            continue  # changed after this reminder's moment: the update is reminder enough
-        label = f"{int(offset.total_seconds() // 60)}m"
-        invitations = db_session.scalars(
-            select(Invitation).where(
-                Invitation.event_id == event.id,
-                Invitation.rsvp.in_([Rsvp.PENDING, Rsvp.ACCEPTED, Rsvp.TENTATIVE]),
-            )
-        ).all()
-        letters = Letters(db_session, event, now)
-        for invitation in invitations:
-            if invitation.created_at > event.starts_at - offset:
-                continue  # invited after this reminder's moment: the invitation is reminder enough
-            queued = queue_mail(
-                db_session,
-                event,
-                invitation,
-                "reminder",
-                now,
-                key=f"ev:{event.id}:s{event.sequence}:reminder:{label}:i{invitation.id}",
-                letters=letters,
-            )
-            count += queued is not None
+        offset = _reminder_due(event, now)
+        if offset is not None:
+            count += _remind(db_session, event, offset, now)
+    return count
+
+
+def _reminder_due(event: Event, now: datetime) -> timedelta | None:
+    """Return how long before the start the event's latest due reminder is; None if none is
+    due, or the event changed after its moment (the update is reminder enough)."""
+    try:
+        offsets = parse_reminders(event.reminders)
+    except ValueError:
+        return None
+    due = [offset for offset in offsets if event.starts_at - offset <= now]
+    if not due:
+        return None
+    offset = min(due)  # only the latest due reminder: no burst of two after an outage
+    if event.sequence > 0 and event.updated_at > event.starts_at - offset:
+        return None
+    return offset
+
+
+def _remind(db_session: Session, event: Event, offset: timedelta, now: datetime) -> int:
+    """Queue one reminder to everyone invited who has not declined; return how many are new."""
+    label = f"{int(offset.total_seconds() // 60)}m"
+    invitations = db_session.scalars(
+        select(Invitation).where(
+            Invitation.event_id == event.id,
+            Invitation.rsvp.in_([Rsvp.PENDING, Rsvp.ACCEPTED, Rsvp.TENTATIVE]),
+            # Invited after this reminder's moment: the invitation is reminder enough.
+            Invitation.created_at <= event.starts_at - offset,
+        )
+    ).all()
+    letters = Letters(db_session, event, now)
+    count = 0
+    for invitation in invitations:
+        key = f"ev:{event.id}:s{event.sequence}:reminder:{label}:i{invitation.id}"
+        queued = queue_mail(
+            db_session, event, invitation, "reminder", now, key=key, letters=letters
+        )
+        count += queued is not None
     return count
 
 

@@ -1,35 +1,44 @@
-"""The mail about an event: what each kind says, built once per event version, filled per person.
+"""The mail about an event: what each kind says, laid out once per event version, filled per person.
 
 A meeting for a whole campaign has thousands of invitees whose mails differ in a few values
-only: the name, the answer links, the unsubscribe link, the member named in the footer, and the
-calendar's ATTENDEE and DESCRIPTION. So `Letters` lays each kind of mail out once per language
-(Markdown, layout, inlined CSS) with markers where those values go, builds the calendar object
-once (its VTIMEZONE is the costly part), and per person puts the values in. Every mail about an
-event goes through here, one invitee or ten thousand.
+only: the name, the answer links, the unsubscribe link, and the calendar's ATTENDEE and
+DESCRIPTION. So `Letters` lays each kind of mail out once per language and footer (Markdown,
+layout, inlined CSS) with markers where those values go, builds the calendar object once (its
+VTIMEZONE is the costly part), and per person puts the values in. The texts are the mail
+templates `event-<kind>` (and the part `_event-details`); the footer and the headers are the
+outbox's, the same as every participant's or staff member's mail. Every mail about an event
+goes through here, one invitee or ten thousand.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any, NamedTuple
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from campaign import plaintext
 from campaign.accounts.models import User
+from campaign.enrolment.mail import Addressees
 from campaign.enrolment.models import Participant
 from campaign.events import calendar
 from campaign.events.models import Event, Invitation, Rsvp
 from campaign.i18n import load_catalog
-from campaign.network.models import Campaign, Organisation
-from campaign.outbox.compose import Footer, Rendered, render
+from campaign.outbox.compose import Footer, Rendered, content_template
+from campaign.outbox.mail import (
+    Recipient,
+    mail_settings,
+    participant_footer,
+    participant_message,
+    staff_footer,
+    staff_message,
+)
 from campaign.outbox.models import MessageKind
-from campaign.outbox.queue import enqueue
-from campaign.outbox.unsubscribe import list_headers
+from campaign.outbox.queue import Outgoing, enqueue
+from campaign.outbox.texts import mail_part, mail_template
 from campaign.security import sign
 
 RSVP_PURPOSE = "rsvp"
@@ -47,17 +56,12 @@ def _rsvp_token(invitation_id: int) -> str:
     return sign(RSVP_PURPOSE, invitation_id)
 
 
-def _mail_settings() -> tuple[str, str]:
-    config = current_app.config
-    return config["CAMPAIGN_BASE_URL"].rstrip("/"), config["CAMPAIGN_MAIL_FROM"]
-
-
 def organiser_of(db_session: Session, event: Event) -> calendar.Person:
     """Return who organises the event: its organiser, or the service's sender."""
     user = db_session.get(User, event.organiser_id) if event.organiser_id else None
     if user is not None:
         return calendar.Person(user.name, user.email)
-    name, address = parseaddr(_mail_settings()[1])
+    name, address = parseaddr(mail_settings().sender)
     return calendar.Person(name, address)
 
 
@@ -69,41 +73,30 @@ def when_text(event: Event, language: str) -> str:
     return f"{start:%Y-%m-%d %H:%M}–{until} ({zone.key})"
 
 
-# What each kind of calendar mail says; placeholders are filled by the outbox's renderer.
-def texts(kind: str, language: str) -> tuple[str, str]:
-    """Return the subject and the Markdown body of one kind of mail, with placeholders."""
+def template_name(kind: str) -> str:
+    """Return the name of the mail template of one kind of mail about an event."""
+    return f"event-{kind}"
+
+
+def context_of(event: Event, language: str, name: str, rsvp_link: str) -> dict[str, Any]:
+    """Return the placeholders of a mail about the event, with the details every kind shares."""
     _ = load_catalog(language).gettext
-    details = _(
-        "- **When:** {{ when }}\n- **Where:** {{ where }}\n\n{{ description }}\n\n"
-        "**Will you come?** [Yes]({{ yes }}) · [No]({{ no }}) · [Maybe]({{ maybe }})\n\n"
-        "Answer with these links: the organiser sees only those answers. The calendar file in"
-        " this e-mail puts the time in your calendar."
-    )
-    if kind == "update":
-        return _("Changed: {{ title }}"), _(
-            "Hello {{ name }},\n\n**{{ title }}** has changed. This is the new time and place:\n\n"
-        ) + details
-    if kind == "cancel":
-        return _("Cancelled: {{ title }}"), _(
-            "Hello {{ name }},\n\n**{{ title }}** on {{ when }} is cancelled. Your calendar"
-            " removes it when you open this e-mail's calendar file."
-        )
-    if kind == "place":
-        return _("You have a place: {{ title }}"), _(
-            "Hello {{ name }},\n\na place has become free and it is yours: you are no longer on"
-            " the waiting list for **{{ title }}**.\n\n"
-        ) + details
-    if kind == "reminder":
-        return _("Reminder: {{ title }} {{ when }}"), _(
-            "Hello {{ name }},\n\na reminder of **{{ title }}**.\n\n"
-        ) + details
-    return _("Invitation: {{ title }} {{ when }}"), _(
-        "Hello {{ name }},\n\nyou are invited to **{{ title }}**.\n\n"
-    ) + details
+    context = {
+        "name": name,
+        "title": event.title,
+        "when": when_text(event, language),
+        "where": calendar.location_of(event) or _("to be announced"),
+        "description": event.description_md,
+        "yes": f"{rsvp_link}?answer=accepted",
+        "no": f"{rsvp_link}?answer=declined",
+        "maybe": f"{rsvp_link}?answer=tentative",
+    }
+    context["details"] = content_template(mail_part("event-details", language)).render(context)
+    return context
 
 
 @dataclass(frozen=True)
-class Addressee:
+class Invitee:
     """One invitee as a mail needs them: their invitation, and the participant or staff member."""
 
     invitation_id: int
@@ -113,12 +106,14 @@ class Addressee:
 
     @property
     def person(self) -> Participant | User:
-        return self.participant or self.user  # type: ignore[return-value]
+        person = self.participant or self.user
+        assert person is not None  # an invitation is a participant's or a staff member's
+        return person
 
 
-def addressee_of(db_session: Session, invitation: Invitation) -> Addressee:
+def invitee_of(db_session: Session, invitation: Invitation) -> Invitee:
     """Return the invitee of one invitation."""
-    return Addressee(
+    return Invitee(
         invitation.id,
         invitation.rsvp,
         db_session.get(Participant, invitation.participant_id)
@@ -134,16 +129,25 @@ class Marks(NamedTuple):
     name: str
     token: str  # of the answer links
     stop: str  # the unsubscribe link
-    member: str  # the participant's organisation, named in the footer
 
 
 @dataclass(frozen=True)
 class _Layout:
-    """One kind of mail in one language, with markers for the personal values."""
+    """One kind of mail in one language with one footer, with markers for the personal values."""
 
     subject: str
     text: str
     html: str
+
+    def filled(self, marks: Marks, values: Marks) -> Rendered:
+        """Return the mail with each marker replaced by the invitee's value."""
+        subject, text, html = self.subject, self.text, self.html
+        for marker, value in zip(marks, values, strict=True):
+            subject = subject.replace(marker, value)
+            text = text.replace(marker, value)
+            html = html.replace(marker, _html_text(value))
+        # A name from an old import must not break the subject line.
+        return Rendered(plaintext.one_line(subject), text, html)
 
 
 def _html_text(value: str) -> str:
@@ -161,17 +165,14 @@ class Letters:
 
     def __init__(self, db_session: Session, event: Event, now: datetime) -> None:
         self.db_session, self.event, self.now = db_session, event, now
-        self.base_url, self.sender = _mail_settings()
+        self.settings = mail_settings()
         self.version = self.version_of(event)
-        campaign = db_session.get(Campaign, event.campaign_id)
-        assert campaign is not None
-        self.campaign = campaign
+        self.addressees = Addressees(db_session)
         # Markers no text can hold by chance: letters and digits only, which Markdown, the HTML
         # sanitiser and the CSS inliner all leave alone.
         stem = secrets.token_hex(8)
-        self.marks = Marks(*(f"x{stem}{part}" for part in "ntum"))
-        self._layouts: dict[tuple[str, str, bool], _Layout] = {}
-        self._members: dict[int, str] = {}
+        self.marks = Marks(*(f"x{stem}{part}" for part in "ntu"))
+        self._layouts: dict[tuple[str, str, Footer], _Layout] = {}
         self._calendar: calendar.InvitationParts | None = None
 
     @staticmethod
@@ -181,102 +182,67 @@ class Letters:
 
     def message(
         self,
-        addressee: Addressee,
+        invitee: Invitee,
         kind: str,
         *,
         key: str | None = None,
         due_at: datetime | None = None,
-    ) -> dict[str, Any]:
+    ) -> Outgoing:
         """Return one invitee's mail of this kind, as the outbox's enqueue takes it."""
-        person, participant = addressee.person, addressee.participant
-        token = _rsvp_token(addressee.invitation_id)
-        headers: dict[str, str] = {}
-        stop = member = ""
-        if participant is not None:
-            headers = list_headers(participant, self.base_url, self.sender)
-            stop = headers["List-Unsubscribe"].split(">", 1)[0].lstrip("<")
-            member = self._member(participant.organisation_id)
-        layout = self._layout(kind, person.language, participant is not None)
-        values = Marks(person.name or person.email, token, stop, member)
-        subject, text, html = layout.subject, layout.text, layout.html
-        for marker, value in zip(self.marks, values, strict=True):
-            subject = subject.replace(marker, value)
-            text = text.replace(marker, value)
-            html = html.replace(marker, _html_text(value))
-        subject = plaintext.one_line(subject)  # a name from an old import must not break it
-        ical = None
-        if kind in CALENDAR_KINDS:
-            link = f"{self.base_url}/rsvp/{token}"
-            ical = self._parts().for_person(
-                calendar.Person(person.name, person.email),
-                calendar.PARTSTAT[addressee.rsvp.value],
-                f"{self.event.description_md}\n\n{link}".strip(),
-            )
-        event = self.event
-        return {
-            "source_key": key
-            or f"ev:{event.id}:s{event.sequence}:i{addressee.invitation_id}:{kind}",
-            "recipient": person.email,
+        token = _rsvp_token(invitee.invitation_id)
+        values = Marks(invitee.person.name or invitee.person.email, token, "")
+        mail = {
             "kind": MessageKind.REMINDER if kind == "reminder" else MessageKind.INVITATION,
-            "rendered": Rendered(subject, text, html),
+            "source_key": key
+            or f"ev:{self.event.id}:s{self.event.sequence}:i{invitee.invitation_id}:{kind}",
             "due_at": due_at or self.now,
-            "sender": self.sender,
-            "headers": headers,
-            "campaign_id": event.campaign_id,
-            "organisation_id": person.organisation_id,
-            "participant_id": participant.id if participant else None,
-            "user_id": addressee.user.id if addressee.user else None,
-            "calendar": ical,
+            "calendar": self._calendar_of(invitee, kind, token),
         }
+        if invitee.participant is not None:
+            return self._to_participant(invitee.participant, kind, values, mail)
+        assert invitee.user is not None
+        return self._to_staff(invitee.user, kind, values, mail)
 
-    def _layout(self, kind: str, language: str, to_participant: bool) -> _Layout:
-        """Lay out one kind of mail once per language (and for participants or staff)."""
-        key = (kind, language, to_participant)
+    def _to_participant(
+        self, participant: Participant, kind: str, values: Marks, mail: dict[str, Any]
+    ) -> Outgoing:
+        addressee = self.addressees(participant)
+        # The layout is shared by everyone with this footer: their member, not their link.
+        footer = participant_footer(replace(addressee, unsubscribe_url=self.marks.stop))
+        values = values._replace(stop=addressee.unsubscribe_url)
+        rendered = self._layout(kind, addressee.language, footer).filled(self.marks, values)
+        return participant_message(addressee, rendered, **mail)
+
+    def _to_staff(self, user: User, kind: str, values: Marks, mail: dict[str, Any]) -> Outgoing:
+        footer = staff_footer(mail_template(template_name(kind), user.language))
+        rendered = self._layout(kind, user.language, footer).filled(self.marks, values)
+        return staff_message(Recipient.of(user, self.event.campaign_id), rendered, **mail)
+
+    def _layout(self, kind: str, language: str, footer: Footer) -> _Layout:
+        """Lay out one kind of mail once per language and footer (the footer names the member)."""
+        key = (kind, language, footer)
         if key not in self._layouts:
-            self._layouts[key] = self._lay_out(kind, language, to_participant)
+            letter = mail_template(template_name(kind), language)
+            link = self.settings.link(f"/rsvp/{self.marks.token}")
+            context = context_of(self.event, language, self.marks.name, link)
+            rendered = letter.render(context, language=language, footer=footer)
+            self._layouts[key] = _Layout(rendered.subject, rendered.text, rendered.html)
         return self._layouts[key]
 
-    def _member(self, organisation_id: int) -> str:
-        if organisation_id not in self._members:
-            organisation = self.db_session.get(Organisation, organisation_id)
-            self._members[organisation_id] = organisation.name if organisation else ""
-        return self._members[organisation_id]
-
-    def _lay_out(self, kind: str, language: str, to_participant: bool) -> _Layout:
-        _ = load_catalog(language).gettext
-        event = self.event
-        if to_participant:
-            footer = Footer(
-                _(
-                    "You receive this because you take part in the pilot group of %(organisation)s"
-                    " in %(campaign)s."
-                )  # fmt: skip
-                % {"organisation": self.marks.member, "campaign": self.campaign.name},
-                self.marks.stop,
-            )
-        else:
-            footer = Footer(_("You receive this as a member of the campaign's working group."))
-        link = f"{self.base_url}/rsvp/{self.marks.token}"
-        context = {
-            "name": self.marks.name,
-            "title": event.title,
-            "when": when_text(event, language),
-            "where": calendar.location_of(event) or _("to be announced"),
-            "description": event.description_md,
-            "yes": f"{link}?answer=accepted",
-            "no": f"{link}?answer=declined",
-            "maybe": f"{link}?answer=tentative",
-        }
-        subject, body = texts(kind, language)
-        rendered = render(subject, body, context, language=language, footer=footer)
-        return _Layout(rendered.subject, rendered.text, rendered.html)
-
-    def _parts(self) -> calendar.InvitationParts:
+    def _calendar_of(self, invitee: Invitee, kind: str, token: str) -> str | None:
+        """Return the invitee's calendar object, for the kinds that carry one."""
+        if kind not in CALENDAR_KINDS:
+            return None
         if self._calendar is None:
             self._calendar = calendar.invitation_parts(
                 self.event, stamp=self.now, organiser=organiser_of(self.db_session, self.event)
             )
-        return self._calendar
+        person, link = invitee.person, self.settings.link(f"/rsvp/{token}")
+        return self._calendar.for_person(
+            calendar.Person(person.name, person.email),
+            calendar.PARTSTAT[invitee.rsvp.value],
+            f"{self.event.description_md}\n\n{link}".strip(),
+        )
 
 
 def queue_mail(
@@ -295,7 +261,7 @@ def queue_mail(
     Pass `letters` when queueing many of one event version: it lays the mail out once.
     """
     letters = letters or Letters(db_session, event, now)
-    message = letters.message(addressee_of(db_session, invitation), kind, key=key, due_at=due_at)
+    message = letters.message(invitee_of(db_session, invitation), kind, key=key, due_at=due_at)
     if kind in CALENDAR_KINDS:
         invitation.sent_sequence = event.sequence
     return enqueue(db_session, now=now, **message)

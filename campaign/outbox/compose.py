@@ -72,10 +72,11 @@ def content_template(source: str) -> jinja2.Template:
 
 @dataclass(frozen=True)
 class Footer:
-    """Why the recipient gets the mail, and their links to stop or pause it."""
+    """Why the recipient gets the mail, whom to ask, and their link to stop or pause it."""
 
     reason: str
     unsubscribe_url: str | None = None
+    contact: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ and never changes, so a resent message is recognisably the same message.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -30,95 +30,62 @@ OPEN_STATES = (MessageState.QUEUED, MessageState.RETRY)
 MAX_QUEUE_AGE = timedelta(days=5)
 
 
-def enqueue(
-    db_session: Session,
-    *,
-    now: datetime,
-    source_key: str,
-    recipient: str,
-    kind: MessageKind,
-    rendered: Rendered,
-    due_at: datetime,
-    sender: str,
-    headers: dict[str, str] | None = None,
-    campaign_id: int | None = None,
-    organisation_id: int | None = None,
-    participant_id: int | None = None,
-    user_id: int | None = None,
-    skipped: str | None = None,
-    calendar: str | None = None,
-) -> int | None:
-    """Queue a message unless one with this source key exists; return the new row's id.
+class Outgoing(TypedDict, total=False):
+    """One message as it is queued: the first six keys are needed, the rest may be left out."""
 
-    With `skipped` (the reason), the row only records that the message was decided against.
-    """
-    values = _row(
-        now=now,
-        source_key=source_key,
-        recipient=recipient,
-        kind=kind,
-        rendered=rendered,
-        due_at=due_at,
-        sender=sender,
-        headers=headers,
-        campaign_id=campaign_id,
-        organisation_id=organisation_id,
-        participant_id=participant_id,
-        user_id=user_id,
-        skipped=skipped,
-        calendar=calendar,
-    )
-    statement = _insert(db_session).values(**values).returning(Message.id)
+    source_key: Required[str]
+    recipient: Required[str]
+    kind: Required[MessageKind]
+    rendered: Required[Rendered]
+    due_at: Required[datetime]
+    sender: Required[str]
+    headers: dict[str, str] | None
+    campaign_id: int | None
+    organisation_id: int | None
+    participant_id: int | None
+    user_id: int | None
+    skipped: str | None  # the reason: the row only records that the mail was decided against
+    calendar: str | None
+
+
+def enqueue(db_session: Session, *, now: datetime, **message: Unpack[Outgoing]) -> int | None:
+    """Queue a message unless one with this source key exists; return the new row's id."""
+    statement = _insert(db_session).values(**_row(message, now)).returning(Message.id)
     return db_session.execute(statement).scalar()
 
 
-def enqueue_many(db_session: Session, messages: Iterable[Mapping[str, Any]], now: datetime) -> None:
-    """Queue many messages in one statement, each given as enqueue's keyword arguments; a
-    source key that exists already is left as it is, like enqueue does.
+def enqueue_many(db_session: Session, messages: Iterable[Outgoing], now: datetime) -> None:
+    """Queue many messages in one statement; a source key that exists already is left as it
+    is, like enqueue does.
 
     For fan-outs to thousands of people: one executemany instead of a round trip each.
     """
-    rows = [_row(now=now, **message) for message in messages]
+    rows = [_row(message, now) for message in messages]
     if rows:
         db_session.execute(_insert(db_session), rows)
 
 
-def _row(
-    *,
-    now: datetime,
-    source_key: str,
-    recipient: str,
-    kind: MessageKind,
-    rendered: Rendered,
-    due_at: datetime,
-    sender: str,
-    headers: dict[str, str] | None = None,
-    campaign_id: int | None = None,
-    organisation_id: int | None = None,
-    participant_id: int | None = None,
-    user_id: int | None = None,
-    skipped: str | None = None,
-    calendar: str | None = None,
-) -> dict[str, Any]:
+def _row(message: Outgoing, now: datetime) -> dict[str, Any]:
     """Return the outbox row of one message; its Message-ID is given here, once."""
+    rendered, skipped = message["rendered"], message.get("skipped")
     return {
-        "source_key": source_key,
-        "recipient": recipient.strip().lower(),
-        "kind": kind,
+        "source_key": message["source_key"],
+        "recipient": message["recipient"].strip().lower(),
+        "kind": message["kind"],
         "subject": rendered.subject,
         "text_body": rendered.text,
         "html_body": rendered.html,
-        "headers": headers or {},
-        "calendar": calendar,
-        "message_id": new_message_id(sender),
-        "due_at": due_at,
+        "headers": message.get("headers") or {},
+        "calendar": message.get("calendar"),
+        "message_id": new_message_id(message["sender"]),
+        "due_at": message["due_at"],
         "state": MessageState.CANCELLED if skipped else MessageState.QUEUED,
         "last_answer": skipped,
         "attempts": 0,
-        "campaign_id": campaign_id,
-        "organisation_id": organisation_id,
-        "participant_id": participant_id,
-        "user_id": user_id,
+        "campaign_id": message.get("campaign_id"),
+        "organisation_id": message.get("organisation_id"),
+        "participant_id": message.get("participant_id"),
+        "user_id": message.get("user_id"),
         "created_at": now,
     }
 
@@ -156,7 +123,7 @@ def cancel_for_participant(db_session: Session, participant_id: int, answer: str
         .where(Message.participant_id == participant_id, Message.state.in_(OPEN_STATES))
         .values(state=MessageState.CANCELLED, last_answer=answer)
     )
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount  # an UPDATE: a cursor result
 
 
 def suppress(
@@ -179,7 +146,7 @@ def expire_old(db_session: Session, now: datetime) -> int:
         .where(Message.state.in_(OPEN_STATES), Message.due_at < now - MAX_QUEUE_AGE)
         .values(state=MessageState.FAILED, last_answer="not delivered within 5 days; given up")
     )
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount  # an UPDATE: a cursor result
 
 
 def forget_sealed(db_session: Session, now: datetime) -> int:
@@ -200,7 +167,7 @@ def forget_sealed(db_session: Session, now: datetime) -> int:
         .values(subject="", text_body="", html_body="", headers={}, calendar=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount  # an UPDATE: a cursor result
 
 
 def state_counts(db_session: Session, scope: Any = None) -> dict[MessageState, int]:
@@ -211,37 +178,3 @@ def state_counts(db_session: Session, scope: Any = None) -> dict[MessageState, i
     counts = dict.fromkeys(MessageState, 0)
     counts.update({state: n for state, n in db_session.execute(statement)})
     return counts
-
-
-def queue_test_message(
-    db_session: Session, user: Any, now: datetime, *, sender: str, base_url: str
-) -> int | None:
-    """Queue a test mail to a staff member, to check that mail reaches people."""
-    from campaign.i18n import load_catalog
-    from campaign.outbox.compose import Footer, render
-
-    _ = load_catalog(user.language).gettext
-    body = _(
-        "Hello {{ name }},\n\nThis is a test e-mail from the campaign service at {{ base_url }}."
-        " If you can read it, mail from the service reaches you.\n\n"
-        "Sent on request at {{ sent }} (UTC)."
-    )
-    rendered = render(
-        _("Test e-mail from the campaign service"),
-        body,
-        {"name": user.name, "base_url": base_url, "sent": now.strftime("%Y-%m-%d %H:%M")},
-        language=user.language,
-        footer=Footer(_("You receive this because you asked for a test e-mail.")),
-    )
-    return enqueue(
-        db_session,
-        now=now,
-        source_key=f"test:{user.id}:{now.isoformat()}",
-        recipient=user.email,
-        kind=MessageKind.TEST,
-        rendered=rendered,
-        due_at=now,
-        sender=sender,
-        organisation_id=user.organisation_id,
-        user_id=user.id,
-    )

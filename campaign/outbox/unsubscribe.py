@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Protocol
 
-from campaign.outbox.compose import envelope_address
 from campaign.security import sign, unsign
 
 PURPOSE = "unsubscribe"
@@ -39,13 +38,3 @@ def participant_id_of(token: str) -> int:
     """Return the participant's number in a valid token; raise TokenError if it is not valid."""
     participant_id: int = unsign(PURPOSE, token, int(LINK_LIFETIME.total_seconds()))
     return participant_id
-
-
-def list_headers(participant: Participant, base_url: str, sender: str) -> dict[str, str]:
-    """Return the List-Unsubscribe headers for a mail to `participant`."""
-    url = f"{base_url.rstrip('/')}/u/{token_for(participant)}"
-    mailto = f"mailto:{envelope_address(sender)}?subject=unsubscribe"
-    return {
-        "List-Unsubscribe": f"<{url}>, <{mailto}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }

@@ -7,7 +7,6 @@ from flask import (
     Flask,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -25,6 +24,7 @@ from campaign.accounts.scope import Access, access, scoped
 from campaign.enrolment import lifecycle
 from campaign.outbox import handling, queue
 from campaign.outbox.disclosure import readable, subject_of
+from campaign.outbox.mail import queue_test_mail
 from campaign.outbox.models import Disclosure, Message, MessageState, Suppression
 from campaign.pages import page_of
 from campaign.security import TokenError, mail_preview
@@ -149,14 +149,7 @@ def _after_change(message: Message, changed: bool, done: str, refused: str) -> R
 @bp.post("/outbox/test")
 @access(Access.STAFF)
 def send_test() -> ResponseReturnValue:
-    config = current_app.config
-    queue.queue_test_message(
-        db.session(),
-        current_user,
-        current_clock().now(),
-        sender=config["CAMPAIGN_MAIL_FROM"],
-        base_url=config["CAMPAIGN_BASE_URL"],
-    )
+    queue_test_mail(db.session(), current_user, current_clock().now())
     db.session().commit()
     flash(_("A test e-mail to %(email)s is queued.", email=current_user.email), "success")
     return redirect(url_for("outbox.index"))

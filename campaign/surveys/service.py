@@ -21,14 +21,14 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from campaign.enrolment.mail import addressee_of
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
-from campaign.i18n import load_catalog
 from campaign.network.models import Campaign
 from campaign.network.timezone import zone_name_of
-from campaign.outbox.compose import Footer, render
+from campaign.outbox.mail import mail_settings, queue_participant_mail
 from campaign.outbox.models import Message, MessageKind, MessageState
-from campaign.outbox.queue import OPEN_STATES, enqueue
-from campaign.outbox.unsubscribe import list_headers
+from campaign.outbox.queue import OPEN_STATES
+from campaign.outbox.texts import mail_template
 from campaign.security import sign, unsign
 from campaign.surveys.definitions import Definition, definitions
 from campaign.surveys.models import Questionnaire, QuestionnaireKind, Receipt, Response
@@ -116,58 +116,6 @@ def closes_at(
     return min(own, questionnaire.closes_at) if questionnaire.closes_at else own
 
 
-def _compose(
-    db_session: Session,
-    questionnaire: Questionnaire,
-    definition: Definition,
-    participant: Participant,
-    campaign: Campaign,
-    *,
-    reminder: bool,
-) -> tuple[Any, dict[str, str]]:
-    config = current_app.config
-    base_url, sender = config["CAMPAIGN_BASE_URL"].rstrip("/"), config["CAMPAIGN_MAIL_FROM"]
-    language = participant.language
-    _ = load_catalog(language).gettext
-    headers = list_headers(participant, base_url, sender)
-    unsubscribe = headers["List-Unsubscribe"].split(">", 1)[0].lstrip("<")
-    link = f"{base_url}/q/{link_token(questionnaire, participant)}"
-    if reminder:
-        subject = _("Reminder: {{ title }}")
-        body = _(
-            "Hello {{ name }},\n\nwe have not had your answers yet, and every answer counts."
-            " It only takes a few minutes:\n\n{{ link }}\n\nYou get at most two reminders,"
-            " and none once you have answered."
-        )
-    else:
-        subject = "{{ title }}"
-        body = _(
-            "Hello {{ name }},\n\n{{ intro }}\n\nAnswer here; you can change your answers"
-            " later with the same link:\n\n{{ link }}"
-        )
-    footer = Footer(
-        _(
-            "You receive this because you take part in the pilot group of %(organisation)s in"
-            " %(campaign)s."
-        )  # fmt: skip
-        % {"organisation": participant.organisation.name, "campaign": campaign.name},
-        unsubscribe,
-    )
-    rendered = render(
-        subject,
-        body,
-        {
-            "name": participant.name or participant.email,
-            "title": definition.title[language],
-            "intro": definition.intro[language],
-            "link": link,
-        },
-        language=language,
-        footer=footer,
-    )
-    return rendered, headers
-
-
 def queue_questionnaires(db_session: Session, now: datetime) -> int:
     """Queue the invitations and reminders that have come due; return how many."""
     count = 0
@@ -239,7 +187,7 @@ def _queue_for(
         due = local_instant(definition.after.apply(anchor), definition.at, zone)
         if due > now or now > closes_at(definition, questionnaire, due, campaign.timezone):
             return 0  # not yet, or it would be closed before anyone could answer
-        return _send(db_session, questionnaire, definition, participant, campaign, key, now)
+        return _send(db_session, questionnaire, definition, participant, key, now)
     invited_at, state = sent[key]
     deadline = closes_at(definition, questionnaire, invited_at, campaign.timezone)
     if state is MessageState.CANCELLED or now >= deadline:
@@ -257,7 +205,7 @@ def _queue_for(
     reminder_key = f"{key}:r{due_reminders[-1]}"
     if reminder_key in sent:
         return 0
-    return _send(db_session, questionnaire, definition, participant, campaign, reminder_key, now)
+    return _send(db_session, questionnaire, definition, participant, reminder_key, now)
 
 
 def _send(
@@ -265,30 +213,37 @@ def _send(
     questionnaire: Questionnaire,
     definition: Definition,
     participant: Participant,
-    campaign: Campaign,
     key: str,
     now: datetime,
 ) -> int:
     """Queue the invitation (key without ":r") or a reminder; return 1 if it is new."""
     reminder = ":r" in key
-    rendered, headers = _compose(
-        db_session, questionnaire, definition, participant, campaign, reminder=reminder
-    )
-    queued = enqueue(
+    addressee = addressee_of(db_session, participant)
+    queued = queue_participant_mail(
         db_session,
-        now=now,
-        source_key=key,
-        recipient=participant.email,
+        addressee,
+        mail_template(
+            "questionnaire-reminder" if reminder else "questionnaire", addressee.language
+        ),
+        _context(questionnaire, definition, participant, addressee.language),
         kind=MessageKind.REMINDER if reminder else MessageKind.QUESTIONNAIRE,
-        rendered=rendered,
+        source_key=key,
         due_at=now,
-        sender=current_app.config["CAMPAIGN_MAIL_FROM"],
-        headers=headers,
-        campaign_id=campaign.id,
-        organisation_id=participant.organisation_id,
-        participant_id=participant.id,
+        now=now,
     )
     return int(queued is not None)
+
+
+def _context(
+    questionnaire: Questionnaire, definition: Definition, participant: Participant, language: str
+) -> dict[str, str]:
+    """Return the placeholders of a questionnaire's mail, with the participant's own link."""
+    return {
+        "name": participant.name or participant.email,
+        "title": definition.title[language],
+        "intro": definition.intro[language],
+        "link": mail_settings().link(f"/q/{link_token(questionnaire, participant)}"),
+    }
 
 
 class Closed(Exception):

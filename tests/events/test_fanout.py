@@ -17,6 +17,7 @@ from icalendar import Calendar
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from campaign.enrolment.mail import addressee_of
 from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.events import calendar, fanout, invitations, letters
 from campaign.events.models import (
@@ -28,11 +29,11 @@ from campaign.events.models import (
     Invitation,
     Rsvp,
 )
-from campaign.i18n import load_catalog
 from campaign.jobs import JOBS, run_job
-from campaign.outbox.compose import Footer, render
+from campaign.outbox.mail import list_headers, participant_footer
 from campaign.outbox.models import Message
-from campaign.outbox.unsubscribe import list_headers
+from campaign.outbox.texts import mail_template
+from campaign.outbox.unsubscribe import token_for
 from tests.browser import Live, audit
 from tests.browser import sign_in as browser_sign_in
 from tests.conftest import PASSWORD, START, Network, csrf_token, sign_in
@@ -289,29 +290,16 @@ def test_the_mail_built_from_parts_is_the_mail_built_whole(
         built = letters.Letters(session, event, START)
         base_url, sender = app.config["CAMPAIGN_BASE_URL"], app.config["CAMPAIGN_MAIL_FROM"]
         for person, invitation in people:
-            mail = built.message(letters.addressee_of(session, invitation), kind)
+            mail = built.message(letters.invitee_of(session, invitation), kind)
             link = f"{base_url}/rsvp/{letters.rsvp_token(invitation)}"
-            headers = list_headers(person, base_url, sender)
-            footer = Footer(
-                load_catalog(person.language).gettext(
-                    "You receive this because you take part in the pilot group of"
-                    " %(organisation)s in %(campaign)s."
-                )
-                % {"organisation": "Alpha & Omega kommun", "campaign": network.campaign.name},
-                headers["List-Unsubscribe"].split(">", 1)[0].lstrip("<"),
-            )
-            subject, body = letters.texts(kind, person.language)
-            context = {
-                "name": person.name or person.email,
-                "title": event.title,
-                "when": letters.when_text(event, person.language),
-                "where": calendar.location_of(event),
-                "description": event.description_md,
-                "yes": f"{link}?answer=accepted",
-                "no": f"{link}?answer=declined",
-                "maybe": f"{link}?answer=tentative",
-            }
-            whole = render(subject, body, context, language=person.language, footer=footer)
+            addressee = addressee_of(session, person)
+            headers = list_headers(addressee.unsubscribe_url, sender)
+            footer = participant_footer(addressee)
+            assert "Alpha & Omega kommun" in footer.reason
+            assert footer.unsubscribe_url == f"{base_url}/u/{token_for(person)}"
+            context = letters.context_of(event, person.language, person.name or person.email, link)
+            template = mail_template(letters.template_name(kind), person.language)
+            whole = template.render(context, language=person.language, footer=footer)
             assert mail["rendered"] == whole, person.name
             assert mail["headers"] == headers
             if kind == "reminder":

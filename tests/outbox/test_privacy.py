@@ -27,8 +27,9 @@ from campaign.enrolment.models import Participant
 from campaign.events.models import Event
 from campaign.jobs import JOBS, run_job
 from campaign.network.models import Organisation
+from campaign.outbox.mail import list_headers
 from campaign.outbox.models import Message, MessageKind, MessageState
-from campaign.outbox.unsubscribe import list_headers
+from campaign.outbox.unsubscribe import token_for
 from campaign.security import hide_signed_links, sign
 from tests.conftest import PASSWORD, START, Network, ask_for_new_password, csrf_token, sign_in
 from tests.enrolment_helpers import deliver, group, link_in, make_event
@@ -425,7 +426,9 @@ def test_the_step_preview_as_a_real_participant_shows_no_live_unsubscribe_link(
 ) -> None:
     person = _person(app, session, network)
     with app.app_context():
-        secret = list_headers(person, "http://127.0.0.1:5000", SENDER)["List-Unsubscribe"]
+        secret = list_headers(f"http://127.0.0.1:5000/u/{token_for(person)}", SENDER)[
+            "List-Unsubscribe"
+        ]
     token = re.search(r"/u/([\w.-]+)>", secret).group(1)  # type: ignore[union-attr]
     lead = _client(app, "lead@alpha.se")
     step = "/sequences/pilot-group/sv/01"

@@ -3,7 +3,7 @@ the mail's confirmation link leads to a button, and only pressing it enrols."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, render_template, request
+from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
@@ -86,8 +86,6 @@ def _ask_for_confirmation(form: JoinForm, group: PilotGroup, shown: str) -> None
         group,
         applicant,
         current_clock().now(),
-        base_url=current_app.config["CAMPAIGN_BASE_URL"],
-        sender=current_app.config["CAMPAIGN_MAIL_FROM"],
     )
 
 

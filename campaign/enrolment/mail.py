@@ -1,0 +1,85 @@
+"""A participant as their mail needs them: the outbox's `Addressee`, built from the rows.
+
+Every mail to a participant (a sequence step, a meeting's mail, a questionnaire) is addressed
+through here, so each names the same member and contact person in its footer and carries the
+same unsubscribe link, made once here and handed to the outbox, which knows no participants.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaign.enrolment.models import Participant
+from campaign.network.models import Campaign, Membership, Organisation
+from campaign.outbox.mail import Addressee, mail_settings
+from campaign.outbox.unsubscribe import token_for
+
+
+def unsubscribe_url(participant: Participant) -> str:
+    """Return the participant's own link to pause or stop their mail."""
+    return mail_settings().link(f"/u/{token_for(participant)}")
+
+
+def contact_of(membership: Membership | None) -> str:
+    """Return the member's contact person as one line, "name, address" (empty if none)."""
+    if membership is None:
+        return ""
+    return ", ".join(part for part in (membership.contact_name, membership.contact_email) if part)
+
+
+def addressee(
+    participant: Participant,
+    organisation: Organisation,
+    campaign: Campaign,
+    membership: Membership | None,
+) -> Addressee:
+    """Return the addressee of a participant, with their member and campaign at hand."""
+    return Addressee(
+        email=participant.email,
+        language=participant.language,
+        unsubscribe_url=unsubscribe_url(participant),
+        organisation=organisation.name,
+        campaign=campaign.name,
+        contact=contact_of(membership),
+        participant_id=participant.id,
+        organisation_id=participant.organisation_id,
+        campaign_id=participant.campaign_id,
+    )
+
+
+class Addressees:
+    """The addressees of many participants, reading each member's rows once (for a fan-out)."""
+
+    def __init__(self, db_session: Session) -> None:
+        self.db_session = db_session
+        self._members: dict[tuple[int, int], tuple[Organisation, Campaign, Membership | None]] = {}
+
+    def __call__(self, participant: Participant) -> Addressee:
+        """Return the addressee of one participant."""
+        return addressee(
+            participant, *self._member(participant.campaign_id, participant.organisation_id)
+        )
+
+    def _member(
+        self, campaign_id: int, organisation_id: int
+    ) -> tuple[Organisation, Campaign, Membership | None]:
+        key = (campaign_id, organisation_id)
+        if key not in self._members:
+            session = self.db_session
+            organisation = session.get(Organisation, organisation_id)
+            campaign = session.get(Campaign, campaign_id)
+            assert organisation is not None and campaign is not None  # foreign keys
+            membership = session.scalar(
+                select(Membership).where(
+                    Membership.campaign_id == campaign_id,
+                    Membership.organisation_id == organisation_id,
+                )
+            )
+            self._members[key] = (organisation, campaign, membership)
+        return self._members[key]
+
+
+def addressee_of(db_session: Session, participant: Participant) -> Addressee:
+    """Return the addressee of one participant, reading their member's rows."""
+    return Addressees(db_session)(participant)
