@@ -266,7 +266,7 @@ def job_status(db_session: Session) -> list[JobLease]:
     return list(db_session.scalars(select(JobLease).order_by(JobLease.name)))
 
 
-def build_scheduler(app: Flask, *, blocking: bool):  # type: ignore[no-untyped-def]
+def build_scheduler(app: Flask, *, blocking: bool) -> Any:  # APScheduler 3 has no types
     """Return an APScheduler scheduler with one interval job per entry of JOBS."""
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler

@@ -156,7 +156,7 @@ def init_app(app: Flask) -> None:
     if proxies:
         # Behind nginx the client's address (for the sign-in limits and consent records) and
         # the scheme come from the proxy's headers; from anyone else they would be forged.
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to wrap it
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
 

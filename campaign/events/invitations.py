@@ -93,13 +93,15 @@ def invitation_for(db_session: Session, token: str) -> Invitation | None:
     invitation = db_session.get(
         Invitation, unsign(RSVP_PURPOSE, token, int(RSVP_LIFETIME.total_seconds()))
     )
-    if invitation is None or (
-        invitation.participant_id is not None
-        and db_session.get(Participant, invitation.participant_id).status  # type: ignore[union-attr]
-        is ParticipantStatus.ERASED
-    ):
+    if invitation is None or _erased(db_session, invitation.participant_id):
         return None
     return invitation
+
+
+def _erased(db_session: Session, participant_id: int | None) -> bool:
+    """Return whether the invitation's participant (if any) was erased."""
+    person = db_session.get(Participant, participant_id) if participant_id is not None else None
+    return person is not None and person.status is ParticipantStatus.ERASED
 
 
 def invite(db_session: Session, event: Event, now: datetime) -> int:

@@ -139,7 +139,7 @@ class SMTPConnection:
         return _answer(code, text)
 
     def _fail(
-        self, code: int, text: bytes, *, recipient: bool = False, temporary: bool = False
+        self, code: int, text: bytes | str, *, recipient: bool = False, temporary: bool = False
     ) -> None:
         answer = _answer(code, text)
         if code == 421 or code < 0:  # the server is closing the session
