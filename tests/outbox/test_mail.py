@@ -29,7 +29,7 @@ from campaign.outbox.texts import (
     template_names,
 )
 from campaign.surveys.service import queue_questionnaires
-from tests.conftest import Network
+from tests.conftest import START, Network
 from tests.enrolment_helpers import make_event
 
 # Every kind of mail the service writes from a template, each in Swedish and English.
@@ -74,6 +74,7 @@ def group(session: Session, network: Network) -> PilotGroup:
         kind=PilotGroupKind.SELECTED_MANAGERS,
         starts_on=date(2014, 3, 3),
         sequence_name="pilot-group",
+        created_at=START,
     )
     session.add(group)
     session.flush()
@@ -87,6 +88,8 @@ def group(session: Session, network: Network) -> PilotGroup:
                 name=name,
                 language=language,
                 status=ParticipantStatus.ACTIVE,
+                created_at=START,
+                updated_at=START,
             )
         )
     session.commit()
