@@ -133,7 +133,7 @@ def _first_monday_after(day: date) -> date:
 def _network(
     session: Session, members: int, participants: int, start: date, rng: random.Random
 ) -> int:
-    from campaign.demo.network import _create_campaign, read_demo
+    from campaign.demo.network import create_campaign, read_demo
     from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup, PilotGroupKind
     from campaign.events import invitations
     from campaign.events.models import Audience, Event, EventKind
@@ -158,7 +158,7 @@ def _network(
     data["campaign"].update(starts_on=start, ends_on=start + timedelta(days=400), slug="simulation")
     zone = ZoneInfo(data["campaign"]["timezone"])
     enrolled = datetime.combine(start, time(7, 0), zone).astimezone(UTC)
-    campaign = _create_campaign(session, data, enrolled)
+    campaign = create_campaign(session, data, enrolled)
     campaign.rate_limit_per_minute = None  # the sink takes everything at once
     session.flush()
     for membership in campaign.memberships:
