@@ -162,7 +162,7 @@ def simulate(members: int, participants: int, days: int, output: Path, seed: int
 
     Real clock jobs, the real dispatcher and SMTP to a local sink; invented people answer.
     """
-    from campaign import simulate as simulation
+    from campaign.demo import simulation
 
     with click.progressbar(length=days, label="Simulating days", file=sys.stderr) as bar:
         summary = simulation.run(

@@ -41,7 +41,7 @@ def load_demo(db_session: Session, passwords: dict[str, str], now: datetime) -> 
     campaign = db_session.scalar(select(Campaign).where(Campaign.slug == data["campaign"]["slug"]))
     created = campaign is None
     if campaign is None:
-        campaign = _create_campaign(db_session, data, now)
+        campaign = create_campaign(db_session, data, now)
     for email, name, role, org_slug in DEMO_ACCOUNTS:
         _set_account(db_session, email, name, Role(role), org_slug, passwords[email], now)
     count = len(data["organisations"])
@@ -49,10 +49,10 @@ def load_demo(db_session: Session, passwords: dict[str, str], now: datetime) -> 
     return f"{verb} the demo campaign {campaign.name!r} with {count} members."
 
 
-def _create_campaign(db_session: Session, data: dict[str, Any], now: datetime) -> Campaign:
+def create_campaign(db_session: Session, data: dict[str, Any], now: datetime) -> Campaign:
+    """Create the campaign written in `data` (as network.yaml writes it) with its members."""
     spec = data["campaign"]
-    by_slug = {o["slug"]: o for o in data["organisations"]}
-    lead = by_slug[spec["lead"]]
+    lead = next(o for o in data["organisations"] if o["slug"] == spec["lead"])
     campaign = Campaign(
         slug=spec["slug"],
         name=spec["name"],
@@ -65,18 +65,24 @@ def _create_campaign(db_session: Session, data: dict[str, Any], now: datetime) -
     )
     db_session.add(campaign)
     for spec_org in data["organisations"]:
-        add_member(
-            db_session,
-            campaign,
-            slug=spec_org["slug"],
-            name=spec_org["name"],
-            short_name=spec_org["short_name"],
-            kind=OrganisationKind(spec_org["kind"]),
-            status=MembershipStatus(spec_org["status"]),
-            now=now,
-            **_facts(spec_org),
-        )
+        _add_member(db_session, campaign, spec_org, now)
     return campaign
+
+
+def _add_member(
+    db_session: Session, campaign: Campaign, spec: dict[str, Any], now: datetime
+) -> None:
+    add_member(
+        db_session,
+        campaign,
+        slug=spec["slug"],
+        name=spec["name"],
+        short_name=spec["short_name"],
+        kind=OrganisationKind(spec["kind"]),
+        status=MembershipStatus(spec["status"]),
+        now=now,
+        **_facts(spec),
+    )
 
 
 def _organisation(db_session: Session, spec: dict[str, Any], now: datetime) -> Organisation:
