@@ -15,6 +15,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from campaign.report.numbers import number
+
 BAR = "#1d5fa8"  # the UI's link blue: 6.3:1 on white
 MUTED = "#6b7280"
 TEXT = "#1f2933"
@@ -25,10 +27,6 @@ class Bar:
     label: str
     value: float | None  # None: suppressed or unknown, drawn as a note instead of a bar
     note: str = ""
-
-
-def number(value: float) -> str:
-    return f"{value:,.0f}".replace(",", "\u202f")  # a thin space between thousands
 
 
 def bars(title: str, description: str, items: Sequence[Bar], unit: str = "") -> Markup:

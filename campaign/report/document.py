@@ -123,7 +123,6 @@ def _render(template: str, report: Report) -> str:
             template,
             report=report,
             figures=report.figures,
-            number=charts.number,
             text=md.text,
             cell=md.cell,
             member=md.member,

@@ -285,7 +285,7 @@ def _mail_by_month(
         first, last = db_session.execute(
             select(func.min(Message.sent_at), func.max(Message.sent_at)).where(*sent)
         ).one()
-        if first is None:
+        if first is None or last is None:  # both or neither: no mail sent yet
             return []
         month = _month_case(Message.sent_at, first.astimezone(zone), last.astimezone(zone))
     inner = select(month.label("month")).where(*sent).subquery()
