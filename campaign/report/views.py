@@ -1,4 +1,5 @@
-"""The final report in the web UI: its headline figures and the downloads, for the lead admin."""
+"""The final report in the web UI (its headline figures and the downloads, for the lead admin),
+and the dashboards of the network and of each member."""
 
 from __future__ import annotations
 
