@@ -6,8 +6,8 @@ Builds a fresh SQLite database per run with one campaign of 20 members, the part
 over them (one in ten writing English), and one meeting for the whole campaign in
 Europe/Stockholm with a description, a join link and a room. Times the real fan-out code
 queueing an invitation (text, HTML and an iTIP calendar part) to every participant: the invite
-request (which writes the invitations and a fan-out) and the clock's job (which queues the mail
-in batches), and, in the same run, the floor: queueing as many plain mails, rendered once, one
+request (which writes the invitations and a fan-out) and the `invitations` job (which queues the
+mail in batches), and, in the same run, the floor: queueing as many plain mails, rendered once, one
 by one through the outbox's enqueue. Prints each run, the medians and their ratio.
 """
 
@@ -103,7 +103,7 @@ def build(session: Any, participants: int) -> Any:
 
 def fan_out(session: Any, event: Any) -> dict[str, float]:
     """Invite the whole audience with the service's own code, as the invite button and then the
-    clock's job do it; return the seconds of each part."""
+    `invitations` job do it; return the seconds of each part."""
     from campaign.events import fanout, invitations
 
     started, cpu = time.perf_counter(), time.process_time()
@@ -196,7 +196,7 @@ def main() -> None:
     plain = statistics.median(r["plain"] for r in runs)
     request = statistics.median(r["request"] for r in runs)
     print(f"invitations (fan-out):        median {invited:6.2f} s, {n / invited:7.0f} mails/s")
-    print(f"  of which the invite request: median {request:6.2f} s (then the clock's job)")
+    print(f"  of which the invite request: median {request:6.2f} s (then the invitations job)")
     print(f"plain mails through enqueue:  median {plain:6.2f} s, {n / plain:7.0f} mails/s")
     print(f"ratio invitations / plain:    {invited / plain:.2f}")
     cpu = statistics.median(r["invitations_cpu"] for r in runs)

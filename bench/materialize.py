@@ -1,4 +1,4 @@
-"""Materialize at scale: how long the clock's job takes with many participants.
+"""Materialize at scale: how long the `materialize` job takes with many participants.
 
     python bench/materialize.py [--participants 20000]
 

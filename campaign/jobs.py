@@ -80,7 +80,7 @@ def _invitations(db_session: Session, now: datetime) -> object:
 
 
 def _questionnaires(db_session: Session, now: datetime) -> object:
-    from campaign.surveys.service import queue_questionnaires
+    from campaign.surveys.invitations import queue_questionnaires
 
     return queue_questionnaires(db_session, now)
 

@@ -160,7 +160,7 @@ def load_demo(app: Flask) -> None:
 def simulate(members: int, participants: int, days: int, output: Path, seed: int) -> None:
     """Run a whole campaign in accelerated time in a throwaway database, then write its report.
 
-    Real clock jobs, the real dispatcher and SMTP to a local sink; invented people answer.
+    The real jobs, the real dispatcher and SMTP to a local sink; invented people answer.
     """
     from campaign.demo import simulation
 

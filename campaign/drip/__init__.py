@@ -1,1 +1,2 @@
-"""The engine behind campaign/sequences/: files, checks and (to come) materialization."""
+"""The engine behind campaign/sequences/: the files, their checks, when a step is due, and
+queueing the steps that have come due."""

@@ -10,24 +10,26 @@ Catch-up rule: a participant who starts late, or resumes after a pause, does not
 old steps. A step more than CATCH_UP overdue is recorded as skipped, except a sequence's first
 step (the welcome), which is always sent. A step whose conditions do not hold at its due time is
 recorded as skipped too. Only active participants get steps; paused ones wait.
+
+A run reads only the participants whose next step may have come (campaign/drip/next_steps.py
+keeps that moment), in chunks, and notes for each when its next step is due.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, or_, select, update
-from sqlalchemy import event as sa_event
-from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from campaign.drip.check import render_problems
 from campaign.drip.due import CATCH_UP, Occurrence, invited_events, next_event, occurrences
 from campaign.drip.files import SEQUENCES_DIR, Sequence, Step, load_sequences
+from campaign.drip.next_steps import NOTHING_LEFT, note_next_steps
 from campaign.enrolment.mail import addressee
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events.models import Event, EventKind, Invitation, Rsvp
@@ -37,12 +39,11 @@ from campaign.outbox.models import Message, MessageKind
 from campaign.outbox.texts import Letter
 from campaign.surveys.models import Questionnaire, QuestionnaireKind, Response
 
-# next_step_at of a participant with no step left to come (until a change says otherwise).
-NOTHING_LEFT = datetime(9999, 12, 31, tzinfo=UTC)
 CHUNK = 2000  # participants read at a time
 LATE = "skipped: more than two days late (a late start or a pause)"
 # How often a step that offers the next date looks again for one while none is planned yet.
 LOOK_AGAIN = timedelta(hours=1)
+WAIT = "wait for a later date"  # a due step that offers the next date, while none is planned
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,17 @@ class Enrolled:
     membership: Membership
     organisation: Organisation
     campaign: Campaign
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run at `now` over a chunk of participants: the step mails they already have, the
+    conditions that hold for them, and the events they are invited to."""
+
+    now: datetime
+    done: set[str]
+    holds: dict[str, set[int]]
+    events: dict[int, list[Event]]
 
 
 def materialize(
@@ -80,62 +92,78 @@ def _materialize_chunk(
     db_session: Session, people: list[Enrolled], sequences: dict[str, Sequence], now: datetime
 ) -> int:
     ids = [p.participant.id for p in people]
-    done = _existing_keys(db_session, ids)
-    holds = _conditions(db_session, ids)
-    events = invited_events(db_session, ids)
+    run = Run(
+        now,
+        _existing_keys(db_session, ids),
+        _conditions(db_session, ids),
+        invited_events(db_session, ids),
+    )
     added, next_at = 0, []
     for person in people:
         sequence = sequences.get(person.group.sequence_name or "")
         upcoming = NOTHING_LEFT
         if sequence is not None:
-            count, upcoming = _materialize_one(
-                db_session, person, sequence, now, done, holds, events[person.participant.id]
-            )
+            count, upcoming = _materialize_one(db_session, run, person, sequence)
             added += count
         next_at.append({"pid": person.participant.id, "at": upcoming})
-    table = cast(Table, Participant.__table__)
-    db_session.execute(  # updated_at is kept: this is the engine's note, not a change of the person
-        update(table)
-        .where(table.c.id == bindparam("pid"))
-        .values(next_step_at=bindparam("at"), updated_at=table.c.updated_at),
-        next_at,
-    )
+    note_next_steps(db_session, next_at)
     return added
 
 
 def _materialize_one(
-    db_session: Session,
-    person: Enrolled,
-    sequence: Sequence,
-    now: datetime,
-    done: set[str],
-    holds: dict[str, set[int]],
-    events: list[Event],
+    db_session: Session, run: Run, person: Enrolled, sequence: Sequence
 ) -> tuple[int, datetime]:
     """Queue what is due for one participant; return how many, and when the next one is due."""
-    participant = person.participant
-    steps = sequence.steps.get(participant.language) or sequence.steps.get(
-        person.campaign.language, []
-    )
     added, upcoming = 0, NOTHING_LEFT
-    for position, step in enumerate(steps):
-        for occurrence in occurrences(step, participant, person.group, person.campaign, events):
-            if occurrence.key in done:
-                continue
-            if occurrence.due > now:
+    for position, step in enumerate(_steps_of(sequence, person)):
+        for occurrence in _occurrences(run, person, step):
+            if occurrence.due > run.now:
                 upcoming = min(upcoming, occurrence.due)
                 continue
-            following = next_event(events, occurrence.event, now) if occurrence.event else None
-            skipped = _skip_reason(step, position, participant.id, occurrence.due, now, holds)
-            if occurrence.event and following is None and _needs_next(step):
-                if skipped is None:  # a later date may still be planned: wait while it may
-                    upcoming = min(upcoming, now + LOOK_AGAIN)  # (an invitation looks at once)
-                    continue
-                if skipped == LATE:
-                    skipped = "skipped: no later date to offer"
-            if _queue(db_session, person, step, occurrence, following, skipped, now) is not None:
+            following = _following(run, person, occurrence)
+            skipped = _verdict(run, person, step, position, occurrence, following)
+            if skipped == WAIT:  # (an invitation looks again at once)
+                upcoming = min(upcoming, run.now + LOOK_AGAIN)
+            elif _queue(db_session, person, step, occurrence, following, skipped, run.now):
                 added += 1
     return added, upcoming
+
+
+def _steps_of(sequence: Sequence, person: Enrolled) -> list[Step]:
+    """The sequence's steps in the participant's language, else in the campaign's."""
+    steps = sequence.steps.get(person.participant.language)
+    return steps or sequence.steps.get(person.campaign.language, [])
+
+
+def _occurrences(run: Run, person: Enrolled, step: Step) -> list[Occurrence]:
+    """The step's mails for the participant that are not in the outbox yet."""
+    participant, events = person.participant, run.events[person.participant.id]
+    found = occurrences(step, participant, person.group, person.campaign, events)
+    return [occurrence for occurrence in found if occurrence.key not in run.done]
+
+
+def _following(run: Run, person: Enrolled, occurrence: Occurrence) -> Event | None:
+    """The next event of the kind the occurrence follows, if it follows one."""
+    if occurrence.event is None:
+        return None
+    return next_event(run.events[person.participant.id], occurrence.event, run.now)
+
+
+def _verdict(
+    run: Run,
+    person: Enrolled,
+    step: Step,
+    position: int,
+    occurrence: Occurrence,
+    following: Event | None,
+) -> str | None:
+    """Why a due mail is skipped; None if it is sent, WAIT while a later date may be planned."""
+    skipped = _skip_reason(run, person.participant.id, step, position, occurrence.due)
+    if occurrence.event is None or following is not None or not _needs_next(step):
+        return skipped
+    if skipped is None:  # a later date may still be planned: wait while it may
+        return WAIT
+    return "skipped: no later date to offer" if skipped == LATE else skipped
 
 
 def _needs_next(step: Step) -> bool:
@@ -143,20 +171,15 @@ def _needs_next(step: Step) -> bool:
 
 
 def _skip_reason(
-    step: Step,
-    position: int,
-    participant_id: int,
-    due: datetime,
-    now: datetime,
-    holds: dict[str, set[int]],
+    run: Run, participant_id: int, step: Step, position: int, due: datetime
 ) -> str | None:
-    if position > 0 and now - due > CATCH_UP:
+    if position > 0 and run.now - due > CATCH_UP:
         return LATE
     for condition in step.unless:
-        if participant_id in holds[condition]:
+        if participant_id in run.holds[condition]:
             return f"skipped: {condition}"
     for condition in step.only_if:
-        if participant_id not in holds[condition]:
+        if participant_id not in run.holds[condition]:
             return f"skipped: not {condition}"
     return None
 
@@ -169,9 +192,10 @@ def _queue(
     following: Event | None,
     skipped: str | None,
     now: datetime,
-) -> int | None:
+) -> bool:
+    """Queue the mail (or its skipped row); return whether it is new."""
     to = addressee(person.participant, person.organisation, person.campaign, person.membership)
-    return queue_participant_mail(
+    queued = queue_participant_mail(
         db_session,
         to,
         Letter(step.subject, step.body, str(step.path)),
@@ -182,42 +206,54 @@ def _queue(
         now=now,
         skipped=skipped,
     )
+    return queued is not None
 
 
 def context_for(
     person: Enrolled, unsubscribe: str, following: Event | None = None
 ) -> dict[str, Any]:
     """Return the placeholders of a step for one participant."""
-    participant, member = person.participant, person.membership
-    zone = ZoneInfo(person.campaign.timezone)
+    campaign = person.campaign
     context = {
-        "participant": {
-            "name": participant.name,
-            "email": participant.email,
-            "title": participant.title,
-            "first_name": (participant.name.split() or [""])[0],
-        },
+        "participant": _participant_context(person.participant),
         "organisation": {
             "name": person.organisation.name,
             "short_name": person.organisation.short_name,
         },
-        "member": {
-            "meeting_software": member.meeting_software,
-            "contact_name": member.contact_name,
-            "contact_title": member.contact_title,
-            "contact_email": member.contact_email,
-            "guide_url": member.guide_url,
-        },
-        "campaign": {"name": person.campaign.name, "ends_on": person.campaign.ends_on.isoformat()},
+        "member": _member_context(person.membership),
+        "campaign": {"name": campaign.name, "ends_on": campaign.ends_on.isoformat()},
         "links": {"unsubscribe": unsubscribe},
     }
     if following is not None:
-        context["next_event"] = {
-            "title": following.title,
-            "starts": following.starts_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-            "join_url": following.join_url,
-        }
+        context["next_event"] = _event_context(following, ZoneInfo(campaign.timezone))
     return context
+
+
+def _participant_context(participant: Participant) -> dict[str, str]:
+    return {
+        "name": participant.name,
+        "email": participant.email,
+        "title": participant.title,
+        "first_name": (participant.name.split() or [""])[0],
+    }
+
+
+def _member_context(member: Membership) -> dict[str, str | None]:
+    return {
+        "meeting_software": member.meeting_software,
+        "contact_name": member.contact_name,
+        "contact_title": member.contact_title,
+        "contact_email": member.contact_email,
+        "guide_url": member.guide_url,
+    }
+
+
+def _event_context(event: Event, zone: ZoneInfo) -> dict[str, str | None]:
+    return {
+        "title": event.title,
+        "starts": event.starts_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        "join_url": event.join_url,
+    }
 
 
 def offers_next_date(sequence_name: str | None, kind: EventKind) -> bool:
@@ -244,6 +280,23 @@ def sendable_sequences(root: Path = SEQUENCES_DIR) -> dict[str, Sequence]:
     return {name: seq for name, seq in sequences.items() if name not in broken}
 
 
+# Active participants in a pilot group that follows a sequence, with their group, membership,
+# organisation and campaign.
+ENROLLED = (
+    select(Participant, PilotGroup, Membership, Organisation, Campaign)
+    .join(PilotGroup, Participant.pilot_group_id == PilotGroup.id)
+    .join(
+        Membership,
+        (Membership.campaign_id == Participant.campaign_id)
+        & (Membership.organisation_id == Participant.organisation_id),
+    )
+    .join(Organisation, Organisation.id == Participant.organisation_id)
+    .join(Campaign, Campaign.id == Participant.campaign_id)
+    .where(Participant.status == ParticipantStatus.ACTIVE)
+    .where(PilotGroup.sequence_name.is_not(None))
+)
+
+
 def enrolled(
     db_session: Session,
     participant_id: int | None = None,
@@ -257,22 +310,7 @@ def enrolled(
     With `due_by`, only those whose next step may be due by then; in id order, `limit` at a
     time, from the id `after`.
     """
-    statement = (
-        select(Participant, PilotGroup, Membership, Organisation, Campaign)
-        .join(PilotGroup, Participant.pilot_group_id == PilotGroup.id)
-        .join(
-            Membership,
-            (Membership.campaign_id == Participant.campaign_id)
-            & (Membership.organisation_id == Participant.organisation_id),
-        )
-        .join(Organisation, Organisation.id == Participant.organisation_id)
-        .join(Campaign, Campaign.id == Participant.campaign_id)
-        .where(Participant.status == ParticipantStatus.ACTIVE)
-        .where(PilotGroup.sequence_name.is_not(None))
-        .where(Participant.id > after)
-        .order_by(Participant.id)
-        .limit(limit)
-    )
+    statement = ENROLLED.where(Participant.id > after).order_by(Participant.id).limit(limit)
     if participant_id is not None:
         statement = statement.where(Participant.id == participant_id)
     if due_by is not None:
@@ -295,18 +333,13 @@ def _existing_keys(db_session: Session, participant_ids: list[int]) -> set[str]:
 
 def _conditions(db_session: Session, participant_ids: list[int]) -> dict[str, set[int]]:
     """Return, for each condition a step may name, the participants for whom it holds."""
+    among = Invitation.participant_id.in_(participant_ids)
     attended = (
         select(Invitation.participant_id)
         .join(Event)
-        .where(
-            Event.kind == EventKind.PRACTICE_MEETING,
-            Invitation.has_attended.is_(True),
-            Invitation.participant_id.in_(participant_ids),
-        )
+        .where(Event.kind == EventKind.PRACTICE_MEETING, Invitation.has_attended.is_(True), among)
     )
-    declined = select(Invitation.participant_id).where(
-        Invitation.rsvp == Rsvp.DECLINED, Invitation.participant_id.in_(participant_ids)
-    )
+    declined = select(Invitation.participant_id).where(Invitation.rsvp == Rsvp.DECLINED, among)
     answered = (
         select(Response.participant_id)
         .join(Questionnaire)
@@ -320,43 +353,3 @@ def _conditions(db_session: Session, participant_ids: list[int]) -> dict[str, se
         "declined_invitation": set(db_session.scalars(declined)),
         "answered_baseline": set(db_session.scalars(answered)),
     }
-
-
-# What can move someone's next step earlier: their start, language, group or status; their
-# pilot group's start or sequence; a new invitation, or an event's new time; the campaign's
-# end, zone or language. Each clears next_step_at, so that the next run looks at them again.
-# (Looking too early costs nothing; a change made around the ORM is caught by the hourly sweep.)
-WATCHED = {
-    Participant: ("starts_on", "language", "pilot_group_id", "status"),
-    PilotGroup: ("starts_on", "sequence_name"),
-    Event: ("starts_at", "is_cancelled"),
-    Campaign: ("ends_on", "timezone", "language"),
-}
-
-
-@sa_event.listens_for(Session, "before_flush")
-def _forget_next_steps(db_session: Session, flush_context: Any, instances: Any) -> None:
-    changed: dict[type, set[int]] = {kind: set() for kind in WATCHED}
-    for obj in db_session.dirty:
-        names = WATCHED.get(type(obj), ())
-        state = sa_inspect(obj)
-        if any(state.attrs[name].history.has_changes() for name in names):
-            changed[type(obj)].add(obj.id)
-    invited = {
-        obj.participant_id
-        for obj in db_session.new
-        if isinstance(obj, Invitation) and obj.participant_id is not None
-    }
-    table = cast(Table, Participant.__table__)
-    whom = [
-        table.c.id.in_(changed[Participant] | invited),
-        table.c.pilot_group_id.in_(changed[PilotGroup]),
-        table.c.campaign_id.in_(changed[Campaign]),
-        table.c.id.in_(
-            select(Invitation.participant_id).where(Invitation.event_id.in_(changed[Event]))
-        ),
-    ]
-    if any(changed.values()) or invited:
-        db_session.connection().execute(  # not db_session.execute: that would flush again
-            update(table).where(or_(*whom)).values(next_step_at=None, updated_at=table.c.updated_at)
-        )

@@ -26,7 +26,7 @@ class ParticipantHolds:
         return select(Participant.id).where(Participant.status == ParticipantStatus.PAUSED)
 
     def stopped(self, db_session: Session, participant_ids: Collection[int]) -> set[int]:
-        """Return those of `participant_ids` who have stopped (unsubscribed, bounced, erased)."""
+        """Return those of `participant_ids` who have stopped (unsubscribed or erased)."""
         return set(
             db_session.scalars(
                 select(Participant.id).where(

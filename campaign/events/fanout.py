@@ -1,8 +1,8 @@
 """The calendar mail of an event version on its way to every invitee, outside the request.
 
 Inviting a whole campaign means thousands of mails. The request that asks for them records a
-`Fanout` and returns; the clock's `invitations` job queues the mail a batch per transaction, so
-the event page shows how far it has come. Who is still due is read from the invitations
+`Fanout` and returns; the `invitations` job queues the mail a batch per transaction, so the
+event page shows how far it has come. Who is still due is read from the invitations
 themselves (their `sent_sequence` behind the event's SEQUENCE), and each mail has a unique
 source key, so a fan-out cut off by a restart carries on where it stopped and nobody gets a mail
 twice. A small fan-out is done at once, in the request, by the same code.
@@ -30,11 +30,11 @@ from campaign.events.models import (
 from campaign.outbox.queue import enqueue_many
 
 # Up to this many mails are queued in the request itself (well under a second); more go to
-# the clock's job.
+# the `invitations` job.
 IN_REQUEST = 200
 # Mails queued per transaction: the progress the event page shows moves in these steps.
 BATCH = 500
-# How long one run of the job goes on before it lets the clock's other jobs have their turn.
+# How long one run of the job goes on before it lets the other jobs have their turn.
 RUN_SECONDS = 20.0
 
 

@@ -106,7 +106,7 @@ def _erased(db_session: Session, participant_id: int | None) -> bool:
 
 def invite(db_session: Session, event: Event, now: datetime) -> int:
     """Invite everyone of the audience not invited yet (people enrolled since, too), and queue
-    their invitations: at once when they are few, by the clock's job when many (see `fanout`).
+    their invitations: at once when they are few, by the `invitations` job when many (see `fanout`).
     Return how many were invited."""
     if event.is_cancelled:
         return 0

@@ -44,7 +44,7 @@ class FanoutKind(enum.Enum):
 
 
 class FanoutState(enum.Enum):
-    QUEUED = "queued"  # waiting for the clock's job
+    QUEUED = "queued"  # waiting for the `invitations` job
     RUNNING = "running"  # part of the mail is queued; a restart carries on from there
     DONE = "done"
 

@@ -3,7 +3,9 @@
 Each participant mail carries `List-Unsubscribe` (an https link and a mailto) and
 `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058): a mail client's POST to the
 link unsubscribes at once; a person following the link gets a page with buttons, so that a
-mail scanner that merely opens links never unsubscribes anybody.
+mail scanner that merely opens links never unsubscribes anybody. This module signs and reads
+the links; the page is in campaign/outbox/views.py, and what it does to the participant in
+campaign/enrolment/lifecycle.py.
 """
 
 from __future__ import annotations

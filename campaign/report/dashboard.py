@@ -79,11 +79,7 @@ def build(
         for m in figures.members
         if organisation_id is None or m.organisation.id == organisation_id
     ]
-    questionnaires = [
-        (q, definitions()[q.definition], _rates(db_session, q))
-        for q in service.questionnaires_of(db_session, campaign, now)
-        if q.definition in definitions()
-    ]
+    questionnaires = _questionnaires(db_session, campaign, now)
     return Dashboard(
         figures=figures,
         members=members,
@@ -93,6 +89,17 @@ def build(
         charts=_charts(members),
         rate_charts=[_rate_chart(members, q, language) for q in questionnaires],
     )
+
+
+def _questionnaires(
+    db_session: Session, campaign: Campaign, now: datetime
+) -> list[tuple[Questionnaire, Definition, dict[int, results.Rate]]]:
+    """The campaign's questionnaires still shipped, with their response rates per member."""
+    return [
+        (q, definitions()[q.definition], _rates(db_session, q))
+        for q in service.questionnaires_of(db_session, campaign, now)
+        if q.definition in definitions()
+    ]
 
 
 def _rates(db_session: Session, questionnaire: Questionnaire) -> dict[int, results.Rate]:
@@ -110,6 +117,29 @@ def sequence_progress(
     start; a step anchored to a meeting comes only to some.
     """
     sequences = sendable_sequences()
+    found = _followers(db_session, campaign, organisation_id, sequences)
+    names = sorted({name for _org, name in found})
+    if not names:
+        return {}
+    delivered = _delivered_steps(campaign, sequences, names, now)
+    for org_id, label, count in db_session.execute(delivered):
+        name, number = label.split("/")
+        if (org_id, name) in found:
+            found[(org_id, name)].had[number] = count
+    by_member: dict[int, list[SequenceProgress]] = defaultdict(list)
+    for (org_id, name), progress in sorted(found.items()):
+        progress.on_last = progress.had[_last_from_start(sequences[name])]
+        by_member[org_id].append(progress)
+    return dict(by_member)
+
+
+def _followers(
+    db_session: Session,
+    campaign: Campaign,
+    organisation_id: int | None,
+    sequences: dict[str, Sequence],
+) -> dict[tuple[int, str], SequenceProgress]:
+    """Per member and sendable sequence, how many participants follow it (no step had yet)."""
     groups = (
         select(Participant.organisation_id, PilotGroup.sequence_name, func.count())
         .join(PilotGroup, Participant.pilot_group_id == PilotGroup.id)
@@ -124,20 +154,7 @@ def sequence_progress(
             progress = SequenceProgress(org_id, name, participants=count)
             progress.had.update({number: 0 for number in _numbers(sequences[name])})
             found[(org_id, name)] = progress
-    names = sorted({name for _org, name in found})
-    if not names:
-        return {}
-    for org_id, label, count in db_session.execute(
-        _delivered_steps(campaign, sequences, names, now)
-    ):
-        name, number = label.split("/")
-        if (org_id, name) in found:
-            found[(org_id, name)].had[number] = count
-    by_member: dict[int, list[SequenceProgress]] = defaultdict(list)
-    for (org_id, name), progress in sorted(found.items()):
-        progress.on_last = progress.had[_last_from_start(sequences[name])]
-        by_member[org_id].append(progress)
-    return dict(by_member)
+    return found
 
 
 def _numbers(sequence: Sequence) -> list[str]:
@@ -157,20 +174,8 @@ def _delivered_steps(
     campaign: Campaign, sequences: dict[str, Sequence], names: list[str], now: datetime
 ) -> Any:
     """SELECT organisation, 'sequence/number', participants delivered that step, by then."""
-    key = Message.source_key
-    step = case(
-        *[
-            (
-                or_(key.like(f"%:seq:{name}/{number}"), key.like(f"%:seq:{name}/{number}:%")),
-                f"{name}/{number}",
-            )
-            for name in names
-            for number in _numbers(sequences[name])
-        ],
-        else_=None,
-    ).label("step")
     delivered = (
-        select(Message.organisation_id, Message.participant_id, step)
+        select(Message.organisation_id, Message.participant_id, _step(sequences, names))
         .where(
             Message.campaign_id == campaign.id,
             Message.kind == MessageKind.SEQUENCE_STEP,
@@ -188,6 +193,22 @@ def _delivered_steps(
         .where(delivered.c.step.is_not(None))
         .group_by(delivered.c.organisation_id, delivered.c.step)
     )
+
+
+def _step(sequences: dict[str, Sequence], names: list[str]) -> Any:
+    """A message's step as 'sequence/number', read from its outbox key (NULL for no step)."""
+    key = Message.source_key
+    return case(
+        *[
+            (
+                or_(key.like(f"%:seq:{name}/{number}"), key.like(f"%:seq:{name}/{number}:%")),
+                f"{name}/{number}",
+            )
+            for name in names
+            for number in _numbers(sequences[name])
+        ],
+        else_=None,
+    ).label("step")
 
 
 def attendance(
@@ -217,25 +238,7 @@ def attendance(
 
 
 def _charts(members: list[MemberFigures]) -> list[Markup]:
-    drawn = []
-    if any(m.membership.enrolment_target for m in members):
-        drawn.append(
-            charts.bars(
-                _("Enrolled against the target"),
-                _("Participants enrolled by each member, as a share of its target, in per cent."),
-                [
-                    charts.Bar(
-                        m.organisation.short_name,
-                        round(100 * m.participants / m.membership.enrolment_target)
-                        if m.membership.enrolment_target
-                        else None,
-                        _("no target set"),
-                    )
-                    for m in members
-                ],
-                unit="%",
-            )
-        )
+    drawn = [_target_chart(members)] if any(m.membership.enrolment_target for m in members) else []
     drawn.append(
         charts.bars(
             _("E-mails delivered per member"),
@@ -244,6 +247,25 @@ def _charts(members: list[MemberFigures]) -> list[Markup]:
         )
     )
     return drawn
+
+
+def _target_chart(members: list[MemberFigures]) -> Markup:
+    """Each member's enrolled participants as a share of its target, in per cent."""
+    return charts.bars(
+        _("Enrolled against the target"),
+        _("Participants enrolled by each member, as a share of its target, in per cent."),
+        [
+            charts.Bar(
+                m.organisation.short_name,
+                round(100 * m.participants / m.membership.enrolment_target)
+                if m.membership.enrolment_target
+                else None,
+                _("no target set"),
+            )
+            for m in members
+        ],
+        unit="%",
+    )
 
 
 def _rate_chart(

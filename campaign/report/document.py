@@ -123,7 +123,6 @@ def _render(template: str, report: Report) -> str:
             template,
             report=report,
             figures=report.figures,
-            number=charts.number,
             text=md.text,
             cell=md.cell,
             member=md.member,
@@ -167,31 +166,32 @@ def table(report: Report) -> tuple[list[str], list[list[Any]]]:
             _("Travel hours saved"), _("Kg CO2 avoided"), _("Kronor saved"), _("Figures as of"),
         ]  # fmt: skip
         fewer = _("fewer than %(n)d", n=MIN_RESPONDENTS)
-    rows = []
-    for _kind, members in report.groups:
-        for m in members:
-            hidden = m.outcomes.suppressed  # no answer of the member counts yet
-            respondents: int | str = fewer if hidden else m.outcomes.respondents
-            rows.append(
-                [
-                    m.organisation.short_name,
-                    m.organisation.kind.value,
-                    m.membership.status is MembershipStatus.SIGNED,
-                    m.membership.meeting_software,
-                    m.membership.software_comment,
-                    m.participants,
-                    m.pilot_groups,
-                    m.delivered,
-                    m.trained,
-                    m.membership.people_reached,
-                    m.membership.people_with_access,
-                    respondents,
-                    None if hidden else m.outcomes.trips,
-                    None if hidden else m.outcomes.km,
-                    None if hidden else m.outcomes.hours,
-                    None if m.co2_kg is None else round(m.co2_kg, 1),
-                    None if m.money is None else round(m.money, 2),
-                    report.figures.moment,
-                ]  # fmt: skip
-            )
+    moment = report.figures.moment
+    rows = [_row(m, fewer, moment) for _kind, members in report.groups for m in members]
     return header, rows
+
+
+def _row(m: MemberFigures, fewer: str, moment: str) -> list[Any]:
+    """A member's figures, its outcomes left empty while none of its answers count."""
+    hidden = m.outcomes.suppressed
+    respondents: int | str = fewer if hidden else m.outcomes.respondents
+    return [
+        m.organisation.short_name,
+        m.organisation.kind.value,
+        m.membership.status is MembershipStatus.SIGNED,
+        m.membership.meeting_software,
+        m.membership.software_comment,
+        m.participants,
+        m.pilot_groups,
+        m.delivered,
+        m.trained,
+        m.membership.people_reached,
+        m.membership.people_with_access,
+        respondents,
+        None if hidden else m.outcomes.trips,
+        None if hidden else m.outcomes.km,
+        None if hidden else m.outcomes.hours,
+        None if m.co2_kg is None else round(m.co2_kg, 1),
+        None if m.money is None else round(m.money, 2),
+        moment,
+    ]  # fmt: skip

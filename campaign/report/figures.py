@@ -278,23 +278,27 @@ def _mail_by_month(
         Message.state == MessageState.SENT,
         Message.sent_at <= as_of,
     )
-    zone = ZoneInfo(campaign.timezone)
-    if db_session.get_bind().dialect.name == "postgresql":
-        month = func.to_char(func.timezone(campaign.timezone, Message.sent_at), "YYYY-MM")
-    else:
-        first, last = db_session.execute(
-            select(func.min(Message.sent_at), func.max(Message.sent_at)).where(*sent)
-        ).one()
-        if first is None or last is None:
-            return []
-        month = _month_case(Message.sent_at, first.astimezone(zone), last.astimezone(zone))
+    month = _local_month(db_session, campaign, sent)
+    if month is None:
+        return []
     inner = select(month.label("month")).where(*sent).subquery()
-    return [
-        (label, n)
-        for label, n in db_session.execute(
-            select(inner.c.month, func.count()).group_by(inner.c.month).order_by(inner.c.month)
-        )
-    ]
+    by_month = select(inner.c.month, func.count()).group_by(inner.c.month).order_by(inner.c.month)
+    return [(label, n) for label, n in db_session.execute(by_month)]
+
+
+def _local_month(
+    db_session: Session, campaign: Campaign, sent: tuple[ColumnElement[bool], ...]
+) -> Any:
+    """YYYY-MM of a message's local month, in SQL; None when no message is `sent`."""
+    if db_session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone(campaign.timezone, Message.sent_at), "YYYY-MM")
+    first, last = db_session.execute(
+        select(func.min(Message.sent_at), func.max(Message.sent_at)).where(*sent)
+    ).one()
+    if first is None or last is None:  # both or neither: no mail sent yet
+        return None
+    zone = ZoneInfo(campaign.timezone)
+    return _month_case(Message.sent_at, first.astimezone(zone), last.astimezone(zone))
 
 
 def _month_case(column: Any, first: datetime, last: datetime) -> Any:
@@ -326,6 +330,21 @@ def _outcomes(
     db_session: Session, campaign: Campaign, as_of: datetime, members: dict[int, MemberFigures]
 ) -> Outcomes:
     """Each member's outcomes as of the moment, from the follow-up's answers that count."""
+    network = Outcomes()
+    per_member: dict[int, Outcomes] = defaultdict(Outcomes)
+    for org_id, respondents, trips, km, hours in db_session.execute(_sums(campaign, as_of)):
+        per_member[org_id] = Outcomes(respondents, trips, km, hours)
+        network.respondents += respondents
+        network.trips += trips
+        network.km += km
+        network.hours += hours
+    for org_id, member in members.items():
+        member.outcomes = per_member[org_id]
+    return network
+
+
+def _sums(campaign: Campaign, as_of: datetime) -> Any:
+    """SELECT organisation, respondents, trips, km, hours of the follow-up answers that count."""
     ids = outcome_questions()
     names = ("trips", "km", "hours")
     follow_ups = select(Questionnaire.id).where(
@@ -343,16 +362,4 @@ def _outcomes(
         )
         for i, name in enumerate(names)
     ]
-    network = Outcomes()
-    per_member: dict[int, Outcomes] = defaultdict(Outcomes)
-    for org_id, respondents, trips, km, hours in db_session.execute(
-        select(found.c.organisation_id, func.count(), *sums).group_by(found.c.organisation_id)
-    ):
-        per_member[org_id] = Outcomes(respondents, trips, km, hours)
-        network.respondents += respondents
-        network.trips += trips
-        network.km += km
-        network.hours += hours
-    for org_id, member in members.items():
-        member.outcomes = per_member[org_id]
-    return network
+    return select(found.c.organisation_id, func.count(), *sums).group_by(found.c.organisation_id)

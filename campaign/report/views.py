@@ -1,4 +1,5 @@
-"""The final report in the web UI: its headline figures and the downloads, for the lead admin."""
+"""The final report in the web UI (its headline figures and the downloads, for the lead admin),
+and the dashboards of the network and of each member."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from campaign.accounts.scope import Access, access
 from campaign.enrolment.models import ParticipantStatus
 from campaign.network.members import campaign_or_404
 from campaign.network.models import Campaign
-from campaign.report import document
+from campaign.report import document, numbers
 from campaign.report.dashboard import build as build_dashboard
 from campaign.timing import current_clock, parse_instant
 
@@ -35,8 +36,9 @@ TYPES = {"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8
 
 
 def init_app(app: Flask) -> None:
-    """Register the views."""
+    """Register the views and the number filters their templates use."""
     app.register_blueprint(bp)
+    numbers.init_app(app)
 
 
 def parse_moment(text: str, campaign: Campaign) -> datetime | None:
@@ -70,7 +72,7 @@ def index() -> ResponseReturnValue:
             text=asked,
         )
         as_of, asked = current_clock().now(), ""
-    report = document.build(db.session(), campaign, as_of, campaign.language)
+    report = document.build(db.session(), campaign, as_of, current_user.language)
     return render_template(
         "report/index.html",
         report=report,

@@ -28,7 +28,7 @@ from campaign.outbox.texts import (
     mail_template,
     template_names,
 )
-from campaign.surveys.service import queue_questionnaires
+from campaign.surveys.invitations import queue_questionnaires
 from tests.conftest import START, Network
 from tests.enrolment_helpers import make_event
 

@@ -148,11 +148,6 @@ def test_the_mail_chart_has_one_column_per_month_with_its_count(
     assert len(chart.findall(f"{SVG}rect")) == len(figures.mail_by_month) > 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="report/index.html prints the cards' figures bare ({{ f.delivered }}): 3414 and"
-    " 203814, where the downloads write 3 414 and 203 814",
-)
 def test_the_cards_group_their_thousands_the_swedish_way(lead: FlaskClient) -> None:
     for value in cards(page_of(lead)).values():
         assert re.fullmatch(GROUPED["sv"], value), value
@@ -176,21 +171,12 @@ def test_the_english_page_shows_the_same_figures(lead: FlaskClient, session: Ses
         assert [label for label, _length, _value in bars(chart)] == MEMBERS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="report/index.html prints the cards' figures bare: 203814, not 203,814",
-)
 def test_the_english_cards_group_their_thousands_the_english_way(lead: FlaskClient) -> None:
     in_english(lead)
     for value in cards(page_of(lead)).values():
         assert re.fullmatch(GROUPED["en"], value), value
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="report.views.index builds the report in campaign.language, not the reader's:"
-    " the English page shows 'Deltagare per medlem'",
-)
 def test_the_english_page_draws_its_charts_in_english(lead: FlaskClient) -> None:
     in_english(lead)
     titles = [c.findtext(f"{SVG}title") for c in charts(page_of(lead))]
@@ -258,11 +244,6 @@ def test_the_html_download_has_one_section_per_member_with_its_figures(
     assert len(charts(html)) == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="report/_text.txt prints the factors bare (c.co2_kg_per_km): 'Faktorer: 0.133 kg"
-    " koldioxid och 2.5 kronor per km' in the Swedish report",
-)
 def test_the_swedish_report_writes_its_factors_with_a_decimal_comma(lead: FlaskClient) -> None:
     text = page_of(lead, "/report/final.md?language=sv")
     assert "Faktorer: 0,133 kg koldioxid och 2,5" in text

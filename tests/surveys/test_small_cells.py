@@ -428,9 +428,9 @@ def _read_report(seen: Seen, client: FlaskClient, as_of: str = "") -> None:
             seen.add(slug, ("total", "km_avoided"), round(float(row[15]) / 0.133))
     text = _get(client, f"/report/final.md?language=en{moment}")
     found = re.search(
-        r"([\d\u202f]+) pilot users (?:count|answered the follow-up)\. Together they replaced"
-        r" ([\d\u202f]+) trips with web meetings, avoided ([\d\u202f]+) km of travel and saved"
-        r" ([\d\u202f]+)",
+        r"([\d\u202f,]+) pilot users (?:count|answered the follow-up)\. Together they replaced"
+        r" ([\d\u202f,]+) trips with web meetings, avoided ([\d\u202f,]+) km of travel and saved"
+        r" ([\d\u202f,]+)",
         text,
     )
     if found:

@@ -1,5 +1,5 @@
 """Inviting a meeting's audience, and how far its calendar mail has come (a large audience is
-mailed by the clock's job, a batch at a time, while the meeting's page shows the progress)."""
+mailed by the `invitations` job, a batch at a time, while the meeting's page shows the progress)."""
 
 from __future__ import annotations
 
@@ -52,8 +52,8 @@ def _all_queued(kind: FanoutKind, n: int, count: str) -> str:
 @bp.post("/organisations/<org>/events/<int:event_id>/invite")
 @access(Access.ORGANISATION)
 def invite(event_id: int) -> ResponseReturnValue:
-    """Invite the audience; a large one is mailed by the clock's job while the page shows how far
-    it has come."""
+    """Invite the audience; a large one is mailed by the `invitations` job while the page shows
+    how far it has come."""
     event = changeable_or_403(event_id)
     count = meetings.invite(db.session(), event, current_clock().now(), current_user)
     db.session().commit()
