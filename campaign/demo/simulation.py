@@ -37,7 +37,8 @@ from campaign.network.models import Campaign, Organisation
 from campaign.report import document
 from campaign.report.figures import Figures
 
-# Moments of each simulated day (local time) at which the jobs of campaign/jobs.py run; people act at 13:00.
+# Moments of each simulated day (local time) at which the jobs (campaign/jobs.py) run;
+# people act at 13:00.
 TICKS = (time(8, 0), time(10, 0), time(13, 0), time(16, 0))
 PEOPLE_ACT = time(13, 0)
 ENROLLED = time(7, 0)  # on the first day, before the first tick
