@@ -87,12 +87,17 @@ def erase(db_session: Session, person: Participant, actor: Any, now: datetime) -
     placeholder = f"erased-{person.id}@erased.invalid"
     _empty_mails(db_session, person, placeholder)
     db_session.execute(delete(Consent).where(Consent.participant_id == person.id))
+    _blank(person, placeholder, now)
+    _record(db_session, actor, "participant.erased", person, now)
+
+
+def _blank(person: Participant, placeholder: str, now: datetime) -> None:
+    """Mark the person erased, with no name or title and `placeholder` as their address."""
     person.email = placeholder
     person.name = ""
     person.title = ""
     person.status = ParticipantStatus.ERASED
     person.updated_at = now
-    _record(db_session, actor, "participant.erased", person, now)
 
 
 def _empty_mails(db_session: Session, person: Participant, placeholder: str) -> None:

@@ -6,6 +6,7 @@ of their personal data, which gathers rows from every domain, in campaign/report
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +37,16 @@ class EnrolmentConflict(Exception):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class Newcomer:
+    """The person being enrolled, as they gave themself or staff entered them."""
+
+    email: str
+    name: str
+    title: str
+    language: str
+
+
 def conflict_for(
     db_session: Session,
     campaign_id: int,
@@ -57,13 +68,20 @@ def conflict_for(
         )
     )
     if found is None:
-        erased = erased_at(db_session, campaign_id, email)
-        if erased is not None and (asked_at is None or asked_at <= erased):
-            return "erased"
-        return None
+        return _erased_conflict(db_session, campaign_id, email, asked_at)
     if found.organisation_id != organisation_id:
         return "other_member"
     return "already_enrolled"
+
+
+def _erased_conflict(
+    db_session: Session, campaign_id: int, email: str, asked_at: datetime | None
+) -> str | None:
+    """Return "erased" when the address was erased and the person has not asked since."""
+    erased = erased_at(db_session, campaign_id, email)
+    if erased is not None and (asked_at is None or asked_at <= erased):
+        return "erased"
+    return None
 
 
 def enrol(
@@ -71,10 +89,7 @@ def enrol(
     *,
     campaign: Campaign,
     group: PilotGroup,
-    email: str,
-    name: str,
-    title: str,
-    language: str,
+    newcomer: Newcomer,
     consent: tuple[ConsentMethod, str, str],
     now: datetime,
     actor: Any = None,
@@ -85,22 +100,11 @@ def enrol(
     Raises EnrolmentConflict when the address is suppressed, erased or already enrolled;
     `asked_at` is when the person asked to join themself (see conflict_for).
     """
-    reason = conflict_for(db_session, campaign.id, group.organisation_id, email, asked_at=asked_at)
-    if reason:
+    organisation_id = group.organisation_id
+    email = newcomer.email
+    if reason := conflict_for(db_session, campaign.id, organisation_id, email, asked_at=asked_at):
         raise EnrolmentConflict(reason)
-    person = Participant(
-        campaign_id=campaign.id,
-        organisation_id=group.organisation_id,
-        pilot_group_id=group.id,
-        email=email,
-        name=name,
-        title=title,
-        language=language,
-        status=ParticipantStatus.ACTIVE,
-        starts_on=start_date(group, campaign, now),
-        created_at=now,
-        updated_at=now,
-    )
+    person = _participant(campaign, group, newcomer, now)
     method, source, text = consent
     person.consents.append(Consent(method=method, given_at=now, source=source[:300], text=text))
     _add(db_session, person)
@@ -109,12 +113,31 @@ def enrol(
         actor,
         "participant.enrolled",
         now=now,
-        organisation_id=group.organisation_id,
+        organisation_id=organisation_id,
         target=f"participant:{person.id}",
         group=group.name,
         method=method.value,
     )
     return person
+
+
+def _participant(
+    campaign: Campaign, group: PilotGroup, newcomer: Newcomer, now: datetime
+) -> Participant:
+    """Return a new active participant of the group, starting on the group's start date."""
+    return Participant(
+        campaign_id=campaign.id,
+        organisation_id=group.organisation_id,
+        pilot_group_id=group.id,
+        email=newcomer.email,
+        name=newcomer.name,
+        title=newcomer.title,
+        language=newcomer.language,
+        status=ParticipantStatus.ACTIVE,
+        starts_on=start_date(group, campaign, now),
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def _add(db_session: Session, person: Participant) -> None:
