@@ -17,6 +17,8 @@ from campaign.enrolment.models import Participant, PilotGroup, PilotGroupKind
 
 @dataclass(frozen=True)
 class GroupFields:
+    """What staff enter for a pilot group."""
+
     name: str
     kind: PilotGroupKind
     starts_on: date
@@ -89,6 +91,7 @@ def delete(db_session: Session, group: PilotGroup, actor: Any) -> bool:
 def _record(
     db_session: Session, actor: Any, action: str, group: PilotGroup, **details: Any
 ) -> None:
+    """Audit a change of the group."""
     target = f"pilot_group:{group.id}"
     record(
         db_session, actor, action, organisation_id=group.organisation_id, target=target, **details

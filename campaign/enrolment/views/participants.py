@@ -9,7 +9,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from campaign import db, exports
 from campaign.accounts.scope import Access, access
@@ -44,19 +44,22 @@ def _filtered(filters: dict[str, str]) -> Select[Participant]:
         Participant.status != ParticipantStatus.ERASED,
     )
     if filters["q"]:
-        pattern = f"%{filters['q'].lower()}%"
-        statement = statement.where(
-            or_(
-                func.lower(Participant.name).like(pattern),
-                Participant.email.like(pattern),
-                func.lower(Participant.title).like(pattern),
-            )
-        )
+        statement = statement.where(_matching(filters["q"]))
     if filters["status"]:
         statement = statement.where(Participant.status == ParticipantStatus(filters["status"]))
     if filters["group"]:
         statement = statement.where(Participant.pilot_group_id == db.id_from(filters["group"]))
     return statement
+
+
+def _matching(text: str) -> ColumnElement[bool]:
+    """The condition of a participant whose name, address or title holds `text`, in any case."""
+    pattern = f"%{text.lower()}%"
+    return or_(
+        func.lower(Participant.name).like(pattern),
+        Participant.email.like(pattern),
+        func.lower(Participant.title).like(pattern),
+    )
 
 
 @bp.get("/organisations/<org>/participants")
@@ -113,18 +116,22 @@ def new_participant() -> ResponseReturnValue:
         return redirect(url_for("enrolment.new_group", org=g.organisation.slug))
     if request.method == "GET":
         form.language.data = campaign.language
-    if form.validate_on_submit():
-        try:
-            person = _enrol(form, campaign)
-        except people.EnrolmentConflict as conflict:
-            form.email.errors.append(str(importing.REASONS[conflict.reason]))
-        else:
-            db.session().commit()
-            flash(_("%(email)s is enrolled.", email=person.email), "success")
-            return redirect(
-                url_for("enrolment.participant", org=g.organisation.slug, participant_id=person.id)
-            )
+    if form.validate_on_submit() and (person := _enrolled(form, campaign)) is not None:
+        db.session().commit()
+        flash(_("%(email)s is enrolled.", email=person.email), "success")
+        return redirect(
+            url_for("enrolment.participant", org=g.organisation.slug, participant_id=person.id)
+        )
     return render_template("enrolment/new_participant.html", organisation=g.organisation, form=form)
+
+
+def _enrolled(form: NewParticipantForm, campaign: Campaign) -> Participant | None:
+    """Enrol the person of a valid form; None, with the reason on the form, if they cannot be."""
+    try:
+        return _enrol(form, campaign)
+    except people.EnrolmentConflict as conflict:
+        form.email.errors.append(str(importing.REASONS[conflict.reason]))
+        return None
 
 
 def _enrol(form: NewParticipantForm, campaign: Campaign) -> Participant:
@@ -139,13 +146,18 @@ def _enrol(form: NewParticipantForm, campaign: Campaign) -> Participant:
         db.session(),
         campaign=campaign,
         group=group,
-        newcomer=people.Newcomer(
-            email=form.email.data or "",
-            name=" ".join((form.name.data or "").split()),
-            title=" ".join((form.title.data or "").split()),
-            language=form.language.data or campaign.language,
-        ),
+        newcomer=_newcomer(form, campaign),
         consent=(ConsentMethod.STAFF_FORM, f"added by {current_user.email}", text),
         now=current_clock().now(),
         actor=current_user,
+    )
+
+
+def _newcomer(form: NewParticipantForm, campaign: Campaign) -> people.Newcomer:
+    """Return the person a valid form names, spaces tidied."""
+    return people.Newcomer(
+        email=form.email.data or "",
+        name=" ".join((form.name.data or "").split()),
+        title=" ".join((form.title.data or "").split()),
+        language=form.language.data or campaign.language,
     )
