@@ -26,17 +26,22 @@ def attendance(event_id: int) -> ResponseReturnValue:
             "events/attendance.html", organisation=g.organisation, event=event, rows=[]
         ), (409 if request.method == "POST" else 200)
     if request.method == "POST":
-        chosen = {i for v in request.form.getlist("attended") if (i := db.id_from(v))}
-        came, missed = invitations.mark_attendance(db.session(), event, chosen, current_user)
-        db.session().commit()
-        flash(
-            _("Attendance saved: %(came)d came, %(missed)d did not.", came=came, missed=missed),
-            "success",
-        )
-        return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
+        return _save(event)
     return render_template(
         "events/attendance.html", organisation=g.organisation, event=event, rows=_expected(event)
     )
+
+
+def _save(event: Event) -> ResponseReturnValue:
+    """Record the ticked invitations as having come, the rest as not; back to the event."""
+    chosen = {i for v in request.form.getlist("attended") if (i := db.id_from(v))}
+    came, missed = invitations.mark_attendance(db.session(), event, chosen, current_user)
+    db.session().commit()
+    flash(
+        _("Attendance saved: %(came)d came, %(missed)d did not.", came=came, missed=missed),
+        "success",
+    )
+    return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
 
 
 def _expected(event: Event) -> list[object]:

@@ -41,31 +41,30 @@ def index() -> ResponseReturnValue:
     events = list(
         db.session().scalars(visible(campaign, organisation.id).order_by(Event.starts_at))
     )
-    counts = {
-        (event_id, rsvp): n
-        for event_id, rsvp, n in db.session().execute(
-            select(Invitation.event_id, Invitation.rsvp, func.count())
-            .where(Invitation.event_id.in_([e.id for e in events]))
-            .group_by(Invitation.event_id, Invitation.rsvp)
-        )
-    }
     return render_template(
         "events/index.html",
         organisation=organisation,
         events=events,
-        counts=counts,
+        counts=_answer_counts(events),
         now=current_clock().now(),
         feed=url_for("events.feed", token=feeds.token(organisation), _external=True),
     )
 
 
+def _answer_counts(events: list[Event]) -> dict[tuple[int, Rsvp], int]:
+    """Return how many invitees of each event have given each answer."""
+    query = (
+        select(Invitation.event_id, Invitation.rsvp, func.count())
+        .where(Invitation.event_id.in_([e.id for e in events]))
+        .group_by(Invitation.event_id, Invitation.rsvp)
+    )
+    return {(event_id, rsvp): n for event_id, rsvp, n in db.session().execute(query)}
+
+
 def _form(event: Event | None, campaign: Campaign) -> EventForm:
     """The form, with the audiences and pilot groups the user may choose; filled in on GET."""
     form = EventForm(obj=event)
-    audiences = [Audience.PILOT_GROUP, Audience.ORGANISATION]
-    if current_user.is_lead_admin and g.organisation.id == campaign.lead_organisation_id:
-        audiences += list(NETWORK_AUDIENCES)
-    form.audience.choices = labels.choices(audiences)
+    form.audience.choices = labels.choices(_audiences(campaign))
     form.pilot_group.choices = [(0, "–")] + [(gr.id, gr.name) for gr in _member_groups()]
     if request.method == "GET" and event is None:
         form.timezone.data = campaign.timezone
@@ -76,14 +75,23 @@ def _form(event: Event | None, campaign: Campaign) -> EventForm:
     return form
 
 
+def _audiences(campaign: Campaign) -> list[Audience]:
+    """Return whom the user may invite: a pilot group or the member's people; the whole
+    network too for the lead administrator, on the lead organisation's pages."""
+    audiences = [Audience.PILOT_GROUP, Audience.ORGANISATION]
+    if current_user.is_lead_admin and g.organisation.id == campaign.lead_organisation_id:
+        audiences += list(NETWORK_AUDIENCES)
+    return audiences
+
+
 def _member_groups() -> list[PilotGroup]:
-    return list(
-        db.session().scalars(
-            select(PilotGroup)
-            .where(PilotGroup.organisation_id == g.organisation.id)
-            .order_by(PilotGroup.name)
-        )
+    """Return the member's pilot groups by name."""
+    query = (
+        select(PilotGroup)
+        .where(PilotGroup.organisation_id == g.organisation.id)
+        .order_by(PilotGroup.name)
     )
+    return list(db.session().scalars(query))
 
 
 def _fill(form: EventForm, event: Event) -> None:
@@ -99,15 +107,12 @@ def _fill(form: EventForm, event: Event) -> None:
 def _values(form: EventForm) -> dict[str, Any] | None:
     """Return the event's new values from a valid form, or None (with errors added)."""
     audience = Audience(form.audience.data)
-    group_id = form.pilot_group.data or None
-    if audience is not Audience.PILOT_GROUP:
-        group_id = None
-    elif group_id not in {group.id for group in _member_groups()}:
-        form.pilot_group.errors = [_("Choose the pilot group that is invited.")]
+    if not _group_chosen(form, audience):
         return None
     instants = form.instants()
     if instants is None:
         return None
+    group_id = (form.pilot_group.data or None) if audience is Audience.PILOT_GROUP else None
     return {
         "kind": EventKind(form.kind.data),
         "title": " ".join((form.title.data or "").split()),
@@ -122,6 +127,16 @@ def _values(form: EventForm) -> dict[str, Any] | None:
         "pilot_group_id": group_id,
         "reminders": (form.reminders.data or "").strip(),
     }
+
+
+def _group_chosen(form: EventForm, audience: Audience) -> bool:
+    """Whether a meeting for a pilot group names one of the member's; if not, say so."""
+    if audience is not Audience.PILOT_GROUP:
+        return True
+    if form.pilot_group.data in {group.id for group in _member_groups()}:
+        return True
+    form.pilot_group.errors = [_("Choose the pilot group that is invited.")]
+    return False
 
 
 @bp.route("/organisations/<org>/events/new", methods=["GET", "POST"])
@@ -157,15 +172,16 @@ def edit(event_id: int) -> ResponseReturnValue:
         now = current_clock().now()
         updates = meetings.change(db.session(), event, values, now, current_user)
         db.session().commit()
-        if updates:
-            flash(
-                _("The event is changed; %(n)d invitees get the new time and place.", n=updates),
-                "success",
-            )
-        else:
-            flash(_("The event is saved."), "success")
+        flash(_changed_text(updates), "success")
         return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
     return render_template("events/form.html", organisation=g.organisation, form=form, event=event)
+
+
+def _changed_text(updates: int) -> str:
+    """Say that the event is saved, and how many get the new time and place."""
+    if updates:
+        return _("The event is changed; %(n)d invitees get the new time and place.", n=updates)
+    return _("The event is saved.")
 
 
 @bp.get("/organisations/<org>/events/<int:event_id>")
@@ -213,11 +229,7 @@ def cancel(event_id: int) -> ResponseReturnValue:
     """GET asks whether to cancel, naming how many are told; the POST cancels."""
     event = changeable_or_403(event_id)
     if request.method == "GET" or event.is_cancelled:
-        told = db.session().scalar(
-            select(func.count())
-            .select_from(Invitation)
-            .where(Invitation.event_id == event.id, Invitation.rsvp.in_(STILL_INVITED))
-        )
+        told = _still_invited(event)
         return render_template(
             "events/cancel.html", organisation=g.organisation, event=event, told=told
         )
@@ -225,3 +237,13 @@ def cancel(event_id: int) -> ResponseReturnValue:
     db.session().commit()
     flash(_("The event is cancelled; %(n)d invitees are told.", n=count), "success")
     return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
+
+
+def _still_invited(event: Event) -> int:
+    """Return how many invitees have not declined: those a cancellation is sent to."""
+    query = (
+        select(func.count())
+        .select_from(Invitation)
+        .where(Invitation.event_id == event.id, Invitation.rsvp.in_(STILL_INVITED))
+    )
+    return db.session().scalar(query) or 0
