@@ -43,6 +43,7 @@ from campaign.accounts.forms import (
 from campaign.accounts.models import Role, User
 from campaign.accounts.scope import Access, access
 from campaign.i18n import LANGUAGES
+from campaign.network.models import Organisation
 from campaign.network.timezone import campaign_zone
 from campaign.security import TokenError, is_safe_redirect, verify_password
 from campaign.timing import clock_text, current_clock
@@ -96,19 +97,25 @@ def login() -> ResponseReturnValue:
             return _locked_out(form, until, now)
         user = authenticate(email, form.password.data or "")
         throttle.note(db.session(), email, client, now, succeeded=user is not None)
-        if user is None:
-            db.session().commit()
-            flash(_("The e-mail address or password is wrong."), "error")
-        else:
-            session.clear()  # a fresh session at every sign-in
-            login_user(user)  # it carries the account's session generation
-            staff.signed_in(db.session(), user, now)
-            db.session().commit()
-            target = request.args.get("next")
-            return redirect(
-                target if target and is_safe_redirect(target) else url_for("network.home")
-            )
+        if user is not None:
+            return _signed_in(user, now)
+        db.session().commit()
+        flash(_("The e-mail address or password is wrong."), "error")
     return render_template("accounts/login.html", form=form)
+
+
+def _signed_in(user: User, now: datetime) -> ResponseReturnValue:
+    """Give the user a fresh session and send them where they were going."""
+    session.clear()  # a fresh session at every sign-in
+    login_user(user)  # it carries the account's session generation
+    staff.signed_in(db.session(), user, now)
+    db.session().commit()
+    return _redirect_within(request.args.get("next"))
+
+
+def _redirect_within(target: str | None) -> ResponseReturnValue:
+    """Redirect to `target` if it is a page of this site, else to the start page."""
+    return redirect(target if target and is_safe_redirect(target) else url_for("network.home"))
 
 
 def _locked_out(form: LoginForm, until: datetime, now: datetime) -> ResponseReturnValue:
@@ -178,8 +185,7 @@ def set_language() -> ResponseReturnValue:
         if current_user.is_authenticated:
             current_user.language = language
             db.session().commit()
-    target = request.form.get("next")
-    return redirect(target if target and is_safe_redirect(target) else url_for("network.home"))
+    return _redirect_within(request.form.get("next"))
 
 
 def _set_password(token: str, purpose: str) -> ResponseReturnValue:
@@ -187,25 +193,33 @@ def _set_password(token: str, purpose: str) -> ResponseReturnValue:
     try:
         user = invitations.user_for(db.session(), purpose, token)
     except TokenError as error:
-        text = (
-            _("This link has expired. Ask for a new one.")
-            if error.expired
-            else _("This link is not valid, or it has been used already.")
-        )
-        return render_template("accounts/link_error.html", text=text), 400
+        return _link_error(error)
     form = NewPasswordForm()
     if form.validate_on_submit():
-        password = form.new_password.data or ""
-        staff.set_password_by_link(db.session(), user, purpose, password, current_clock().now())
-        db.session().commit()
-        session.clear()
-        login_user(user)
-        flash(_("Your password is saved and you are signed in."), "success")
-        return redirect(url_for("network.home"))
+        return _password_set(user, purpose, form.new_password.data or "")
     with force_locale(user.language):  # the page speaks the language the mail was in
         return render_template(
             "accounts/set_password.html", form=form, user=user, invited=purpose == "invitation"
         )
+
+
+def _link_error(error: TokenError) -> ResponseReturnValue:
+    """Say that a set-password link has expired, or is not valid (or used already)."""
+    if error.expired:
+        text = _("This link has expired. Ask for a new one.")
+    else:
+        text = _("This link is not valid, or it has been used already.")
+    return render_template("accounts/link_error.html", text=text), 400
+
+
+def _password_set(user: User, purpose: str, password: str) -> ResponseReturnValue:
+    """Store the password chosen through a link and sign its holder in."""
+    staff.set_password_by_link(db.session(), user, purpose, password, current_clock().now())
+    db.session().commit()
+    session.clear()
+    login_user(user)
+    flash(_("Your password is saved and you are signed in."), "success")
+    return redirect(url_for("network.home"))
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
@@ -266,27 +280,30 @@ def invite_representative() -> ResponseReturnValue:
     organisation = g.organisation
     form = InviteForm()
     if form.validate_on_submit():
-        email = form.email.data or ""
-        if db.session().scalar(select(User.id).where(User.email == email)):
+        if db.session().scalar(select(User.id).where(User.email == (form.email.data or ""))):
             form.email.errors.append(_("This address already has an account."))
         else:
-            user = invitations.invite(
-                db.session(),
-                organisation,
-                name=" ".join((form.name.data or "").split()),
-                email=email,
-                language=form.language.data or "sv",
-                actor=current_user,
-                now=current_clock().now(),
-            )
-            invitations.send_link(db.session(), user, "invitation", current_clock().now())
-            db.session().commit()
-            flash(_("An invitation is on its way to %(email)s.", email=email), "success")
-            return redirect(url_for("network.organisation", org=organisation.slug))
+            return _invite(form, organisation)
     return render_template("accounts/invite.html", form=form, organisation=organisation)
 
 
+def _invite(form: InviteForm, organisation: Organisation) -> ResponseReturnValue:
+    """Create the representative's account, send the link, and go back to the member."""
+    newcomer = invitations.Newcomer(
+        name=" ".join((form.name.data or "").split()),
+        email=form.email.data or "",
+        language=form.language.data or "sv",
+    )
+    now = current_clock().now()
+    user = invitations.invite(db.session(), organisation, newcomer, actor=current_user, now=now)
+    invitations.send_link(db.session(), user, "invitation", now)
+    db.session().commit()
+    flash(_("An invitation is on its way to %(email)s.", email=newcomer.email), "success")
+    return redirect(url_for("network.organisation", org=organisation.slug))
+
+
 def _representative(user_id: int) -> User:
+    """Return the member's representative with this id."""
     user = db.session().scalar(
         select(User).where(
             User.id == user_id,
@@ -327,14 +344,17 @@ def representative_access(user_id: int) -> ResponseReturnValue:
 
 
 def _campaign_zone() -> ZoneInfo:
+    """Return the time zone times are shown in."""
     return campaign_zone()
 
 
 def _clock(instant: datetime) -> str:
+    """Return the local time of day of `instant`, as the page's language writes it."""
     return clock_text(instant, _campaign_zone(), str(get_locale() or "sv"))
 
 
 def _minutes_until(until: datetime, now: datetime) -> int:
+    """Return how many minutes, rounded up (at least one), are left until `until`."""
     return max(math.ceil((until - now).total_seconds() / 60), 1)
 
 
