@@ -44,7 +44,7 @@ def campaign_or_404() -> Campaign:
 
 
 def swedish_sort_key(organisation: Organisation) -> str:
-    # Swedish alphabetical order puts å, ä, ö after z.
+    """Return the key that sorts organisations by short name in Swedish order (å, ä, ö after z)."""
     table = str.maketrans({"å": "{", "ä": "|", "ö": "}", "Å": "{", "Ä": "|", "Ö": "}"})
     return organisation.short_name.translate(table).lower()
 
