@@ -36,6 +36,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Return an aware instant as the database stores it: in UTC (naive on SQLite)."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -44,6 +45,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Return a stored instant as an aware UTC datetime."""
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -63,6 +65,8 @@ def enum_column(enum_class: type[enum.Enum], name: str) -> SAEnum:
 
 
 class Base(DeclarativeBase):
+    """The models' base: constraint names by convention, instants aware, dicts as JSON."""
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
 
@@ -75,16 +79,17 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"timeout": 30})
-
-    @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
+    event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Turn on foreign keys and the write-ahead log for a new SQLite connection."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 # The largest id an Integer column holds on every database we run on (PostgreSQL's integer is
@@ -100,6 +105,7 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
     def to_python(self, value: str) -> Any:
+        """Return the id of a URL part; a 404 for one too long to be an id."""
         if not value.isascii() or len(value) > len(str(MAX_ID)):  # int() fails past 4,300 digits
             raise ValidationError()
         return super().to_python(value)
@@ -151,6 +157,7 @@ def open_session(app: Flask) -> Iterator[Session]:
 
 
 def _close_request_session(_exc: BaseException | None) -> None:
+    """Close this request's session, if it opened one."""
     db_session = g.pop("db_session", None)
     if db_session is not None:
         db_session.close()

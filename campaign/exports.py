@@ -70,23 +70,25 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
 def xlsx_bytes(sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """Return an XLSX workbook of one sheet, every cell through `cell`: text, never a formula."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
 
     book = Workbook(write_only=True)
     worksheet = book.create_sheet(sheet_name(sheet))
-    bold = Font(bold=True)
-    titles = []
-    for title in header:
-        written = WriteOnlyCell(worksheet, value=cell(title))
-        written.font = bold
-        titles.append(written)
-    worksheet.append(titles)
+    worksheet.append([_title(worksheet, title) for title in header])
     for row in rows:
         worksheet.append([cell(value) for value in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _title(worksheet: Any, title: str) -> Any:
+    """Return a header cell: the title, through `cell`, in bold."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    written = WriteOnlyCell(worksheet, value=cell(title))
+    written.font = Font(bold=True)
+    return written
 
 
 CSV_TYPE = "text/csv; charset=utf-8"
