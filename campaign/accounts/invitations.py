@@ -89,16 +89,7 @@ def invite(
     now: datetime,
 ) -> User:
     """Create a representative's account without a password; the caller sends the link."""
-    user = User(
-        email=newcomer.email,
-        name=newcomer.name,
-        role=Role.MEMBER_REP,
-        organisation_id=organisation.id,
-        organisation=organisation,
-        language=newcomer.language,
-        password_hash=None,
-        created_at=now,
-    )
+    user = _representative(organisation, newcomer, now)
     db_session.add(user)
     db_session.flush()
     record(
@@ -110,3 +101,17 @@ def invite(
         target=f"user:{user.id}",
     )
     return user
+
+
+def _representative(organisation: Organisation, newcomer: Newcomer, now: datetime) -> User:
+    """Return the new account of a representative of the organisation, without a password."""
+    return User(
+        email=newcomer.email,
+        name=newcomer.name,
+        role=Role.MEMBER_REP,
+        organisation_id=organisation.id,
+        organisation=organisation,
+        language=newcomer.language,
+        password_hash=None,
+        created_at=now,
+    )

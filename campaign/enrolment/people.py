@@ -100,25 +100,23 @@ def enrol(
     Raises EnrolmentConflict when the address is suppressed, erased or already enrolled;
     `asked_at` is when the person asked to join themself (see conflict_for).
     """
-    organisation_id = group.organisation_id
-    email = newcomer.email
-    if reason := conflict_for(db_session, campaign.id, organisation_id, email, asked_at=asked_at):
+    reason = conflict_for(
+        db_session, campaign.id, group.organisation_id, newcomer.email, asked_at=asked_at
+    )
+    if reason:
         raise EnrolmentConflict(reason)
     person = _participant(campaign, group, newcomer, now)
-    method, source, text = consent
-    person.consents.append(Consent(method=method, given_at=now, source=source[:300], text=text))
+    person.consents.append(_consent(consent, now))
     _add(db_session, person)
-    record(
-        db_session,
-        actor,
-        "participant.enrolled",
-        now=now,
-        organisation_id=organisation_id,
-        target=f"participant:{person.id}",
-        group=group.name,
-        method=method.value,
-    )
+    audited = {"group": group.name, "method": consent[0].value}
+    _record(db_session, actor, "participant.enrolled", person, now, **audited)
     return person
+
+
+def _consent(consent: tuple[ConsentMethod, str, str], now: datetime) -> Consent:
+    """Return the record of a consent given now: how, where (at most 300 characters), to what."""
+    method, source, text = consent
+    return Consent(method=method, given_at=now, source=source[:300], text=text)
 
 
 def _participant(
@@ -179,14 +177,18 @@ def move(
     person.pilot_group_id = group.id
     person.pilot_group = group
     person.updated_at = now
-    record(
-        db_session,
-        actor,
-        "participant.moved",
-        now=now,
-        organisation_id=person.organisation_id,
-        target=f"participant:{person.id}",
-        from_group=old,
-        to_group=group.name,
+    _record(
+        db_session, actor, "participant.moved", person, now, from_group=old, to_group=group.name
     )
     return True
+
+
+def _record(
+    db_session: Session, actor: Any, action: str, person: Participant, now: datetime, **details: Any
+) -> None:
+    """Audit a change of the person, naming them by number only."""
+    target = f"participant:{person.id}"
+    record(
+        db_session, actor, action, now=now, organisation_id=person.organisation_id, target=target,
+        **details,
+    )  # fmt: skip

@@ -38,9 +38,7 @@ def read_import(
     On a file that cannot be read, the import is marked failed with the reason (and where, in
     its counts) and its file and rows are dropped.
     """
-    db_session.execute(delete(ImportRow).where(ImportRow.import_id == job.id))
-    job.state, job.rows_read, job.error, job.counts = ImportState.READING, 0, "", {}
-    db_session.commit()
+    _start_reading(db_session, job)
     try:
         _read(db_session, job, progress)
     except ImportFileError as error:
@@ -48,6 +46,13 @@ def read_import(
         log.info("import %s not read: %s %s", job.id, error.reason, error.where)
         mark_failed(db_session, job, error.reason, error.where)
         db_session.commit()
+
+
+def _start_reading(db_session: Session, job: ParticipantImport) -> None:
+    """Drop what an earlier reading of the import left, mark it being read, and commit."""
+    db_session.execute(delete(ImportRow).where(ImportRow.import_id == job.id))
+    job.state, job.rows_read, job.error, job.counts = ImportState.READING, 0, "", {}
+    db_session.commit()
 
 
 def mark_failed(
