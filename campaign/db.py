@@ -11,14 +11,16 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Flask, current_app, g
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, make_url
+from flask import Flask, abort, current_app, g
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Select, create_engine, event, make_url
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from werkzeug.routing import IntegerConverter, ValidationError
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -139,6 +141,14 @@ def session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["campaign.db"]()
     return g.db_session
+
+
+def first_or_404(statement: Select[T]) -> T:
+    """Return the first row the query finds in this request's session, or answer 404."""
+    found = session().scalar(statement)
+    if found is None:
+        abort(404)
+    return found
 
 
 def rollback() -> None:

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from flask import (
     Blueprint,
     Flask,
-    abort,
     current_app,
     flash,
     g,
@@ -151,16 +150,21 @@ def account() -> ResponseReturnValue:
     profile = ProfileForm(prefix="profile", obj=current_user)
     password = PasswordForm(prefix="password")
     if request.method == "POST" and "profile-name" in request.form and profile.validate():
-        name, language = profile.name.data or "", profile.language.data or current_user.language
-        staff.change_details(db.session(), current_user, name=name, language=language)
-        db.session().commit()
-        flash(_("Your details are saved."), "success")
-        return redirect(url_for("accounts.account"))
+        return _details_saved(profile)
     asked = request.method == "POST" and "password-new_password" in request.form
     if asked and password.validate() and _changed_password(password):
         flash(_("Your password is changed."), "success")
         return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", profile=profile, password=password)
+
+
+def _details_saved(form: ProfileForm) -> ResponseReturnValue:
+    """Store the user's own name and language, and show the page again."""
+    name, language = form.name.data or "", form.language.data or current_user.language
+    staff.change_details(db.session(), current_user, name=name, language=language)
+    db.session().commit()
+    flash(_("Your details are saved."), "success")
+    return redirect(url_for("accounts.account"))
 
 
 def _changed_password(form: PasswordForm) -> bool:
@@ -304,16 +308,13 @@ def _invite(form: InviteForm, organisation: Organisation) -> ResponseReturnValue
 
 def _representative(user_id: int) -> User:
     """Return the member's representative with this id."""
-    user = db.session().scalar(
+    return db.first_or_404(
         select(User).where(
             User.id == user_id,
             User.organisation_id == g.organisation.id,
             User.role == Role.MEMBER_REP,
         )
     )
-    if user is None:
-        abort(404)
-    return user
 
 
 @bp.post("/organisations/<org>/representatives/<int:user_id>/resend")

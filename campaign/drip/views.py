@@ -221,11 +221,8 @@ def schedule(participant_id: int) -> ResponseReturnValue:
 
 def _participant_or_404(organisation_id: int, participant_id: int) -> Participant:
     """Return the member's participant with this id, whatever their status."""
-    person = db.session().scalar(
+    return db.first_or_404(
         select(Participant).where(
             Participant.id == participant_id, Participant.organisation_id == organisation_id
         )
     )
-    if person is None:
-        abort(404)
-    return person

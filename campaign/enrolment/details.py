@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from campaign.audit import record
+from campaign.enrolment.lifecycle import record_change
 from campaign.enrolment.models import Participant
 from campaign.outbox.models import Message
 from campaign.outbox.queue import OPEN_STATES
@@ -37,7 +37,7 @@ def change(
     person.updated_at = now
     if "email" in changed:
         _readdress_open_mail(db_session, person)
-    _record(db_session, actor, "participant.changed", person, fields=changed)
+    record_change(db_session, actor, "participant.changed", person, now, fields=changed)
     return changed
 
 
@@ -57,14 +57,4 @@ def _readdress_open_mail(db_session: Session, person: Participant) -> None:
         .where(Message.participant_id == person.id, Message.state.in_(OPEN_STATES))
         .values(recipient=person.email)
         .execution_options(synchronize_session=False)
-    )
-
-
-def _record(
-    db_session: Session, actor: Any, action: str, person: Participant, **details: Any
-) -> None:
-    """Audit a change of the person, naming them by number only."""
-    target = f"participant:{person.id}"
-    record(
-        db_session, actor, action, organisation_id=person.organisation_id, target=target, **details
     )

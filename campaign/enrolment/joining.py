@@ -119,18 +119,23 @@ def _queue_confirmation(
     # The person's own words (their name) stay out of the mail: it goes to an address that
     # nobody has confirmed yet, and must not be a way to send anyone a text of one's choice.
     context = {"group": group.name, "organisation": group.organisation.name, "link": link}
-    # The key limits mail to one an hour per address and group; a keyed hash, not the address.
-    hashed = keyed_hash("join-mail", wish.email)[:32]
     return queue_staff_mail(
         db_session,
         Recipient(wish.email, wish.language, group.organisation_id, group.campaign_id),
         mail_template("join-confirmation", wish.language),
         context,
         kind=MessageKind.CONFIRMATION,
-        source_key=f"join:{group.id}:{hashed}:{now:%Y%m%d%H}",
+        source_key=_confirmation_key(group, wish, now),
         due_at=now,
         now=now,
     )
+
+
+def _confirmation_key(group: PilotGroup, wish: JoinRequest, now: datetime) -> str:
+    """Return the confirmation mail's source key: one mail an hour per address and group (the
+    address by a keyed hash, not as it is)."""
+    hashed = keyed_hash("join-mail", wish.email)[:32]
+    return f"join:{group.id}:{hashed}:{now:%Y%m%d%H}"
 
 
 def request_for(db_session: Session, token: str, now: datetime) -> JoinRequest:

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campaign.audit import record
 from campaign.enrolment.erasure import erased_at
 from campaign.enrolment.importing import start_date
+from campaign.enrolment.lifecycle import record_change
 from campaign.enrolment.models import (
     Consent,
     ConsentMethod,
@@ -109,7 +109,7 @@ def enrol(
     person.consents.append(_consent(consent, now))
     _add(db_session, person)
     audited = {"group": group.name, "method": consent[0].value}
-    _record(db_session, actor, "participant.enrolled", person, now, **audited)
+    record_change(db_session, actor, "participant.enrolled", person, now, **audited)
     return person
 
 
@@ -177,18 +177,6 @@ def move(
     person.pilot_group_id = group.id
     person.pilot_group = group
     person.updated_at = now
-    _record(
-        db_session, actor, "participant.moved", person, now, from_group=old, to_group=group.name
-    )
+    moved = {"from_group": old, "to_group": group.name}
+    record_change(db_session, actor, "participant.moved", person, now, **moved)
     return True
-
-
-def _record(
-    db_session: Session, actor: Any, action: str, person: Participant, now: datetime, **details: Any
-) -> None:
-    """Audit a change of the person, naming them by number only."""
-    target = f"participant:{person.id}"
-    record(
-        db_session, actor, action, now=now, organisation_id=person.organisation_id, target=target,
-        **details,
-    )  # fmt: skip

@@ -92,7 +92,5 @@ def _record(
     db_session: Session, actor: Any, action: str, group: PilotGroup, **details: Any
 ) -> None:
     """Audit a change of the group."""
-    target = f"pilot_group:{group.id}"
-    record(
-        db_session, actor, action, organisation_id=group.organisation_id, target=target, **details
-    )
+    organisation_id, target = group.organisation_id, f"pilot_group:{group.id}"
+    record(db_session, actor, action, organisation_id=organisation_id, target=target, **details)

@@ -100,9 +100,7 @@ def advance(
 
     Returns the letters used, to be passed in again for the next batch of the same version.
     """
-    event = db_session.scalars(
-        select(Event).where(Event.id == fanout.event_id).with_for_update()
-    ).one()
+    event = locked_event(db_session, fanout.event_id)
     rows = _next_batch(db_session, event)
     if not rows:
         fanout.state, fanout.finished_at = FanoutState.DONE, now
@@ -127,6 +125,12 @@ def _queue(
     messages = [letters.message(invitee, _kind(event, sent)) for invitee, sent in rows]
     enqueue_many(db_session, messages, now)
     _mark_sent(db_session, event, [invitee.invitation_id for invitee, _sent in rows])
+
+
+def locked_event(db_session: Session, event_id: int) -> Event:
+    """Return the event with its row locked until the transaction ends: the changes to it, its
+    places and its mailings happen one at a time."""
+    return db_session.scalars(select(Event).where(Event.id == event_id).with_for_update()).one()
 
 
 def _next_batch(db_session: Session, event: Event) -> list[tuple[Invitee, int | None]]:

@@ -164,17 +164,23 @@ def change(db_session: Session, event: Event, changes: dict[str, Any], now: date
     """Apply changes; a new time, place or title raises SEQUENCE and sends each invitee who has
     not declined an update; more places move the waiting list up. Return how many updates were
     queued."""
-    changed = [k for k, v in changes.items() if getattr(event, k) != v]
+    changed = _set_changed(event, changes)
     if not changed:
         return 0
-    for name in changed:
-        setattr(event, name, changes[name])
     event.updated_at = now
     updates = _send_update(db_session, event, now) if set(changed) & set(SIGNIFICANT) else 0
     if "capacity" in changed:
         db_session.flush()
         promote(db_session, event, now)  # after the update: the place mail has the new time
     return updates
+
+
+def _set_changed(event: Event, changes: dict[str, Any]) -> list[str]:
+    """Set the values that differ on the event; return their names."""
+    changed = [k for k, v in changes.items() if getattr(event, k) != v]
+    for name in changed:
+        setattr(event, name, changes[name])
+    return changed
 
 
 def _send_update(db_session: Session, event: Event, now: datetime) -> int:
@@ -231,9 +237,7 @@ def respond(db_session: Session, invitation: Invitation, answer: Rsvp, now: date
 
     The event row is locked first, so two people cannot take the last place at once.
     """
-    event = db_session.scalars(
-        select(Event).where(Event.id == invitation.event_id).with_for_update()
-    ).one()
+    event = fanout.locked_event(db_session, invitation.event_id)
     had_place = invitation.rsvp is Rsvp.ACCEPTED
     if answer is Rsvp.ACCEPTED and not had_place:
         answer = _place_or_wait(db_session, event)

@@ -162,6 +162,13 @@ def _html_text(value: str) -> str:
     )
 
 
+def _new_marks() -> Marks:
+    """Return markers no text can hold by chance: letters and digits only, which Markdown, the
+    HTML sanitiser and the CSS inliner all leave alone."""
+    stem = secrets.token_hex(8)
+    return Marks(*(f"x{stem}{part}" for part in "ntu"))
+
+
 class Letters:
     """The mail about one event as it is now (its version), for any number of its invitees."""
 
@@ -170,10 +177,7 @@ class Letters:
         self.settings = mail_settings()
         self.version = self.version_of(event)
         self.addressees = Addressees(db_session)
-        # Markers no text can hold by chance: letters and digits only, which Markdown, the HTML
-        # sanitiser and the CSS inliner all leave alone.
-        stem = secrets.token_hex(8)
-        self.marks = Marks(*(f"x{stem}{part}" for part in "ntu"))
+        self.marks = _new_marks()
         self._layouts: dict[tuple[str, str, Footer], _Layout] = {}
         self._calendar: calendar.InvitationParts | None = None
 

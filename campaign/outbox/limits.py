@@ -70,11 +70,16 @@ def within_rate_limits(
     allowance = _allowance(db_session, limits, now, batch[0].claim_token)
     kept, later = _share(batch, allowance)
     if later:
-        waiting = "waiting: the campaign's sending rate limit is reached"
-        release(db_session, later, waiting, next_attempt_at=now + RATE_WAIT)
-        report.deferred += len(later)
+        _defer(db_session, later, now, report)
     db_session.commit()  # the batch's share is settled: the campaign rows are free again
     return kept
+
+
+def _defer(db_session: Session, later: list[Row[Any]], now: datetime, report: Report) -> None:
+    """Hand back what is over a campaign's rate, to be tried again in a few seconds."""
+    waiting = "waiting: the campaign's sending rate limit is reached"
+    release(db_session, later, waiting, next_attempt_at=now + RATE_WAIT)
+    report.deferred += len(later)
 
 
 def _share(

@@ -48,12 +48,9 @@ def _language() -> str:
 
 def _visible(message_id: int) -> Message:
     """Return the message with this id, if the user may see it."""
-    message = db.session().scalar(
+    return db.first_or_404(
         scoped(select(Message).where(Message.id == message_id), Message.organisation_id)
     )
-    if message is None:
-        abort(404)
-    return message
 
 
 @bp.get("/outbox")

@@ -3,6 +3,8 @@ mailed by the clock's job, a batch at a time, while the meeting's page shows the
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, g, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_number, ngettext
@@ -80,7 +82,11 @@ def mailing_progress(event_id: int) -> ResponseReturnValue:
     event = event_or_404(event_id)
     if not may_change(event):  # the network's mailing is the lead administrator's to follow
         abort(404)
-    mailing = fanout.latest(db.session(), event)
+    return _progress(fanout.latest(db.session(), event))
+
+
+def _progress(mailing: Fanout | None) -> dict[str, Any]:
+    """Return the state of a fan-out as the script reads it (none yet: finished)."""
     if mailing is None:
         return {"state": "none", "done": 0, "total": 0, "text": "", "finished": True}
     return {

@@ -36,11 +36,8 @@ from campaign.timing import current_clock
 @bp.get("/organisations/<org>/events")
 @access(Access.ORGANISATION)
 def index() -> ResponseReturnValue:
-    campaign = campaign_or_404()
     organisation = g.organisation
-    events = list(
-        db.session().scalars(visible(campaign, organisation.id).order_by(Event.starts_at))
-    )
+    events = _visible_events(campaign_or_404(), organisation.id)
     return render_template(
         "events/index.html",
         organisation=organisation,
@@ -49,6 +46,12 @@ def index() -> ResponseReturnValue:
         now=current_clock().now(),
         feed=url_for("events.feed", token=feeds.token(organisation), _external=True),
     )
+
+
+def _visible_events(campaign: Campaign, organisation_id: int) -> list[Event]:
+    """Return the events the member sees, by start."""
+    query = visible(campaign, organisation_id).order_by(Event.starts_at)
+    return list(db.session().scalars(query))
 
 
 def _answer_counts(events: list[Event]) -> dict[tuple[int, Rsvp], int]:
@@ -145,19 +148,24 @@ def new() -> ResponseReturnValue:
     campaign = campaign_or_404()
     form = _form(None, campaign)
     if form.validate_on_submit() and (values := _values(form)) is not None:
-        event = meetings.plan(
-            db.session(),
-            values,
-            campaign_id=campaign.id,
-            organisation_id=g.organisation.id,
-            organiser=current_user,
-            now=current_clock().now(),
-            base_url=current_app.config["CAMPAIGN_BASE_URL"],
-        )
+        event = _plan(campaign, values)
         db.session().commit()
         flash(_("The event is saved. Send the invitations when you are ready."), "success")
         return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
     return render_template("events/form.html", organisation=g.organisation, form=form, event=None)
+
+
+def _plan(campaign: Campaign, values: dict[str, Any]) -> Event:
+    """Add the member's meeting with the form's values, organised by the user."""
+    return meetings.plan(
+        db.session(),
+        values,
+        campaign_id=campaign.id,
+        organisation_id=g.organisation.id,
+        organiser=current_user,
+        now=current_clock().now(),
+        base_url=current_app.config["CAMPAIGN_BASE_URL"],
+    )
 
 
 @bp.route("/organisations/<org>/events/<int:event_id>/edit", methods=["GET", "POST"])
