@@ -192,14 +192,20 @@ SETTINGS: tuple[Setting, ...] = (
 
 def load(instance_path: Path, test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Return the validated settings from all sources, generating the secret key if needed."""
+    values = _from_sources(instance_path, test_config)
+    validate(values)
+    if not values["CAMPAIGN_SECRET_KEY"]:
+        values["CAMPAIGN_SECRET_KEY"] = _stored_secret_key(instance_path)
+    return values
+
+
+def _from_sources(instance_path: Path, test_config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Return the settings as the sources give them, each over the one before."""
     load_dotenv(Path.cwd() / ".env", override=False)
     values: dict[str, Any] = {s.name: s.default(instance_path) for s in SETTINGS}
     values.update(_read_instance_config(instance_path))
     values.update({s.name: os.environ[s.name] for s in SETTINGS if os.environ.get(s.name)})
     values.update(test_config or {})
-    validate(values)
-    if not values["CAMPAIGN_SECRET_KEY"]:
-        values["CAMPAIGN_SECRET_KEY"] = _stored_secret_key(instance_path)
     return values
 
 

@@ -80,6 +80,11 @@ def make_engine(url: str) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True)
+    return _sqlite_engine(url)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    """Create a SQLite engine that waits for a lock up to 30 seconds, with its pragmas."""
     engine = create_engine(url, connect_args={"timeout": 30})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -146,6 +151,14 @@ def session() -> Session:
 def first_or_404(statement: Select[T]) -> T:
     """Return the first row the query finds in this request's session, or answer 404."""
     found = session().scalar(statement)
+    if found is None:
+        abort(404)
+    return found
+
+
+def get_or_404(model: type[T], row_id: int) -> T:
+    """Return the row of `model` with this id in this request's session, or answer 404."""
+    found = session().get(model, row_id)
     if found is None:
         abort(404)
     return found

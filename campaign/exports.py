@@ -99,11 +99,17 @@ def download(
     fmt: str, filename: str, sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> Response:
     """Answer with the rows as a CSV or XLSX attachment named `filename` plus the extension."""
-    if fmt == "xlsx":
-        body, mimetype = xlsx_bytes(sheet, header, rows), XLSX_TYPE
-    else:
-        body, mimetype = csv_bytes(header, rows), CSV_TYPE
+    body, mimetype = _file(fmt, sheet, header, rows)
     response = Response(body, content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _file(
+    fmt: str, sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> tuple[bytes, str]:
+    """Return the rows as an XLSX or (any other `fmt`) a CSV file, with its media type."""
+    if fmt == "xlsx":
+        return xlsx_bytes(sheet, header, rows), XLSX_TYPE
+    return csv_bytes(header, rows), CSV_TYPE

@@ -119,18 +119,20 @@ def _redirect_within(target: str | None) -> ResponseReturnValue:
 
 def _locked_out(form: LoginForm, until: datetime, now: datetime) -> ResponseReturnValue:
     """The sign-in page again, saying when the next try may come (429, Retry-After)."""
-    flash(
-        ngettext(
-            "Too many failed attempts. Try again in %(num)d minute, at %(time)s.",
-            "Too many failed attempts. Try again in %(num)d minutes, at %(time)s.",
-            _minutes_until(until, now),
-            time=_clock(until),
-        ),
-        "error",
-    )
+    flash(_try_again_text(until, now), "error")
     response = make_response(render_template("accounts/login.html", form=form), 429)
     response.headers["Retry-After"] = str(math.ceil((until - now).total_seconds()))
     return response
+
+
+def _try_again_text(until: datetime, now: datetime) -> str:
+    """Say in how many minutes, and at what time, the next try to sign in may come."""
+    return ngettext(
+        "Too many failed attempts. Try again in %(num)d minute, at %(time)s.",
+        "Too many failed attempts. Try again in %(num)d minutes, at %(time)s.",
+        _minutes_until(until, now),
+        time=_clock(until),
+    )
 
 
 @bp.post("/logout")
@@ -324,11 +326,15 @@ def resend_invitation(user_id: int) -> ResponseReturnValue:
     if user.password_hash:
         flash(_("%(email)s has chosen a password already.", email=user.email), "error")
     else:
-        now = current_clock().now()
-        staff.resend_invitation(db.session(), user, current_user, now)
-        db.session().commit()
-        flash(_("A new invitation is on its way to %(email)s.", email=user.email), "success")
+        _resend(user)
     return redirect(url_for("network.organisation", org=g.organisation.slug))
+
+
+def _resend(user: User) -> None:
+    """Queue a new invitation link to the representative, and say so."""
+    staff.resend_invitation(db.session(), user, current_user, current_clock().now())
+    db.session().commit()
+    flash(_("A new invitation is on its way to %(email)s.", email=user.email), "success")
 
 
 @bp.post("/organisations/<org>/representatives/<int:user_id>/access")
@@ -337,11 +343,15 @@ def representative_access(user_id: int) -> ResponseReturnValue:
     user = _representative(user_id)
     staff.set_access(db.session(), user, request.form.get("action") == "enable", current_user)
     db.session().commit()
-    if user.is_enabled:
-        flash(_("%(email)s can sign in again.", email=user.email), "success")
-    else:
-        flash(_("%(email)s can no longer sign in.", email=user.email), "success")
+    flash(_access_text(user), "success")
     return redirect(url_for("network.organisation", org=g.organisation.slug))
+
+
+def _access_text(user: User) -> str:
+    """Say whether the representative can sign in now."""
+    if user.is_enabled:
+        return _("%(email)s can sign in again.", email=user.email)
+    return _("%(email)s can no longer sign in.", email=user.email)
 
 
 def _campaign_zone() -> ZoneInfo:
@@ -363,18 +373,22 @@ def _minutes_until(until: datetime, now: datetime) -> int:
 @access(Access.LEAD_ADMIN)
 def sign_in_locks() -> ResponseReturnValue:
     """The addresses and clients that too many failed sign-ins lock right now."""
-    now = current_clock().now()
-    locks = [
-        (lock, _minutes_until(lock.until, now), _clock(lock.until))
-        for lock in throttle.locks(db.session(), now)
-    ]
     return render_template(
         "accounts/locks.html",
-        locks=locks,
+        locks=_locks_now(),
         window=int(throttle.WINDOW.total_seconds() // 60),
         per_address=throttle.PER_ADDRESS,
         per_client=throttle.PER_CLIENT,
     )
+
+
+def _locks_now() -> list[tuple[throttle.Lock, int, str]]:
+    """Return each lock now, with the minutes it has left and the local time it ends."""
+    now = current_clock().now()
+    return [
+        (lock, _minutes_until(lock.until, now), _clock(lock.until))
+        for lock in throttle.locks(db.session(), now)
+    ]
 
 
 @bp.post("/sign-in-locks/unlock")

@@ -222,19 +222,27 @@ def _apply(session: Session, job: ParticipantImport, now: datetime) -> None:
 
 def _print_preview(session: Session, job: ParticipantImport, reasons: dict[str, Any]) -> None:
     """Print the preview's counts and every rejected row with its reason."""
+    click.echo(_counts_text(job))
+    if job.counts["ignored_columns"]:
+        click.echo(f"Columns left out: {', '.join(job.counts['ignored_columns'])}")
+    for row in _rejected(session, job):
+        click.echo(_rejected_text(row, reasons))
+
+
+def _counts_text(job: ParticipantImport) -> str:
+    """Say how many rows were read, and what confirming would do with them."""
     counts = job.counts
-    click.echo(
+    return (
         f"{job.rows_total} rows read: {counts['add']} to add, {counts['update']} to update,"
         f" {counts['unchanged']} already enrolled, {counts['reject']} rejected,"
         f" {counts['blank']} blank."
     )
-    if counts["ignored_columns"]:
-        click.echo(f"Columns left out: {', '.join(counts['ignored_columns'])}")
-    for row in _rejected(session, job):
-        detail = f" ({row.detail})" if row.reason in ("duplicate_in_file", "other_group") else ""
-        click.echo(
-            f"  row {row.row_number}: {row.email or '(empty)'}: {reasons[row.reason]}{detail}"
-        )
+
+
+def _rejected_text(row: ImportRow, reasons: dict[str, Any]) -> str:
+    """Say which row was rejected and why (naming the earlier row or the other group)."""
+    detail = f" ({row.detail})" if row.reason in ("duplicate_in_file", "other_group") else ""
+    return f"  row {row.row_number}: {row.email or '(empty)'}: {reasons[row.reason]}{detail}"
 
 
 def _rejected(session: Session, job: ParticipantImport) -> list[ImportRow]:

@@ -159,12 +159,22 @@ def _parse_yaml(path: Path, front: str) -> Any:
 
 def _key_problems(front: _FrontMatter) -> list[Problem]:
     """Return a problem for each unknown key and each missing required one."""
-    problems = [
-        Problem(front.path, front.line_of(k), f"unknown key {k!r}; allowed: {', '.join(ALLOWED)}")
+    return _unknown_keys(front) + _missing_keys(front)
+
+
+def _unknown_keys(front: _FrontMatter) -> list[Problem]:
+    """Return a problem at each key a step may not have."""
+    allowed = ", ".join(ALLOWED)
+    return [
+        Problem(front.path, front.line_of(k), f"unknown key {k!r}; allowed: {allowed}")
         for k in front.meta
         if k not in ALLOWED
     ]
-    return problems + [
+
+
+def _missing_keys(front: _FrontMatter) -> list[Problem]:
+    """Return a problem for each key a step must have and does not."""
+    return [
         Problem(front.path, 2, f"the front matter needs {k!r}")
         for k in REQUIRED
         if k not in front.meta
@@ -239,12 +249,13 @@ def _anchor(front: _FrontMatter, offset: Offset | None) -> str:
     if anchor not in ANCHORS:
         front.report("anchor", f"unknown anchor {anchor!r}; use {' or '.join(ANCHORS)}")
     if offset is not None and offset.amount < 0 and anchor == "start":
-        front.report(
-            "offset",
-            "a step cannot come before the participant starts; a negative "
-            "offset needs anchor: campaign_end",
-        )
+        front.report("offset", _BEFORE_START)
     return anchor
+
+
+_BEFORE_START = (
+    "a step cannot come before the participant starts; a negative offset needs anchor: campaign_end"
+)
 
 
 def load_sequences(root: Path = SEQUENCES_DIR) -> tuple[dict[str, Sequence], list[Problem]]:

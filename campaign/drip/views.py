@@ -54,13 +54,16 @@ def init_app(app: Flask) -> None:
 
 def _step(name: str, language: str, number: str) -> Step:
     """Return the step with this number, in this language of sequence `name`, or a 404."""
-    sequences, _problems = load_sequences(SEQUENCES_DIR)
-    sequence = sequences.get(name)
-    steps = sequence.steps.get(language, []) if sequence else []
-    found = next((s for s in steps if s.number == number), None)
+    found = next((s for s in _steps_of(name, language) if s.number == number), None)
     if found is None:
         abort(404)
     return found
+
+
+def _steps_of(name: str, language: str) -> list[Step]:
+    """Return the steps of sequence `name` in `language` (none if there is no such sequence)."""
+    sequence = load_sequences(SEQUENCES_DIR)[0].get(name)
+    return sequence.steps.get(language, []) if sequence else []
 
 
 def _preview(step: Step, person: Enrolled | None = None) -> Rendered:
@@ -89,11 +92,17 @@ def _previewed_person() -> tuple[Enrolled | None, str | None]:
     email = (request.args.get("participant") or "").strip().lower()
     if not email:
         return None, None
+    person = _enrolled_with(email)
+    if person is None:
+        return None, _("No active participant in a pilot group with a sequence has this address.")
+    return person, None
+
+
+def _enrolled_with(email: str) -> Enrolled | None:
+    """Return the active participant with this address whose group has a sequence, if any."""
     found = db.session().scalar(select(Participant.id).where(Participant.email == email))
     people = enrolled(db.session(), found) if found else []
-    if not people:
-        return None, _("No active participant in a pilot group with a sequence has this address.")
-    return people[0], None
+    return people[0] if people else None
 
 
 @bp.get("/sequences")

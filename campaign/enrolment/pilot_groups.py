@@ -60,10 +60,15 @@ def save(
     if not group.id:
         group.created_at = now
         db_session.add(group)
-    group.name, group.kind = fields.name, fields.kind
-    group.starts_on, group.sequence_name = fields.starts_on, fields.sequence_name
+    _set_fields(group, fields)
     db_session.flush()
     _record(db_session, actor, action, group, name=group.name)
+
+
+def _set_fields(group: PilotGroup, fields: GroupFields) -> None:
+    """Give the group what staff entered."""
+    group.name, group.kind = fields.name, fields.kind
+    group.starts_on, group.sequence_name = fields.starts_on, fields.sequence_name
 
 
 def open_link(db_session: Session, group: PilotGroup, actor: Any) -> None:

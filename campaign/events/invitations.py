@@ -168,7 +168,8 @@ def change(db_session: Session, event: Event, changes: dict[str, Any], now: date
     if not changed:
         return 0
     event.updated_at = now
-    updates = _send_update(db_session, event, now) if set(changed) & set(SIGNIFICANT) else 0
+    significant = set(changed) & set(SIGNIFICANT)
+    updates = _send_version(db_session, event, FanoutKind.UPDATE, now) if significant else 0
     if "capacity" in changed:
         db_session.flush()
         promote(db_session, event, now)  # after the update: the place mail has the new time
@@ -183,12 +184,13 @@ def _set_changed(event: Event, changes: dict[str, Any]) -> list[str]:
     return changed
 
 
-def _send_update(db_session: Session, event: Event, now: datetime) -> int:
-    """Raise the event's SEQUENCE and send the new version; return how many get it."""
+def _send_version(db_session: Session, event: Event, kind: FanoutKind, now: datetime) -> int:
+    """Raise the event's SEQUENCE, stop the reminders of the old one, and send the invitees the
+    new version (an update or a cancellation); return how many get it."""
     event.sequence += 1
     _cancel_unsent_reminders(db_session, event)
     db_session.flush()
-    started = fanout.start(db_session, event, FanoutKind.UPDATE, now)
+    started = fanout.start(db_session, event, kind, now)
     return started.total if started else 0
 
 
@@ -197,12 +199,8 @@ def cancel(db_session: Session, event: Event, now: datetime) -> int:
     if event.is_cancelled:
         return 0
     event.is_cancelled = True
-    event.sequence += 1
     event.updated_at = now
-    _cancel_unsent_reminders(db_session, event)
-    db_session.flush()
-    started = fanout.start(db_session, event, FanoutKind.CANCEL, now)
-    return started.total if started else 0
+    return _send_version(db_session, event, FanoutKind.CANCEL, now)
 
 
 def _cancel_unsent_reminders(db_session: Session, event: Event) -> int:

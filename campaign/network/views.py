@@ -106,12 +106,7 @@ def settings() -> ResponseReturnValue:
     campaign = members.campaign_or_404()
     form = CampaignForm(obj=campaign)
     if form.validate_on_submit():
-        administration.change_campaign(
-            db.session(), campaign, _settings(form), current_user, current_clock().now()
-        )
-        db.session().commit()
-        flash(_("The campaign's settings are saved."), "success")
-        return redirect(url_for("network.overview"))
+        return _settings_saved(campaign, form)
     if form.is_submitted():
         flash(_("Nothing was saved. Please correct the marked fields."), "error")
     return render_template("network/settings.html", form=form, campaign=campaign)
@@ -131,6 +126,15 @@ def organisation() -> ResponseReturnValue:
         row=rows[0],
         representatives=representatives(db.session(), organisation),
     )
+
+
+def _settings_saved(campaign: Campaign, form: CampaignForm) -> ResponseReturnValue:
+    """Store the campaign's settings from a valid form, and go back to the overview."""
+    now = current_clock().now()
+    administration.change_campaign(db.session(), campaign, _settings(form), current_user, now)
+    db.session().commit()
+    flash(_("The campaign's settings are saved."), "success")
+    return redirect(url_for("network.overview"))
 
 
 def _settings(form: CampaignForm) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 
 from campaign import db
 from campaign.accounts.scope import Access, access, scoped
@@ -57,17 +57,21 @@ def _visible(message_id: int) -> Message:
 @access(Access.STAFF)
 def index() -> ResponseReturnValue:
     state = request.args.get("state", "")
-    statement = scoped(select(Message), Message.organisation_id)
-    if state in {s.value for s in MessageState}:
-        statement = statement.where(Message.state == MessageState(state))
-    statement = statement.order_by(Message.due_at.desc(), Message.id.desc())
     return render_template(
         "outbox/index.html",
-        page=page_of(db.session(), statement, request.args.get("page")),
+        page=page_of(db.session(), _listed(state), request.args.get("page")),
         counts=queue.state_counts(db.session(), _own_messages()),
         state=state,
         suppressed=_suppressed_count(),
     )
+
+
+def _listed(state: str) -> Select[Message]:
+    """A query of the messages the user may see, the latest due first, of one state if chosen."""
+    statement = scoped(select(Message), Message.organisation_id)
+    if state in {s.value for s in MessageState}:
+        statement = statement.where(Message.state == MessageState(state))
+    return statement.order_by(Message.due_at.desc(), Message.id.desc())
 
 
 def _own_messages() -> ColumnElement[bool] | None:
@@ -175,9 +179,7 @@ def suppressions() -> ResponseReturnValue:
 @bp.post("/outbox/suppressions/<int:suppression_id>/delete")
 @access(Access.LEAD_ADMIN)
 def delete_suppression(suppression_id: int) -> ResponseReturnValue:
-    suppression = db.session().get(Suppression, suppression_id)
-    if suppression is None:
-        abort(404)
+    suppression = db.get_or_404(Suppression, suppression_id)
     handling.lift(db.session(), suppression, current_user)
     db.session().commit()
     flash(_("%(email)s may receive mail again.", email=suppression.email), "success")
@@ -191,10 +193,9 @@ def unsubscribe_page(token: str) -> ResponseReturnValue:
     try:
         participant = lifecycle.participant_for(db.session(), token)
     except TokenError as error:
-        text = _("This link has expired.") if error.expired else _("This link is not valid.")
-        return render_template("outbox/link_error.html", text=text), 400
+        return token_error(error)
     if participant is None:
-        return render_template("outbox/link_error.html", text=_("We have no data about you.")), 410
+        return link_error(_("We have no data about you."), 410)
     if request.method == "POST":
         if request.form.get("List-Unsubscribe") == "One-Click":
             return _one_click(participant)
@@ -207,6 +208,17 @@ def unsubscribe_page(token: str) -> ResponseReturnValue:
             token=token,
             done=request.method == "POST",
         )
+
+
+def link_error(text: str, status: int) -> ResponseReturnValue:
+    """The page of a participant's link that leads nowhere, saying why."""
+    return render_template("outbox/link_error.html", text=text), status
+
+
+def token_error(error: TokenError) -> ResponseReturnValue:
+    """The page of a signed link that has expired or is not valid."""
+    text = _("This link has expired.") if error.expired else _("This link is not valid.")
+    return link_error(text, 400)
 
 
 def _one_click(participant: Participant) -> ResponseReturnValue:

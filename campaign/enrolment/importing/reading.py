@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from campaign import db
 from campaign.enrolment.importing.limits import ImportFileError
 from campaign.enrolment.importing.rows import Parsed, Target, classify, parse_row
-from campaign.enrolment.importing.table import read_table
+from campaign.enrolment.importing.table import Table, read_table
 from campaign.enrolment.models import ImportRow, ImportState, ParticipantImport, RowOutcome
 from campaign.network.models import Campaign
 from campaign.timing import current_clock
@@ -72,6 +72,11 @@ def _read(db_session: Session, job: ParticipantImport, progress: Progress | None
     for number, cells in table.rows:
         reader.add(parse_row(number, cells, table.columns))
     reader.flush()
+    _mark_ready(db_session, job, reader, table)
+
+
+def _mark_ready(db_session: Session, job: ParticipantImport, reader: _Reader, table: Table) -> None:
+    """Record what the reading counted and which columns it used, and commit the import ready."""
     job.counts = {**reader.counts, "columns": table.used, "ignored_columns": table.ignored}
     job.rows_total = reader.read
     job.state = ImportState.READY
@@ -149,15 +154,19 @@ def _work(app: Flask, import_id: int) -> None:
     """Read the import in a session of its own; an unforeseen error fails it as `broken`."""
     with app.app_context(), db.open_session(app) as db_session:
         job = db_session.get(ParticipantImport, import_id)
-        if job is None:
-            return
-        try:
-            read_import(db_session, job)
-        except Exception:
-            log.exception("reading import %s failed", import_id)
-            db_session.rollback()
-            mark_failed(db_session, job, "broken", {})
-            db_session.commit()
+        if job is not None:
+            _read_or_fail(db_session, job)
+
+
+def _read_or_fail(db_session: Session, job: ParticipantImport) -> None:
+    """Read the import; an unforeseen error is logged and fails it as `broken`."""
+    try:
+        read_import(db_session, job)
+    except Exception:
+        log.exception("reading import %s failed", job.id)
+        db_session.rollback()
+        mark_failed(db_session, job, "broken", {})
+        db_session.commit()
 
 
 def wait_for_readers(timeout: float = 120) -> None:

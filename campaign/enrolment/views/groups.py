@@ -120,17 +120,18 @@ def edit_group(group_id: int) -> ResponseReturnValue:
 @access(Access.ORGANISATION)
 def group_link(group_id: int) -> ResponseReturnValue:
     group = group_or_404(group_id)
-    if request.form.get("action") == "close":
-        pilot_groups.close_link(db.session(), group, current_user)
-        flash(_("The self-enrolment link is closed; it no longer works."), "success")
-    else:
-        pilot_groups.open_link(db.session(), group, current_user)
-        flash(
-            _("A new self-enrolment link is open. Links given out before no longer work."),
-            "success",
-        )
+    flash(_change_link(group, close=request.form.get("action") == "close"), "success")
     db.session().commit()
     return redirect(url_for("enrolment.edit_group", org=g.organisation.slug, group_id=group.id))
+
+
+def _change_link(group: PilotGroup, *, close: bool) -> str:
+    """Close the group's self-enrolment link, or open a new one; say what was done."""
+    if close:
+        pilot_groups.close_link(db.session(), group, current_user)
+        return _("The self-enrolment link is closed; it no longer works.")
+    pilot_groups.open_link(db.session(), group, current_user)
+    return _("A new self-enrolment link is open. Links given out before no longer work.")
 
 
 @bp.post("/organisations/<org>/groups/<int:group_id>/delete")

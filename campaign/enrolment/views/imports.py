@@ -43,13 +43,18 @@ def new_import() -> ResponseReturnValue:
     if not offer_groups(form, campaign):
         return redirect(url_for("enrolment.new_group", org=organisation.slug))
     if form.validate_on_submit() and (job := _stored_upload(form, campaign)) is not None:
-        app = cast("LocalProxy[Flask]", current_app)._get_current_object()
-        importing.read_in_background(app, job.id)
+        _read_in_background(job)
         return redirect(url_for("enrolment.show_import", org=organisation.slug, import_id=job.id))
     recent = _recent_imports(organisation.id)
     return render_template(
         "enrolment/new_import.html", organisation=organisation, form=form, recent=recent
     )
+
+
+def _read_in_background(job: ParticipantImport) -> None:
+    """Read the upload in a thread of this process, which needs the app (not its proxy)."""
+    app = cast("LocalProxy[Flask]", current_app)._get_current_object()
+    importing.read_in_background(app, job.id)
 
 
 def _recent_imports(organisation_id: int) -> list[ParticipantImport]:
@@ -172,13 +177,17 @@ def apply_import(import_id: int) -> ResponseReturnValue:
     except importing.PlanChanged:
         _read_again(import_id)
         return redirect(back)
-    message = _(
+    flash(_applied_text(applied), "success")
+    return redirect(url_for("enrolment.participants", org=g.organisation.slug))
+
+
+def _applied_text(applied: importing.Applied) -> str:
+    """Say how many participants the import added and updated."""
+    return _(
         "%(added)d participants added and %(updated)d updated.",
         added=applied.added,
         updated=applied.updated,
     )
-    flash(message, "success")
-    return redirect(url_for("enrolment.participants", org=g.organisation.slug))
 
 
 def _refusal(job: ParticipantImport) -> str | None:

@@ -54,15 +54,21 @@ def join(token: str) -> ResponseReturnValue:
     except (TokenError, joining.LinkClosed) as error:
         return _link_problem(error)
     shown = str(get_locale() or "sv")
-    form = JoinForm()
-    if request.method == "GET":
-        form.language.data = shown
+    form = _join_form(shown)
     if not form.validate_on_submit():
         return _join_page(form, group, shown)
     _ask_for_confirmation(form, group, shown)
     db.session().commit()
     # The same answer whether or not the address is known: the page reveals nothing.
     return render_template("enrolment/join_sent.html", group=group, email=form.email.data)
+
+
+def _join_form(shown: str) -> JoinForm:
+    """Return the form; on GET its language is the one the page is shown in."""
+    form = JoinForm()
+    if request.method == "GET":
+        form.language.data = shown
+    return form
 
 
 def _join_page(form: JoinForm, group: PilotGroup, shown: str) -> ResponseReturnValue:

@@ -4,6 +4,7 @@ another group, and the data-subject rights (their data as JSON, erasure)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -71,14 +72,19 @@ def edit_participant(participant_id: int) -> ResponseReturnValue:
         if (problem := _address_problem(person, form.email.data or "")) is not None:
             form.email.errors.append(problem)
         else:
-            new = _details(form, person)
-            details.change(db.session(), person, new, current_user, current_clock().now())
-            db.session().commit()
-            flash(_("The participant's details are saved."), "success")
-            return _back_to(person)
+            return _details_saved(person, form)
     return render_template(
         "enrolment/edit_participant.html", organisation=g.organisation, person=person, form=form
     )
+
+
+def _details_saved(person: Participant, form: ParticipantForm) -> ResponseReturnValue:
+    """Store the person's details from a valid form, and go back to their page."""
+    new = _details(form, person)
+    details.change(db.session(), person, new, current_user, current_clock().now())
+    db.session().commit()
+    flash(_("The participant's details are saved."), "success")
+    return _back_to(person)
 
 
 def _details(form: ParticipantForm, person: Participant) -> details.Details:
@@ -137,10 +143,14 @@ def participant_data(participant_id: int) -> ResponseReturnValue:
     person = person_or_404(participant_id)
     data = personal_data.exported(db.session(), person, current_user, current_clock().now())
     db.session().commit()
-    response = Response(
-        json.dumps(data, ensure_ascii=False, indent=2) + "\n", mimetype="application/json"
-    )
-    response.headers["Content-Disposition"] = f'attachment; filename="participant-{person.id}.json"'
+    return _json_attachment(data, f"participant-{person.id}.json")
+
+
+def _json_attachment(data: Any, filename: str) -> Response:
+    """Answer with `data` as a JSON file to download, kept by no cache."""
+    body = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -151,11 +161,16 @@ def erase_participant(participant_id: int) -> ResponseReturnValue:
     person = person_or_404(participant_id)
     form = EraseForm()
     if form.validate_on_submit():
-        email = person.email
-        lifecycle.erase(db.session(), person, current_user, current_clock().now())
-        db.session().commit()
-        flash(_("The data of %(email)s is erased.", email=email), "success")
-        return redirect(url_for("enrolment.participants", org=g.organisation.slug))
+        return _erased(person)
     return render_template(
         "enrolment/erase.html", organisation=g.organisation, person=person, form=form
     )
+
+
+def _erased(person: Participant) -> ResponseReturnValue:
+    """Erase the person, say whose data went (their address, before it goes), back to the list."""
+    email = person.email
+    lifecycle.erase(db.session(), person, current_user, current_clock().now())
+    db.session().commit()
+    flash(_("The data of %(email)s is erased.", email=email), "success")
+    return redirect(url_for("enrolment.participants", org=g.organisation.slug))

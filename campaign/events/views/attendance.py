@@ -22,14 +22,18 @@ from campaign.events.views.base import bp, changeable_or_403
 def attendance(event_id: int) -> ResponseReturnValue:
     event = changeable_or_403(event_id)
     if event.is_cancelled:  # nobody came to a meeting that was not held
-        return render_template(
-            "events/attendance.html", organisation=g.organisation, event=event, rows=[]
-        ), (409 if request.method == "POST" else 200)
+        return _page(event, [], 409 if request.method == "POST" else 200)
     if request.method == "POST":
         return _save(event)
-    return render_template(
-        "events/attendance.html", organisation=g.organisation, event=event, rows=_expected(event)
+    return _page(event, _expected(event))
+
+
+def _page(event: Event, rows: list[object], status: int = 200) -> ResponseReturnValue:
+    """Render the list of those expected, to tick who came."""
+    page = render_template(
+        "events/attendance.html", organisation=g.organisation, event=event, rows=rows
     )
+    return page, status
 
 
 def _save(event: Event) -> ResponseReturnValue:

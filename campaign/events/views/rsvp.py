@@ -21,6 +21,7 @@ from campaign.events import calendar, invitations
 from campaign.events.models import Event, Invitation, Rsvp
 from campaign.events.views.base import bp
 from campaign.events.views.calendars import ics
+from campaign.outbox.views import link_error, token_error
 from campaign.security import TokenError
 from campaign.timing import current_clock
 
@@ -40,19 +41,13 @@ def _invitation(token: str) -> tuple[Invitation, Event, Participant | User]:
     try:
         found = invitations.invitation_for(db.session(), token)
     except TokenError as error:
-        text = _("This link has expired.") if error.expired else _("This link is not valid.")
-        raise _link_problem(text, 400) from None
+        raise LinkProblem(token_error(error)) from None
     if found is None:
-        raise _link_problem(_("We have no data about you."), 410)
+        raise LinkProblem(link_error(_("We have no data about you."), 410))
     event = db.session().get(Event, found.event_id)
     person = _invitee(found)
     assert event is not None and person is not None  # rows the invitation's keys hold on to
     return found, event, person
-
-
-def _link_problem(text: str, status: int) -> LinkProblem:
-    """Return the problem of a link, with the page that says `text`."""
-    return LinkProblem((render_template("outbox/link_error.html", text=text), status))
 
 
 def _invitee(invitation: Invitation) -> Participant | User | None:
