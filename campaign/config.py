@@ -227,8 +227,18 @@ def _check(setting: Setting, value: Any) -> None:
 
 def _check_together(values: Mapping[str, Any]) -> None:
     """Raise ConfigError for settings that need another: DKIM, and a real sender for SMTP."""
+    _check_dkim(values)
+    _check_sender(values)
+
+
+def _check_dkim(values: Mapping[str, Any]) -> None:
+    """Raise ConfigError for a DKIM key without its selector."""
     if values.get("CAMPAIGN_DKIM_KEY_FILE") and not values.get("CAMPAIGN_DKIM_SELECTOR"):
         raise ConfigError("CAMPAIGN_DKIM_SELECTOR must be set when CAMPAIGN_DKIM_KEY_FILE is.")
+
+
+def _check_sender(values: Mapping[str, Any]) -> None:
+    """Raise ConfigError for real mail (an SMTP server) sent as the demo's sender."""
     if values.get("CAMPAIGN_SMTP_URL") and values.get("CAMPAIGN_MAIL_FROM") == DEMO_MAIL_FROM:
         raise ConfigError(
             "CAMPAIGN_MAIL_FROM must be set to your organisation's address when "

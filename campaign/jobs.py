@@ -227,11 +227,7 @@ def _release(db_session: Session, name: str, at: datetime) -> None:
 def _ensure_row(db_session: Session, name: str, now: datetime) -> None:
     """Give a non-exclusive job a row to record its runs in (it takes no lease)."""
     if db_session.get(JobLease, name) is None:
-        try:
-            with db_session.begin_nested():
-                db_session.add(JobLease(name=name, holder=SHARED, lease_until=now))
-        except IntegrityError:
-            pass
+        _created(db_session, name, now, SHARED)  # False: another process created it first
 
 
 class SchedulerRunning(Exception):

@@ -245,17 +245,22 @@ def reset_password(token: str) -> ResponseReturnValue:
 def forgot_password() -> ResponseReturnValue:
     form = ForgotForm()
     if form.validate_on_submit():
-        email = (form.email.data or "").strip().lower()
-        # The same page after the same work whether or not the address has an account: the
-        # account is looked up, and its mail queued, in another thread once the response has
-        # been sent (a WSGI server closes every response it sends), so the time of neither the
-        # answer nor the connection's end tells anybody which it was.
-        response = make_response(render_template("accounts/forgot_sent.html", email=email))
-        app = cast("LocalProxy[Flask]", current_app)._get_current_object()  # not the proxy
-        # Not even the closing of the connection may wait for it: a thread does the work.
-        response.call_on_close(lambda: _after_response.submit(_queue_reset_link, app, email))
-        return response
+        return _sent_page((form.email.data or "").strip().lower())
     return render_template("accounts/forgot.html", form=form)
+
+
+def _sent_page(email: str) -> ResponseReturnValue:
+    """The same page after the same work whether or not the address has an account.
+
+    The account is looked up, and its mail queued, in another thread once the response has
+    been sent (a WSGI server closes every response it sends), so the time of neither the
+    answer nor the connection's end tells anybody which it was.
+    """
+    response = make_response(render_template("accounts/forgot_sent.html", email=email))
+    app = cast("LocalProxy[Flask]", current_app)._get_current_object()  # not the proxy
+    # Not even the closing of the connection may wait for it: a thread does the work.
+    response.call_on_close(lambda: _after_response.submit(_queue_reset_link, app, email))
+    return response
 
 
 # Reset links are looked up and queued here, one at a time, after the answer has gone.
@@ -403,7 +408,12 @@ def unlock_sign_in() -> ResponseReturnValue:
     if throttle.lock_end(db.session(), kind, value, now) is None:  # ended, or lifted already
         flash(_("%(value)s is not locked any more.", value=value), "info")
         return redirect(url_for("accounts.sign_in_locks"))
+    _lift(kind, value, now)
+    return redirect(url_for("accounts.sign_in_locks"))
+
+
+def _lift(kind: throttle.LockKind, value: str, now: datetime) -> None:
+    """Lift the lock on an address or client, and say so."""
     staff.lift_lock(db.session(), kind, value, current_user, now)
     db.session().commit()
     flash(_("%(value)s can try to sign in again.", value=value), "success")
-    return redirect(url_for("accounts.sign_in_locks"))

@@ -195,9 +195,13 @@ def _read(session: Session, job: ParticipantImport, filename: str) -> None:
     importing.read_import(session, job, bar)
     bar.close()
     if job.state is ImportState.FAILED:
-        with force_locale("en"):
-            problem = importing.describe(job.error, job.counts)
-            raise click.ClickException(f"{filename}: {problem}")
+        _stop_unreadable(job, filename)
+
+
+def _stop_unreadable(job: ParticipantImport, filename: str) -> None:
+    """Stop with the sentence that says why the file could not be read, and where."""
+    with force_locale("en"):
+        raise click.ClickException(f"{filename}: {importing.describe(job.error, job.counts)}")
 
 
 def _wanted(job: ParticipantImport, yes: bool, dry_run: bool) -> bool:

@@ -29,6 +29,7 @@ from campaign.drip.files import (
     LANGUAGES,
     SEQUENCES_DIR,
     Problem,
+    Sequence,
     Step,
     load_sequences,
     sample_context,
@@ -120,15 +121,19 @@ def timeline(name: str) -> ResponseReturnValue:
     if name not in sequences:
         abort(404)
     sequence = sequences[name]
-    languages = [(lang, sequence.steps[lang]) for lang in LANGUAGES if lang in sequence.steps]
     return render_template(
         "drip/timeline.html",
         sequence=sequence,
-        languages=languages,
+        languages=_by_language(sequence),
         problems=_problems_of(name),
         conditions=CONDITIONS,
         subject=_sample_subject,
     )
+
+
+def _by_language(sequence: Sequence) -> list[tuple[str, list[Step]]]:
+    """Return the sequence's steps in each of its languages, Swedish first."""
+    return [(lang, sequence.steps[lang]) for lang in LANGUAGES if lang in sequence.steps]
 
 
 def _problems_of(name: str) -> list[Problem]:

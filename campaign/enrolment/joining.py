@@ -115,7 +115,7 @@ def _queue_confirmation(
     db_session: Session, group: PilotGroup, wish: JoinRequest, now: datetime
 ) -> int | None:
     """Queue the mail whose link confirms the request; None if one went out within the hour."""
-    link = mail_settings().link(f"/join/confirm/{sign(CONFIRM, [wish.id, wish.secret])}")
+    link = _confirmation_link(wish)
     # The person's own words (their name) stay out of the mail: it goes to an address that
     # nobody has confirmed yet, and must not be a way to send anyone a text of one's choice.
     context = {"group": group.name, "organisation": group.organisation.name, "link": link}
@@ -129,6 +129,11 @@ def _queue_confirmation(
         due_at=now,
         now=now,
     )
+
+
+def _confirmation_link(wish: JoinRequest) -> str:
+    """Return the link that confirms the request: its id and secret, signed."""
+    return mail_settings().link(f"/join/confirm/{sign(CONFIRM, [wish.id, wish.secret])}")
 
 
 def _confirmation_key(group: PilotGroup, wish: JoinRequest, now: datetime) -> str:

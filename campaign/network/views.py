@@ -15,7 +15,7 @@ from campaign import db
 from campaign.accounts.models import Role
 from campaign.accounts.scope import Access, access
 from campaign.audit import AuditEvent
-from campaign.enrolment.overview import member_rows, representatives
+from campaign.enrolment.overview import MemberRow, member_rows, representatives
 from campaign.network import administration, members
 from campaign.network.forms import (
     CampaignForm,
@@ -117,13 +117,10 @@ def settings() -> ResponseReturnValue:
 def organisation() -> ResponseReturnValue:
     campaign = members.campaign_or_404()
     organisation: Organisation = g.organisation
-    rows = member_rows(db.session(), campaign, organisation.id)
-    if not rows:
-        abort(404)
     return render_template(
         "network/organisation.html",
         campaign=campaign,
-        row=rows[0],
+        row=_member_row(campaign, organisation),
         representatives=representatives(db.session(), organisation),
     )
 
@@ -143,6 +140,14 @@ def _settings(form: CampaignForm) -> dict[str, Any]:
     changes["name"] = changes["name"].strip()
     changes["timezone"] = changes["timezone"].strip()
     return changes
+
+
+def _member_row(campaign: Campaign, organisation: Organisation) -> MemberRow:
+    """Return the organisation's row of counts in the campaign; a 404 if it is no member."""
+    rows = member_rows(db.session(), campaign, organisation.id)
+    if not rows:
+        abort(404)
+    return rows[0]
 
 
 def _fields(form: FlaskForm) -> dict[str, Any]:
@@ -197,18 +202,28 @@ AUDIT_PAGE = 100
 @access(Access.LEAD_ADMIN)
 def audit() -> ResponseReturnValue:
     """Who did what, when: the staff's actions, newest first, by member and kind of action."""
-    session = db.session()
     chosen_org = request.args.get("org", "")
     chosen_action = request.args.get("action", "")
     statement = _audit_events(chosen_org, chosen_action)
     return render_template(
         "network/audit.html",
-        page=page_of_rows(session, statement, request.args.get("page"), AUDIT_PAGE),
+        page=page_of_rows(db.session(), statement, request.args.get("page"), AUDIT_PAGE),
         chosen_org=chosen_org,
         chosen_action=chosen_action,
-        organisations=session.scalars(select(Organisation).order_by(Organisation.short_name)),
-        actions=session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)),
+        organisations=_organisations(),
+        actions=_actions(),
     )
+
+
+def _organisations() -> list[Organisation]:
+    """Return every organisation, by short name: the audit's choices of member."""
+    return list(db.session().scalars(select(Organisation).order_by(Organisation.short_name)))
+
+
+def _actions() -> list[str]:
+    """Return the kinds of action the audit has recorded, by name."""
+    query = select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+    return list(db.session().scalars(query))
 
 
 def _audit_events(organisation_slug: str, action: str) -> Select[AuditEvent, Organisation | None]:

@@ -62,18 +62,23 @@ def read_table(content: bytes, filename: str) -> Table:
     The rows are read as the table is iterated; a limit crossed on the way raises
     ImportFileError then.
     """
-    if len(content) > MAX_FILE_BYTES:
-        raise ImportFileError("too_large")
-    if _BLANK.match(content):
-        raise ImportFileError("empty")
-    if content.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFileError("xls")
+    _refuse_unreadable(content)
     source: Rows = XlsxRows(content) if content.startswith(b"PK\x03\x04") else CsvRows(content)
     rows = counted(source)
     for number, cells in rows:
         if any(c.strip() for c in cells):
             return _with_columns(number, cells, rows, source.estimated_rows)
     raise ImportFileError("no_rows")
+
+
+def _refuse_unreadable(content: bytes) -> None:
+    """Refuse a file too large, an empty one, and an old Excel file (.xls), before reading."""
+    if len(content) > MAX_FILE_BYTES:
+        raise ImportFileError("too_large")
+    if _BLANK.match(content):
+        raise ImportFileError("empty")
+    if content.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFileError("xls")
 
 
 def counted(rows: Iterable[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:

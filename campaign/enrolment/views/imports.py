@@ -131,8 +131,13 @@ def show_import(import_id: int) -> ResponseReturnValue:
         form=ConfirmImportForm(),
         progress_text=_progress_text(job),
         reasons=importing.REASONS,
-        error_text=importing.describe(job.error, job.counts) if job.error else "",
+        error_text=_error_text(job),
     )
+
+
+def _error_text(job: ParticipantImport) -> str:
+    """Say why the file could not be read, and where; '' when it could."""
+    return importing.describe(job.error, job.counts) if job.error else ""
 
 
 def _shown_outcome() -> str:

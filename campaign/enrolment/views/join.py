@@ -130,8 +130,14 @@ def _confirm(wish: JoinRequest, group: PilotGroup) -> ResponseReturnValue:
         )
     except people.EnrolmentConflict as conflict:
         session.rollback()
-        if conflict.reason == "erased":
-            return _link_problem(joining.LinkGone(), confirming=True)
-        return render_template("enrolment/join_done.html", group=group, already=conflict.reason)
+        return _refused(group, conflict.reason)
     session.commit()
     return render_template("enrolment/join_done.html", group=group, person=person)
+
+
+def _refused(group: PilotGroup, reason: str) -> ResponseReturnValue:
+    """Say why the person cannot be enrolled; an address erased since the request is told
+    the same as a link that is gone."""
+    if reason == "erased":
+        return _link_problem(joining.LinkGone(), confirming=True)
+    return render_template("enrolment/join_done.html", group=group, already=reason)

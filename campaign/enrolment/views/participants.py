@@ -74,8 +74,13 @@ def participants() -> ResponseReturnValue:
         page=page_of(db.session(), statement, request.args.get("page")),
         groups=member_groups(campaign),
         filters=filters,
-        statuses=[s for s in ParticipantStatus if s is not ParticipantStatus.ERASED],
+        statuses=_statuses(),
     )
+
+
+def _statuses() -> list[ParticipantStatus]:
+    """Return the statuses the list can be filtered by: every one but erased."""
+    return [s for s in ParticipantStatus if s is not ParticipantStatus.ERASED]
 
 
 @bp.get("/organisations/<org>/participants/export.<fmt>")
@@ -117,12 +122,17 @@ def new_participant() -> ResponseReturnValue:
     if request.method == "GET":
         form.language.data = campaign.language
     if form.validate_on_submit() and (person := _enrolled(form, campaign)) is not None:
-        db.session().commit()
-        flash(_("%(email)s is enrolled.", email=person.email), "success")
-        return redirect(
-            url_for("enrolment.participant", org=g.organisation.slug, participant_id=person.id)
-        )
+        return _show_enrolled(person)
     return render_template("enrolment/new_participant.html", organisation=g.organisation, form=form)
+
+
+def _show_enrolled(person: Participant) -> ResponseReturnValue:
+    """Commit the enrolment, say so, and show the person's page."""
+    db.session().commit()
+    flash(_("%(email)s is enrolled.", email=person.email), "success")
+    return redirect(
+        url_for("enrolment.participant", org=g.organisation.slug, participant_id=person.id)
+    )
 
 
 def _enrolled(form: NewParticipantForm, campaign: Campaign) -> Participant | None:

@@ -108,11 +108,13 @@ def replace_feed() -> ResponseReturnValue:
     """Give the member a new calendar address; the old one stops working at once."""
     meetings.replace_feed(db.session(), g.organisation, current_user)
     db.session().commit()
-    flash(
-        _(
-            "The calendar has a new address. The old address no longer works: give the new one"
-            " to everyone who subscribed."
-        ),
-        "success",
-    )
+    flash(_new_address_text(), "success")
     return redirect(url_for("events.index", org=g.organisation.slug) + "#feed-heading")
+
+
+def _new_address_text() -> str:
+    """Say that the calendar's address is new, and what to do with it."""
+    return _(
+        "The calendar has a new address. The old address no longer works: give the new one"
+        " to everyone who subscribed."
+    )

@@ -177,12 +177,16 @@ def edit(event_id: int) -> ResponseReturnValue:
         abort(403)
     form = _form(event, campaign)
     if form.validate_on_submit() and (values := _values(form)) is not None:
-        now = current_clock().now()
-        updates = meetings.change(db.session(), event, values, now, current_user)
-        db.session().commit()
-        flash(_changed_text(updates), "success")
-        return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
+        return _changed(event, values)
     return render_template("events/form.html", organisation=g.organisation, form=form, event=event)
+
+
+def _changed(event: Event, values: dict[str, Any]) -> ResponseReturnValue:
+    """Change the meeting, say how many are sent the new time and place, and show it."""
+    updates = meetings.change(db.session(), event, values, current_clock().now(), current_user)
+    db.session().commit()
+    flash(_changed_text(updates), "success")
+    return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
 
 
 def _changed_text(updates: int) -> str:
@@ -204,14 +208,24 @@ def show(event_id: int) -> ResponseReturnValue:
         event=event,
         rows=rows,
         not_yet=invitations.uninvited_count(db.session(), event),
-        tally={r: sum(1 for i, _p, _u in rows if i.rsvp is r) for r in Rsvp},
+        tally=_tally(rows),
         mailing=mailing,
         mailing_text=mailing_text(mailing) if mailing else "",
         may_change=may_change(event),
-        group=db.session().get(PilotGroup, event.pilot_group_id) if event.pilot_group_id else None,
+        group=_group_of(event),
         when=invitations.when_text(event, "sv"),
         now=current_clock().now(),
     )
+
+
+def _tally(rows: list[Any]) -> dict[Rsvp, int]:
+    """Return how many of the invitees listed have given each answer."""
+    return {r: sum(1 for i, _p, _u in rows if i.rsvp is r) for r in Rsvp}
+
+
+def _group_of(event: Event) -> PilotGroup | None:
+    """Return the pilot group the event is for, if it is for one."""
+    return db.session().get(PilotGroup, event.pilot_group_id) if event.pilot_group_id else None
 
 
 def _invitees(event: Event) -> list[Any]:
@@ -241,6 +255,11 @@ def cancel(event_id: int) -> ResponseReturnValue:
         return render_template(
             "events/cancel.html", organisation=g.organisation, event=event, told=told
         )
+    return _cancelled(event)
+
+
+def _cancelled(event: Event) -> ResponseReturnValue:
+    """Cancel the meeting, say how many are told, and show it."""
     count = meetings.cancel(db.session(), event, current_clock().now(), current_user)
     db.session().commit()
     flash(_("The event is cancelled; %(n)d invitees are told.", n=count), "success")
