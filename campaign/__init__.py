@@ -29,10 +29,20 @@ csrf = CSRFProtect()
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create the web application; raises config.ConfigError naming a bad setting."""
-    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(
-        "CAMPAIGN_INSTANCE_PATH"
-    )
-    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app = Flask(__name__, instance_path=_instance_path(test_config), instance_relative_config=True)
+    _configure(app, test_config)
+    _init_services(app)
+    _init_views(app)
+    return app
+
+
+def _instance_path(test_config: Mapping[str, Any] | None) -> str | None:
+    """Return the instance folder a test or CAMPAIGN_INSTANCE_PATH names (None: Flask's own)."""
+    return (test_config or {}).get("INSTANCE_PATH") or os.environ.get("CAMPAIGN_INSTANCE_PATH")
+
+
+def _configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    """Load the settings, and set Flask's own from them: the session cookie, the upload limit."""
     settings = config.load(Path(app.instance_path), test_config)
     app.config.update(settings)
     app.config.update(
@@ -44,6 +54,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
     )
+
+
+def _init_services(app: Flask) -> None:
+    """Wire what every page uses: database, clock, time zone, mail holds, languages, labels,
+    Markdown, CSRF, security headers, the access check and the error pages."""
     db.init_app(app)
     timing.init_app(app)
     timezone.init_app(app)
@@ -56,6 +71,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     scope.init_app(app)
     errors.init_app(app)
+
+
+def _init_views(app: Flask) -> None:
+    """Register every domain's pages, and the health check."""
     accounts_views.init_app(app)
     network_views.init_app(app)
     outbox_views.init_app(app)
@@ -65,4 +84,3 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     surveys_views.init_app(app)
     report_views.init_app(app)
     health.init_app(app)
-    return app

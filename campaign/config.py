@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from dotenv import load_dotenv
 from email_validator import EmailNotValidError, validate_email
@@ -29,6 +29,8 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Setting:
+    """One setting: its name, one line of documentation, its default and its check."""
+
     name: str
     doc: str
     default: Callable[[Path], str | None]
@@ -36,6 +38,7 @@ class Setting:
 
 
 def _check_database_url(value: str) -> None:
+    """Refuse anything but a SQLite or PostgreSQL URL."""
     try:
         url = make_url(value)
     except ArgumentError:
@@ -45,6 +48,7 @@ def _check_database_url(value: str) -> None:
 
 
 def _check_http_url(value: str) -> None:
+    """Refuse anything but an http(s) address with a host."""
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(
@@ -53,11 +57,9 @@ def _check_http_url(value: str) -> None:
 
 
 def _check_smtp_url(value: str) -> None:
+    """Refuse anything but an smtp(s) URL whose login smtplib can send."""
     parts = urlsplit(value)
-    try:
-        parts.port  # noqa: B018 - raises ValueError on a non-numeric port
-    except ValueError:
-        raise ValueError("has a port that is not a number") from None
+    _check_port(parts)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise ValueError("must look like smtp://user:password@host:587 or smtps://host:465")
     if not unquote(f"{parts.username or ''}{parts.password or ''}").isascii():
@@ -67,7 +69,16 @@ def _check_smtp_url(value: str) -> None:
         )
 
 
+def _check_port(parts: SplitResult) -> None:
+    """Refuse a URL whose port is not a number."""
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a non-numeric port
+    except ValueError:
+        raise ValueError("has a port that is not a number") from None
+
+
 def _check_mail_from(value: str) -> None:
+    """Refuse a sender that is not an e-mail address (with or without a name)."""
     from email.utils import parseaddr
 
     _, address = parseaddr(value)
@@ -78,21 +89,25 @@ def _check_mail_from(value: str) -> None:
 
 
 def _check_positive_int(value: str) -> None:
+    """Refuse anything but a whole number of at least 1."""
     if not value.isdigit() or int(value) < 1:
         raise ValueError("must be a whole number of at least 1")
 
 
 def _check_whole_number(value: str) -> None:
+    """Refuse anything but a whole number."""
     if not value.isdigit():
         raise ValueError("must be a whole number (0 or more)")
 
 
 def _check_readable_file(value: str) -> None:
+    """Refuse a path this process cannot read."""
     if not os.access(value, os.R_OK):
         raise ValueError("is not a file this process can read")
 
 
 def _check_language(value: str) -> None:
+    """Refuse a language the UI does not speak."""
     if value not in ("sv", "en"):
         raise ValueError("must be sv or en")
 
@@ -177,28 +192,53 @@ SETTINGS: tuple[Setting, ...] = (
 
 def load(instance_path: Path, test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Return the validated settings from all sources, generating the secret key if needed."""
-    load_dotenv(Path.cwd() / ".env", override=False)
-    values: dict[str, Any] = {s.name: s.default(instance_path) for s in SETTINGS}
-    values.update(_read_instance_config(instance_path))
-    values.update({s.name: os.environ[s.name] for s in SETTINGS if os.environ.get(s.name)})
-    values.update(test_config or {})
+    values = _from_sources(instance_path, test_config)
     validate(values)
     if not values["CAMPAIGN_SECRET_KEY"]:
         values["CAMPAIGN_SECRET_KEY"] = _stored_secret_key(instance_path)
     return values
 
 
+def _from_sources(instance_path: Path, test_config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Return the settings as the sources give them, each over the one before."""
+    load_dotenv(Path.cwd() / ".env", override=False)
+    values: dict[str, Any] = {s.name: s.default(instance_path) for s in SETTINGS}
+    values.update(_read_instance_config(instance_path))
+    values.update({s.name: os.environ[s.name] for s in SETTINGS if os.environ.get(s.name)})
+    values.update(test_config or {})
+    return values
+
+
 def validate(values: Mapping[str, Any]) -> None:
     """Raise ConfigError naming the first setting whose value is unusable."""
     for setting in SETTINGS:
-        value = values.get(setting.name)
-        if value and setting.check:
-            try:
-                setting.check(str(value))
-            except ValueError as error:
-                raise ConfigError(f"{setting.name}={value!r} {error}.") from None
+        _check(setting, values.get(setting.name))
+    _check_together(values)
+
+
+def _check(setting: Setting, value: Any) -> None:
+    """Raise ConfigError if a setting's value (when given) fails its check."""
+    if value and setting.check:
+        try:
+            setting.check(str(value))
+        except ValueError as error:
+            raise ConfigError(f"{setting.name}={value!r} {error}.") from None
+
+
+def _check_together(values: Mapping[str, Any]) -> None:
+    """Raise ConfigError for settings that need another: DKIM, and a real sender for SMTP."""
+    _check_dkim(values)
+    _check_sender(values)
+
+
+def _check_dkim(values: Mapping[str, Any]) -> None:
+    """Raise ConfigError for a DKIM key without its selector."""
     if values.get("CAMPAIGN_DKIM_KEY_FILE") and not values.get("CAMPAIGN_DKIM_SELECTOR"):
         raise ConfigError("CAMPAIGN_DKIM_SELECTOR must be set when CAMPAIGN_DKIM_KEY_FILE is.")
+
+
+def _check_sender(values: Mapping[str, Any]) -> None:
+    """Raise ConfigError for real mail (an SMTP server) sent as the demo's sender."""
     if values.get("CAMPAIGN_SMTP_URL") and values.get("CAMPAIGN_MAIL_FROM") == DEMO_MAIL_FROM:
         raise ConfigError(
             "CAMPAIGN_MAIL_FROM must be set to your organisation's address when "
@@ -207,6 +247,7 @@ def validate(values: Mapping[str, Any]) -> None:
 
 
 def _read_instance_config(instance_path: Path) -> dict[str, Any]:
+    """Return the CAMPAIGN_* settings of instance/config.py, if there is one."""
     path = instance_path / "config.py"
     if not path.exists():
         return {}
@@ -219,17 +260,25 @@ def _read_instance_config(instance_path: Path) -> dict[str, Any]:
 
 
 def _stored_secret_key(instance_path: Path) -> str:
+    """Return the key in instance/secret_key, generated the first time."""
     path = instance_path / "secret_key"
     if not path.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
-        # Write aside, then link into place: two processes starting at once agree on one key.
-        fd, temporary = tempfile.mkstemp(dir=instance_path, prefix=".secret_key.")
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(temporary)
+        _write_secret_key(instance_path, path)
     return path.read_text().strip()
+
+
+def _write_secret_key(instance_path: Path, path: Path) -> None:
+    """Write a new random key to `path`, unless another process has just written one.
+
+    Written aside, then linked into place: two processes starting at once agree on one key.
+    """
+    instance_path.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=instance_path, prefix=".secret_key.")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(temporary)

@@ -11,14 +11,16 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Flask, current_app, g
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, make_url
+from flask import Flask, abort, current_app, g
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Select, create_engine, event, make_url
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from werkzeug.routing import IntegerConverter, ValidationError
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -36,6 +38,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Return an aware instant as the database stores it: in UTC (naive on SQLite)."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -44,6 +47,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Return a stored instant as an aware UTC datetime."""
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -63,6 +67,8 @@ def enum_column(enum_class: type[enum.Enum], name: str) -> SAEnum:
 
 
 class Base(DeclarativeBase):
+    """The models' base: constraint names by convention, instants aware, dicts as JSON."""
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
 
@@ -74,17 +80,23 @@ def make_engine(url: str) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True)
+    return _sqlite_engine(url)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    """Create a SQLite engine that waits for a lock up to 30 seconds, with its pragmas."""
     engine = create_engine(url, connect_args={"timeout": 30})
-
-    @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
+    event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Turn on foreign keys and the write-ahead log for a new SQLite connection."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 # The largest id an Integer column holds on every database we run on (PostgreSQL's integer is
@@ -100,6 +112,7 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
     def to_python(self, value: str) -> Any:
+        """Return the id of a URL part; a 404 for one too long to be an id."""
         if not value.isascii() or len(value) > len(str(MAX_ID)):  # int() fails past 4,300 digits
             raise ValidationError()
         return super().to_python(value)
@@ -135,6 +148,22 @@ def session() -> Session:
     return g.db_session
 
 
+def first_or_404(statement: Select[T]) -> T:
+    """Return the first row the query finds in this request's session, or answer 404."""
+    found = session().scalar(statement)
+    if found is None:
+        abort(404)
+    return found
+
+
+def get_or_404(model: type[T], row_id: int) -> T:
+    """Return the row of `model` with this id in this request's session, or answer 404."""
+    found = session().get(model, row_id)
+    if found is None:
+        abort(404)
+    return found
+
+
 def rollback() -> None:
     """Undo whatever this request wrote and did not commit (for the error pages, which must
     neither keep half a change nor fail on a transaction the database has aborted)."""
@@ -151,6 +180,7 @@ def open_session(app: Flask) -> Iterator[Session]:
 
 
 def _close_request_session(_exc: BaseException | None) -> None:
+    """Close this request's session, if it opened one."""
     db_session = g.pop("db_session", None)
     if db_session is not None:
         db_session.close()

@@ -70,23 +70,25 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
 def xlsx_bytes(sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """Return an XLSX workbook of one sheet, every cell through `cell`: text, never a formula."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
 
     book = Workbook(write_only=True)
     worksheet = book.create_sheet(sheet_name(sheet))
-    bold = Font(bold=True)
-    titles = []
-    for title in header:
-        written = WriteOnlyCell(worksheet, value=cell(title))
-        written.font = bold
-        titles.append(written)
-    worksheet.append(titles)
+    worksheet.append([_title(worksheet, title) for title in header])
     for row in rows:
         worksheet.append([cell(value) for value in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _title(worksheet: Any, title: str) -> Any:
+    """Return a header cell: the title, through `cell`, in bold."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    written = WriteOnlyCell(worksheet, value=cell(title))
+    written.font = Font(bold=True)
+    return written
 
 
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -97,11 +99,17 @@ def download(
     fmt: str, filename: str, sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> Response:
     """Answer with the rows as a CSV or XLSX attachment named `filename` plus the extension."""
-    if fmt == "xlsx":
-        body, mimetype = xlsx_bytes(sheet, header, rows), XLSX_TYPE
-    else:
-        body, mimetype = csv_bytes(header, rows), CSV_TYPE
+    body, mimetype = _file(fmt, sheet, header, rows)
     response = Response(body, content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _file(
+    fmt: str, sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> tuple[bytes, str]:
+    """Return the rows as an XLSX or (any other `fmt`) a CSV file, with its media type."""
+    if fmt == "xlsx":
+        return xlsx_bytes(sheet, header, rows), XLSX_TYPE
+    return csv_bytes(header, rows), CSV_TYPE

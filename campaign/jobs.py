@@ -41,6 +41,8 @@ class JobLease(Base):
 
 @dataclass(frozen=True)
 class Job:
+    """One periodic job: its name, how often it runs, what it runs, and what it does."""
+
     name: str
     every_seconds: int
     run: Callable[[Session, datetime], object]
@@ -135,20 +137,30 @@ def acquire_lease(
     """Take or renew the lease of job `name` for `holder` at `now` (on the app's clock, not a
     job's moment); False if another holds it."""
     until = now + ttl
+    if _renewed(db_session, name, now, until, holder):
+        return True
+    if db_session.get(JobLease, name) is not None:
+        return False
+    return _created(db_session, name, until, holder)
+
+
+def _renewed(db_session: Session, name: str, now: datetime, until: datetime, holder: str) -> bool:
+    """Lease the job's row to `holder` until `until` if it holds it or the lease has run out."""
     result = db_session.execute(
         update(JobLease)
         .where(JobLease.name == name)
         .where(or_(JobLease.holder == holder, JobLease.lease_until < now))
         .values(holder=holder, lease_until=until)
     )
-    if cast(CursorResult[Any], result).rowcount == 1:
-        return True
-    if db_session.get(JobLease, name) is not None:
-        return False
+    return cast(CursorResult[Any], result).rowcount == 1
+
+
+def _created(db_session: Session, name: str, until: datetime, holder: str) -> bool:
+    """Create the job's row leased to `holder`; False if another process created it first."""
     try:
         with db_session.begin_nested():
             db_session.add(JobLease(name=name, holder=holder, lease_until=until))
-    except IntegrityError:  # another process created it first
+    except IntegrityError:
         return False
     return True
 
@@ -168,11 +180,7 @@ def run_job(app: Flask, job: Job, now: datetime | None = None, *, release: bool 
             return False
         db_session.commit()
         error = _run(db_session, job, now)
-        db_session.execute(
-            update(JobLease)
-            .where(JobLease.name == job.name)
-            .values(last_run_at=now, last_error=error)
-        )
+        _note_run(db_session, job.name, now, error)
         if release and job.exclusive:
             _release(db_session, job.name, clock.now())
         db_session.commit()
@@ -200,6 +208,13 @@ def _run(db_session: Session, job: Job, now: datetime) -> str | None:
     return None
 
 
+def _note_run(db_session: Session, name: str, now: datetime, error: str | None) -> None:
+    """Record that job `name` ran for `now`, and what went wrong (None: nothing)."""
+    db_session.execute(
+        update(JobLease).where(JobLease.name == name).values(last_run_at=now, last_error=error)
+    )
+
+
 def _release(db_session: Session, name: str, at: datetime) -> None:
     """Give this process's lease of job `name` back, so that a scheduler may take it at once."""
     db_session.execute(
@@ -212,11 +227,7 @@ def _release(db_session: Session, name: str, at: datetime) -> None:
 def _ensure_row(db_session: Session, name: str, now: datetime) -> None:
     """Give a non-exclusive job a row to record its runs in (it takes no lease)."""
     if db_session.get(JobLease, name) is None:
-        try:
-            with db_session.begin_nested():
-                db_session.add(JobLease(name=name, holder=SHARED, lease_until=now))
-        except IntegrityError:
-            pass
+        _created(db_session, name, now, SHARED)  # False: another process created it first
 
 
 class SchedulerRunning(Exception):
@@ -237,18 +248,24 @@ def tick(app: Flask, now: datetime | None = None) -> dict[str, bool]:
 
 
 def _refuse_the_future_beside_a_scheduler(app: Flask, now: datetime) -> None:
+    """Raise SchedulerRunning if `now` is later than the clock's while a scheduler runs."""
     present = timing.clock_of(app).now()
     if now <= present:
         return
     with open_session(app) as db_session:
         live = live_lease(db_session, present)
     if live is not None:
-        raise SchedulerRunning(
-            f"A scheduler is running ({live.holder} holds the {live.name} job until"
-            f" {live.lease_until:%Y-%m-%d %H:%M:%S} UTC), so a run for a later moment would"
-            " send mail ahead of time beside it. Stop `campaign serve` and `campaign worker`"
-            " first, or leave out --now."
-        )
+        raise SchedulerRunning(_running(live))
+
+
+def _running(live: JobLease) -> str:
+    """Say which scheduler holds which job, and what to do instead."""
+    return (
+        f"A scheduler is running ({live.holder} holds the {live.name} job until"
+        f" {live.lease_until:%Y-%m-%d %H:%M:%S} UTC), so a run for a later moment would"
+        " send mail ahead of time beside it. Stop `campaign serve` and `campaign worker`"
+        " first, or leave out --now."
+    )
 
 
 def live_lease(db_session: Session, at: datetime) -> JobLease | None:
@@ -274,15 +291,21 @@ def build_scheduler(app: Flask, *, blocking: bool) -> Any:  # APScheduler 3 has 
     scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = scheduler_class(timezone="UTC")
     for job in JOBS:
-        scheduler.add_job(
-            run_job,
-            "interval",
-            args=(app, job),
-            seconds=job.every_seconds,
-            id=job.name,
-            name=job.name,
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(UTC),
-        )
+        _schedule(scheduler, app, job)
     return scheduler
+
+
+def _schedule(scheduler: Any, app: Flask, job: Job) -> None:
+    """Add the job to the scheduler: every so many seconds, the first run at once, never two
+    runs of it at a time, and missed runs made up by one."""
+    scheduler.add_job(
+        run_job,
+        "interval",
+        args=(app, job),
+        seconds=job.every_seconds,
+        id=job.name,
+        name=job.name,
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),
+    )

@@ -52,12 +52,14 @@ class _ClockSigner(TimestampSigner):
     """Stamps and checks token ages with the app's clock, so tests can let links expire."""
 
     def get_timestamp(self) -> int:
+        """Return the app's clock's moment, in whole seconds."""
         from campaign.timing import current_clock
 
         return int(current_clock().now().timestamp())
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    """Return the signer of tokens for `purpose`, under the app's secret key."""
     return URLSafeTimedSerializer(
         current_app.config["SECRET_KEY"], salt=f"campaign.{purpose}", signer=_ClockSigner
     )
@@ -149,25 +151,37 @@ SECURITY_HEADERS = {
 
 def init_app(app: Flask) -> None:
     """Send the security headers with every response; believe only the configured proxies."""
-    headers = dict(SECURITY_HEADERS)
-    if app.config["CAMPAIGN_BASE_URL"].startswith("https://"):
-        headers["Strict-Transport-Security"] = "max-age=31536000"
-    proxies = int(app.config["CAMPAIGN_TRUSTED_PROXIES"])
-    if proxies:
-        # Behind nginx the client's address (for the sign-in limits and consent records) and
-        # the scheme come from the proxy's headers; from anyone else they would be forged.
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to wrap it
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
-        )
-
+    headers = _headers_for(app.config["CAMPAIGN_BASE_URL"])
+    _trust_proxies(app, int(app.config["CAMPAIGN_TRUSTED_PROXIES"]))
     app.request_class = _Request
     app.before_request(_refuse_nul_in_path)
 
     @app.after_request
     def _headers(response: Response) -> Response:
+        """Add each security header the response does not set itself."""
         for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
+
+
+def _headers_for(base_url: str) -> dict[str, str]:
+    """Return the security headers, with HSTS when the site is served over HTTPS."""
+    headers = dict(SECURITY_HEADERS)
+    if base_url.startswith("https://"):
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    return headers
+
+
+def _trust_proxies(app: Flask, proxies: int) -> None:
+    """Believe the forwarding headers of the nearest `proxies` proxies (none: no proxy).
+
+    Behind nginx the client's address (for the sign-in limits and consent records) and the
+    scheme come from the proxy's headers; from anyone else they would be forged.
+    """
+    if proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask documents wrapping it
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
 
 
 class _Parameters(ImmutableMultiDict[str, Any]):
@@ -183,14 +197,18 @@ class _Parameters(ImmutableMultiDict[str, Any]):
 
 
 class _Request(Request):
+    """A request whose parameters are cleaned as they are parsed."""
+
     parameter_storage_class = _Parameters
 
 
 def _without_nul(value: Any) -> Any:
+    """Return a text without its NUL characters (anything else as it is)."""
     return value.replace("\x00", "") if isinstance(value, str) else value
 
 
 def _cleaned(value: Any) -> Any:
+    """Return a parameter without NULs, an uploaded file with its name cleaned."""
     if isinstance(value, FileStorage) and value.filename:
         value.filename = one_line(value.filename)[-MAX_FILE_NAME:].strip() or "file"
         return value

@@ -22,6 +22,7 @@ class Clock:
     """The system clock; every scheduling decision asks it for `now`."""
 
     def now(self) -> datetime:
+        """Return the present moment, in UTC."""
         return datetime.now(UTC)
 
 
@@ -34,12 +35,15 @@ class FixedClock(Clock):
         self._now = now
 
     def now(self) -> datetime:
+        """Return the moment the clock stands at."""
         return self._now
 
     def set(self, now: datetime) -> None:
+        """Move the clock to `now`."""
         self._now = now
 
     def advance(self, delta: timedelta) -> None:
+        """Move the clock on by `delta`."""
         self._now += delta
 
 
@@ -140,12 +144,16 @@ def add_business_days(day: date, count: int) -> date:
     counting backwards is what `count` asks for).
     """
     step = timedelta(days=-1 if count < 0 else 1)
+    day = _business_day_from(day, step)
+    for _ in range(abs(count)):
+        day = _business_day_from(day + step, step)
+    return day
+
+
+def _business_day_from(day: date, step: timedelta) -> date:
+    """Return `day` if it is a business day, else the nearest one in the direction of `step`."""
     while not is_business_day(day):
         day += step
-    for _ in range(abs(count)):
-        day += step
-        while not is_business_day(day):
-            day += step
     return day
 
 
@@ -157,6 +165,7 @@ class Offset:
     unit: str  # "days", "weeks" or "business_days"
 
     def apply(self, day: date) -> date:
+        """Return the day the offset leads to from `day`."""
         if self.unit == "business_days":
             return add_business_days(day, self.amount)
         return day + timedelta(days=self.amount * (7 if self.unit == "weeks" else 1))
@@ -182,9 +191,13 @@ def parse_offset(text: str) -> Offset:
             f"cannot read the offset {text!r}: write for example +0d, +3 days, +2w, "
             "+3 business days or -2w"
         )
-    unit = "business_days" if match["business"] else "weeks" if match["weeks"] else "days"
     amount = int(match["amount"])
-    return Offset(-amount if match["sign"] == "-" else amount, unit)
+    return Offset(-amount if match["sign"] == "-" else amount, _unit_of(match))
+
+
+def _unit_of(match: re.Match[str]) -> str:
+    """Return the unit an offset is written in."""
+    return "business_days" if match["business"] else "weeks" if match["weeks"] else "days"
 
 
 def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
@@ -227,6 +240,7 @@ class PlausibleDay:
     """A form validator: the day typed lies within FIRST_YEAR to LAST_YEAR."""
 
     def __call__(self, form: object, field: Field) -> None:
+        """Refuse a day outside the plausible years."""
         if not is_plausible_day(field.data):
             raise ValidationError(
                 _l(
@@ -260,6 +274,7 @@ class QuietHours:
     end: time
 
     def contains(self, moment: time) -> bool:
+        """Whether a local time of day is within the quiet hours."""
         if self.start <= self.end:
             return self.start <= moment < self.end
         return moment >= self.start or moment < self.end

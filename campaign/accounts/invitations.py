@@ -9,6 +9,7 @@ password (or any later change) makes it useless. Invitations last 14 days, reset
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,10 +27,12 @@ LIFETIMES = {"invitation": timedelta(days=14), "reset": timedelta(hours=2)}
 
 
 def _fingerprint(user: User) -> str:
+    """Return a short hash of the account's password hash: a new password changes it."""
     return hashlib.sha256((user.password_hash or "no password").encode()).hexdigest()[:20]
 
 
 def token_for(user: User, purpose: str) -> str:
+    """Return the signed token of a set-password link, good until the password changes."""
     return sign(purpose, [user.id, _fingerprint(user)])
 
 
@@ -44,19 +47,12 @@ def user_for(db_session: Session, purpose: str, token: str) -> User:
 
 def send_link(db_session: Session, user: User, purpose: str, now: datetime) -> int | None:
     """Queue the mail with a set-password link (at most one of each kind an hour)."""
-    path = "invitation" if purpose == "invitation" else "password/reset"
-    context = {
-        "name": user.name,
-        "organisation": user.organisation.name if user.organisation else "",
-        "link": mail_settings().link(f"/{path}/{token_for(user, purpose)}"),
-        "email": user.email,
-    }
     invited = purpose == "invitation"
     return queue_staff_mail(
         db_session,
         Recipient.of(user),
         mail_template("representative-invitation" if invited else "password-reset", user.language),
-        context,
+        _link_context(user, purpose),
         kind=MessageKind.STAFF_INVITATION if invited else MessageKind.LOGIN_LINK,
         source_key=f"{purpose}:{user.id}:{_fingerprint(user)}:{now:%Y%m%d%H}",
         due_at=now,
@@ -64,27 +60,36 @@ def send_link(db_session: Session, user: User, purpose: str, now: datetime) -> i
     )
 
 
+def _link_context(user: User, purpose: str) -> dict[str, str]:
+    """Return the placeholders of a link's mail: the person, their member, and the link."""
+    path = "invitation" if purpose == "invitation" else "password/reset"
+    return {
+        "name": user.name,
+        "organisation": user.organisation.name if user.organisation else "",
+        "link": mail_settings().link(f"/{path}/{token_for(user, purpose)}"),
+        "email": user.email,
+    }
+
+
+@dataclass(frozen=True)
+class Newcomer:
+    """A representative to invite, as the lead administrator entered them."""
+
+    name: str
+    email: str
+    language: str
+
+
 def invite(
     db_session: Session,
     organisation: Organisation,
+    newcomer: Newcomer,
     *,
-    name: str,
-    email: str,
-    language: str,
     actor: Any,
     now: datetime,
 ) -> User:
     """Create a representative's account without a password; the caller sends the link."""
-    user = User(
-        email=email,
-        name=name,
-        role=Role.MEMBER_REP,
-        organisation_id=organisation.id,
-        organisation=organisation,
-        language=language,
-        password_hash=None,
-        created_at=now,
-    )
+    user = _representative(organisation, newcomer, now)
     db_session.add(user)
     db_session.flush()
     record(
@@ -96,3 +101,17 @@ def invite(
         target=f"user:{user.id}",
     )
     return user
+
+
+def _representative(organisation: Organisation, newcomer: Newcomer, now: datetime) -> User:
+    """Return the new account of a representative of the organisation, without a password."""
+    return User(
+        email=newcomer.email,
+        name=newcomer.name,
+        role=Role.MEMBER_REP,
+        organisation_id=organisation.id,
+        organisation=organisation,
+        language=newcomer.language,
+        password_hash=None,
+        created_at=now,
+    )

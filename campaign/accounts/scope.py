@@ -23,6 +23,8 @@ from campaign.network.models import Organisation
 
 
 class Access(enum.Enum):
+    """Who may call a view."""
+
     PUBLIC = "public"  # anyone, no login (login page, health check, signed participant links)
     STAFF = "staff"  # any signed-in staff account
     LEAD_ADMIN = "lead_admin"  # the lead administrator only
@@ -36,6 +38,7 @@ def access(policy: Access) -> Callable[[F], F]:
     """Declare who may call a view."""
 
     def mark(view: F) -> F:
+        """Note the policy on the view, where enforce_access finds it."""
         view.access = policy  # type: ignore[attr-defined]  # a mark read by the route matrix
         return view
 

@@ -71,5 +71,6 @@ def lift_lock(
 
 
 def _record(db_session: Session, actor: Any, action: str, user: User) -> None:
+    """Audit a change of a staff account."""
     target = f"user:{user.id}"
     record(db_session, actor, action, organisation_id=user.organisation_id, target=target)

@@ -25,6 +25,8 @@ PER_CLIENT = 20  # failed tries from one client (IP address) within the window
 
 
 class LockKind(enum.Enum):
+    """What too many failed tries lock."""
+
     ADDRESS = "address"  # the e-mail address typed
     CLIENT = "client"  # the IP address the tries came from
 
@@ -38,12 +40,15 @@ _RULES: dict[LockKind, tuple[Any, Any, int]] = {
 
 @dataclass(frozen=True)
 class Lock:
+    """An address or client locked until a moment."""
+
     kind: LockKind
     value: str  # the address or the client
     until: datetime
 
 
 def _counted_failures(kind: LockKind, now: datetime) -> Any:
+    """The conditions of a failed try in the window that still counts towards a lock of `kind`."""
     _, counted, _ = _RULES[kind]
     return (
         LoginAttempt.at > now - WINDOW,
@@ -54,18 +59,24 @@ def _counted_failures(kind: LockKind, now: datetime) -> Any:
 
 def lock_end(db_session: Session, kind: LockKind, value: str, now: datetime) -> datetime | None:
     """Return when the lock on this address or client ends, or None if it is not locked."""
-    column, _, limit = _RULES[kind]
-    failures = list(
-        db_session.scalars(
-            select(LoginAttempt.at)
-            .where(column == value, *_counted_failures(kind, now))
-            .order_by(LoginAttempt.at.desc())
-            .limit(limit)
-        )
-    )
+    _, _, limit = _RULES[kind]
+    failures = _latest_failures(db_session, kind, value, now)
     if len(failures) < limit:
         return None
     return failures[-1] + WINDOW  # when the oldest counted try leaves the window
+
+
+def _latest_failures(db_session: Session, kind: LockKind, value: str, now: datetime) -> list[Any]:
+    """Return the times of the latest counted failures of an address or client, as many as
+    make a lock, the latest first."""
+    column, _, limit = _RULES[kind]
+    query = (
+        select(LoginAttempt.at)
+        .where(column == value, *_counted_failures(kind, now))
+        .order_by(LoginAttempt.at.desc())
+        .limit(limit)
+    )
+    return list(db_session.scalars(query))
 
 
 def blocked_until(db_session: Session, email: str, client: str, now: datetime) -> datetime | None:
@@ -81,20 +92,26 @@ def blocked_until(db_session: Session, email: str, client: str, now: datetime) -
 def locks(db_session: Session, now: datetime) -> list[Lock]:
     """Return every address and client locked at `now`, addresses first, the latest end first."""
     found = []
-    for kind, (column, _, limit) in _RULES.items():
-        values = db_session.scalars(
-            select(column)
-            .where(*_counted_failures(kind, now))
-            .group_by(column)
-            .having(func.count() >= limit)
-        )
+    for kind in _RULES:
         kind_locks = [
             Lock(kind, value, until)
-            for value in values
+            for value in _candidates(db_session, kind, now)
             if (until := lock_end(db_session, kind, value, now)) is not None
         ]
         found += sorted(kind_locks, key=lambda lock: (lock.until, lock.value), reverse=True)
     return found
+
+
+def _candidates(db_session: Session, kind: LockKind, now: datetime) -> list[str]:
+    """Return the addresses or clients with enough counted failures in the window for a lock."""
+    column, _, limit = _RULES[kind]
+    query = (
+        select(column)
+        .where(*_counted_failures(kind, now))
+        .group_by(column)
+        .having(func.count() >= limit)
+    )
+    return list(db_session.scalars(query))
 
 
 def unlock(db_session: Session, kind: LockKind, value: str, now: datetime) -> int:
@@ -112,6 +129,7 @@ def unlock(db_session: Session, kind: LockKind, value: str, now: datetime) -> in
 
 
 def note(db_session: Session, email: str, client: str, now: datetime, succeeded: bool) -> None:
+    """Record a try to sign in."""
     db_session.add(LoginAttempt(email=email[:320], client=client[:64], at=now, succeeded=succeeded))
 
 

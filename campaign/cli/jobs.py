@@ -41,10 +41,15 @@ def tick(ctx: click.Context, now_text: str | None) -> None:
         results = jobs.tick(app, now)
     except jobs.SchedulerRunning as refusal:
         raise click.ClickException(str(refusal)) from None
-    for name, ok in results.items():
-        click.echo(f"{name}: {'ok' if ok else 'skipped or failed (see the log)'}")
+    _print_results(results)
     if not all(results.values()):
         sys.exit(1)
+
+
+def _print_results(results: dict[str, bool]) -> None:
+    """Print how each job went."""
+    for name, ok in results.items():
+        click.echo(f"{name}: {'ok' if ok else 'skipped or failed (see the log)'}")
 
 
 @click.group()

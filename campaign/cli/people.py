@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from campaign import db, timing
 from campaign.accounts.models import Role, User
 from campaign.cli.context import app_of, require_schema
-from campaign.enrolment import importing
+from campaign.enrolment import importing, pilot_groups
 from campaign.enrolment.models import (
     ImportRow,
     ImportState,
@@ -52,24 +53,42 @@ def create_user(
     require_schema(app)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise click.ClickException(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    account = _NewAccount(email.strip().lower(), name, Role(role), language, password)
     with db.open_session(app) as session:
-        organisation = _represented(session, Role(role), org_slug)
-        email = email.strip().lower()
-        if session.scalar(select(User).where(User.email == email)) is not None:
-            raise click.ClickException(f"An account for {email} exists already.")
-        session.add(
-            User(
-                email=email,
-                name=name,
-                role=Role(role),
-                organisation=organisation,
-                language=language,
-                password_hash=hash_password(password),
-                created_at=timing.clock_of(app).now(),
-            )
+        _add(session, account, org_slug, timing.clock_of(app).now())
+    click.echo(f"Created {role} {account.email}.")
+
+
+@dataclass(frozen=True)
+class _NewAccount:
+    """A staff account as the command line gives it."""
+
+    email: str
+    name: str
+    role: Role
+    language: str
+    password: str
+
+    def user(self, organisation: Organisation | None, now: datetime) -> User:
+        """Return the account's row, its password hashed."""
+        return User(
+            email=self.email,
+            name=self.name,
+            role=self.role,
+            organisation=organisation,
+            language=self.language,
+            password_hash=hash_password(self.password),
+            created_at=now,
         )
-        session.commit()
-    click.echo(f"Created {role} {email}.")
+
+
+def _add(session: Session, account: _NewAccount, org_slug: str | None, now: datetime) -> None:
+    """Add the account, of the organisation --org names; stop if the address has one."""
+    organisation = _represented(session, account.role, org_slug)
+    if session.scalar(select(User).where(User.email == account.email)) is not None:
+        raise click.ClickException(f"An account for {account.email} exists already.")
+    session.add(account.user(organisation, now))
+    session.commit()
 
 
 def _represented(session: Session, role: Role, org_slug: str | None) -> Organisation | None:
@@ -99,9 +118,7 @@ def import_participants(
     require_schema(app)
     with app.app_context(), db.open_session(app) as session:
         group = _pilot_group(session, org_slug, group_name)
-        if file.stat().st_size > importing.MAX_FILE_BYTES:  # the same limit as an upload
-            with force_locale("en"):
-                raise click.ClickException(f"{file.name}: {importing.describe('too_large')}")
+        _refuse_too_large(file)
         now = timing.clock_of(app).now()
         job = _stored(session, group, file, now)
         _read(session, job, file.name)
@@ -115,21 +132,20 @@ def import_participants(
             click.echo("Nothing was written.")
 
 
+def _refuse_too_large(file: Path) -> None:
+    """Stop at a file larger than an upload may be."""
+    if file.stat().st_size > importing.MAX_FILE_BYTES:
+        with force_locale("en"):
+            raise click.ClickException(f"{file.name}: {importing.describe('too_large')}")
+
+
 def _pilot_group(session: Session, org_slug: str, group_name: str) -> PilotGroup:
     """Return the member's pilot group by name, or stop with a sentence naming what exists."""
     campaign = current_campaign(session)
     organisation = session.scalar(select(Organisation).where(Organisation.slug == org_slug))
     if campaign is None or organisation is None:
         raise click.ClickException(f"There is no member with the slug {org_slug!r}.")
-    groups = {
-        g.name: g
-        for g in session.scalars(
-            select(PilotGroup).where(
-                PilotGroup.organisation_id == organisation.id,
-                PilotGroup.campaign_id == campaign.id,
-            )
-        )
-    }
+    groups = {g.name: g for g in pilot_groups.of_member(session, campaign.id, organisation.id)}
     if group_name not in groups:
         known = ", ".join(sorted(groups)) or "none yet; create one in the web UI"
         raise click.ClickException(
@@ -160,6 +176,7 @@ class _ProgressBar:
         self.bar: Any = None
 
     def __call__(self, read: int, total: int) -> None:
+        """Show that `read` of about `total` rows are read."""
         if self.bar is None:
             self.bar = click.progressbar(length=total, label="Reading", file=sys.stderr)
             self.bar.__enter__()
@@ -167,6 +184,7 @@ class _ProgressBar:
         self.bar.update(read - self.bar.pos)
 
     def close(self) -> None:
+        """Take the bar away, if it appeared."""
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
 
@@ -177,9 +195,13 @@ def _read(session: Session, job: ParticipantImport, filename: str) -> None:
     importing.read_import(session, job, bar)
     bar.close()
     if job.state is ImportState.FAILED:
-        with force_locale("en"):
-            problem = importing.describe(job.error, job.counts)
-            raise click.ClickException(f"{filename}: {problem}")
+        _stop_unreadable(job, filename)
+
+
+def _stop_unreadable(job: ParticipantImport, filename: str) -> None:
+    """Stop with the sentence that says why the file could not be read, and where."""
+    with force_locale("en"):
+        raise click.ClickException(f"{filename}: {importing.describe(job.error, job.counts)}")
 
 
 def _wanted(job: ParticipantImport, yes: bool, dry_run: bool) -> bool:
@@ -204,21 +226,34 @@ def _apply(session: Session, job: ParticipantImport, now: datetime) -> None:
 
 def _print_preview(session: Session, job: ParticipantImport, reasons: dict[str, Any]) -> None:
     """Print the preview's counts and every rejected row with its reason."""
+    click.echo(_counts_text(job))
+    if job.counts["ignored_columns"]:
+        click.echo(f"Columns left out: {', '.join(job.counts['ignored_columns'])}")
+    for row in _rejected(session, job):
+        click.echo(_rejected_text(row, reasons))
+
+
+def _counts_text(job: ParticipantImport) -> str:
+    """Say how many rows were read, and what confirming would do with them."""
     counts = job.counts
-    click.echo(
+    return (
         f"{job.rows_total} rows read: {counts['add']} to add, {counts['update']} to update,"
         f" {counts['unchanged']} already enrolled, {counts['reject']} rejected,"
         f" {counts['blank']} blank."
     )
-    if counts["ignored_columns"]:
-        click.echo(f"Columns left out: {', '.join(counts['ignored_columns'])}")
-    rejected = session.scalars(
+
+
+def _rejected_text(row: ImportRow, reasons: dict[str, Any]) -> str:
+    """Say which row was rejected and why (naming the earlier row or the other group)."""
+    detail = f" ({row.detail})" if row.reason in ("duplicate_in_file", "other_group") else ""
+    return f"  row {row.row_number}: {row.email or '(empty)'}: {reasons[row.reason]}{detail}"
+
+
+def _rejected(session: Session, job: ParticipantImport) -> list[ImportRow]:
+    """Return the preview's rejected rows, in the file's order."""
+    query = (
         select(ImportRow)
         .where(ImportRow.import_id == job.id, ImportRow.outcome == RowOutcome.REJECT)
         .order_by(ImportRow.row_number)
     )
-    for row in rejected:
-        detail = f" ({row.detail})" if row.reason in ("duplicate_in_file", "other_group") else ""
-        click.echo(
-            f"  row {row.row_number}: {row.email or '(empty)'}: {reasons[row.reason]}{detail}"
-        )
+    return list(session.scalars(query))

@@ -48,8 +48,13 @@ def report(
         click.echo(f"Writing {fmt.upper()} ...", err=True)
         body = _body(made, campaign, fmt)
     output.write_bytes(body)
+    click.echo(_written(output, body, made))
+
+
+def _written(output: Path, body: bytes, made: Report) -> str:
+    """Say what was written where: the file's size and the report's main figures."""
     figures = made.figures
-    click.echo(
+    return (
         f"Wrote {output} ({len(body):,} bytes): {len(figures.members)} members,"
         f" {figures.participants} participants, {figures.trained} trained,"
         f" {figures.outcomes.respondents} follow-up answers counted."

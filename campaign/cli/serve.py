@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask import Flask
 
 from campaign import db, jobs, migrations
 from campaign.cli.context import app_of, configure_logging
@@ -26,13 +27,18 @@ def init_db(ctx: click.Context) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, with_demo: bool, threads: int) -> None:
     """Upgrade the database, then run the web UI and the scheduler in one process."""
-    import waitress
-
     app = app_of(ctx)
     configure_logging()
     migrations.upgrade(db.engine_of(app))
     if with_demo:
         load_demo(app)
+    _serve_with_scheduler(app, host, port, threads)
+
+
+def _serve_with_scheduler(app: Flask, host: str, port: int, threads: int) -> None:
+    """Run the scheduler in the background and the web UI in front, until stopped."""
+    import waitress
+
     scheduler = jobs.build_scheduler(app, blocking=False)
     scheduler.start()
     click.echo(f"Serving on http://{host}:{port}/ with the scheduler (Ctrl+C stops).")

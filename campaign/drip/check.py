@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import traceback
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -23,25 +24,30 @@ def check(root: Path = SEQUENCES_DIR) -> tuple[int, list[Problem]]:
 def render_problems(step: Step) -> list[Problem]:
     """Render a step's subject and body with sample data; report what fails, and where."""
     context = sample_context()
-    found = []
-    for source, first_line in ((step.subject, step.subject_line), (step.body, step.body_line)):
-        try:
-            content_template(source).render(context)
-        except jinja2.TemplateSyntaxError as error:
-            line = first_line if source is step.subject else first_line + (error.lineno or 1) - 1
-            found.append(Problem(step.path, line, f"template error: {error.message}"))
-        except jinja2.UndefinedError as error:
-            found.append(
-                Problem(
-                    step.path,
-                    _template_line(error, first_line, source is step.subject),
-                    f"unknown placeholder: {error.message}",
-                )
-            )
-    return found
+    found = [
+        _render_problem(step.path, step.subject, step.subject_line, context, one_line=True),
+        _render_problem(step.path, step.body, step.body_line, context, one_line=False),
+    ]
+    return [problem for problem in found if problem is not None]
+
+
+def _render_problem(
+    path: Path, source: str, first_line: int, context: dict[str, Any], *, one_line: bool
+) -> Problem | None:
+    """Render one text of a step; return why it fails, at its line in the file."""
+    try:
+        content_template(source).render(context)
+    except jinja2.TemplateSyntaxError as error:
+        line = first_line if one_line else first_line + (error.lineno or 1) - 1
+        return Problem(path, line, f"template error: {error.message}")
+    except jinja2.UndefinedError as error:
+        line = _template_line(error, first_line, one_line)
+        return Problem(path, line, f"unknown placeholder: {error.message}")
+    return None
 
 
 def _template_line(error: Exception, first_line: int, one_line: bool) -> int:
+    """Return the file line where rendering failed, from the template's frame in the traceback."""
     if one_line:
         return first_line
     lines = [

@@ -91,166 +91,228 @@ def _line_of(front: str, key: str) -> int:
     return 1
 
 
+@dataclass
+class _FrontMatter:
+    """A step file split at its front matter, with the problems found while reading it."""
+
+    path: Path
+    text: str  # the front matter's lines, without the --- around them
+    meta: dict[str, Any]
+    body: str
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def body_line(self) -> int:
+        """The file line where the body starts."""
+        return self.text.count("\n") + 4
+
+    def line_of(self, key: str) -> int:
+        """Return the file line of `key`, or 1 when it is missing."""
+        return _line_of(self.text, key)
+
+    def report(self, key: str, message: str) -> None:
+        """Note a problem at the line of `key`."""
+        self.problems.append(Problem(self.path, self.line_of(key), message))
+
+
 def read_step(path: Path, sequence: str, language: str) -> tuple[Step | None, list[Problem]]:
     """Read one step file; return the step, or None with the problems found."""
     name = STEP_NAME.match(path.name)
     if name is None:
         return None, [Problem(path, 1, "the file name must look like 01-welcome.md")]
+    front = _read_front_matter(path)
+    if isinstance(front, Problem):
+        return None, [front]
+    if problems := _key_problems(front):
+        return None, problems
+    step = _step(front, name, sequence, language)
+    return (None, front.problems) if step is None else (step, [])
+
+
+def _read_front_matter(path: Path) -> _FrontMatter | Problem:
+    """Split a step file into its front matter (parsed) and its body."""
     text = path.read_text(encoding="utf-8")
     if not text.startswith("---\n") or "\n---\n" not in text[3:]:
-        return None, [
-            Problem(
-                path, 1, "the file must start with a front matter block between two lines of ---"
-            )
-        ]
+        return Problem(
+            path, 1, "the file must start with a front matter block between two lines of ---"
+        )
     front, body = text[4:].split("\n---\n", 1)
-    body_line = front.count("\n") + 4
+    meta = _parse_yaml(path, front)
+    if isinstance(meta, Problem):
+        return meta
+    if not isinstance(meta, dict):
+        return Problem(path, 2, "the front matter must be key: value lines")
+    return _FrontMatter(path, front, meta, body)
+
+
+def _parse_yaml(path: Path, front: str) -> Any:
+    """Return the front matter's YAML, or a problem where it breaks."""
     try:
-        meta = yaml.safe_load(front) or {}
+        return yaml.safe_load(front) or {}
     except yaml.YAMLError as error:
         # Where the broken construct starts (an unclosed quote), else where it was noticed.
         mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
-        return None, [
-            Problem(
-                path,
-                line,
-                f"the front matter is not valid YAML: {getattr(error, 'problem', error)}",
-            )
-        ]
-    if not isinstance(meta, dict):
-        return None, [Problem(path, 2, "the front matter must be key: value lines")]
-    problems = [
-        Problem(path, _line_of(front, k), f"unknown key {k!r}; allowed: {', '.join(ALLOWED)}")
-        for k in meta
+        message = f"the front matter is not valid YAML: {getattr(error, 'problem', error)}"
+        return Problem(path, line, message)
+
+
+def _key_problems(front: _FrontMatter) -> list[Problem]:
+    """Return a problem for each unknown key and each missing required one."""
+    return _unknown_keys(front) + _missing_keys(front)
+
+
+def _unknown_keys(front: _FrontMatter) -> list[Problem]:
+    """Return a problem at each key a step may not have."""
+    allowed = ", ".join(ALLOWED)
+    return [
+        Problem(front.path, front.line_of(k), f"unknown key {k!r}; allowed: {allowed}")
+        for k in front.meta
         if k not in ALLOWED
     ]
-    problems += [
-        Problem(path, 2, f"the front matter needs {k!r}") for k in REQUIRED if k not in meta
+
+
+def _missing_keys(front: _FrontMatter) -> list[Problem]:
+    """Return a problem for each key a step must have and does not."""
+    return [
+        Problem(front.path, 2, f"the front matter needs {k!r}")
+        for k in REQUIRED
+        if k not in front.meta
     ]
-    if problems:
-        return None, problems
-    offset, at = None, None
-    try:
-        offset = parse_offset(str(meta["offset"]))
-    except ValueError as error:
-        problems.append(Problem(path, _line_of(front, "offset"), str(error)))
-    clock = TIME.match(str(meta["at"]))
-    if clock is None:
-        problems.append(
-            Problem(
-                path,
-                _line_of(front, "at"),
-                f'cannot read the time {meta["at"]!r}: write it as "08:30"',
-            )
-        )
-    else:
-        at = time(int(clock["hour"]), int(clock["minute"]))
-        if QUIET_HOURS.contains(at):
-            problems.append(
-                Problem(
-                    path,
-                    _line_of(front, "at"),
-                    f"{meta['at']} is in the quiet hours: mail is sent between "
-                    f"{QUIET_HOURS.end:%H:%M} and {QUIET_HOURS.start:%H:%M}",
-                )
-            )
-    conditions: dict[str, tuple[str, ...]] = {}
-    for key in ("unless", "only_if"):
-        values = meta.get(key) or []
-        values = [values] if isinstance(values, str) else list(values)
-        unknown = [v for v in values if v not in CONDITIONS]
-        if unknown:
-            problems.append(
-                Problem(
-                    path,
-                    _line_of(front, key),
-                    f"unknown condition {unknown[0]!r}; known: {', '.join(CONDITIONS)}",
-                )
-            )
-        conditions[key] = tuple(values)
-    anchor = str(meta.get("anchor", "start"))
-    if anchor not in ANCHORS:
-        problems.append(
-            Problem(
-                path,
-                _line_of(front, "anchor"),
-                f"unknown anchor {anchor!r}; use {' or '.join(ANCHORS)}",
-            )
-        )
-    if offset is not None and offset.amount < 0 and anchor == "start":
-        problems.append(
-            Problem(
-                path,
-                _line_of(front, "offset"),
-                "a step cannot come before the participant starts; a negative "
-                "offset needs anchor: campaign_end",
-            )
-        )
-    if problems or offset is None or at is None:
-        return None, problems
-    step = Step(
+
+
+def _step(front: _FrontMatter, name: re.Match[str], sequence: str, language: str) -> Step | None:
+    """Return the step the front matter describes, or None when it has problems."""
+    offset = _offset(front)
+    at = _time_of_day(front)
+    unless = _conditions(front, "unless")
+    only_if = _conditions(front, "only_if")
+    anchor = _anchor(front, offset)
+    if front.problems or offset is None or at is None:
+        return None
+    return Step(
         sequence=sequence,
         language=language,
         number=name["number"],
         slug=name["slug"],
-        path=path,
+        path=front.path,
         offset=offset,
         at=at,
-        subject=str(meta["subject"]),
-        body=body,
-        body_line=body_line,
-        subject_line=_line_of(front, "subject"),
-        unless=conditions["unless"],
-        only_if=conditions["only_if"],
+        subject=str(front.meta["subject"]),
+        body=front.body,
+        body_line=front.body_line,
+        subject_line=front.line_of("subject"),
+        unless=unless,
+        only_if=only_if,
         anchor=anchor,
     )
-    return step, []
+
+
+def _offset(front: _FrontMatter) -> Offset | None:
+    """Return the step's offset, or None when it cannot be read."""
+    try:
+        return parse_offset(str(front.meta["offset"]))
+    except ValueError as error:
+        front.report("offset", str(error))
+        return None
+
+
+def _time_of_day(front: _FrontMatter) -> time | None:
+    """Return the step's local time of sending, or None when unreadable or in quiet hours."""
+    clock = TIME.match(str(front.meta["at"]))
+    if clock is None:
+        front.report("at", f'cannot read the time {front.meta["at"]!r}: write it as "08:30"')
+        return None
+    at = time(int(clock["hour"]), int(clock["minute"]))
+    if QUIET_HOURS.contains(at):
+        front.report(
+            "at",
+            f"{front.meta['at']} is in the quiet hours: mail is sent between "
+            f"{QUIET_HOURS.end:%H:%M} and {QUIET_HOURS.start:%H:%M}",
+        )
+    return at
+
+
+def _conditions(front: _FrontMatter, key: str) -> tuple[str, ...]:
+    """Return the conditions listed under `key` (one may stand alone), reporting unknown ones."""
+    values = front.meta.get(key) or []
+    values = [values] if isinstance(values, str) else list(values)
+    unknown = [v for v in values if v not in CONDITIONS]
+    if unknown:
+        front.report(key, f"unknown condition {unknown[0]!r}; known: {', '.join(CONDITIONS)}")
+    return tuple(values)
+
+
+def _anchor(front: _FrontMatter, offset: Offset | None) -> str:
+    """Return what the step's offset counts from, reporting an unknown or impossible one."""
+    anchor = str(front.meta.get("anchor", "start"))
+    if anchor not in ANCHORS:
+        front.report("anchor", f"unknown anchor {anchor!r}; use {' or '.join(ANCHORS)}")
+    if offset is not None and offset.amount < 0 and anchor == "start":
+        front.report("offset", _BEFORE_START)
+    return anchor
+
+
+_BEFORE_START = (
+    "a step cannot come before the participant starts; a negative offset needs anchor: campaign_end"
+)
 
 
 def load_sequences(root: Path = SEQUENCES_DIR) -> tuple[dict[str, Sequence], list[Problem]]:
     """Read every sequence under `root`; return them with every problem found on the way."""
     sequences: dict[str, Sequence] = {}
     problems: list[Problem] = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.exists() else []:
-        sequence = Sequence(folder.name)
-        for language_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
-            if language_dir.name not in LANGUAGES:
-                problems.append(
-                    Problem(
-                        language_dir, 1, f"unknown language folder; use {' or '.join(LANGUAGES)}"
-                    )
-                )
-                continue
-            steps = []
-            for path in sorted(language_dir.glob("*.md")):
-                step, found = read_step(path, folder.name, language_dir.name)
-                problems += found
-                if step is not None:
-                    steps.append(step)
-            sequence.steps[language_dir.name] = steps
-        problems += _missing_translations(folder, sequence)
-        sequences[folder.name] = sequence
+    for folder in _folders(root) if root.exists() else []:
+        sequences[folder.name], found = _read_sequence(folder)
+        problems += found
     return sequences, problems
 
 
+def _folders(root: Path) -> list[Path]:
+    """Return the folders directly under `root`, in order of name."""
+    return sorted(p for p in root.iterdir() if p.is_dir())
+
+
+def _read_sequence(folder: Path) -> tuple[Sequence, list[Problem]]:
+    """Read one sequence's language folders; return it with the problems found."""
+    sequence = Sequence(folder.name)
+    problems: list[Problem] = []
+    for language_dir in _folders(folder):
+        if language_dir.name not in LANGUAGES:
+            message = f"unknown language folder; use {' or '.join(LANGUAGES)}"
+            problems.append(Problem(language_dir, 1, message))
+            continue
+        sequence.steps[language_dir.name], found = _read_language(language_dir, folder.name)
+        problems += found
+    return sequence, problems + _missing_translations(folder, sequence)
+
+
+def _read_language(folder: Path, sequence: str) -> tuple[list[Step], list[Problem]]:
+    """Read the steps of one language folder, in order of file name."""
+    read = [read_step(path, sequence, folder.name) for path in sorted(folder.glob("*.md"))]
+    steps = [step for step, _ in read if step is not None]
+    return steps, [problem for _, found in read for problem in found]
+
+
 def _missing_translations(folder: Path, sequence: Sequence) -> list[Problem]:
-    problems = []
+    """Return a problem for each language the sequence lacks or leaves a step untranslated in."""
     names = {language: {s.path.name for s in steps} for language, steps in sequence.steps.items()}
+    problems = []
     for language in LANGUAGES:
         if language not in names:
             problems.append(Problem(folder, 1, f"no {language} version of the sequence"))
-            continue
-        for other, files in names.items():
-            for missing in sorted(files - names[language]):
-                problems.append(
-                    Problem(
-                        folder / other / missing,
-                        1,
-                        f"no {language} translation ({language}/{missing})",
-                    )
-                )
+        else:
+            problems += _untranslated(folder, names, language)
     return problems
+
+
+def _untranslated(folder: Path, names: dict[str, set[str]], language: str) -> list[Problem]:
+    """Return a problem for each step file another language has and `language` lacks."""
+    return [
+        Problem(folder / other / missing, 1, f"no {language} translation ({language}/{missing})")
+        for other, files in names.items()
+        for missing in sorted(files - names[language])
+    ]
 
 
 def sample_context() -> dict[str, Any]:

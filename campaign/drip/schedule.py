@@ -37,12 +37,10 @@ def plan(
 ) -> list[Planned]:
     """Return every step of the participant's sequence with its due time and state, in order
     of time (a step anchored to events appears once per event)."""
-    sequence = sequences.get(group.sequence_name or "") if group else None
-    if sequence is None or group is None:
+    if group is None:
         return []
-    steps = sequence.steps.get(participant.language) or sequence.steps.get(campaign.language, [])
     planned = []
-    for position, step in enumerate(steps):
+    for position, step in enumerate(_steps(participant, group, campaign, sequences)):
         for occurrence in occurrences(step, participant, group, campaign, events or []):
             message = messages.get(occurrence.key)
             state = _state(message, position, occurrence.due, now)
@@ -50,7 +48,22 @@ def plan(
     return sorted(planned, key=lambda item: item.due)
 
 
+def _steps(
+    participant: Participant,
+    group: PilotGroup,
+    campaign: Campaign,
+    sequences: dict[str, Sequence],
+) -> list[Step]:
+    """Return the steps of the group's sequence in the participant's language, else the
+    campaign's; none when the group has no sendable sequence."""
+    sequence = sequences.get(group.sequence_name or "")
+    if sequence is None:
+        return []
+    return sequence.steps.get(participant.language) or sequence.steps.get(campaign.language, [])
+
+
 def _state(message: Message | None, position: int, due: datetime, now: datetime) -> str:
+    """Return a step's state: its message's, else whether it is due, will be skipped or waits."""
     if message is not None:
         return {
             MessageState.SENT: "sent",
@@ -66,38 +79,43 @@ def _state(message: Message | None, position: int, due: datetime, now: datetime)
 def plans_for(
     db_session: Session, participants: list[Participant], now: datetime
 ) -> dict[int, list[Planned]]:
-    """Return the plan of each participant, with two queries for all of them."""
-    sequences = sendable_sequences()
-    by_participant: dict[int, dict[str, Message]] = defaultdict(dict)
+    """Return the plan of each participant, with a few queries for all of them."""
     ids = [p.id for p in participants]
-    for message in db_session.scalars(
-        select(Message).where(
-            Message.participant_id.in_(ids), Message.kind == MessageKind.SEQUENCE_STEP
-        )
-    ):
-        by_participant[message.participant_id or 0][message.source_key] = message
-    groups = {
-        g.id: g
-        for g in db_session.scalars(
-            select(PilotGroup).where(PilotGroup.id.in_({p.pilot_group_id for p in participants}))
-        )
-    }
-    campaigns = {
-        c.id: c
-        for c in db_session.scalars(
-            select(Campaign).where(Campaign.id.in_({p.campaign_id for p in participants}))
-        )
-    }
+    messages = _step_messages(db_session, ids)
+    groups = _groups(db_session, {p.pilot_group_id or 0 for p in participants})
+    campaigns = _campaigns(db_session, {p.campaign_id for p in participants})
     events = invited_events(db_session, ids)
+    sequences = sendable_sequences()
     return {
         p.id: plan(
             p,
             groups.get(p.pilot_group_id or 0),
             campaigns[p.campaign_id],
-            by_participant[p.id],
+            messages[p.id],
             now,
             sequences,
             events[p.id],
         )
         for p in participants
     }
+
+
+def _step_messages(db_session: Session, ids: list[int]) -> dict[int, dict[str, Message]]:
+    """Return the sequence mail of the participants: by participant, then by source key."""
+    found: dict[int, dict[str, Message]] = defaultdict(dict)
+    query = select(Message).where(
+        Message.participant_id.in_(ids), Message.kind == MessageKind.SEQUENCE_STEP
+    )
+    for message in db_session.scalars(query):
+        found[message.participant_id or 0][message.source_key] = message
+    return found
+
+
+def _groups(db_session: Session, ids: set[int]) -> dict[int, PilotGroup]:
+    """Return the pilot groups with these ids, by id."""
+    return {g.id: g for g in db_session.scalars(select(PilotGroup).where(PilotGroup.id.in_(ids)))}
+
+
+def _campaigns(db_session: Session, ids: set[int]) -> dict[int, Campaign]:
+    """Return the campaigns with these ids, by id."""
+    return {c.id: c for c in db_session.scalars(select(Campaign).where(Campaign.id.in_(ids)))}

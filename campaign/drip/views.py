@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     Flask,
@@ -26,6 +28,8 @@ from campaign.drip.files import (
     CONDITIONS,
     LANGUAGES,
     SEQUENCES_DIR,
+    Problem,
+    Sequence,
     Step,
     load_sequences,
     sample_context,
@@ -50,21 +54,22 @@ def init_app(app: Flask) -> None:
 
 
 def _step(name: str, language: str, number: str) -> Step:
-    sequences, _problems = load_sequences(SEQUENCES_DIR)
-    sequence = sequences.get(name)
-    steps = sequence.steps.get(language, []) if sequence else []
-    found = next((s for s in steps if s.number == number), None)
+    """Return the step with this number, in this language of sequence `name`, or a 404."""
+    found = next((s for s in _steps_of(name, language) if s.number == number), None)
     if found is None:
         abort(404)
     return found
 
 
+def _steps_of(name: str, language: str) -> list[Step]:
+    """Return the steps of sequence `name` in `language` (none if there is no such sequence)."""
+    sequence = load_sequences(SEQUENCES_DIR)[0].get(name)
+    return sequence.steps.get(language, []) if sequence else []
+
+
 def _preview(step: Step, person: Enrolled | None = None) -> Rendered:
     """Render a step with sample data, or as `person` would get it."""
-    if person is None:
-        context = sample_context()
-    else:  # the sample's link, not the person's own: it would let the reader act as them
-        context = context_for(person, sample_context()["links"]["unsubscribe"])
+    context = _preview_context(person)
     reason = load_catalog(step.language).gettext("This is a preview.")
     return render(
         step.subject,
@@ -75,16 +80,30 @@ def _preview(step: Step, person: Enrolled | None = None) -> Rendered:
     )
 
 
+def _preview_context(person: Enrolled | None) -> dict[str, Any]:
+    """Return the sample data, or `person`'s with the sample's unsubscribe link: their own
+    would let the reader act as them."""
+    if person is None:
+        return sample_context()
+    return context_for(person, sample_context()["links"]["unsubscribe"])
+
+
 def _previewed_person() -> tuple[Enrolled | None, str | None]:
     """Return the participant named by ?participant=<e-mail>, or why there is none."""
     email = (request.args.get("participant") or "").strip().lower()
     if not email:
         return None, None
+    person = _enrolled_with(email)
+    if person is None:
+        return None, _("No active participant in a pilot group with a sequence has this address.")
+    return person, None
+
+
+def _enrolled_with(email: str) -> Enrolled | None:
+    """Return the active participant with this address whose group has a sequence, if any."""
     found = db.session().scalar(select(Participant.id).where(Participant.email == email))
     people = enrolled(db.session(), found) if found else []
-    if not people:
-        return None, _("No active participant in a pilot group with a sequence has this address.")
-    return people[0], None
+    return people[0] if people else None
 
 
 @bp.get("/sequences")
@@ -101,21 +120,30 @@ def timeline(name: str) -> ResponseReturnValue:
     sequences, _problems = load_sequences(SEQUENCES_DIR)
     if name not in sequences:
         abort(404)
-    _count, problems = check(SEQUENCES_DIR)
-    mine = [p for p in problems if SEQUENCES_DIR / name in (p.path, *p.path.parents)]
     sequence = sequences[name]
-    languages = [(lang, sequence.steps[lang]) for lang in LANGUAGES if lang in sequence.steps]
     return render_template(
         "drip/timeline.html",
         sequence=sequence,
-        languages=languages,
-        problems=mine,
+        languages=_by_language(sequence),
+        problems=_problems_of(name),
         conditions=CONDITIONS,
         subject=_sample_subject,
     )
 
 
+def _by_language(sequence: Sequence) -> list[tuple[str, list[Step]]]:
+    """Return the sequence's steps in each of its languages, Swedish first."""
+    return [(lang, sequence.steps[lang]) for lang in LANGUAGES if lang in sequence.steps]
+
+
+def _problems_of(name: str) -> list[Problem]:
+    """Return the problems the check finds in the files of sequence `name`."""
+    _count, problems = check(SEQUENCES_DIR)
+    return [p for p in problems if SEQUENCES_DIR / name in (p.path, *p.path.parents)]
+
+
 def _sample_subject(step: Step) -> str:
+    """Return the step's subject filled with sample data (its source when it does not render)."""
     try:
         return content_template(step.subject).render(sample_context())
     except Exception:  # the check lists the problem; the timeline shows the source
@@ -129,15 +157,19 @@ def preview(name: str, language: str, number: str) -> ResponseReturnValue:
     person, problem = _previewed_person()
     if problem:
         flash(problem, "error")
-    try:
-        rendered = _preview(step, person)
-    except Exception as error:  # a broken step is shown as broken, never as a 500
-        return render_template(
-            "drip/preview.html", step=step, rendered=None, error=error, person=person
-        )
+    rendered, error = _try_preview(step, person)
     return render_template(
-        "drip/preview.html", step=step, rendered=rendered, error=None, person=person
+        "drip/preview.html", step=step, rendered=rendered, error=error, person=person
     )
+
+
+def _try_preview(step: Step, person: Enrolled | None) -> tuple[Rendered | None, Exception | None]:
+    """Render the step's preview, or return why it fails: a broken step is shown as broken,
+    never as a 500."""
+    try:
+        return _preview(step, person), None
+    except Exception as error:
+        return None, error
 
 
 @bp.get("/sequences/<name>/<language>/<number>/html")
@@ -152,50 +184,59 @@ def preview_html(name: str, language: str, number: str) -> Response:
 @bp.post("/sequences/<name>/<language>/<number>/test")
 @access(Access.LEAD_ADMIN)
 def send_test(name: str, language: str, number: str) -> ResponseReturnValue:
-    step = _step(name, language, number)
-    now = current_clock().now()
-    test = staff_message(
-        Recipient.of(current_user),
-        _preview(step),
-        kind=MessageKind.TEST,
-        source_key=f"test:{current_user.id}:{step.key}:{language}:{now.isoformat()}",
-        due_at=now,
-    )
-    enqueue(db.session(), now=now, **test)
+    _queue_test(_step(name, language, number))
     db.session().commit()
     flash(_("A test of the step is queued to %(email)s.", email=current_user.email), "success")
     return redirect(url_for("drip.preview", name=name, language=language, number=number))
 
 
+def _queue_test(step: Step) -> None:
+    """Queue the step's preview to the signed-in user, due now."""
+    now = current_clock().now()
+    test = staff_message(
+        Recipient.of(current_user),
+        _preview(step),
+        kind=MessageKind.TEST,
+        source_key=f"test:{current_user.id}:{step.key}:{step.language}:{now.isoformat()}",
+        due_at=now,
+    )
+    enqueue(db.session(), now=now, **test)
+
+
 @bp.get("/organisations/<org>/progress")
 @access(Access.ORGANISATION)
 def progress() -> ResponseReturnValue:
-    organisation = g.organisation
-    people = list(
-        db.session().scalars(
-            select(Participant)
-            .where(Participant.organisation_id == organisation.id)
-            .order_by(Participant.name, Participant.email)
-        )
-    )
+    people = _participants_of(g.organisation.id)
     plans = plans_for(db.session(), people, current_clock().now()) if people else {}
     return render_template(
-        "drip/progress.html", organisation=organisation, people=people, plans=plans
+        "drip/progress.html", organisation=g.organisation, people=people, plans=plans
     )
+
+
+def _participants_of(organisation_id: int) -> list[Participant]:
+    """Return the member's participants, by name."""
+    query = (
+        select(Participant)
+        .where(Participant.organisation_id == organisation_id)
+        .order_by(Participant.name, Participant.email)
+    )
+    return list(db.session().scalars(query))
 
 
 @bp.get("/organisations/<org>/participants/<int:participant_id>/schedule")
 @access(Access.ORGANISATION)
 def schedule(participant_id: int) -> ResponseReturnValue:
-    organisation = g.organisation
-    person = db.session().scalar(
-        select(Participant).where(
-            Participant.id == participant_id, Participant.organisation_id == organisation.id
-        )
-    )
-    if person is None:
-        abort(404)
+    person = _participant_or_404(g.organisation.id, participant_id)
     planned = plans_for(db.session(), [person], current_clock().now())[person.id]
     return render_template(
-        "drip/schedule.html", organisation=organisation, person=person, planned=planned
+        "drip/schedule.html", organisation=g.organisation, person=person, planned=planned
+    )
+
+
+def _participant_or_404(organisation_id: int, participant_id: int) -> Participant:
+    """Return the member's participant with this id, whatever their status."""
+    return db.first_or_404(
+        select(Participant).where(
+            Participant.id == participant_id, Participant.organisation_id == organisation_id
+        )
     )

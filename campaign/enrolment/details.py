@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from campaign.audit import record
+from campaign.enrolment.lifecycle import record_change
 from campaign.enrolment.models import Participant
 from campaign.outbox.models import Message
 from campaign.outbox.queue import OPEN_STATES
@@ -18,6 +18,8 @@ from campaign.outbox.queue import OPEN_STATES
 
 @dataclass(frozen=True)
 class Details:
+    """What staff may change of a participant."""
+
     email: str
     name: str
     title: str
@@ -29,32 +31,30 @@ def change(
 ) -> list[str]:
     """Store the person's new details and return the names of those that changed; mail not
     yet sent goes to a new address."""
-    changes = asdict(details)
-    changed = [key for key, value in changes.items() if getattr(person, key) != value]
-    for key in changed:
-        setattr(person, key, changes[key])
+    changed = _set_changed(person, details)
     if not changed:
         return changed
     person.updated_at = now
     if "email" in changed:
         _readdress_open_mail(db_session, person)
-    _record(db_session, actor, "participant.changed", person, fields=changed)
+    record_change(db_session, actor, "participant.changed", person, now, fields=changed)
+    return changed
+
+
+def _set_changed(person: Participant, details: Details) -> list[str]:
+    """Set the details that differ on the person; return their names."""
+    changes = asdict(details)
+    changed = [key for key, value in changes.items() if getattr(person, key) != value]
+    for key in changed:
+        setattr(person, key, changes[key])
     return changed
 
 
 def _readdress_open_mail(db_session: Session, person: Participant) -> None:
+    """Send the person's mail not yet sent to their new address."""
     db_session.execute(
         update(Message)
         .where(Message.participant_id == person.id, Message.state.in_(OPEN_STATES))
         .values(recipient=person.email)
         .execution_options(synchronize_session=False)
-    )
-
-
-def _record(
-    db_session: Session, actor: Any, action: str, person: Participant, **details: Any
-) -> None:
-    target = f"participant:{person.id}"
-    record(
-        db_session, actor, action, organisation_id=person.organisation_id, target=target, **details
     )

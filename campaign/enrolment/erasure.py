@@ -95,12 +95,26 @@ def drop_requests(db_session: Session, why: str, condition: ColumnElement[bool])
     mails = Message.id.in_(
         select(JoinRequest.message_id).where(condition, JoinRequest.message_id.is_not(None))
     )
+    _cancel_unsent(db_session, mails, why)
+    _empty_mails(db_session, mails, why)
+    result = db_session.execute(
+        delete(JoinRequest).where(condition).execution_options(synchronize_session=False)
+    )
+    return cast_result(CursorResult[Any], result).rowcount  # a DELETE gives a cursor result
+
+
+def _cancel_unsent(db_session: Session, mails: ColumnElement[bool], why: str) -> None:
+    """Cancel the mails of `mails` that are not sent yet."""
     db_session.execute(
         update(Message)
         .where(mails, Message.state.in_(OPEN_STATES))
         .values(state=MessageState.CANCELLED, last_answer=f"cancelled: {why}")
         .execution_options(synchronize_session=False)
     )
+
+
+def _empty_mails(db_session: Session, mails: ColumnElement[bool], why: str) -> None:
+    """Keep only kind, state and times of the mails: what named the address goes."""
     db_session.execute(
         update(Message)
         .where(mails)
@@ -114,7 +128,3 @@ def drop_requests(db_session: Session, why: str, condition: ColumnElement[bool])
         )
         .execution_options(synchronize_session=False)
     )
-    result = db_session.execute(
-        delete(JoinRequest).where(condition).execution_options(synchronize_session=False)
-    )
-    return cast_result(CursorResult[Any], result).rowcount  # a DELETE gives a cursor result

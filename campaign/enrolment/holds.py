@@ -27,13 +27,10 @@ class ParticipantHolds:
 
     def stopped(self, db_session: Session, participant_ids: Collection[int]) -> set[int]:
         """Return those of `participant_ids` who have stopped (unsubscribed or erased)."""
-        return set(
-            db_session.scalars(
-                select(Participant.id).where(
-                    Participant.id.in_(participant_ids), Participant.status.in_(STOPPED)
-                )
-            )
+        query = select(Participant.id).where(
+            Participant.id.in_(participant_ids), Participant.status.in_(STOPPED)
         )
+        return set(db_session.scalars(query))
 
     def rate_limits(self, db_session: Session, campaign_ids: Collection[int]) -> dict[int, int]:
         """Return each campaign's per-minute limit (those with one), its row locked."""

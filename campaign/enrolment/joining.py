@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from campaign.enrolment.erasure import drop_requests
 from campaign.enrolment.models import ConsentMethod, JoinRequest, Participant, PilotGroup
-from campaign.enrolment.people import enrol, self_enrolment_consent
+from campaign.enrolment.people import Newcomer, enrol, self_enrolment_consent
 from campaign.network.models import Campaign
 from campaign.outbox.mail import Recipient, mail_settings, queue_staff_mail
 from campaign.outbox.models import MessageKind
@@ -45,10 +45,12 @@ def open_link(group: PilotGroup) -> None:
 
 
 def close_link(group: PilotGroup) -> None:
+    """Close the group's self-enrolment link: its links stop working."""
     group.enrolment_key = None
 
 
 def link_token(group: PilotGroup) -> str:
+    """Return the signed token of the group's open link."""
     assert group.enrolment_key, "the link is closed"
     return sign(JOIN, [group.id, group.enrolment_key])
 
@@ -79,8 +81,21 @@ def request_confirmation(
 ) -> JoinRequest | None:
     """Store the request and queue its confirmation mail; None when a mail to this address
     for this group went out within the hour (at most one an hour), and nothing is stored."""
+    wish = _join_request(group, applicant, now)
+    db_session.add(wish)
+    db_session.flush()
+    wish.message_id = _queue_confirmation(db_session, group, wish, now)
+    if wish.message_id is None:
+        db_session.delete(wish)
+        db_session.flush()
+        return None
+    return wish
+
+
+def _join_request(group: PilotGroup, applicant: Applicant, now: datetime) -> JoinRequest:
+    """Return a new request to join the group through its open link, valid for 7 days."""
     assert group.enrolment_key, "the link is closed"
-    wish = JoinRequest(
+    return JoinRequest(
         campaign_id=group.campaign_id,
         pilot_group_id=group.id,
         group_key=group.enrolment_key,
@@ -94,36 +109,38 @@ def request_confirmation(
         requested_at=now,
         expires_at=now + CONFIRM_LIFETIME,
     )
-    db_session.add(wish)
-    db_session.flush()
-    wish.message_id = _queue_confirmation(db_session, group, wish, now)
-    if wish.message_id is None:
-        db_session.delete(wish)
-        db_session.flush()
-        return None
-    return wish
 
 
 def _queue_confirmation(
     db_session: Session, group: PilotGroup, wish: JoinRequest, now: datetime
 ) -> int | None:
     """Queue the mail whose link confirms the request; None if one went out within the hour."""
-    link = mail_settings().link(f"/join/confirm/{sign(CONFIRM, [wish.id, wish.secret])}")
+    link = _confirmation_link(wish)
     # The person's own words (their name) stay out of the mail: it goes to an address that
     # nobody has confirmed yet, and must not be a way to send anyone a text of one's choice.
     context = {"group": group.name, "organisation": group.organisation.name, "link": link}
-    # The key limits mail to one an hour per address and group; a keyed hash, not the address.
-    hashed = keyed_hash("join-mail", wish.email)[:32]
     return queue_staff_mail(
         db_session,
         Recipient(wish.email, wish.language, group.organisation_id, group.campaign_id),
         mail_template("join-confirmation", wish.language),
         context,
         kind=MessageKind.CONFIRMATION,
-        source_key=f"join:{group.id}:{hashed}:{now:%Y%m%d%H}",
+        source_key=_confirmation_key(group, wish, now),
         due_at=now,
         now=now,
     )
+
+
+def _confirmation_link(wish: JoinRequest) -> str:
+    """Return the link that confirms the request: its id and secret, signed."""
+    return mail_settings().link(f"/join/confirm/{sign(CONFIRM, [wish.id, wish.secret])}")
+
+
+def _confirmation_key(group: PilotGroup, wish: JoinRequest, now: datetime) -> str:
+    """Return the confirmation mail's source key: one mail an hour per address and group (the
+    address by a keyed hash, not as it is)."""
+    hashed = keyed_hash("join-mail", wish.email)[:32]
+    return f"join:{group.id}:{hashed}:{now:%Y%m%d%H}"
 
 
 def request_for(db_session: Session, token: str, now: datetime) -> JoinRequest:
@@ -161,27 +178,34 @@ def confirm(db_session: Session, wish: JoinRequest, client: str, now: datetime) 
     group = check_open(db_session, wish)
     campaign = db_session.get(Campaign, group.campaign_id)
     assert campaign is not None and wish.confirmed_at is None
-    source = (
-        f"self-enrolment form sent from {wish.client} at {wish.requested_at.isoformat()};"
-        f" confirmed by the e-mail link from {client} at {now.isoformat()}"
-    )
     text = self_enrolment_consent(wish.shown_language, group.organisation, group, campaign)
+    source = _consent_source(wish, client, now)
     person = enrol(
         db_session,
         campaign=campaign,
         group=group,
-        email=wish.email,
-        name=wish.name,
-        title=wish.title,
-        language=wish.language,
+        newcomer=Newcomer(wish.email, wish.name, wish.title, wish.language),
         consent=(ConsentMethod.SELF_ENROLMENT, source, text),
         now=now,
         asked_at=wish.requested_at,
     )
-    # Consumed: a second use finds it confirmed; what it held now lives in the participant.
+    _consume(wish, person, now)
+    return person
+
+
+def _consent_source(wish: JoinRequest, client: str, now: datetime) -> str:
+    """Say where and when the person asked to join, and where and when they confirmed."""
+    return (
+        f"self-enrolment form sent from {wish.client} at {wish.requested_at.isoformat()};"
+        f" confirmed by the e-mail link from {client} at {now.isoformat()}"
+    )
+
+
+def _consume(wish: JoinRequest, person: Participant, now: datetime) -> None:
+    """Mark the request confirmed: a second use finds it so; what it held now lives in the
+    participant."""
     wish.confirmed_at, wish.participant_id = now, person.id
     wish.email = wish.name = wish.title = wish.client = ""
-    return person
 
 
 def forget_expired(db_session: Session, now: datetime) -> int:

@@ -44,7 +44,7 @@ def pause(db_session: Session, participant: Participant, now: datetime, actor: A
     if participant.status not in (ParticipantStatus.ACTIVE, ParticipantStatus.INVITED):
         return False
     participant.status, participant.updated_at = ParticipantStatus.PAUSED, now
-    _record(db_session, actor, "participant.paused", participant, now)
+    record_change(db_session, actor, "participant.paused", participant, now)
     return True
 
 
@@ -53,7 +53,7 @@ def resume(db_session: Session, participant: Participant, now: datetime, actor: 
     if participant.status is not ParticipantStatus.PAUSED:
         return False
     participant.status, participant.updated_at = ParticipantStatus.ACTIVE, now
-    _record(db_session, actor, "participant.resumed", participant, now)
+    record_change(db_session, actor, "participant.resumed", participant, now)
     return True
 
 
@@ -63,7 +63,7 @@ def unsubscribe(
     """Stop all mail to the participant: status, suppression list, and unsent mail cancelled."""
     if participant.status is not ParticipantStatus.UNSUBSCRIBED:
         participant.status, participant.updated_at = ParticipantStatus.UNSUBSCRIBED, now
-        _record(db_session, actor, "participant.unsubscribed", participant, now, how=how)
+        record_change(db_session, actor, "participant.unsubscribed", participant, now, how=how)
     suppress(db_session, participant.email, SuppressionReason.UNSUBSCRIBED, how, now)
     cancel_for_participant(db_session, participant.id, "cancelled: the participant unsubscribed")
 
@@ -87,12 +87,17 @@ def erase(db_session: Session, person: Participant, actor: Any, now: datetime) -
     placeholder = f"erased-{person.id}@erased.invalid"
     _empty_mails(db_session, person, placeholder)
     db_session.execute(delete(Consent).where(Consent.participant_id == person.id))
+    _blank(person, placeholder, now)
+    record_change(db_session, actor, "participant.erased", person, now)
+
+
+def _blank(person: Participant, placeholder: str, now: datetime) -> None:
+    """Mark the person erased, with no name or title and `placeholder` as their address."""
     person.email = placeholder
     person.name = ""
     person.title = ""
     person.status = ParticipantStatus.ERASED
     person.updated_at = now
-    _record(db_session, actor, "participant.erased", person, now)
 
 
 def _empty_mails(db_session: Session, person: Participant, placeholder: str) -> None:
@@ -113,21 +118,11 @@ def _empty_mails(db_session: Session, person: Participant, placeholder: str) -> 
     )
 
 
-def _record(
-    db_session: Session,
-    actor: Any,
-    action: str,
-    participant: Participant,
-    now: datetime,
-    **details: Any,
+def record_change(
+    db_session: Session, actor: Any, action: str, person: Participant, now: datetime, **details: Any
 ) -> None:
     """Audit a change of the participant, naming them by number only."""
     record(
-        db_session,
-        actor,
-        action,
-        now=now,
-        organisation_id=participant.organisation_id,
-        target=f"participant:{participant.id}",
-        **details,
-    )
+        db_session, actor, action, now=now, organisation_id=person.organisation_id,
+        target=f"participant:{person.id}", **details,
+    )  # fmt: skip

@@ -64,20 +64,27 @@ class Addressees:
     def _member(
         self, campaign_id: int, organisation_id: int
     ) -> tuple[Organisation, Campaign, Membership | None]:
+        """Return a member's organisation, campaign and membership, read the first time only."""
         key = (campaign_id, organisation_id)
         if key not in self._members:
-            session = self.db_session
-            organisation = session.get(Organisation, organisation_id)
-            campaign = session.get(Campaign, campaign_id)
-            assert organisation is not None and campaign is not None  # foreign keys
-            membership = session.scalar(
-                select(Membership).where(
-                    Membership.campaign_id == campaign_id,
-                    Membership.organisation_id == organisation_id,
-                )
-            )
-            self._members[key] = (organisation, campaign, membership)
+            self._members[key] = _member_rows(self.db_session, campaign_id, organisation_id)
         return self._members[key]
+
+
+def _member_rows(
+    db_session: Session, campaign_id: int, organisation_id: int
+) -> tuple[Organisation, Campaign, Membership | None]:
+    """Read a member's organisation, campaign and membership (None if it has left)."""
+    organisation = db_session.get(Organisation, organisation_id)
+    campaign = db_session.get(Campaign, campaign_id)
+    assert organisation is not None and campaign is not None  # foreign keys
+    membership = db_session.scalar(
+        select(Membership).where(
+            Membership.campaign_id == campaign_id,
+            Membership.organisation_id == organisation_id,
+        )
+    )
+    return organisation, campaign, membership
 
 
 def addressee_of(db_session: Session, participant: Participant) -> Addressee:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, func, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from campaign.accounts.models import Role, User
@@ -21,6 +21,8 @@ from campaign.network.models import Campaign, Membership, Organisation
 
 @dataclass(frozen=True)
 class MemberRow:
+    """A member of the campaign with the counts of its enrolment."""
+
     membership: Membership
     organisation: Organisation
     representatives: int
@@ -32,6 +34,20 @@ def member_rows(
     db_session: Session, campaign: Campaign, organisation_id: int | None = None
 ) -> list[MemberRow]:
     """Return each member with its counts, in the report's order: by kind, then name."""
+    statement = _counted_members(campaign)
+    if organisation_id is not None:
+        statement = statement.where(Organisation.id == organisation_id)
+    rows = [MemberRow(*row) for row in db_session.execute(statement)]
+    return sorted(rows, key=_report_order)
+
+
+def _report_order(row: MemberRow) -> tuple[int, Any]:
+    """Sort by the organisation's kind, then its name in Swedish order."""
+    return KIND_ORDER.index(row.organisation.kind), swedish_sort_key(row.organisation)
+
+
+def _counted_members(campaign: Campaign) -> Select[Membership, Organisation, Any, Any, Any]:
+    """A query of the campaign's members with their representatives, groups and participants."""
     reps = _count_by_organisation(
         User.organisation_id, User.role == Role.MEMBER_REP, User.is_enabled.is_(True)
     )
@@ -41,7 +57,7 @@ def member_rows(
     people = _count_by_organisation(
         Participant.organisation_id, Participant.campaign_id == campaign.id
     )
-    statement = (
+    return (
         select(
             Membership,
             Organisation,
@@ -55,13 +71,6 @@ def member_rows(
         .outerjoin(people, people.c.organisation_id == Organisation.id)
         .where(Membership.campaign_id == campaign.id)
     )
-    if organisation_id is not None:
-        statement = statement.where(Organisation.id == organisation_id)
-    rows = [MemberRow(*row) for row in db_session.execute(statement)]
-    rows.sort(
-        key=lambda r: (KIND_ORDER.index(r.organisation.kind), swedish_sort_key(r.organisation))
-    )
-    return rows
 
 
 def _count_by_organisation(

@@ -6,6 +6,7 @@ of their personal data, which gathers rows from every domain, in campaign/report
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campaign.audit import record
 from campaign.enrolment.erasure import erased_at
 from campaign.enrolment.importing import start_date
+from campaign.enrolment.lifecycle import record_change
 from campaign.enrolment.models import (
     Consent,
     ConsentMethod,
@@ -34,6 +35,16 @@ class EnrolmentConflict(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+@dataclass(frozen=True)
+class Newcomer:
+    """The person being enrolled, as they gave themself or staff entered them."""
+
+    email: str
+    name: str
+    title: str
+    language: str
 
 
 def conflict_for(
@@ -57,13 +68,20 @@ def conflict_for(
         )
     )
     if found is None:
-        erased = erased_at(db_session, campaign_id, email)
-        if erased is not None and (asked_at is None or asked_at <= erased):
-            return "erased"
-        return None
+        return _erased_conflict(db_session, campaign_id, email, asked_at)
     if found.organisation_id != organisation_id:
         return "other_member"
     return "already_enrolled"
+
+
+def _erased_conflict(
+    db_session: Session, campaign_id: int, email: str, asked_at: datetime | None
+) -> str | None:
+    """Return "erased" when the address was erased and the person has not asked since."""
+    erased = erased_at(db_session, campaign_id, email)
+    if erased is not None and (asked_at is None or asked_at <= erased):
+        return "erased"
+    return None
 
 
 def enrol(
@@ -71,10 +89,7 @@ def enrol(
     *,
     campaign: Campaign,
     group: PilotGroup,
-    email: str,
-    name: str,
-    title: str,
-    language: str,
+    newcomer: Newcomer,
     consent: tuple[ConsentMethod, str, str],
     now: datetime,
     actor: Any = None,
@@ -85,36 +100,42 @@ def enrol(
     Raises EnrolmentConflict when the address is suppressed, erased or already enrolled;
     `asked_at` is when the person asked to join themself (see conflict_for).
     """
-    reason = conflict_for(db_session, campaign.id, group.organisation_id, email, asked_at=asked_at)
+    reason = conflict_for(
+        db_session, campaign.id, group.organisation_id, newcomer.email, asked_at=asked_at
+    )
     if reason:
         raise EnrolmentConflict(reason)
-    person = Participant(
+    person = _participant(campaign, group, newcomer, now)
+    person.consents.append(_consent(consent, now))
+    _add(db_session, person)
+    audited = {"group": group.name, "method": consent[0].value}
+    record_change(db_session, actor, "participant.enrolled", person, now, **audited)
+    return person
+
+
+def _consent(consent: tuple[ConsentMethod, str, str], now: datetime) -> Consent:
+    """Return the record of a consent given now: how, where (at most 300 characters), to what."""
+    method, source, text = consent
+    return Consent(method=method, given_at=now, source=source[:300], text=text)
+
+
+def _participant(
+    campaign: Campaign, group: PilotGroup, newcomer: Newcomer, now: datetime
+) -> Participant:
+    """Return a new active participant of the group, starting on the group's start date."""
+    return Participant(
         campaign_id=campaign.id,
         organisation_id=group.organisation_id,
         pilot_group_id=group.id,
-        email=email,
-        name=name,
-        title=title,
-        language=language,
+        email=newcomer.email,
+        name=newcomer.name,
+        title=newcomer.title,
+        language=newcomer.language,
         status=ParticipantStatus.ACTIVE,
         starts_on=start_date(group, campaign, now),
         created_at=now,
         updated_at=now,
     )
-    method, source, text = consent
-    person.consents.append(Consent(method=method, given_at=now, source=source[:300], text=text))
-    _add(db_session, person)
-    record(
-        db_session,
-        actor,
-        "participant.enrolled",
-        now=now,
-        organisation_id=group.organisation_id,
-        target=f"participant:{person.id}",
-        group=group.name,
-        method=method.value,
-    )
-    return person
 
 
 def _add(db_session: Session, person: Participant) -> None:
@@ -156,14 +177,6 @@ def move(
     person.pilot_group_id = group.id
     person.pilot_group = group
     person.updated_at = now
-    record(
-        db_session,
-        actor,
-        "participant.moved",
-        now=now,
-        organisation_id=person.organisation_id,
-        target=f"participant:{person.id}",
-        from_group=old,
-        to_group=group.name,
-    )
+    moved = {"from_group": old, "to_group": group.name}
+    record_change(db_session, actor, "participant.moved", person, now, **moved)
     return True

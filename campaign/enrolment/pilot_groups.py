@@ -17,6 +17,8 @@ from campaign.enrolment.models import Participant, PilotGroup, PilotGroupKind
 
 @dataclass(frozen=True)
 class GroupFields:
+    """What staff enter for a pilot group."""
+
     name: str
     kind: PilotGroupKind
     starts_on: date
@@ -58,10 +60,15 @@ def save(
     if not group.id:
         group.created_at = now
         db_session.add(group)
-    group.name, group.kind = fields.name, fields.kind
-    group.starts_on, group.sequence_name = fields.starts_on, fields.sequence_name
+    _set_fields(group, fields)
     db_session.flush()
     _record(db_session, actor, action, group, name=group.name)
+
+
+def _set_fields(group: PilotGroup, fields: GroupFields) -> None:
+    """Give the group what staff entered."""
+    group.name, group.kind = fields.name, fields.kind
+    group.starts_on, group.sequence_name = fields.starts_on, fields.sequence_name
 
 
 def open_link(db_session: Session, group: PilotGroup, actor: Any) -> None:
@@ -89,7 +96,6 @@ def delete(db_session: Session, group: PilotGroup, actor: Any) -> bool:
 def _record(
     db_session: Session, actor: Any, action: str, group: PilotGroup, **details: Any
 ) -> None:
-    target = f"pilot_group:{group.id}"
-    record(
-        db_session, actor, action, organisation_id=group.organisation_id, target=target, **details
-    )
+    """Audit a change of the group."""
+    organisation_id, target = group.organisation_id, f"pilot_group:{group.id}"
+    record(db_session, actor, action, organisation_id=organisation_id, target=target, **details)

@@ -41,10 +41,13 @@ PARTSTAT = {
 
 @dataclass(frozen=True)
 class Person:
+    """An organiser or attendee as a calendar names them."""
+
     name: str
     email: str
 
     def address(self, **params: str) -> vCalAddress:
+        """Return the person's calendar address, with their name and `params`."""
         address = vCalAddress(f"mailto:{plaintext.compact(self.email)}")
         name = plaintext.one_line(self.name)
         if name:
@@ -79,30 +82,44 @@ def vevent(
     description: str = "",
 ) -> VEvent:
     """Return the VEVENT of `event` (for one attendee, or none for downloads and feeds)."""
-    zone = zone_of(event)
     item = VEvent()
-    item.add("uid", event.uid)
-    item.add("dtstamp", stamp)
-    item.add("sequence", event.sequence)
-    item.add("dtstart", event.starts_at.astimezone(zone))
-    item.add("dtend", event.ends_at.astimezone(zone))
-    item.add("summary", plaintext.one_line(event.title))
-    location = location_of(event)
-    if location:
-        item.add("location", location)
-    if link := plaintext.link(event.join_url):
-        item.add("url", link)
-    item.add("status", "CANCELLED" if event.is_cancelled else "CONFIRMED")
-    item.add("transp", "OPAQUE")
+    _add_version(item, event, stamp)
+    _add_time_and_place(item, event)
     item.add("organizer", organiser.address())
     _add_personal(item, attendee, partstat, description)
     if not event.is_cancelled:
-        alarm = Alarm()
-        alarm.add("action", "DISPLAY")
-        alarm.add("description", plaintext.one_line(event.title))
-        alarm.add("trigger", -ALARM_BEFORE)
-        item.add_component(alarm)
+        item.add_component(_alarm(event))
     return item
+
+
+def _add_version(item: VEvent, event: Event, stamp: datetime) -> None:
+    """Add which event this is and which version of it: UID, stamp, SEQUENCE and status."""
+    item.add("uid", event.uid)
+    item.add("dtstamp", stamp)
+    item.add("sequence", event.sequence)
+    item.add("status", "CANCELLED" if event.is_cancelled else "CONFIRMED")
+
+
+def _add_time_and_place(item: VEvent, event: Event) -> None:
+    """Add the event's times in its own zone, its title, and where to join it."""
+    zone = zone_of(event)
+    item.add("dtstart", event.starts_at.astimezone(zone))
+    item.add("dtend", event.ends_at.astimezone(zone))
+    item.add("summary", plaintext.one_line(event.title))
+    if location := location_of(event):
+        item.add("location", location)
+    if link := plaintext.link(event.join_url):
+        item.add("url", link)
+    item.add("transp", "OPAQUE")
+
+
+def _alarm(event: Event) -> Alarm:
+    """Return a reminder shown a quarter of an hour before the event."""
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", plaintext.one_line(event.title))
+    alarm.add("trigger", -ALARM_BEFORE)
+    return alarm
 
 
 def _add_personal(item: VEvent, attendee: Person | None, partstat: str, description: str) -> None:
@@ -115,6 +132,7 @@ def _add_personal(item: VEvent, attendee: Person | None, partstat: str, descript
 
 
 def _attendee(attendee: Person, partstat: str) -> vCalAddress:
+    """Return an invitee's ATTENDEE address, with their answer so far."""
     return attendee.address(
         CUTYPE="INDIVIDUAL", ROLE="REQ-PARTICIPANT", PARTSTAT=partstat, RSVP="TRUE"
     )
@@ -122,6 +140,15 @@ def _attendee(attendee: Person, partstat: str) -> vCalAddress:
 
 def calendar_of(method: str | None, events: Iterable[VEvent], name: str = "") -> str:
     """Return an iCalendar object of the events, with a VTIMEZONE for every zone they use."""
+    calendar = _calendar(method, name)
+    for item in events:
+        calendar.add_component(item)
+    calendar.add_missing_timezones()
+    return calendar.to_ical().decode("utf-8")
+
+
+def _calendar(method: str | None, name: str) -> Calendar:
+    """Return an empty calendar, with its iTIP method and its name if it has them."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -130,10 +157,7 @@ def calendar_of(method: str | None, events: Iterable[VEvent], name: str = "") ->
         calendar.add("method", method)
     if name:
         calendar.add("x-wr-calname", name)
-    for item in events:
-        calendar.add_component(item)
-    calendar.add_missing_timezones()
-    return calendar.to_ical().decode("utf-8")
+    return calendar
 
 
 @dataclass(frozen=True)
@@ -168,15 +192,21 @@ def _fold(line: str) -> str:
     data = line.encode("utf-8")
     pieces, start = [], 0
     while len(data) - start > LINE_OCTETS:
-        end = start + LINE_OCTETS
-        while data[end] & 0xC0 == 0x80:  # a continuation byte: cut before its character
-            end -= 1
-        if data[end - 1] in b"\\^":
-            end -= 1
+        end = _cut(data, start)
         pieces.append(data[start:end])
         start = end
     pieces.append(data[start:])
     return "\r\n ".join(piece.decode("utf-8") for piece in pieces)
+
+
+def _cut(data: bytes, start: int) -> int:
+    """Return where the folded line that begins at `start` ends."""
+    end = start + LINE_OCTETS
+    while data[end] & 0xC0 == 0x80:  # a continuation byte: cut before its character
+        end -= 1
+    if data[end - 1] in b"\\^":
+        end -= 1
+    return end
 
 
 PLACEHOLDER = Person("", "personal@invalid")
@@ -193,6 +223,11 @@ def invitation_parts(event: Event, *, stamp: datetime, organiser: Person) -> Inv
         partstat="NEEDS-ACTION",
         description="personal",
     )
+    return _around_personal(whole)
+
+
+def _around_personal(whole: str) -> InvitationParts:
+    """Split an invitee's iTIP object into what comes before and after their own lines."""
     # Content lines, each with its folded continuation lines (which start with a space).
     lines = re.split(r"\r\n(?! )", whole)
     first = next(n for n, line in enumerate(lines) if line.startswith("ATTENDEE;"))

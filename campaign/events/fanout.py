@@ -60,12 +60,7 @@ def start(db_session: Session, event: Event, kind: FanoutKind, now: datetime) ->
     total = due_count(db_session, event)
     if total == 0:
         return None
-    # An unfinished fan-out of the event is taken over: its invitees are counted in this one.
-    db_session.execute(
-        update(Fanout)
-        .where(Fanout.event_id == event.id, Fanout.state != FanoutState.DONE)
-        .values(state=FanoutState.DONE, finished_at=now)
-    )
+    _take_over(db_session, event, now)
     fanout = Fanout(
         event_id=event.id,
         sequence=event.sequence,
@@ -78,10 +73,24 @@ def start(db_session: Session, event: Event, kind: FanoutKind, now: datetime) ->
     db_session.add(fanout)
     db_session.flush()
     if total <= IN_REQUEST:
-        letters = advance(db_session, fanout, now)
-        while letters is not None:
-            letters = advance(db_session, fanout, now, letters)
+        _run_to_the_end(db_session, fanout, now)
     return fanout
+
+
+def _take_over(db_session: Session, event: Event, now: datetime) -> None:
+    """End the event's unfinished fan-out: its invitees are counted in the new one."""
+    db_session.execute(
+        update(Fanout)
+        .where(Fanout.event_id == event.id, Fanout.state != FanoutState.DONE)
+        .values(state=FanoutState.DONE, finished_at=now)
+    )
+
+
+def _run_to_the_end(db_session: Session, fanout: Fanout, now: datetime) -> None:
+    """Queue all of the fan-out's mail now, batch after batch, in one transaction."""
+    letters = advance(db_session, fanout, now)
+    while letters is not None:
+        letters = advance(db_session, fanout, now, letters)
 
 
 def advance(
@@ -91,23 +100,37 @@ def advance(
 
     Returns the letters used, to be passed in again for the next batch of the same version.
     """
-    event = db_session.scalars(
-        select(Event).where(Event.id == fanout.event_id).with_for_update()
-    ).one()
+    event = locked_event(db_session, fanout.event_id)
     rows = _next_batch(db_session, event)
     if not rows:
         fanout.state, fanout.finished_at = FanoutState.DONE, now
         return None
     if letters is None or letters.version != Letters.version_of(event):
         letters = Letters(db_session, event, now)
-    enqueue_many(
-        db_session, [letters.message(invitee, _kind(event, sent)) for invitee, sent in rows], now
-    )
-    _mark_sent(db_session, event, [invitee.invitation_id for invitee, _sent in rows])
+    _queue(db_session, event, letters, rows, now)
     fanout.state = FanoutState.RUNNING
     fanout.done += len(rows)
     fanout.total = max(fanout.total, fanout.done)
     return letters
+
+
+def _queue(
+    db_session: Session,
+    event: Event,
+    letters: Letters,
+    rows: list[tuple[Invitee, int | None]],
+    now: datetime,
+) -> None:
+    """Queue the calendar mail of a batch of invitees and note that they have this version."""
+    messages = [letters.message(invitee, _kind(event, sent)) for invitee, sent in rows]
+    enqueue_many(db_session, messages, now)
+    _mark_sent(db_session, event, [invitee.invitation_id for invitee, _sent in rows])
+
+
+def locked_event(db_session: Session, event_id: int) -> Event:
+    """Return the event with its row locked until the transaction ends: the changes to it, its
+    places and its mailings happen one at a time."""
+    return db_session.scalars(select(Event).where(Event.id == event_id).with_for_update()).one()
 
 
 def _next_batch(db_session: Session, event: Event) -> list[tuple[Invitee, int | None]]:
@@ -150,9 +173,7 @@ def run_due(db_session: Session, now: datetime) -> int:
     queued = 0
     letters: dict[int, Letters] = {}
     while time.monotonic() - started < RUN_SECONDS:
-        fanout = db_session.scalar(
-            select(Fanout).where(Fanout.state != FanoutState.DONE).order_by(Fanout.id).limit(1)
-        )
+        fanout = _oldest_unfinished(db_session)
         if fanout is None:
             break
         before = fanout.done
@@ -162,6 +183,13 @@ def run_due(db_session: Session, now: datetime) -> int:
         queued += fanout.done - before
         db_session.commit()
     return queued
+
+
+def _oldest_unfinished(db_session: Session) -> Fanout | None:
+    """Return the fan-out that waits longest, or None when all are done."""
+    return db_session.scalar(
+        select(Fanout).where(Fanout.state != FanoutState.DONE).order_by(Fanout.id).limit(1)
+    )
 
 
 def latest(db_session: Session, event: Event) -> Fanout | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -38,20 +39,26 @@ def replace(organisation: Organisation) -> None:
 def organisation_for(db_session: Session, signed: str) -> Organisation:
     """Return the organisation of a feed address; raise TokenError (forged, expired) or
     FeedReplaced."""
-    payload = unsign(PURPOSE, signed, int(LIFETIME.total_seconds()))
-    if isinstance(payload, int):
-        organisation_id, key = payload, None
-    elif isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], int):
-        organisation_id, key = payload
-    else:
-        raise TokenError(expired=False)
+    organisation_id, key = _id_and_key(unsign(PURPOSE, signed, int(LIFETIME.total_seconds())))
     organisation = db_session.get(Organisation, organisation_id)
-    if organisation is None:
-        raise FeedReplaced
-    current = organisation.calendar_key
-    if key is None:  # an address from before keys: valid until the first replacement
-        if current is not None:
-            raise FeedReplaced
-    elif not hmac.compare_digest(str(key), current or ""):
+    if organisation is None or not _is_current(key, organisation.calendar_key):
         raise FeedReplaced
     return organisation
+
+
+def _id_and_key(payload: Any) -> tuple[int, Any]:
+    """Return the organisation's id and the key an address carries (None: made before keys);
+    raise TokenError if the payload is neither kind."""
+    if isinstance(payload, int):
+        return payload, None
+    if isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], int):
+        return payload[0], payload[1]
+    raise TokenError(expired=False)
+
+
+def _is_current(key: Any, current: str | None) -> bool:
+    """Whether an address's key is the organisation's; an address from before keys is valid
+    until the first replacement."""
+    if key is None:
+        return current is None
+    return hmac.compare_digest(str(key), current or "")

@@ -39,15 +39,17 @@ UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 def parse_reminders(text: str) -> list[timedelta]:
     """Parse "24h, 1h" into offsets before the start; raise ValueError naming a bad part."""
-    offsets = []
-    for part in (p.strip().lower() for p in text.split(",")):
-        if not part:
-            continue
-        match = REMINDER.match(part)
-        if not match or int(match.group(1)) == 0:
-            raise ValueError(part)
-        offsets.append(timedelta(**{UNITS[match.group(2)]: int(match.group(1))}))
-    return sorted(set(offsets), reverse=True)
+    parts = (p.strip().lower() for p in text.split(","))
+    offsets = {_reminder_offset(part) for part in parts if part}
+    return sorted(offsets, reverse=True)
+
+
+def _reminder_offset(part: str) -> timedelta:
+    """Parse one reminder such as "24h"; raise ValueError naming it if it is not one."""
+    match = REMINDER.match(part)
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(part)
+    return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
 
 
 def new_uid(base_url: str) -> str:
@@ -61,15 +63,23 @@ def _uninvited(event: Event) -> Select[int]:
     participants, or of staff accounts for the working group."""
     invited = select(Invitation.id).where(Invitation.event_id == event.id)
     if event.audience is Audience.WORKING_GROUP:
-        members = select(Membership.organisation_id).where(
-            Membership.campaign_id == event.campaign_id
-        )
-        return (
-            select(User.id)
-            .where(User.is_enabled.is_(True), User.organisation_id.in_(members))
-            .where(~invited.where(Invitation.user_id == User.id).exists())
-            .order_by(User.id)
-        )
+        return _uninvited_staff(event, invited)
+    return _uninvited_participants(event, invited)
+
+
+def _uninvited_staff(event: Event, invited: Select[int]) -> Select[int]:
+    """The enabled staff accounts of the campaign's members not invited yet, by id."""
+    members = select(Membership.organisation_id).where(Membership.campaign_id == event.campaign_id)
+    return (
+        select(User.id)
+        .where(User.is_enabled.is_(True), User.organisation_id.in_(members))
+        .where(~invited.where(Invitation.user_id == User.id).exists())
+        .order_by(User.id)
+    )
+
+
+def _uninvited_participants(event: Event, invited: Select[int]) -> Select[int]:
+    """The active participants the event is for not invited yet, by id."""
     statement = select(Participant.id).where(
         Participant.campaign_id == event.campaign_id,
         Participant.status == ParticipantStatus.ACTIVE,
@@ -93,14 +103,16 @@ def invitation_for(db_session: Session, token: str) -> Invitation | None:
     invitation = db_session.get(
         Invitation, unsign(RSVP_PURPOSE, token, int(RSVP_LIFETIME.total_seconds()))
     )
-    if invitation is None or _erased(db_session, invitation.participant_id):
+    if invitation is None or _of_the_erased(db_session, invitation):
         return None
     return invitation
 
 
-def _erased(db_session: Session, participant_id: int | None) -> bool:
-    """Return whether the invitation's participant (if any) was erased."""
-    person = db_session.get(Participant, participant_id) if participant_id is not None else None
+def _of_the_erased(db_session: Session, invitation: Invitation) -> bool:
+    """Whether the invitation is a participant's who was erased."""
+    if invitation.participant_id is None:
+        return False
+    person = db_session.get(Participant, invitation.participant_id)
     return person is not None and person.status is ParticipantStatus.ERASED
 
 
@@ -110,25 +122,39 @@ def invite(db_session: Session, event: Event, now: datetime) -> int:
     Return how many were invited."""
     if event.is_cancelled:
         return 0
-    people = _uninvited(event).order_by(None)
+    invited = _insert_invitations(db_session, event, now)
+    fanout.start(db_session, event, FanoutKind.INVITATION, now)
+    return invited
+
+
+def _insert_invitations(db_session: Session, event: Event, now: datetime) -> int:
+    """Invite the audience not invited yet; return how many that was.
+
+    One statement however many they are; two at once invite each person once (unique keys).
+    """
     column = "user_id" if event.audience is Audience.WORKING_GROUP else "participant_id"
-    rows = people.with_only_columns(
+    dialect = postgresql if db_session.get_bind().dialect.name == "postgresql" else sqlite
+    invited = db_session.scalars(
+        dialect.insert(Invitation)
+        .from_select(
+            ["event_id", column, "rsvp", "has_attended", "created_at"], _new_rows(event, now)
+        )
+        .on_conflict_do_nothing()
+        .returning(Invitation.id)
+    ).all()
+    return len(invited)
+
+
+def _new_rows(event: Event, now: datetime) -> Select[Any]:
+    """A query of the new invitations' values, one row for each of the audience not invited."""
+    people = _uninvited(event).order_by(None)
+    return people.with_only_columns(
         literal(event.id),
         *people.selected_columns,
         literal(Rsvp.PENDING, Invitation.rsvp.type),
         literal(False),
         literal(now, Invitation.created_at.type),
     )
-    dialect = postgresql if db_session.get_bind().dialect.name == "postgresql" else sqlite
-    # One statement however many they are; two at once invite each person once (unique keys).
-    invited = db_session.scalars(
-        dialect.insert(Invitation)
-        .from_select(["event_id", column, "rsvp", "has_attended", "created_at"], rows)
-        .on_conflict_do_nothing()
-        .returning(Invitation.id)
-    ).all()
-    fanout.start(db_session, event, FanoutKind.INVITATION, now)
-    return len(invited)
 
 
 SIGNIFICANT = ("starts_at", "ends_at", "timezone", "join_url", "room", "title")
@@ -138,23 +164,34 @@ def change(db_session: Session, event: Event, changes: dict[str, Any], now: date
     """Apply changes; a new time, place or title raises SEQUENCE and sends each invitee who has
     not declined an update; more places move the waiting list up. Return how many updates were
     queued."""
-    changed = [k for k, v in changes.items() if getattr(event, k) != v]
+    changed = _set_changed(event, changes)
     if not changed:
         return 0
-    for name in changed:
-        setattr(event, name, changes[name])
     event.updated_at = now
-    updates = 0
-    if set(changed) & set(SIGNIFICANT):
-        event.sequence += 1
-        _cancel_unsent_reminders(db_session, event)
-        db_session.flush()
-        started = fanout.start(db_session, event, FanoutKind.UPDATE, now)
-        updates = started.total if started else 0
+    significant = set(changed) & set(SIGNIFICANT)
+    updates = _send_version(db_session, event, FanoutKind.UPDATE, now) if significant else 0
     if "capacity" in changed:
         db_session.flush()
         promote(db_session, event, now)  # after the update: the place mail has the new time
     return updates
+
+
+def _set_changed(event: Event, changes: dict[str, Any]) -> list[str]:
+    """Set the values that differ on the event; return their names."""
+    changed = [k for k, v in changes.items() if getattr(event, k) != v]
+    for name in changed:
+        setattr(event, name, changes[name])
+    return changed
+
+
+def _send_version(db_session: Session, event: Event, kind: FanoutKind, now: datetime) -> int:
+    """Raise the event's SEQUENCE, stop the reminders of the old one, and send the invitees the
+    new version (an update or a cancellation); return how many get it."""
+    event.sequence += 1
+    _cancel_unsent_reminders(db_session, event)
+    db_session.flush()
+    started = fanout.start(db_session, event, kind, now)
+    return started.total if started else 0
 
 
 def cancel(db_session: Session, event: Event, now: datetime) -> int:
@@ -162,12 +199,8 @@ def cancel(db_session: Session, event: Event, now: datetime) -> int:
     if event.is_cancelled:
         return 0
     event.is_cancelled = True
-    event.sequence += 1
     event.updated_at = now
-    _cancel_unsent_reminders(db_session, event)
-    db_session.flush()
-    started = fanout.start(db_session, event, FanoutKind.CANCEL, now)
-    return started.total if started else 0
+    return _send_version(db_session, event, FanoutKind.CANCEL, now)
 
 
 def _cancel_unsent_reminders(db_session: Session, event: Event) -> int:
@@ -186,6 +219,7 @@ def _cancel_unsent_reminders(db_session: Session, event: Event) -> int:
 
 
 def accepted_count(db_session: Session, event: Event) -> int:
+    """Return how many have a place at the event."""
     return (
         db_session.scalar(
             select(func.count())
@@ -201,22 +235,23 @@ def respond(db_session: Session, invitation: Invitation, answer: Rsvp, now: date
 
     The event row is locked first, so two people cannot take the last place at once.
     """
-    event = db_session.scalars(
-        select(Event).where(Event.id == invitation.event_id).with_for_update()
-    ).one()
+    event = fanout.locked_event(db_session, invitation.event_id)
     had_place = invitation.rsvp is Rsvp.ACCEPTED
     if answer is Rsvp.ACCEPTED and not had_place:
-        full = event.capacity is not None and accepted_count(db_session, event) >= event.capacity
-        if full and invitation.rsvp is Rsvp.WAITLISTED:
-            return Rsvp.WAITLISTED  # keeps its place in the queue
-        answer = Rsvp.WAITLISTED if full else Rsvp.ACCEPTED
-    if invitation.rsvp is not answer:
+        answer = _place_or_wait(db_session, event)
+    if invitation.rsvp is not answer:  # one already waiting keeps their place in the queue
         invitation.rsvp = answer
         invitation.responded_at = now
     if had_place and answer is not Rsvp.ACCEPTED:
         db_session.flush()
         promote(db_session, event, now)
     return answer
+
+
+def _place_or_wait(db_session: Session, event: Event) -> Rsvp:
+    """Return ACCEPTED while the event has a free place, else WAITLISTED."""
+    full = event.capacity is not None and accepted_count(db_session, event) >= event.capacity
+    return Rsvp.WAITLISTED if full else Rsvp.ACCEPTED
 
 
 def promote(db_session: Session, event: Event, now: datetime) -> list[Invitation]:
@@ -226,26 +261,25 @@ def promote(db_session: Session, event: Event, now: datetime) -> list[Invitation
     free = None if event.capacity is None else event.capacity - accepted_count(db_session, event)
     if free is not None and free <= 0:
         return []
-    waiting = db_session.scalars(
-        select(Invitation)
-        .where(Invitation.event_id == event.id, Invitation.rsvp == Rsvp.WAITLISTED)
-        .order_by(Invitation.responded_at, Invitation.id)
-        .limit(free)
-    ).all()
+    waiting = _first_waiting(db_session, event, free)
     letters = Letters(db_session, event, now)
     for invitation in waiting:
         invitation.rsvp = Rsvp.ACCEPTED
         invitation.responded_at = now
-        queue_mail(
-            db_session,
-            event,
-            invitation,
-            "place",
-            now,
-            key=f"ev:{event.id}:place:i{invitation.id}:{now.isoformat()}",
-            letters=letters,
-        )
-    return list(waiting)
+        key = f"ev:{event.id}:place:i{invitation.id}:{now.isoformat()}"
+        queue_mail(db_session, event, invitation, "place", now, key=key, letters=letters)
+    return waiting
+
+
+def _first_waiting(db_session: Session, event: Event, count: int | None) -> list[Invitation]:
+    """Return the first `count` on the event's waiting list (None: all of them)."""
+    query = (
+        select(Invitation)
+        .where(Invitation.event_id == event.id, Invitation.rsvp == Rsvp.WAITLISTED)
+        .order_by(Invitation.responded_at, Invitation.id)
+        .limit(count)
+    )
+    return list(db_session.scalars(query))
 
 
 def queue_reminders(db_session: Session, now: datetime) -> int:
@@ -254,15 +288,18 @@ def queue_reminders(db_session: Session, now: datetime) -> int:
     A reminder missed while the service was down still goes out, as long as the event has not
     started; the waiting list gets none (they have no place).
     """
-    events = db_session.scalars(
-        select(Event).where(Event.is_cancelled.is_(False), Event.starts_at > now)
-    ).all()
     count = 0
-    for event in events:
+    for event in _coming(db_session, now):
         offset = _reminder_due(event, now)
         if offset is not None:
             count += _remind(db_session, event, offset, now)
     return count
+
+
+def _coming(db_session: Session, now: datetime) -> list[Event]:
+    """Return the events not cancelled that have not started yet."""
+    query = select(Event).where(Event.is_cancelled.is_(False), Event.starts_at > now)
+    return list(db_session.scalars(query))
 
 
 def _reminder_due(event: Event, now: datetime) -> timedelta | None:
@@ -284,23 +321,26 @@ def _reminder_due(event: Event, now: datetime) -> timedelta | None:
 def _remind(db_session: Session, event: Event, offset: timedelta, now: datetime) -> int:
     """Queue one reminder to everyone invited who has not declined; return how many are new."""
     label = f"{int(offset.total_seconds() // 60)}m"
-    invitations = db_session.scalars(
-        select(Invitation).where(
-            Invitation.event_id == event.id,
-            Invitation.rsvp.in_([Rsvp.PENDING, Rsvp.ACCEPTED, Rsvp.TENTATIVE]),
-            # Invited after this reminder's moment: the invitation is reminder enough.
-            Invitation.created_at <= event.starts_at - offset,
-        )
-    ).all()
     letters = Letters(db_session, event, now)
     count = 0
-    for invitation in invitations:
+    for invitation in _to_remind(db_session, event, offset):
         key = f"ev:{event.id}:s{event.sequence}:reminder:{label}:i{invitation.id}"
         queued = queue_mail(
             db_session, event, invitation, "reminder", now, key=key, letters=letters
         )
         count += queued is not None
     return count
+
+
+def _to_remind(db_session: Session, event: Event, offset: timedelta) -> list[Invitation]:
+    """Return the invitations a reminder `offset` before the start goes to."""
+    query = select(Invitation).where(
+        Invitation.event_id == event.id,
+        Invitation.rsvp.in_([Rsvp.PENDING, Rsvp.ACCEPTED, Rsvp.TENTATIVE]),
+        # Invited after this reminder's moment: the invitation is reminder enough.
+        Invitation.created_at <= event.starts_at - offset,
+    )
+    return list(db_session.scalars(query))
 
 
 def mark_attendance(

@@ -53,6 +53,7 @@ def rsvp_token(invitation: Invitation) -> str:
 
 
 def _rsvp_token(invitation_id: int) -> str:
+    """Return the signed token of the answer links of the invitation with this id."""
     return sign(RSVP_PURPOSE, invitation_id)
 
 
@@ -106,6 +107,7 @@ class Invitee:
 
     @property
     def person(self) -> Participant | User:
+        """The participant or staff member invited."""
         person = self.participant or self.user
         assert person is not None  # an invitation is a participant's or a staff member's
         return person
@@ -160,6 +162,13 @@ def _html_text(value: str) -> str:
     )
 
 
+def _new_marks() -> Marks:
+    """Return markers no text can hold by chance: letters and digits only, which Markdown, the
+    HTML sanitiser and the CSS inliner all leave alone."""
+    stem = secrets.token_hex(8)
+    return Marks(*(f"x{stem}{part}" for part in "ntu"))
+
+
 class Letters:
     """The mail about one event as it is now (its version), for any number of its invitees."""
 
@@ -168,10 +177,7 @@ class Letters:
         self.settings = mail_settings()
         self.version = self.version_of(event)
         self.addressees = Addressees(db_session)
-        # Markers no text can hold by chance: letters and digits only, which Markdown, the HTML
-        # sanitiser and the CSS inliner all leave alone.
-        stem = secrets.token_hex(8)
-        self.marks = Marks(*(f"x{stem}{part}" for part in "ntu"))
+        self.marks = _new_marks()
         self._layouts: dict[tuple[str, str, Footer], _Layout] = {}
         self._calendar: calendar.InvitationParts | None = None
 
@@ -191,21 +197,28 @@ class Letters:
         """Return one invitee's mail of this kind, as the outbox's enqueue takes it."""
         token = _rsvp_token(invitee.invitation_id)
         values = Marks(invitee.person.name or invitee.person.email, token, "")
-        mail = {
-            "kind": MessageKind.REMINDER if kind == "reminder" else MessageKind.INVITATION,
-            "source_key": key
-            or f"ev:{self.event.id}:s{self.event.sequence}:i{invitee.invitation_id}:{kind}",
-            "due_at": due_at or self.now,
-            "calendar": self._calendar_of(invitee, kind, token),
-        }
+        mail = self._envelope(invitee, kind, token, key=key, due_at=due_at)
         if invitee.participant is not None:
             return self._to_participant(invitee.participant, kind, values, mail)
         assert invitee.user is not None
         return self._to_staff(invitee.user, kind, values, mail)
 
+    def _envelope(
+        self, invitee: Invitee, kind: str, token: str, *, key: str | None, due_at: datetime | None
+    ) -> dict[str, Any]:
+        """Return what the outbox needs besides the text: kind, source key, due time, calendar."""
+        event, invitation_id = self.event, invitee.invitation_id
+        return {
+            "kind": MessageKind.REMINDER if kind == "reminder" else MessageKind.INVITATION,
+            "source_key": key or f"ev:{event.id}:s{event.sequence}:i{invitation_id}:{kind}",
+            "due_at": due_at or self.now,
+            "calendar": self._calendar_of(invitee, kind, token),
+        }
+
     def _to_participant(
         self, participant: Participant, kind: str, values: Marks, mail: dict[str, Any]
     ) -> Outgoing:
+        """Return a participant's mail, with their member's footer and their own links."""
         addressee = self.addressees(participant)
         # The layout is shared by everyone with this footer: their member, not their link.
         footer = participant_footer(replace(addressee, unsubscribe_url=self.marks.stop))
@@ -214,6 +227,7 @@ class Letters:
         return participant_message(addressee, rendered, **mail)
 
     def _to_staff(self, user: User, kind: str, values: Marks, mail: dict[str, Any]) -> Outgoing:
+        """Return a staff member's mail, with the staff footer."""
         footer = staff_footer(mail_template(template_name(kind), user.language))
         rendered = self._layout(kind, user.language, footer).filled(self.marks, values)
         return staff_message(Recipient.of(user, self.event.campaign_id), rendered, **mail)
@@ -233,16 +247,21 @@ class Letters:
         """Return the invitee's calendar object, for the kinds that carry one."""
         if kind not in CALENDAR_KINDS:
             return None
-        if self._calendar is None:
-            self._calendar = calendar.invitation_parts(
-                self.event, stamp=self.now, organiser=organiser_of(self.db_session, self.event)
-            )
         person, link = invitee.person, self.settings.link(f"/rsvp/{token}")
-        return self._calendar.for_person(
+        return self._shared_calendar().for_person(
             calendar.Person(person.name, person.email),
             calendar.PARTSTAT[invitee.rsvp.value],
             f"{self.event.description_md}\n\n{link}".strip(),
         )
+
+    def _shared_calendar(self) -> calendar.InvitationParts:
+        """Return the part of the calendar object every invitee shares, built the first time."""
+        if self._calendar is None:
+            organiser = organiser_of(self.db_session, self.event)
+            self._calendar = calendar.invitation_parts(
+                self.event, stamp=self.now, organiser=organiser
+            )
+        return self._calendar
 
 
 def queue_mail(

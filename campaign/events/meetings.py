@@ -74,7 +74,6 @@ def replace_feed(db_session: Session, organisation: Organisation, actor: Any) ->
 
 
 def _record(db_session: Session, actor: Any, action: str, event: Event, **details: Any) -> None:
-    target = f"event:{event.id}"
-    record(
-        db_session, actor, action, organisation_id=event.organisation_id, target=target, **details
-    )
+    """Audit a change of the event."""
+    organisation_id, target = event.organisation_id, f"event:{event.id}"
+    record(db_session, actor, action, organisation_id=organisation_id, target=target, **details)

@@ -26,25 +26,24 @@ KIND_ORDER = [
 ]
 
 
+# The campaign this deployment runs: the one that started last.
+CURRENT = select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id)
+
+
 def current_campaign(db_session: Session) -> Campaign | None:
     """Return the campaign this deployment runs: the one that started last."""
-    return db_session.scalar(select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id))
+    return db_session.scalar(CURRENT)
 
 
 def campaign_or_404() -> Campaign:
     """For a view: the campaign this deployment runs, or a 404 answer if there is none yet."""
-    from flask import abort
-
     from campaign import db
 
-    campaign = current_campaign(db.session())
-    if campaign is None:
-        abort(404)
-    return campaign
+    return db.first_or_404(CURRENT)
 
 
 def swedish_sort_key(organisation: Organisation) -> str:
-    # Swedish alphabetical order puts å, ä, ö after z.
+    """Return the key that sorts organisations by short name in Swedish order (å, ä, ö after z)."""
     table = str.maketrans({"å": "{", "ä": "|", "ö": "}", "Å": "{", "Ä": "|", "Ö": "}"})
     return organisation.short_name.translate(table).lower()
 

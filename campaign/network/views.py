@@ -9,13 +9,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from campaign import db
 from campaign.accounts.models import Role
 from campaign.accounts.scope import Access, access
 from campaign.audit import AuditEvent
-from campaign.enrolment.overview import member_rows, representatives
+from campaign.enrolment.overview import MemberRow, member_rows, representatives
 from campaign.network import administration, members
 from campaign.network.forms import (
     CampaignForm,
@@ -23,7 +23,13 @@ from campaign.network.forms import (
     MemberFactsForm,
     NewMemberForm,
 )
-from campaign.network.models import MembershipStatus, Organisation, OrganisationKind
+from campaign.network.models import (
+    Campaign,
+    Membership,
+    MembershipStatus,
+    Organisation,
+    OrganisationKind,
+)
 from campaign.pages import page_of_rows
 from campaign.timing import current_clock
 
@@ -38,6 +44,7 @@ def init_app(app: Flask) -> None:
 @bp.get("/")
 @access(Access.PUBLIC)
 def home() -> ResponseReturnValue:
+    """Send each visitor to their start: sign-in, the network's overview, or their member."""
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
     if current_user.role is Role.LEAD_ADMIN:
@@ -66,27 +73,31 @@ def new_member() -> ResponseReturnValue:
     form = NewMemberForm()
     if form.validate_on_submit():
         slug = form.slug.data or members.slugify(form.short_name.data or "")
-        taken = db.session().scalar(select(Organisation).where(Organisation.slug == slug))
-        if taken is not None:
+        if db.session().scalar(select(Organisation.id).where(Organisation.slug == slug)):
             form.slug.errors.append(_("Another organisation already uses this address name."))
         else:
-            membership = administration.admit(
-                db.session(),
-                campaign,
-                current_user,
-                name=form.name.data or "",
-                short_name=form.short_name.data or "",
-                slug=slug,
-                kind=OrganisationKind(form.kind.data),
-                status=MembershipStatus(form.status.data),
-                meeting_software=form.meeting_software.data or "",
-                software_comment=form.software_comment.data or "",
-                now=current_clock().now(),
-            )
-            db.session().commit()
-            flash(_("%(name)s is now a member.", name=membership.organisation.name), "success")
-            return redirect(url_for("network.organisation", org=slug))
+            return _admit(form, campaign, slug)
     return render_template("network/new_member.html", form=form, campaign=campaign)
+
+
+def _admit(form: NewMemberForm, campaign: Campaign, slug: str) -> ResponseReturnValue:
+    """Make the organisation of a valid form a member, and show its page."""
+    membership = administration.admit(
+        db.session(),
+        campaign,
+        current_user,
+        name=form.name.data or "",
+        short_name=form.short_name.data or "",
+        slug=slug,
+        kind=OrganisationKind(form.kind.data),
+        status=MembershipStatus(form.status.data),
+        meeting_software=form.meeting_software.data or "",
+        software_comment=form.software_comment.data or "",
+        now=current_clock().now(),
+    )
+    db.session().commit()
+    flash(_("%(name)s is now a member.", name=membership.organisation.name), "success")
+    return redirect(url_for("network.organisation", org=slug))
 
 
 @bp.route("/network/settings", methods=["GET", "POST"])
@@ -95,15 +106,7 @@ def settings() -> ResponseReturnValue:
     campaign = members.campaign_or_404()
     form = CampaignForm(obj=campaign)
     if form.validate_on_submit():
-        changes = _fields(form)
-        changes["name"] = changes["name"].strip()
-        changes["timezone"] = changes["timezone"].strip()
-        administration.change_campaign(
-            db.session(), campaign, changes, current_user, current_clock().now()
-        )
-        db.session().commit()
-        flash(_("The campaign's settings are saved."), "success")
-        return redirect(url_for("network.overview"))
+        return _settings_saved(campaign, form)
     if form.is_submitted():
         flash(_("Nothing was saved. Please correct the marked fields."), "error")
     return render_template("network/settings.html", form=form, campaign=campaign)
@@ -114,15 +117,37 @@ def settings() -> ResponseReturnValue:
 def organisation() -> ResponseReturnValue:
     campaign = members.campaign_or_404()
     organisation: Organisation = g.organisation
-    rows = member_rows(db.session(), campaign, organisation.id)
-    if not rows:
-        abort(404)
     return render_template(
         "network/organisation.html",
         campaign=campaign,
-        row=rows[0],
+        row=_member_row(campaign, organisation),
         representatives=representatives(db.session(), organisation),
     )
+
+
+def _settings_saved(campaign: Campaign, form: CampaignForm) -> ResponseReturnValue:
+    """Store the campaign's settings from a valid form, and go back to the overview."""
+    now = current_clock().now()
+    administration.change_campaign(db.session(), campaign, _settings(form), current_user, now)
+    db.session().commit()
+    flash(_("The campaign's settings are saved."), "success")
+    return redirect(url_for("network.overview"))
+
+
+def _settings(form: CampaignForm) -> dict[str, Any]:
+    """Return the campaign's settings from a valid form, the name and zone trimmed."""
+    changes = _fields(form)
+    changes["name"] = changes["name"].strip()
+    changes["timezone"] = changes["timezone"].strip()
+    return changes
+
+
+def _member_row(campaign: Campaign, organisation: Organisation) -> MemberRow:
+    """Return the organisation's row of counts in the campaign; a 404 if it is no member."""
+    rows = member_rows(db.session(), campaign, organisation.id)
+    if not rows:
+        abort(404)
+    return rows[0]
 
 
 def _fields(form: FlaskForm) -> dict[str, Any]:
@@ -148,8 +173,7 @@ def edit_facts() -> ResponseReturnValue:
     campaign = members.campaign_or_404()
     organisation: Organisation = g.organisation
     membership = members.membership_of(db.session(), campaign, organisation)
-    form_class = LeadMembershipForm if current_user.role is Role.LEAD_ADMIN else MemberFactsForm
-    form = form_class(obj=membership)
+    form = _facts_form(membership)
     if form.validate_on_submit():
         administration.change_facts(
             db.session(), membership, _facts(form), current_user, current_clock().now()
@@ -164,6 +188,13 @@ def edit_facts() -> ResponseReturnValue:
     )
 
 
+def _facts_form(membership: Membership) -> MemberFactsForm:
+    """Return the form of a member's facts: with its status for the lead administrator."""
+    if current_user.role is Role.LEAD_ADMIN:
+        return LeadMembershipForm(obj=membership)
+    return MemberFactsForm(obj=membership)
+
+
 AUDIT_PAGE = 100
 
 
@@ -171,22 +202,37 @@ AUDIT_PAGE = 100
 @access(Access.LEAD_ADMIN)
 def audit() -> ResponseReturnValue:
     """Who did what, when: the staff's actions, newest first, by member and kind of action."""
-    session = db.session()
     chosen_org = request.args.get("org", "")
     chosen_action = request.args.get("action", "")
+    statement = _audit_events(chosen_org, chosen_action)
+    return render_template(
+        "network/audit.html",
+        page=page_of_rows(db.session(), statement, request.args.get("page"), AUDIT_PAGE),
+        chosen_org=chosen_org,
+        chosen_action=chosen_action,
+        organisations=_organisations(),
+        actions=_actions(),
+    )
+
+
+def _organisations() -> list[Organisation]:
+    """Return every organisation, by short name: the audit's choices of member."""
+    return list(db.session().scalars(select(Organisation).order_by(Organisation.short_name)))
+
+
+def _actions() -> list[str]:
+    """Return the kinds of action the audit has recorded, by name."""
+    query = select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+    return list(db.session().scalars(query))
+
+
+def _audit_events(organisation_slug: str, action: str) -> Select[AuditEvent, Organisation | None]:
+    """A query of the audit events, newest first, of one member and one action if chosen."""
     statement = select(AuditEvent, Organisation).outerjoin(
         Organisation, Organisation.id == AuditEvent.organisation_id
     )
-    if chosen_org:
-        statement = statement.where(Organisation.slug == chosen_org)
-    if chosen_action:
-        statement = statement.where(AuditEvent.action == chosen_action)
-    statement = statement.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-    return render_template(
-        "network/audit.html",
-        page=page_of_rows(session, statement, request.args.get("page"), AUDIT_PAGE),
-        chosen_org=chosen_org,
-        chosen_action=chosen_action,
-        organisations=session.scalars(select(Organisation).order_by(Organisation.short_name)),
-        actions=session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)),
-    )
+    if organisation_slug:
+        statement = statement.where(Organisation.slug == organisation_slug)
+    if action:
+        statement = statement.where(AuditEvent.action == action)
+    return statement.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())

@@ -71,12 +71,17 @@ def claim(
         .execution_options(synchronize_session=False)
     )
     db_session.commit()
-    claimed = (
+    return _claimed(db_session, token)
+
+
+def _claimed(db_session: Session, token: str) -> list[Row[Any]]:
+    """Return the messages leased with `token`, oldest first."""
+    query = (
         select(*CLAIMED_COLUMNS)
         .where(Message.claim_token == token)
         .order_by(Message.due_at, Message.id)
     )
-    return list(db_session.execute(claimed))
+    return list(db_session.execute(query))
 
 
 def _candidates(due: ColumnElement[bool], limit: int, policy: Policy) -> Select[int]:

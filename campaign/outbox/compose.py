@@ -38,6 +38,7 @@ class _SMTPCompat32(email.policy.Compat32):
     """
 
     def fold_binary(self, name: str, value: Any) -> bytes:
+        """Return the header as wire bytes, folded only when it needs to be."""
         if (
             isinstance(value, str)
             and value.isascii()
@@ -81,6 +82,8 @@ class Footer:
 
 @dataclass(frozen=True)
 class Rendered:
+    """A mail's subject and its body as plain text and as HTML."""
+
     subject: str
     text: str
     html: str
@@ -97,16 +100,21 @@ def render(
     """Fill the placeholders, then lay the Markdown out as plain text and as inlined HTML."""
     filled_subject = one_line(content_template(subject).render(context))
     body = content_template(body_markdown).render(context).strip()
+    return _laid_out(filled_subject, body, footer, language)
+
+
+def _laid_out(subject: str, body: str, footer: Footer, language: str) -> Rendered:
+    """Lay a filled-in mail out in the mail layouts: plain text, and HTML with inlined CSS."""
     gettext = load_catalog(language).gettext
     html = LAYOUT.get_template("base.html").render(
-        subject=filled_subject,
+        subject=subject,
         body=render_markdown(body),
         footer=footer,
         language=language,
         _=gettext,
     )
     text = LAYOUT.get_template("base.txt").render(body=body, footer=footer, _=gettext)
-    return Rendered(filled_subject, text.strip() + "\n", INLINER.inline(html))
+    return Rendered(subject, text.strip() + "\n", INLINER.inline(html))
 
 
 def new_message_id(sender: str) -> str:
@@ -133,24 +141,41 @@ def compose(
     HTML, the last and richest alternative: the form Outlook and Google Calendar take as an
     invitation.
     """
+    message = _headed(sender, recipient, subject, date, message_id)
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.attach(_part("plain", text))
+    message.attach(_part("html", html))
+    if calendar:
+        message.attach(_calendar_part(calendar))
+    message.set_boundary(_boundary(message_id))
+    return message.as_bytes(policy=SMTP_BYTES)
+
+
+def _headed(
+    sender: str, recipient: str, subject: str, date: datetime, message_id: str
+) -> MIMEMultipart:
+    """Return an empty multipart/alternative mail with its addresses, subject, date and id."""
     message = MIMEMultipart("alternative")
     message["From"] = _address(sender)
     message["To"] = _address(recipient)
     message["Subject"] = subject if subject.isascii() else Header(subject, "utf-8").encode()
     message["Date"] = format_datetime(date)
     message["Message-ID"] = message_id
-    for name, value in (headers or {}).items():
-        message[name] = value
-    message.attach(_part("plain", text))
-    message.attach(_part("html", html))
-    if calendar:
-        part = _part("calendar", calendar)
-        part.set_param("method", calendar_method(calendar))
-        message.attach(part)
-    # Derived, not random: the same message gives the same bytes. Parts are base64, whose
-    # alphabet has no "_", so the boundary cannot occur inside them.
-    message.set_boundary("=_" + hashlib.sha256(message_id.encode()).hexdigest()[:32])
-    return message.as_bytes(policy=SMTP_BYTES)
+    return message
+
+
+def _calendar_part(calendar: str) -> MIMENonMultipart:
+    """Return the text/calendar part of an iCalendar object, naming its iTIP METHOD."""
+    part = _part("calendar", calendar)
+    part.set_param("method", calendar_method(calendar))
+    return part
+
+
+def _boundary(message_id: str) -> str:
+    """Return the message's MIME boundary: derived, not random, so the same message gives the
+    same bytes. Parts are base64, whose alphabet has no "_", so it cannot occur inside them."""
+    return "=_" + hashlib.sha256(message_id.encode()).hexdigest()[:32]
 
 
 def calendar_method(calendar: str) -> str:
@@ -162,6 +187,7 @@ def calendar_method(calendar: str) -> str:
 
 
 def _part(subtype: str, content: str) -> MIMENonMultipart:
+    """Return a text part of this subtype, in UTF-8 and base64."""
     part = MIMENonMultipart("text", subtype)
     part.set_payload(content, charset=UTF8)
     del part["MIME-Version"]  # belongs to the message, not to each part
@@ -169,6 +195,7 @@ def _part(subtype: str, content: str) -> MIMENonMultipart:
 
 
 def _address(value: str) -> str:
+    """Return 'Name <address>' as a header carries it (the name encoded if it must be)."""
     name, address = parseaddr(value)
     return formataddr((name, address), charset="utf-8") if name else address
 
@@ -189,17 +216,14 @@ def dkim_sign(data: bytes, *, selector: str, domain: str, private_key: bytes) ->
         domain.encode(),
         private_key,
         canonicalize=(b"relaxed", b"relaxed"),
-        include_headers=[
-            b"From",
-            b"To",
-            b"Subject",
-            b"Date",
-            b"Message-ID",
-            b"MIME-Version",
-            b"Content-Type",
-            b"List-Unsubscribe",
-            b"List-Unsubscribe-Post",
-        ],
+        include_headers=DKIM_HEADERS,
         linesep=b"\r\n",
     )
     return signature + data
+
+
+# The headers a DKIM signature covers.
+DKIM_HEADERS = [
+    b"From", b"To", b"Subject", b"Date", b"Message-ID", b"MIME-Version", b"Content-Type",
+    b"List-Unsubscribe", b"List-Unsubscribe-Post",
+]  # fmt: skip

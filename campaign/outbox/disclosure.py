@@ -48,14 +48,21 @@ def readable(message: Message, language: str) -> Readable | None:
         subject=hide_signed_links(message.subject, words),
         text=hide_signed_links(message.text_body, words),
         html=_html(message.html_body, words),
-        headers={
-            name: hide_signed_links(str(value), words)
-            for name, value in (message.headers or {}).items()
-        },
-        calendar=hide_signed_links(_FOLD.sub("", message.calendar), words)
-        if message.calendar
-        else None,
+        headers=_headers(message.headers or {}, words),
+        calendar=_calendar(message.calendar, words),
     )
+
+
+def _headers(headers: dict[str, str], words: str) -> dict[str, str]:
+    """Return the headers with their signed links hidden (List-Unsubscribe carries one)."""
+    return {name: hide_signed_links(str(value), words) for name, value in headers.items()}
+
+
+def _calendar(calendar: str | None, words: str) -> str | None:
+    """Return the calendar part unfolded, its signed links hidden (its DESCRIPTION has one)."""
+    if not calendar:
+        return None
+    return hide_signed_links(_FOLD.sub("", calendar), words)
 
 
 def subject_of(message: Message, language: str) -> str | None:

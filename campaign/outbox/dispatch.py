@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Settings:
+    """How the dispatcher sends: as whom, how many at a time, for how long, and the DKIM key."""
+
     sender: str
     batch_size: int = 200
     lease: timedelta = timedelta(minutes=5)
@@ -56,70 +58,73 @@ def dispatch(
     Leases run from `now` moved on by the wall time the run has spent, so that a long run
     never hands out a lease that has already run out.
     """
-    report, started = Report(), time.monotonic()
+    run = _Run(db_session, now, settings, policy, Report())
+    started = time.monotonic()
     connection: Connection | None = None
     try:
         while (spent := time.monotonic() - started) < settings.time_budget_seconds:
-            leased_at = now + timedelta(seconds=spent)
-            batch = claim(db_session, now, settings.batch_size, settings.lease, policy, leased_at)
-            if not batch:
+            batch = _next_batch(run, leased_at=now + timedelta(seconds=spent))
+            if batch is None:
                 break
-            batch = _sendable(db_session, batch, now, policy, report)
             if not batch:
-                if report.deferred:
-                    break  # every campaign in this batch is at its rate limit for now
                 continue
-            connection = connection or _connect(db_session, transport, batch, report)
+            connection = connection or _connect(run, transport, batch)
             if connection is None:
                 break
-            connection = _send_batch(db_session, now, connection, batch, settings, report)
+            connection = _send_batch(run, connection, batch)
     finally:
         if connection is not None:
             connection.close()
-    return report
+    return run.report
 
 
-def _sendable(
-    db_session: Session, batch: list[Row[Any]], now: datetime, policy: Policy, report: Report
-) -> list[Row[Any]]:
-    """Return what of a claimed batch may go now; the rest is cancelled or handed back."""
+@dataclass(frozen=True)
+class _Run:
+    """One run of the dispatcher: what it works with, and the report of what it did."""
+
+    db_session: Session
+    now: datetime  # what is due is judged at this moment, however long the run takes
+    settings: Settings
+    policy: Policy
+    report: Report
+
+
+def _next_batch(run: _Run, leased_at: datetime) -> list[Row[Any]] | None:
+    """Claim a batch and return what of it may go now (the rest is cancelled or handed back);
+    None when nothing is due, or every campaign in the batch is at its rate limit for now."""
+    db_session, settings, policy, report = run.db_session, run.settings, run.policy, run.report
+    batch = claim(db_session, run.now, settings.batch_size, settings.lease, policy, leased_at)
+    if not batch:
+        return None
     batch = without_the_stopped(db_session, batch, policy, report)
-    return within_rate_limits(db_session, batch, now, policy, report)
+    batch = within_rate_limits(db_session, batch, run.now, policy, report)
+    return None if not batch and report.deferred else batch
 
 
-def _connect(
-    db_session: Session, transport: Transport, batch: list[Row[Any]], report: Report
-) -> Connection | None:
+def _connect(run: _Run, transport: Transport, batch: list[Row[Any]]) -> Connection | None:
     """Open a connection to the mail server; if it fails, hand the batch back and say why."""
     try:
         return transport.connect()
     except ConnectFailed as error:
-        release(db_session, batch, error.answer)
-        report.connect_error = error.answer
+        release(run.db_session, batch, error.answer)
+        run.report.connect_error = error.answer
         log.warning("mail server unreachable, %d messages wait: %s", len(batch), error.answer)
         return None
 
 
-def _send_batch(
-    db_session: Session,
-    now: datetime,
-    connection: Connection,
-    batch: list[Row[Any]],
-    settings: Settings,
-    report: Report,
-) -> Connection | None:
+def _send_batch(run: _Run, connection: Connection, batch: list[Row[Any]]) -> Connection | None:
     """Send a batch, one message in flight at a time, each outcome committed as it comes.
 
     A second thread talks to the server while the next message is composed and the last answer
     recorded, so the connection never waits for the database; a crash resends at most two.
     """
-    envelope = envelope_address(settings.sender)
+    envelope = envelope_address(run.settings.sender)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp") as line:
         in_flight: tuple[Row[Any], Future[str]] | None = None
         for index in range(len(batch) + 1):
             upcoming = batch[index] if index < len(batch) else None
-            data = _wire_bytes(upcoming, settings, now) if upcoming else b""
-            if in_flight is not None and _lost(db_session, in_flight, batch[index:], now, report):
+            data = _wire_bytes(upcoming, run.settings, run.now) if upcoming else b""
+            if in_flight is not None and _lost(run, in_flight, batch[index:]):
                 connection.close()
                 return None
             finished, in_flight = in_flight, None
@@ -127,25 +132,24 @@ def _send_batch(
                 sending = line.submit(connection.send, envelope, upcoming.recipient, data)
                 in_flight = (upcoming, sending)
             if finished is not None:
-                settle(db_session, *finished, now, report)
-                db_session.commit()  # recorded as soon as the server has answered
+                _record(run, *finished)
     return connection
 
 
-def _lost(
-    db_session: Session,
-    in_flight: tuple[Row[Any], Future[str]],
-    rest: list[Row[Any]],
-    now: datetime,
-    report: Report,
-) -> bool:
+def _record(run: _Run, message: Row[Any], outcome: Future[str]) -> None:
+    """Record the server's answer to a message, committed at once."""
+    settle(run.db_session, message, outcome, run.now, run.report)
+    run.db_session.commit()
+
+
+def _lost(run: _Run, in_flight: tuple[Row[Any], Future[str]], rest: list[Row[Any]]) -> bool:
     """If the connection broke under the message in flight, retry it, hand back the rest and
     return True."""
     error = in_flight[1].exception()
     if not isinstance(error, ConnectionLost):
         return False
-    retry(db_session, in_flight[0], error.answer, now, report)
-    release(db_session, rest, error.answer)
+    retry(run.db_session, in_flight[0], error.answer, run.now, run.report)
+    release(run.db_session, rest, error.answer)
     return True
 
 
@@ -170,26 +174,31 @@ def _wire_bytes(message: Row[Any], settings: Settings, now: datetime) -> bytes:
 
 @functools.cache
 def _read_key(path: str) -> bytes:
+    """Return the bytes of a key file, read once."""
     with open(path, "rb") as handle:
         return handle.read()
 
 
 def settings_from_config(config: Mapping[str, Any]) -> Settings:
     """Return the dispatcher settings of an app's configuration."""
-    dkim = None
-    if config.get("CAMPAIGN_DKIM_KEY_FILE"):
-        key = _read_key(config["CAMPAIGN_DKIM_KEY_FILE"])
-        domain = (
-            config.get("CAMPAIGN_DKIM_DOMAIN")
-            or envelope_address(config["CAMPAIGN_MAIL_FROM"]).rpartition("@")[2]
-        )
-        dkim = (config["CAMPAIGN_DKIM_SELECTOR"], domain, key)
     return Settings(
         sender=config["CAMPAIGN_MAIL_FROM"],
         batch_size=int(config["CAMPAIGN_DISPATCH_BATCH"]),
         lease=timedelta(seconds=int(config["CAMPAIGN_DISPATCH_LEASE_SECONDS"])),
-        dkim=dkim,
+        dkim=_dkim(config),
     )
+
+
+def _dkim(config: Mapping[str, Any]) -> tuple[str, str, bytes] | None:
+    """Return the DKIM selector, domain (by default the sender's) and key; None without a key."""
+    if not config.get("CAMPAIGN_DKIM_KEY_FILE"):
+        return None
+    key = _read_key(config["CAMPAIGN_DKIM_KEY_FILE"])
+    domain = (
+        config.get("CAMPAIGN_DKIM_DOMAIN")
+        or envelope_address(config["CAMPAIGN_MAIL_FROM"]).rpartition("@")[2]
+    )
+    return config["CAMPAIGN_DKIM_SELECTOR"], domain, key
 
 
 def dispatch_due(db_session: Session, now: datetime) -> Report:

@@ -21,6 +21,14 @@ def without_the_stopped(
     db_session: Session, batch: list[Row[Any]], policy: Policy, report: Report
 ) -> list[Row[Any]]:
     """Cancel the messages to suppressed addresses and to stopped participants; return the rest."""
+    batch = _without_suppressed(db_session, batch, report)
+    return _without_stopped_participants(db_session, batch, policy, report)
+
+
+def _without_suppressed(
+    db_session: Session, batch: list[Row[Any]], report: Report
+) -> list[Row[Any]]:
+    """Cancel the messages to addresses on the suppression list; return the rest."""
     recipients = {m.recipient for m in batch}
     suppressed = set(
         db_session.scalars(select(Suppression.email).where(Suppression.email.in_(recipients)))
@@ -31,7 +39,13 @@ def without_the_stopped(
         "not sent: the address is on the suppression list",
         report,
     )
-    batch = [m for m in batch if m.recipient not in suppressed]
+    return [m for m in batch if m.recipient not in suppressed]
+
+
+def _without_stopped_participants(
+    db_session: Session, batch: list[Row[Any]], policy: Policy, report: Report
+) -> list[Row[Any]]:
+    """Cancel the messages to participants the policy says have stopped; return the rest."""
     people = {m.participant_id for m in batch if m.participant_id is not None}
     stopped = policy.stopped(db_session, people) if people else set()
     cancel(
@@ -56,11 +70,16 @@ def within_rate_limits(
     allowance = _allowance(db_session, limits, now, batch[0].claim_token)
     kept, later = _share(batch, allowance)
     if later:
-        waiting = "waiting: the campaign's sending rate limit is reached"
-        release(db_session, later, waiting, next_attempt_at=now + RATE_WAIT)
-        report.deferred += len(later)
+        _defer(db_session, later, now, report)
     db_session.commit()  # the batch's share is settled: the campaign rows are free again
     return kept
+
+
+def _defer(db_session: Session, later: list[Row[Any]], now: datetime, report: Report) -> None:
+    """Hand back what is over a campaign's rate, to be tried again in a few seconds."""
+    waiting = "waiting: the campaign's sending rate limit is reached"
+    release(db_session, later, waiting, next_attempt_at=now + RATE_WAIT)
+    report.deferred += len(later)
 
 
 def _share(
@@ -82,24 +101,27 @@ def _share(
 def _allowance(
     db_session: Session, limits: dict[int, int], now: datetime, own_token: str
 ) -> dict[int, int]:
-    """Return how many more messages each campaign may send in the minute up to `now`.
+    """Return how many more messages each campaign may send in the minute up to `now`."""
+    counted = _counted(db_session, list(limits), now, own_token)
+    return {cid: max(limit - counted.get(cid, 0), 0) for cid, limit in limits.items()}
 
-    What counts: mail sent in the minute, and mail other dispatchers are sending now, so that
-    N workers do not send N times the limit.
-    """
+
+def _counted(
+    db_session: Session, campaign_ids: list[int], now: datetime, own_token: str
+) -> dict[int, int]:
+    """Return what counts against each campaign's limit: mail sent in the minute, and mail
+    other dispatchers are sending now, so that N workers do not send N times the limit."""
     others_sending = and_(
         Message.state == MessageState.SENDING,
         Message.lease_until >= now,
         Message.claim_token != own_token,
     )
-    recent = dict(
-        db_session.execute(
-            select(Message.campaign_id, func.count())
-            .where(
-                Message.campaign_id.in_(limits),
-                or_(Message.sent_at > now - RATE_WINDOW, others_sending),
-            )
-            .group_by(Message.campaign_id)
-        ).all()
+    query = (
+        select(Message.campaign_id, func.count())
+        .where(
+            Message.campaign_id.in_(campaign_ids),
+            or_(Message.sent_at > now - RATE_WINDOW, others_sending),
+        )
+        .group_by(Message.campaign_id)
     )
-    return {cid: max(limit - recent.get(cid, 0), 0) for cid, limit in limits.items()}
+    return {cid: n for cid, n in db_session.execute(query) if cid is not None}

@@ -159,15 +159,21 @@ def queue_participant_mail(
 
     With `skipped` (the reason), nothing is composed: the row records the decision.
     """
-    if skipped:
-        rendered = Rendered(letter.subject, "", "")
-    else:
-        footer = participant_footer(addressee)
-        rendered = letter.render(context, language=addressee.language, footer=footer)
+    rendered = _rendered_for(addressee, letter, context, skipped)
     message = participant_message(
         addressee, rendered, kind=kind, source_key=source_key, due_at=due_at, skipped=skipped
     )
     return enqueue(db_session, now=now, **message)
+
+
+def _rendered_for(
+    addressee: Addressee, letter: Letter, context: Mapping[str, Any], skipped: str | None
+) -> Rendered:
+    """Render the letter for the participant; a skipped mail keeps only its subject."""
+    if skipped:
+        return Rendered(letter.subject, "", "")
+    footer = participant_footer(addressee)
+    return letter.render(context, language=addressee.language, footer=footer)
 
 
 def staff_message(

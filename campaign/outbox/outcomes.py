@@ -87,9 +87,7 @@ def settle(
     """Record what the server answered to one message."""
     error = outcome.exception()
     if error is None:
-        answer, attempts = outcome.result(), message.attempts + 1
-        record(db_session, message, MessageState.SENT, answer, attempts=attempts, sent_at=now)
-        report.sent += 1
+        _sent(db_session, message, outcome.result(), now, report)
     elif isinstance(error, RecipientRefused):
         fail(db_session, message, error.answer, report)
         suppress(db_session, message.recipient, SuppressionReason.HARD_BOUNCE, error.answer, now)
@@ -99,6 +97,15 @@ def settle(
         retry(db_session, message, error.answer, now, report)
     else:
         raise error
+
+
+def _sent(
+    db_session: Session, message: Row[Any], answer: str, now: datetime, report: Report
+) -> None:
+    """Record that the server took the message."""
+    attempts = message.attempts + 1
+    record(db_session, message, MessageState.SENT, answer, attempts=attempts, sent_at=now)
+    report.sent += 1
 
 
 def retry(

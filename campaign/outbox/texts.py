@@ -66,6 +66,7 @@ def template_names(root: Path = MAIL_DIR) -> set[str]:
 
 @functools.cache
 def _read(path: Path) -> Letter:
+    """Return the mail template in this file, read and checked once."""
     meta, body, body_line = _front_matter(path, _text(path))
     subject = _compiled(path, meta["subject"], 2)
     return Letter(subject, _compiled(path, body, body_line), str(path), meta.get("reason"))
@@ -76,6 +77,11 @@ def _front_matter(path: Path, text: str) -> tuple[dict[str, Any], str, int]:
     if not text.startswith("---\n") or "\n---\n" not in text[3:]:
         raise MailTemplateError(f"{path}: must start with a front matter block between ---")
     front, body = text[4:].split("\n---\n", 1)
+    return _meta(path, front), body, front.count("\n") + 4
+
+
+def _meta(path: Path, front: str) -> dict[str, Any]:
+    """Return the keys of a front matter, checked: a subject, perhaps a reason, nothing else."""
     try:
         meta = yaml.safe_load(front) or {}
     except yaml.YAMLError as error:
@@ -86,10 +92,11 @@ def _front_matter(path: Path, text: str) -> tuple[dict[str, Any], str, int]:
         raise MailTemplateError(f"{path}: unknown keys {unknown}; allowed: {', '.join(KEYS)}")
     if not isinstance(meta.get("reason", ""), str):
         raise MailTemplateError(f"{path}: the reason must be one line of text")
-    return meta, body, front.count("\n") + 4
+    return meta
 
 
 def _text(path: Path) -> str:
+    """Return a template file's text; MailTemplateError if there is no such file."""
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -44,16 +44,21 @@ class ConnectFailed(DeliveryError):
 
 
 class Connection(Protocol):
+    """An open way to the mail server, one message at a time."""
+
     def send(self, sender: str, recipient: str, data: bytes) -> str: ...
 
     def close(self) -> None: ...
 
 
 class Transport(Protocol):
+    """Where mail goes; it opens connections."""
+
     def connect(self) -> Connection: ...
 
 
 def _answer(code: int, text: bytes | str) -> str:
+    """Return a server's answer as one line: "250 2.0.0 Ok"."""
     text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
     return f"{code} {' '.join(text.split())}"
 
@@ -73,6 +78,7 @@ class SMTPTransport:
 
     @classmethod
     def from_url(cls, url: str) -> SMTPTransport:
+        """Return the transport of a URL such as smtp://user:password@host:587?verify=off."""
         parts = urlsplit(url)
         options = {k: v[-1].lower() for k, v in parse_qs(parts.query).items()}
         implicit = parts.scheme == "smtps"
@@ -80,14 +86,15 @@ class SMTPTransport:
             host=parts.hostname or "localhost",
             port=parts.port or (465 if implicit else 587),
             implicit_tls=implicit,
-            starttls=options.get("starttls", "on") not in ("off", "no", "0"),
-            verify=options.get("verify", "on") not in ("off", "no", "0"),
+            starttls=_is_on(options, "starttls"),
+            verify=_is_on(options, "verify"),
             username=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
             timeout=float(options.get("timeout", 30)),
         )
 
     def _tls(self) -> ssl.SSLContext:
+        """Return the TLS settings: the system's certificates, unless verifying is off."""
         context = ssl.create_default_context()
         if not self.verify:
             context.check_hostname = False
@@ -95,24 +102,30 @@ class SMTPTransport:
         return context
 
     def connect(self) -> SMTPConnection:
+        """Open a session; ConnectFailed with the server's answer, or what went wrong."""
         try:
-            if self.implicit_tls:
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                    self.host, self.port, timeout=self.timeout, context=self._tls()
-                )
-            else:
-                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            smtp.ehlo()
-            if not self.implicit_tls and self.starttls and smtp.has_extn("starttls"):
-                smtp.starttls(context=self._tls())
-                smtp.ehlo()
-            if self.username:
-                smtp.login(self.username, self.password or "")
+            smtp = self._open()
+            self._start(smtp)
         except smtplib.SMTPResponseException as error:
             raise ConnectFailed(_answer(error.smtp_code, error.smtp_error)) from None
         except (OSError, smtplib.SMTPException) as error:
             raise ConnectFailed(f"{self.host}:{self.port}: {error}") from None
         return SMTPConnection(smtp)
+
+    def _open(self) -> smtplib.SMTP:
+        """Connect to the server, with TLS from the start for smtps://."""
+        if self.implicit_tls:
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._tls())
+        return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+
+    def _start(self, smtp: smtplib.SMTP) -> None:
+        """Greet the server, switch to TLS when it offers STARTTLS, and log in if asked to."""
+        smtp.ehlo()
+        if not self.implicit_tls and self.starttls and smtp.has_extn("starttls"):
+            smtp.starttls(context=self._tls())
+            smtp.ehlo()
+        if self.username:
+            smtp.login(self.username, self.password or "")
 
 
 class SMTPConnection:
@@ -122,6 +135,7 @@ class SMTPConnection:
         self.smtp = smtp
 
     def send(self, sender: str, recipient: str, data: bytes) -> str:
+        """Send one message; return the server's answer, or raise what it means."""
         try:
             code, text = self.smtp.mail(sender)
             if code != 250:  # our own sender refused: a setting to fix, never the message's fault
@@ -141,18 +155,24 @@ class SMTPConnection:
     def _fail(
         self, code: int, text: bytes | str, *, recipient: bool = False, temporary: bool = False
     ) -> None:
+        """Raise what a refusal means: the session is over, try again later, or never."""
         answer = _answer(code, text)
         if code == 421 or code < 0:  # the server is closing the session
             raise ConnectionLost(answer)
-        try:
-            self.smtp.rset()
-        except (smtplib.SMTPException, OSError):
-            raise ConnectionLost(answer) from None
+        self._reset(answer)
         if 400 <= code < 500 or temporary:
             raise TemporaryFailure(answer)
         raise RecipientRefused(answer) if recipient else PermanentFailure(answer)
 
+    def _reset(self, answer: str) -> None:
+        """Make the session ready for the next message; ConnectionLost if it cannot be."""
+        try:
+            self.smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            raise ConnectionLost(answer) from None
+
     def close(self) -> None:
+        """End the session, politely if the server still listens."""
         try:
             self.smtp.quit()
         except (smtplib.SMTPException, OSError):
@@ -166,16 +186,20 @@ class MaildirTransport:
     path: Path
 
     def connect(self) -> MaildirConnection:
+        """Open the folder, creating it if need be."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         return MaildirConnection(mailbox.Maildir(self.path, create=True), self.path)
 
 
 @dataclass
 class MaildirConnection:
+    """An open Maildir folder: each message sent is a file in it."""
+
     folder: mailbox.Maildir
     path: Path
 
     def send(self, sender: str, recipient: str, data: bytes) -> str:
+        """Store the message, with the recipient in a Delivered-To header."""
         key = self.folder.add(b"Delivered-To: " + recipient.encode() + b"\r\n" + data)
         return f"250 stored in {self.path} as {key}"
 
@@ -198,6 +222,11 @@ class MemoryTransport:
 
     def close(self) -> None:
         pass
+
+
+def _is_on(options: dict[str, str], name: str) -> bool:
+    """Whether a URL's option is on: anything but off, no or 0 (on when it is not given)."""
+    return options.get(name, "on") not in ("off", "no", "0")
 
 
 def transport_from_config(config: Any) -> Transport:

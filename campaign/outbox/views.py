@@ -17,11 +17,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 
 from campaign import db
 from campaign.accounts.scope import Access, access, scoped
 from campaign.enrolment import lifecycle
+from campaign.enrolment.models import Participant
 from campaign.outbox import handling, queue
 from campaign.outbox.disclosure import readable, subject_of
 from campaign.outbox.mail import queue_test_mail
@@ -41,40 +42,51 @@ def init_app(app: Flask) -> None:
 
 
 def _language() -> str:
+    """Return the language the page is shown in."""
     return str(get_locale() or "sv")
 
 
 def _visible(message_id: int) -> Message:
-    message = db.session().scalar(
+    """Return the message with this id, if the user may see it."""
+    return db.first_or_404(
         scoped(select(Message).where(Message.id == message_id), Message.organisation_id)
     )
-    if message is None:
-        abort(404)
-    return message
 
 
 @bp.get("/outbox")
 @access(Access.STAFF)
 def index() -> ResponseReturnValue:
     state = request.args.get("state", "")
+    return render_template(
+        "outbox/index.html",
+        page=page_of(db.session(), _listed(state), request.args.get("page")),
+        counts=queue.state_counts(db.session(), _own_messages()),
+        state=state,
+        suppressed=_suppressed_count(),
+    )
+
+
+def _listed(state: str) -> Select[Message]:
+    """A query of the messages the user may see, the latest due first, of one state if chosen."""
     statement = scoped(select(Message), Message.organisation_id)
     if state in {s.value for s in MessageState}:
         statement = statement.where(Message.state == MessageState(state))
-    statement = statement.order_by(Message.due_at.desc(), Message.id.desc())
-    scope = (
-        None
-        if current_user.is_lead_admin
-        else (Message.organisation_id == current_user.organisation_id)
-    )
-    return render_template(
-        "outbox/index.html",
-        page=page_of(db.session(), statement, request.args.get("page")),
-        counts=queue.state_counts(db.session(), scope),
-        state=state,
-        suppressed=db.session().scalar(select(func.count()).select_from(Suppression))
-        if current_user.is_lead_admin
-        else None,
-    )
+    return statement.order_by(Message.due_at.desc(), Message.id.desc())
+
+
+def _own_messages() -> ColumnElement[bool] | None:
+    """The condition of the user's organisation's messages; None for the lead administrator,
+    who sees them all."""
+    if current_user.is_lead_admin:
+        return None
+    return Message.organisation_id == current_user.organisation_id
+
+
+def _suppressed_count() -> int | None:
+    """Return how many addresses are on the suppression list (for the lead administrator only)."""
+    if not current_user.is_lead_admin:
+        return None
+    return db.session().scalar(select(func.count()).select_from(Suppression))
 
 
 @bp.get("/outbox/<int:message_id>")
@@ -96,6 +108,7 @@ def _may_change(message: Message) -> bool:
 
 
 def _changeable(message_id: int) -> Message:
+    """Return the message with this id, if the user may cancel or resend it."""
     message = _visible(message_id)
     if not _may_change(message):
         abort(403)
@@ -140,6 +153,7 @@ def retry(message_id: int) -> ResponseReturnValue:
 
 
 def _after_change(message: Message, changed: bool, done: str, refused: str) -> ResponseReturnValue:
+    """Commit a change that was made, say whether it was, and go back to the message."""
     if changed:
         db.session().commit()
     flash(done if changed else refused, "success" if changed else "error")
@@ -165,9 +179,7 @@ def suppressions() -> ResponseReturnValue:
 @bp.post("/outbox/suppressions/<int:suppression_id>/delete")
 @access(Access.LEAD_ADMIN)
 def delete_suppression(suppression_id: int) -> ResponseReturnValue:
-    suppression = db.session().get(Suppression, suppression_id)
-    if suppression is None:
-        abort(404)
+    suppression = db.get_or_404(Suppression, suppression_id)
     handling.lift(db.session(), suppression, current_user)
     db.session().commit()
     flash(_("%(email)s may receive mail again.", email=suppression.email), "success")
@@ -178,30 +190,17 @@ def delete_suppression(suppression_id: int) -> ResponseReturnValue:
 @access(Access.PUBLIC)
 def unsubscribe_page(token: str) -> ResponseReturnValue:
     """GET shows buttons; POST acts: RFC 8058 one-click, or a button of the page."""
-    session = db.session()
     try:
-        participant = lifecycle.participant_for(session, token)
+        participant = lifecycle.participant_for(db.session(), token)
     except TokenError as error:
-        text = _("This link has expired.") if error.expired else _("This link is not valid.")
-        return render_template("outbox/link_error.html", text=text), 400
+        return token_error(error)
     if participant is None:
-        return render_template("outbox/link_error.html", text=_("We have no data about you.")), 410
-    now = current_clock().now()
+        return link_error(_("We have no data about you."), 410)
     if request.method == "POST":
-        action = request.form.get("action")
         if request.form.get("List-Unsubscribe") == "One-Click":
-            lifecycle.unsubscribe(session, participant, now, how="one-click (RFC 8058)")
-            session.commit()
-            return Response("unsubscribed\n", mimetype="text/plain")
-        if action == "unsubscribe":
-            lifecycle.unsubscribe(session, participant, now, how="unsubscribe page")
-        elif action == "pause":
-            lifecycle.pause(session, participant, now)
-        elif action == "resume":
-            lifecycle.resume(session, participant, now)
-        else:
-            abort(400)
-        session.commit()
+            return _one_click(participant)
+        _act(participant, request.form.get("action"))
+        db.session().commit()
     with force_locale(participant.language):
         return render_template(
             "outbox/unsubscribe.html",
@@ -209,3 +208,35 @@ def unsubscribe_page(token: str) -> ResponseReturnValue:
             token=token,
             done=request.method == "POST",
         )
+
+
+def link_error(text: str, status: int) -> ResponseReturnValue:
+    """The page of a participant's link that leads nowhere, saying why."""
+    return render_template("outbox/link_error.html", text=text), status
+
+
+def token_error(error: TokenError) -> ResponseReturnValue:
+    """The page of a signed link that has expired or is not valid."""
+    text = _("This link has expired.") if error.expired else _("This link is not valid.")
+    return link_error(text, 400)
+
+
+def _one_click(participant: Participant) -> ResponseReturnValue:
+    """Unsubscribe at a mail client's RFC 8058 request; the answer is for a machine."""
+    now = current_clock().now()
+    lifecycle.unsubscribe(db.session(), participant, now, how="one-click (RFC 8058)")
+    db.session().commit()
+    return Response("unsubscribed\n", mimetype="text/plain")
+
+
+def _act(participant: Participant, action: str | None) -> None:
+    """Do what the page's button asks: unsubscribe, pause or resume; a 400 for anything else."""
+    session, now = db.session(), current_clock().now()
+    if action == "unsubscribe":
+        lifecycle.unsubscribe(session, participant, now, how="unsubscribe page")
+    elif action == "pause":
+        lifecycle.pause(session, participant, now)
+    elif action == "resume":
+        lifecycle.resume(session, participant, now)
+    else:
+        abort(400)

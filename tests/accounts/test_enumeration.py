@@ -22,8 +22,8 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from campaign import db
-from campaign.accounts import views
 from campaign.accounts.models import Role, User
+from campaign.accounts.views import passwords as views
 from campaign.outbox.models import Message, MessageKind
 from tests.conftest import START, Network, csrf_token
 

@@ -11,9 +11,10 @@ names in Swedish or English. Hostile files are expected too: every file is read 
 within the limits of `limits`, and reading stops at the first limit crossed.
 
 The rooms: `limits` (how much is read, and the sentences for files that cannot be), `csvfile`
-and `xlsx` (the two kinds of file, as streams of rows), `table` (the columns of a file, and the
-count of its rows), `rows` (what each row says and would do), `reading` (the preview, in
-batches, in the background) and `apply` (confirming, discarding, tidying).
+and `xlsx` (the two kinds of file, as streams of rows; `xlsx_xml` parses the XML inside an
+XLSX), `table` (the columns of a file, and the count of its rows), `rows` (what each row says
+and would do), `reading` (the preview, in batches, in the background) and `apply` (confirming,
+discarding, tidying).
 """
 
 from campaign.enrolment.importing.apply import (

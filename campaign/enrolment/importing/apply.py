@@ -11,7 +11,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,6 +52,8 @@ def start_date(group: PilotGroup, campaign: Campaign, now: datetime) -> date:
 
 @dataclass
 class Applied:
+    """How many people an applied import added and updated."""
+
     added: int
     updated: int
 
@@ -58,87 +70,92 @@ def apply_import(db_session: Session, job: ParticipantImport, actor: Any, now: d
     campaign = db_session.get(Campaign, job.campaign_id)
     assert group is not None and campaign is not None
     _insert_added(db_session, job, start_date(group, campaign, now), now)
-    by = getattr(actor, "email", None) or "the command line"
-    source = f"import #{job.id} of {job.filename[:150]} by {by}"
-    _insert_consents(
-        db_session, job, source, consent_for_import(job, group, campaign.language), now
-    )
+    text = consent_for_import(job, group, campaign.language)
+    _insert_consents(db_session, job, _consent_source(job, actor), text, now)
     _update_changed(db_session, job, now)
     applied = _close(db_session, job, group, actor, now)
     db_session.commit()
     return applied
 
 
+def _consent_source(job: ParticipantImport, actor: Any) -> str:
+    """Say which import, of which file and by whom, the consent was given in."""
+    by = getattr(actor, "email", None) or "the command line"
+    return f"import #{job.id} of {job.filename[:150]} by {by}"
+
+
 def _stale(db_session: Session, job: ParticipantImport) -> bool:
     """Whether the enrolments changed since the preview, so that it would no longer be true."""
     rows = select(ImportRow).where(ImportRow.import_id == job.id).subquery()
-    adds = select(rows).where(rows.c.outcome == RowOutcome.ADD).subquery()
-    taken = db_session.scalar(
-        select(func.count())
-        .select_from(adds)
-        .where(
-            select(Participant.id)
-            .where(Participant.campaign_id == job.campaign_id, Participant.email == adds.c.email)
-            .exists()
-            | select(Suppression.id).where(Suppression.email == adds.c.email).exists()
-        )
+    return (
+        _taken(db_session, job, rows)
+        or _gone(db_session, job, rows)
+        or _erased_since(db_session, job)
     )
-    gone = taken or db_session.scalar(
+
+
+def _taken(db_session: Session, job: ParticipantImport, rows: Subquery) -> bool:
+    """Whether an address to add was enrolled or suppressed since the preview."""
+    adds = select(rows).where(rows.c.outcome == RowOutcome.ADD).subquery()
+    enrolled = select(Participant.id).where(
+        Participant.campaign_id == job.campaign_id, Participant.email == adds.c.email
+    )
+    suppressed = select(Suppression.id).where(Suppression.email == adds.c.email)
+    query = select(func.count()).select_from(adds).where(enrolled.exists() | suppressed.exists())
+    return bool(db_session.scalar(query))
+
+
+def _gone(db_session: Session, job: ParticipantImport, rows: Subquery) -> bool:
+    """Whether a participant to update or leave unchanged left the group, or stopped."""
+    still_there = select(Participant.id).where(
+        Participant.id == rows.c.participant_id,
+        Participant.pilot_group_id == job.pilot_group_id,
+        Participant.status.not_in(STOPPED),
+    )
+    query = (
         select(func.count())
         .select_from(rows)
         .where(rows.c.outcome.in_([RowOutcome.UPDATE, RowOutcome.UNCHANGED]))
-        .where(
-            ~select(Participant.id)
-            .where(
-                Participant.id == rows.c.participant_id,
-                Participant.pilot_group_id == job.pilot_group_id,
-                Participant.status.not_in(STOPPED),
-            )
-            .exists()
-        )
+        .where(~still_there.exists())
     )
-    return bool(gone) or _erased_since(db_session, job)
+    return bool(db_session.scalar(query))
 
 
 def _insert_added(
     db_session: Session, job: ParticipantImport, starts_on: date, now: datetime
 ) -> None:
     """Enrol the rows to add, active from `starts_on`; PlanChanged if one was enrolled meanwhile."""
-    table = Participant.__table__
+    statement = insert(Participant).from_select(_ADDED, _added(job, starts_on, now))
     try:
-        db_session.execute(
-            insert(Participant).from_select(
-                [
-                    "campaign_id",
-                    "organisation_id",
-                    "pilot_group_id",
-                    "email",
-                    "name",
-                    "title",
-                    "language",
-                    "status",
-                    "starts_on",
-                    "created_at",
-                    "updated_at",
-                ],  # fmt: skip
-                select(
-                    literal(job.campaign_id),
-                    literal(job.organisation_id),
-                    literal(job.pilot_group_id),
-                    ImportRow.email,
-                    ImportRow.name,
-                    ImportRow.title,
-                    ImportRow.language,
-                    literal(ParticipantStatus.ACTIVE, table.c.status.type),
-                    literal(starts_on, table.c.starts_on.type),
-                    literal(now, table.c.created_at.type),
-                    literal(now, table.c.updated_at.type),
-                ).where(_rows_to(job, RowOutcome.ADD)),
-            )
-        )
+        db_session.execute(statement)
     except IntegrityError:  # someone enrolled one of the addresses a moment ago
         db_session.rollback()
         raise PlanChanged from None
+
+
+# The columns of a participant an import fills, in the order of `_added`.
+_ADDED = [
+    "campaign_id", "organisation_id", "pilot_group_id", "email", "name", "title", "language",
+    "status", "starts_on", "created_at", "updated_at",
+]  # fmt: skip
+
+
+def _added(job: ParticipantImport, starts_on: date, now: datetime) -> Select[Any]:
+    """A query of the new participants' values, one row for each row to add."""
+    table = Participant.__table__
+    return select(
+        literal(job.campaign_id),
+        literal(job.organisation_id),
+        literal(job.pilot_group_id),
+        ImportRow.email,
+        ImportRow.name,
+        ImportRow.title,
+        ImportRow.language,
+        literal(ParticipantStatus.ACTIVE, table.c.status.type),
+        literal(starts_on, table.c.starts_on.type),
+        literal(now, table.c.created_at.type),
+        literal(now, table.c.updated_at.type),
+    ).where(_rows_to(job, RowOutcome.ADD))
 
 
 def _rows_to(job: ParticipantImport, outcome: RowOutcome) -> ColumnElement[bool]:
@@ -170,24 +187,23 @@ def _insert_consents(
 def _update_changed(db_session: Session, job: ParticipantImport, now: datetime) -> None:
     """Give the participants of the rows to update their new name, title and language."""
     changes = _rows_to(job, RowOutcome.UPDATE)
-
-    def new(column: Any) -> Any:
-        return (
-            select(column)
-            .where(changes, ImportRow.participant_id == Participant.id)
-            .scalar_subquery()
-        )
-
     db_session.execute(
         update(Participant)
         .where(Participant.id.in_(select(ImportRow.participant_id).where(changes)))
         .values(
-            name=new(ImportRow.name),
-            title=new(ImportRow.title),
-            language=new(ImportRow.language),
+            name=_new(changes, ImportRow.name),
+            title=_new(changes, ImportRow.title),
+            language=_new(changes, ImportRow.language),
             updated_at=now,
         )
         .execution_options(synchronize_session=False)
+    )
+
+
+def _new(changes: ColumnElement[bool], column: Any) -> Any:
+    """The value of `column` in the participant's row to update, as a subquery."""
+    return (
+        select(column).where(changes, ImportRow.participant_id == Participant.id).scalar_subquery()
     )
 
 
@@ -201,30 +217,16 @@ def _close(
     job.state, job.content, job.finished_at = ImportState.APPLIED, None, now
     job.counts = {**job.counts, "added": added, "updated": updated}
     record(
-        db_session,
-        actor,
-        "participants.imported",
-        now=now,
-        organisation_id=job.organisation_id,
-        target=f"import:{job.id}",
-        group=group.name,
-        added=added,
-        updated=updated,
+        db_session, actor, "participants.imported", now=now, organisation_id=job.organisation_id,
+        target=f"import:{job.id}", group=group.name, added=added, updated=updated,
         rejected=job.counts.get("reject", 0),
-    )
+    )  # fmt: skip
     return Applied(added, updated)
 
 
 def _erased_since(db_session: Session, job: ParticipantImport) -> bool:
     """Whether an address the import would add was erased after the file was uploaded."""
-    recent = set(
-        db_session.scalars(
-            select(ErasedAddress.address_hash).where(
-                ErasedAddress.campaign_id == job.campaign_id,
-                ErasedAddress.erased_at >= job.created_at,
-            )
-        )
-    )
+    recent = _erased_hashes_since(db_session, job)
     if not recent:
         return False  # the usual case: nobody erased since, no address needs hashing
     adds = db_session.scalars(
@@ -233,6 +235,18 @@ def _erased_since(db_session: Session, job: ParticipantImport) -> bool:
         )
     )
     return any(address_hash(email) in recent for email in adds)
+
+
+def _erased_hashes_since(db_session: Session, job: ParticipantImport) -> set[str]:
+    """Return the tombstones left in the import's campaign since its file was uploaded."""
+    return set(
+        db_session.scalars(
+            select(ErasedAddress.address_hash).where(
+                ErasedAddress.campaign_id == job.campaign_id,
+                ErasedAddress.erased_at >= job.created_at,
+            )
+        )
+    )
 
 
 def consent_for_import(job: ParticipantImport, group: PilotGroup, language: str) -> str:
@@ -260,25 +274,32 @@ READING_LIFETIME = timedelta(minutes=30)
 
 def tidy(db_session: Session, now: datetime) -> int:
     """Drop stale previews and mark interrupted readings failed; return how many."""
-    stale = list(
-        db_session.scalars(
-            select(ParticipantImport).where(
-                (
-                    (ParticipantImport.state == ImportState.READY)
-                    & (ParticipantImport.created_at < now - UNCONFIRMED_LIFETIME)
-                )
-                | (
-                    (ParticipantImport.state == ImportState.READING)
-                    & (ParticipantImport.created_at < now - READING_LIFETIME)
-                )
-            )
-        )
-    )
+    stale = _left_behind(db_session, now)
     for job in stale:
         if job.state is ImportState.READING:
-            db_session.execute(delete(ImportRow).where(ImportRow.import_id == job.id))
-            job.state, job.content = ImportState.FAILED, None
-            job.error = "interrupted"
+            _fail_interrupted(db_session, job)
         else:
             discard(db_session, job, now)
     return len(stale)
+
+
+def _left_behind(db_session: Session, now: datetime) -> list[ParticipantImport]:
+    """Return the previews left unconfirmed too long and the readings cut off by a restart."""
+    query = select(ParticipantImport).where(
+        (
+            (ParticipantImport.state == ImportState.READY)
+            & (ParticipantImport.created_at < now - UNCONFIRMED_LIFETIME)
+        )
+        | (
+            (ParticipantImport.state == ImportState.READING)
+            & (ParticipantImport.created_at < now - READING_LIFETIME)
+        )
+    )
+    return list(db_session.scalars(query))
+
+
+def _fail_interrupted(db_session: Session, job: ParticipantImport) -> None:
+    """Mark an import whose reading was cut off failed, dropping what was read and its file."""
+    db_session.execute(delete(ImportRow).where(ImportRow.import_id == job.id))
+    job.state, job.content = ImportState.FAILED, None
+    job.error = "interrupted"

@@ -29,21 +29,30 @@ CHUNK = 2**20
 
 def encoding_of(content: bytes) -> str:
     """Return the encoding Excel or a mail system wrote the file in."""
-    for bom, encoding in (
-        (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
+    for bom, encoding in _BYTE_ORDER_MARKS:
         if content.startswith(bom):
             return encoding
+    # Excel on Swedish Windows saves "CSV (semikolonavgränsad)" in Windows-1252.
+    return "utf-8" if _is_utf8(content) else "cp1252"
+
+
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _is_utf8(content: bytes) -> bool:
+    """Whether the content decodes as UTF-8, checked in chunks: no copy of the whole."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        for start in range(0, len(content), CHUNK):  # checked in chunks: no copy of the whole
+        for start in range(0, len(content), CHUNK):
             decoder.decode(content[start : start + CHUNK])
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return "cp1252"  # Excel on Swedish Windows saves "CSV (semikolonavgränsad)" so
-    return "utf-8"
+        return False
+    return True
 
 
 def delimiter_of(text: str) -> str:
@@ -72,23 +81,29 @@ class CsvRows:
             io.BytesIO(self.content), encoding=self.encoding, errors="replace", newline=""
         )
         lines = _Lines(stream)
-        next_row = csv.reader(lines, delimiter=self.delimiter).__next__
+        reader = csv.reader(lines, delimiter=self.delimiter)
         number = read = 0
-        while True:
-            lines.start_row()
-            try:
-                cells = next_row()
-            except StopIteration:
-                return
-            except _TooLong:
-                raise _limit_in("".join(lines.row), self.delimiter, number + 1, read) from None
-            except csv.Error:  # whatever else the csv module refuses
-                raise ImportFileError("binary") from None
+        while (cells := self._next_row(reader, lines, number + 1, read)) is not None:
             number += 1
             if lines.ended_inside:
                 raise ImportFileError("unclosed_quote", number, len(cells))
             yield number, _within_limits(number, cells, read)
             read += len(cells)
+
+    def _next_row(
+        self, reader: Iterator[list[str]], lines: _Lines, number: int, read: int
+    ) -> list[str] | None:
+        """Return the cells of row `number`, None after the last; raise ImportFileError for a
+        row too long to be within the limits, or one the csv module refuses."""
+        lines.start_row()
+        try:
+            return next(reader)
+        except StopIteration:
+            return None
+        except _TooLong:
+            raise _limit_in("".join(lines.row), self.delimiter, number, read) from None
+        except csv.Error:  # whatever else the csv module refuses
+            raise ImportFileError("binary") from None
 
 
 class _TooLong(Exception):
@@ -105,6 +120,7 @@ class _Lines:
         self.ended_inside = False  # the text ended inside a row: a quotation mark left open
 
     def start_row(self) -> None:
+        """Begin a new row: forget the lines of the last one, and give it the whole length."""
         self.row.clear()
         self.left = MAX_ROW_TEXT
 
@@ -133,6 +149,12 @@ def _within_limits(number: int, cells: list[str], read: int) -> list[str]:
         and (not cells or max(map(len, cells)) <= MAX_CELL)
     ):
         return cells  # nearly every row: the checks below, done at C speed
+    _refuse_crossed_limit(number, cells, read)
+    return cells[:MAX_COLUMNS]  # the rest is empty: a spreadsheet's used range, wider than used
+
+
+def _refuse_crossed_limit(number: int, cells: list[str], read: int) -> None:
+    """Raise ImportFileError at the first cell of the row that crosses a limit, if one does."""
     for column, cell in enumerate(cells, start=1):
         if read + column > MAX_CELLS:
             raise ImportFileError("cells", number, column)
@@ -140,7 +162,6 @@ def _within_limits(number: int, cells: list[str], read: int) -> list[str]:
             raise ImportFileError("cell", number, column)
         if column > MAX_COLUMNS and cell.strip():
             raise ImportFileError("columns", number, column)
-    return cells[:MAX_COLUMNS]  # the rest is empty: a spreadsheet's used range, wider than used
 
 
 def _limit_in(text: str, delimiter: str, number: int, read: int) -> ImportFileError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from campaign import db
 from campaign.enrolment.importing.limits import ImportFileError
 from campaign.enrolment.importing.rows import Parsed, Target, classify, parse_row
-from campaign.enrolment.importing.table import read_table
+from campaign.enrolment.importing.table import Table, read_table
 from campaign.enrolment.models import ImportRow, ImportState, ParticipantImport, RowOutcome
 from campaign.network.models import Campaign
 from campaign.timing import current_clock
@@ -37,9 +38,7 @@ def read_import(
     On a file that cannot be read, the import is marked failed with the reason (and where, in
     its counts) and its file and rows are dropped.
     """
-    db_session.execute(delete(ImportRow).where(ImportRow.import_id == job.id))
-    job.state, job.rows_read, job.error, job.counts = ImportState.READING, 0, "", {}
-    db_session.commit()
+    _start_reading(db_session, job)
     try:
         _read(db_session, job, progress)
     except ImportFileError as error:
@@ -47,6 +46,13 @@ def read_import(
         log.info("import %s not read: %s %s", job.id, error.reason, error.where)
         mark_failed(db_session, job, error.reason, error.where)
         db_session.commit()
+
+
+def _start_reading(db_session: Session, job: ParticipantImport) -> None:
+    """Drop what an earlier reading of the import left, mark it being read, and commit."""
+    db_session.execute(delete(ImportRow).where(ImportRow.import_id == job.id))
+    job.state, job.rows_read, job.error, job.counts = ImportState.READING, 0, "", {}
+    db_session.commit()
 
 
 def mark_failed(
@@ -59,54 +65,77 @@ def mark_failed(
 
 
 def _read(db_session: Session, job: ParticipantImport, progress: Progress | None) -> None:
+    """Read the import's file row by row into its rows, and mark it ready."""
     table = read_table(job.content or b"", job.filename)
-    campaign = db_session.get(Campaign, job.campaign_id)
-    target = Target(
-        job.campaign_id,
-        job.organisation_id,
-        job.pilot_group_id,
-        campaign.language if campaign else "sv",
-    )
+    reader = _Reader(db_session, job, _target(db_session, job), progress)
     job.rows_total = table.estimated_rows
-    counts = dict.fromkeys((o.value for o in RowOutcome), 0)
-    counts["blank"] = 0
-    seen: dict[str, int] = {}
-    batch: list[Parsed] = []
-    read = 0
-
-    def flush() -> None:
-        rows = classify(db_session, target, batch, seen)
-        for row in rows:
-            counts[row["outcome"].value] += 1
-            row["import_id"] = job.id
-        if rows:
-            db_session.execute(insert(ImportRow), rows)
-        job.rows_read = read
-        job.rows_total = max(job.rows_total, read)
-        db_session.commit()
-        if progress:
-            progress(read, job.rows_total)
-        batch.clear()
-
     for number, cells in table.rows:
-        read += 1
-        parsed = parse_row(number, cells, table.columns)
-        if parsed is None:
-            counts["blank"] += 1
-        else:
-            batch.append(parsed)
-        if len(batch) >= BATCH:
-            flush()
-    flush()
-    job.counts = {
-        **counts,
-        "columns": table.used,
-        "ignored_columns": table.ignored,
-    }
-    job.rows_total = read
+        reader.add(parse_row(number, cells, table.columns))
+    reader.flush()
+    _mark_ready(db_session, job, reader, table)
+
+
+def _mark_ready(db_session: Session, job: ParticipantImport, reader: _Reader, table: Table) -> None:
+    """Record what the reading counted and which columns it used, and commit the import ready."""
+    job.counts = {**reader.counts, "columns": table.used, "ignored_columns": table.ignored}
+    job.rows_total = reader.read
     job.state = ImportState.READY
     job.finished_at = current_clock().now()
     db_session.commit()
+
+
+def _target(db_session: Session, job: ParticipantImport) -> Target:
+    """Return where the import goes, with its campaign's language for rows that name none."""
+    campaign = db_session.get(Campaign, job.campaign_id)
+    language = campaign.language if campaign else "sv"
+    return Target(job.campaign_id, job.organisation_id, job.pilot_group_id, language)
+
+
+def _outcome_counts() -> dict[str, int]:
+    """Return a zero count of each outcome, and of blank rows."""
+    return {**dict.fromkeys((o.value for o in RowOutcome), 0), "blank": 0}
+
+
+@dataclass
+class _Reader:
+    """Classifies an import's rows in batches and stores them, counting the outcomes."""
+
+    db_session: Session
+    job: ParticipantImport
+    target: Target
+    progress: Progress | None
+    counts: dict[str, int] = field(default_factory=_outcome_counts)
+    seen: dict[str, int] = field(default_factory=dict)  # address -> its first row
+    batch: list[Parsed] = field(default_factory=list)
+    read: int = 0
+
+    def add(self, parsed: Parsed | None) -> None:
+        """Take the next row of the file (None: a blank one); store each full batch."""
+        self.read += 1
+        if parsed is None:
+            self.counts["blank"] += 1
+        else:
+            self.batch.append(parsed)
+        if len(self.batch) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Classify and store the batch, and commit it with the progress so far."""
+        self._store(classify(self.db_session, self.target, self.batch, self.seen))
+        self.job.rows_read = self.read
+        self.job.rows_total = max(self.job.rows_total, self.read)
+        self.db_session.commit()
+        if self.progress:
+            self.progress(self.read, self.job.rows_total)
+        self.batch.clear()
+
+    def _store(self, rows: list[dict[str, Any]]) -> None:
+        """Insert the classified rows into import_row, counting their outcomes."""
+        for row in rows:
+            self.counts[row["outcome"].value] += 1
+            row["import_id"] = self.job.id
+        if rows:
+            self.db_session.execute(insert(ImportRow), rows)
 
 
 _workers: dict[int, threading.Thread] = {}
@@ -114,23 +143,30 @@ _workers: dict[int, threading.Thread] = {}
 
 def read_in_background(app: Flask, import_id: int) -> None:
     """Read an import in a thread of this process; its page shows the progress meanwhile."""
-
-    def work() -> None:
-        with app.app_context(), db.open_session(app) as db_session:
-            job = db_session.get(ParticipantImport, import_id)
-            if job is None:
-                return
-            try:
-                read_import(db_session, job)
-            except Exception:
-                log.exception("reading import %s failed", import_id)
-                db_session.rollback()
-                mark_failed(db_session, job, "broken", {})
-                db_session.commit()
-
-    worker = threading.Thread(target=work, name=f"import-{import_id}", daemon=True)
+    worker = threading.Thread(
+        target=_work, args=(app, import_id), name=f"import-{import_id}", daemon=True
+    )
     _workers[import_id] = worker
     worker.start()
+
+
+def _work(app: Flask, import_id: int) -> None:
+    """Read the import in a session of its own; an unforeseen error fails it as `broken`."""
+    with app.app_context(), db.open_session(app) as db_session:
+        job = db_session.get(ParticipantImport, import_id)
+        if job is not None:
+            _read_or_fail(db_session, job)
+
+
+def _read_or_fail(db_session: Session, job: ParticipantImport) -> None:
+    """Read the import; an unforeseen error is logged and fails it as `broken`."""
+    try:
+        read_import(db_session, job)
+    except Exception:
+        log.exception("reading import %s failed", job.id)
+        db_session.rollback()
+        mark_failed(db_session, job, "broken", {})
+        db_session.commit()
 
 
 def wait_for_readers(timeout: float = 120) -> None:

@@ -52,6 +52,7 @@ _PLAIN_LOCAL = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?
 
 @functools.lru_cache(maxsize=4096)
 def _checked_domain(domain: str) -> str:
+    """Return the domain as email-validator normalises it; raise EmailNotValidError if bad."""
     return validate_email(f"x@{domain}", check_deliverability=False).domain
 
 
@@ -84,27 +85,33 @@ def parse_row(number: int, cells: list[str], columns: dict[str, int]) -> Parsed 
     """Return the row's values, with a reason if they are unusable; None for a blank row."""
     if not any(c.strip() for c in cells):
         return None
-
-    def cell(name: str) -> str:  # on one line: a control character becomes a space
-        index = columns.get(name)
-        return one_line(cells[index]) if index is not None and index < len(cells) else ""
-
+    cell = functools.partial(_cell, cells, columns)
     name = cell("name") or " ".join(p for p in (cell("first_name"), cell("last_name")) if p)
-    raw_language = cell("language").lower()
-    language = LANGUAGE_VALUES.get(raw_language) if raw_language else None
+    language = LANGUAGE_VALUES.get(cell("language").lower())
     parsed = Parsed(number, cell("email"), name, cell("title"), language)
+    _check(parsed, cell("language"))
+    return parsed
+
+
+def _cell(cells: list[str], columns: dict[str, int], name: str) -> str:
+    """Return the cell of the named column on one line (a control character becomes a space)."""
+    index = columns.get(name)
+    return one_line(cells[index]) if index is not None and index < len(cells) else ""
+
+
+def _check(parsed: Parsed, written_language: str) -> None:
+    """Give the row the reason its values cannot be used, if any; else normalise its address."""
     if not parsed.email:
         parsed.reason = "missing_email"
-    elif raw_language and language is None:
-        parsed.reason, parsed.detail = "unknown_language", cell("language")
-    elif len(name) > MAX_NAME or len(parsed.title) > MAX_NAME:
+    elif written_language and parsed.language is None:
+        parsed.reason, parsed.detail = "unknown_language", written_language
+    elif len(parsed.name) > MAX_NAME or len(parsed.title) > MAX_NAME:
         parsed.reason = "too_long"
     else:
         try:
             parsed.email = normalise_address(parsed.email)
         except EmailNotValidError as error:
             parsed.reason, parsed.detail = "invalid_email", str(error)
-    return parsed
 
 
 @dataclass
@@ -120,31 +127,54 @@ class Target:
 def classify(
     db_session: Session, target: Target, batch: list[Parsed], seen: dict[str, int]
 ) -> list[dict[str, Any]]:
-    """Return the import_row values for a batch: what confirming would do with each row."""
-    emails = {p.email for p in batch if not p.reason}
-    existing = _enrolled(db_session, target, emails)
-    suppressed = set(
-        db_session.scalars(select(Suppression.email).where(Suppression.email.in_(emails)))
-    )
-    erased = erased_among(db_session, target.campaign_id, emails - set(existing))
+    """Return the import_row values for a batch: what confirming would do with each row.
+
+    `seen` maps each address read so far in the file to its first row; it grows with the batch.
+    """
+    known = _known(db_session, target, {p.email for p in batch if not p.reason})
     rows = []
     for p in batch:
         row = _rejected(p, target)
         rows.append(row)
-        if p.reason:
-            continue
-        if p.email in seen:
-            row["reason"], row["detail"] = "duplicate_in_file", str(seen[p.email])
-            continue
-        seen[p.email] = p.row_number
-        found = existing.get(p.email)
-        if p.email in suppressed or (found is not None and found.status in STOPPED):
-            row["reason"] = "suppressed"
-        elif p.email in erased:
-            row["reason"] = "erased"  # only the person can undo an erasure (see erasure.py)
-        else:
-            _compare(row, p, found, target)
+        if not p.reason:
+            _decide(row, p, seen, known, target)
     return rows
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What the campaign knows of a batch's addresses."""
+
+    enrolled: dict[str, Any]  # address -> the participant's row (see _enrolled)
+    suppressed: set[str]
+    erased: set[str]
+
+
+def _known(db_session: Session, target: Target, emails: set[str]) -> _Known:
+    """Look the addresses up among the enrolled, the suppressed and the erased."""
+    enrolled = _enrolled(db_session, target, emails)
+    suppressed = set(
+        db_session.scalars(select(Suppression.email).where(Suppression.email.in_(emails)))
+    )
+    erased = erased_among(db_session, target.campaign_id, emails - set(enrolled))
+    return _Known(enrolled, suppressed, erased)
+
+
+def _decide(
+    row: dict[str, Any], p: Parsed, seen: dict[str, int], known: _Known, target: Target
+) -> None:
+    """Decide a usable row: a repeated or a stopped address is rejected, the rest compared."""
+    if p.email in seen:
+        row["reason"], row["detail"] = "duplicate_in_file", str(seen[p.email])
+        return
+    seen[p.email] = p.row_number
+    found = known.enrolled.get(p.email)
+    if p.email in known.suppressed or (found is not None and found.status in STOPPED):
+        row["reason"] = "suppressed"
+    elif p.email in known.erased:
+        row["reason"] = "erased"  # only the person can undo an erasure (see erasure.py)
+    else:
+        _compare(row, p, found, target)
 
 
 def _enrolled(db_session: Session, target: Target, emails: set[str]) -> dict[str, Any]:
@@ -193,15 +223,21 @@ def _compare(row: dict[str, Any], p: Parsed, found: Any, target: Target) -> None
     elif found.pilot_group_id != target.pilot_group_id:
         row["reason"], row["detail"] = "other_group", found.group_name or ""
     else:
-        row["participant_id"] = found.id
-        changes = {
-            "name": p.name or found.name,
-            "title": p.title or found.title,
-            "language": p.language or found.language,
-        }
-        changed = [k for k, v in changes.items() if v != getattr(found, k)]
-        row.update(changes)
-        if changed:
-            row["outcome"], row["detail"] = RowOutcome.UPDATE, ", ".join(changed)
-        else:
-            row["outcome"], row["reason"] = RowOutcome.UNCHANGED, "already_enrolled"
+        _compare_details(row, p, found)
+
+
+def _compare_details(row: dict[str, Any], p: Parsed, found: Any) -> None:
+    """Decide a row of a participant already in the group: update what the file changes (an
+    empty cell keeps what is there), or leave them unchanged."""
+    row["participant_id"] = found.id
+    changes = {
+        "name": p.name or found.name,
+        "title": p.title or found.title,
+        "language": p.language or found.language,
+    }
+    changed = [k for k, v in changes.items() if v != getattr(found, k)]
+    row.update(changes)
+    if changed:
+        row["outcome"], row["detail"] = RowOutcome.UPDATE, ", ".join(changed)
+    else:
+        row["outcome"], row["reason"] = RowOutcome.UNCHANGED, "already_enrolled"

@@ -62,18 +62,23 @@ def read_table(content: bytes, filename: str) -> Table:
     The rows are read as the table is iterated; a limit crossed on the way raises
     ImportFileError then.
     """
-    if len(content) > MAX_FILE_BYTES:
-        raise ImportFileError("too_large")
-    if _BLANK.match(content):
-        raise ImportFileError("empty")
-    if content.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFileError("xls")
+    _refuse_unreadable(content)
     source: Rows = XlsxRows(content) if content.startswith(b"PK\x03\x04") else CsvRows(content)
     rows = counted(source)
     for number, cells in rows:
         if any(c.strip() for c in cells):
             return _with_columns(number, cells, rows, source.estimated_rows)
     raise ImportFileError("no_rows")
+
+
+def _refuse_unreadable(content: bytes) -> None:
+    """Refuse a file too large, an empty one, and an old Excel file (.xls), before reading."""
+    if len(content) > MAX_FILE_BYTES:
+        raise ImportFileError("too_large")
+    if _BLANK.match(content):
+        raise ImportFileError("empty")
+    if content.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFileError("xls")
 
 
 def counted(rows: Iterable[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
@@ -95,20 +100,40 @@ def counted(rows: Iterable[tuple[int, list[str]]]) -> Iterator[tuple[int, list[s
 def _with_columns(
     number: int, first: list[str], rest: Iterator[tuple[int, list[str]]], estimated: int
 ) -> Table:
+    """Return the table whose first non-blank row is `first`: its header, if it names an
+    address column."""
+    columns, ignored = _named_columns(first)
+    if "email" not in columns:
+        return _without_header(number, first, rest, estimated)
+    table = Table(first, rest, max(estimated - number, 0), columns, ignored)
+    table.used = [first[i].strip() for i in sorted(columns.values())]
+    return table
+
+
+def _named_columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Return the columns the header names (the first of each), and the names not known."""
     columns: dict[str, int] = {}
     ignored = []
-    for index, cell in enumerate(first):
-        key = header_key(cell)
-        column = next((name for name, names in COLUMNS.items() if key in names), None)
+    for index, cell in enumerate(header):
+        column = _column_named(cell)
         if column and column not in columns:
             columns[column] = index
         elif cell.strip():
             ignored.append(cell.strip())
-    if "email" in columns:
-        table = Table(first, rest, max(estimated - number, 0), columns, ignored)
-        table.used = [first[i].strip() for i in sorted(columns.values())]
-        return table
-    # No header row: a file of addresses, perhaps with names beside them.
+    return columns, ignored
+
+
+def _column_named(cell: str) -> str | None:
+    """Return which column a header cell names ('E-post' -> 'email'), or None."""
+    key = header_key(cell)
+    return next((name for name, names in COLUMNS.items() if key in names), None)
+
+
+def _without_header(
+    number: int, first: list[str], rest: Iterator[tuple[int, list[str]]], estimated: int
+) -> Table:
+    """Return a file of addresses with no header row, perhaps with names beside them: the
+    first cell with an @ is the address, a single other filled cell the name."""
     at = [i for i, cell in enumerate(first) if "@" in cell]
     if not at:
         raise ImportFileError("no_email_column")
@@ -122,5 +147,6 @@ def _with_columns(
 def _again(
     number: int, first: list[str], rest: Iterable[tuple[int, list[str]]]
 ) -> Iterator[tuple[int, list[str]]]:
+    """Yield the first row again, then the rest."""
     yield number, first
     yield from rest

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, request
+from flask import Blueprint, flash, g, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -23,41 +23,32 @@ bp = Blueprint("enrolment", __name__)
 
 def group_or_404(group_id: int) -> PilotGroup:
     """Return the member's pilot group with this id."""
-    group = db.session().scalar(
+    return db.first_or_404(
         select(PilotGroup).where(
             PilotGroup.id == group_id, PilotGroup.organisation_id == g.organisation.id
         )
     )
-    if group is None:
-        abort(404)
-    return group
 
 
 def person_or_404(participant_id: int) -> Participant:
     """Return the member's participant with this id (not an erased one)."""
-    person = db.session().scalar(
+    return db.first_or_404(
         select(Participant).where(
             Participant.id == participant_id,
             Participant.organisation_id == g.organisation.id,
             Participant.status != ParticipantStatus.ERASED,
         )
     )
-    if person is None:
-        abort(404)
-    return person
 
 
 def import_or_404(import_id: int) -> ParticipantImport:
     """Return the member's import with this id."""
-    job = db.session().scalar(
+    return db.first_or_404(
         select(ParticipantImport).where(
             ParticipantImport.id == import_id,
             ParticipantImport.organisation_id == g.organisation.id,
         )
     )
-    if job is None:
-        abort(404)
-    return job
 
 
 def member_groups(campaign: Campaign) -> list[PilotGroup]:

@@ -24,23 +24,29 @@ from campaign.timing import current_clock, local_date
 @access(Access.ORGANISATION)
 def groups() -> ResponseReturnValue:
     campaign = campaign_or_404()
-    rows = db.session().execute(
-        select(Participant.pilot_group_id, func.count())
-        .where(
-            Participant.organisation_id == g.organisation.id,
-            Participant.status.in_([ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED]),
-        )
-        .group_by(Participant.pilot_group_id)
-    )
     return render_template(
         "enrolment/groups.html",
         organisation=g.organisation,
         groups=member_groups(campaign),
-        counts={group_id: n for group_id, n in rows},
+        counts=_active_counts(g.organisation.id),
     )
 
 
+def _active_counts(organisation_id: int) -> dict[int | None, int]:
+    """Return how many active or paused participants each of the member's groups has."""
+    query = (
+        select(Participant.pilot_group_id, func.count())
+        .where(
+            Participant.organisation_id == organisation_id,
+            Participant.status.in_([ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED]),
+        )
+        .group_by(Participant.pilot_group_id)
+    )
+    return {group_id: n for group_id, n in db.session().execute(query)}
+
+
 def _sequence_choices() -> list[tuple[str, str]]:
+    """Return the choices of sequence: none, or one of those on file by name."""
     sequences, _problems = load_sequences()
     return [("", _("No e-mails"))] + [(name, name) for name in sorted(sequences)]
 
@@ -69,8 +75,8 @@ def _fields(form: PilotGroupForm) -> pilot_groups.GroupFields | None:
 
 
 def _save_group(group: PilotGroup) -> ResponseReturnValue:
-    campaign = campaign_or_404()
-    form = _form(group, campaign)
+    """Show the group's form, or save the group from it and go back to the list."""
+    form = _form(group, campaign_or_404())
     fields = _fields(form)
     if fields is not None and pilot_groups.name_taken(db.session(), group, fields.name):
         form.name.errors.append(_("You already have a pilot group with this name."))
@@ -81,16 +87,20 @@ def _save_group(group: PilotGroup) -> ResponseReturnValue:
         return redirect(url_for("enrolment.groups", org=g.organisation.slug))
     if form.is_submitted() and not form.errors.get("csrf_token"):
         flash(_("Nothing was saved. Please correct the marked fields."), "error")
-    link = None
-    if group.id and group.enrolment_key:
-        link = url_for("enrolment.join", token=joining.link_token(group), _external=True)
     return render_template(
         "enrolment/group_form.html",
         organisation=g.organisation,
         form=form,
         group=group if group.id else None,
-        link=link,
+        link=_join_link(group),
     )
+
+
+def _join_link(group: PilotGroup) -> str | None:
+    """Return the group's self-enrolment link, or None when it has none open."""
+    if not (group.id and group.enrolment_key):
+        return None
+    return url_for("enrolment.join", token=joining.link_token(group), _external=True)
 
 
 @bp.route("/organisations/<org>/groups/new", methods=["GET", "POST"])
@@ -110,17 +120,18 @@ def edit_group(group_id: int) -> ResponseReturnValue:
 @access(Access.ORGANISATION)
 def group_link(group_id: int) -> ResponseReturnValue:
     group = group_or_404(group_id)
-    if request.form.get("action") == "close":
-        pilot_groups.close_link(db.session(), group, current_user)
-        flash(_("The self-enrolment link is closed; it no longer works."), "success")
-    else:
-        pilot_groups.open_link(db.session(), group, current_user)
-        flash(
-            _("A new self-enrolment link is open. Links given out before no longer work."),
-            "success",
-        )
+    flash(_change_link(group, close=request.form.get("action") == "close"), "success")
     db.session().commit()
     return redirect(url_for("enrolment.edit_group", org=g.organisation.slug, group_id=group.id))
+
+
+def _change_link(group: PilotGroup, *, close: bool) -> str:
+    """Close the group's self-enrolment link, or open a new one; say what was done."""
+    if close:
+        pilot_groups.close_link(db.session(), group, current_user)
+        return _("The self-enrolment link is closed; it no longer works.")
+    pilot_groups.open_link(db.session(), group, current_user)
+    return _("A new self-enrolment link is open. Links given out before no longer work.")
 
 
 @bp.post("/organisations/<org>/groups/<int:group_id>/delete")

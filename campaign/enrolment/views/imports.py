@@ -18,7 +18,13 @@ from campaign import db
 from campaign.accounts.scope import Access, access
 from campaign.enrolment import importing
 from campaign.enrolment.forms import ConfirmImportForm, ImportForm
-from campaign.enrolment.models import ImportRow, ImportState, ParticipantImport, RowOutcome
+from campaign.enrolment.models import (
+    ImportRow,
+    ImportState,
+    ParticipantImport,
+    PilotGroup,
+    RowOutcome,
+)
 from campaign.enrolment.views.base import bp, group_or_404, import_or_404, offer_groups
 from campaign.network.members import campaign_or_404
 from campaign.network.models import Campaign
@@ -36,23 +42,30 @@ def new_import() -> ResponseReturnValue:
     form = ImportForm()
     if not offer_groups(form, campaign):
         return redirect(url_for("enrolment.new_group", org=organisation.slug))
-    if form.validate_on_submit():
-        job = _stored_upload(form, campaign)
-        if job is not None:
-            app = cast("LocalProxy[Flask]", current_app)._get_current_object()
-            importing.read_in_background(app, job.id)
-            return redirect(
-                url_for("enrolment.show_import", org=organisation.slug, import_id=job.id)
-            )
-    recent = db.session().scalars(
+    if form.validate_on_submit() and (job := _stored_upload(form, campaign)) is not None:
+        _read_in_background(job)
+        return redirect(url_for("enrolment.show_import", org=organisation.slug, import_id=job.id))
+    recent = _recent_imports(organisation.id)
+    return render_template(
+        "enrolment/new_import.html", organisation=organisation, form=form, recent=recent
+    )
+
+
+def _read_in_background(job: ParticipantImport) -> None:
+    """Read the upload in a thread of this process, which needs the app (not its proxy)."""
+    app = cast("LocalProxy[Flask]", current_app)._get_current_object()
+    importing.read_in_background(app, job.id)
+
+
+def _recent_imports(organisation_id: int) -> list[ParticipantImport]:
+    """Return the member's last ten imports, the latest first."""
+    query = (
         select(ParticipantImport)
-        .where(ParticipantImport.organisation_id == organisation.id)
+        .where(ParticipantImport.organisation_id == organisation_id)
         .order_by(ParticipantImport.id.desc())
         .limit(10)
     )
-    return render_template(
-        "enrolment/new_import.html", organisation=organisation, form=form, recent=list(recent)
-    )
+    return list(db.session().scalars(query))
 
 
 def _stored_upload(form: ImportForm, campaign: Campaign) -> ParticipantImport | None:
@@ -65,18 +78,25 @@ def _stored_upload(form: ImportForm, campaign: Campaign) -> ParticipantImport | 
     if len(content) > importing.MAX_FILE_BYTES:
         form.file.errors.append(importing.describe("too_large"))
         return None
-    job = ParticipantImport(
+    job = _new_import(campaign, group, upload.filename, content)
+    db.session().add(job)
+    db.session().commit()
+    return job
+
+
+def _new_import(
+    campaign: Campaign, group: PilotGroup, filename: str | None, content: bytes
+) -> ParticipantImport:
+    """Return a new import of the file into the group, by the signed-in user."""
+    return ParticipantImport(
         campaign_id=campaign.id,
         organisation_id=group.organisation_id,
         pilot_group_id=group.id,
         user_id=current_user.id,
-        filename=(upload.filename or "file")[-300:],
+        filename=(filename or "file")[-300:],
         content=content,
         created_at=current_clock().now(),
     )
-    db.session().add(job)
-    db.session().commit()
-    return job
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -101,9 +121,7 @@ def _rows(job: ParticipantImport, show: str) -> Page[ImportRow]:
 @access(Access.ORGANISATION)
 def show_import(import_id: int) -> ResponseReturnValue:
     job = import_or_404(import_id)
-    show = request.args.get("show", "")
-    if show not in {o.value for o in RowOutcome}:
-        show = ""
+    show = _shown_outcome()
     return render_template(
         "enrolment/import.html",
         organisation=g.organisation,
@@ -113,11 +131,23 @@ def show_import(import_id: int) -> ResponseReturnValue:
         form=ConfirmImportForm(),
         progress_text=_progress_text(job),
         reasons=importing.REASONS,
-        error_text=importing.describe(job.error, job.counts) if job.error else "",
+        error_text=_error_text(job),
     )
 
 
+def _error_text(job: ParticipantImport) -> str:
+    """Say why the file could not be read, and where; '' when it could."""
+    return importing.describe(job.error, job.counts) if job.error else ""
+
+
+def _shown_outcome() -> str:
+    """Return the outcome whose rows ?show= asks for, or '' for all rows."""
+    show = request.args.get("show", "")
+    return show if show in {o.value for o in RowOutcome} else ""
+
+
 def _progress_text(job: ParticipantImport) -> str:
+    """Say how far the reading of the file has come."""
     return _(
         "Read %(read)s of about %(total)s rows. This page updates itself.",
         read=format_number(job.rows_read),
@@ -144,26 +174,34 @@ def import_progress(import_id: int) -> ResponseReturnValue:
 def apply_import(import_id: int) -> ResponseReturnValue:
     job = import_or_404(import_id)
     back = url_for("enrolment.show_import", org=g.organisation.slug, import_id=job.id)
-    if job.state is not ImportState.READY:
-        flash(_("This import cannot be confirmed any more."), "error")
-        return redirect(back)
-    if not ConfirmImportForm().validate_on_submit():
-        flash(_("Please confirm that the people have agreed."), "error")
+    if refusal := _refusal(job):
+        flash(refusal, "error")
         return redirect(back)
     try:
         applied = importing.apply_import(db.session(), job, current_user, current_clock().now())
     except importing.PlanChanged:
         _read_again(import_id)
         return redirect(back)
-    flash(
-        _(
-            "%(added)d participants added and %(updated)d updated.",
-            added=applied.added,
-            updated=applied.updated,
-        ),
-        "success",
-    )
+    flash(_applied_text(applied), "success")
     return redirect(url_for("enrolment.participants", org=g.organisation.slug))
+
+
+def _applied_text(applied: importing.Applied) -> str:
+    """Say how many participants the import added and updated."""
+    return _(
+        "%(added)d participants added and %(updated)d updated.",
+        added=applied.added,
+        updated=applied.updated,
+    )
+
+
+def _refusal(job: ParticipantImport) -> str | None:
+    """Say why the import cannot be confirmed now, or None if it can."""
+    if job.state is not ImportState.READY:
+        return _("This import cannot be confirmed any more.")
+    if not ConfirmImportForm().validate_on_submit():
+        return _("Please confirm that the people have agreed.")
+    return None
 
 
 def _read_again(import_id: int) -> None:

@@ -20,51 +20,61 @@ from campaign.timing import current_clock
 
 
 def _link_problem(error: Exception, *, confirming: bool = False) -> ResponseReturnValue:
-    again = _(
-        "Open the pilot group's link again and fill in the form once more: you get a new"
-        " confirmation e-mail."
-    )
+    """Render the page of a link that does not work, saying why and what to do."""
+    text, hint, status = _link_trouble(error, confirming)
+    return render_template("enrolment/join_closed.html", text=text, hint=hint), status
+
+
+def _link_trouble(error: Exception, confirming: bool) -> tuple[str, str | None, int]:
+    """Return what is wrong with a link, the hint (None: the page's own) and the status code."""
     if isinstance(error, TokenError) and error.expired:
-        return render_template(
-            "enrolment/join_closed.html",
-            text=_("This link has expired."),
-            hint=again if confirming else None,
-        ), 400
+        return _("This link has expired."), _ask_again() if confirming else None, 400
     if isinstance(error, joining.LinkClosed):
-        return render_template(
-            "enrolment/join_closed.html",
-            text=_("This enrolment link is closed. Ask the person who gave it to you."),
-        ), 410
+        return _("This enrolment link is closed. Ask the person who gave it to you."), None, 410
     if isinstance(error, joining.LinkGone):
         # The same page whether the request was erased, purged or older than an erasure:
         # whoever holds the link learns nothing about the address.
-        return render_template(
-            "enrolment/join_closed.html",
-            text=_("This confirmation link no longer works."),
-            hint=again,
-        ), 410
-    return render_template("enrolment/join_closed.html", text=_("This link is not valid.")), 400
+        return _("This confirmation link no longer works."), _ask_again(), 410
+    return _("This link is not valid."), None, 400
+
+
+def _ask_again() -> str:
+    """The hint for a confirmation link that cannot be used: ask to join once more."""
+    return _(
+        "Open the pilot group's link again and fill in the form once more: you get a new"
+        " confirmation e-mail."
+    )
 
 
 @bp.route("/join/<token>", methods=["GET", "POST"])
 @access(Access.PUBLIC)
 def join(token: str) -> ResponseReturnValue:
-    session = db.session()
     try:
-        group = joining.group_for(session, token)
+        group = joining.group_for(db.session(), token)
     except (TokenError, joining.LinkClosed) as error:
         return _link_problem(error)
-    campaign = session.get(Campaign, group.campaign_id)
-    assert campaign is not None
     shown = str(get_locale() or "sv")
+    form = _join_form(shown)
+    if not form.validate_on_submit():
+        return _join_page(form, group, shown)
+    _ask_for_confirmation(form, group, shown)
+    db.session().commit()
+    # The same answer whether or not the address is known: the page reveals nothing.
+    return render_template("enrolment/join_sent.html", group=group, email=form.email.data)
+
+
+def _join_form(shown: str) -> JoinForm:
+    """Return the form; on GET its language is the one the page is shown in."""
     form = JoinForm()
     if request.method == "GET":
         form.language.data = shown
-    if form.validate_on_submit():
-        _ask_for_confirmation(form, group, shown)
-        session.commit()
-        # The same answer whether or not the address is known: the page reveals nothing.
-        return render_template("enrolment/join_sent.html", group=group, email=form.email.data)
+    return form
+
+
+def _join_page(form: JoinForm, group: PilotGroup, shown: str) -> ResponseReturnValue:
+    """Render the form with the consent text in the language the page is shown in."""
+    campaign = db.session().get(Campaign, group.campaign_id)
+    assert campaign is not None
     consent = people.self_enrolment_consent(shown, group.organisation, group, campaign)
     return render_template(
         "enrolment/join.html", group=group, campaign=campaign, form=form, consent=consent
@@ -81,12 +91,7 @@ def _ask_for_confirmation(form: JoinForm, group: PilotGroup, shown: str) -> None
         client=request.remote_addr or "unknown",
         shown=shown,
     )
-    joining.request_confirmation(
-        db.session(),
-        group,
-        applicant,
-        current_clock().now(),
-    )
+    joining.request_confirmation(db.session(), group, applicant, current_clock().now())
 
 
 @bp.route("/join/confirm/<token>", methods=["GET", "POST"])
@@ -98,17 +103,22 @@ def join_confirm(token: str) -> ResponseReturnValue:
     except (TokenError, joining.LinkGone) as error:
         return _link_problem(error, confirming=True)
     with force_locale(wish.language):
-        if wish.confirmed_at is not None:  # consumed: a second use changes nothing
-            return render_template("enrolment/join_done.html", group=None, already="confirmed")
-        try:
-            group = joining.check_open(db.session(), wish)
-        except joining.LinkClosed as error:
-            return _link_problem(error)
-        if request.method == "GET":
-            return render_template("enrolment/join_confirm.html", group=group, wish=wish)
-        if request.form.get("confirm") != "yes":
-            abort(400)
-        return _confirm(wish, group)
+        return _confirm_page(wish)
+
+
+def _confirm_page(wish: JoinRequest) -> ResponseReturnValue:
+    """Show the button of a pending request, or enrol its person when it is pressed."""
+    if wish.confirmed_at is not None:  # consumed: a second use changes nothing
+        return render_template("enrolment/join_done.html", group=None, already="confirmed")
+    try:
+        group = joining.check_open(db.session(), wish)
+    except joining.LinkClosed as error:
+        return _link_problem(error)
+    if request.method == "GET":
+        return render_template("enrolment/join_confirm.html", group=group, wish=wish)
+    if request.form.get("confirm") != "yes":
+        abort(400)
+    return _confirm(wish, group)
 
 
 def _confirm(wish: JoinRequest, group: PilotGroup) -> ResponseReturnValue:
@@ -120,8 +130,14 @@ def _confirm(wish: JoinRequest, group: PilotGroup) -> ResponseReturnValue:
         )
     except people.EnrolmentConflict as conflict:
         session.rollback()
-        if conflict.reason == "erased":
-            return _link_problem(joining.LinkGone(), confirming=True)
-        return render_template("enrolment/join_done.html", group=group, already=conflict.reason)
+        return _refused(group, conflict.reason)
     session.commit()
     return render_template("enrolment/join_done.html", group=group, person=person)
+
+
+def _refused(group: PilotGroup, reason: str) -> ResponseReturnValue:
+    """Say why the person cannot be enrolled; an address erased since the request is told
+    the same as a link that is gone."""
+    if reason == "erased":
+        return _link_problem(joining.LinkGone(), confirming=True)
+    return render_template("enrolment/join_done.html", group=group, already=reason)

@@ -9,7 +9,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from campaign import db, exports
 from campaign.accounts.scope import Access, access
@@ -44,19 +44,22 @@ def _filtered(filters: dict[str, str]) -> Select[Participant]:
         Participant.status != ParticipantStatus.ERASED,
     )
     if filters["q"]:
-        pattern = f"%{filters['q'].lower()}%"
-        statement = statement.where(
-            or_(
-                func.lower(Participant.name).like(pattern),
-                Participant.email.like(pattern),
-                func.lower(Participant.title).like(pattern),
-            )
-        )
+        statement = statement.where(_matching(filters["q"]))
     if filters["status"]:
         statement = statement.where(Participant.status == ParticipantStatus(filters["status"]))
     if filters["group"]:
         statement = statement.where(Participant.pilot_group_id == db.id_from(filters["group"]))
     return statement
+
+
+def _matching(text: str) -> ColumnElement[bool]:
+    """The condition of a participant whose name, address or title holds `text`, in any case."""
+    pattern = f"%{text.lower()}%"
+    return or_(
+        func.lower(Participant.name).like(pattern),
+        Participant.email.like(pattern),
+        func.lower(Participant.title).like(pattern),
+    )
 
 
 @bp.get("/organisations/<org>/participants")
@@ -71,8 +74,13 @@ def participants() -> ResponseReturnValue:
         page=page_of(db.session(), statement, request.args.get("page")),
         groups=member_groups(campaign),
         filters=filters,
-        statuses=[s for s in ParticipantStatus if s is not ParticipantStatus.ERASED],
+        statuses=_statuses(),
     )
+
+
+def _statuses() -> list[ParticipantStatus]:
+    """Return the statuses the list can be filtered by: every one but erased."""
+    return [s for s in ParticipantStatus if s is not ParticipantStatus.ERASED]
 
 
 @bp.get("/organisations/<org>/participants/export.<fmt>")
@@ -113,18 +121,27 @@ def new_participant() -> ResponseReturnValue:
         return redirect(url_for("enrolment.new_group", org=g.organisation.slug))
     if request.method == "GET":
         form.language.data = campaign.language
-    if form.validate_on_submit():
-        try:
-            person = _enrol(form, campaign)
-        except people.EnrolmentConflict as conflict:
-            form.email.errors.append(str(importing.REASONS[conflict.reason]))
-        else:
-            db.session().commit()
-            flash(_("%(email)s is enrolled.", email=person.email), "success")
-            return redirect(
-                url_for("enrolment.participant", org=g.organisation.slug, participant_id=person.id)
-            )
+    if form.validate_on_submit() and (person := _enrolled(form, campaign)) is not None:
+        return _show_enrolled(person)
     return render_template("enrolment/new_participant.html", organisation=g.organisation, form=form)
+
+
+def _show_enrolled(person: Participant) -> ResponseReturnValue:
+    """Commit the enrolment, say so, and show the person's page."""
+    db.session().commit()
+    flash(_("%(email)s is enrolled.", email=person.email), "success")
+    return redirect(
+        url_for("enrolment.participant", org=g.organisation.slug, participant_id=person.id)
+    )
+
+
+def _enrolled(form: NewParticipantForm, campaign: Campaign) -> Participant | None:
+    """Enrol the person of a valid form; None, with the reason on the form, if they cannot be."""
+    try:
+        return _enrol(form, campaign)
+    except people.EnrolmentConflict as conflict:
+        form.email.errors.append(str(importing.REASONS[conflict.reason]))
+        return None
 
 
 def _enrol(form: NewParticipantForm, campaign: Campaign) -> Participant:
@@ -139,11 +156,18 @@ def _enrol(form: NewParticipantForm, campaign: Campaign) -> Participant:
         db.session(),
         campaign=campaign,
         group=group,
+        newcomer=_newcomer(form, campaign),
+        consent=(ConsentMethod.STAFF_FORM, f"added by {current_user.email}", text),
+        now=current_clock().now(),
+        actor=current_user,
+    )
+
+
+def _newcomer(form: NewParticipantForm, campaign: Campaign) -> people.Newcomer:
+    """Return the person a valid form names, spaces tidied."""
+    return people.Newcomer(
         email=form.email.data or "",
         name=" ".join((form.name.data or "").split()),
         title=" ".join((form.title.data or "").split()),
         language=form.language.data or campaign.language,
-        consent=(ConsentMethod.STAFF_FORM, f"added by {current_user.email}", text),
-        now=current_clock().now(),
-        actor=current_user,
     )

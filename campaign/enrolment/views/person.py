@@ -4,6 +4,7 @@ another group, and the data-subject rights (their data as JSON, erasure)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -17,11 +18,13 @@ from campaign.enrolment.forms import EraseForm, MoveForm, ParticipantForm
 from campaign.enrolment.models import Participant
 from campaign.enrolment.views.base import bp, group_or_404, member_groups, person_or_404
 from campaign.network.members import campaign_or_404
+from campaign.network.models import Campaign
 from campaign.report import personal_data
 from campaign.timing import current_clock
 
 
 def _back_to(person: Participant) -> ResponseReturnValue:
+    """Redirect to the person's page."""
     return redirect(
         url_for("enrolment.participant", org=g.organisation.slug, participant_id=person.id)
     )
@@ -32,17 +35,22 @@ def _back_to(person: Participant) -> ResponseReturnValue:
 def participant(participant_id: int) -> ResponseReturnValue:
     campaign = campaign_or_404()
     person = person_or_404(participant_id)
-    move_form = MoveForm()
-    move_form.pilot_group.choices = [
-        (gr.id, gr.name) for gr in member_groups(campaign) if gr.id != person.pilot_group_id
-    ]
     return render_template(
         "enrolment/participant.html",
         organisation=g.organisation,
         person=person,
         history=personal_data.history_of(db.session(), person),
-        move_form=move_form,
+        move_form=_move_form(campaign, person),
     )
+
+
+def _move_form(campaign: Campaign, person: Participant) -> MoveForm:
+    """Return the form to move the person, offering the member's other groups."""
+    form = MoveForm()
+    form.pilot_group.choices = [
+        (gr.id, gr.name) for gr in member_groups(campaign) if gr.id != person.pilot_group_id
+    ]
+    return form
 
 
 def _address_problem(person: Participant, email: str) -> str | None:
@@ -61,22 +69,31 @@ def edit_participant(participant_id: int) -> ResponseReturnValue:
     person = person_or_404(participant_id)
     form = ParticipantForm(obj=person)
     if form.validate_on_submit():
-        email = form.email.data or ""
-        if (problem := _address_problem(person, email)) is not None:
+        if (problem := _address_problem(person, form.email.data or "")) is not None:
             form.email.errors.append(problem)
         else:
-            new = details.Details(
-                email=email,
-                name=" ".join((form.name.data or "").split()),
-                title=" ".join((form.title.data or "").split()),
-                language=form.language.data or person.language,
-            )
-            details.change(db.session(), person, new, current_user, current_clock().now())
-            db.session().commit()
-            flash(_("The participant's details are saved."), "success")
-            return _back_to(person)
+            return _details_saved(person, form)
     return render_template(
         "enrolment/edit_participant.html", organisation=g.organisation, person=person, form=form
+    )
+
+
+def _details_saved(person: Participant, form: ParticipantForm) -> ResponseReturnValue:
+    """Store the person's details from a valid form, and go back to their page."""
+    new = _details(form, person)
+    details.change(db.session(), person, new, current_user, current_clock().now())
+    db.session().commit()
+    flash(_("The participant's details are saved."), "success")
+    return _back_to(person)
+
+
+def _details(form: ParticipantForm, person: Participant) -> details.Details:
+    """Return the details of a valid form, spaces tidied."""
+    return details.Details(
+        email=form.email.data or "",
+        name=" ".join((form.name.data or "").split()),
+        title=" ".join((form.title.data or "").split()),
+        language=form.language.data or person.language,
     )
 
 
@@ -84,26 +101,29 @@ def edit_participant(participant_id: int) -> ResponseReturnValue:
 @access(Access.ORGANISATION)
 def participant_status(participant_id: int) -> ResponseReturnValue:
     person = person_or_404(participant_id)
-    action = request.form.get("action")
-    session = db.session()
-    if action == "pause":
-        done = lifecycle.pause(session, person, current_clock().now(), current_user)
-        message = _("Mail to %(email)s is paused.", email=person.email)
-    elif action == "resume":
-        done = lifecycle.resume(session, person, current_clock().now(), current_user)
-        message = _("Mail to %(email)s goes out again.", email=person.email)
-    elif action == "unsubscribe":
-        how = f"by {current_user.email}"
-        lifecycle.unsubscribe(session, person, current_clock().now(), how=how, actor=current_user)
-        done, message = True, _("%(email)s gets no more mail.", email=person.email)
-    else:
-        abort(400)
-    session.commit()
+    done, message = _change_status(person, request.form.get("action"))
+    db.session().commit()
     if done:
         flash(message, "success")
     else:
         flash(_("That is not possible in the participant's present status."), "error")
     return _back_to(person)
+
+
+def _change_status(person: Participant, action: str | None) -> tuple[bool, str]:
+    """Pause, resume or unsubscribe the person; return whether it was done, and what to say."""
+    session, now = db.session(), current_clock().now()
+    if action == "pause":
+        done = lifecycle.pause(session, person, now, current_user)
+        return done, _("Mail to %(email)s is paused.", email=person.email)
+    if action == "resume":
+        done = lifecycle.resume(session, person, now, current_user)
+        return done, _("Mail to %(email)s goes out again.", email=person.email)
+    if action == "unsubscribe":
+        how = f"by {current_user.email}"
+        lifecycle.unsubscribe(session, person, now, how=how, actor=current_user)
+        return True, _("%(email)s gets no more mail.", email=person.email)
+    abort(400)
 
 
 @bp.post("/organisations/<org>/participants/<int:participant_id>/move")
@@ -123,10 +143,14 @@ def participant_data(participant_id: int) -> ResponseReturnValue:
     person = person_or_404(participant_id)
     data = personal_data.exported(db.session(), person, current_user, current_clock().now())
     db.session().commit()
-    response = Response(
-        json.dumps(data, ensure_ascii=False, indent=2) + "\n", mimetype="application/json"
-    )
-    response.headers["Content-Disposition"] = f'attachment; filename="participant-{person.id}.json"'
+    return _json_attachment(data, f"participant-{person.id}.json")
+
+
+def _json_attachment(data: Any, filename: str) -> Response:
+    """Answer with `data` as a JSON file to download, kept by no cache."""
+    body = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -137,11 +161,16 @@ def erase_participant(participant_id: int) -> ResponseReturnValue:
     person = person_or_404(participant_id)
     form = EraseForm()
     if form.validate_on_submit():
-        email = person.email
-        lifecycle.erase(db.session(), person, current_user, current_clock().now())
-        db.session().commit()
-        flash(_("The data of %(email)s is erased.", email=email), "success")
-        return redirect(url_for("enrolment.participants", org=g.organisation.slug))
+        return _erased(person)
     return render_template(
         "enrolment/erase.html", organisation=g.organisation, person=person, form=form
     )
+
+
+def _erased(person: Participant) -> ResponseReturnValue:
+    """Erase the person, say whose data went (their address, before it goes), back to the list."""
+    email = person.email
+    lifecycle.erase(db.session(), person, current_user, current_clock().now())
+    db.session().commit()
+    flash(_("The data of %(email)s is erased.", email=email), "success")
+    return redirect(url_for("enrolment.participants", org=g.organisation.slug))

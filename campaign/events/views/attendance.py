@@ -22,21 +22,30 @@ from campaign.events.views.base import bp, changeable_or_403
 def attendance(event_id: int) -> ResponseReturnValue:
     event = changeable_or_403(event_id)
     if event.is_cancelled:  # nobody came to a meeting that was not held
-        return render_template(
-            "events/attendance.html", organisation=g.organisation, event=event, rows=[]
-        ), (409 if request.method == "POST" else 200)
+        return _page(event, [], 409 if request.method == "POST" else 200)
     if request.method == "POST":
-        chosen = {i for v in request.form.getlist("attended") if (i := db.id_from(v))}
-        came, missed = invitations.mark_attendance(db.session(), event, chosen, current_user)
-        db.session().commit()
-        flash(
-            _("Attendance saved: %(came)d came, %(missed)d did not.", came=came, missed=missed),
-            "success",
-        )
-        return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
-    return render_template(
-        "events/attendance.html", organisation=g.organisation, event=event, rows=_expected(event)
+        return _save(event)
+    return _page(event, _expected(event))
+
+
+def _page(event: Event, rows: list[object], status: int = 200) -> ResponseReturnValue:
+    """Render the list of those expected, to tick who came."""
+    page = render_template(
+        "events/attendance.html", organisation=g.organisation, event=event, rows=rows
     )
+    return page, status
+
+
+def _save(event: Event) -> ResponseReturnValue:
+    """Record the ticked invitations as having come, the rest as not; back to the event."""
+    chosen = {i for v in request.form.getlist("attended") if (i := db.id_from(v))}
+    came, missed = invitations.mark_attendance(db.session(), event, chosen, current_user)
+    db.session().commit()
+    flash(
+        _("Attendance saved: %(came)d came, %(missed)d did not.", came=came, missed=missed),
+        "success",
+    )
+    return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
 
 
 def _expected(event: Event) -> list[object]:

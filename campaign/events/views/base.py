@@ -17,12 +17,9 @@ NETWORK_AUDIENCES = (Audience.CAMPAIGN, Audience.WORKING_GROUP)
 
 def event_or_404(event_id: int) -> Event:
     """Return the event of `g.organisation` with this id."""
-    event = db.session().scalar(
+    return db.first_or_404(
         select(Event).where(Event.id == event_id, Event.organisation_id == g.organisation.id)
     )
-    if event is None:
-        abort(404)
-    return event
 
 
 def may_change(event: Event) -> bool:

@@ -18,6 +18,7 @@ from campaign.events import calendar, feeds, invitations, meetings
 from campaign.events.models import Event
 from campaign.events.views.base import bp, event_or_404, visible
 from campaign.network.members import campaign_or_404
+from campaign.network.models import Organisation
 from campaign.security import TokenError
 from campaign.timing import current_clock
 
@@ -55,6 +56,7 @@ def ics(event: Event) -> Response:
 @bp.get("/organisations/<org>/events/<int:event_id>/event.ics")
 @access(Access.ORGANISATION)
 def download(event_id: int) -> ResponseReturnValue:
+    """The event as a calendar file."""
     return ics(event_or_404(event_id))
 
 
@@ -64,18 +66,26 @@ def feed(token: str) -> ResponseReturnValue:
     """A member's events as a calendar to subscribe to; the signed address is the key."""
     try:
         organisation = feeds.organisation_for(db.session(), token)
-    except TokenError as error:
-        if error.expired:
-            return _feed_gone(_("This calendar address has expired."), 410)
-        return _feed_gone(_("This calendar address is not valid."), 404)
-    except feeds.FeedReplaced:
-        return _feed_gone(
-            _(
-                "This calendar address has been replaced and no longer works. Ask your"
-                " organisation's representative for the new one."
-            ),
-            410,
+    except (TokenError, feeds.FeedReplaced) as error:
+        return _feed_refused(error)
+    return _feed(organisation)
+
+
+def _feed_refused(error: TokenError | feeds.FeedReplaced) -> Response:
+    """Say why a feed address does not work: expired, forged, or replaced."""
+    if isinstance(error, feeds.FeedReplaced):
+        text = _(
+            "This calendar address has been replaced and no longer works. Ask your"
+            " organisation's representative for the new one."
         )
+        return _feed_gone(text, 410)
+    if error.expired:
+        return _feed_gone(_("This calendar address has expired."), 410)
+    return _feed_gone(_("This calendar address is not valid."), 404)
+
+
+def _feed(organisation: Organisation) -> Response:
+    """Return the member's events as a calendar, named after the campaign and the member."""
     campaign = campaign_or_404()
     events = db.session().scalars(visible(campaign, organisation.id).order_by(Event.starts_at))
     items = _published_all(events, current_clock().now())
@@ -98,11 +108,13 @@ def replace_feed() -> ResponseReturnValue:
     """Give the member a new calendar address; the old one stops working at once."""
     meetings.replace_feed(db.session(), g.organisation, current_user)
     db.session().commit()
-    flash(
-        _(
-            "The calendar has a new address. The old address no longer works: give the new one"
-            " to everyone who subscribed."
-        ),
-        "success",
-    )
+    flash(_new_address_text(), "success")
     return redirect(url_for("events.index", org=g.organisation.slug) + "#feed-heading")
+
+
+def _new_address_text() -> str:
+    """Say that the calendar's address is new, and what to do with it."""
+    return _(
+        "The calendar has a new address. The old address no longer works: give the new one"
+        " to everyone who subscribed."
+    )

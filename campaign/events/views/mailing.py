@@ -3,6 +3,8 @@ mailed by the `invitations` job, a batch at a time, while the meeting's page sho
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, g, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_number, ngettext
@@ -12,7 +14,7 @@ from flask_login import current_user
 from campaign import db
 from campaign.accounts.scope import Access, access
 from campaign.events import fanout, meetings
-from campaign.events.models import Fanout, FanoutKind, FanoutState
+from campaign.events.models import Event, Fanout, FanoutKind, FanoutState
 from campaign.events.views.base import bp, changeable_or_403, event_or_404, may_change
 from campaign.timing import current_clock
 
@@ -30,6 +32,7 @@ def mailing_text(mailing: Fanout) -> str:
 
 
 def _all_queued(kind: FanoutKind, n: int, count: str) -> str:
+    """Say that all `n` mails of a finished fan-out are queued (`count`: n, formatted)."""
     if kind is FanoutKind.UPDATE:
         return ngettext(
             "%(count)s notice of the change is queued.",
@@ -57,18 +60,19 @@ def invite(event_id: int) -> ResponseReturnValue:
     event = changeable_or_403(event_id)
     count = meetings.invite(db.session(), event, current_clock().now(), current_user)
     db.session().commit()
+    flash(_invited_text(event, count), "success")
+    return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
+
+
+def _invited_text(event: Event, count: int) -> str:
+    """Say how many are invited, and whether their invitations are still being queued."""
     mailing = fanout.latest(db.session(), event)
     if mailing is not None and mailing.state is not FanoutState.DONE:
-        flash(
-            _(
-                "%(n)s people are invited; their invitations are being queued.",
-                n=format_number(count),
-            ),
-            "success",
+        return _(
+            "%(n)s people are invited; their invitations are being queued.",
+            n=format_number(count),
         )
-    else:
-        flash(_("%(n)d invitations are on their way.", n=count), "success")
-    return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
+    return _("%(n)d invitations are on their way.", n=count)
 
 
 @bp.get("/organisations/<org>/events/<int:event_id>/mailing.json")
@@ -78,7 +82,11 @@ def mailing_progress(event_id: int) -> ResponseReturnValue:
     event = event_or_404(event_id)
     if not may_change(event):  # the network's mailing is the lead administrator's to follow
         abort(404)
-    mailing = fanout.latest(db.session(), event)
+    return _progress(fanout.latest(db.session(), event))
+
+
+def _progress(mailing: Fanout | None) -> dict[str, Any]:
+    """Return the state of a fan-out as the script reads it (none yet: finished)."""
     if mailing is None:
         return {"state": "none", "done": 0, "total": 0, "text": "", "finished": True}
     return {

@@ -36,36 +36,38 @@ from campaign.timing import current_clock
 @bp.get("/organisations/<org>/events")
 @access(Access.ORGANISATION)
 def index() -> ResponseReturnValue:
-    campaign = campaign_or_404()
     organisation = g.organisation
-    events = list(
-        db.session().scalars(visible(campaign, organisation.id).order_by(Event.starts_at))
-    )
-    counts = {
-        (event_id, rsvp): n
-        for event_id, rsvp, n in db.session().execute(
-            select(Invitation.event_id, Invitation.rsvp, func.count())
-            .where(Invitation.event_id.in_([e.id for e in events]))
-            .group_by(Invitation.event_id, Invitation.rsvp)
-        )
-    }
+    events = _visible_events(campaign_or_404(), organisation.id)
     return render_template(
         "events/index.html",
         organisation=organisation,
         events=events,
-        counts=counts,
+        counts=_answer_counts(events),
         now=current_clock().now(),
         feed=url_for("events.feed", token=feeds.token(organisation), _external=True),
     )
 
 
+def _visible_events(campaign: Campaign, organisation_id: int) -> list[Event]:
+    """Return the events the member sees, by start."""
+    query = visible(campaign, organisation_id).order_by(Event.starts_at)
+    return list(db.session().scalars(query))
+
+
+def _answer_counts(events: list[Event]) -> dict[tuple[int, Rsvp], int]:
+    """Return how many invitees of each event have given each answer."""
+    query = (
+        select(Invitation.event_id, Invitation.rsvp, func.count())
+        .where(Invitation.event_id.in_([e.id for e in events]))
+        .group_by(Invitation.event_id, Invitation.rsvp)
+    )
+    return {(event_id, rsvp): n for event_id, rsvp, n in db.session().execute(query)}
+
+
 def _form(event: Event | None, campaign: Campaign) -> EventForm:
     """The form, with the audiences and pilot groups the user may choose; filled in on GET."""
     form = EventForm(obj=event)
-    audiences = [Audience.PILOT_GROUP, Audience.ORGANISATION]
-    if current_user.is_lead_admin and g.organisation.id == campaign.lead_organisation_id:
-        audiences += list(NETWORK_AUDIENCES)
-    form.audience.choices = labels.choices(audiences)
+    form.audience.choices = labels.choices(_audiences(campaign))
     form.pilot_group.choices = [(0, "–")] + [(gr.id, gr.name) for gr in _member_groups()]
     if request.method == "GET" and event is None:
         form.timezone.data = campaign.timezone
@@ -76,14 +78,23 @@ def _form(event: Event | None, campaign: Campaign) -> EventForm:
     return form
 
 
+def _audiences(campaign: Campaign) -> list[Audience]:
+    """Return whom the user may invite: a pilot group or the member's people; the whole
+    network too for the lead administrator, on the lead organisation's pages."""
+    audiences = [Audience.PILOT_GROUP, Audience.ORGANISATION]
+    if current_user.is_lead_admin and g.organisation.id == campaign.lead_organisation_id:
+        audiences += list(NETWORK_AUDIENCES)
+    return audiences
+
+
 def _member_groups() -> list[PilotGroup]:
-    return list(
-        db.session().scalars(
-            select(PilotGroup)
-            .where(PilotGroup.organisation_id == g.organisation.id)
-            .order_by(PilotGroup.name)
-        )
+    """Return the member's pilot groups by name."""
+    query = (
+        select(PilotGroup)
+        .where(PilotGroup.organisation_id == g.organisation.id)
+        .order_by(PilotGroup.name)
     )
+    return list(db.session().scalars(query))
 
 
 def _fill(form: EventForm, event: Event) -> None:
@@ -99,15 +110,12 @@ def _fill(form: EventForm, event: Event) -> None:
 def _values(form: EventForm) -> dict[str, Any] | None:
     """Return the event's new values from a valid form, or None (with errors added)."""
     audience = Audience(form.audience.data)
-    group_id = form.pilot_group.data or None
-    if audience is not Audience.PILOT_GROUP:
-        group_id = None
-    elif group_id not in {group.id for group in _member_groups()}:
-        form.pilot_group.errors = [_("Choose the pilot group that is invited.")]
+    if not _group_chosen(form, audience):
         return None
     instants = form.instants()
     if instants is None:
         return None
+    group_id = (form.pilot_group.data or None) if audience is Audience.PILOT_GROUP else None
     return {
         "kind": EventKind(form.kind.data),
         "title": " ".join((form.title.data or "").split()),
@@ -124,25 +132,40 @@ def _values(form: EventForm) -> dict[str, Any] | None:
     }
 
 
+def _group_chosen(form: EventForm, audience: Audience) -> bool:
+    """Whether a meeting for a pilot group names one of the member's; if not, say so."""
+    if audience is not Audience.PILOT_GROUP:
+        return True
+    if form.pilot_group.data in {group.id for group in _member_groups()}:
+        return True
+    form.pilot_group.errors = [_("Choose the pilot group that is invited.")]
+    return False
+
+
 @bp.route("/organisations/<org>/events/new", methods=["GET", "POST"])
 @access(Access.ORGANISATION)
 def new() -> ResponseReturnValue:
     campaign = campaign_or_404()
     form = _form(None, campaign)
     if form.validate_on_submit() and (values := _values(form)) is not None:
-        event = meetings.plan(
-            db.session(),
-            values,
-            campaign_id=campaign.id,
-            organisation_id=g.organisation.id,
-            organiser=current_user,
-            now=current_clock().now(),
-            base_url=current_app.config["CAMPAIGN_BASE_URL"],
-        )
+        event = _plan(campaign, values)
         db.session().commit()
         flash(_("The event is saved. Send the invitations when you are ready."), "success")
         return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
     return render_template("events/form.html", organisation=g.organisation, form=form, event=None)
+
+
+def _plan(campaign: Campaign, values: dict[str, Any]) -> Event:
+    """Add the member's meeting with the form's values, organised by the user."""
+    return meetings.plan(
+        db.session(),
+        values,
+        campaign_id=campaign.id,
+        organisation_id=g.organisation.id,
+        organiser=current_user,
+        now=current_clock().now(),
+        base_url=current_app.config["CAMPAIGN_BASE_URL"],
+    )
 
 
 @bp.route("/organisations/<org>/events/<int:event_id>/edit", methods=["GET", "POST"])
@@ -154,18 +177,23 @@ def edit(event_id: int) -> ResponseReturnValue:
         abort(403)
     form = _form(event, campaign)
     if form.validate_on_submit() and (values := _values(form)) is not None:
-        now = current_clock().now()
-        updates = meetings.change(db.session(), event, values, now, current_user)
-        db.session().commit()
-        if updates:
-            flash(
-                _("The event is changed; %(n)d invitees get the new time and place.", n=updates),
-                "success",
-            )
-        else:
-            flash(_("The event is saved."), "success")
-        return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
+        return _changed(event, values)
     return render_template("events/form.html", organisation=g.organisation, form=form, event=event)
+
+
+def _changed(event: Event, values: dict[str, Any]) -> ResponseReturnValue:
+    """Change the meeting, say how many are sent the new time and place, and show it."""
+    updates = meetings.change(db.session(), event, values, current_clock().now(), current_user)
+    db.session().commit()
+    flash(_changed_text(updates), "success")
+    return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
+
+
+def _changed_text(updates: int) -> str:
+    """Say that the event is saved, and how many get the new time and place."""
+    if updates:
+        return _("The event is changed; %(n)d invitees get the new time and place.", n=updates)
+    return _("The event is saved.")
 
 
 @bp.get("/organisations/<org>/events/<int:event_id>")
@@ -180,14 +208,24 @@ def show(event_id: int) -> ResponseReturnValue:
         event=event,
         rows=rows,
         not_yet=invitations.uninvited_count(db.session(), event),
-        tally={r: sum(1 for i, _p, _u in rows if i.rsvp is r) for r in Rsvp},
+        tally=_tally(rows),
         mailing=mailing,
         mailing_text=mailing_text(mailing) if mailing else "",
         may_change=may_change(event),
-        group=db.session().get(PilotGroup, event.pilot_group_id) if event.pilot_group_id else None,
+        group=_group_of(event),
         when=invitations.when_text(event, "sv"),
         now=current_clock().now(),
     )
+
+
+def _tally(rows: list[Any]) -> dict[Rsvp, int]:
+    """Return how many of the invitees listed have given each answer."""
+    return {r: sum(1 for i, _p, _u in rows if i.rsvp is r) for r in Rsvp}
+
+
+def _group_of(event: Event) -> PilotGroup | None:
+    """Return the pilot group the event is for, if it is for one."""
+    return db.session().get(PilotGroup, event.pilot_group_id) if event.pilot_group_id else None
 
 
 def _invitees(event: Event) -> list[Any]:
@@ -213,15 +251,26 @@ def cancel(event_id: int) -> ResponseReturnValue:
     """GET asks whether to cancel, naming how many are told; the POST cancels."""
     event = changeable_or_403(event_id)
     if request.method == "GET" or event.is_cancelled:
-        told = db.session().scalar(
-            select(func.count())
-            .select_from(Invitation)
-            .where(Invitation.event_id == event.id, Invitation.rsvp.in_(STILL_INVITED))
-        )
+        told = _still_invited(event)
         return render_template(
             "events/cancel.html", organisation=g.organisation, event=event, told=told
         )
+    return _cancelled(event)
+
+
+def _cancelled(event: Event) -> ResponseReturnValue:
+    """Cancel the meeting, say how many are told, and show it."""
     count = meetings.cancel(db.session(), event, current_clock().now(), current_user)
     db.session().commit()
     flash(_("The event is cancelled; %(n)d invitees are told.", n=count), "success")
     return redirect(url_for("events.show", org=g.organisation.slug, event_id=event.id))
+
+
+def _still_invited(event: Event) -> int:
+    """Return how many invitees have not declined: those a cancellation is sent to."""
+    query = (
+        select(func.count())
+        .select_from(Invitation)
+        .where(Invitation.event_id == event.id, Invitation.rsvp.in_(STILL_INVITED))
+    )
+    return db.session().scalar(query) or 0

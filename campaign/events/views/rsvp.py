@@ -3,6 +3,9 @@ three buttons, and the meeting as a calendar file."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
@@ -18,6 +21,7 @@ from campaign.events import calendar, invitations
 from campaign.events.models import Event, Invitation, Rsvp
 from campaign.events.views.base import bp
 from campaign.events.views.calendars import ics
+from campaign.outbox.views import link_error, token_error
 from campaign.security import TokenError
 from campaign.timing import current_clock
 
@@ -37,19 +41,20 @@ def _invitation(token: str) -> tuple[Invitation, Event, Participant | User]:
     try:
         found = invitations.invitation_for(db.session(), token)
     except TokenError as error:
-        text = _("This link has expired.") if error.expired else _("This link is not valid.")
-        raise LinkProblem((render_template("outbox/link_error.html", text=text), 400)) from None
+        raise LinkProblem(token_error(error)) from None
     if found is None:
-        text = _("We have no data about you.")
-        raise LinkProblem((render_template("outbox/link_error.html", text=text), 410))
+        raise LinkProblem(link_error(_("We have no data about you."), 410))
     event = db.session().get(Event, found.event_id)
-    person = (
-        db.session().get(Participant, found.participant_id)
-        if found.participant_id
-        else db.session().get(User, found.user_id)
-    )
+    person = _invitee(found)
     assert event is not None and person is not None  # rows the invitation's keys hold on to
     return found, event, person
+
+
+def _invitee(invitation: Invitation) -> Participant | User | None:
+    """Return the participant, or the staff member, the invitation is for."""
+    if invitation.participant_id:
+        return db.session().get(Participant, invitation.participant_id)
+    return db.session().get(User, invitation.user_id)
 
 
 @bp.route("/rsvp/<token>", methods=["GET", "POST"])
@@ -58,36 +63,70 @@ def rsvp(token: str) -> ResponseReturnValue:
     """GET shows the event and three buttons; the POST records the answer (mail scanners that
     open links answer nothing)."""
     try:
-        invitation, event, person = _invitation(token)
+        link = _Link(token, *_invitation(token), current_clock().now())
     except LinkProblem as problem:
         return problem.page
-    now = current_clock().now()
-    over = event.ends_at <= now
-    # Someone no mail reaches (they unsubscribed) would not hear of a new
-    # time or a cancellation: they may say no, but not take a place (README, "Threat model").
-    unreachable = isinstance(person, Participant) and person.status in STOPPED
     done = None
-    if request.method == "POST":
-        answer = ANSWERS.get(request.form.get("answer", ""))
-        if answer is None:
-            abort(400)
-        if not over and not event.is_cancelled and (answer is Rsvp.DECLINED or not unreachable):
-            done = _respond(invitation, answer)
-    with force_locale(person.language):
-        return render_template(
-            "events/rsvp.html",
-            event=event,
-            invitation=invitation,
-            token=token,
-            suggested=request.args.get("answer", ""),
-            done=done,
-            over=over,
-            when=invitations.when_text(event, person.language),
-            where=calendar.location_of(event),
-            next_date_offered=_next_date_offered(person, event),
-            unreachable=unreachable,
-            organiser=invitations.organiser_of(db.session(), event),
-        )
+    if request.method == "POST" and link.takes(answer := _posted_answer()):
+        done = _respond(link.invitation, answer)
+    with force_locale(link.person.language):
+        return _page(link, done)
+
+
+@dataclass(frozen=True)
+class _Link:
+    """What an RSVP link leads to, at the moment it is used."""
+
+    token: str
+    invitation: Invitation
+    event: Event
+    person: Participant | User
+    now: datetime
+
+    @property
+    def over(self) -> bool:
+        """Whether the event has ended."""
+        return self.event.ends_at <= self.now
+
+    @property
+    def unreachable(self) -> bool:
+        """Whether no mail reaches the person (they unsubscribed): they would not hear of a new
+        time or a cancellation, so they may say no, but not take a place (README, "Threat
+        model")."""
+        return isinstance(self.person, Participant) and self.person.status in STOPPED
+
+    def takes(self, answer: Rsvp) -> bool:
+        """Whether the answer can still be recorded."""
+        if self.over or self.event.is_cancelled:
+            return False
+        return answer is Rsvp.DECLINED or not self.unreachable
+
+
+def _page(link: _Link, done: Rsvp | None) -> str:
+    """Render the event with the three buttons, and the answer just recorded if any."""
+    event, person = link.event, link.person
+    return render_template(
+        "events/rsvp.html",
+        event=event,
+        invitation=link.invitation,
+        token=link.token,
+        suggested=request.args.get("answer", ""),
+        done=done,
+        over=link.over,
+        when=invitations.when_text(event, person.language),
+        where=calendar.location_of(event),
+        next_date_offered=_next_date_offered(person, event),
+        unreachable=link.unreachable,
+        organiser=invitations.organiser_of(db.session(), event),
+    )
+
+
+def _posted_answer() -> Rsvp:
+    """Return the answer the button sent; a 400 for anything else."""
+    answer = ANSWERS.get(request.form.get("answer", ""))
+    if answer is None:
+        abort(400)
+    return answer
 
 
 def _respond(invitation: Invitation, answer: Rsvp) -> Rsvp:
@@ -108,6 +147,7 @@ def _next_date_offered(person: Participant | User, event: Event) -> bool:
 @bp.get("/rsvp/<token>/event.ics")
 @access(Access.PUBLIC)
 def rsvp_calendar(token: str) -> ResponseReturnValue:
+    """The invitation's event as a calendar file."""
     try:
         _invitation_found, event, _person = _invitation(token)
     except LinkProblem as problem:

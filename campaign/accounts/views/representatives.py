@@ -1,0 +1,93 @@
+"""The lead administrator's pages for a member's representatives: invite, invite again, let in
+or keep out."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from campaign import db
+from campaign.accounts import invitations, staff
+from campaign.accounts.forms import InviteForm
+from campaign.accounts.models import Role, User
+from campaign.accounts.scope import Access, access
+from campaign.accounts.views.base import bp
+from campaign.network.models import Organisation
+from campaign.timing import current_clock
+
+
+@bp.route("/organisations/<org>/representatives/new", methods=["GET", "POST"])
+@access(Access.LEAD_ADMIN)
+def invite_representative() -> ResponseReturnValue:
+    organisation = g.organisation
+    form = InviteForm()
+    if form.validate_on_submit():
+        if db.session().scalar(select(User.id).where(User.email == (form.email.data or ""))):
+            form.email.errors.append(_("This address already has an account."))
+        else:
+            return _invite(form, organisation)
+    return render_template("accounts/invite.html", form=form, organisation=organisation)
+
+
+def _invite(form: InviteForm, organisation: Organisation) -> ResponseReturnValue:
+    """Create the representative's account, send the link, and go back to the member."""
+    newcomer = invitations.Newcomer(
+        name=" ".join((form.name.data or "").split()),
+        email=form.email.data or "",
+        language=form.language.data or "sv",
+    )
+    now = current_clock().now()
+    user = invitations.invite(db.session(), organisation, newcomer, actor=current_user, now=now)
+    invitations.send_link(db.session(), user, "invitation", now)
+    db.session().commit()
+    flash(_("An invitation is on its way to %(email)s.", email=newcomer.email), "success")
+    return redirect(url_for("network.organisation", org=organisation.slug))
+
+
+def _representative(user_id: int) -> User:
+    """Return the member's representative with this id."""
+    return db.first_or_404(
+        select(User).where(
+            User.id == user_id,
+            User.organisation_id == g.organisation.id,
+            User.role == Role.MEMBER_REP,
+        )
+    )
+
+
+@bp.post("/organisations/<org>/representatives/<int:user_id>/resend")
+@access(Access.LEAD_ADMIN)
+def resend_invitation(user_id: int) -> ResponseReturnValue:
+    user = _representative(user_id)
+    if user.password_hash:
+        flash(_("%(email)s has chosen a password already.", email=user.email), "error")
+    else:
+        _resend(user)
+    return redirect(url_for("network.organisation", org=g.organisation.slug))
+
+
+def _resend(user: User) -> None:
+    """Queue a new invitation link to the representative, and say so."""
+    staff.resend_invitation(db.session(), user, current_user, current_clock().now())
+    db.session().commit()
+    flash(_("A new invitation is on its way to %(email)s.", email=user.email), "success")
+
+
+@bp.post("/organisations/<org>/representatives/<int:user_id>/access")
+@access(Access.LEAD_ADMIN)
+def representative_access(user_id: int) -> ResponseReturnValue:
+    user = _representative(user_id)
+    staff.set_access(db.session(), user, request.form.get("action") == "enable", current_user)
+    db.session().commit()
+    flash(_access_text(user), "success")
+    return redirect(url_for("network.organisation", org=g.organisation.slug))
+
+
+def _access_text(user: User) -> str:
+    """Say whether the representative can sign in now."""
+    if user.is_enabled:
+        return _("%(email)s can sign in again.", email=user.email)
+    return _("%(email)s can no longer sign in.", email=user.email)
