@@ -63,9 +63,12 @@ def claim(
     """
     token, start = uuid.uuid4().hex, leased_at or now
     due = is_due(now, start)
+    # A materialised CTE picks the rows once: as a plain IN (subquery) PostgreSQL may rescan
+    # it, and each rescan with SKIP LOCKED picks other rows, so more than `limit` were leased.
+    picked = _candidates(due, limit, policy).cte("picked").prefix_with("MATERIALIZED")
     db_session.execute(
         update(Message)
-        .where(Message.id.in_(_candidates(due, limit, policy).scalar_subquery()))
+        .where(Message.id.in_(select(picked.c.id)))
         .where(due)  # re-checked on the locked row: two claimers never share a message
         .values(state=MessageState.SENDING, lease_until=start + lease, claim_token=token)
         .execution_options(synchronize_session=False)
