@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from campaign.enrolment.lifecycle import STOPPED
 from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.network.models import Campaign
-from campaign.network.phases import AFTER_END, Phase, campaigns_in, end_moment, phases
+from campaign.network.phases import AFTER_END, Phase, campaigns_in, end_moment, phases_at
 from campaign.outbox import policy
 from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.outbox.queue import OPEN_STATES
@@ -43,7 +43,7 @@ class ParticipantHolds:
     def waiting(self, db_session: Session, now: datetime) -> ColumnElement[bool]:
         """Return the condition of the mail of campaigns that have not started: it waits for
         the start, but the meeting mail of a campaign that allows it before."""
-        preparing = [c for c, p in phases(db_session, now).items() if p is Phase.PREPARING]
+        preparing = [c for c, p in phases_at(db_session, now).items() if p is Phase.PREPARING]
         if not preparing:
             return false()
         early = [c.id for c in preparing if c.has_early_invitations]

@@ -85,20 +85,19 @@ def mails_participants(campaign: Campaign, now: datetime, *, meeting: bool = Fal
     return phase is Phase.RUNNING or (phase is Phase.PREPARING and early)
 
 
-def phases(db_session: Session, now: datetime) -> dict[Campaign, Phase]:
+def phases_at(db_session: Session, now: datetime) -> dict[Campaign, Phase]:
     """Return every campaign with its phase at `now` (a deployment has a handful)."""
     return {c: phase_of(c, now) for c in db_session.scalars(select(Campaign).order_by(Campaign.id))}
 
 
-def mailing_campaigns(db_session: Session, now: datetime, *, meeting: bool = False) -> set[int]:
+def mailing_campaigns(db_session: Session, now: datetime) -> set[int]:
     """Return the ids of the campaigns whose participants may be sent mail at `now`."""
-    every = db_session.scalars(select(Campaign)).all()
-    return {c.id for c in every if mails_participants(c, now, meeting=meeting)}
+    return {c.id for c in db_session.scalars(select(Campaign)) if mails_participants(c, now)}
 
 
 def campaigns_in(db_session: Session, now: datetime, wanted: frozenset[Phase]) -> set[int]:
     """Return the ids of the campaigns in one of the `wanted` phases at `now`."""
-    return {c.id for c, phase in phases(db_session, now).items() if phase in wanted}
+    return {c.id for c, phase in phases_at(db_session, now).items() if phase in wanted}
 
 
 def archive(db_session: Session, campaign: Campaign, actor: Any, now: datetime) -> None:

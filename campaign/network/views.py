@@ -335,8 +335,8 @@ def refuse_changes_to_an_archive() -> ResponseReturnValue | None:
     campaign, with a page that says why; reading, exports and the report still work."""
     if request.method in ("GET", "HEAD", "OPTIONS") or not _changes_the_campaign():
         return None
-    campaign = members.campaign_or_404()
-    if campaign.archived_at is None:
+    campaign = _request_campaign()
+    if campaign is None or campaign.archived_at is None:
         return None
     return render_template("network/archived.html", campaign=campaign), 409
 
