@@ -70,6 +70,7 @@ def _midnight(day: date, zone_name: str) -> datetime:
 
 def phase_of(campaign: Campaign, now: datetime) -> Phase:
     """Return the campaign's phase at `now`."""
+    # The hook for retention: `if campaign.purged_at is not None: return Phase.PURGED` goes first.
     if campaign.archived_at is not None:
         return Phase.ARCHIVED
     if now < first_moment(campaign):
