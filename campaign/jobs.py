@@ -89,6 +89,7 @@ def _questionnaires(db_session: Session, now: datetime) -> object:
 
 def _housekeeping(db_session: Session, now: datetime) -> object:
     from campaign.accounts.throttle import forget_old
+    from campaign.enrolment.holds import cancel_after_end
     from campaign.enrolment.importing import tidy
     from campaign.enrolment.joining import forget_expired
     from campaign.outbox.queue import expire_old, forget_sealed
@@ -99,6 +100,7 @@ def _housekeeping(db_session: Session, now: datetime) -> object:
         "login_attempts_dropped": forget_old(db_session, now),
         "join_requests_dropped": forget_expired(db_session, now),
         "sealed_mail_emptied": forget_sealed(db_session, now),
+        "cancelled_after_end": cancel_after_end(db_session, now),
     }
 
 
@@ -123,7 +125,8 @@ JOBS: tuple[Job, ...] = (
         "housekeeping",
         300,
         _housekeeping,
-        "Give up mail undelivered for five days; drop stale imports, join requests, sent links.",
+        "Give up mail undelivered for five days; drop stale imports, join requests, sent links;"
+        " cancel the participants' mail of campaigns that have ended.",
     ),
 )
 

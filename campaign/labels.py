@@ -12,9 +12,11 @@ from markupsafe import Markup
 from wtforms.fields import SelectChoice
 
 from campaign.accounts.throttle import LockKind
+from campaign.enrolment.holds import ENDED_ANSWER
 from campaign.enrolment.models import ImportState, ParticipantStatus, PilotGroupKind, RowOutcome
 from campaign.events.models import Audience, EventKind, Rsvp
 from campaign.network.models import MembershipStatus, OrganisationKind
+from campaign.network.phases import Phase
 from campaign.outbox.models import MessageKind, MessageState, SuppressionReason
 
 LABELS: dict[enum.Enum, object] = {
@@ -75,6 +77,16 @@ LABELS: dict[enum.Enum, object] = {
     SuppressionReason.MANUAL: _l("Added by hand"),
     LockKind.ADDRESS: _l("E-mail address"),
     LockKind.CLIENT: _l("Client (IP address)"),
+    Phase.PREPARING: _l("Preparing"),
+    Phase.RUNNING: _l("Running"),
+    Phase.ENDED: _l("Ended"),
+    Phase.ARCHIVED: _l("Archived"),
+}
+
+# What an outbox message's last answer says, where the service wrote it (the mail server's own
+# answers are shown as they came).
+ANSWERS: dict[str, object] = {
+    ENDED_ANSWER: _l("Not sent: the campaign has ended"),
 }
 
 # The headings of lists grouped by kind.
@@ -110,6 +122,10 @@ BADGES: dict[enum.Enum, str] = {
     MessageState.RETRY: "badge-informal",
     MessageState.FAILED: "badge-muted",
     MessageState.CANCELLED: "badge-muted",
+    Phase.PREPARING: "badge-informal",
+    Phase.RUNNING: "badge-signed",
+    Phase.ENDED: "badge-lead",
+    Phase.ARCHIVED: "badge-muted",
 }
 
 
@@ -128,11 +144,16 @@ def badge(member: enum.Enum) -> Markup:
     return Markup('<span class="badge {}">{}</span>').format(BADGES[member], label(member))
 
 
+def answer(text: str | None) -> str:
+    """Return an outbox message's last answer in the language of the request."""
+    return str(ANSWERS.get(text or "", text or ""))
+
+
 def choices(members: Iterable[enum.Enum]) -> list[SelectChoice]:
     """Return form choices (value, label) for the members, in the order given."""
     return [SelectChoice(m.value, CHOICES.get(m, LABELS[m])) for m in members]
 
 
 def init_app(app: Flask) -> None:
-    """Give the templates the filters `label`, `plural` and `badge`."""
-    app.jinja_env.filters.update(label=label, plural=plural, badge=badge)
+    """Give the templates the filters `label`, `plural`, `badge` and `answer`."""
+    app.jinja_env.filters.update(label=label, plural=plural, badge=badge, answer=answer)

@@ -13,13 +13,14 @@ from campaign.accounts.throttle import LockKind
 from campaign.enrolment.models import ImportState, ParticipantStatus, PilotGroupKind, RowOutcome
 from campaign.events.models import Audience, EventKind, Rsvp
 from campaign.network.models import MembershipStatus, OrganisationKind
+from campaign.network.phases import Phase
 from campaign.outbox.models import MessageKind, MessageState, SuppressionReason
 
 SHOWN = (
     LockKind, ImportState, ParticipantStatus, PilotGroupKind, RowOutcome, Audience, EventKind,
-    Rsvp, MembershipStatus, OrganisationKind, MessageKind, MessageState, SuppressionReason,
+    Rsvp, MembershipStatus, OrganisationKind, MessageKind, MessageState, SuppressionReason, Phase,
 )  # fmt: skip
-BADGED = (MembershipStatus, ImportState, RowOutcome, MessageState)
+BADGED = (MembershipStatus, ImportState, RowOutcome, MessageState, Phase)
 
 
 @pytest.mark.parametrize("kind", SHOWN)

@@ -9,7 +9,7 @@ import click
 from flask import Flask
 
 from campaign import create_app
-from campaign.cli import jobs, network, people, report, serve
+from campaign.cli import archive, jobs, network, people, report, serve
 from campaign.config import ConfigError
 
 
@@ -37,6 +37,8 @@ COMMANDS: tuple[click.Command, ...] = (
     people.import_participants,
     report.report,
     network.simulate,
+    archive.archive,
+    archive.reopen,
 )
 for command in COMMANDS:
     main.add_command(command)

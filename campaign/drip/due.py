@@ -3,7 +3,8 @@
 A step is due at its offset from the participant's start (their own start date, else their pilot
 group's) or from the campaign's end, on a business day, at its local time in the campaign's
 time zone, outside the quiet hours. A step anchored to a kind of event is due once for each
-event of that kind the participant is invited to, counted from the event's day.
+event of that kind the participant is invited to, counted from the event's day. Nothing is
+planned after the campaign's end: a step that would come later is no step of this campaign.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from campaign.drip.files import EVENT_ANCHORS, Step
 from campaign.enrolment.models import Participant, PilotGroup
 from campaign.events.models import Event, Invitation
 from campaign.network.models import Campaign
+from campaign.network.phases import end_moment
 from campaign.timing import QUIET_HOURS, add_business_days, local_instant
 
 # A step more than this overdue is recorded as skipped (but a sequence's first step).
@@ -56,7 +58,21 @@ def occurrences(
     campaign: Campaign,
     events: list[Event],
 ) -> list[Occurrence]:
-    """Return when, and under which source key, a step is due for a participant."""
+    """Return when, and under which source key, a step is due for a participant, while the
+    campaign runs."""
+    found = _occurrences(step, participant, group, campaign, events)
+    end = end_moment(campaign)
+    return [occurrence for occurrence in found if occurrence.due < end]
+
+
+def _occurrences(
+    step: Step,
+    participant: Participant,
+    group: PilotGroup,
+    campaign: Campaign,
+    events: list[Event],
+) -> list[Occurrence]:
+    """Return every time, and the source key, a step is due for a participant."""
     key = f"p:{participant.id}:seq:{step.key}"
     if step.anchor not in EVENT_ANCHORS:
         start = participant.starts_on or group.starts_on

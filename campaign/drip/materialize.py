@@ -9,7 +9,9 @@ two processes at once, queues nothing twice.
 Catch-up rule: a participant who starts late, or resumes after a pause, does not get a burst of
 old steps. A step more than CATCH_UP overdue is recorded as skipped, except a sequence's first
 step (the welcome), which is always sent. A step whose conditions do not hold at its due time is
-recorded as skipped too. Only active participants get steps; paused ones wait.
+recorded as skipped too. Only active participants get steps; paused ones wait; and only while
+their campaign mails its participants (campaign/network/phases.py): nothing before its start,
+nothing after its end.
 
 A run reads only the participants whose next step may have come (campaign/drip/next_steps.py
 keeps that moment), in chunks, and notes for each when its next step is due.
@@ -34,6 +36,7 @@ from campaign.enrolment.mail import addressee
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events.models import Event, EventKind, Invitation, Rsvp
 from campaign.network.models import Campaign, Membership, Organisation
+from campaign.network.phases import mailing_campaigns
 from campaign.outbox.mail import queue_participant_mail
 from campaign.outbox.models import Message, MessageKind
 from campaign.outbox.texts import Letter
@@ -81,8 +84,9 @@ def materialize(
     """
     if sequences is None:
         sequences = sendable_sequences()
-    added, after = 0, 0
-    while people := enrolled(db_session, due_by=None if everyone else now, after=after):
+    added, after, campaigns = 0, 0, mailing_campaigns(db_session, now)
+    due_by = None if everyone else now
+    while people := enrolled(db_session, due_by=due_by, after=after, campaigns=campaigns):
         added += _materialize_chunk(db_session, people, sequences, now)
         after = people[-1].participant.id
     return added
@@ -304,13 +308,16 @@ def enrolled(
     due_by: datetime | None = None,
     after: int = 0,
     limit: int = CHUNK,
+    campaigns: set[int] | None = None,
 ) -> list[Enrolled]:
     """Return active participants in a pilot group that follows a sequence (or just one).
 
-    With `due_by`, only those whose next step may be due by then; in id order, `limit` at a
-    time, from the id `after`.
+    With `due_by`, only those whose next step may be due by then; with `campaigns`, only those
+    of these campaigns; in id order, `limit` at a time, from the id `after`.
     """
     statement = ENROLLED.where(Participant.id > after).order_by(Participant.id).limit(limit)
+    if campaigns is not None:
+        statement = statement.where(Participant.campaign_id.in_(campaigns))
     if participant_id is not None:
         statement = statement.where(Participant.id == participant_id)
     if due_by is not None:

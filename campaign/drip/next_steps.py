@@ -37,13 +37,13 @@ def note_next_steps(db_session: Session, next_at: list[dict[str, Any]]) -> None:
 
 # What can move someone's next step earlier: their start, language, group or status; their
 # pilot group's start or sequence; a new invitation, or an event's new time; the campaign's
-# end, zone or language. Each clears next_step_at, so that the next run looks at them again.
+# period, zone or language. Each clears next_step_at, so that the next run looks at them again.
 # (Looking too early costs nothing; a change made around the ORM is caught by the hourly sweep.)
 WATCHED = {
     Participant: ("starts_on", "language", "pilot_group_id", "status"),
     PilotGroup: ("starts_on", "sequence_name"),
     Event: ("starts_at", "is_cancelled"),
-    Campaign: ("ends_on", "timezone", "language"),
+    Campaign: ("starts_on", "ends_on", "timezone", "language"),
 }
 
 

@@ -4,6 +4,7 @@ What the person typed, where from and when waits in a `JoinRequest` row for 7 da
 confirmation link carries only the row's id and a random secret, signed, so no personal data
 travels in a link or a mailbox. Confirming consumes the request. Housekeeping deletes expired
 requests and empties their mails, so an unconfirmed request leaves nothing behind after 7 days.
+Once the campaign has ended nobody joins it: its links and confirmations are refused.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from campaign.enrolment.erasure import drop_requests
 from campaign.enrolment.models import ConsentMethod, JoinRequest, Participant, PilotGroup
 from campaign.enrolment.people import Newcomer, enrol, self_enrolment_consent
 from campaign.network.models import Campaign
+from campaign.network.phases import phase_of
 from campaign.outbox.mail import Recipient, mail_settings, queue_staff_mail
 from campaign.outbox.models import MessageKind
 from campaign.outbox.texts import mail_template
@@ -33,6 +35,10 @@ CONFIRM_LIFETIME = timedelta(days=7)
 
 class LinkClosed(Exception):
     """The group's self-enrolment link was closed or replaced by a new one."""
+
+
+class CampaignOver(LinkClosed):
+    """The group's campaign has ended: nobody joins it any more."""
 
 
 class LinkGone(Exception):
@@ -55,12 +61,21 @@ def link_token(group: PilotGroup) -> str:
     return sign(JOIN, [group.id, group.enrolment_key])
 
 
-def group_for(db_session: Session, token: str) -> PilotGroup:
-    """Return the group of an open link; raise TokenError (bad, expired) or LinkClosed."""
+def group_for(db_session: Session, token: str, now: datetime) -> PilotGroup:
+    """Return the group of an open link; raise TokenError (bad, expired), LinkClosed or
+    CampaignOver."""
     group_id, key = unsign(JOIN, token, int(LINK_LIFETIME.total_seconds()))
     group = db_session.get(PilotGroup, group_id)
     if group is None or not group.enrolment_key or group.enrolment_key != key:
         raise LinkClosed
+    return _still_running(db_session, group, now)
+
+
+def _still_running(db_session: Session, group: PilotGroup, now: datetime) -> PilotGroup:
+    """Return the group; raise CampaignOver when its campaign has ended."""
+    campaign = db_session.get(Campaign, group.campaign_id)
+    if campaign is not None and phase_of(campaign, now).is_over:
+        raise CampaignOver
     return group
 
 
@@ -161,21 +176,22 @@ def request_for(db_session: Session, token: str, now: datetime) -> JoinRequest:
     return wish
 
 
-def check_open(db_session: Session, wish: JoinRequest) -> PilotGroup:
-    """Return the request's group; raise LinkClosed if its link was closed or replaced since."""
+def check_open(db_session: Session, wish: JoinRequest, now: datetime) -> PilotGroup:
+    """Return the request's group; raise LinkClosed if its link was closed or replaced since,
+    CampaignOver if its campaign has ended."""
     group = db_session.get(PilotGroup, wish.pilot_group_id) if wish.pilot_group_id else None
     if group is None or group.enrolment_key != wish.group_key:
         raise LinkClosed
-    return group
+    return _still_running(db_session, group, now)
 
 
 def confirm(db_session: Session, wish: JoinRequest, client: str, now: datetime) -> Participant:
     """Enrol the person of a pending request and consume it.
 
-    Raises LinkClosed, or EnrolmentConflict (reason `erased` when the address was erased after
-    the request was made).
+    Raises LinkClosed (or CampaignOver), or EnrolmentConflict (reason `erased` when the address
+    was erased after the request was made).
     """
-    group = check_open(db_session, wish)
+    group = check_open(db_session, wish, now)
     campaign = db_session.get(Campaign, group.campaign_id)
     assert campaign is not None and wish.confirmed_at is None
     text = self_enrolment_consent(wish.shown_language, group.organisation, group, campaign)

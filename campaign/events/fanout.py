@@ -5,7 +5,9 @@ Inviting a whole campaign means thousands of mails. The request that asks for th
 event page shows how far it has come. Who is still due is read from the invitations
 themselves (their `sent_sequence` behind the event's SEQUENCE), and each mail has a unique
 source key, so a fan-out cut off by a restart carries on where it stopped and nobody gets a mail
-twice. A small fan-out is done at once, in the request, by the same code.
+twice. A small fan-out is done at once, in the request, by the same code. A fan-out whose mail
+may not go yet (`letters.mail_goes`: a campaign before its start) waits, and the job carries
+it out when it may; after the campaign's end it waits for good, unless the end moves.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from campaign.accounts.models import User
 from campaign.enrolment.models import Participant
-from campaign.events.letters import Invitee, Letters
+from campaign.events.letters import Invitee, Letters, mail_goes
 from campaign.events.models import (
     STILL_INVITED,
     Event,
@@ -99,8 +101,11 @@ def advance(
     """Queue the mail of the fan-out's next batch of invitees; None once nobody is left.
 
     Returns the letters used, to be passed in again for the next batch of the same version.
+    A fan-out whose mail may not go now is left as it is (None).
     """
     event = locked_event(db_session, fanout.event_id)
+    if not mail_goes(db_session, event, now):
+        return None
     rows = _next_batch(db_session, event)
     if not rows:
         fanout.state, fanout.finished_at = FanoutState.DONE, now
@@ -173,7 +178,7 @@ def run_due(db_session: Session, now: datetime) -> int:
     queued = 0
     letters: dict[int, Letters] = {}
     while time.monotonic() - started < RUN_SECONDS:
-        fanout = _oldest_unfinished(db_session)
+        fanout = _oldest_unfinished(db_session, now)
         if fanout is None:
             break
         before = fanout.done
@@ -185,11 +190,13 @@ def run_due(db_session: Session, now: datetime) -> int:
     return queued
 
 
-def _oldest_unfinished(db_session: Session) -> Fanout | None:
-    """Return the fan-out that waits longest, or None when all are done."""
-    return db_session.scalar(
-        select(Fanout).where(Fanout.state != FanoutState.DONE).order_by(Fanout.id).limit(1)
-    )
+def _oldest_unfinished(db_session: Session, now: datetime) -> Fanout | None:
+    """Return the fan-out that waits longest among those whose mail may go, or None."""
+    unfinished = select(Fanout, Event).join(Event, Event.id == Fanout.event_id)
+    rows = db_session.execute(
+        unfinished.where(Fanout.state != FanoutState.DONE).order_by(Fanout.id)
+    ).all()
+    return next((f for f, event in rows if mail_goes(db_session, event, now)), None)
 
 
 def latest(db_session: Session, event: Event) -> Fanout | None:

@@ -7,7 +7,8 @@ layout, inlined CSS) with markers where those values go, builds the calendar obj
 VTIMEZONE is the costly part), and per person puts the values in. The texts are the mail
 templates `event-<kind>` (and the part `_event-details`); the footer and the headers are the
 outbox's, the same as every participant's or staff member's mail. Every mail about an event
-goes through here, one invitee or ten thousand.
+goes through here, one invitee or ten thousand, and only when `mail_goes` (the campaign's phase
+lets its participants have meeting mail; the working group's staff always).
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from campaign.accounts.models import User
 from campaign.enrolment.mail import Addressees
 from campaign.enrolment.models import Participant
 from campaign.events import calendar
-from campaign.events.models import Event, Invitation, Rsvp
+from campaign.events.models import Audience, Event, Invitation, Rsvp
 from campaign.i18n import load_catalog
+from campaign.network.models import Campaign
+from campaign.network.phases import mails_participants
 from campaign.outbox.compose import Footer, Rendered, content_template
 from campaign.outbox.mail import (
     Recipient,
@@ -264,6 +267,15 @@ class Letters:
         return self._calendar
 
 
+def mail_goes(db_session: Session, event: Event, now: datetime) -> bool:
+    """Whether the event's mail may be queued at `now`: to the working group (staff) always, to
+    participants while their campaign mails them meeting mail."""
+    if event.audience is Audience.WORKING_GROUP:
+        return True
+    campaign = db_session.get(Campaign, event.campaign_id)
+    return campaign is not None and mails_participants(campaign, now, meeting=True)
+
+
 def queue_mail(
     db_session: Session,
     event: Event,
@@ -277,8 +289,11 @@ def queue_mail(
 ) -> int | None:
     """Queue one mail about the event to one invitee, with the calendar part where it belongs.
 
-    Pass `letters` when queueing many of one event version: it lays the mail out once.
+    Pass `letters` when queueing many of one event version: it lays the mail out once. Nothing
+    is queued (None) while the event's mail may not go.
     """
+    if not mail_goes(db_session, event, now):
+        return None
     letters = letters or Letters(db_session, event, now)
     message = letters.message(invitee_of(db_session, invitation), kind, key=key, due_at=due_at)
     if kind in CALENDAR_KINDS:

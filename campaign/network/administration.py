@@ -36,14 +36,30 @@ def admit(
     return membership
 
 
+PERIOD = ("starts_on", "ends_on")
+
+
 def change_campaign(
     db_session: Session, campaign: Campaign, changes: dict[str, Any], actor: Any, now: datetime
 ) -> list[str]:
-    """Apply the campaign's new settings; return the names of those that changed."""
+    """Apply the campaign's new settings; return the names of those that changed. A new period
+    is audited with the old and the new dates."""
+    before = period_of(campaign)
     changed = members.apply_changes(campaign, changes, now)
     if changed:
         record(db_session, actor, "campaign.settings_changed", now=now, fields=changed)
+    if set(changed) & set(PERIOD):
+        after = period_of(campaign)
+        record(
+            db_session, actor, "campaign.period_changed", now=now, campaign_id=campaign.id,
+            old=before, new=after,
+        )  # fmt: skip
     return changed
+
+
+def period_of(campaign: Campaign) -> dict[str, str]:
+    """Return the campaign's first and last day, as the audit keeps them."""
+    return {name: getattr(campaign, name).isoformat() for name in PERIOD}
 
 
 def change_facts(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     FloatField,
@@ -118,7 +119,14 @@ class CampaignForm(FlaskForm):
 
     name = StringField(_l("Name"), validators=[Length(min=2, max=200), NoControlCharacters()])
     starts_on = DateField(_l("Starts"), validators=[PlausibleDay()])
-    ends_on = DateField(_l("Ends"), validators=[PlausibleDay()])
+    ends_on = DateField(
+        _l("Ends"),
+        validators=[PlausibleDay()],
+        description=_l(
+            "The last day participants get mail. A new date plans their next e-mails again."
+        ),
+    )
+    has_early_invitations = BooleanField(_l("Send meeting invitations before the start"))
     timezone = StringField(
         _l("Time zone"),
         validators=[Length(min=3, max=64)],

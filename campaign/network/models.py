@@ -61,6 +61,11 @@ class Campaign(Base):
     co2_kg_per_km: Mapped[float] = mapped_column(default=0.133)
     cost_per_km: Mapped[float] = mapped_column(default=2.50)
     cost_per_hour: Mapped[float | None]
+    # Meeting invitations (and their reminders) may go to participants before the start;
+    # any other participant mail waits for it (campaign/network/phases.py).
+    has_early_invitations: Mapped[bool] = mapped_column(default=False)
+    # Set when the lead administrator archives the ended campaign: from then on it is read-only.
+    archived_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
     lead_organisation: Mapped[Organisation] = relationship()

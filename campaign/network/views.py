@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, select
+from werkzeug.exceptions import NotFound
 
-from campaign import db
+from campaign import db, labels
 from campaign.accounts.models import Role
 from campaign.accounts.scope import Access, access
 from campaign.audit import AuditEvent
+from campaign.drip.period import Replanned, replan
 from campaign.enrolment.overview import MemberRow, member_rows, representatives
-from campaign.network import administration, members
+from campaign.network import administration, members, phases
 from campaign.network.forms import (
     CampaignForm,
     LeadMembershipForm,
@@ -30,6 +46,7 @@ from campaign.network.models import (
     Organisation,
     OrganisationKind,
 )
+from campaign.network.phases import Phase
 from campaign.pages import page_of_rows
 from campaign.timing import current_clock
 
@@ -37,8 +54,11 @@ bp = Blueprint("network", __name__)
 
 
 def init_app(app: Flask) -> None:
-    """Register the views."""
+    """Register the views, the campaign's phase on every staff page, and the archive's guard."""
     app.register_blueprint(bp)
+    app.jinja_env.globals["campaign_phase"] = campaign_phase
+    app.jinja_env.filters["long_date"] = long_date
+    app.before_request(refuse_changes_to_an_archive)
 
 
 @bp.get("/")
@@ -109,7 +129,8 @@ def settings() -> ResponseReturnValue:
         return _settings_saved(campaign, form)
     if form.is_submitted():
         flash(_("Nothing was saved. Please correct the marked fields."), "error")
-    return render_template("network/settings.html", form=form, campaign=campaign)
+    phase = phases.phase_of(campaign, current_clock().now())
+    return render_template("network/settings.html", form=form, campaign=campaign, phase=phase)
 
 
 @bp.get("/organisations/<org>")
@@ -128,10 +149,32 @@ def organisation() -> ResponseReturnValue:
 def _settings_saved(campaign: Campaign, form: CampaignForm) -> ResponseReturnValue:
     """Store the campaign's settings from a valid form, and go back to the overview."""
     now = current_clock().now()
-    administration.change_campaign(db.session(), campaign, _settings(form), current_user, now)
+    changed = administration.change_campaign(
+        db.session(), campaign, _settings(form), current_user, now
+    )
+    period_moved = set(changed) & set(administration.PERIOD)
+    replanned = replan(db.session(), campaign, now) if period_moved else None
     db.session().commit()
     flash(_("The campaign's settings are saved."), "success")
+    if replanned is not None:
+        flash(_replanned_text(replanned), "success")
     return redirect(url_for("network.overview"))
+
+
+def _replanned_text(replanned: Replanned) -> str:
+    """Say what the new period changed: whose mail is planned again, what was cancelled or
+    queued again."""
+    text = ngettext(
+        "The period changed: the next e-mails of %(num)d participant are planned again.",
+        "The period changed: the next e-mails of %(num)d participants are planned again.",
+        replanned.participants,
+    )
+    if replanned.cancelled:
+        text += " " + _("%(n)d unsent e-mails were cancelled.", n=replanned.cancelled)
+    if replanned.requeued:
+        again = _("%(n)d e-mails cancelled at the end were queued again.", n=replanned.requeued)
+        text += " " + again
+    return text
 
 
 def _settings(form: CampaignForm) -> dict[str, Any]:
@@ -236,3 +279,97 @@ def _audit_events(organisation_slug: str, action: str) -> Select[AuditEvent, Org
     if action:
         statement = statement.where(AuditEvent.action == action)
     return statement.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a campaign stands, as every staff page shows it: "Running until 31 March 2015"."""
+
+    campaign: Campaign
+    phase: Phase
+    text: str
+    badge: str
+
+
+def campaign_phase() -> Standing | None:
+    """Return where the request's campaign stands (None when there is no campaign)."""
+    campaign = _request_campaign()
+    if campaign is None:
+        return None
+    phase = phases.phase_of(campaign, current_clock().now())
+    return Standing(campaign, phase, phase_text(campaign, phase), labels.BADGES[phase])
+
+
+def _request_campaign() -> Campaign | None:
+    """Return the campaign of the request, None if there is none."""
+    try:
+        return members.campaign_or_404()
+    except NotFound:
+        return None
+
+
+def phase_text(campaign: Campaign, phase: Phase) -> str:
+    """Say the campaign's phase with its date, e.g. "Ended 31 March 2015"."""
+    texts = {
+        Phase.PREPARING: _("Preparing, starts %(day)s"),
+        Phase.RUNNING: _("Running until %(day)s"),
+        Phase.ENDED: _("Ended %(day)s"),
+        Phase.ARCHIVED: _("Archived, ended %(day)s"),
+    }
+    day = campaign.starts_on if phase is Phase.PREPARING else campaign.ends_on
+    return texts[phase] % {"day": long_date(day)}
+
+
+def long_date(day: date) -> str:
+    """Return a day as the reader's language writes it in full: "31 mars 2015"."""
+    return format_date(day, "long")
+
+
+# What staff may still do in an archived campaign: their own account and session, and lifting a
+# sign-in lock (which is about the accounts, not the campaign).
+STILL_OPEN = frozenset({"accounts.logout", "accounts.account", "accounts.unlock_sign_in"})
+
+
+def refuse_changes_to_an_archive() -> ResponseReturnValue | None:
+    """Refuse every change (a request that is not a GET) on a staff page of an archived
+    campaign, with a page that says why; reading, exports and the report still work."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or not _changes_the_campaign():
+        return None
+    campaign = _request_campaign()
+    if campaign is None or campaign.archived_at is None:
+        return None
+    return render_template("network/archived.html", campaign=campaign), 409
+
+
+def _changes_the_campaign() -> bool:
+    """Whether the request goes to a staff page of the campaign (not a public link, not one's
+    own account)."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in STILL_OPEN or endpoint == "static":
+        return False
+    view = current_app.view_functions[endpoint]
+    return getattr(view, "access", Access.PUBLIC) is not Access.PUBLIC
+
+
+@bp.route("/network/archive", methods=["GET", "POST"])
+@access(Access.LEAD_ADMIN)
+def archive() -> ResponseReturnValue:
+    """Archive the ended campaign, after a confirmation: from then on it is read-only."""
+    campaign = members.campaign_or_404()
+    now = current_clock().now()
+    if request.method == "POST" and request.form.get("confirm") == "yes":
+        return _archived(campaign, now)
+    phase = phases.phase_of(campaign, now)
+    return render_template("network/archive.html", campaign=campaign, phase=phase)
+
+
+def _archived(campaign: Campaign, now: datetime) -> ResponseReturnValue:
+    """Archive the campaign, or say why it cannot be yet."""
+    try:
+        phases.archive(db.session(), campaign, current_user, now)
+    except phases.NotEnded:
+        flash(_("Only a campaign that has ended can be archived."), "error")
+        return redirect(url_for("network.archive"))
+    db.session().commit()
+    flash(_("The campaign is archived: it can be read but no longer changed."), "success")
+    return redirect(url_for("report.dashboard"))

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from campaign.outbox.models import Message, MessageState
@@ -65,7 +65,8 @@ def claim(
     due = is_due(now, start)
     # A materialised CTE picks the rows once: as a plain IN (subquery) PostgreSQL may rescan
     # it, and each rescan with SKIP LOCKED picks other rows, so more than `limit` were leased.
-    picked = _candidates(due, limit, policy).cte("picked").prefix_with("MATERIALIZED")
+    held = _held(db_session, now, policy)
+    picked = _candidates(due, limit, held).cte("picked").prefix_with("MATERIALIZED")
     db_session.execute(
         update(Message)
         .where(Message.id.in_(select(picked.c.id)))
@@ -87,9 +88,14 @@ def _claimed(db_session: Session, token: str) -> list[Row[Any]]:
     return list(db_session.execute(query))
 
 
-def _candidates(due: ColumnElement[bool], limit: int, policy: Policy) -> Select[int]:
-    """The ids of the oldest due messages not held by the policy, locked for this claimer."""
-    not_held = or_(Message.participant_id.is_(None), Message.participant_id.not_in(policy.held()))
+def _held(db_session: Session, now: datetime, policy: Policy) -> ColumnElement[bool]:
+    """The condition of the participants' messages the policy holds at `now`."""
+    return or_(Message.participant_id.in_(policy.held()), policy.waiting(db_session, now))
+
+
+def _candidates(due: ColumnElement[bool], limit: int, held: ColumnElement[bool]) -> Select[int]:
+    """The ids of the oldest due messages not held, locked for this claimer."""
+    not_held = or_(Message.participant_id.is_(None), not_(held))
     return (
         select(Message.id)
         .where(due, not_held)

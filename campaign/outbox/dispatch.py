@@ -1,7 +1,8 @@
 """The dispatcher: claim due messages with a lease, send them over one connection, record each.
 
 Claim (claims.py): a batch of what is due at the `now` the dispatcher is given, leased to it.
-Filter (limits.py): suppressed addresses, stopped participants and campaign rate limits.
+Filter (limits.py): suppressed addresses, stopped participants, closed campaigns and campaign
+rate limits.
 Send: each message goes over the same connection. Record (outcomes.py): each outcome is
 committed as soon as the server has answered, so a crash resends at most the messages in
 flight (two), with their own Message-IDs. A run ends when nothing is due or its time budget
@@ -96,7 +97,7 @@ def _next_batch(run: _Run, leased_at: datetime) -> list[Row[Any]] | None:
     batch = claim(db_session, run.now, settings.batch_size, settings.lease, policy, leased_at)
     if not batch:
         return None
-    batch = without_the_stopped(db_session, batch, policy, report)
+    batch = without_the_stopped(db_session, batch, run.now, policy, report)
     batch = within_rate_limits(db_session, batch, run.now, policy, report)
     return None if not batch and report.deferred else batch
 

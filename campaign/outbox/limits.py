@@ -1,5 +1,5 @@
-"""What of a claimed batch may go now: not to a suppressed address or a stopped participant,
-and no more than each campaign's sending rate allows."""
+"""What of a claimed batch may go now: not to a suppressed address, a stopped participant or a
+participant of a campaign that is over, and no more than each campaign's sending rate allows."""
 
 from __future__ import annotations
 
@@ -18,11 +18,13 @@ RATE_WAIT = timedelta(seconds=10)
 
 
 def without_the_stopped(
-    db_session: Session, batch: list[Row[Any]], policy: Policy, report: Report
+    db_session: Session, batch: list[Row[Any]], now: datetime, policy: Policy, report: Report
 ) -> list[Row[Any]]:
-    """Cancel the messages to suppressed addresses and to stopped participants; return the rest."""
+    """Cancel the messages to suppressed addresses, to stopped participants and to participants
+    of a closed campaign; return the rest."""
     batch = _without_suppressed(db_session, batch, report)
-    return _without_stopped_participants(db_session, batch, policy, report)
+    batch = _without_stopped_participants(db_session, batch, policy, report)
+    return _without_closed_campaigns(db_session, batch, now, policy, report)
 
 
 def _without_suppressed(
@@ -55,6 +57,23 @@ def _without_stopped_participants(
         report,
     )
     return [m for m in batch if m.participant_id not in stopped]
+
+
+def _without_closed_campaigns(
+    db_session: Session, batch: list[Row[Any]], now: datetime, policy: Policy, report: Report
+) -> list[Row[Any]]:
+    """Cancel the participants' messages of campaigns the policy says are closed (with the
+    answer it gives); return the rest."""
+    campaign_ids = {m.campaign_id for m in batch if m.participant_id is not None}
+    closed = policy.closed(db_session, campaign_ids, now) if campaign_ids else {}
+    for campaign_id, answer in closed.items():
+        cancel(db_session, [m for m in batch if _of(m, campaign_id)], answer, report)
+    return [m for m in batch if m.participant_id is None or m.campaign_id not in closed]
+
+
+def _of(message: Row[Any], campaign_id: int) -> bool:
+    """Whether a message is to a participant of the campaign."""
+    return message.participant_id is not None and message.campaign_id == campaign_id
 
 
 def within_rate_limits(

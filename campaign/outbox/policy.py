@@ -1,5 +1,5 @@
 """What the outbox is told from above: whose mail waits, whose mail never goes, and how fast each
-campaign may send.
+campaign may send. It applies only to participants' mail (rows with a participant).
 
 The outbox knows messages, addresses and campaign ids, not the people or campaigns behind them.
 The layer that knows them (campaign/enrolment/holds.py) installs a Policy when the app starts.
@@ -8,10 +8,11 @@ The layer that knows them (campaign/enrolment/holds.py) installs a Policy when t
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Protocol
 
 from flask import Flask
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import Session
 
 
@@ -20,6 +21,18 @@ class Policy(Protocol):
 
     def held(self) -> Select[int]:
         """Return a query of the participant ids whose queued mail waits for now."""
+        ...
+
+    def waiting(self, db_session: Session, now: datetime) -> ColumnElement[bool]:
+        """Return the condition of the participants' messages that wait at `now` for a reason
+        beyond the person (their campaign has not started)."""
+        ...
+
+    def closed(
+        self, db_session: Session, campaign_ids: Collection[int], now: datetime
+    ) -> dict[int, str]:
+        """Return those of `campaign_ids` whose participants' mail never goes at `now`, each
+        with the answer a message cancelled for it records."""
         ...
 
     def stopped(self, db_session: Session, participant_ids: Collection[int]) -> set[int]:

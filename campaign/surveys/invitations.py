@@ -3,7 +3,10 @@
 For each active participant the job queues the invitation when its moment comes (the baseline
 from the participant's start, the follow-up from the pilot group's start) and then the
 reminders (only the latest one due, only while unanswered). Answering writes a receipt at once
-(campaign/surveys/service.py), so no reminder goes out after it.
+(campaign/surveys/service.py), so no reminder goes out after it. Nothing is queued while the
+campaign does not mail its participants (campaign/network/phases.py): before its start, a
+questionnaire due then is sent at the start; after its end, none is sent, though the links sent
+before still open the questionnaire until it closes.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy.orm import Session
 from campaign.enrolment.mail import addressee_of
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.network.models import Campaign
+from campaign.network.phases import mails_participants
 from campaign.outbox.mail import mail_settings, queue_participant_mail
 from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.outbox.texts import mail_template
@@ -45,7 +49,8 @@ class Mailing:
 def queue_questionnaires(db_session: Session, now: datetime) -> int:
     """Queue the invitations and reminders that have come due; return how many."""
     campaigns = db_session.scalars(select(Campaign)).all()
-    return sum(_queue_campaign(db_session, campaign, now) for campaign in campaigns)
+    mailing = [campaign for campaign in campaigns if mails_participants(campaign, now)]
+    return sum(_queue_campaign(db_session, campaign, now) for campaign in mailing)
 
 
 def _queue_campaign(db_session: Session, campaign: Campaign, now: datetime) -> int:

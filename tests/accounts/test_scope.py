@@ -45,6 +45,7 @@ EXPECTED: dict[str, Access] = {
     "network.organisation": Access.ORGANISATION,
     "network.edit_facts": Access.ORGANISATION,
     "network.audit": Access.LEAD_ADMIN,
+    "network.archive": Access.LEAD_ADMIN,
     "health.healthz": Access.PUBLIC,
     "accounts.accept_invitation": Access.PUBLIC,
     "accounts.reset_password": Access.PUBLIC,

@@ -29,6 +29,8 @@ def _link_trouble(error: Exception, confirming: bool) -> tuple[str, str | None, 
     """Return what is wrong with a link, the hint (None: the page's own) and the status code."""
     if isinstance(error, TokenError) and error.expired:
         return _("This link has expired."), _ask_again() if confirming else None, 400
+    if isinstance(error, joining.CampaignOver):
+        return _("The campaign has ended: nobody can join it any more."), None, 410
     if isinstance(error, joining.LinkClosed):
         return _("This enrolment link is closed. Ask the person who gave it to you."), None, 410
     if isinstance(error, joining.LinkGone):
@@ -50,7 +52,7 @@ def _ask_again() -> str:
 @access(Access.PUBLIC)
 def join(token: str) -> ResponseReturnValue:
     try:
-        group = joining.group_for(db.session(), token)
+        group = joining.group_for(db.session(), token, current_clock().now())
     except (TokenError, joining.LinkClosed) as error:
         return _link_problem(error)
     shown = str(get_locale() or "sv")
@@ -111,7 +113,7 @@ def _confirm_page(wish: JoinRequest) -> ResponseReturnValue:
     if wish.confirmed_at is not None:  # consumed: a second use changes nothing
         return render_template("enrolment/join_done.html", group=None, already="confirmed")
     try:
-        group = joining.check_open(db.session(), wish)
+        group = joining.check_open(db.session(), wish, current_clock().now())
     except joining.LinkClosed as error:
         return _link_problem(error)
     if request.method == "GET":

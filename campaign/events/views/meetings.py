@@ -18,6 +18,7 @@ from campaign.accounts.scope import Access, access, scoped
 from campaign.enrolment.models import Participant, PilotGroup
 from campaign.events import calendar, fanout, feeds, invitations, meetings
 from campaign.events.forms import EventForm
+from campaign.events.letters import mail_goes
 from campaign.events.models import STILL_INVITED, Audience, Event, EventKind, Invitation, Rsvp
 from campaign.events.views.base import (
     NETWORK_AUDIENCES,
@@ -215,6 +216,7 @@ def show(event_id: int) -> ResponseReturnValue:
         group=_group_of(event),
         when=invitations.when_text(event, "sv"),
         now=current_clock().now(),
+        mail_waits=not mail_goes(db.session(), event, current_clock().now()),
     )
 
 
