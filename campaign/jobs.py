@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import CursorResult, String, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -57,6 +57,12 @@ def _dispatch(db_session: Session, now: datetime) -> object:
     return dispatch_due(db_session, now)
 
 
+def _pauses(db_session: Session, now: datetime) -> object:
+    from campaign.drip.pauses import resume_due
+
+    return resume_due(db_session, now)
+
+
 def _materialize(db_session: Session, now: datetime) -> object:
     from campaign.drip.materialize import materialize
 
@@ -92,10 +98,12 @@ def _housekeeping(db_session: Session, now: datetime) -> object:
     from campaign.enrolment.holds import cancel_after_end
     from campaign.enrolment.importing import tidy
     from campaign.enrolment.joining import forget_expired
+    from campaign.outbox.policy import policy_of
     from campaign.outbox.queue import expire_old, forget_sealed
 
+    held = policy_of(current_app).held()  # a paused participant's mail waits for them
     return {
-        "expired": expire_old(db_session, now),
+        "expired": expire_old(db_session, now, held),
         "imports_tidied": tidy(db_session, now),
         "login_attempts_dropped": forget_old(db_session, now),
         "join_requests_dropped": forget_expired(db_session, now),
@@ -105,6 +113,8 @@ def _housekeeping(db_session: Session, now: datetime) -> object:
 
 
 JOBS: tuple[Job, ...] = (
+    # Before materialize, so that a tick resumes the pauses that have ended and then queues.
+    Job("pauses", 60, _pauses, "Resume the participants whose pause until a date has ended."),
     Job("materialize", 30, _materialize, "Queue the sequence steps that have come due."),
     Job(
         "materialize_sweep",

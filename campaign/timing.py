@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import holidays
 from babel.dates import format_time
 from flask import Flask, current_app
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, ValidationError
 
@@ -55,6 +56,7 @@ def init_app(app: Flask) -> None:
     """Give the app the system clock unless a test installed another; add `|localtime`."""
     app.extensions.setdefault("campaign.clock", Clock())
     app.jinja_env.filters["localtime"] = lambda instant: local_text(instant, shown_zone())
+    app.jinja_env.filters["longdate"] = day_text
 
 
 def install_clock(app: Flask, clock: Clock) -> None:
@@ -96,6 +98,11 @@ CLOCK_PATTERNS = {"sv": "HH.mm", "en": "HH:mm"}
 def clock_text(instant: datetime, zone: ZoneInfo, language: str) -> str:
     """Return an instant's local time of day as `language` writes it, e.g. '09.42' in Swedish."""
     return format_time(instant, CLOCK_PATTERNS.get(language, "HH:mm"), tzinfo=zone, locale=language)
+
+
+def day_text(day: date) -> str:
+    """Return a day as the page's language writes it in full: 15 augusti 2026, 15 August 2026."""
+    return format_date(day, "d MMMM y")
 
 
 def local_date(instant: datetime, zone_name: str) -> date:

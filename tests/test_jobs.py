@@ -57,6 +57,7 @@ def test_tick_command_and_healthz(app: Flask, client: FlaskClient, runner: Runne
     result = runner.invoke("tick", "--now", "2014-10-26T02:30:00+01:00")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
+        "pauses: ok",
         "materialize: ok",
         "materialize_sweep: ok",
         "reminders: ok",

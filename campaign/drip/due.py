@@ -49,6 +49,8 @@ class Occurrence:
     key: str
     due: datetime
     event: Event | None = None
+    skipped: str | None = None  # why it is recorded as skipped whatever else holds (a pause)
+    after_pause: bool = False  # the one step caught up with after a pause (drip/pauses.py)
 
 
 def occurrences(

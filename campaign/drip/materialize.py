@@ -9,9 +9,10 @@ two processes at once, queues nothing twice.
 Catch-up rule: a participant who starts late, or resumes after a pause, does not get a burst of
 old steps. A step more than CATCH_UP overdue is recorded as skipped, except a sequence's first
 step (the welcome), which is always sent. A step whose conditions do not hold at its due time is
-recorded as skipped too. Only active participants get steps; paused ones wait; and only while
-their campaign mails its participants (campaign/network/phases.py): nothing before its start,
-nothing after its end.
+recorded as skipped too. Only active participants get steps; paused ones wait, and of the steps
+that came due during their pause they get one when they resume (campaign/drip/catch_up.py). And
+only while their campaign mails its participants (campaign/network/phases.py): nothing before
+its start, nothing after its end.
 
 A run reads only the participants whose next step may have come (campaign/drip/next_steps.py
 keeps that moment), in chunks, and notes for each when its next step is due.
@@ -25,9 +26,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
+from campaign.drip.catch_up import Resumption, Timed, after_pause, held_over
 from campaign.drip.check import render_problems
 from campaign.drip.due import CATCH_UP, Occurrence, invited_events, next_event, occurrences
 from campaign.drip.files import SEQUENCES_DIR, Sequence, Step, load_sequences
@@ -67,6 +69,7 @@ class Run:
     done: set[str]
     holds: dict[str, set[int]]
     events: dict[int, list[Event]]
+    held_over: set[int]  # participants with a step held over their last pause
 
 
 def materialize(
@@ -96,11 +99,13 @@ def _materialize_chunk(
     db_session: Session, people: list[Enrolled], sequences: dict[str, Sequence], now: datetime
 ) -> int:
     ids = [p.participant.id for p in people]
+    existing = _existing(db_session, ids)
     run = Run(
         now,
-        _existing_keys(db_session, ids),
+        {row.source_key for row in existing},
         _conditions(db_session, ids),
         invited_events(db_session, ids),
+        _held_over(existing, people),
     )
     added, next_at = 0, []
     for person in people:
@@ -119,18 +124,34 @@ def _materialize_one(
 ) -> tuple[int, datetime]:
     """Queue what is due for one participant; return how many, and when the next one is due."""
     added, upcoming = 0, NOTHING_LEFT
-    for position, step in enumerate(_steps_of(sequence, person)):
-        for occurrence in _occurrences(run, person, step):
-            if occurrence.due > run.now:
-                upcoming = min(upcoming, occurrence.due)
-                continue
-            following = _following(run, person, occurrence)
-            skipped = _verdict(run, person, step, position, occurrence, following)
-            if skipped == WAIT:  # (an invitation looks again at once)
-                upcoming = min(upcoming, run.now + LOOK_AGAIN)
-            elif _queue(db_session, person, step, occurrence, following, skipped, run.now):
-                added += 1
+    for position, step, occurrence in _timed(run, person, sequence):
+        if occurrence.due > run.now:
+            upcoming = min(upcoming, occurrence.due)
+            continue
+        following = _following(run, person, occurrence)
+        skipped = occurrence.skipped or _verdict(run, person, step, position, occurrence, following)
+        if skipped == WAIT:  # (an invitation looks again at once)
+            upcoming = min(upcoming, run.now + LOOK_AGAIN)
+        elif _queue(db_session, person, step, occurrence, following, skipped, run.now):
+            added += 1
     return added, upcoming
+
+
+def _timed(run: Run, person: Enrolled, sequence: Sequence) -> list[Timed]:
+    """The step mails not in the outbox yet, in the sequence's order, as a pause leaves them."""
+    steps = enumerate(_steps_of(sequence, person))
+    found = [(n, step, due) for n, step in steps for due in _occurrences(run, person, step)]
+
+    def fits(step: Step) -> bool:  # its conditions hold
+        return _unmet(run, person.participant.id, step) is None
+
+    return after_pause(found, _back(run, person), fits)
+
+
+def _back(run: Run, person: Enrolled) -> Resumption | None:
+    """When the participant came back from their last pause, if they were ever paused."""
+    at, zone = person.participant.resumed_at, ZoneInfo(person.campaign.timezone)
+    return Resumption(at, zone, person.participant.id in run.held_over) if at else None
 
 
 def _steps_of(sequence: Sequence, person: Enrolled) -> list[Step]:
@@ -179,6 +200,11 @@ def _skip_reason(
 ) -> str | None:
     if position > 0 and run.now - due > CATCH_UP:
         return LATE
+    return _unmet(run, participant_id, step)
+
+
+def _unmet(run: Run, participant_id: int, step: Step) -> str | None:
+    """Why the step's conditions do not hold for the participant; None if they do."""
     for condition in step.unless:
         if participant_id in run.holds[condition]:
             return f"skipped: {condition}"
@@ -327,15 +353,23 @@ def enrolled(
     return [Enrolled(*row) for row in db_session.execute(statement)]
 
 
-def _existing_keys(db_session: Session, participant_ids: list[int]) -> set[str]:
-    return set(
-        db_session.scalars(
-            select(Message.source_key).where(
+def _existing(db_session: Session, participant_ids: list[int]) -> list[Row[Any]]:
+    """The participants' step mails in the outbox: key, whose, state and times."""
+    columns = (Message.source_key, Message.participant_id, Message.state, Message.created_at)
+    return list(
+        db_session.execute(
+            select(*columns, Message.due_at).where(
                 Message.participant_id.in_(participant_ids),
                 Message.kind == MessageKind.SEQUENCE_STEP,
             )
         )
     )
+
+
+def _held_over(existing: list[Row[Any]], people: list[Enrolled]) -> set[int]:
+    """The participants among `people` with a step mail held over their last pause."""
+    whom = {p.participant.id: p.participant for p in people}
+    return {row.participant_id for row in existing if held_over(row, whom[row.participant_id])}
 
 
 def _conditions(db_session: Session, participant_ids: list[int]) -> dict[str, set[int]]:

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign.drip.due import CATCH_UP, invited_events, occurrences
+from campaign.drip.catch_up import Resumption, Timed, after_pause, held_over, resumed_at
+from campaign.drip.due import CATCH_UP, Occurrence, invited_events, occurrences
 from campaign.drip.files import Sequence, Step
 from campaign.drip.materialize import sendable_sequences
-from campaign.enrolment.models import Participant, PilotGroup
+from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events.models import Event
 from campaign.network.models import Campaign
 from campaign.outbox.models import Message, MessageKind, MessageState
@@ -22,7 +24,9 @@ from campaign.outbox.models import Message, MessageKind, MessageState
 class Planned:
     step: Step
     due: datetime
-    state: str  # sent, queued, retrying, failed, skipped, due, will_skip, future
+    # sent, queued, retrying, failed, skipped, due, will_skip, future; after_pause (the step
+    # caught up with when a paused participant resumes), will_skip_paused (came due meanwhile)
+    state: str
     message: Message | None
 
 
@@ -36,15 +40,19 @@ def plan(
     events: list[Event] | None = None,
 ) -> list[Planned]:
     """Return every step of the participant's sequence with its due time and state, in order
-    of time (a step anchored to events appears once per event)."""
+    of time (a step anchored to events appears once per event), as a pause moves them."""
     if group is None:
         return []
-    planned = []
-    for position, step in enumerate(_steps(participant, group, campaign, sequences)):
-        for occurrence in occurrences(step, participant, group, campaign, events or []):
-            message = messages.get(occurrence.key)
-            state = _state(message, position, occurrence.due, now)
-            planned.append(Planned(step, occurrence.due, state, message))
+    timed = [
+        (position, step, occurrence)
+        for position, step in enumerate(_steps(participant, group, campaign, sequences))
+        for occurrence in occurrences(step, participant, group, campaign, events or [])
+    ]
+    paused, planned = participant.status is ParticipantStatus.PAUSED, []
+    for position, step, occurrence in _paused(timed, participant, campaign, messages, now):
+        message = messages.get(occurrence.key)
+        state = _state(message, position, occurrence, now, paused)
+        planned.append(Planned(step, occurrence.due, state, message))
     return sorted(planned, key=lambda item: item.due)
 
 
@@ -62,8 +70,27 @@ def _steps(
     return sequence.steps.get(participant.language) or sequence.steps.get(campaign.language, [])
 
 
-def _state(message: Message | None, position: int, due: datetime, now: datetime) -> str:
-    """Return a step's state: its message's, else whether it is due, will be skipped or waits."""
+def _paused(
+    timed: list[Timed],
+    participant: Participant,
+    campaign: Campaign,
+    messages: dict[str, Message],
+    now: datetime,
+) -> list[Timed]:
+    """The step mails as the participant's pause leaves those not in the outbox yet."""
+    zone = ZoneInfo(campaign.timezone)
+    at = resumed_at(participant, zone, now)
+    held = any(held_over(message, participant) for message in messages.values())
+    waiting = [t for t in timed if t[2].key not in messages]
+    settled = after_pause(waiting, Resumption(at, zone, held) if at else None)
+    return [{t[2].key: t for t in settled}.get(t[2].key, t) for t in timed]
+
+
+def _state(
+    message: Message | None, position: int, occurrence: Occurrence, now: datetime, paused: bool
+) -> str:
+    """Return a step's state: its message's, else whether it is due, goes after the pause,
+    will be skipped or waits."""
     if message is not None:
         return {
             MessageState.SENT: "sent",
@@ -71,9 +98,13 @@ def _state(message: Message | None, position: int, due: datetime, now: datetime)
             MessageState.RETRY: "retrying",
             MessageState.CANCELLED: "skipped",
         }.get(message.state, "queued")
-    if due > now:
+    if occurrence.skipped:
+        return "will_skip_paused"
+    if paused and occurrence.after_pause:
+        return "after_pause"
+    if occurrence.due > now:
         return "future"
-    return "will_skip" if position > 0 and now - due > CATCH_UP else "due"
+    return "will_skip" if position > 0 and now - occurrence.due > CATCH_UP else "due"
 
 
 def plans_for(

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from email_validator import EmailNotValidError
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, ValidationError
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from campaign import labels
 from campaign.enrolment.importing import normalise_address
 from campaign.enrolment.models import PilotGroupKind
 from campaign.i18n import LANGUAGES
 from campaign.plaintext import NoControlCharacters
-from campaign.timing import PlausibleDay
+from campaign.timing import PlausibleDay, day_text
 
 
 def language_choices() -> list[SelectChoice]:
@@ -75,6 +78,41 @@ class NewParticipantForm(ParticipantForm):
 
 class MoveForm(FlaskForm):
     pilot_group = SelectField(_l("Move to the pilot group"), coerce=int)
+
+
+class PauseForm(FlaskForm):
+    """Pause a participant until a day (or, left empty, until further notice)."""
+
+    until = DateField(
+        _l("Pause until"),
+        validators=[Optional(), PlausibleDay()],
+        description=_l(
+            "Leave it empty to pause until further notice. On the day you give, the e-mails"
+            " start again in the morning."
+        ),
+    )
+
+    def check_day(self, today: date, last_day: date) -> bool:
+        """Refuse a day that is not after `today` or comes after the campaign's `last_day`."""
+        day = self.until.data
+        if day is not None and day <= today:
+            self.until.errors.append(_("Give a day after today."))
+        elif day is not None and day > last_day:
+            last = day_text(last_day)
+            self.until.errors.append(
+                _("Give a day no later than %(day)s, the campaign's last day.", day=last)
+            )
+        return not self.until.errors
+
+
+class GroupPauseForm(PauseForm):
+    """Pause every active participant of a pilot group until a day."""
+
+    until = DateField(
+        _l("Pause every active participant until"),
+        validators=[InputRequired(_l("Give the day the e-mails start again.")), PlausibleDay()],
+        description=_l("On that day the e-mails start again in the morning."),
+    )
 
 
 class ImportForm(FlaskForm):

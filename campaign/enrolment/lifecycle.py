@@ -2,6 +2,9 @@
 
     invited -> active <-> paused;  any of them -> unsubscribed or erased;  active -> completed
 
+A pause may end on a given day (`paused_until`): the `pauses` job resumes the participant in
+the morning of that day (campaign/drip/pauses.py). Unsubscribing or erasure ends it for good.
+
 A stopped participant (`STOPPED`) gets no more mail, for good: they unsubscribed, or asked to
 be erased. Pausing only holds their mail until they resume. A hard bounce is not a status of
 the participant but of the address: the dispatcher puts it on the suppression list, which stops
@@ -12,7 +15,7 @@ Each change here flushes and records its audit event; the caller commits.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, update
@@ -39,21 +42,52 @@ def participant_for(db_session: Session, token: str) -> Participant | None:
     return participant
 
 
-def pause(db_session: Session, participant: Participant, now: datetime, actor: Any = None) -> bool:
-    """Hold mail to an active participant until they resume; False if not possible."""
+def pause(
+    db_session: Session,
+    participant: Participant,
+    now: datetime,
+    actor: Any = None,
+    until: date | None = None,
+) -> bool:
+    """Hold mail to an active participant until they resume, or until the morning of `until`
+    (a paused participant gets the new day, or none); False if not possible."""
+    if participant.status is ParticipantStatus.PAUSED:
+        return _pause_moved(db_session, participant, now, actor, until)
     if participant.status not in (ParticipantStatus.ACTIVE, ParticipantStatus.INVITED):
         return False
     participant.status, participant.updated_at = ParticipantStatus.PAUSED, now
-    record_change(db_session, actor, "participant.paused", participant, now)
+    participant.paused_until = until
+    record_change(db_session, actor, "participant.paused", participant, now, **_until(until))
     return True
 
 
-def resume(db_session: Session, participant: Participant, now: datetime, actor: Any = None) -> bool:
-    """Let held mail go again; False if the participant was not paused."""
+def _pause_moved(
+    db_session: Session, participant: Participant, now: datetime, actor: Any, until: date | None
+) -> bool:
+    """Give a paused participant another day to resume on (None: until further notice)."""
+    if participant.paused_until != until:
+        participant.paused_until, participant.updated_at = until, now
+        details = _until(until)
+        record_change(db_session, actor, "participant.pause_moved", participant, now, **details)
+    return True
+
+
+def _until(until: date | None) -> dict[str, str]:
+    """The audit detail of the day a pause ends, if it has one."""
+    return {"until": until.isoformat()} if until else {}
+
+
+def resume(
+    db_session: Session, participant: Participant, now: datetime, actor: Any = None, why: str = ""
+) -> bool:
+    """Let held mail go again (campaign/drip/pauses.py says when); False if the participant
+    was not paused."""
     if participant.status is not ParticipantStatus.PAUSED:
         return False
     participant.status, participant.updated_at = ParticipantStatus.ACTIVE, now
-    record_change(db_session, actor, "participant.resumed", participant, now)
+    participant.paused_until, participant.resumed_at = None, now
+    details = {"why": why} if why else {}
+    record_change(db_session, actor, "participant.resumed", participant, now, **details)
     return True
 
 
@@ -63,6 +97,7 @@ def unsubscribe(
     """Stop all mail to the participant: status, suppression list, and unsent mail cancelled."""
     if participant.status is not ParticipantStatus.UNSUBSCRIBED:
         participant.status, participant.updated_at = ParticipantStatus.UNSUBSCRIBED, now
+        participant.paused_until = None  # never resumed
         record_change(db_session, actor, "participant.unsubscribed", participant, now, how=how)
     suppress(db_session, participant.email, SuppressionReason.UNSUBSCRIBED, how, now)
     cancel_for_participant(db_session, participant.id, "cancelled: the participant unsubscribed")
@@ -97,6 +132,7 @@ def _blank(person: Participant, placeholder: str, now: datetime) -> None:
     person.name = ""
     person.title = ""
     person.status = ParticipantStatus.ERASED
+    person.paused_until = None
     person.updated_at = now
 
 

@@ -95,6 +95,12 @@ class Participant(Base):
     # When the next sequence step may come due for them, as the drip engine last worked it out;
     # None means "look again" (new, or something changed that can move a step earlier).
     next_step_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The local day a pause ends (the mail resumes that morning; see campaign/drip/pauses.py);
+    # None for a pause until further notice, and for anyone not paused.
+    paused_until: Mapped[date | None] = mapped_column(index=True)
+    # When the participant last came back from a pause: steps that came due before it are
+    # caught up with one mail, not a burst.
+    resumed_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id])
     pilot_group: Mapped[PilotGroup | None] = relationship(

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Required, TypedDict, Unpack, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, Select, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -139,13 +139,33 @@ def suppress(
     )
 
 
-def expire_old(db_session: Session, now: datetime) -> int:
-    """Give up messages that could not be delivered within MAX_QUEUE_AGE of their due time."""
+def release_held(db_session: Session, participant_id: int, at: datetime) -> int:
+    """Make a resumed participant's held mail due `at` (if it was due before): its five days
+    to be delivered count from then. Return how many messages."""
     result = db_session.execute(
         update(Message)
-        .where(Message.state.in_(OPEN_STATES), Message.due_at < now - MAX_QUEUE_AGE)
-        .values(state=MessageState.FAILED, last_answer="not delivered within 5 days; given up")
+        .where(
+            Message.participant_id == participant_id,
+            Message.state.in_(OPEN_STATES),
+            Message.due_at < at,
+        )
+        .values(due_at=at)
     )
+    return cast(CursorResult[Any], result).rowcount  # an UPDATE: a cursor result
+
+
+def expire_old(db_session: Session, now: datetime, held: Select[int] | None = None) -> int:
+    """Give up messages that could not be delivered within MAX_QUEUE_AGE of their due time;
+    not those of the participants `held` names (paused: their mail waits for them)."""
+    statement = update(Message).where(
+        Message.state.in_(OPEN_STATES), Message.due_at < now - MAX_QUEUE_AGE
+    )
+    if held is not None:
+        statement = statement.where(
+            or_(Message.participant_id.is_(None), Message.participant_id.not_in(held))
+        )
+    given_up = "not delivered within 5 days; given up"
+    result = db_session.execute(statement.values(state=MessageState.FAILED, last_answer=given_up))
     return cast(CursorResult[Any], result).rowcount  # an UPDATE: a cursor result
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 
 from campaign import db
 from campaign.accounts.scope import Access, access, scoped
+from campaign.drip import pauses
 from campaign.enrolment import lifecycle
 from campaign.enrolment.models import Participant
 from campaign.outbox import handling, queue
@@ -237,6 +238,6 @@ def _act(participant: Participant, action: str | None) -> None:
     elif action == "pause":
         lifecycle.pause(session, participant, now)
     elif action == "resume":
-        lifecycle.resume(session, participant, now)
+        pauses.resume(session, participant, now)
     else:
         abort(400)

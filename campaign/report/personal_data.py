@@ -109,6 +109,8 @@ def _participant_data(person: Participant) -> dict[str, Any]:
         "title": person.title,
         "language": person.language,
         "status": person.status.value,
+        "paused_until": person.paused_until.isoformat() if person.paused_until else None,
+        "resumed_at": _instant(person.resumed_at),
         "organisation": person.organisation.name,
         "pilot_group": group.name if group else None,
         "starts_on": person.starts_on.isoformat() if person.starts_on else None,

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from campaign import db
 from campaign.accounts.scope import Access, access
+from campaign.drip import pauses
 from campaign.drip.files import load_sequences
 from campaign.enrolment import joining, pilot_groups
-from campaign.enrolment.forms import PilotGroupForm
+from campaign.enrolment.forms import GroupPauseForm, PilotGroupForm
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup, PilotGroupKind
 from campaign.enrolment.views.base import bp, group_or_404, member_groups
 from campaign.network.members import campaign_or_404
 from campaign.network.models import Campaign
-from campaign.timing import current_clock, local_date
+from campaign.timing import current_clock, day_text, local_date
 
 
 @bp.get("/organisations/<org>/groups")
@@ -51,9 +56,9 @@ def _sequence_choices() -> list[tuple[str, str]]:
     return [("", _("No e-mails"))] + [(name, name) for name in sorted(sequences)]
 
 
-def _form(group: PilotGroup, campaign: Campaign) -> PilotGroupForm:
+def _form(group: PilotGroup, campaign: Campaign, **formdata: Any) -> PilotGroupForm:
     """The form, for a new group with today's date (the campaign's today) and the sequence."""
-    form = PilotGroupForm(obj=group if group.id else None)
+    form = PilotGroupForm(obj=group if group.id else None, **formdata)
     form.sequence_name.choices = _sequence_choices()
     if not group.id and request.method == "GET":
         today = local_date(current_clock().now(), campaign.timezone)
@@ -87,12 +92,21 @@ def _save_group(group: PilotGroup) -> ResponseReturnValue:
         return redirect(url_for("enrolment.groups", org=g.organisation.slug))
     if form.is_submitted() and not form.errors.get("csrf_token"):
         flash(_("Nothing was saved. Please correct the marked fields."), "error")
+    return _group_page(group, form)
+
+
+def _group_page(
+    group: PilotGroup, form: PilotGroupForm, pause_form: GroupPauseForm | None = None
+) -> ResponseReturnValue:
+    """The group's page: its form, its link, and its pauses (the pause form as given)."""
     return render_template(
         "enrolment/group_form.html",
         organisation=g.organisation,
         form=form,
         group=group if group.id else None,
         link=_join_link(group),
+        pause_form=pause_form or GroupPauseForm(formdata=None),
+        paused=pauses.pauses_of(db.session(), group) if group.id else [],
     )
 
 
@@ -132,6 +146,53 @@ def _change_link(group: PilotGroup, *, close: bool) -> str:
         return _("The self-enrolment link is closed; it no longer works.")
     pilot_groups.open_link(db.session(), group, current_user)
     return _("A new self-enrolment link is open. Links given out before no longer work.")
+
+
+@bp.post("/organisations/<org>/groups/<int:group_id>/pause")
+@access(Access.ORGANISATION)
+def pause_group(group_id: int) -> ResponseReturnValue:
+    group = group_or_404(group_id)
+    if request.form.get("action") == "resume":
+        flash(_resumed(group, _day_of(request.form.get("until"))), "success")
+    else:
+        form, campaign = GroupPauseForm(), campaign_or_404()
+        today = local_date(current_clock().now(), campaign.timezone)
+        until = form.until.data if form.validate() else None
+        if until is None or not form.check_day(today, campaign.ends_on):
+            flash(_("Nothing was saved. Please correct the marked fields."), "error")
+            return _group_page(group, _form(group, campaign, formdata=None), form)
+        flash(_paused(group, until), "success")
+    db.session().commit()
+    return redirect(url_for("enrolment.edit_group", org=g.organisation.slug, group_id=group.id))
+
+
+def _day_of(text: str | None) -> date:
+    """Return the ISO day of a form's hidden field; 400 if it is none."""
+    try:
+        return date.fromisoformat(text or "")
+    except ValueError:
+        abort(400)
+
+
+def _paused(group: PilotGroup, until: date) -> str:
+    """Pause the group's active participants until `until`; say how many."""
+    count = pauses.pause_group(db.session(), group, until, current_clock().now(), current_user)
+    return ngettext(
+        "%(num)d participant is paused until %(day)s.",
+        "%(num)d participants are paused until %(day)s.",
+        count,
+        day=day_text(until),
+    )
+
+
+def _resumed(group: PilotGroup, until: date) -> str:
+    """Resume now the group's participants paused until `until`; say how many."""
+    count = pauses.resume_group(db.session(), group, until, current_clock().now(), current_user)
+    return ngettext(
+        "%(num)d participant gets the e-mails again from now on.",
+        "%(num)d participants get the e-mails again from now on.",
+        count,
+    )
 
 
 @bp.post("/organisations/<org>/groups/<int:group_id>/delete")

@@ -90,7 +90,7 @@ def export_participants(fmt: str) -> ResponseReturnValue:
         abort(404)
     header = [
         _("E-mail"), _("Name"), _("Title"), _("Language"), _("Status"),
-        _("Pilot group"), _("Starts"), _("Enrolled"),
+        _("Pilot group"), _("Starts"), _("Enrolled"), _("Paused until"),
     ]  # fmt: skip
     return exports.download(
         fmt, f"participants-{g.organisation.slug}", _("Participants"), header, _exported()
@@ -108,7 +108,7 @@ def _exported() -> Iterator[list[object]]:
     for p, group_name in rows:
         yield [
             p.email, p.name, p.title, p.language, p.status.value,
-            group_name or "", p.starts_on, p.created_at.date(),
+            group_name or "", p.starts_on, p.created_at.date(), p.paused_until,
         ]  # fmt: skip
 
 

@@ -4,6 +4,7 @@ another group, and the data-subject rights (their data as JSON, erasure)."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
@@ -13,14 +14,15 @@ from flask_login import current_user
 
 from campaign import db
 from campaign.accounts.scope import Access, access
+from campaign.drip import pauses
 from campaign.enrolment import details, importing, lifecycle, people
-from campaign.enrolment.forms import EraseForm, MoveForm, ParticipantForm
+from campaign.enrolment.forms import EraseForm, MoveForm, ParticipantForm, PauseForm
 from campaign.enrolment.models import Participant
 from campaign.enrolment.views.base import bp, group_or_404, member_groups, person_or_404
 from campaign.network.members import campaign_or_404
 from campaign.network.models import Campaign
 from campaign.report import personal_data
-from campaign.timing import current_clock
+from campaign.timing import current_clock, day_text, local_date
 
 
 def _back_to(person: Participant) -> ResponseReturnValue:
@@ -33,14 +35,19 @@ def _back_to(person: Participant) -> ResponseReturnValue:
 @bp.get("/organisations/<org>/participants/<int:participant_id>")
 @access(Access.ORGANISATION)
 def participant(participant_id: int) -> ResponseReturnValue:
-    campaign = campaign_or_404()
     person = person_or_404(participant_id)
+    return _page(person, PauseForm(data={"until": person.paused_until}))
+
+
+def _page(person: Participant, pause_form: PauseForm) -> ResponseReturnValue:
+    """The person's page, with the pause form as given (and its errors, if any)."""
     return render_template(
         "enrolment/participant.html",
         organisation=g.organisation,
         person=person,
         history=personal_data.history_of(db.session(), person),
-        move_form=_move_form(campaign, person),
+        move_form=_move_form(campaign_or_404(), person),
+        pause_form=pause_form,
     )
 
 
@@ -101,7 +108,11 @@ def _details(form: ParticipantForm, person: Participant) -> details.Details:
 @access(Access.ORGANISATION)
 def participant_status(participant_id: int) -> ResponseReturnValue:
     person = person_or_404(participant_id)
-    done, message = _change_status(person, request.form.get("action"))
+    form = PauseForm()
+    if request.form.get("action") == "pause" and not _valid_day(form):
+        flash(_("Nothing was saved. Please correct the marked fields."), "error")
+        return _page(person, form)
+    done, message = _change_status(person, request.form.get("action"), form.until.data)
     db.session().commit()
     if done:
         flash(message, "success")
@@ -110,20 +121,35 @@ def participant_status(participant_id: int) -> ResponseReturnValue:
     return _back_to(person)
 
 
-def _change_status(person: Participant, action: str | None) -> tuple[bool, str]:
-    """Pause, resume or unsubscribe the person; return whether it was done, and what to say."""
+def _valid_day(form: PauseForm) -> bool:
+    """Whether the pause form is valid, its day (if any) after today and within the campaign."""
+    campaign = campaign_or_404()
+    today = local_date(current_clock().now(), campaign.timezone)
+    return form.validate() and form.check_day(today, campaign.ends_on)
+
+
+def _change_status(person: Participant, action: str | None, until: date | None) -> tuple[bool, str]:
+    """Pause (until a day, if given), resume or unsubscribe the person; return whether it was
+    done, and what to say."""
     session, now = db.session(), current_clock().now()
     if action == "pause":
-        done = lifecycle.pause(session, person, now, current_user)
-        return done, _("Mail to %(email)s is paused.", email=person.email)
+        done = lifecycle.pause(session, person, now, current_user, until)
+        return done, _paused_text(person.email, until)
     if action == "resume":
-        done = lifecycle.resume(session, person, now, current_user)
+        done = pauses.resume(session, person, now, current_user)
         return done, _("Mail to %(email)s goes out again.", email=person.email)
     if action == "unsubscribe":
         how = f"by {current_user.email}"
         lifecycle.unsubscribe(session, person, now, how=how, actor=current_user)
         return True, _("%(email)s gets no more mail.", email=person.email)
     abort(400)
+
+
+def _paused_text(email: str, until: date | None) -> str:
+    """Say that mail to `email` is paused, and until when."""
+    if until is None:
+        return _("Mail to %(email)s is paused.", email=email)
+    return _("Mail to %(email)s is paused until %(day)s.", email=email, day=day_text(until))
 
 
 @bp.post("/organisations/<org>/participants/<int:participant_id>/move")
