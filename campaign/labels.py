@@ -11,6 +11,8 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms.fields import SelectChoice
 
+from campaign.accounts.models import Role
+from campaign.accounts.roles import Standing
 from campaign.accounts.throttle import LockKind
 from campaign.enrolment.models import ImportState, ParticipantStatus, PilotGroupKind, RowOutcome
 from campaign.events.models import Audience, EventKind, Rsvp
@@ -75,6 +77,11 @@ LABELS: dict[enum.Enum, object] = {
     SuppressionReason.MANUAL: _l("Added by hand"),
     LockKind.ADDRESS: _l("E-mail address"),
     LockKind.CLIENT: _l("Client (IP address)"),
+    Role.LEAD_ADMIN: _l("Lead administrator"),
+    Role.MEMBER_REP: _l("Representative"),
+    Standing.LEAD_ADMIN: _l("Lead administrator"),
+    Standing.OPERATOR: _l("Operator of every campaign"),
+    Standing.REPRESENTATIVE: _l("Representative"),
 }
 
 # The headings of lists grouped by kind.
@@ -110,6 +117,9 @@ BADGES: dict[enum.Enum, str] = {
     MessageState.RETRY: "badge-informal",
     MessageState.FAILED: "badge-muted",
     MessageState.CANCELLED: "badge-muted",
+    Standing.LEAD_ADMIN: "badge-lead",
+    Standing.OPERATOR: "badge-lead",
+    Standing.REPRESENTATIVE: "badge-signed",
 }
 
 
