@@ -11,6 +11,8 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms.fields import SelectChoice
 
+from campaign.accounts.models import Role
+from campaign.accounts.roles import Standing
 from campaign.accounts.throttle import LockKind
 from campaign.enrolment.holds import ENDED_ANSWER
 from campaign.enrolment.models import ImportState, ParticipantStatus, PilotGroupKind, RowOutcome
@@ -81,6 +83,11 @@ LABELS: dict[enum.Enum, object] = {
     Phase.RUNNING: _l("Running"),
     Phase.ENDED: _l("Ended"),
     Phase.ARCHIVED: _l("Archived"),
+    Role.LEAD_ADMIN: _l("Lead administrator"),
+    Role.MEMBER_REP: _l("Representative"),
+    Standing.LEAD_ADMIN: _l("Lead administrator"),
+    Standing.OPERATOR: _l("Operator of every campaign"),
+    Standing.REPRESENTATIVE: _l("Representative"),
 }
 
 # What an outbox message's last answer says, where the service wrote it (the mail server's own
@@ -126,6 +133,9 @@ BADGES: dict[enum.Enum, str] = {
     Phase.RUNNING: "badge-signed",
     Phase.ENDED: "badge-lead",
     Phase.ARCHIVED: "badge-muted",
+    Standing.LEAD_ADMIN: "badge-lead",
+    Standing.OPERATOR: "badge-lead",
+    Standing.REPRESENTATIVE: "badge-signed",
 }
 
 

@@ -9,6 +9,8 @@ from flask import Flask, render_template_string
 from flask_babel import force_locale
 
 from campaign import labels
+from campaign.accounts.models import Role
+from campaign.accounts.roles import Standing
 from campaign.accounts.throttle import LockKind
 from campaign.enrolment.models import ImportState, ParticipantStatus, PilotGroupKind, RowOutcome
 from campaign.events.models import Audience, EventKind, Rsvp
@@ -19,8 +21,9 @@ from campaign.outbox.models import MessageKind, MessageState, SuppressionReason
 SHOWN = (
     LockKind, ImportState, ParticipantStatus, PilotGroupKind, RowOutcome, Audience, EventKind,
     Rsvp, MembershipStatus, OrganisationKind, MessageKind, MessageState, SuppressionReason, Phase,
+    Role, Standing,
 )  # fmt: skip
-BADGED = (MembershipStatus, ImportState, RowOutcome, MessageState, Phase)
+BADGED = (MembershipStatus, ImportState, RowOutcome, MessageState, Phase, Standing)
 
 
 @pytest.mark.parametrize("kind", SHOWN)

@@ -73,3 +73,30 @@ class UnlockForm(FlaskForm):
 
     kind = HiddenField(validators=[AnyOf([kind.value for kind in LockKind])])
     value = HiddenField(validators=[DataRequired(), Length(max=320)])
+
+
+class ConfirmedForm(FlaskForm):
+    """A change shown for confirmation first: the confirming page posts it again with `yes`."""
+
+    confirmed = HiddenField()
+
+    def is_confirmed(self) -> bool:
+        """Return whether the person saw what happens and confirmed it."""
+        return self.confirmed.data == "yes"
+
+
+class ChangePersonForm(ConfirmedForm):
+    """Another member or role for a staff account; the choices are the campaign's (the view's)."""
+
+    organisation = SelectField(
+        _l("Organisation"), validate_choice=False, validators=[DataRequired()]
+    )
+    role = SelectField(_l("Role"))
+
+
+class HandOverForm(ConfirmedForm):
+    """The person of another member who takes over the lead (the view lists who can)."""
+
+    successor = SelectField(
+        _l("New lead administrator"), validate_choice=False, validators=[DataRequired()]
+    )

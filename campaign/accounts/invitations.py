@@ -1,9 +1,10 @@
-"""Setting a password through a signed e-mail link: invitations of representatives, and resets.
+"""Setting a password through a signed e-mail link: invitations of staff, and resets.
 
 No password is ever sent or typed by somebody else. The lead administrator invites a
-representative by address; the mail carries a link that lets its holder choose a password. A
-link works once: it carries a fingerprint of the password hash it was made for, so setting a
-password (or any later change) makes it useless. Invitations last 14 days, resets 2 hours.
+representative, or another lead administrator, by address; the mail carries a link that lets
+its holder choose a password. A link works once: it carries a fingerprint of the password hash
+it was made for, so setting a password (or any later change) makes it useless. Invitations
+last 14 days, resets 2 hours.
 """
 
 from __future__ import annotations
@@ -51,13 +52,20 @@ def send_link(db_session: Session, user: User, purpose: str, now: datetime) -> i
     return queue_staff_mail(
         db_session,
         Recipient.of(user),
-        mail_template("representative-invitation" if invited else "password-reset", user.language),
+        mail_template(_template(user, purpose), user.language),
         _link_context(user, purpose),
         kind=MessageKind.STAFF_INVITATION if invited else MessageKind.LOGIN_LINK,
         source_key=f"{purpose}:{user.id}:{_fingerprint(user)}:{now:%Y%m%d%H}",
         due_at=now,
         now=now,
     )
+
+
+def _template(user: User, purpose: str) -> str:
+    """Return the name of the mail template of a link: an invitation says to what role."""
+    if purpose != "invitation":
+        return "password-reset"
+    return "lead-admin-invitation" if user.role is Role.LEAD_ADMIN else "representative-invitation"
 
 
 def _link_context(user: User, purpose: str) -> dict[str, str]:
@@ -73,7 +81,7 @@ def _link_context(user: User, purpose: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Newcomer:
-    """A representative to invite, as the lead administrator entered them."""
+    """A person to invite, as the lead administrator entered them."""
 
     name: str
     email: str
@@ -89,7 +97,7 @@ def invite(
     now: datetime,
 ) -> User:
     """Create a representative's account without a password; the caller sends the link."""
-    user = _representative(organisation, newcomer, now)
+    user = new_account(organisation, newcomer, Role.MEMBER_REP, now)
     db_session.add(user)
     db_session.flush()
     record(
@@ -103,12 +111,12 @@ def invite(
     return user
 
 
-def _representative(organisation: Organisation, newcomer: Newcomer, now: datetime) -> User:
-    """Return the new account of a representative of the organisation, without a password."""
+def new_account(organisation: Organisation, newcomer: Newcomer, role: Role, now: datetime) -> User:
+    """Return the new account of a person of the organisation, without a password."""
     return User(
         email=newcomer.email,
         name=newcomer.name,
-        role=Role.MEMBER_REP,
+        role=role,
         organisation_id=organisation.id,
         organisation=organisation,
         language=newcomer.language,

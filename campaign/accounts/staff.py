@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign.accounts import invitations, throttle
-from campaign.accounts.models import User
+from campaign.accounts.models import Role, User
 from campaign.audit import record
 
 
@@ -43,9 +43,10 @@ def set_password_by_link(
 
 
 def resend_invitation(db_session: Session, user: User, actor: Any, now: datetime) -> None:
-    """Queue a new invitation link for a representative who has no password yet."""
+    """Queue a new invitation link for an account that has no password yet."""
     invitations.send_link(db_session, user, "invitation", now)
-    _record(db_session, actor, "representative.invitation_resent", user)
+    invited = "lead_admin" if user.role is Role.LEAD_ADMIN else "representative"
+    _record(db_session, actor, f"{invited}.invitation_resent", user)
 
 
 def set_access(db_session: Session, user: User, enabled: bool, actor: Any) -> None:

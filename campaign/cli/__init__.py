@@ -1,6 +1,7 @@
 """The `campaign` command: set up the database, create accounts, serve, run the jobs.
 
-Each module of this package holds the commands of one subject; this one gathers them.
+Each module of this package holds the commands of one subject; this one gathers them. Bad
+input ends a command with a sentence (campaign/cli/failures.py), never a traceback.
 """
 
 from __future__ import annotations
@@ -10,19 +11,15 @@ from flask import Flask
 
 from campaign import create_app
 from campaign.cli import archive, jobs, network, people, report, serve
-from campaign.config import ConfigError
+from campaign.cli.failures import Commands
 
 
-@click.group()
+@click.group(cls=Commands)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Run a network-wide pilot-group campaign."""
-    if isinstance(ctx.obj, Flask):  # handed in by tests
-        return
-    try:
-        ctx.obj = create_app()
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from None
+    if not isinstance(ctx.obj, Flask):  # else handed in by tests
+        ctx.obj = create_app()  # a ConfigError becomes a sentence naming the setting
 
 
 COMMANDS: tuple[click.Command, ...] = (

@@ -61,7 +61,7 @@ def sequences() -> None:
 @click.option(
     "--path",
     "root",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Check the sequences in this folder instead of the shipped ones.",
 )
 def check_sequences(root: Path | None) -> None:
@@ -70,6 +70,8 @@ def check_sequences(root: Path | None) -> None:
     from campaign.drip.files import SEQUENCES_DIR
 
     count, problems = check(root or SEQUENCES_DIR)
+    if not count and not problems:
+        raise click.ClickException(f"{root or SEQUENCES_DIR} holds no sequence steps to check.")
     for problem in problems:
         click.echo(str(problem), err=True)
     if problems:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign import db, migrations, timing
-from campaign.cli.context import app_of, require_schema
+from campaign.cli.context import app_of, output_file, require_schema
 from campaign.network.members import add_member, slugify
 from campaign.network.models import Campaign, MembershipStatus, Organisation, OrganisationKind
 
@@ -153,7 +153,7 @@ def load_demo(app: Flask) -> None:
 @click.option("--days", default=200, show_default=True, type=click.IntRange(1, 800))
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("simulation-report.html"), show_default=True,
+    default=Path("simulation-report.html"), show_default=True, callback=output_file,
     help="The final report; .pdf for a PDF, else HTML.",
 )  # fmt: skip
 @click.option("--seed", default=2014, show_default=True, type=int)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from campaign import db, timing
 from campaign.accounts.models import Role, User
-from campaign.cli.context import app_of, require_schema
+from campaign.cli.context import Line, address, app_of, require_schema
 from campaign.enrolment import importing, pilot_groups
 from campaign.enrolment.models import (
     ImportRow,
@@ -30,8 +30,10 @@ from campaign.security import MIN_PASSWORD_LENGTH, hash_password
 
 
 @click.command("create-user")
-@click.option("--email", required=True, help="The person's e-mail address (their login).")
-@click.option("--name", required=True, help="The person's full name.")
+@click.option(
+    "--email", required=True, callback=address, help="The person's e-mail address (their login)."
+)
+@click.option("--name", required=True, type=Line(200), help="The person's full name.")
 @click.option(
     "--role", type=click.Choice([r.value for r in Role]), required=True, help="What they may do."
 )
@@ -53,7 +55,7 @@ def create_user(
     require_schema(app)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise click.ClickException(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
-    account = _NewAccount(email.strip().lower(), name, Role(role), language, password)
+    account = _NewAccount(email, name, Role(role), language, password)
     with db.open_session(app) as session:
         _add(session, account, org_slug, timing.clock_of(app).now())
     click.echo(f"Created {role} {account.email}.")

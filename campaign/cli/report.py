@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from campaign import db, timing
-from campaign.cli.context import app_of, parse_instant, require_schema
+from campaign.cli.context import app_of, output_file, parse_instant, require_schema
 from campaign.network.models import Campaign
 
 if TYPE_CHECKING:
@@ -24,7 +24,10 @@ if TYPE_CHECKING:
     "--format", "fmt", type=click.Choice(["html", "md", "pdf", "csv", "xlsx"]), default="html",
     show_default=True,
 )  # fmt: skip
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+    callback=output_file,
+)  # fmt: skip
 @click.option("--language", type=click.Choice(["sv", "en"]), help="Default: the campaign's.")
 @click.option(
     "--as-of",

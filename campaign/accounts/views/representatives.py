@@ -24,21 +24,31 @@ from campaign.timing import current_clock
 def invite_representative() -> ResponseReturnValue:
     organisation = g.organisation
     form = InviteForm()
-    if form.validate_on_submit():
-        if db.session().scalar(select(User.id).where(User.email == (form.email.data or ""))):
-            form.email.errors.append(_("This address already has an account."))
-        else:
-            return _invite(form, organisation)
+    if form.validate_on_submit() and address_is_free(form):
+        return _invite(form, organisation)
     return render_template("accounts/invite.html", form=form, organisation=organisation)
 
 
-def _invite(form: InviteForm, organisation: Organisation) -> ResponseReturnValue:
-    """Create the representative's account, send the link, and go back to the member."""
-    newcomer = invitations.Newcomer(
+def address_is_free(form: InviteForm) -> bool:
+    """Return whether the form's address has no account yet (if it has, say so on the form)."""
+    if db.session().scalar(select(User.id).where(User.email == (form.email.data or ""))):
+        form.email.errors.append(_("This address already has an account."))
+        return False
+    return True
+
+
+def newcomer_of(form: InviteForm) -> invitations.Newcomer:
+    """Return the person a valid invitation form names, the name's spaces tidied."""
+    return invitations.Newcomer(
         name=" ".join((form.name.data or "").split()),
         email=form.email.data or "",
         language=form.language.data or "sv",
     )
+
+
+def _invite(form: InviteForm, organisation: Organisation) -> ResponseReturnValue:
+    """Create the representative's account, send the link, and go back to the member."""
+    newcomer = newcomer_of(form)
     now = current_clock().now()
     user = invitations.invite(db.session(), organisation, newcomer, actor=current_user, now=now)
     invitations.send_link(db.session(), user, "invitation", now)
@@ -65,11 +75,11 @@ def resend_invitation(user_id: int) -> ResponseReturnValue:
     if user.password_hash:
         flash(_("%(email)s has chosen a password already.", email=user.email), "error")
     else:
-        _resend(user)
+        resend(user)
     return redirect(url_for("network.organisation", org=g.organisation.slug))
 
 
-def _resend(user: User) -> None:
+def resend(user: User) -> None:
     """Queue a new invitation link to the representative, and say so."""
     staff.resend_invitation(db.session(), user, current_user, current_clock().now())
     db.session().commit()
