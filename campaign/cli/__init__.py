@@ -36,6 +36,7 @@ COMMANDS: tuple[click.Command, ...] = (
     jobs.sequences,
     people.import_participants,
     report.report,
+    report.export,
     network.simulate,
 )
 for command in COMMANDS:
