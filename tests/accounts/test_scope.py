@@ -99,6 +99,7 @@ EXPECTED: dict[str, Access] = {
     "report.index": Access.LEAD_ADMIN,
     "report.download": Access.LEAD_ADMIN,
     "report.final_bundle": Access.LEAD_ADMIN,
+    "succession.next_campaign": Access.LEAD_ADMIN,
     "report.dashboard": Access.LEAD_ADMIN,
     "report.member_dashboard": Access.ORGANISATION,
 }
