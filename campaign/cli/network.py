@@ -177,7 +177,7 @@ def load_demo(app: Flask) -> None:
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
     default=Path("simulation-report.html"), show_default=True,
-    help="The final report; .pdf for a PDF, else HTML.",
+    help="The final report; .pdf for a PDF, .zip for the whole final bundle, else HTML.",
 )  # fmt: skip
 @click.option("--seed", default=2014, show_default=True, type=int)
 def simulate(members: int, participants: int, days: int, output: Path, seed: int) -> None:
