@@ -22,6 +22,7 @@ from campaign.network import timezone
 from campaign.network import views as network_views
 from campaign.outbox import views as outbox_views
 from campaign.report import views as report_views
+from campaign.succession import views as succession_views
 from campaign.surveys import views as surveys_views
 
 csrf = CSRFProtect()
@@ -83,4 +84,5 @@ def _init_views(app: Flask) -> None:
     events_views.init_app(app)
     surveys_views.init_app(app)
     report_views.init_app(app)
+    succession_views.init_app(app)
     health.init_app(app)

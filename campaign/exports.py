@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -59,12 +60,31 @@ def sheet_name(name: str) -> str:
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """Return a CSV file for Excel: UTF-8 with BOM, semicolons, CRLF, every cell through `cell`."""
+    return b"".join(csv_chunks(header, rows))
+
+
+def csv_chunks(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], locale: str | None = None
+) -> Iterator[bytes]:
+    """Yield a CSV file for Excel a row at a time (the BOM first), as `csv_bytes` writes it;
+    with a `locale`, decimal numbers are written its way (Swedish Excel reads 0,133, not 0.133)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([cell(h) for h in header])
-    for row in rows:
-        writer.writerow([cell(value) for value in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    yield "\ufeff".encode()
+    for row in itertools.chain([header], rows):
+        writer.writerow([_decimal(cell(value), locale) for value in row])
+        yield buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def _decimal(value: Any, locale: str | None) -> Any:
+    """Return a decimal number as `locale` writes it (without grouping), anything else as is."""
+    if locale is None or not isinstance(value, float):
+        return value
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, format="0.######", locale=locale)
 
 
 def xlsx_bytes(sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:

@@ -35,6 +35,7 @@ NOT_PAGES = {
     "surveys.member_export",
     "surveys.network_export",
     "report.download",
+    "report.final_bundle",
     "health.healthz",
     "outbox.html",
     "drip.preview_html",

@@ -33,6 +33,7 @@ COMMANDS: tuple[click.Command, ...] = (
     jobs.sequences,
     people.import_participants,
     report.report,
+    report.export,
     network.simulate,
     archive.archive,
     archive.reopen,

@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 
 from campaign import db, migrations, timing
 from campaign.cli.context import app_of, output_file, require_schema
+from campaign.cli.succession import start_from
 from campaign.network.members import add_member, slugify
 from campaign.network.models import Campaign, MembershipStatus, Organisation, OrganisationKind
+from campaign.succession.copying import Plan
 
 
 def _zone_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -28,7 +30,13 @@ def _zone_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
 
 @click.command("create-campaign")
 @click.option("--name", required=True, help='For example "Resfria möten 2026-2027".')
-@click.option("--lead", "lead_name", required=True, help="Full name of the lead organisation.")
+@click.option("--from", "source", help="Start from this campaign (its slug): members, settings.")
+@click.option("--slug", help="The new campaign's address name; made from --name if left out.")
+@click.option(
+    "--invite-returning", is_flag=True,
+    help="With --from: e-mail last time's pilot users the link to join again.",
+)  # fmt: skip
+@click.option("--lead", "lead_name", help="Full name of the lead organisation (without --from).")
 @click.option("--lead-short", help="Short name of the lead organisation, for tables.")
 @click.option(
     "--lead-kind",
@@ -49,21 +57,36 @@ def _zone_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
 def create_campaign(
     ctx: click.Context,
     name: str,
-    lead_name: str,
+    source: str | None,
+    slug: str | None,
+    invite_returning: bool,
+    lead_name: str | None,
     lead_short: str | None,
     lead_kind: str,
     starts: datetime,
     ends: datetime,
     timezone: str,
 ) -> None:
-    """Create a campaign with its lead organisation as the first member."""
+    """Create a campaign with its lead organisation as the first member, or (--from) the next
+    campaign of a network: its members, pilot groups, questionnaires and settings."""
     app = app_of(ctx)
     require_schema(app)
+    if source and lead_name:
+        raise click.ClickException(
+            "--lead goes with a new network; with --from the lead carries over."
+        )
+    if source:
+        plan = Plan(slug or slugify(name), name, starts.date(), ends.date())
+        return start_from(app, source, plan, invite_returning)
+    if not lead_name:
+        raise click.ClickException(
+            "Give --lead for a new network, or --from SLUG to start from a campaign."
+        )
     if ends.date() < starts.date():
         raise click.ClickException("--ends is before --starts.")
     now = timing.clock_of(app).now()
     campaign = Campaign(
-        slug=slugify(name),
+        slug=slug or slugify(name),
         name=name,
         starts_on=starts.date(),
         ends_on=ends.date(),
@@ -154,7 +177,7 @@ def load_demo(app: Flask) -> None:
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
     default=Path("simulation-report.html"), show_default=True, callback=output_file,
-    help="The final report; .pdf for a PDF, else HTML.",
+    help="The final report; .pdf for a PDF, .zip for the whole final bundle, else HTML.",
 )  # fmt: skip
 @click.option("--seed", default=2014, show_default=True, type=int)
 def simulate(members: int, participants: int, days: int, output: Path, seed: int) -> None:

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import sys
+import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign import db, timing
+from campaign.audit import record
 from campaign.cli.context import app_of, output_file, parse_instant, require_schema
 from campaign.network.models import Campaign
 
 if TYPE_CHECKING:
+    from campaign.report.bundle import Bundle, Part
     from campaign.report.document import Report
 
 
@@ -94,3 +99,65 @@ def _body(made: Report, campaign: Campaign, fmt: str) -> bytes:
     if fmt == "pdf":
         return document.pdf(made)
     return (document.html(made) if fmt == "html" else document.markdown(made)).encode()
+
+
+@click.command()
+@click.option("--campaign", "slug", required=True, help="The campaign's address name (slug).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+    help="The ZIP file to write, e.g. resfria-moten-slutrapport-2015-03-31.zip.",
+)  # fmt: skip
+@click.pass_context
+def export(ctx: click.Context, slug: str, output: Path) -> None:
+    """Write the final bundle (ZIP): report, figures, answers, facts, audit log, sequences."""
+    from campaign.report.bundle import Bundle
+
+    app = app_of(ctx)
+    require_schema(app)
+    if not output.parent.is_dir():
+        raise click.ClickException(f"There is no folder {output.parent} to write the bundle in.")
+    with app.app_context(), db.open_session(app) as session:
+        campaign = _campaign_named(session, slug)
+        made = Bundle(session, campaign, timing.clock_of(app).now())
+        files = _write_bundle(made, output)
+        record(session, None, "campaign.bundle_exported", target=output.name, files=files,
+               via="command line", campaign_id=campaign.id)  # fmt: skip
+        session.commit()
+    click.echo(f"Wrote {output} ({output.stat().st_size:,} bytes, {files} files).")
+
+
+def _campaign_named(session: Session, slug: str) -> Campaign:
+    """Return the campaign of this address name, or stop with a sentence naming the known."""
+    campaign = session.scalar(select(Campaign).where(Campaign.slug == slug))
+    if campaign is None:
+        known = ", ".join(session.scalars(select(Campaign.slug).order_by(Campaign.slug))) or "none"
+        raise click.ClickException(f"There is no campaign {slug!r} (campaigns: {known}).")
+    return campaign
+
+
+def _write_bundle(made: Bundle, output: Path) -> int:
+    """Write the bundle beside `output` with a progress bar, then put it in place; return the
+    number of files in it. An error leaves no half-written file."""
+    from campaign.report.bundle import PdfUnavailable
+
+    spool = tempfile.NamedTemporaryFile(dir=output.parent, suffix=".part", delete=False)  # noqa: SIM115 - renamed or removed below
+    try:
+        with spool, _progress(made.parts()) as parts:
+            files = len(made.write(spool, parts))
+        Path(spool.name).replace(output)
+    except PdfUnavailable:
+        raise click.ClickException(
+            "The PDF could not be made: weasyprint needs the Pango library"
+            " (Debian: libpangoft2-1.0-0)."
+        ) from None
+    finally:
+        Path(spool.name).unlink(missing_ok=True)  # gone already once put in place
+    return files
+
+
+def _progress(parts: list[Part]) -> Any:
+    """A progress bar on stderr over the parts, naming the one being written."""
+    return click.progressbar(
+        parts, label="Writing the bundle", file=sys.stderr,
+        item_show_func=lambda part: part.label if part else None,
+    )  # fmt: skip

@@ -35,6 +35,7 @@ from campaign.demo.network import create_campaign, read_demo
 from campaign.events import invitations
 from campaign.network.models import Campaign, Organisation
 from campaign.report import document
+from campaign.report.bundle import Bundle
 from campaign.report.figures import Figures
 
 # Moments of each simulated day (local time) at which the jobs (campaign/jobs.py) run;
@@ -214,14 +215,22 @@ def _run_days(
 
 
 def _finish(app: Flask, campaign_id: int, now: datetime, output: Path) -> Summary:
-    """Write the final report as of `now` to `output` (a PDF for .pdf, else HTML)."""
+    """Write the final report as of `now` to `output` (a PDF for .pdf, the whole final bundle
+    for .zip, else HTML)."""
     with app.app_context(), db.open_session(app) as session:
         campaign = session.get(Campaign, campaign_id)
         assert campaign is not None
-        report = document.build(session, campaign, now, campaign.language)
-        body = document.pdf(report) if output.suffix == ".pdf" else document.html(report).encode()
-    output.write_bytes(body)
-    return _summary(report.figures, output)
+        made = Bundle(session, campaign, now)
+        if output.suffix == ".zip":
+            with output.open("wb") as out:
+                made.write(out)
+        else:
+            output.write_bytes(_document(made.report, output.suffix))
+    return _summary(made.report.figures, output)
+
+
+def _document(report: document.Report, suffix: str) -> bytes:
+    return document.pdf(report) if suffix == ".pdf" else document.html(report).encode()
 
 
 def _summary(figures: Figures, output: Path) -> Summary:

@@ -71,6 +71,7 @@ def apply_changes(row: Membership | Campaign, changes: dict[str, Any], now: date
 
 def slugify(text: str) -> str:
     """Return an ASCII URL slug: 'Lilla Edets kommun' -> 'lilla-edets-kommun'."""
+    text = re.sub(r"[\u2010-\u2015\u2212]", "-", text)  # dashes (2026–2027) part words too
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 

@@ -3,7 +3,9 @@ and the dashboards of the network and of each member."""
 
 from __future__ import annotations
 
+import tempfile
 from datetime import datetime
+from typing import IO
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -16,18 +18,19 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from campaign import db, exports
+from campaign import audit, db, exports
 from campaign.accounts.scope import Access, access
 from campaign.enrolment.models import ParticipantStatus
 from campaign.network.members import campaign_or_404
 from campaign.network.models import Campaign
-from campaign.report import document, numbers
+from campaign.report import bundle, document, numbers
 from campaign.report.dashboard import build as build_dashboard
 from campaign.timing import current_clock, parse_instant
 
@@ -108,6 +111,40 @@ def download(fmt: str) -> ResponseReturnValue:
         return redirect(url_for("report.index"))
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@bp.get("/report/bundle.zip")
+@access(Access.LEAD_ADMIN)
+def final_bundle() -> ResponseReturnValue:
+    """Everything to archive in one ZIP, made in a temporary file and sent from there."""
+    campaign = campaign_or_404()
+    # Closed (and so deleted) by the answer once it is sent, not when this function returns.
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it
+    try:
+        entries = bundle.Bundle(db.session(), campaign, current_clock().now()).write(spool)
+    except bundle.PdfUnavailable:
+        spool.close()
+        flash(
+            _("A PDF needs the Pango library on the server (Debian: libpangoft2-1.0-0)."), "error"
+        )
+        return redirect(url_for("report.index"))
+    _audit_bundle(campaign, len(entries))
+    spool.seek(0)
+    return _attachment(spool, bundle.filename(campaign))
+
+
+def _audit_bundle(campaign: Campaign, files: int) -> None:
+    """Note who took the bundle (it holds the answers and the audit log), and commit."""
+    target = bundle.filename(campaign)
+    audit.record(db.session(), current_user, "campaign.bundle_exported", target=target,
+                 files=files, campaign_id=campaign.id)  # fmt: skip
+    db.session().commit()
+
+
+def _attachment(spool: IO[bytes], name: str) -> ResponseReturnValue:
+    response = send_file(spool, mimetype=bundle.MEDIA_TYPE, as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -45,6 +45,7 @@ MAIL_KINDS = {
     "lead-admin-invitation",
     "password-reset",
     "join-confirmation",
+    "returning",
     "test",
 }
 FOOTERS = {
@@ -217,6 +218,7 @@ def test_every_mail_kind_has_a_template_in_both_languages() -> None:
         "lead-admin-invitation",
         "password-reset",
         "join-confirmation",
+        "returning",
         "test",
     }
     for name in staff | {k for k in MAIL_KINDS if k.startswith("event-")}:
