@@ -53,6 +53,22 @@ BAD_INPUT: dict[str, list[tuple[tuple[str, ...], str]]] = {
         ((*CAMPAIGN, "--ends", "2026-12-31", "--timezone", "Mars/Olympus"), "time zone"),
         ((*CAMPAIGN, "--ends", "2026-12-31", "--lead-kind", "guild"), "'--lead-kind'"),
         (CAMPAIGN, "Missing option '--ends'"),
+        (("--from", "nowhere", "--name", "Nästa", "--starts", "2026-01-01", "--ends", "2026-12-31"),
+         "nowhere"),
+    ],  # fmt: skip
+    "archive": [
+        (("--campaign", "nowhere"), "There is no campaign 'nowhere'"),
+        (("--campaign", "test"), "has not ended"),
+        ((), "Missing option '--campaign'"),
+    ],
+    "reopen": [
+        (("--campaign", "nowhere"), "There is no campaign 'nowhere'"),
+        (("--campaign", "test"), "is not archived"),
+    ],
+    "export": [
+        (("--campaign", "nowhere", "-o", "{tmp}/b.zip"), "There is no campaign 'nowhere'"),
+        (("--campaign", "test", "-o", "/no/such/folder/b.zip"), "There is no folder"),
+        (("--campaign", "test"), "Missing option '-o'"),
     ],
     "demo": [(("--pilots",), "No such option '--pilots'")],
     "serve": [
