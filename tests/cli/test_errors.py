@@ -53,8 +53,19 @@ BAD_INPUT: dict[str, list[tuple[tuple[str, ...], str]]] = {
         ((*CAMPAIGN, "--ends", "2026-12-31", "--timezone", "Mars/Olympus"), "time zone"),
         ((*CAMPAIGN, "--ends", "2026-12-31", "--lead-kind", "guild"), "'--lead-kind'"),
         (CAMPAIGN, "Missing option '--ends'"),
-        (("--from", "nowhere", "--name", "Nästa", "--starts", "2026-01-01", "--ends", "2026-12-31"),
-         "nowhere"),
+        (
+            (
+                "--from",
+                "nowhere",
+                "--name",
+                "Nästa",
+                "--starts",
+                "2026-01-01",
+                "--ends",
+                "2026-12-31",
+            ),
+            "nowhere",
+        ),
     ],  # fmt: skip
     "archive": [
         (("--campaign", "nowhere"), "There is no campaign 'nowhere'"),
