@@ -102,6 +102,12 @@ def _housekeeping(db_session: Session, now: datetime) -> object:
     }
 
 
+def _retention(db_session: Session, now: datetime) -> object:
+    from campaign.retention.due import run_due
+
+    return run_due(db_session, now)
+
+
 JOBS: tuple[Job, ...] = (
     Job("materialize", 30, _materialize, "Queue the sequence steps that have come due."),
     Job(
@@ -124,6 +130,13 @@ JOBS: tuple[Job, ...] = (
         300,
         _housekeeping,
         "Give up mail undelivered for five days; drop stale imports, join requests, sent links.",
+    ),
+    Job(
+        "retention",
+        3600,
+        _retention,
+        "Warn the lead administrators 30 days before a campaign's personal data is purged;"
+        " purge it once its retention has passed.",
     ),
 )
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import holidays
 from babel.dates import format_time
 from flask import Flask, current_app
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, ValidationError
 
@@ -52,9 +53,11 @@ DEFAULT_ZONE_NAME = "Europe/Stockholm"
 
 
 def init_app(app: Flask) -> None:
-    """Give the app the system clock unless a test installed another; add `|localtime`."""
+    """Give the app the system clock unless a test installed another; add `|localtime` and
+    `|longdate` (a day as the page's language writes it in prose)."""
     app.extensions.setdefault("campaign.clock", Clock())
     app.jinja_env.filters["localtime"] = lambda instant: local_text(instant, shown_zone())
+    app.jinja_env.filters["longdate"] = lambda day: format_date(day, "long")  # 31 mars 2016
 
 
 def install_clock(app: Flask, clock: Clock) -> None:

@@ -95,6 +95,9 @@ class Participant(Base):
     # When the next sequence step may come due for them, as the drip engine last worked it out;
     # None means "look again" (new, or something changed that can move a step earlier).
     next_step_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Set by the retention purge, which takes the address away: when it went on the suppression
+    # list, so that the report still counts the participant as suppressed from then on.
+    suppressed_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id])
     pilot_group: Mapped[PilotGroup | None] = relationship(

@@ -16,7 +16,7 @@ from campaign.accounts.models import Role
 from campaign.accounts.scope import Access, access
 from campaign.audit import AuditEvent
 from campaign.enrolment.overview import MemberRow, member_rows, representatives
-from campaign.network import administration, members
+from campaign.network import administration, members, retention
 from campaign.network.forms import (
     CampaignForm,
     LeadMembershipForm,
@@ -109,7 +109,9 @@ def settings() -> ResponseReturnValue:
         return _settings_saved(campaign, form)
     if form.is_submitted():
         flash(_("Nothing was saved. Please correct the marked fields."), "error")
-    return render_template("network/settings.html", form=form, campaign=campaign)
+    return render_template(
+        "network/settings.html", form=form, campaign=campaign, purge=retention.status(campaign)
+    )
 
 
 @bp.get("/organisations/<org>")

@@ -45,6 +45,7 @@ MAIL_KINDS = {
     "password-reset",
     "join-confirmation",
     "test",
+    "purge-warning",
 }
 FOOTERS = {
     "sv": (
@@ -211,7 +212,9 @@ def test_every_mail_kind_has_a_template_in_both_languages() -> None:
             assert letter.subject and letter.body.strip(), (name, language)
     for language in LANGUAGES:
         assert "{{ yes }}" in mail_part("event-details", language)
-    staff = {"representative-invitation", "password-reset", "join-confirmation", "test"}
+    staff = {
+        "representative-invitation", "password-reset", "join-confirmation", "test", "purge-warning"
+    }  # fmt: skip
     for name in staff | {k for k in MAIL_KINDS if k.startswith("event-")}:
         assert staff_footer(mail_template(name, "en")).reason.startswith("You receive this")
 
