@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from campaign.accounts.models import Role, User
 from campaign.audit import record
+from campaign.enrolment.models import JoinRequest, Participant, ParticipantStatus
 from campaign.network.models import Campaign
 from campaign.network.retention import (
     is_warned,
@@ -55,15 +56,30 @@ def lead_admins(db_session: Session, campaign: Campaign) -> list[User]:
 
 def warn(db_session: Session, campaign: Campaign, now: datetime) -> int:
     """Note that the purge is announced at `now` and mail each lead administrator the day
-    their data is kept until, in their language; return how many were mailed."""
+    their data is kept until, in their language; return how many were mailed.
+
+    A campaign that holds nobody's data has nothing to warn of: no mail, the dashboard's notice
+    only (a test or demo campaign long over, say).
+    """
     campaign.retention_warned_at = now
     day = purge_day(campaign)
-    mailed = [_mail(db_session, campaign, user, now) for user in lead_admins(db_session, campaign)]
+    readers = lead_admins(db_session, campaign) if _holds_people(db_session, campaign.id) else []
+    mailed = [_mail(db_session, campaign, user, now) for user in readers]
     record(
         db_session, None, "campaign.purge_announced", now=now, target=f"campaign:{campaign.slug}",
         campaign_id=campaign.id, kept_until=day.isoformat(), mailed=len(mailed),
     )  # fmt: skip
     return len(mailed)
+
+
+def _holds_people(db_session: Session, campaign_id: int) -> bool:
+    """Whether the campaign holds anybody's personal data: a participant who is not erased, or
+    a self-enrolment request."""
+    person = select(Participant.id).where(
+        Participant.campaign_id == campaign_id, Participant.status != ParticipantStatus.ERASED
+    )
+    wish = select(JoinRequest.id).where(JoinRequest.campaign_id == campaign_id)
+    return any(db_session.scalar(query.limit(1)) is not None for query in (person, wish))
 
 
 def _mail(db_session: Session, campaign: Campaign, user: User, now: datetime) -> int | None:

@@ -16,6 +16,7 @@ from campaign.network.models import Campaign
 from campaign.outbox.models import Message, MessageKind
 from tests.conftest import START, Network, csrf_token, sign_in
 from tests.enrolment_helpers import group, read
+from tests.outbox_helpers import participant
 from tests.retention_helpers import WARNING_AT, run_retention
 from tests.urls import staff
 
@@ -96,6 +97,8 @@ def test_the_consent_texts_state_until_when_data_is_kept(
 def test_a_longer_retention_after_the_warning_is_warned_of_again_when_it_nears(
     app: Flask, session: Session, network: Network
 ) -> None:
+    participant(session, network, "asa@alpha.se")
+    session.commit()
     assert run_retention(app, WARNING_AT)
     campaign = session.get(Campaign, network.campaign.id)
     assert campaign is not None
@@ -116,8 +119,9 @@ def test_a_campaign_met_long_after_its_purge_date_is_warned_first(
     app: Flask, session: Session, network: Network
 ) -> None:
     """A database that first runs the job years later (the demo, say) warns, and purges 30 days
-    after, not at once."""
+    after, not at once. A campaign of nobody gets no mail about it."""
     assert run_retention(app, datetime(2026, 5, 4, 8, 0, tzinfo=UTC))
+    assert session.scalars(select(Message)).all() == []
     session.expire_all()
     campaign = session.get(Campaign, network.campaign.id)
     assert campaign is not None and campaign.purged_at is None
