@@ -112,6 +112,12 @@ def _housekeeping(db_session: Session, now: datetime) -> object:
     }
 
 
+def _retention(db_session: Session, now: datetime) -> object:
+    from campaign.retention.due import run_due
+
+    return run_due(db_session, now)
+
+
 JOBS: tuple[Job, ...] = (
     # Before materialize, so that a tick resumes the pauses that have ended and then queues.
     Job("pauses", 60, _pauses, "Resume the participants whose pause until a date has ended."),
@@ -137,6 +143,13 @@ JOBS: tuple[Job, ...] = (
         _housekeeping,
         "Give up mail undelivered for five days; drop stale imports, join requests, sent links;"
         " cancel the participants' mail of campaigns that have ended.",
+    ),
+    Job(
+        "retention",
+        3600,
+        _retention,
+        "Warn the lead administrators 30 days before a campaign's personal data is purged;"
+        " purge it once its retention has passed.",
     ),
 )
 

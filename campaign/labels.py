@@ -67,6 +67,7 @@ LABELS: dict[enum.Enum, object] = {
     MessageKind.STAFF_INVITATION: _l("Staff invitation"),
     MessageKind.LOGIN_LINK: _l("Login link"),
     MessageKind.TEST: _l("Test"),
+    MessageKind.NOTICE: _l("Notice to staff"),
     MessageState.QUEUED: _l("Queued"),
     MessageState.SENDING: _l("Sending"),
     MessageState.SENT: _l("Sent"),

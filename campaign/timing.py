@@ -53,7 +53,8 @@ DEFAULT_ZONE_NAME = "Europe/Stockholm"
 
 
 def init_app(app: Flask) -> None:
-    """Give the app the system clock unless a test installed another; add `|localtime`."""
+    """Give the app the system clock unless a test installed another; add `|localtime` and
+    `|longdate` (a day as the page's language writes it in prose)."""
     app.extensions.setdefault("campaign.clock", Clock())
     app.jinja_env.filters["localtime"] = lambda instant: local_text(instant, shown_zone())
     app.jinja_env.filters["longdate"] = day_text

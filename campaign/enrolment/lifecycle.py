@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from campaign.audit import record
 from campaign.enrolment.erasure import forget_address, leave_tombstone
 from campaign.enrolment.models import Consent, Participant, ParticipantStatus
+from campaign.network.retention import is_purged
 from campaign.outbox.models import Message, Suppression, SuppressionReason
 from campaign.outbox.queue import cancel_for_participant, suppress
 from campaign.outbox.unsubscribe import participant_id_of
@@ -34,12 +35,18 @@ STOPPED = (ParticipantStatus.UNSUBSCRIBED, ParticipantStatus.ERASED)
 
 
 def participant_for(db_session: Session, token: str) -> Participant | None:
-    """Return the participant an unsubscribe link is for (None if erased); raise TokenError if
-    the link is not valid."""
+    """Return the participant an unsubscribe link is for (None if forgotten); raise TokenError
+    if the link is not valid."""
     participant = db_session.get(Participant, participant_id_of(token))
-    if participant is None or participant.status is ParticipantStatus.ERASED:
+    if participant is None or is_forgotten(db_session, participant):
         return None
     return participant
+
+
+def is_forgotten(db_session: Session, person: Participant) -> bool:
+    """Whether nothing personal is held about the person any more: they were erased, or their
+    campaign's personal data was purged. Their old links then lead nowhere (410)."""
+    return person.status is ParticipantStatus.ERASED or is_purged(db_session, person.campaign_id)
 
 
 def pause(

@@ -101,6 +101,9 @@ class Participant(Base):
     # When the participant last came back from a pause: steps that came due before it are
     # caught up with one mail, not a burst.
     resumed_at: Mapped[datetime | None]
+    # Set by the retention purge, which takes the address away: when it went on the suppression
+    # list, so that the report still counts the participant as suppressed from then on.
+    suppressed_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id])
     pilot_group: Mapped[PilotGroup | None] = relationship(

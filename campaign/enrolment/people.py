@@ -26,6 +26,7 @@ from campaign.enrolment.models import (
 )
 from campaign.i18n import load_catalog
 from campaign.network.models import Campaign, Organisation
+from campaign.network.retention import kept_until, long_date
 from campaign.outbox.models import Suppression
 
 
@@ -155,15 +156,17 @@ def self_enrolment_consent(
     _ = load_catalog(language).gettext
     return _(
         "I want to take part in the pilot group %(group)s of %(organisation)s in %(campaign)s."
-        " I agree that my name, title and e-mail address are stored to send me the group's"
-        " e-mails, calendar invitations and questionnaires until the campaign ends on %(end)s."
-        " My answers are reported together with others'. I can stop at any time with the link"
-        " in every e-mail, and ask %(organisation)s to see or erase my data."
+        " I agree that my name, title and e-mail address are used to send me the group's"
+        " e-mails, calendar invitations and questionnaires until the campaign ends on %(end)s,"
+        " and are kept until %(kept)s and then deleted. My answers are reported together"
+        " with others'. I can stop at any time with the link in every e-mail, and ask"
+        " %(organisation)s to see or erase my data."
     ) % {
         "group": group.name,
         "organisation": organisation.name,
         "campaign": campaign.name,
-        "end": campaign.ends_on.isoformat(),
+        "end": long_date(campaign.ends_on, language),
+        "kept": long_date(kept_until(campaign), language),
     }
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from campaign.accounts.models import User
 from campaign.audit import record
+from campaign.enrolment.lifecycle import is_forgotten
 from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.events import fanout
 from campaign.events.letters import RSVP_LIFETIME, RSVP_PURPOSE, Letters, queue_mail
@@ -103,17 +104,17 @@ def invitation_for(db_session: Session, token: str) -> Invitation | None:
     invitation = db_session.get(
         Invitation, unsign(RSVP_PURPOSE, token, int(RSVP_LIFETIME.total_seconds()))
     )
-    if invitation is None or _of_the_erased(db_session, invitation):
+    if invitation is None or _of_the_forgotten(db_session, invitation):
         return None
     return invitation
 
 
-def _of_the_erased(db_session: Session, invitation: Invitation) -> bool:
-    """Whether the invitation is a participant's who was erased."""
+def _of_the_forgotten(db_session: Session, invitation: Invitation) -> bool:
+    """Whether the invitation is a participant's who was erased, or whose data was purged."""
     if invitation.participant_id is None:
         return False
     person = db_session.get(Participant, invitation.participant_id)
-    return person is not None and person.status is ParticipantStatus.ERASED
+    return person is not None and is_forgotten(db_session, person)
 
 
 def invite(db_session: Session, event: Event, now: datetime) -> int:

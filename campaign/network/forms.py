@@ -144,6 +144,15 @@ class CampaignForm(FlaskForm):
             "leave empty for no limit."
         ),
     )
+    retention_months = IntegerField(
+        _l("Months personal data is kept after the end"),
+        validators=[InputRequired(), NumberRange(min=0, max=120)],
+        description=_l(
+            "Then participants' names, addresses, free-text answers, consents and e-mail are"
+            " deleted automatically; counts and the report's figures are kept. The lead"
+            " administrators are told by e-mail 30 days before."
+        ),
+    )
 
     co2_kg_per_km = FloatField(
         _l("CO2 per km of travel (kg)"),

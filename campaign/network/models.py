@@ -66,6 +66,10 @@ class Campaign(Base):
     has_early_invitations: Mapped[bool] = mapped_column(default=False)
     # Set when the lead administrator archives the ended campaign: from then on it is read-only.
     archived_at: Mapped[datetime | None]
+    # Personal data is kept this many months after the end, then purged (campaign/retention/).
+    retention_months: Mapped[int] = mapped_column(default=12)
+    retention_warned_at: Mapped[datetime | None]  # when the lead administrators were warned
+    purged_at: Mapped[datetime | None]  # when its personal data was purged, for good
     created_at: Mapped[datetime]
 
     lead_organisation: Mapped[Organisation] = relationship()
@@ -84,6 +88,7 @@ class Campaign(Base):
             " AND (cost_per_hour IS NULL OR cost_per_hour >= 0)",
             name="factors_positive",
         ),
+        CheckConstraint("retention_months BETWEEN 0 AND 120", name="retention_months_range"),
     )
 
 

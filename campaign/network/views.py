@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -19,8 +19,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, select
@@ -32,7 +32,7 @@ from campaign.accounts.scope import Access, access
 from campaign.audit import AuditEvent
 from campaign.drip.period import Replanned, replan
 from campaign.enrolment.overview import MemberRow, member_rows, representatives
-from campaign.network import administration, members, phases
+from campaign.network import administration, members, phases, retention
 from campaign.network.forms import (
     CampaignForm,
     LeadMembershipForm,
@@ -48,7 +48,7 @@ from campaign.network.models import (
 )
 from campaign.network.phases import Phase
 from campaign.pages import page_of_rows
-from campaign.timing import current_clock
+from campaign.timing import current_clock, day_text
 
 bp = Blueprint("network", __name__)
 
@@ -57,7 +57,6 @@ def init_app(app: Flask) -> None:
     """Register the views, the campaign's phase on every staff page, and the archive's guard."""
     app.register_blueprint(bp)
     app.jinja_env.globals["campaign_phase"] = campaign_phase
-    app.jinja_env.filters["long_date"] = long_date
     app.before_request(refuse_changes_to_an_archive)
 
 
@@ -130,7 +129,13 @@ def settings() -> ResponseReturnValue:
     if form.is_submitted():
         flash(_("Nothing was saved. Please correct the marked fields."), "error")
     phase = phases.phase_of(campaign, current_clock().now())
-    return render_template("network/settings.html", form=form, campaign=campaign, phase=phase)
+    return render_template(
+        "network/settings.html",
+        form=form,
+        campaign=campaign,
+        phase=phase,
+        purge=retention.status(campaign),
+    )
 
 
 @bp.get("/organisations/<org>")
@@ -317,12 +322,7 @@ def phase_text(campaign: Campaign, phase: Phase) -> str:
         Phase.ARCHIVED: _("Archived, ended %(day)s"),
     }
     day = campaign.starts_on if phase is Phase.PREPARING else campaign.ends_on
-    return texts[phase] % {"day": long_date(day)}
-
-
-def long_date(day: date) -> str:
-    """Return a day as the reader's language writes it in full: "31 mars 2015"."""
-    return format_date(day, "long")
+    return texts[phase] % {"day": day_text(day)}
 
 
 # What staff may still do in an archived campaign: their own account and session, and lifting a

@@ -28,6 +28,7 @@ class MessageKind(enum.Enum):
     STAFF_INVITATION = "staff_invitation"
     LOGIN_LINK = "login_link"
     TEST = "test"
+    NOTICE = "notice"  # the service telling staff something, e.g. that a purge is coming
 
     @property
     def disclosure(self) -> Disclosure:

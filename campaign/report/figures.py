@@ -229,11 +229,13 @@ def _held(campaign: Campaign, as_of: datetime) -> ColumnElement[bool]:
 
 
 def _suppressed(db_session: Session, campaign: Campaign, as_of: datetime, members: Members) -> None:
-    """Count the participants whose address was on the suppression list by then."""
+    """Count the participants whose address was on the suppression list by then (after a
+    purge, which takes the addresses away, by the moment each participant kept of it)."""
+    since = func.coalesce(Participant.suppressed_at, Suppression.created_at)
     for org_id, n in db_session.execute(
         select(Participant.organisation_id, func.count())
-        .join(Suppression, Suppression.email == Participant.email)
-        .where(Participant.campaign_id == campaign.id, Suppression.created_at <= as_of)
+        .outerjoin(Suppression, Suppression.email == Participant.email)
+        .where(Participant.campaign_id == campaign.id, since <= as_of)
         .group_by(Participant.organisation_id)
     ):
         members[org_id].suppressed = n

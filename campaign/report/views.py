@@ -28,6 +28,7 @@ from flask_login import current_user
 from campaign import audit, db, exports
 from campaign.accounts.scope import Access, access
 from campaign.enrolment.models import ParticipantStatus
+from campaign.network import retention
 from campaign.network.members import campaign_or_404
 from campaign.network.models import Campaign
 from campaign.report import bundle, document, numbers
@@ -158,9 +159,8 @@ def _document(report: document.Report, fmt: str) -> tuple[bytes | str, str]:
 
 def _dashboard(organisation_id: int | None) -> ResponseReturnValue:
     campaign = campaign_or_404()
-    board = build_dashboard(
-        db.session(), campaign, organisation_id, current_clock().now(), current_user.language
-    )
+    now = current_clock().now()
+    board = build_dashboard(db.session(), campaign, organisation_id, now, current_user.language)
     db.session().commit()  # the questionnaires' rows, made on first use
     return render_template(
         "report/dashboard.html",
@@ -172,6 +172,7 @@ def _dashboard(organisation_id: int | None) -> ResponseReturnValue:
         statuses=list(ParticipantStatus),
         organisation=g.organisation if organisation_id else None,
         language=current_user.language,
+        purge=retention.notice(campaign, now),
     )
 
 

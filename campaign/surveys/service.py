@@ -19,7 +19,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from campaign.enrolment.models import Participant, ParticipantStatus
+from campaign.enrolment.lifecycle import is_forgotten
+from campaign.enrolment.models import Participant
 from campaign.network.models import Campaign
 from campaign.network.timezone import zone_name_of
 from campaign.outbox.models import Message, MessageState
@@ -125,7 +126,7 @@ class Opened:
 
 
 def open_link(db_session: Session, token: str, now: datetime) -> Opened | None:
-    """Return what a questionnaire link opens (None for an erased participant).
+    """Return what a questionnaire link opens (None for a forgotten participant).
 
     Raises TokenError for a forged or expired link, Withdrawn for a questionnaire whose file
     has been removed.
@@ -133,11 +134,7 @@ def open_link(db_session: Session, token: str, now: datetime) -> Opened | None:
     questionnaire_id, participant_id = unsign(PURPOSE, token, int(LINK_LIFETIME.total_seconds()))
     questionnaire = db_session.get(Questionnaire, questionnaire_id)
     participant = db_session.get(Participant, participant_id)
-    if (
-        questionnaire is None
-        or participant is None
-        or participant.status is ParticipantStatus.ERASED
-    ):
+    if questionnaire is None or participant is None or is_forgotten(db_session, participant):
         return None
     definition = definitions().get(questionnaire.definition)
     if definition is None:

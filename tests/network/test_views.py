@@ -178,6 +178,7 @@ def test_lead_admin_changes_the_campaign_settings(
         "co2_kg_per_km": "0.12",
         "cost_per_km": "2.5",
         "cost_per_hour": "350",
+        "retention_months": "12",
     }
     assert client.post("/network/settings", data=form).status_code == 302
     session.expire_all()

@@ -47,6 +47,7 @@ MAIL_KINDS = {
     "join-confirmation",
     "returning",
     "test",
+    "purge-warning",
 }
 FOOTERS = {
     "sv": (
@@ -220,6 +221,7 @@ def test_every_mail_kind_has_a_template_in_both_languages() -> None:
         "join-confirmation",
         "returning",
         "test",
+        "purge-warning",
     }
     for name in staff | {k for k in MAIL_KINDS if k.startswith("event-")}:
         assert staff_footer(mail_template(name, "en")).reason.startswith("You receive this")

@@ -53,6 +53,7 @@ SEALED = {
     MessageKind.LOGIN_LINK,
     MessageKind.CONFIRMATION,
     MessageKind.TEST,
+    MessageKind.NOTICE,
 }
 
 
@@ -348,6 +349,15 @@ def _test_mail(app: Flask, session: Session, network: Network) -> None:
     lead.post(f"{step}/test", data={"csrf_token": csrf_token(lead, step)})
 
 
+def _notice(app: Flask, session: Session, network: Network) -> None:
+    from campaign.retention.due import warn
+
+    participant(session, network, "asa@alpha.se")  # a campaign of nobody is warned of nothing
+    with app.app_context():
+        warn(session, network.campaign, START)
+        session.commit()
+
+
 PRODUCERS: dict[MessageKind, Callable[[Flask, Session, Network], object]] = {
     MessageKind.SEQUENCE_STEP: _sequence_step,
     MessageKind.INVITATION: _event_invitation,
@@ -357,6 +367,7 @@ PRODUCERS: dict[MessageKind, Callable[[Flask, Session, Network], object]] = {
     MessageKind.STAFF_INVITATION: _staff_invitation,
     MessageKind.LOGIN_LINK: _login_link,
     MessageKind.TEST: _test_mail,
+    MessageKind.NOTICE: _notice,
 }
 
 
@@ -373,7 +384,7 @@ def test_no_staff_member_reads_a_personal_link_of_any_kind_of_message(
     messages = list(session.scalars(select(Message).where(Message.kind == kind)))
     assert messages, f"nothing of kind {kind.value} was queued"
     secrets = set().union(*(_stored_secrets(m) for m in messages))
-    if kind is not MessageKind.TEST:  # a test mail carries sample links only
+    if kind not in (MessageKind.TEST, MessageKind.NOTICE):  # no personal link in these
         assert secrets, f"{kind.value}: the mail should carry a personal link"
     for reader in ("lead@alpha.se", "rep@alpha.se"):
         pages = _staff_pages(_client(app, reader), session)

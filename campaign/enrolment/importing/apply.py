@@ -41,6 +41,7 @@ from campaign.enrolment.models import (
     RowOutcome,
 )
 from campaign.network.models import Campaign
+from campaign.network.retention import kept_until, long_date
 from campaign.outbox.models import Suppression
 from campaign.timing import local_date
 
@@ -70,7 +71,7 @@ def apply_import(db_session: Session, job: ParticipantImport, actor: Any, now: d
     campaign = db_session.get(Campaign, job.campaign_id)
     assert group is not None and campaign is not None
     _insert_added(db_session, job, start_date(group, campaign, now), now)
-    text = consent_for_import(job, group, campaign.language)
+    text = consent_for_import(job, group, campaign)
     _insert_consents(db_session, job, _consent_source(job, actor), text, now)
     _update_changed(db_session, job, now)
     applied = _close(db_session, job, group, actor, now)
@@ -249,15 +250,21 @@ def _erased_hashes_since(db_session: Session, job: ParticipantImport) -> set[str
     )
 
 
-def consent_for_import(job: ParticipantImport, group: PilotGroup, language: str) -> str:
+def consent_for_import(job: ParticipantImport, group: PilotGroup, campaign: Campaign) -> str:
     """The statement a representative makes by confirming an import, stored with each person."""
     from campaign.i18n import load_catalog
 
+    language = campaign.language
     return load_catalog(language).gettext(
         "The representative confirmed that the people in %(file)s have agreed to take part in"
         " the pilot group %(group)s and to receive its e-mails, invitations and questionnaires"
-        " until they unsubscribe or the campaign ends."
-    ) % {"file": job.filename, "group": group.name}
+        " until they unsubscribe or the campaign ends, and that their data is kept until"
+        " %(kept)s and then deleted."
+    ) % {
+        "file": job.filename,
+        "group": group.name,
+        "kept": long_date(kept_until(campaign), language),
+    }
 
 
 def discard(db_session: Session, job: ParticipantImport, now: datetime) -> None:

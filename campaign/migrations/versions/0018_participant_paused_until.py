@@ -1,7 +1,7 @@
 """participant paused until a date
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 
 A pause may end on a day of its own (`paused_until`, resumed that morning by the `pauses` job),
 and the moment a participant last resumed (`resumed_at`) tells the drip engine which steps came
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0018'
-down_revision: Union[str, Sequence[str], None] = '0016'
+down_revision: Union[str, Sequence[str], None] = '0017'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
