@@ -102,8 +102,8 @@ def clock_text(instant: datetime, zone: ZoneInfo, language: str) -> str:
 
 
 def day_text(day: date) -> str:
-    """Return a day as the page's language writes it in full: 15 augusti 2026, 15 August 2026."""
-    return format_date(day, "d MMMM y")
+    """Return a day as the page's language writes it in full: 15 augusti 2026, August 15, 2026."""
+    return format_date(day, "long")
 
 
 def local_date(instant: datetime, zone_name: str) -> date:

@@ -129,13 +129,13 @@ def test_the_pages_speak_english_too(
     client = _client(app, network, language="en")
     response = _status(client, person, action="pause", until=AUGUST_15)
     page = _text(client.get(response.headers["Location"]))
-    assert "Mail to anna@alpha.se is paused until 15 August 2014." in page
-    assert "Paused until 15 August 2014" in page
+    assert "Mail to anna@alpha.se is paused until August 15, 2014." in page
+    assert "Paused until August 15, 2014" in page
     schedule = _text(client.get(staff(f"/organisations/alpha/participants/{person.id}/schedule")))
-    assert "The e-mails start again in the morning of 15 August 2014." in schedule
+    assert "The e-mails start again in the morning of August 15, 2014." in schedule
     assert "Sent after the pause" in schedule and "Will be skipped (paused)" in schedule
     own = _own_page(app, person)
-    assert "Your e-mail is paused until 15 August 2014." in own
+    assert "Your e-mail is paused until August 15, 2014." in own
 
 
 @pytest.mark.parametrize(
@@ -147,7 +147,7 @@ def test_the_pages_speak_english_too(
         ("sv", "den 15 augusti", "Inte ett giltigt datum"),
         ("sv", "3014-08-15", "Ange ett datum under åren 1900 till 2199."),
         ("en", "2014-03-03", "Give a day after today."),
-        ("en", "2015-04-01", "Give a day no later than 31 March 2015, the campaign's last day."),
+        ("en", "2015-04-01", "Give a day no later than March 31, 2015, the campaign's last day."),
     ],
 )
 def test_the_pause_form_refuses_a_day_that_is_not_to_come_within_the_campaign(
@@ -236,7 +236,7 @@ def test_the_group_pause_form_says_what_is_wrong_in_both_languages(
     page = _text(_group_pause(english, group, action="pause", until="2014-01-01"))
     assert "Give a day after today." in page
     response = _group_pause(english, group, action="pause", until=AUGUST_15)
-    assert "1 participant is paused until 15 August 2014." in _text(
+    assert "1 participant is paused until August 15, 2014." in _text(
         english.get(response.headers["Location"])
     )
     assert _reload(session, person).status is ParticipantStatus.PAUSED

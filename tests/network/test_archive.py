@@ -200,7 +200,7 @@ def test_the_command_line_archives_and_reopens_with_sentences(
 SETTINGS = {
     "name": "Testöverenskommelsen", "starts_on": "2014-01-01", "timezone": "Europe/Stockholm",
     "language": "sv", "rate_limit_per_minute": "600", "co2_kg_per_km": "0.133",
-    "cost_per_km": "2.5", "cost_per_hour": "",
+    "cost_per_km": "2.5", "cost_per_hour": "", "retention_months": "12",
 }  # fmt: skip
 
 
