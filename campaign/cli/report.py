@@ -9,10 +9,15 @@ from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask
-from sqlalchemy.orm import Session
 
 from campaign import db, timing
-from campaign.cli.context import app_of, parse_instant, require_schema
+from campaign.cli.context import (
+    app_of,
+    campaign_named,
+    campaign_option,
+    parse_instant,
+    require_schema,
+)
 from campaign.network.models import Campaign
 
 if TYPE_CHECKING:
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
     show_default=True,
 )  # fmt: skip
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@campaign_option
 @click.option("--language", type=click.Choice(["sv", "en"]), help="Default: the campaign's.")
 @click.option(
     "--as-of",
@@ -33,7 +39,12 @@ if TYPE_CHECKING:
 )
 @click.pass_context
 def report(
-    ctx: click.Context, fmt: str, output: Path, language: str | None, as_of_text: str | None
+    ctx: click.Context,
+    fmt: str,
+    output: Path,
+    campaign_slug: str | None,
+    language: str | None,
+    as_of_text: str | None,
 ) -> None:
     """Write the joint final report (HTML, Markdown, PDF) or its figures (CSV, XLSX)."""
     from campaign.report import document
@@ -41,7 +52,7 @@ def report(
     app = app_of(ctx)
     require_schema(app)
     with app.app_context(), db.open_session(app) as session:
-        campaign = _campaign(session)
+        campaign = campaign_named(session, campaign_slug)
         as_of = _as_of(app, campaign, as_of_text)
         click.echo(f"Computing the figures as of {as_of.isoformat()} ...", err=True)
         made = document.build(session, campaign, as_of, language or campaign.language)
@@ -59,16 +70,6 @@ def _written(output: Path, body: bytes, made: Report) -> str:
         f" {figures.participants} participants, {figures.trained} trained,"
         f" {figures.outcomes.respondents} follow-up answers counted."
     )
-
-
-def _campaign(session: Session) -> Campaign:
-    """Return the campaign this deployment runs, or stop with a sentence if there is none."""
-    from campaign.network.members import current_campaign
-
-    campaign = current_campaign(session)
-    if campaign is None:
-        raise click.ClickException("There is no campaign yet: run `campaign demo` or create one.")
-    return campaign
 
 
 def _as_of(app: Flask, campaign: Campaign, text: str | None) -> datetime:

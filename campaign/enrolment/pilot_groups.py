@@ -98,4 +98,7 @@ def _record(
 ) -> None:
     """Audit a change of the group."""
     organisation_id, target = group.organisation_id, f"pilot_group:{group.id}"
-    record(db_session, actor, action, organisation_id=organisation_id, target=target, **details)
+    record(
+        db_session, actor, action, campaign_id=group.campaign_id,
+        organisation_id=organisation_id, target=target, **details,
+    )  # fmt: skip

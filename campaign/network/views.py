@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,7 +24,14 @@ from sqlalchemy import Select, select
 
 from campaign import db
 from campaign.accounts.models import Role
-from campaign.accounts.scope import Access, access
+from campaign.accounts.scope import (
+    Access,
+    access,
+    campaigns_of,
+    in_campaign,
+    is_lead_admin,
+    is_operator,
+)
 from campaign.audit import AuditEvent
 from campaign.enrolment.overview import MemberRow, member_rows, representatives
 from campaign.network import administration, members
@@ -37,26 +55,50 @@ bp = Blueprint("network", __name__)
 
 
 def init_app(app: Flask) -> None:
-    """Register the views."""
+    """Register the views; templates link to a campaign's first page with `campaign_start`."""
     app.register_blueprint(bp)
+    app.jinja_env.globals["campaign_start"] = start_of
 
 
 @bp.get("/")
 @access(Access.PUBLIC)
 def home() -> ResponseReturnValue:
-    """Send each visitor to their start: sign-in, the network's overview, or their member."""
+    """Send each visitor to their start: sign-in, the campaign they used last (or their only
+    one) as their role there begins it, or the list of their campaigns."""
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
-    if current_user.role is Role.LEAD_ADMIN:
-        return redirect(url_for("network.overview"))
-    return redirect(url_for("network.organisation", org=current_user.organisation.slug))
+    mine = campaigns_of(current_user)
+    last = [(c, role) for c, role in mine if c.slug == session.get("campaign")]
+    if len(last or mine) == 1:
+        return redirect(start_of(*(last or mine)[0]))
+    return redirect(url_for("network.campaigns"))
+
+
+def start_of(campaign: Campaign, role: Role) -> str:
+    """Return the first page of a campaign for the signed-in user in this role: the network's
+    overview for its lead administrator, else their own member's page."""
+    if role is Role.LEAD_ADMIN:
+        return url_for("network.overview", campaign=campaign.slug)
+    organisation = current_user.organisation.slug
+    return url_for("network.organisation", campaign=campaign.slug, org=organisation)
+
+
+@bp.get("/campaigns")
+@access(Access.SIGNED_IN)
+def campaigns() -> ResponseReturnValue:
+    """The campaigns the user has a part in, with their role in each."""
+    return render_template(
+        "network/campaigns.html",
+        rows=[(c, role, start_of(c, role)) for c, role in campaigns_of(current_user)],
+        operator=is_operator(current_user),
+    )
 
 
 @bp.get("/network")
 @access(Access.LEAD_ADMIN)
 def overview() -> ResponseReturnValue:
-    campaign = members.current_campaign(db.session())
-    rows = member_rows(db.session(), campaign) if campaign else []
+    campaign = members.campaign_or_404()
+    rows = member_rows(db.session(), campaign)
     return render_template(
         "network/overview.html",
         campaign=campaign,
@@ -121,7 +163,7 @@ def organisation() -> ResponseReturnValue:
         "network/organisation.html",
         campaign=campaign,
         row=_member_row(campaign, organisation),
-        representatives=representatives(db.session(), organisation),
+        representatives=representatives(db.session(), organisation, campaign),
     )
 
 
@@ -190,7 +232,7 @@ def edit_facts() -> ResponseReturnValue:
 
 def _facts_form(membership: Membership) -> MemberFactsForm:
     """Return the form of a member's facts: with its status for the lead administrator."""
-    if current_user.role is Role.LEAD_ADMIN:
+    if is_lead_admin():
         return LeadMembershipForm(obj=membership)
     return MemberFactsForm(obj=membership)
 
@@ -216,20 +258,30 @@ def audit() -> ResponseReturnValue:
 
 
 def _organisations() -> list[Organisation]:
-    """Return every organisation, by short name: the audit's choices of member."""
-    return list(db.session().scalars(select(Organisation).order_by(Organisation.short_name)))
+    """Return the campaign's members, by short name: the audit's choices of member."""
+    query = (
+        select(Organisation)
+        .join(Membership, Membership.organisation_id == Organisation.id)
+        .where(Membership.campaign_id == members.campaign_or_404().id)
+        .order_by(Organisation.short_name)
+    )
+    return list(db.session().scalars(query))
 
 
 def _actions() -> list[str]:
-    """Return the kinds of action the audit has recorded, by name."""
-    query = select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+    """Return the kinds of action the campaign's audit has recorded, by name."""
+    here = in_campaign(AuditEvent.campaign_id, AuditEvent.organisation_id)
+    query = select(AuditEvent.action).where(here).distinct().order_by(AuditEvent.action)
     return list(db.session().scalars(query))
 
 
 def _audit_events(organisation_slug: str, action: str) -> Select[AuditEvent, Organisation | None]:
-    """A query of the audit events, newest first, of one member and one action if chosen."""
-    statement = select(AuditEvent, Organisation).outerjoin(
-        Organisation, Organisation.id == AuditEvent.organisation_id
+    """A query of the campaign's audit events, newest first, of one member and one action if
+    chosen."""
+    statement = (
+        select(AuditEvent, Organisation)
+        .outerjoin(Organisation, Organisation.id == AuditEvent.organisation_id)
+        .where(in_campaign(AuditEvent.campaign_id, AuditEvent.organisation_id))
     )
     if organisation_slug:
         statement = statement.where(Organisation.slug == organisation_slug)

@@ -8,10 +8,18 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from campaign.demo.network import DEMO_SLUG
 from campaign.enrolment.overview import member_rows
 from campaign.network.members import current_campaign
 from campaign.network.models import Membership, MembershipStatus, OrganisationKind
 from tests.conftest import Runner, sign_in
+from tests.urls import staff as staff_of
+
+
+def staff(path: str) -> str:
+    """Return the URL of a staff page of the demo campaign."""
+    return staff_of(path, DEMO_SLUG)
+
 
 # The overview table of seed 004 ("Översikt"), row by row.
 SEED_TABLE = [
@@ -91,9 +99,9 @@ def test_demo_accounts_sign_in_and_reloading_changes_nothing_but_passwords(
     assert first["lead_admin"][1] != second["lead_admin"][1]
     assert session.scalar(select(func.count()).select_from(Membership)) == 20
     sign_in(client, *second["lead_admin"])
-    page = client.get("/network").get_data(as_text=True)
+    page = client.get(staff("/network")).get_data(as_text=True)
     assert "Södra Älvsborgs sjukhus" in page and "Testas hos IT-avdelningen" in page
     rep = client.application.test_client()
     sign_in(rep, *second["member_rep"])
-    assert rep.get("/").headers["Location"] == "/organisations/ale"
-    assert rep.get("/organisations/kungalv").status_code == 404
+    assert rep.get("/").headers["Location"] == staff("/organisations/ale")
+    assert rep.get(staff("/organisations/kungalv")).status_code == 404

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaign.demo.network import DEMO_SLUG
 from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.events.models import Invitation
 from campaign.network.members import current_campaign
@@ -28,6 +29,13 @@ from campaign.surveys.models import Receipt, Response
 from tests.conftest import START, Runner, sign_in
 from tests.demo.test_demo import SEED_TABLE, _load
 from tests.report.test_figures import _mail
+from tests.urls import staff as staff_of
+
+
+def staff(path: str) -> str:
+    """Return the URL of a staff page of the demo campaign."""
+    return staff_of(path, DEMO_SLUG)
+
 
 AS_OF = "2015-03-31T12:00:00+02:00"
 
@@ -186,16 +194,16 @@ def test_lead_admin_downloads_the_report_in_the_web_ui(runner: Runner, client: F
     credentials = _load(runner)  # the demo's accounts, with fresh passwords
     email, password = credentials["lead_admin"]
     sign_in(client, email, password)
-    page = client.get("/report").get_data(as_text=True)
+    page = client.get(staff("/report")).get_data(as_text=True)
     assert "<svg" in page and "Slutrapport" in page
-    markdown = client.get("/report/final.md?language=en")
+    markdown = client.get(staff("/report/final.md?language=en"))
     assert markdown.headers["Content-Disposition"].endswith('-en.md"')
     assert "## Overview" in markdown.get_data(as_text=True)
-    assert client.get("/report/final.doc").status_code == 404
+    assert client.get(staff("/report/final.doc")).status_code == 404
     rep = client.application.test_client()
     email, password = credentials["member_rep"]
     sign_in(rep, email, password)
-    assert rep.get("/report/final.csv").status_code == 403
+    assert rep.get(staff("/report/final.csv")).status_code == 403
 
 
 def test_dashboards_show_each_member_and_only_ones_own_to_a_representative(
@@ -212,17 +220,17 @@ def test_dashboards_show_each_member_and_only_ones_own_to_a_representative(
     ]
     email, password = credentials["lead_admin"]
     sign_in(client, email, password)
-    page = client.get("/dashboard").get_data(as_text=True)
-    assert page.count('<th scope="row"><a href="/organisations/') == 20
+    page = client.get(staff("/dashboard")).get_data(as_text=True)
+    assert page.count(f'<th scope="row"><a href="{staff("/organisations/")}') == 20
     assert f'<progress max="50" value="{min(len(ale_people), 50)}"' in page
     assert "Enrolled against the target" not in page and "Inskrivna mot målet" in page
     rep = client.application.test_client()
     email, password = credentials["member_rep"]  # Ale's representative
     sign_in(rep, email, password)
-    own = rep.get("/organisations/ale/dashboard").get_data(as_text=True)
+    own = rep.get(staff("/organisations/ale/dashboard")).get_data(as_text=True)
     assert "Borås" not in own and "Ale" in own
-    assert rep.get("/organisations/boras/dashboard").status_code == 404
-    assert rep.get("/dashboard").status_code == 403
+    assert rep.get(staff("/organisations/boras/dashboard")).status_code == 404
+    assert rep.get(staff("/dashboard")).status_code == 403
 
 
 def test_every_member_section_shows_its_own_outcomes(
@@ -322,20 +330,22 @@ def test_the_report_page_takes_a_moment(app: Flask, runner: Runner, client: Flas
     app.extensions["campaign.clock"].set(datetime(2015, 4, 1, tzinfo=UTC))
     email, password = _load(runner)["lead_admin"]
     sign_in(client, email, password)
-    page = client.get("/report?as_of=2014-06-30T12:00:00%2B02:00")
+    page = client.get(staff("/report?as_of=2014-06-30T12:00:00%2B02:00"))
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Siffror per 2014-06-30T12:00:00+02:00." in html
     assert "as_of=2014-06-30T12:00:00%2B02:00" in html  # the downloads are of the same moment
-    local = client.get("/report?as_of=2014-06-30T12:00:00").get_data(as_text=True)
+    local = client.get(staff("/report?as_of=2014-06-30T12:00:00")).get_data(as_text=True)
     assert "Siffror per 2014-06-30T12:00:00+02:00." in local  # in the campaign's zone
-    markdown = client.get("/report/final.md?as_of=2014-06-30T12:00:00%2B02:00").get_data(True)
+    markdown = client.get(staff("/report/final.md?as_of=2014-06-30T12:00:00%2B02:00")).get_data(
+        True
+    )
     assert "Siffror per 2014-06-30T12:00:00+02:00." in markdown
     for bad in ("igår", "2014-13-01", "2999-01-01T00:00:00+00:00"):
-        answer = client.get("/report", query_string={"as_of": bad})
+        answer = client.get(staff("/report"), query_string={"as_of": bad})
         assert answer.status_code == 400
         assert "är inte en tidpunkt som rapporten kan göras för" in answer.get_data(as_text=True)
-    download = client.get("/report/final.csv", query_string={"as_of": "igår"})
+    download = client.get(staff("/report/final.csv"), query_string={"as_of": "igår"})
     assert download.status_code == 302 and "as_of=ig" in download.headers["Location"]
 
 
@@ -407,7 +417,7 @@ def test_the_dashboard_shows_sequences_meetings_and_response_rates(
 
     email, password = credentials["lead_admin"]
     sign_in(client, email, password)
-    page = client.get("/dashboard").get_data(as_text=True)
+    page = client.get(staff("/dashboard")).get_data(as_text=True)
     for status in (
         "Inbjuden",
         "Aktiv",
@@ -434,7 +444,7 @@ def test_the_dashboard_shows_sequences_meetings_and_response_rates(
     rep = client.application.test_client()
     email, password = credentials["member_rep"]  # Ale's representative
     sign_in(rep, email, password)
-    own = rep.get("/organisations/ale/dashboard").get_data(as_text=True)
+    own = rep.get(staff("/organisations/ale/dashboard")).get_data(as_text=True)
     assert own.count('data-sequence="pilot-group"') == 1 and 'data-member="ale"' in own
     assert own.count("<tr data-event=") == 1 and f'data-event="{event}"' in own
     assert own.count(">50 %</text>") == 1 and "Borås" not in own

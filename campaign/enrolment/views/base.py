@@ -1,5 +1,6 @@
 """The enrolment blueprint, and the lookups its staff pages share: each finds an object of
-`g.organisation` only, so an id of another member's object is a 404."""
+`g.organisation` in the request's campaign only, so an id of another member's object, or of
+another campaign's, is a 404."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ def group_or_404(group_id: int) -> PilotGroup:
     """Return the member's pilot group with this id."""
     return db.first_or_404(
         select(PilotGroup).where(
-            PilotGroup.id == group_id, PilotGroup.organisation_id == g.organisation.id
+            PilotGroup.id == group_id,
+            PilotGroup.campaign_id == g.campaign.id,
+            PilotGroup.organisation_id == g.organisation.id,
         )
     )
 
@@ -35,6 +38,7 @@ def person_or_404(participant_id: int) -> Participant:
     return db.first_or_404(
         select(Participant).where(
             Participant.id == participant_id,
+            Participant.campaign_id == g.campaign.id,
             Participant.organisation_id == g.organisation.id,
             Participant.status != ParticipantStatus.ERASED,
         )
@@ -46,6 +50,7 @@ def import_or_404(import_id: int) -> ParticipantImport:
     return db.first_or_404(
         select(ParticipantImport).where(
             ParticipantImport.id == import_id,
+            ParticipantImport.campaign_id == g.campaign.id,
             ParticipantImport.organisation_id == g.organisation.id,
         )
     )

@@ -28,15 +28,16 @@ def groups() -> ResponseReturnValue:
         "enrolment/groups.html",
         organisation=g.organisation,
         groups=member_groups(campaign),
-        counts=_active_counts(g.organisation.id),
+        counts=_active_counts(campaign.id, g.organisation.id),
     )
 
 
-def _active_counts(organisation_id: int) -> dict[int | None, int]:
+def _active_counts(campaign_id: int, organisation_id: int) -> dict[int | None, int]:
     """Return how many active or paused participants each of the member's groups has."""
     query = (
         select(Participant.pilot_group_id, func.count())
         .where(
+            Participant.campaign_id == campaign_id,
             Participant.organisation_id == organisation_id,
             Participant.status.in_([ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED]),
         )

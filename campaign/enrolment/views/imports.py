@@ -45,7 +45,7 @@ def new_import() -> ResponseReturnValue:
     if form.validate_on_submit() and (job := _stored_upload(form, campaign)) is not None:
         _read_in_background(job)
         return redirect(url_for("enrolment.show_import", org=organisation.slug, import_id=job.id))
-    recent = _recent_imports(organisation.id)
+    recent = _recent_imports(campaign.id, organisation.id)
     return render_template(
         "enrolment/new_import.html", organisation=organisation, form=form, recent=recent
     )
@@ -57,11 +57,14 @@ def _read_in_background(job: ParticipantImport) -> None:
     importing.read_in_background(app, job.id)
 
 
-def _recent_imports(organisation_id: int) -> list[ParticipantImport]:
-    """Return the member's last ten imports, the latest first."""
+def _recent_imports(campaign_id: int, organisation_id: int) -> list[ParticipantImport]:
+    """Return the member's last ten imports in the campaign, the latest first."""
     query = (
         select(ParticipantImport)
-        .where(ParticipantImport.organisation_id == organisation_id)
+        .where(
+            ParticipantImport.campaign_id == campaign_id,
+            ParticipantImport.organisation_id == organisation_id,
+        )
         .order_by(ParticipantImport.id.desc())
         .limit(10)
     )

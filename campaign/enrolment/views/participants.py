@@ -40,6 +40,7 @@ def _filters() -> dict[str, str]:
 def _filtered(filters: dict[str, str]) -> Select[Participant]:
     """Return the participant query of this organisation with the filters applied."""
     statement = select(Participant).where(
+        Participant.campaign_id == g.campaign.id,
         Participant.organisation_id == g.organisation.id,
         Participant.status != ParticipantStatus.ERASED,
     )
