@@ -363,9 +363,9 @@ def test_a_request_that_fails_after_writing_keeps_nothing_and_still_gets_its_pag
         db.session().flush()  # the slug is taken: IntegrityError
         return "never"
 
-    app.add_url_rule("/half", "half", access(Access.STAFF)(half_a_change))
+    app.add_url_rule("/half", "half", access(Access.STAFF)(half_a_change))  # a campaign's page
     client = _client(app, "lead@alpha.se")
-    answer = client.get("/half")
+    answer = client.get(staff("/half"))
     assert answer.status_code == 500
     assert "Något gick fel" in answer.get_data(as_text=True)
     actions = session.scalars(select(AuditEvent.action)).all()

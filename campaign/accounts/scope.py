@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from flask import Flask, abort, current_app, g, request, session
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 
 from campaign import db
 from campaign.accounts.models import Role, User
@@ -67,8 +67,7 @@ def rule_of(rule: str, view: Callable[..., Any] | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Check every request against its view's declared access before the view runs; take the
-    campaign's slug out of a URL, and put the request's campaign into every URL built."""
+    """Check each request's access; take the campaign out of URLs and put it into those built."""
     app.url_value_preprocessor(_take_campaign)
     app.url_defaults(_fill_campaign)
     app.before_request(enforce_access)
@@ -106,40 +105,46 @@ def enforce_access() -> ResponseReturnValue | None:
 
 
 def _admit(policy: Access) -> None:
-    """Answer 404 or 403 unless the signed-in user may call a view of this policy."""
+    """Answer 404 or 403 unless the signed-in user may call a view of this policy; like the
+    campaign's slug, the <org> of a URL reaches the view as g.organisation."""
     if policy in IN_CAMPAIGN:
         enter_campaign(g.pop("campaign_slug", ""))
-    if policy is Access.LEAD_ADMIN and not is_lead_admin():
-        abort(403)
-    if policy is Access.ANY_LEAD_ADMIN and not leads_any(current_user):
+    if not _ranks_for(policy):
         abort(403)
     if policy is Access.ORGANISATION or "org" in (request.view_args or {}):
-        # Like the campaign's slug: the view receives g.organisation, not the slug.
         g.organisation = organisation_in_scope((request.view_args or {}).pop("org", ""))
 
 
+def _ranks_for(policy: Access) -> bool:
+    """Whether the user is a lead administrator where the policy asks for one."""
+    if policy is Access.ANY_LEAD_ADMIN:
+        return leads_any(current_user)
+    return policy is not Access.LEAD_ADMIN or is_lead_admin()
+
+
 def enter_campaign(slug: str) -> None:
-    """Make the campaign named `slug` the request's (g.campaign, and the user's role in it as
-    g.role), and remember it as the one used last; 404 unless the user has a part in it."""
+    """Make the campaign `slug` the request's (g.campaign, g.role); 404 unless the user's."""
     campaign = db.session().scalar(select(Campaign).where(Campaign.slug == slug))
     role = standing(current_user, campaign) if campaign is not None else None
     if campaign is None or role is None:
         abort(404)  # the same answer for "not yours" and "does not exist": nothing leaks
     g.campaign, g.role = campaign, role
+    _remember(slug)
+
+
+def _remember(slug: str) -> None:
+    """Remember the campaign as the one used last in this session (for the start page)."""
     if session.get("campaign") != slug:
         session["campaign"] = slug
 
 
 def standing(user: User, campaign: Campaign) -> Role | None:
-    """Return the user's role in the campaign: LEAD_ADMIN for a lead_admin of its lead
-    organisation (or of none: an operator), MEMBER_REP for an account of a member; None when
-    the user has no part in it."""
+    """Return the user's role in the campaign, None for no part in it (the module's rule)."""
     leads = user.organisation_id in (None, campaign.lead_organisation_id)
     if user.role is Role.LEAD_ADMIN and leads:
         return Role.LEAD_ADMIN
-    if user.organisation_id is not None and is_member(user.organisation_id, campaign.id):
-        return Role.MEMBER_REP
-    return None
+    member = user.organisation_id is not None and is_member(user.organisation_id, campaign.id)
+    return Role.MEMBER_REP if member else None
 
 
 def representing(campaign: Campaign) -> ColumnElement[bool]:
@@ -165,20 +170,27 @@ def is_operator(user: User) -> bool:
     return user.role is Role.LEAD_ADMIN and user.organisation_id is None
 
 
+LATEST_FIRST = (Campaign.starts_on.desc(), Campaign.name)
+
+
 def campaigns_of(user: User) -> list[tuple[Campaign, Role]]:
     """Return the campaigns the user has a part in, the latest first, with their role in each."""
     if not getattr(user, "is_authenticated", False):
         return []
-    query = select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.name)
-    if not is_operator(user):
-        member_of = select(Membership.campaign_id).where(
-            Membership.organisation_id == user.organisation_id
-        )
-        query = query.where(
-            or_(Campaign.id.in_(member_of), Campaign.lead_organisation_id == user.organisation_id)
-        )
+    query = select(Campaign).where(_maybe_part_in(user)).order_by(*LATEST_FIRST)
     found = ((c, standing(user, c)) for c in db.session().scalars(query))
     return [(c, role) for c, role in found if role is not None]
+
+
+def _maybe_part_in(user: User) -> ColumnElement[bool]:
+    """The condition of the campaigns led by, or with a membership of, the user's organisation
+    (every one for an operator)."""
+    if is_operator(user):
+        return true()
+    member_of = select(Membership.campaign_id).where(
+        Membership.organisation_id == user.organisation_id
+    )
+    return or_(Campaign.id.in_(member_of), Campaign.lead_organisation_id == user.organisation_id)
 
 
 def leads_any(user: User) -> bool:
@@ -201,54 +213,53 @@ def role_here(user: User) -> Role | None:
 
 
 def organisation_in_scope(slug: str) -> Organisation:
-    """Return the organisation named in the URL if it is a member of the request's campaign
-    and the user may see it, else answer 404."""
-    organisation = db.session().scalar(select(Organisation).where(Organisation.slug == slug))
-    if organisation is None or not may_see(current_user, organisation.id):
-        abort(404)  # the same answer for "not yours" and "does not exist": nothing leaks
-    if not is_member(organisation.id, g.campaign.id):
-        abort(404)  # an organisation is reached only through a campaign it is a member of
-    return organisation
+    """Return the organisation named in the URL if the user may see it and it is a member of
+    the request's campaign, else answer 404."""
+    found = db.session().scalar(select(Organisation).where(Organisation.slug == slug))
+    if found is None or not (
+        may_see(current_user, found.id) and is_member(found.id, g.campaign.id)
+    ):
+        abort(404)  # the same answer for "not yours", "no member here" and "does not exist"
+    return found
 
 
 def may_see(user: User, organisation_id: int | None) -> bool:
-    """Return whether `user` may read and change data of `organisation_id` in the request's
-    campaign."""
+    """Return whether `user` may see and change the data of `organisation_id` in the campaign."""
     role = role_here(user)
-    if role is Role.LEAD_ADMIN:
-        return True
-    if role is Role.MEMBER_REP and user.organisation_id is not None:
-        return organisation_id == user.organisation_id
-    return False
+    own = organisation_id is not None and organisation_id == user.organisation_id
+    return role is Role.LEAD_ADMIN or (role is Role.MEMBER_REP and own)
+
+
+def of_member(model: Any) -> ColumnElement[bool]:
+    """The condition of the rows of `model` (with campaign_id and organisation_id) that are the
+    URL's member's (g.organisation) in the URL's campaign."""
+    return and_(model.campaign_id == g.campaign.id, model.organisation_id == g.organisation.id)
 
 
 def in_campaign(campaign_column: Any, organisation_column: Any) -> ColumnElement[bool]:
-    """The condition of the rows of the request's campaign, and of the rows of no campaign (an
-    account's own: its sign-ins, its password links) of its members' staff; an operator's
-    include every row of no campaign."""
-    campaign_id = g.campaign.id
+    """The condition of the rows of the request's campaign, and of those of none (an account's
+    own: sign-ins, password links) of its members' staff; an operator's: of none, all."""
+    here, of_none = campaign_column == g.campaign.id, campaign_column.is_(None)
     if is_operator(current_user):
-        of_none = campaign_column.is_(None)
-    else:
-        members = select(Membership.organisation_id).where(Membership.campaign_id == campaign_id)
-        of_none = and_(campaign_column.is_(None), organisation_column.in_(members))
-    return or_(campaign_column == campaign_id, of_none)
+        return or_(here, of_none)
+    members = select(Membership.organisation_id).where(Membership.campaign_id == g.campaign.id)
+    return or_(here, and_(of_none, organisation_column.in_(members)))
 
 
 S = TypeVar("S", bound="Select[*tuple[Any, ...]]")  # a select of any columns
 
 
-def scoped(
-    statement: S, organisation_column: Any, user: User | None = None, *, campaign_column: Any = None
-) -> S:
-    """Restrict a query to the rows the user may see in the request's campaign: by the given
-    organisation column, and with `campaign_column` to the campaign's rows (in_campaign)."""
-    user = user or current_user
+def scoped(statement: S, organisation_column: Any, *, campaign_column: Any = None) -> S:
+    """Restrict a query to the rows the user sees: by organisation, and with `campaign_column`
+    to those of the request's campaign (in_campaign)."""
     if campaign_column is not None:
         statement = statement.where(in_campaign(campaign_column, organisation_column))
+    return statement.where(_own(organisation_column, current_user))
+
+
+def _own(organisation_column: Any, user: User) -> ColumnElement[bool]:
+    """The condition of the rows the user sees in the request's campaign, by organisation."""
     role = role_here(user)
     if role is Role.LEAD_ADMIN:
-        return statement
-    if role is Role.MEMBER_REP:
-        return statement.where(organisation_column == user.organisation_id)
-    return statement.where(false())
+        return true()
+    return organisation_column == user.organisation_id if role else false()

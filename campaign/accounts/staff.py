@@ -54,8 +54,7 @@ def resend_invitation(
 def set_access(
     db_session: Session, user: User, enabled: bool, actor: Any, campaign_id: int | None = None
 ) -> None:
-    """Let a representative sign in, or no longer (which ends their sessions at once); audited
-    in the campaign `campaign_id` it was done from."""
+    """Let a representative sign in, or no longer (which ends their sessions at once)."""
     user.is_enabled = enabled
     if not enabled:
         user.end_sessions()  # enabling the account again does not revive them
@@ -76,11 +75,7 @@ def lift_lock(
     )  # fmt: skip
 
 
-def _record(
-    db_session: Session, actor: Any, action: str, user: User, campaign_id: int | None
-) -> None:
-    """Audit a change of a staff account."""
-    record(
-        db_session, actor, action, campaign_id=campaign_id,
-        organisation_id=user.organisation_id, target=f"user:{user.id}",
-    )  # fmt: skip
+def _record(db_session: Session, actor: Any, action: str, user: User, campaign: int | None) -> None:
+    """Audit a change of a staff account, done from the campaign `campaign`."""
+    record(db_session, actor, action, campaign_id=campaign, organisation_id=user.organisation_id,
+           target=f"user:{user.id}")  # fmt: skip

@@ -22,7 +22,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from campaign import db
-from campaign.accounts.scope import Access, access
+from campaign.accounts.scope import Access, access, of_member
 from campaign.drip.check import check
 from campaign.drip.files import (
     CONDITIONS,
@@ -100,12 +100,9 @@ def _previewed_person() -> tuple[Enrolled | None, str | None]:
 
 
 def _enrolled_with(email: str) -> Enrolled | None:
-    """Return the campaign's active participant with this address whose group has a sequence,
-    if any."""
-    query = select(Participant.id).where(
-        Participant.campaign_id == g.campaign.id, Participant.email == email
-    )
-    found = db.session().scalar(query)
+    """Return the campaign's active participant with this address in a group with a sequence."""
+    here = select(Participant.id).where(Participant.campaign_id == g.campaign.id)
+    found = db.session().scalar(here.where(Participant.email == email))
     people = enrolled(db.session(), found) if found else []
     return people[0] if people else None
 
@@ -210,23 +207,17 @@ def _queue_test(step: Step) -> None:
 @bp.get("/organisations/<org>/progress")
 @access(Access.ORGANISATION)
 def progress() -> ResponseReturnValue:
-    people = _participants_of(g.campaign.id, g.organisation.id)
+    people = _participants_of()
     plans = plans_for(db.session(), people, current_clock().now()) if people else {}
     return render_template(
         "drip/progress.html", organisation=g.organisation, people=people, plans=plans
     )
 
 
-def _participants_of(campaign_id: int, organisation_id: int) -> list[Participant]:
+def _participants_of() -> list[Participant]:
     """Return the member's participants in the campaign, by name."""
-    query = (
-        select(Participant)
-        .where(
-            Participant.campaign_id == campaign_id, Participant.organisation_id == organisation_id
-        )
-        .order_by(Participant.name, Participant.email)
-    )
-    return list(db.session().scalars(query))
+    query = select(Participant).where(of_member(Participant))
+    return list(db.session().scalars(query.order_by(Participant.name, Participant.email)))
 
 
 @bp.get("/organisations/<org>/participants/<int:participant_id>/schedule")
@@ -241,10 +232,5 @@ def schedule(participant_id: int) -> ResponseReturnValue:
 
 def _participant_or_404(participant_id: int) -> Participant:
     """Return the member's participant in the campaign with this id, whatever their status."""
-    return db.first_or_404(
-        select(Participant).where(
-            Participant.id == participant_id,
-            Participant.campaign_id == g.campaign.id,
-            Participant.organisation_id == g.organisation.id,
-        )
-    )
+    query = select(Participant).where(Participant.id == participant_id, of_member(Participant))
+    return db.first_or_404(query)

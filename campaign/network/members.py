@@ -49,12 +49,9 @@ def campaign_with_slug(db_session: Session, slug: str) -> Campaign | None:
 def organisations_named(db_session: Session, text: str) -> list[Organisation]:
     """Return the organisations whose name, short name or slug is `text` (in any case), or
     whose slug is the one `text` makes."""
-    key, slug = text.strip().casefold(), slugify(text)
-    return [
-        o
-        for o in db_session.scalars(select(Organisation).order_by(Organisation.slug))
-        if key in (o.name.casefold(), o.short_name.casefold(), o.slug) or o.slug == slug
-    ]
+    keys = {text.strip().casefold(), slugify(text)}
+    every = db_session.scalars(select(Organisation).order_by(Organisation.slug))
+    return [o for o in every if keys & {o.name.casefold(), o.short_name.casefold(), o.slug}]
 
 
 def swedish_sort_key(organisation: Organisation) -> str:

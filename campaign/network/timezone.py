@@ -14,9 +14,7 @@ from campaign.network.models import Campaign
 
 
 def campaign_zone() -> ZoneInfo:
-    """Return the zone of the request's campaign; outside a campaign's pages (signing in, say)
-    that of the campaign used last in this session, or of the only one there is; else the
-    default zone."""
+    """Return the zone of the request's campaign, else of the one used last, or the only one."""
     if "campaign_zone" not in g:
         campaign = g.get("campaign") or _campaign_outside()
         g.campaign_zone = ZoneInfo(campaign.timezone if campaign else timing.DEFAULT_ZONE_NAME)
@@ -27,11 +25,10 @@ def campaign_zone() -> ZoneInfo:
 def _campaign_outside() -> Campaign | None:
     """Return the campaign used last in this session, else the only one there is, if any."""
     last = session.get("campaign")
-    campaign = campaign_with_slug(db.session(), last) if isinstance(last, str) else None
-    if campaign is None:
-        few = db.session().scalars(select(Campaign).limit(2)).all()
-        campaign = few[0] if len(few) == 1 else None
-    return campaign
+    if isinstance(last, str) and (campaign := campaign_with_slug(db.session(), last)):
+        return campaign
+    few = db.session().scalars(select(Campaign).limit(2)).all()
+    return few[0] if len(few) == 1 else None
 
 
 def zone_name_of(db_session: Session, campaign_id: int) -> str:

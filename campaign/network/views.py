@@ -63,15 +63,13 @@ def init_app(app: Flask) -> None:
 @bp.get("/")
 @access(Access.PUBLIC)
 def home() -> ResponseReturnValue:
-    """Send each visitor to their start: sign-in, the campaign they used last (or their only
-    one) as their role there begins it, or the list of their campaigns."""
+    """Send each visitor to sign in, to their campaign (the last used, or the only one), or to
+    the list of their campaigns."""
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
     mine = campaigns_of(current_user)
-    last = [(c, role) for c, role in mine if c.slug == session.get("campaign")]
-    if len(last or mine) == 1:
-        return redirect(start_of(*(last or mine)[0]))
-    return redirect(url_for("network.campaigns"))
+    chosen = [(c, role) for c, role in mine if c.slug == session.get("campaign")] or mine
+    return redirect(start_of(*chosen[0]) if len(chosen) == 1 else url_for("network.campaigns"))
 
 
 def start_of(campaign: Campaign, role: Role) -> str:
@@ -259,13 +257,9 @@ def audit() -> ResponseReturnValue:
 
 def _organisations() -> list[Organisation]:
     """Return the campaign's members, by short name: the audit's choices of member."""
-    query = (
-        select(Organisation)
-        .join(Membership, Membership.organisation_id == Organisation.id)
-        .where(Membership.campaign_id == members.campaign_or_404().id)
-        .order_by(Organisation.short_name)
-    )
-    return list(db.session().scalars(query))
+    here = select(Membership.organisation_id).where(Membership.campaign_id == g.campaign.id)
+    query = select(Organisation).where(Organisation.id.in_(here))
+    return list(db.session().scalars(query.order_by(Organisation.short_name)))
 
 
 def _actions() -> list[str]:

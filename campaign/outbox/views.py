@@ -97,9 +97,7 @@ def _suppressed_count() -> int | None:
 
 
 def _suppressions_here(statement: S) -> S:
-    """Restrict a query of suppressions to those the campaign's lead administrator sees: of the
-    addresses it has mailed or enrolled, and of those no campaign knows; an address only other
-    campaigns know stays theirs (an operator sees them all)."""
+    """Restrict a query of suppressions to the campaign's: of addresses it knows or none does."""
     if is_operator(current_user):
         return statement
     here = _addresses([campaign_or_404().id])
@@ -206,9 +204,8 @@ def suppressions() -> ResponseReturnValue:
 @bp.post("/outbox/suppressions/<int:suppression_id>/delete")
 @access(Access.LEAD_ADMIN)
 def delete_suppression(suppression_id: int) -> ResponseReturnValue:
-    suppression = db.first_or_404(
-        _suppressions_here(select(Suppression).where(Suppression.id == suppression_id))
-    )
+    query = _suppressions_here(select(Suppression).where(Suppression.id == suppression_id))
+    suppression = db.first_or_404(query)
     handling.lift(db.session(), suppression, current_user)
     db.session().commit()
     flash(_("%(email)s may receive mail again.", email=suppression.email), "success")

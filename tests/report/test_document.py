@@ -21,13 +21,12 @@ from sqlalchemy.orm import Session
 from campaign.demo.network import DEMO_SLUG
 from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.events.models import Invitation
-from campaign.network.members import current_campaign
 from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.report.figures import compute
 from campaign.surveys import service
 from campaign.surveys.models import Receipt, Response
 from tests.conftest import START, Runner, sign_in
-from tests.demo.test_demo import SEED_TABLE, _load
+from tests.demo.test_demo import SEED_TABLE, _load, demo_campaign
 from tests.report.test_figures import _mail
 from tests.urls import staff as staff_of
 
@@ -56,7 +55,7 @@ def _report(runner: Runner, tmp_path: Path, fmt: str, *extra: str) -> bytes:
 
 def _thin(session: Session, slug: str, keep: int) -> None:
     """Leave a member of the demo pilot only `keep` follow-up answers: too few to show."""
-    campaign = current_campaign(session)
+    campaign = demo_campaign(session)
     member = next(m for m in campaign.memberships if m.organisation.slug == slug)
     answers = session.scalars(
         select(Response).where(Response.organisation_id == member.organisation_id)
@@ -112,7 +111,7 @@ def test_the_same_moment_gives_the_same_report(
 ) -> None:
     _pilot(runner)
     first = _report(runner, tmp_path, "md")
-    campaign = current_campaign(session)
+    campaign = demo_campaign(session)
     ale = next(m for m in campaign.memberships if m.organisation.slug == "ale")
     session.add(
         Participant(
@@ -141,7 +140,7 @@ def test_figures_as_csv_and_xlsx_hide_small_groups(
     assert rows[0][0] == "Medlem" and len(rows) == 21
     by_member = {r[0]: r for r in rows[1:]}
     assert [r[0] for r in rows[1:]][:3] == ["Ale", "Borås", "Dals-Ed"]
-    campaign = current_campaign(session)
+    campaign = demo_campaign(session)
     figures = compute(session, campaign, datetime.fromisoformat(AS_OF))
     assert any(m.outcomes.suppressed for m in figures.members)
     assert any(not m.outcomes.suppressed for m in figures.members)
@@ -211,7 +210,7 @@ def test_dashboards_show_each_member_and_only_ones_own_to_a_representative(
 ) -> None:
     _pilot(runner)
     credentials = _load(runner)
-    campaign = current_campaign(session)
+    campaign = demo_campaign(session)
     ale = next(m for m in campaign.memberships if m.organisation.slug == "ale")
     ale.enrolment_target = 50
     session.commit()
@@ -240,7 +239,7 @@ def test_every_member_section_shows_its_own_outcomes(
     _thin(session, "ale", 3)
     text = _report(runner, tmp_path, "md").decode()
     page = _report(runner, tmp_path, "html").decode()
-    figures = compute(session, current_campaign(session), datetime.fromisoformat(AS_OF))
+    figures = compute(session, demo_campaign(session), datetime.fromisoformat(AS_OF))
     shown = [m for m in figures.members if not m.outcomes.suppressed]
     assert shown and len(shown) < len(figures.members)
     for m in figures.members:
@@ -265,7 +264,7 @@ def test_a_printed_moment_makes_the_same_report_again(
 ) -> None:
     _pilot(runner)
     now = datetime(2015, 3, 31, 10, 0, 7, 654321, tzinfo=UTC)
-    campaign = current_campaign(session)
+    campaign = demo_campaign(session)
     ale = next(m for m in campaign.memberships if m.organisation.slug == "ale")
     person = session.scalars(
         select(Participant).where(Participant.organisation_id == ale.organisation_id)
@@ -307,7 +306,7 @@ def test_members_markdown_cannot_break_the_markdown_report(
     runner: Runner, session: Session, tmp_path: Path
 ) -> None:
     _pilot(runner)
-    campaign = current_campaign(session)
+    campaign = demo_campaign(session)
     ale = next(m for m in campaign.memberships if m.organisation.slug == "ale")
     ale.software_comment = "Lync | Skype\nfor some"
     ale.tips_md = "# Our tips\n\nText.\n\n## More\n\nSetext\n------\n\n```\n# not a heading\n```"
@@ -377,7 +376,7 @@ def test_the_dashboard_shows_sequences_meetings_and_response_rates(
     _pilot(runner)
     credentials = _load(runner)
     app.extensions["campaign.clock"].set(datetime(2015, 4, 1, tzinfo=UTC))
-    campaign = current_campaign(session)
+    campaign = demo_campaign(session)
     orgs = {m.organisation.slug: m.organisation for m in campaign.memberships}
     ale = session.scalars(
         select(Participant)

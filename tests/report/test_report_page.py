@@ -14,12 +14,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from campaign.network.members import current_campaign
 from campaign.report.figures import Figures, MemberFigures, compute
 from tests.conftest import Runner, csrf_token, sign_in
-from tests.demo.test_demo import SEED_TABLE, _load
+from tests.demo.test_demo import SEED_TABLE, _load, demo_campaign, staff
 from tests.report.test_document import _pilot
-from tests.urls import staff
 
 NOW = datetime(2015, 4, 1, 10, 0, tzinfo=UTC)  # after the demo pilot's follow-up
 MEMBERS = [name for name, _software, _comment in SEED_TABLE]  # the report's order
@@ -64,7 +62,7 @@ def figures_named_on(page: str, session: Session) -> Figures:
     """The figures of the moment the page says it shows, computed afresh."""
     moment = re.search(r"(?:Siffror per|Figures as of) (\S+?)\.<", page)
     assert moment, "the page names no moment"
-    return compute(session, current_campaign(session), datetime.fromisoformat(moment[1]))
+    return compute(session, demo_campaign(session), datetime.fromisoformat(moment[1]))
 
 
 def number(shown: str) -> int:

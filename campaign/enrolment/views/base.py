@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from campaign import db
+from campaign.accounts.scope import of_member
 from campaign.enrolment import pilot_groups
 from campaign.enrolment.forms import ImportForm, NewParticipantForm
 from campaign.enrolment.models import (
@@ -25,11 +26,7 @@ bp = Blueprint("enrolment", __name__)
 def group_or_404(group_id: int) -> PilotGroup:
     """Return the member's pilot group with this id."""
     return db.first_or_404(
-        select(PilotGroup).where(
-            PilotGroup.id == group_id,
-            PilotGroup.campaign_id == g.campaign.id,
-            PilotGroup.organisation_id == g.organisation.id,
-        )
+        select(PilotGroup).where(PilotGroup.id == group_id, of_member(PilotGroup))
     )
 
 
@@ -38,8 +35,7 @@ def person_or_404(participant_id: int) -> Participant:
     return db.first_or_404(
         select(Participant).where(
             Participant.id == participant_id,
-            Participant.campaign_id == g.campaign.id,
-            Participant.organisation_id == g.organisation.id,
+            of_member(Participant),
             Participant.status != ParticipantStatus.ERASED,
         )
     )
@@ -47,13 +43,8 @@ def person_or_404(participant_id: int) -> Participant:
 
 def import_or_404(import_id: int) -> ParticipantImport:
     """Return the member's import with this id."""
-    return db.first_or_404(
-        select(ParticipantImport).where(
-            ParticipantImport.id == import_id,
-            ParticipantImport.campaign_id == g.campaign.id,
-            ParticipantImport.organisation_id == g.organisation.id,
-        )
-    )
+    query = select(ParticipantImport).where(ParticipantImport.id == import_id)
+    return db.first_or_404(query.where(of_member(ParticipantImport)))
 
 
 def member_groups(campaign: Campaign) -> list[PilotGroup]:

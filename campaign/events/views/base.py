@@ -3,11 +3,11 @@ request's campaign by id, who may change it, and which events a member sees."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g
+from flask import Blueprint, abort
 from sqlalchemy import ColumnElement, Select, or_, select
 
 from campaign import db
-from campaign.accounts.scope import is_lead_admin
+from campaign.accounts.scope import is_lead_admin, of_member
 from campaign.events.models import Audience, Event
 from campaign.network.models import Campaign, Membership
 
@@ -17,13 +17,7 @@ NETWORK_AUDIENCES = (Audience.CAMPAIGN, Audience.WORKING_GROUP)
 
 def event_or_404(event_id: int) -> Event:
     """Return the event of `g.organisation` in the request's campaign with this id."""
-    return db.first_or_404(
-        select(Event).where(
-            Event.id == event_id,
-            Event.campaign_id == g.campaign.id,
-            Event.organisation_id == g.organisation.id,
-        )
-    )
+    return db.first_or_404(select(Event).where(Event.id == event_id, of_member(Event)))
 
 
 def may_change(event: Event) -> bool:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from campaign import db, labels
 from campaign.accounts.models import User
-from campaign.accounts.scope import Access, access, is_lead_admin, scoped
+from campaign.accounts.scope import Access, access, is_lead_admin, of_member, scoped
 from campaign.enrolment.models import Participant, PilotGroup
 from campaign.events import calendar, fanout, feeds, invitations, meetings
 from campaign.events.forms import EventForm
@@ -89,14 +89,7 @@ def _audiences(campaign: Campaign) -> list[Audience]:
 
 def _member_groups() -> list[PilotGroup]:
     """Return the member's pilot groups in the campaign by name."""
-    query = (
-        select(PilotGroup)
-        .where(
-            PilotGroup.campaign_id == g.campaign.id,
-            PilotGroup.organisation_id == g.organisation.id,
-        )
-        .order_by(PilotGroup.name)
-    )
+    query = select(PilotGroup).where(of_member(PilotGroup)).order_by(PilotGroup.name)
     return list(db.session().scalars(query))
 
 
