@@ -30,6 +30,7 @@ from campaign.accounts.scope import (
     campaigns_of,
     in_campaign,
     is_lead_admin,
+    is_member,
     is_operator,
 )
 from campaign.audit import AuditEvent
@@ -113,11 +114,24 @@ def new_member() -> ResponseReturnValue:
     form = NewMemberForm()
     if form.validate_on_submit():
         slug = form.slug.data or members.slugify(form.short_name.data or "")
-        if db.session().scalar(select(Organisation.id).where(Organisation.slug == slug)):
-            form.slug.errors.append(_("Another organisation already uses this address name."))
+        if problem := _slug_problem(slug, form.name.data or ""):
+            form.slug.errors.append(problem)
         else:
             return _admit(form, campaign, slug)
     return render_template("network/new_member.html", form=form, campaign=campaign)
+
+
+def _slug_problem(slug: str, name: str) -> str | None:
+    """Say why the organisation cannot join under this address name; None when it can: a new
+    one, or one of another campaign whose full name the form gives (it joins as it is)."""
+    known = db.session().scalar(select(Organisation).where(Organisation.slug == slug))
+    if known is None:
+        return None
+    if known.name.casefold() != " ".join(name.split()).casefold():
+        return _("Another organisation already uses this address name.")
+    if is_member(known.id, g.campaign.id):
+        return _("%(name)s is a member already.", name=known.name)
+    return None
 
 
 def _admit(form: NewMemberForm, campaign: Campaign, slug: str) -> ResponseReturnValue:

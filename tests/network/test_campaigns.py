@@ -124,3 +124,21 @@ def test_an_address_only_another_campaign_knows_is_not_shown_as_suppressed(
     assert "nobody@nowhere.se" in theirs.get_data(as_text=True)  # no campaign's: everyone's
     operator = _signed_in(app, "operator@example.se").get(staff("/outbox/suppressions", "other"))
     assert "anna@alpha.se" in operator.get_data(as_text=True)
+
+
+def test_an_organisation_of_another_campaign_joins_by_its_name_and_address_name(
+    app: Flask, network: Network, second_campaign: SecondCampaign, session: Session
+) -> None:
+    gamma = _signed_in(app, "lead@gamma.se")
+    page = staff("/network/members/new", "other")
+    form = {"csrf_token": csrf_token(gamma, page), "short_name": "Beta", "slug": "beta",
+            "kind": "university", "status": "signed"}  # fmt: skip
+    other_name = gamma.post(page, data={**form, "name": "Beta kommun"}).get_data(as_text=True)
+    assert "En annan organisation använder redan det adressnamnet." in other_name
+    joined = gamma.post(page, data={**form, "name": "beta  HÖGSKOLA"})
+    assert joined.headers["Location"] == staff("/organisations/beta", "other")
+    assert "BETA-SECRET-TIP" not in gamma.get(joined.headers["Location"]).get_data(as_text=True)
+    again = gamma.post(page, data={**form, "name": "Beta högskola"}).get_data(as_text=True)
+    assert "Beta högskola är redan medlem." in again
+    # Beta's representative now works in both, each with its own facts.
+    assert _signed_in(app, "rep@beta.se").get("/").headers["Location"] == "/campaigns"
