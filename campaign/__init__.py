@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.typing import RouteCallable
 from flask_wtf.csrf import CSRFProtect
 
 from campaign import config, db, errors, health, i18n, labels, markup, security, timing
@@ -28,9 +29,26 @@ from campaign.surveys import views as surveys_views
 csrf = CSRFProtect()
 
 
+class App(Flask):
+    """Flask, with each page of a campaign served under /campaigns/<campaign> (see
+    accounts/scope.py: the access a view declares decides)."""
+
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: RouteCallable | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: Any,
+    ) -> None:
+        """Register the view at its rule, under its campaign's prefix when it is a campaign's."""
+        rule = scope.rule_of(rule, view_func)
+        super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
+
+
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create the web application; raises config.ConfigError naming a bad setting."""
-    app = Flask(__name__, instance_path=_instance_path(test_config), instance_relative_config=True)
+    app = App(__name__, instance_path=_instance_path(test_config), instance_relative_config=True)
     _configure(app, test_config)
     _init_services(app)
     _init_views(app)

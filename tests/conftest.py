@@ -187,6 +187,52 @@ def network(session: Session) -> Network:
     return Network(campaign, alpha, beta, lead, rep_alpha, rep_beta)
 
 
+@dataclass
+class SecondCampaign:
+    """Campaign "other", led by Gamma, beside the `network` fixture's "test": Alpha is a member
+    of both, Beta of "test" only, Gamma of "other" only."""
+
+    campaign: Campaign
+    gamma: Organisation
+    lead_gamma: User  # the lead administrator of "other", with no part in "test"
+    rep_gamma: User
+    operator: User  # a lead_admin of no organisation: administers every campaign
+
+
+@pytest.fixture
+def second_campaign(session: Session, network: Network) -> SecondCampaign:
+    """A second campaign beside `network`'s, with other facts for Alpha and accounts of Gamma."""
+    gamma = Organisation(
+        slug="gamma", name="Gamma region", short_name="Gamma",
+        kind=OrganisationKind.OTHER, created_at=START,
+    )  # fmt: skip
+    campaign = Campaign(
+        slug="other", name="Andra överenskommelsen", lead_organisation=gamma,
+        starts_on=date(2014, 2, 1), ends_on=date(2015, 6, 30), created_at=START,
+    )  # fmt: skip
+    session.add_all(
+        [
+            Membership(campaign=campaign, organisation=gamma, meeting_software="Teams",
+                       tips_md="- GAMMA-SECRET-TIP", created_at=START, updated_at=START),
+            Membership(campaign=campaign, organisation=network.alpha, meeting_software="Zoom",
+                       tips_md="- ALPHA-OTHER-TIP", created_at=START, updated_at=START),
+        ]
+    )  # fmt: skip
+    hashed = hash_password(PASSWORD)
+    accounts = [
+        User(email=email, name=name, role=role, organisation=org, password_hash=hashed,
+             created_at=START)
+        for email, name, role, org in (
+            ("lead@gamma.se", "Gun Lead", Role.LEAD_ADMIN, gamma),
+            ("rep@gamma.se", "Gus Rep", Role.MEMBER_REP, gamma),
+            ("operator@example.se", "Otto Operator", Role.LEAD_ADMIN, None),
+        )
+    ]  # fmt: skip
+    session.add_all(accounts)
+    session.commit()
+    return SecondCampaign(campaign, gamma, *accounts)
+
+
 CSRF_PATTERN = re.compile(
     r'name="csrf_token" type="hidden" value="([^"]+)"|'
     r'name="csrf_token" value="([^"]+)"'
@@ -270,6 +316,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
         extra = enrolment_objects(session, network, person)
     return {
         **extra,
+        "campaign": network.campaign.slug,
         "org": network.alpha.slug,
         "message_id": str(message_id),
         "suppression_id": str(suppression_id),

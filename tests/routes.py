@@ -21,7 +21,8 @@ TOKEN_OF = {
 
 
 def url_of(rule: str, values: dict[str, str]) -> str:
-    """Fill a rule's <parameters> from `values`."""
+    """Fill a rule's <parameters> from `values` (a campaign's page takes its slug as `campaign`:
+    the rule of every such page starts with /campaigns/<campaign>/)."""
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], rule)
 
 

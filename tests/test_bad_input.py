@@ -25,6 +25,7 @@ from campaign.security import is_safe_redirect
 from campaign.timing import is_zone_name, parse_instant
 from tests.conftest import PASSWORD, START, Network, Runner, csrf_token, sign_in
 from tests.outbox_helpers import participant
+from tests.urls import staff
 
 NOT_ZONES = ("Europe", "Etc", "x" * 256, "../../etc/passwd", "Europe/Stockholm/", "localtime")
 
@@ -52,7 +53,7 @@ def test_a_meeting_in_a_zone_that_is_none_gets_a_sentence(
     app: Flask, session: Session, network: Network, name: str
 ) -> None:
     client = _client(app, "rep@alpha.se")
-    answer = _post(client, "/organisations/alpha/events/new", {**MEETING, "timezone": name})
+    answer = _post(client, staff("/organisations/alpha/events/new"), {**MEETING, "timezone": name})
     assert answer.status_code == 200
     assert "Okänd tidszon" in answer.get_data(as_text=True)
     assert session.scalar(select(func.count(Event.id))) == 0
@@ -63,7 +64,7 @@ def test_a_campaign_zone_that_is_none_gets_a_sentence(
     app: Flask, session: Session, network: Network, name: str
 ) -> None:
     client = _client(app, "lead@alpha.se")
-    answer = _post(client, "/network/settings", {**SETTINGS, "timezone": name})
+    answer = _post(client, staff("/network/settings"), {**SETTINGS, "timezone": name})
     assert answer.status_code == 200
     assert "Okänd tidszon" in answer.get_data(as_text=True)
     session.expire_all()
@@ -114,10 +115,10 @@ def test_an_id_the_database_cannot_hold_is_a_404_on_every_int_route(
     app.add_url_rule("/later/<int:thing_id>", "later", access(Access.PUBLIC)(lambda thing_id: ""))
     client = _client(app, "lead@alpha.se")
     for path in (
-        f"/outbox/{number}",
-        f"/organisations/alpha/participants/{number}/data.json",
-        f"/organisations/alpha/events/{number}/event.ics",
-        f"/questionnaires/{number}",
+        staff(f"/outbox/{number}"),
+        staff(f"/organisations/alpha/participants/{number}/data.json"),
+        staff(f"/organisations/alpha/events/{number}/event.ics"),
+        staff(f"/questionnaires/{number}"),
     ):
         assert client.get(path).status_code == 404, path
     assert client.get(f"/later/{number}").status_code == 404
@@ -129,7 +130,11 @@ def test_any_page_number_shows_a_page(
     app: Flask, network: Network, alpha_objects: dict[str, str], page: str
 ) -> None:
     client = _client(app, "lead@alpha.se")
-    for path in ("/outbox", "/organisations/alpha/participants", "/network/audit"):
+    for path in (
+        staff("/outbox"),
+        staff("/organisations/alpha/participants"),
+        staff("/network/audit"),
+    ):
         assert client.get(path, query_string={"page": page}).status_code == 200, path
 
 
@@ -139,9 +144,9 @@ def test_any_group_filter_shows_the_list(
 ) -> None:
     client = _client(app, "rep@alpha.se")
     for path in (
-        "/organisations/alpha/participants",
-        "/organisations/alpha/participants/export.csv",
-        "/organisations/alpha/participants/new",
+        staff("/organisations/alpha/participants"),
+        staff("/organisations/alpha/participants/export.csv"),
+        staff("/organisations/alpha/participants/new"),
     ):
         assert client.get(path, query_string={"group": group_id}).status_code == 200, path
 
@@ -151,7 +156,7 @@ def test_moving_to_a_group_that_cannot_exist_is_a_404(
     app: Flask, session: Session, network: Network, alpha_objects: dict[str, str], group_id: str
 ) -> None:
     client = _client(app, "rep@alpha.se")
-    person = f"/organisations/alpha/participants/{alpha_objects['participant_id']}"
+    person = staff(f"/organisations/alpha/participants/{alpha_objects['participant_id']}")
     moved = client.post(
         f"{person}/move", data={"csrf_token": csrf_token(client, person), "pilot_group": group_id}
     )
@@ -165,7 +170,7 @@ def test_attendance_ignores_what_is_no_invitation_id(
     app: Flask, network: Network, alpha_objects: dict[str, str]
 ) -> None:
     client = _client(app, "rep@alpha.se")
-    page = f"/organisations/alpha/events/{alpha_objects['event_id']}/attendance"
+    page = staff(f"/organisations/alpha/events/{alpha_objects['event_id']}/attendance")
     token = csrf_token(client, page)
     answer = client.post(page, data={"csrf_token": token, "attended": ["²", "9" * 5000, "1"]})
     assert answer.status_code == 302
@@ -176,8 +181,8 @@ def test_a_search_longer_than_any_name_is_cut_not_refused_by_sqlite(
 ) -> None:
     client = _client(app, "rep@alpha.se")
     for path in (
-        "/organisations/alpha/participants",
-        "/organisations/alpha/participants/export.csv",
+        staff("/organisations/alpha/participants"),
+        staff("/organisations/alpha/participants/export.csv"),
     ):
         assert client.get(path, query_string={"q": "a" * 100_000}).status_code == 200, path
 
@@ -192,11 +197,13 @@ def test_the_report_of_an_impossible_moment_says_so(
     app: Flask, network: Network, moment: str
 ) -> None:
     client = _client(app, "lead@alpha.se")
-    page = client.get("/report", query_string={"as_of": moment})
+    page = client.get(staff("/report"), query_string={"as_of": moment})
     assert page.status_code == 400
     assert "är inte en tidpunkt som rapporten kan göras för" in page.get_data(as_text=True)
-    download = client.get("/report/final.csv", query_string={"as_of": moment})
-    assert download.status_code == 302 and download.headers["Location"].startswith("/report?")
+    download = client.get(staff("/report/final.csv"), query_string={"as_of": moment})
+    assert download.status_code == 302 and download.headers["Location"].startswith(
+        staff("/report?")
+    )
 
 
 def test_a_moment_before_year_one_in_utc_is_no_moment() -> None:
@@ -212,7 +219,7 @@ def test_a_meeting_at_a_moment_that_does_not_exist_gets_a_sentence(
 ) -> None:
     client = _client(app, "rep@alpha.se")
     values = {**MEETING, "day": "0001-01-01", "starts": "00:10", "ends": "00:20"}
-    answer = _post(client, "/organisations/alpha/events/new", values)
+    answer = _post(client, staff("/organisations/alpha/events/new"), values)
     assert answer.status_code == 200 and "field-error" in answer.get_data(as_text=True)
     assert "Ange ett datum under åren 1900 till 2199." in answer.get_data(as_text=True)
     assert session.scalar(select(func.count(Event.id))) == 0
@@ -224,7 +231,7 @@ def test_a_pilot_group_starting_in_another_age_gets_a_sentence(
 ) -> None:
     """A start in the year 9999 used to stop the questionnaire job for the whole campaign."""
     client = _client(app, "rep@alpha.se")
-    path = f"/organisations/alpha/groups/{alpha_objects['group_id']}"
+    path = staff(f"/organisations/alpha/groups/{alpha_objects['group_id']}")
     data = {"name": "Alpha-gruppen", "kind": "volunteers", "sequence_name": "pilot-group"}
     answer = _post(client, path, {**data, "starts_on": day})
     assert answer.status_code == 200
@@ -238,7 +245,7 @@ def test_a_campaign_in_another_age_gets_a_sentence(
     app: Flask, session: Session, network: Network, field: str
 ) -> None:
     client = _client(app, "lead@alpha.se")
-    answer = _post(client, "/network/settings", {**SETTINGS, field: "9999-12-31"})
+    answer = _post(client, staff("/network/settings"), {**SETTINGS, field: "9999-12-31"})
     assert answer.status_code == 200
     assert "Ange ett datum under åren 1900 till 2199." in answer.get_data(as_text=True)
     session.expire_all()
@@ -254,7 +261,7 @@ UNSAFE = (
 
 
 def test_only_a_plain_path_is_a_safe_redirect() -> None:
-    assert is_safe_redirect("/organisations/alpha?page=2")
+    assert is_safe_redirect(staff("/organisations/alpha?page=2"))
     assert is_safe_redirect("/%0d%0a")  # percent-encoded, it is only text in the path
     assert not any(is_safe_redirect(target) for target in UNSAFE)
 
@@ -285,10 +292,10 @@ def test_a_nul_character_is_dropped_from_queries_and_forms_and_refused_in_paths(
     app: Flask, session: Session, network: Network, alpha_objects: dict[str, str]
 ) -> None:
     client = _client(app, "rep@alpha.se")
-    assert client.get("/organisations/al%00pha/participants").status_code == 400
-    found = client.get("/organisations/alpha/participants?q=an%00na")
+    assert client.get(staff("/organisations/al%00pha/participants")).status_code == 400
+    found = client.get(staff("/organisations/alpha/participants?q=an%00na"))
     assert found.status_code == 200 and "anna@alpha.se" in found.get_data(as_text=True)
-    facts = "/organisations/alpha/facts"
+    facts = staff("/organisations/alpha/facts")
     saved = client.post(
         facts, data={"csrf_token": csrf_token(client, facts), "meeting_software": "Ly\x00nc 2"}
     )
@@ -311,7 +318,7 @@ def test_the_data_of_an_unsubscribed_or_bounced_participant_downloads(
     suppress(session, person.email, reason, "550 no such user", START)
     session.commit()
     client = _client(app, "rep@alpha.se")
-    answer = client.get(f"/organisations/alpha/participants/{person.id}/data.json")
+    answer = client.get(staff(f"/organisations/alpha/participants/{person.id}/data.json"))
     assert answer.status_code == 200
     data = json.loads(answer.get_data(as_text=True))
     assert data["suppressed"] == {
@@ -324,7 +331,7 @@ def test_unsubscribing_through_the_page_then_downloading_the_data(
     app: Flask, network: Network, alpha_objects: dict[str, str]
 ) -> None:
     client = _client(app, "rep@alpha.se")
-    page = f"/organisations/alpha/participants/{alpha_objects['participant_id']}"
+    page = staff(f"/organisations/alpha/participants/{alpha_objects['participant_id']}")
     token = csrf_token(client, page)
     client.post(f"{page}/status", data={"csrf_token": token, "action": "unsubscribe"})
     data = json.loads(client.get(f"{page}/data.json").get_data(as_text=True))
@@ -356,9 +363,9 @@ def test_a_request_that_fails_after_writing_keeps_nothing_and_still_gets_its_pag
         db.session().flush()  # the slug is taken: IntegrityError
         return "never"
 
-    app.add_url_rule("/half", "half", access(Access.STAFF)(half_a_change))
+    app.add_url_rule("/half", "half", access(Access.STAFF)(half_a_change))  # a campaign's page
     client = _client(app, "lead@alpha.se")
-    answer = client.get("/half")
+    answer = client.get(staff("/half"))
     assert answer.status_code == 500
     assert "Något gick fel" in answer.get_data(as_text=True)
     actions = session.scalars(select(AuditEvent.action)).all()

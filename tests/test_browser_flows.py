@@ -27,6 +27,7 @@ from campaign.jobs import tick
 from campaign.surveys.models import Response
 from tests.browser import Browser, Live, audit, sign_in
 from tests.conftest import PASSWORD, Network
+from tests.urls import staff
 
 PEOPLE = (
     "E-post;Namn;Titel\n"
@@ -69,10 +70,10 @@ def _link(live: Live, mails: list[Any], path: str) -> str:
 
 def _lead_creates_a_group_and_a_meeting(page: Any, network: Network) -> None:
     sign_in(page, network.lead.email, PASSWORD)
-    assert page.url.endswith("/network")
+    assert page.url.endswith(staff("/network"))
     audit(page)
 
-    page.goto("/organisations/alpha/groups/new")
+    page.goto(staff("/organisations/alpha/groups/new"))
     audit(page)
     page.locator("#name").fill("Miljöförvaltningen")
     page.locator("#kind").select_option("project_group")
@@ -81,7 +82,7 @@ def _lead_creates_a_group_and_a_meeting(page: Any, network: Network) -> None:
     assert page.get_by_text("Miljöförvaltningen").first.is_visible()
     audit(page)
 
-    page.goto("/organisations/alpha/events/new")
+    page.goto(staff("/organisations/alpha/events/new"))
     audit(page)
     page.locator("#kind").select_option("practice_meeting")
     page.locator("#title").fill("Prova-på-möte i Lync")
@@ -104,7 +105,7 @@ def _lead_creates_a_group_and_a_meeting(page: Any, network: Network) -> None:
 
 def _rep_imports_and_invites(page: Any, network: Network) -> None:
     sign_in(page, network.rep_alpha.email, PASSWORD)
-    page.goto("/organisations/alpha/imports/new")
+    page.goto(staff("/organisations/alpha/imports/new"))
     audit(page)
     page.locator("#pilot_group").select_option(label="Miljöförvaltningen")
     page.locator("#file").set_input_files(
@@ -120,13 +121,13 @@ def _rep_imports_and_invites(page: Any, network: Network) -> None:
     page.wait_for_load_state()
     audit(page)
 
-    page.goto("/organisations/alpha/participants")
+    page.goto(staff("/organisations/alpha/participants"))
     for address in ("asa.oberg@alpha.se", "erik.lund@alpha.se", "maria.nilsson@alpha.se"):
         assert page.get_by_text(address).is_visible()
     assert page.get_by_text("<img src=x onerror=alert('namn')>").is_visible()  # shown as text
     audit(page)
 
-    page.goto("/organisations/alpha/events")
+    page.goto(staff("/organisations/alpha/events"))
     page.get_by_role("link", name="Prova-på-möte i Lync").click()
     page.wait_for_load_state()
     page.get_by_role("button", name="Skicka inbjudan till 4 personer").click()
@@ -178,7 +179,7 @@ def _participant_answers_and_comes(page: Any, live: Live, session: Session) -> N
 
 def _lead_downloads_the_report(page: Any, network: Network, tmp_path: Path) -> None:
     sign_in(page, network.lead.email, PASSWORD)
-    page.goto("/report")
+    page.goto(staff("/report"))
     audit(page)
     row = page.locator("tr", has_text="PDF")
     with page.expect_download() as download:

@@ -16,6 +16,7 @@ from tests.accounts.test_scope import EXPECTED
 from tests.browser import Live, audit, sign_in
 from tests.conftest import PASSWORD, Network
 from tests.routes import TOKEN_OF, routes, url_of
+from tests.urls import staff
 
 # Each role's pages: what its actor may open (the lead admin reaches everything else).
 PAGES_OF = {
@@ -77,7 +78,12 @@ def test_english_pages_pass_axe(live: Live, network: Network, browser_page: Any)
     browser_page.locator(".lang-switch button[value=en]").click()
     browser_page.wait_for_load_state()
     assert browser_page.locator("html").get_attribute("lang") == "en"
-    for url in ("/network", "/dashboard", "/report", "/organisations/alpha/events/new"):
+    for url in (
+        staff("/network"),
+        staff("/dashboard"),
+        staff("/report"),
+        staff("/organisations/alpha/events/new"),
+    ):
         browser_page.goto(url)
         assert browser_page.locator("html").get_attribute("lang") == "en"
         audit(browser_page)

@@ -96,3 +96,58 @@ def test_upgrade_empties_confirmation_mails_whose_links_carried_personal_data(
     for key, recipient, text_body, html_body, _state in mails:
         assert key.startswith("join:expired:") and recipient == "confirmation@expired.invalid"
         assert text_body == html_body == ""
+
+
+def _rows_of_0014(connection, campaigns: int) -> None:  # type: ignore[no-untyped-def]
+    """A database of 0014: `campaigns` campaigns led by Alpha, an audit event of the lead's and
+    a staff mail, neither naming a campaign."""
+    at = "'2014-03-03 09:00:00'"
+    connection.execute(
+        text(
+            "INSERT INTO organisation (id, slug, name, short_name, kind, created_at)"
+            f" VALUES (1, 'alpha', 'Alpha kommun', 'Alpha', 'municipality', {at})"
+        )
+    )
+    for number in range(1, campaigns + 1):
+        connection.execute(
+            text(
+                "INSERT INTO campaign (id, slug, name, lead_organisation_id, starts_on, ends_on,"
+                " timezone, language, rate_limit_per_minute, co2_kg_per_km, cost_per_km,"
+                f" created_at) VALUES ({number}, 'c{number}', 'C{number}', 1, '2014-01-01',"
+                f" '2015-03-31', 'Europe/Stockholm', 'sv', 600, 0.133, 2.5, {at})"
+            )
+        )
+    connection.execute(
+        text(
+            "INSERT INTO audit_event (occurred_at, actor_label, action, organisation_id, target,"
+            f" details) VALUES ({at}, 'lead@alpha.se', 'member.added', 1, 'alpha', '{{}}')"
+        )
+    )
+    connection.execute(
+        text(
+            "INSERT INTO message (source_key, recipient, kind, subject, text_body, html_body,"
+            " headers, message_id, due_at, state, attempts, created_at, organisation_id) VALUES"
+            f" ('invitation:1', 'rep@alpha.se', 'staff_invitation', 'Inbjudan', '', '', '{{}}',"
+            f" '<i1@x>', {at}, 'queued', 0, {at}, 1)"
+        )
+    )
+
+
+@pytest.mark.parametrize("campaigns", [1, 2])
+def test_upgrade_gives_the_one_campaign_what_named_none(
+    empty_engine: Engine, campaigns: int
+) -> None:
+    """0015: a database of one campaign gives it its audit trail and its staff's mail, so its
+    pages show what they showed before; with several, nothing is guessed."""
+    migrations.upgrade(empty_engine, "0014")
+    with empty_engine.begin() as connection:
+        _rows_of_0014(connection, campaigns)
+    migrations.upgrade(empty_engine)
+    with empty_engine.connect() as connection:
+        audit = connection.execute(text("SELECT campaign_id FROM audit_event")).scalar_one()
+        mail = connection.execute(text("SELECT campaign_id FROM message")).scalar_one()
+    assert (audit, mail) == ((1, 1) if campaigns == 1 else (None, None))
+    migrations.downgrade(empty_engine, "0014")
+    assert "campaign_id" not in {
+        c["name"] for c in inspect(empty_engine).get_columns("audit_event")
+    }

@@ -23,6 +23,7 @@ from campaign.surveys.models import Response
 from tests.conftest import START, Network, Runner, csrf_token, sign_in
 from tests.enrolment_helpers import group
 from tests.outbox_helpers import participant
+from tests.urls import staff
 
 ESC, BELL = "\x1b", "\x07"
 ANSWERS = {
@@ -69,10 +70,10 @@ def test_the_participants_download_cleans_what_older_rows_hold(
         person.title, person.pilot_group_id = f"{ESC}=cmd|' /C calc'!A0", target.id
         session.commit()
     client = _signed_in(app, "rep@alpha.se")
-    rows = _sheet(_download(client, "/organisations/alpha/participants/export.xlsx"))
+    rows = _sheet(_download(client, staff("/organisations/alpha/participants/export.xlsx")))
     assert rows[1][:3] == ("asa@alpha.se", "Åsa Öberg", "'=cmd|' /C calc'!A0")
     assert rows[1][5] == "Miljögruppen"
-    body = _download(client, "/organisations/alpha/participants/export.csv")
+    body = _download(client, staff("/organisations/alpha/participants/export.csv"))
     (header, row) = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
     assert row[:3] == ["asa@alpha.se", "Åsa Öberg", "'=cmd|' /C calc'!A0"]
     _no_control_characters(rows)
@@ -90,14 +91,16 @@ def test_the_final_report_figures_clean_what_older_member_facts_hold(
     membership.tips_md = f"- Testa{ESC} före mötet"
     session.commit()
     client = _signed_in(app, "lead@alpha.se")
-    downloaded = _sheet(_download(client, "/report/final.xlsx?language=en"))
+    downloaded = _sheet(_download(client, staff("/report/final.xlsx?language=en")))
     out = tmp_path / "report.xlsx"
     result = runner.invoke("report", "--format", "xlsx", "-o", str(out), "--language", "en")
     assert result.exit_code == 0, result.output
     for rows in (downloaded, _sheet(out.read_bytes())):
         assert any("Adobe Connect" in row for row in rows), rows
         _no_control_characters(rows)
-    rows = list(csv.reader(io.StringIO(_download(client, "/report/final.csv").decode("utf-8-sig"))))
+    rows = list(
+        csv.reader(io.StringIO(_download(client, staff("/report/final.csv")).decode("utf-8-sig")))
+    )
     _no_control_characters(rows)
 
 
@@ -137,8 +140,8 @@ def test_answers_keep_line_breaks_and_tabs_only_and_the_export_cleans_older_ones
     session.commit()
     lead = _signed_in(app, "lead@alpha.se")
     for path in (
-        f"/questionnaires/{questionnaire_id}/export.xlsx",
-        f"/organisations/alpha/questionnaires/{questionnaire_id}/export.xlsx",
+        staff(f"/questionnaires/{questionnaire_id}/export.xlsx"),
+        staff(f"/organisations/alpha/questionnaires/{questionnaire_id}/export.xlsx"),
     ):
         rows = _sheet(_download(lead, path))
         assert len(rows) == 6 and any("Äldre svar" in row for row in rows), rows
@@ -156,17 +159,17 @@ def test_forms_refuse_control_characters_in_names_titles_and_member_facts(
     rep = _signed_in(app, "rep@alpha.se")
     refused = "Ta bort radbrytningar, tabbar och andra kontrolltecken"
     person = {"email": "anna@alpha.se", "name": "Anna Ahl", "title": "Chef", "language": "sv"}
-    edit = f"/organisations/alpha/participants/{anna.id}/edit"
+    edit = staff(f"/organisations/alpha/participants/{anna.id}/edit")
     for field in ("name", "title"):
         status, page = _post(rep, edit, **{**person, field: f"Anna{ESC}"})
         assert status == 200 and refused in page, field
-    new = "/organisations/alpha/participants/new"
+    new = staff("/organisations/alpha/participants/new")
     extra = {"pilot_group": str(target.id), "agreed": "y"}
     status, page = _post(
         rep, new, **{**person, **extra, "email": "ny@alpha.se", "title": f"Chef{ESC}"}
     )
     assert status == 200 and refused in page
-    groups = "/organisations/alpha/groups/new"
+    groups = staff("/organisations/alpha/groups/new")
     status, page = _post(
         rep, groups, name=f"Grupp{ESC}", kind="volunteers", starts_on="2014-04-01",
         sequence_name="pilot-group",
@@ -177,7 +180,7 @@ def test_forms_refuse_control_characters_in_names_titles_and_member_facts(
     assert session.scalar(select(Participant).where(Participant.email == "ny@alpha.se")) is None
     assert session.scalar(select(PilotGroup).where(PilotGroup.name.like("Grupp%"))) is None
 
-    facts = "/organisations/alpha/facts"
+    facts = staff("/organisations/alpha/facts")
     for field in ("meeting_software", "software_comment", "contact_name", "contact_title"):
         status, page = _post(rep, facts, **{field: f"Lync{ESC}"})
         assert status == 200 and refused in page, field
@@ -223,7 +226,7 @@ def test_an_imported_cell_loses_its_control_characters(
         session.commit()
     rep = _signed_in(app, "rep@alpha.se")
     content = f"E-post;Namn;Titel\nanna@alpha.se;Anna{ESC}Ahl;Chef{BELL}\x1c\n".encode()
-    upload = "/organisations/alpha/imports/new"
+    upload = staff("/organisations/alpha/imports/new")
     response = rep.post(
         upload,
         data={

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from campaign.jobs import JobLease
 from tests.conftest import PASSWORD, Network
 from tests.smtp import free_port
+from tests.urls import staff
 
 WORKERS = 3
 
@@ -101,18 +102,20 @@ def test_any_worker_serves_a_signed_in_session_and_none_runs_jobs(
     gunicorn: Served, network: Network, session: Session
 ) -> None:
     opener = _browser("198.51.100.7")
-    assert _sign_in(opener, gunicorn.url, network.lead.email, PASSWORD) == "/network"
+    assert _sign_in(opener, gunicorn.url, network.lead.email, PASSWORD) == staff("/network")
 
     def dashboard(_: int) -> tuple[int, str]:
-        with opener.open(f"{gunicorn.url}/dashboard") as response:
+        with opener.open(gunicorn.url + staff("/dashboard")) as response:
             return response.status, urllib.parse.urlsplit(response.url).path
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(dashboard, range(48)))
-    assert answers == [(200, "/dashboard")] * 48  # signed in whichever worker answered
+    assert answers == [(200, staff("/dashboard"))] * 48  # signed in whichever worker answered
     time.sleep(0.5)  # the access log is written after each answer
     served_by = {
-        line.split()[0] for line in gunicorn.log.read_text().splitlines() if "/dashboard" in line
+        line.split()[0]
+        for line in gunicorn.log.read_text().splitlines()
+        if staff("/dashboard") in line
     }
     assert len(served_by) >= 2, served_by  # several processes shared the work
     # The web workers tick nothing: the jobs belong to `campaign worker`.
@@ -129,4 +132,4 @@ def test_sign_in_limits_count_the_forwarded_client_address(
     assert _sign_in(guesser, gunicorn.url, network.lead.email, PASSWORD) == "429"
     # ...but the same proxy forwards another person, who signs in.
     other = _browser("203.0.113.10")
-    assert _sign_in(other, gunicorn.url, network.lead.email, PASSWORD) == "/network"
+    assert _sign_in(other, gunicorn.url, network.lead.email, PASSWORD) == staff("/network")

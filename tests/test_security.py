@@ -22,6 +22,7 @@ from campaign.security import (
     verify_password,
 )
 from campaign.timing import FixedClock
+from tests.urls import staff
 
 SIGNED_AT = datetime(2014, 3, 3, 9, 0, tzinfo=UTC)
 HIDDEN = "[dold länk]"
@@ -202,7 +203,9 @@ def test_without_a_hash_no_password_matches(missing: str | None) -> None:
     assert verify_password(missing, "anything") is False
 
 
-@pytest.mark.parametrize("target", ["/", "/dashboard", "/report?as_of=2014-06-30", "/ö/ä"])
+@pytest.mark.parametrize(
+    "target", ["/", staff("/dashboard"), staff("/report?as_of=2014-06-30"), "/ö/ä"]
+)
 def test_a_path_on_this_site_is_a_safe_redirect(target: str) -> None:
     assert is_safe_redirect(target) is True
 

@@ -31,6 +31,7 @@ from campaign.timing import (
     swedish_holidays,
 )
 from tests.conftest import START, Network, sign_in
+from tests.urls import staff
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -163,10 +164,10 @@ def test_pages_show_times_in_the_campaign_zone(
         suppress(session, "gone@alpha.se", SuppressionReason.HARD_BOUNCE, "550", START)
         session.commit()
     sign_in(client, "lead@alpha.se")
-    assert "2014-03-03 10:00" in client.get("/outbox/suppressions").get_data(as_text=True)
+    assert "2014-03-03 10:00" in client.get(staff("/outbox/suppressions")).get_data(as_text=True)
     session.get(Campaign, network.campaign.id).timezone = "Asia/Tokyo"
     session.commit()
-    assert "2014-03-03 18:00" in client.get("/outbox/suppressions").get_data(as_text=True)
+    assert "2014-03-03 18:00" in client.get(staff("/outbox/suppressions")).get_data(as_text=True)
 
 
 def test_offsets_move_an_instant_by_its_local_days() -> None:

@@ -3,4 +3,4 @@
 
 def staff(path: str, campaign: str = "test") -> str:
     """Return the URL of a staff page of `campaign` (the `network` fixture's is "test")."""
-    return path
+    return f"/campaigns/{campaign}{path}"

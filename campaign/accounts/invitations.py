@@ -46,12 +46,15 @@ def user_for(db_session: Session, purpose: str, token: str) -> User:
     return user
 
 
-def send_link(db_session: Session, user: User, purpose: str, now: datetime) -> int | None:
-    """Queue the mail with a set-password link (at most one of each kind an hour)."""
+def send_link(
+    db_session: Session, user: User, purpose: str, now: datetime, campaign_id: int | None = None
+) -> int | None:
+    """Queue the mail with a set-password link (at most one of each kind an hour), in the outbox
+    of the campaign it was sent from (a reset belongs to none)."""
     invited = purpose == "invitation"
     return queue_staff_mail(
         db_session,
-        Recipient.of(user),
+        Recipient.of(user, campaign_id),
         mail_template(_template(user, purpose), user.language),
         _link_context(user, purpose),
         kind=MessageKind.STAFF_INVITATION if invited else MessageKind.LOGIN_LINK,
@@ -95,8 +98,10 @@ def invite(
     *,
     actor: Any,
     now: datetime,
+    campaign_id: int | None = None,
 ) -> User:
-    """Create a representative's account without a password; the caller sends the link."""
+    """Create a representative's account without a password, audited in the campaign it was
+    invited from; the caller sends the link."""
     user = new_account(organisation, newcomer, Role.MEMBER_REP, now)
     db_session.add(user)
     db_session.flush()
@@ -105,6 +110,7 @@ def invite(
         actor,
         "representative.invited",
         now=now,
+        campaign_id=campaign_id,
         organisation_id=organisation.id,
         target=f"user:{user.id}",
     )

@@ -15,6 +15,9 @@ from campaign.security import hash_password
 
 
 class Role(enum.Enum):
+    """What an account is; what it may do in a campaign follows from its organisation's part
+    there (accounts/scope.py: standing)."""
+
     LEAD_ADMIN = "lead_admin"
     MEMBER_REP = "member_rep"
 
@@ -62,10 +65,6 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of disabled accounts
         return self.is_enabled
-
-    @property
-    def is_lead_admin(self) -> bool:
-        return self.role is Role.LEAD_ADMIN
 
 
 class LoginAttempt(Base):

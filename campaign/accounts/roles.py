@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from campaign.accounts import invitations
 from campaign.accounts.models import Role, User
+from campaign.accounts.scope import is_operator, leads
 from campaign.audit import record
 from campaign.network.models import Campaign, Membership, Organisation
 
@@ -66,12 +67,10 @@ REFUSALS = {
 
 
 def standing(user: User, campaign: Campaign) -> Standing:
-    """Return what the account is in the campaign."""
-    if user.role is Role.LEAD_ADMIN and user.organisation_id is None:
+    """Return what an account of the campaign's staff is in it (scope's rule, told apart)."""
+    if is_operator(user):
         return Standing.OPERATOR
-    if user.role is Role.LEAD_ADMIN and user.organisation_id == campaign.lead_organisation_id:
-        return Standing.LEAD_ADMIN
-    return Standing.REPRESENTATIVE
+    return Standing.LEAD_ADMIN if leads(user, campaign) else Standing.REPRESENTATIVE
 
 
 def is_changeable(user: User, campaign: Campaign) -> bool:

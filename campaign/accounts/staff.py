@@ -42,20 +42,25 @@ def set_password_by_link(
     record(db_session, user, f"account.password_set_by_{purpose}")
 
 
-def resend_invitation(db_session: Session, user: User, actor: Any, now: datetime) -> None:
-    """Queue a new invitation link for an account that has no password yet."""
-    invitations.send_link(db_session, user, "invitation", now)
+def resend_invitation(
+    db_session: Session, user: User, actor: Any, now: datetime, campaign_id: int | None = None
+) -> None:
+    """Queue a new invitation link for an account that has no password yet, from the campaign
+    `campaign_id`."""
+    invitations.send_link(db_session, user, "invitation", now, campaign_id)
     invited = "lead_admin" if user.role is Role.LEAD_ADMIN else "representative"
-    _record(db_session, actor, f"{invited}.invitation_resent", user)
+    _record(db_session, actor, f"{invited}.invitation_resent", user, campaign_id)
 
 
-def set_access(db_session: Session, user: User, enabled: bool, actor: Any) -> None:
+def set_access(
+    db_session: Session, user: User, enabled: bool, actor: Any, campaign_id: int | None = None
+) -> None:
     """Let a representative sign in, or no longer (which ends their sessions at once)."""
     user.is_enabled = enabled
     if not enabled:
         user.end_sessions()  # enabling the account again does not revive them
     action = "representative.enabled" if enabled else "representative.disabled"
-    _record(db_session, actor, action, user)
+    _record(db_session, actor, action, user, campaign_id)
 
 
 def lift_lock(
@@ -71,7 +76,7 @@ def lift_lock(
     )  # fmt: skip
 
 
-def _record(db_session: Session, actor: Any, action: str, user: User) -> None:
-    """Audit a change of a staff account."""
-    target = f"user:{user.id}"
-    record(db_session, actor, action, organisation_id=user.organisation_id, target=target)
+def _record(db_session: Session, actor: Any, action: str, user: User, campaign: int | None) -> None:
+    """Audit a change of a staff account, done from the campaign `campaign`."""
+    record(db_session, actor, action, campaign_id=campaign, organisation_id=user.organisation_id,
+           target=f"user:{user.id}")  # fmt: skip

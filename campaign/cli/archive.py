@@ -5,32 +5,24 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign import db, timing
-from campaign.cli.context import app_of, require_schema
+from campaign.cli.context import app_of, campaign_named, campaign_option, require_schema
 from campaign.network import phases
 from campaign.network.models import Campaign
 
 
-def _campaign(session: Session, slug: str) -> Campaign:
-    """Return the campaign with this slug, or stop with a sentence naming it."""
-    campaign = session.scalar(select(Campaign).where(Campaign.slug == slug))
-    if campaign is None:
-        raise click.ClickException(f"There is no campaign {slug!r}.")
-    return campaign
-
-
 @click.command()
-@click.option("--campaign", "slug", required=True, help="The campaign's slug.")
+@campaign_option
 @click.pass_context
-def archive(ctx: click.Context, slug: str) -> None:
+def archive(ctx: click.Context, campaign_slug: str | None) -> None:
     """Archive an ended campaign: it can still be read, exported and reported on, not changed."""
     app = app_of(ctx)
     require_schema(app)
     with db.open_session(app) as session:
-        campaign = _campaign(session, slug)
+        campaign = campaign_named(session, campaign_slug)
+        slug = campaign.slug
         _archive(app, session, campaign)
         session.commit()
     click.echo(f"The campaign {slug!r} is archived: it is read-only now.")
@@ -51,14 +43,15 @@ def _archive(app: Flask, session: Session, campaign: Campaign) -> None:
 
 
 @click.command()
-@click.option("--campaign", "slug", required=True, help="The campaign's slug.")
+@campaign_option
 @click.pass_context
-def reopen(ctx: click.Context, slug: str) -> None:
+def reopen(ctx: click.Context, campaign_slug: str | None) -> None:
     """Take a campaign out of the archive (when it was archived by mistake)."""
     app = app_of(ctx)
     require_schema(app)
     with db.open_session(app) as session:
-        campaign = _campaign(session, slug)
+        campaign = campaign_named(session, campaign_slug)
+        slug = campaign.slug
         if not phases.reopen(session, campaign, None, timing.clock_of(app).now()):
             raise click.ClickException(f"The campaign {slug!r} is not archived.")
         session.commit()

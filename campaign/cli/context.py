@@ -1,5 +1,6 @@
-"""What every command needs: the app it works on, a current schema, and options read as the
-web forms read them (instants, addresses, one line of text, a file to write)."""
+"""What every command needs: the app it works on, a current schema, options read as the web
+forms read them (instants, addresses, one line of text, a file to write), and the campaign a
+command of one campaign works on (`--campaign SLUG`)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,21 @@ from pathlib import Path
 import click
 from email_validator import EmailNotValidError
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from campaign import db, migrations, timing
 from campaign.enrolment.importing import normalise_address
+from campaign.network import members
+from campaign.network.models import Campaign
 from campaign.plaintext import CONTROL
+
+# The option of every command that concerns one campaign; campaign_named() reads it.
+campaign_option = click.option(
+    "--campaign",
+    "campaign_slug",
+    metavar="SLUG",
+    help="The campaign (its slug); needed when there are several.",
+)
 
 
 def app_of(ctx: click.Context) -> Flask:
@@ -27,6 +39,28 @@ def require_schema(app: Flask) -> None:
     """Stop with a sentence unless the database has the newest schema."""
     if not migrations.is_current(db.engine_of(app)):
         raise click.ClickException("The database is not up to date: run `campaign init-db` first.")
+
+
+def campaign_named(session: Session, slug: str | None) -> Campaign:
+    """Return the campaign --campaign names, or the only one when it names none; stop with a
+    sentence naming the campaigns there are when that is not one."""
+    if slug:
+        campaign = members.campaign_with_slug(session, slug)
+        if campaign is None:
+            raise click.ClickException(f"There is no campaign {slug!r}. {_choice(session)}")
+        return campaign
+    existing = members.campaigns(session)
+    if len(existing) != 1:
+        raise click.ClickException(_choice(session))
+    return existing[0]
+
+
+def _choice(session: Session) -> str:
+    """Say which campaigns there are to choose from with --campaign (or that there are none)."""
+    slugs = ", ".join(c.slug for c in members.campaigns(session))
+    if not slugs:
+        return "There is no campaign yet: run `campaign demo` or `campaign create-campaign`."
+    return f"Choose the campaign with --campaign; the campaigns are: {slugs}."
 
 
 def parse_instant(text: str, option: str = "--as-of", zone: tzinfo = UTC) -> datetime:

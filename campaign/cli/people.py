@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 
 from campaign import db, timing
 from campaign.accounts.models import Role, User
-from campaign.cli.context import Line, address, app_of, require_schema
+from campaign.cli.context import (
+    Line,
+    address,
+    app_of,
+    campaign_named,
+    campaign_option,
+    require_schema,
+)
 from campaign.enrolment import importing, pilot_groups
 from campaign.enrolment.models import (
     ImportRow,
@@ -24,8 +31,7 @@ from campaign.enrolment.models import (
     PilotGroup,
     RowOutcome,
 )
-from campaign.network.members import current_campaign
-from campaign.network.models import Organisation
+from campaign.network.models import Campaign, Membership, Organisation
 from campaign.security import MIN_PASSWORD_LENGTH, hash_password
 
 
@@ -107,19 +113,26 @@ def _represented(session: Session, role: Role, org_slug: str | None) -> Organisa
 
 @click.command("import-participants")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@campaign_option
 @click.option("--org", "org_slug", required=True, help="The member's slug, e.g. kungalv.")
 @click.option("--group", "group_name", required=True, help="The name of one of its pilot groups.")
 @click.option("--yes", is_flag=True, help="Import after the preview without asking.")
 @click.option("--dry-run", is_flag=True, help="Only show what would happen; write nothing.")
 @click.pass_context
 def import_participants(
-    ctx: click.Context, file: Path, org_slug: str, group_name: str, yes: bool, dry_run: bool
+    ctx: click.Context,
+    file: Path,
+    campaign_slug: str | None,
+    org_slug: str,
+    group_name: str,
+    yes: bool,
+    dry_run: bool,
 ) -> None:
     """Enrol the people of a CSV or XLSX file into a pilot group: preview, then all or nothing."""
     app = app_of(ctx)
     require_schema(app)
     with app.app_context(), db.open_session(app) as session:
-        group = _pilot_group(session, org_slug, group_name)
+        group = _pilot_group(session, campaign_named(session, campaign_slug), org_slug, group_name)
         _refuse_too_large(file)
         now = timing.clock_of(app).now()
         job = _stored(session, group, file, now)
@@ -141,12 +154,17 @@ def _refuse_too_large(file: Path) -> None:
             raise click.ClickException(f"{file.name}: {importing.describe('too_large')}")
 
 
-def _pilot_group(session: Session, org_slug: str, group_name: str) -> PilotGroup:
+def _pilot_group(
+    session: Session, campaign: Campaign, org_slug: str, group_name: str
+) -> PilotGroup:
     """Return the member's pilot group by name, or stop with a sentence naming what exists."""
-    campaign = current_campaign(session)
-    organisation = session.scalar(select(Organisation).where(Organisation.slug == org_slug))
-    if campaign is None or organisation is None:
-        raise click.ClickException(f"There is no member with the slug {org_slug!r}.")
+    organisation = session.scalar(
+        select(Organisation)
+        .join(Membership, Membership.organisation_id == Organisation.id)
+        .where(Organisation.slug == org_slug, Membership.campaign_id == campaign.id)
+    )
+    if organisation is None:
+        raise click.ClickException(f"{campaign.name} has no member with the slug {org_slug!r}.")
     groups = {g.name: g for g in pilot_groups.of_member(session, campaign.id, organisation.id)}
     if group_name not in groups:
         known = ", ".join(sorted(groups)) or "none yet; create one in the web UI"

@@ -11,12 +11,17 @@ from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from campaign import db, timing
 from campaign.audit import record
-from campaign.cli.context import app_of, output_file, parse_instant, require_schema
+from campaign.cli.context import (
+    app_of,
+    campaign_named,
+    campaign_option,
+    output_file,
+    parse_instant,
+    require_schema,
+)
 from campaign.network.models import Campaign
 
 if TYPE_CHECKING:
@@ -33,6 +38,7 @@ if TYPE_CHECKING:
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
     callback=output_file,
 )  # fmt: skip
+@campaign_option
 @click.option("--language", type=click.Choice(["sv", "en"]), help="Default: the campaign's.")
 @click.option(
     "--as-of",
@@ -41,7 +47,12 @@ if TYPE_CHECKING:
 )
 @click.pass_context
 def report(
-    ctx: click.Context, fmt: str, output: Path, language: str | None, as_of_text: str | None
+    ctx: click.Context,
+    fmt: str,
+    output: Path,
+    campaign_slug: str | None,
+    language: str | None,
+    as_of_text: str | None,
 ) -> None:
     """Write the joint final report (HTML, Markdown, PDF) or its figures (CSV, XLSX)."""
     from campaign.report import document
@@ -49,7 +60,7 @@ def report(
     app = app_of(ctx)
     require_schema(app)
     with app.app_context(), db.open_session(app) as session:
-        campaign = _campaign(session)
+        campaign = campaign_named(session, campaign_slug)
         as_of = _as_of(app, campaign, as_of_text)
         click.echo(f"Computing the figures as of {as_of.isoformat()} ...", err=True)
         made = document.build(session, campaign, as_of, language or campaign.language)
@@ -67,16 +78,6 @@ def _written(output: Path, body: bytes, made: Report) -> str:
         f" {figures.participants} participants, {figures.trained} trained,"
         f" {figures.outcomes.respondents} follow-up answers counted."
     )
-
-
-def _campaign(session: Session) -> Campaign:
-    """Return the campaign this deployment runs, or stop with a sentence if there is none."""
-    from campaign.network.members import current_campaign
-
-    campaign = current_campaign(session)
-    if campaign is None:
-        raise click.ClickException("There is no campaign yet: run `campaign demo` or create one.")
-    return campaign
 
 
 def _as_of(app: Flask, campaign: Campaign, text: str | None) -> datetime:
@@ -102,13 +103,13 @@ def _body(made: Report, campaign: Campaign, fmt: str) -> bytes:
 
 
 @click.command()
-@click.option("--campaign", "slug", required=True, help="The campaign's address name (slug).")
+@campaign_option
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
     help="The ZIP file to write, e.g. resfria-moten-slutrapport-2015-03-31.zip.",
 )  # fmt: skip
 @click.pass_context
-def export(ctx: click.Context, slug: str, output: Path) -> None:
+def export(ctx: click.Context, campaign_slug: str | None, output: Path) -> None:
     """Write the final bundle (ZIP): report, figures, answers, facts, audit log, sequences."""
     from campaign.report.bundle import Bundle
 
@@ -117,7 +118,7 @@ def export(ctx: click.Context, slug: str, output: Path) -> None:
     if not output.parent.is_dir():
         raise click.ClickException(f"There is no folder {output.parent} to write the bundle in.")
     with app.app_context(), db.open_session(app) as session:
-        campaign = _campaign_named(session, slug)
+        campaign = campaign_named(session, campaign_slug)
         made = Bundle(session, campaign, timing.clock_of(app).now())
         files = _write_bundle(made, output)
         record(session, None, "campaign.bundle_exported", target=output.name, files=files,
@@ -125,14 +126,6 @@ def export(ctx: click.Context, slug: str, output: Path) -> None:
         session.commit()
     click.echo(f"Wrote {output} ({output.stat().st_size:,} bytes, {files} files).")
 
-
-def _campaign_named(session: Session, slug: str) -> Campaign:
-    """Return the campaign of this address name, or stop with a sentence naming the known."""
-    campaign = session.scalar(select(Campaign).where(Campaign.slug == slug))
-    if campaign is None:
-        known = ", ".join(session.scalars(select(Campaign.slug).order_by(Campaign.slug))) or "none"
-        raise click.ClickException(f"There is no campaign {slug!r} (campaigns: {known}).")
-    return campaign
 
 
 def _write_bundle(made: Bundle, output: Path) -> int:

@@ -7,10 +7,10 @@ from datetime import datetime
 import click
 from flask import Flask
 from flask_babel import force_locale
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign import db, timing
+from campaign.cli.context import campaign_named
 from campaign.network.models import Campaign
 from campaign.succession import copying, returning
 
@@ -20,7 +20,7 @@ def start_from(app: Flask, source: str, plan: copying.Plan, invite: bool) -> Non
     with the plan's problems in sentences, having written nothing."""
     now = timing.clock_of(app).now()
     with app.app_context(), force_locale("en"), db.open_session(app) as session:
-        old = _campaign(session, source)
+        old = campaign_named(session, source)
         try:
             new = copying.start_next(session, old, plan, None, now)
         except copying.PlanError as error:
@@ -29,16 +29,6 @@ def start_from(app: Flask, source: str, plan: copying.Plan, invite: bool) -> Non
         session.commit()
         click.echo(_started(session, old, new) + said)
 
-
-def _campaign(session: Session, slug: str) -> Campaign:
-    """Return the campaign of this address name, or stop with a sentence naming the known."""
-    campaign = session.scalar(select(Campaign).where(Campaign.slug == slug))
-    if campaign is None:
-        known = ", ".join(session.scalars(select(Campaign.slug).order_by(Campaign.slug))) or "none"
-        raise click.ClickException(
-            f"There is no campaign {slug!r} to start from (campaigns: {known})."
-        )
-    return campaign
 
 
 def _sentences(error: copying.PlanError) -> str:

@@ -22,7 +22,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from campaign import db
-from campaign.accounts.scope import Access, access
+from campaign.accounts.scope import Access, access, of_member
 from campaign.drip.check import check
 from campaign.drip.files import (
     CONDITIONS,
@@ -100,8 +100,9 @@ def _previewed_person() -> tuple[Enrolled | None, str | None]:
 
 
 def _enrolled_with(email: str) -> Enrolled | None:
-    """Return the active participant with this address whose group has a sequence, if any."""
-    found = db.session().scalar(select(Participant.id).where(Participant.email == email))
+    """Return the campaign's active participant with this address in a group with a sequence."""
+    here = select(Participant.id).where(Participant.campaign_id == g.campaign.id)
+    found = db.session().scalar(here.where(Participant.email == email))
     people = enrolled(db.session(), found) if found else []
     return people[0] if people else None
 
@@ -194,7 +195,7 @@ def _queue_test(step: Step) -> None:
     """Queue the step's preview to the signed-in user, due now."""
     now = current_clock().now()
     test = staff_message(
-        Recipient.of(current_user),
+        Recipient.of(current_user, g.campaign.id),
         _preview(step),
         kind=MessageKind.TEST,
         source_key=f"test:{current_user.id}:{step.key}:{step.language}:{now.isoformat()}",
@@ -206,37 +207,30 @@ def _queue_test(step: Step) -> None:
 @bp.get("/organisations/<org>/progress")
 @access(Access.ORGANISATION)
 def progress() -> ResponseReturnValue:
-    people = _participants_of(g.organisation.id)
+    people = _participants_of()
     plans = plans_for(db.session(), people, current_clock().now()) if people else {}
     return render_template(
         "drip/progress.html", organisation=g.organisation, people=people, plans=plans
     )
 
 
-def _participants_of(organisation_id: int) -> list[Participant]:
-    """Return the member's participants, by name."""
-    query = (
-        select(Participant)
-        .where(Participant.organisation_id == organisation_id)
-        .order_by(Participant.name, Participant.email)
-    )
-    return list(db.session().scalars(query))
+def _participants_of() -> list[Participant]:
+    """Return the member's participants in the campaign, by name."""
+    query = select(Participant).where(of_member(Participant))
+    return list(db.session().scalars(query.order_by(Participant.name, Participant.email)))
 
 
 @bp.get("/organisations/<org>/participants/<int:participant_id>/schedule")
 @access(Access.ORGANISATION)
 def schedule(participant_id: int) -> ResponseReturnValue:
-    person = _participant_or_404(g.organisation.id, participant_id)
+    person = _participant_or_404(participant_id)
     planned = plans_for(db.session(), [person], current_clock().now())[person.id]
     return render_template(
         "drip/schedule.html", organisation=g.organisation, person=person, planned=planned
     )
 
 
-def _participant_or_404(organisation_id: int, participant_id: int) -> Participant:
-    """Return the member's participant with this id, whatever their status."""
-    return db.first_or_404(
-        select(Participant).where(
-            Participant.id == participant_id, Participant.organisation_id == organisation_id
-        )
-    )
+def _participant_or_404(participant_id: int) -> Participant:
+    """Return the member's participant in the campaign with this id, whatever their status."""
+    query = select(Participant).where(Participant.id == participant_id, of_member(Participant))
+    return db.first_or_404(query)

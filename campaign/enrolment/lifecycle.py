@@ -166,6 +166,7 @@ def record_change(
 ) -> None:
     """Audit a change of the participant, naming them by number only."""
     record(
-        db_session, actor, action, now=now, organisation_id=person.organisation_id,
+        db_session, actor, action, now=now, campaign_id=person.campaign_id,
+        organisation_id=person.organisation_id,
         target=f"participant:{person.id}", **details,
     )  # fmt: skip

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Subquery, func, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
-from campaign.accounts.models import Role, User
+from campaign.accounts.models import User
+from campaign.accounts.scope import representing
 from campaign.enrolment.models import Participant, PilotGroup
 from campaign.network.members import KIND_ORDER, swedish_sort_key
 from campaign.network.models import Campaign, Membership, Organisation
@@ -49,7 +50,7 @@ def _report_order(row: MemberRow) -> tuple[int, Any]:
 def _counted_members(campaign: Campaign) -> Select[Membership, Organisation, Any, Any, Any]:
     """A query of the campaign's members with their representatives, groups and participants."""
     reps = _count_by_organisation(
-        User.organisation_id, User.role == Role.MEMBER_REP, User.is_enabled.is_(True)
+        User.organisation_id, representing(campaign), User.is_enabled.is_(True)
     )
     groups = _count_by_organisation(
         PilotGroup.organisation_id, PilotGroup.campaign_id == campaign.id
@@ -85,12 +86,14 @@ def _count_by_organisation(
     )
 
 
-def representatives(db_session: Session, organisation: Organisation) -> list[User]:
-    """Return the organisation's representatives by name."""
+def representatives(
+    db_session: Session, organisation: Organisation, campaign: Campaign
+) -> list[User]:
+    """Return the member's representatives in the campaign by name."""
     return list(
         db_session.scalars(
             select(User)
-            .where(User.organisation_id == organisation.id, User.role == Role.MEMBER_REP)
+            .where(User.organisation_id == organisation.id, representing(campaign))
             .order_by(User.name)
         )
     )

@@ -97,5 +97,6 @@ def _record(
     db_session: Session, actor: Any, action: str, group: PilotGroup, **details: Any
 ) -> None:
     """Audit a change of the group."""
-    organisation_id, target = group.organisation_id, f"pilot_group:{group.id}"
-    record(db_session, actor, action, organisation_id=organisation_id, target=target, **details)
+    record(db_session, actor, action, campaign_id=group.campaign_id,
+           organisation_id=group.organisation_id, target=f"pilot_group:{group.id}",
+           **details)  # fmt: skip

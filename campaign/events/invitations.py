@@ -358,6 +358,7 @@ def mark_attendance(
         db_session,
         actor,
         "event.attendance_marked",
+        campaign_id=event.campaign_id,
         organisation_id=event.organisation_id,
         target=f"event:{event.id}",
         attended=came,

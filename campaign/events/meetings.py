@@ -64,16 +64,16 @@ def cancel(db_session: Session, event: Event, now: datetime, actor: Any) -> int:
     return count
 
 
-def replace_feed(db_session: Session, organisation: Organisation, actor: Any) -> None:
+def replace_feed(
+    db_session: Session, organisation: Organisation, actor: Any, campaign_id: int | None = None
+) -> None:
     """Give the member a new calendar address; the old one stops working at once."""
     feeds.replace(organisation)
-    target = f"organisation:{organisation.id}"
-    record(
-        db_session, actor, "calendar_feed.replaced", organisation_id=organisation.id, target=target
-    )
+    record(db_session, actor, "calendar_feed.replaced", campaign_id=campaign_id,
+           organisation_id=organisation.id, target=f"organisation:{organisation.id}")  # fmt: skip
 
 
 def _record(db_session: Session, actor: Any, action: str, event: Event, **details: Any) -> None:
     """Audit a change of the event."""
-    organisation_id, target = event.organisation_id, f"event:{event.id}"
-    record(db_session, actor, action, organisation_id=organisation_id, target=target, **details)
+    record(db_session, actor, action, campaign_id=event.campaign_id, target=f"event:{event.id}",
+           organisation_id=event.organisation_id, **details)  # fmt: skip

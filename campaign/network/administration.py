@@ -31,8 +31,10 @@ def admit(
         db_session, campaign, name=name, short_name=short_name, slug=slug, kind=kind,
         status=status, now=now, **facts,
     )  # fmt: skip
-    organisation_id = membership.organisation_id
-    record(db_session, actor, "member.added", now=now, organisation_id=organisation_id, target=slug)
+    record(
+        db_session, actor, "member.added", now=now, campaign_id=campaign.id,
+        organisation_id=membership.organisation_id, target=slug,
+    )  # fmt: skip
     return membership
 
 
@@ -47,7 +49,10 @@ def change_campaign(
     before = period_of(campaign)
     changed = members.apply_changes(campaign, changes, now)
     if changed:
-        record(db_session, actor, "campaign.settings_changed", now=now, fields=changed)
+        record(
+            db_session, actor, "campaign.settings_changed", now=now, campaign_id=campaign.id,
+            fields=changed,
+        )  # fmt: skip
     if set(changed) & set(PERIOD):
         after = period_of(campaign)
         record(
@@ -74,7 +79,8 @@ def change_facts(
     if changed:
         organisation = membership.organisation
         record(
-            db_session, actor, "member.facts_changed", now=now, organisation_id=organisation.id,
+            db_session, actor, "member.facts_changed", now=now,
+            campaign_id=membership.campaign_id, organisation_id=organisation.id,
             target=organisation.slug, fields=changed,
         )  # fmt: skip
     return changed

@@ -1,4 +1,4 @@
-"""Reading and changing the network: the current campaign, its members and their facts."""
+"""Reading and changing the network: the request's campaign, its members and their facts."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import unicodedata
 from datetime import datetime
 from typing import Any
 
+from flask import abort, g
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,20 +27,31 @@ KIND_ORDER = [
 ]
 
 
-# The campaign this deployment runs: the one that started last.
-CURRENT = select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id)
-
-
-def current_campaign(db_session: Session) -> Campaign | None:
-    """Return the campaign this deployment runs: the one that started last."""
-    return db_session.scalar(CURRENT)
-
-
 def campaign_or_404() -> Campaign:
-    """For a view: the campaign this deployment runs, or a 404 answer if there is none yet."""
-    from campaign import db
+    """For a view: the campaign named in the URL (accounts.scope has checked that the user has
+    a part in it), or a 404 answer outside a campaign's pages."""
+    campaign: Campaign | None = g.get("campaign")
+    if campaign is None:
+        abort(404)
+    return campaign
 
-    return db.first_or_404(CURRENT)
+
+def campaigns(db_session: Session) -> list[Campaign]:
+    """Return every campaign, by slug."""
+    return list(db_session.scalars(select(Campaign).order_by(Campaign.slug)))
+
+
+def campaign_with_slug(db_session: Session, slug: str) -> Campaign | None:
+    """Return the campaign with this slug, if there is one."""
+    return db_session.scalar(select(Campaign).where(Campaign.slug == slug))
+
+
+def organisations_named(db_session: Session, text: str) -> list[Organisation]:
+    """Return the organisations whose name, short name or slug is `text` (in any case), or
+    whose slug is the one `text` makes."""
+    keys = {text.strip().casefold(), slugify(text)}
+    every = db_session.scalars(select(Organisation).order_by(Organisation.slug))
+    return [o for o in every if keys & {o.name.casefold(), o.short_name.casefold(), o.slug}]
 
 
 def swedish_sort_key(organisation: Organisation) -> str:

@@ -36,5 +36,5 @@ def lift(db_session: Session, suppression: Suppression, actor: Any) -> None:
 
 
 def _record(db_session: Session, actor: Any, action: str, message: Message) -> None:
-    target = f"message:{message.id}"
-    record(db_session, actor, action, organisation_id=message.organisation_id, target=target)
+    record(db_session, actor, action, campaign_id=message.campaign_id,
+           organisation_id=message.organisation_id, target=f"message:{message.id}")  # fmt: skip

@@ -218,8 +218,11 @@ def queue_staff_mail(
     return enqueue(db_session, now=now, **message)
 
 
-def queue_test_mail(db_session: Session, user: Staff, now: datetime) -> int | None:
-    """Queue a test mail to a staff member, to check that mail reaches people."""
+def queue_test_mail(
+    db_session: Session, user: Staff, now: datetime, campaign_id: int | None = None
+) -> int | None:
+    """Queue a test mail to a staff member, to check that mail reaches people (in the outbox of
+    the campaign it was asked for from)."""
     context = {
         "name": user.name,
         "base_url": mail_settings().base_url,
@@ -227,7 +230,7 @@ def queue_test_mail(db_session: Session, user: Staff, now: datetime) -> int | No
     }
     return queue_staff_mail(
         db_session,
-        Recipient.of(user),
+        Recipient.of(user, campaign_id),
         mail_template("test", user.language),
         context,
         kind=MessageKind.TEST,

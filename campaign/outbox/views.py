@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from flask import (
     Blueprint,
     Flask,
@@ -17,13 +19,15 @@ from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, CompoundSelect, Select, func, or_, select, union
 
 from campaign import db
-from campaign.accounts.scope import Access, access, scoped
+from campaign.accounts.scope import Access, access, is_lead_admin, is_operator, scoped
 from campaign.drip import pauses
 from campaign.enrolment import lifecycle
 from campaign.enrolment.models import Participant
+from campaign.network.members import campaign_or_404
+from campaign.network.models import Campaign
 from campaign.outbox import handling, queue
 from campaign.outbox.disclosure import readable, subject_of
 from campaign.outbox.mail import queue_test_mail
@@ -33,6 +37,7 @@ from campaign.security import TokenError, mail_preview
 from campaign.timing import current_clock
 
 bp = Blueprint("outbox", __name__)
+S = TypeVar("S", bound="Select[*tuple[Any, ...]]")  # a select of any columns
 
 
 def init_app(app: Flask) -> None:
@@ -47,11 +52,14 @@ def _language() -> str:
     return str(get_locale() or "sv")
 
 
+def _here(statement: S) -> S:
+    """Restrict a query of messages to those of the campaign the user may see."""
+    return scoped(statement, Message.organisation_id, campaign_column=Message.campaign_id)
+
+
 def _visible(message_id: int) -> Message:
-    """Return the message with this id, if the user may see it."""
-    return db.first_or_404(
-        scoped(select(Message).where(Message.id == message_id), Message.organisation_id)
-    )
+    """Return the message of the campaign with this id, if the user may see it."""
+    return db.first_or_404(_here(select(Message).where(Message.id == message_id)))
 
 
 @bp.get("/outbox")
@@ -69,25 +77,41 @@ def index() -> ResponseReturnValue:
 
 def _listed(state: str) -> Select[Message]:
     """A query of the messages the user may see, the latest due first, of one state if chosen."""
-    statement = scoped(select(Message), Message.organisation_id)
+    statement = _here(select(Message))
     if state in {s.value for s in MessageState}:
         statement = statement.where(Message.state == MessageState(state))
     return statement.order_by(Message.due_at.desc(), Message.id.desc())
 
 
-def _own_messages() -> ColumnElement[bool] | None:
-    """The condition of the user's organisation's messages; None for the lead administrator,
-    who sees them all."""
-    if current_user.is_lead_admin:
-        return None
-    return Message.organisation_id == current_user.organisation_id
+def _own_messages() -> ColumnElement[bool]:
+    """The condition of the messages the user sees: the campaign's, and only their own
+    organisation's unless they are its lead administrator."""
+    return Message.id.in_(_here(select(Message.id)))
 
 
 def _suppressed_count() -> int | None:
-    """Return how many addresses are on the suppression list (for the lead administrator only)."""
-    if not current_user.is_lead_admin:
+    """Return how many of the campaign's addresses are on the suppression list (for its lead
+    administrator only)."""
+    if not is_lead_admin():
         return None
-    return db.session().scalar(select(func.count()).select_from(Suppression))
+    return db.session().scalar(_suppressions_here(select(func.count(Suppression.id))))
+
+
+def _suppressions_here(statement: S) -> S:
+    """Restrict a query of suppressions to the campaign's: of addresses it knows or none does."""
+    if is_operator(current_user):
+        return statement
+    here = _addresses([campaign_or_404().id])
+    anywhere = _addresses(select(Campaign.id))
+    return statement.where(or_(Suppression.email.in_(here), ~Suppression.email.in_(anywhere)))
+
+
+def _addresses(campaign_ids: Any) -> CompoundSelect[str]:
+    """A query of the addresses mailed or enrolled in the campaigns of `campaign_ids` (a list or
+    a query of ids)."""
+    mailed = select(Message.recipient).where(Message.campaign_id.in_(campaign_ids))
+    enrolled = select(Participant.email).where(Participant.campaign_id.in_(campaign_ids))
+    return union(mailed, enrolled)
 
 
 @bp.get("/outbox/<int:message_id>")
@@ -105,7 +129,7 @@ def show(message_id: int) -> ResponseReturnValue:
 def _may_change(message: Message) -> bool:
     """Whether the user may cancel or resend the message: a mail only its recipient may read
     (a password link, say) is the lead administrator's, so a colleague cannot stop it."""
-    return message.kind.disclosure is Disclosure.CONTENT or current_user.is_lead_admin
+    return message.kind.disclosure is Disclosure.CONTENT or is_lead_admin()
 
 
 def _changeable(message_id: int) -> Message:
@@ -164,7 +188,7 @@ def _after_change(message: Message, changed: bool, done: str, refused: str) -> R
 @bp.post("/outbox/test")
 @access(Access.STAFF)
 def send_test() -> ResponseReturnValue:
-    queue_test_mail(db.session(), current_user, current_clock().now())
+    queue_test_mail(db.session(), current_user, current_clock().now(), campaign_or_404().id)
     db.session().commit()
     flash(_("A test e-mail to %(email)s is queued.", email=current_user.email), "success")
     return redirect(url_for("outbox.index"))
@@ -173,14 +197,16 @@ def send_test() -> ResponseReturnValue:
 @bp.get("/outbox/suppressions")
 @access(Access.LEAD_ADMIN)
 def suppressions() -> ResponseReturnValue:
-    rows = db.session().scalars(select(Suppression).order_by(Suppression.created_at.desc()))
+    query = _suppressions_here(select(Suppression).order_by(Suppression.created_at.desc()))
+    rows = db.session().scalars(query)
     return render_template("outbox/suppressions.html", suppressions=list(rows))
 
 
 @bp.post("/outbox/suppressions/<int:suppression_id>/delete")
 @access(Access.LEAD_ADMIN)
 def delete_suppression(suppression_id: int) -> ResponseReturnValue:
-    suppression = db.get_or_404(Suppression, suppression_id)
+    query = _suppressions_here(select(Suppression).where(Suppression.id == suppression_id))
+    suppression = db.first_or_404(query)
     handling.lift(db.session(), suppression, current_user)
     db.session().commit()
     flash(_("%(email)s may receive mail again.", email=suppression.email), "success")

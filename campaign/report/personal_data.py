@@ -76,7 +76,7 @@ def exported(db_session: Session, person: Participant, actor: Any, now: datetime
     data = export_data(db_session, person, now)
     target = f"participant:{person.id}"
     record(
-        db_session, actor, "participant.data_exported",
+        db_session, actor, "participant.data_exported", campaign_id=person.campaign_id,
         organisation_id=person.organisation_id, target=target,
     )  # fmt: skip
     return data

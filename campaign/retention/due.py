@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign.accounts.models import Role, User
+from campaign.accounts import roles
+from campaign.accounts.models import User
 from campaign.audit import record
 from campaign.enrolment.models import JoinRequest, Participant, ParticipantStatus
 from campaign.network.models import Campaign
@@ -45,13 +46,7 @@ def run_due(db_session: Session, now: datetime) -> dict[str, int]:
 
 def lead_admins(db_session: Session, campaign: Campaign) -> list[User]:
     """The campaign's lead administrators whose accounts work."""
-    return list(
-        db_session.scalars(
-            select(User)
-            .where(User.role == Role.LEAD_ADMIN, User.is_enabled.is_(True))
-            .order_by(User.id)
-        )
-    )
+    return [user for user in roles.lead_admins(db_session, campaign) if user.is_enabled]
 
 
 def warn(db_session: Session, campaign: Campaign, now: datetime) -> int:

@@ -21,22 +21,21 @@ from sqlalchemy.orm import Session
 from campaign.audit import record
 from campaign.enrolment import joining
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
+from campaign.network import phases
 from campaign.network.models import Campaign
 from campaign.outbox.mail import Recipient, mail_settings, queue_staff_mail
 from campaign.outbox.models import MessageKind
 from campaign.outbox.texts import mail_template
 from campaign.security import keyed_hash
-from campaign.timing import local_date
 
 RETURNING = (ParticipantStatus.ACTIVE, ParticipantStatus.COMPLETED)
 Successors = dict[tuple[int, str | None], PilotGroup]
 
 
 def may_invite(campaign: Campaign, now: datetime) -> bool:
-    """Whether mail inviting people into `campaign` may be queued at `now`: the one place that
-    decides it for this invitation. Until the campaign's phases say more, any day up to its
-    last (local) day."""
-    return local_date(now, campaign.timezone) <= campaign.ends_on
+    """Whether mail inviting people into `campaign` may be queued at `now`: while it prepares or
+    runs (self-enrolment is open before the start too), not once it has ended."""
+    return phases.phase_of(campaign, now) in (phases.Phase.PREPARING, phases.Phase.RUNNING)
 
 
 def invite_returning(

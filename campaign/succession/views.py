@@ -71,7 +71,7 @@ def _start(old: Campaign, form: NextCampaignForm) -> ResponseReturnValue:
     flash(_started(old, new), "success")
     if invited:
         flash(invited, "success")
-    return redirect(url_for("network.overview"))
+    return redirect(url_for("network.overview", campaign=new.slug))
 
 
 def _started(old: Campaign, new: Campaign) -> str:

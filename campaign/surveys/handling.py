@@ -34,7 +34,10 @@ def make_anonymous(db_session: Session, questionnaire: Questionnaire, actor: Any
         .execution_options(synchronize_session=False)
     )
     target = f"questionnaire:{questionnaire.id}"
-    record(db_session, actor, "questionnaire.made_anonymous", target=target)
+    record(
+        db_session, actor, "questionnaire.made_anonymous", campaign_id=questionnaire.campaign_id,
+        target=target,
+    )  # fmt: skip
     return True
 
 
@@ -60,7 +63,8 @@ def exported_rows(
         db_session, questionnaire, definition, language, organisation_id, not_shown
     )
     record(
-        db_session, actor, "questionnaire.exported", organisation_id=organisation_id,
+        db_session, actor, "questionnaire.exported", campaign_id=questionnaire.campaign_id,
+        organisation_id=organisation_id,
         target=f"questionnaire:{questionnaire.id}", rows=len(rows),
     )  # fmt: skip
     return header, rows

@@ -30,8 +30,7 @@ from sqlalchemy import select
 from wtforms import ValidationError
 
 from campaign import db, exports
-from campaign.accounts.models import Role
-from campaign.accounts.scope import Access, access
+from campaign.accounts.scope import Access, access, is_lead_admin
 from campaign.network.members import campaign_or_404
 from campaign.security import TokenError
 from campaign.surveys import handling, results, service
@@ -161,7 +160,7 @@ def member_results(questionnaire_id: int) -> ResponseReturnValue:
     found = results.collect(db.session(), questionnaire, definition)
     missing = (
         results.not_answered(db.session(), questionnaire, g.organisation.id)
-        if current_user.role is Role.MEMBER_REP and not questionnaire.is_anonymous
+        if not is_lead_admin() and not questionnaire.is_anonymous
         else []
     )
     return render_template(
@@ -173,7 +172,7 @@ def member_results(questionnaire_id: int) -> ResponseReturnValue:
         scope=found.scope(g.organisation.id, _language()),
         rates=results.rates(db.session(), questionnaire, g.organisation.id),
         missing=missing,
-        names_hint=current_user.is_lead_admin and not questionnaire.is_anonymous,
+        names_hint=is_lead_admin() and not questionnaire.is_anonymous,
         minimum=results.MIN_RESPONDENTS,
         export_endpoint="surveys.member_export",
     )

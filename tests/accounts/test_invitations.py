@@ -14,6 +14,7 @@ from campaign.audit import AuditEvent
 from campaign.outbox.models import Message, MessageKind
 from tests.conftest import PASSWORD, Network, ask_for_new_password, csrf_token, sign_in
 from tests.enrolment_helpers import deliver, link_in
+from tests.urls import staff
 
 NEW_PASSWORD = "a long new password, 2014"
 
@@ -21,7 +22,7 @@ NEW_PASSWORD = "a long new password, 2014"
 def _invite(app: Flask, email: str = "Berit.Ny@Beta.se") -> None:
     lead = app.test_client()
     sign_in(lead, "lead@alpha.se")
-    page = "/organisations/beta/representatives/new"
+    page = staff("/organisations/beta/representatives/new")
     response = lead.post(
         page,
         data={
@@ -70,7 +71,7 @@ def test_invited_representative_chooses_a_password_with_a_one_time_link(
         },
     )
     assert done.status_code == 302
-    assert person.get("/").headers["Location"] == "/organisations/beta"  # signed in
+    assert person.get("/").headers["Location"] == staff("/organisations/beta")  # signed in
 
     # The link worked once.
     again = app.test_client().get(link)
@@ -96,8 +97,8 @@ def test_invitations_expire_and_can_be_sent_again(
     sign_in(lead, "lead@alpha.se")
     user = session.scalar(select(User).where(User.email == "berit.ny@beta.se"))
     response = lead.post(
-        f"/organisations/beta/representatives/{user.id}/resend",
-        data={"csrf_token": csrf_token(lead, "/organisations/beta")},
+        staff(f"/organisations/beta/representatives/{user.id}/resend"),
+        data={"csrf_token": csrf_token(lead, staff("/organisations/beta"))},
     )
     assert response.status_code == 302
     deliver(app, session, transport)
@@ -110,7 +111,7 @@ def test_only_the_lead_admin_invites_and_addresses_stay_unique(
 ) -> None:
     rep = app.test_client()
     sign_in(rep, "rep@beta.se")
-    page = "/organisations/beta/representatives/new"
+    page = staff("/organisations/beta/representatives/new")
     assert rep.get(page).status_code == 403
     response = rep.post(
         page,
@@ -138,21 +139,21 @@ def test_a_disabled_representative_is_signed_out_at_once(
 ) -> None:
     rep = app.test_client()
     sign_in(rep, "rep@beta.se")
-    assert rep.get("/organisations/beta").status_code == 200
+    assert rep.get(staff("/organisations/beta")).status_code == 200
     lead = app.test_client()
     sign_in(lead, "lead@alpha.se")
     response = lead.post(
-        f"/organisations/beta/representatives/{network.rep_beta.id}/access",
-        data={"csrf_token": csrf_token(lead, "/organisations/beta"), "action": "disable"},
+        staff(f"/organisations/beta/representatives/{network.rep_beta.id}/access"),
+        data={"csrf_token": csrf_token(lead, staff("/organisations/beta")), "action": "disable"},
     )
     assert response.status_code == 302
-    assert rep.get("/organisations/beta").headers["Location"].startswith("/login")
+    assert rep.get(staff("/organisations/beta")).headers["Location"].startswith("/login")
     blocked = app.test_client()
     blocked.post(
         "/login",
         data={"email": "rep@beta.se", "password": PASSWORD, "csrf_token": csrf_token(blocked)},
     )
-    assert blocked.get("/organisations/beta").status_code == 302
+    assert blocked.get(staff("/organisations/beta")).status_code == 302
 
 
 def test_forgotten_password_link_lasts_two_hours_and_reveals_no_accounts(

@@ -14,6 +14,7 @@ from campaign.accounts.models import Role, User
 from campaign.audit import AuditEvent
 from campaign.security import hash_password
 from tests.conftest import PASSWORD, START, Network, csrf_token, sign_in
+from tests.urls import staff
 
 ELSEWHERE = {"REMOTE_ADDR": "192.0.2.77"}
 
@@ -75,7 +76,7 @@ def test_another_lead_admin_unlocks_the_lead_admin(
 
     colleague = app.test_client()
     sign_in(colleague, "lead2@alpha.se")
-    assert 'href="/sign-in-locks"' in colleague.get("/network").get_data(as_text=True)
+    assert 'href="/sign-in-locks"' in colleague.get(staff("/network")).get_data(as_text=True)
     page = colleague.get("/sign-in-locks").get_data(as_text=True)
     assert "lead@alpha.se" in page and "kl. 10.15, om 15 minuter" in page
     response = _unlock(colleague, "address", "lead@alpha.se")
@@ -85,7 +86,7 @@ def test_another_lead_admin_unlocks_the_lead_admin(
     assert "Inget är spärrat just nu." in page
 
     assert _login(client, "lead@alpha.se", PASSWORD).status_code == 302
-    assert client.get("/network").status_code == 200
+    assert client.get(staff("/network")).status_code == 200
     event = session.scalars(
         select(AuditEvent).where(AuditEvent.action == "sign_in.address_unlocked")
     ).one()
@@ -106,7 +107,9 @@ def test_a_representative_cannot_see_or_lift_locks(
     )
     assert response.status_code == 403
     assert _login(client, "lead@alpha.se", PASSWORD).status_code == 429  # still locked
-    assert 'href="/sign-in-locks"' not in rep.get("/organisations/alpha").get_data(as_text=True)
+    assert 'href="/sign-in-locks"' not in rep.get(staff("/organisations/alpha")).get_data(
+        as_text=True
+    )
 
 
 def test_lifting_an_address_leaves_the_clients_lock_and_the_other_way_round(

@@ -11,6 +11,7 @@ from campaign.accounts.models import User
 from campaign.audit import AuditEvent
 from campaign.security import verify_password
 from tests.conftest import PASSWORD, Network, csrf_token, sign_in
+from tests.urls import staff
 
 
 def _login(client: FlaskClient, email: str, password: str, next_url: str = ""):  # type: ignore[no-untyped-def]
@@ -29,11 +30,11 @@ def test_login_page_is_swedish_by_default(client: FlaskClient) -> None:
 def test_login_and_logout(client: FlaskClient, network: Network, session: Session) -> None:
     response = _login(client, "LEAD@alpha.se ", PASSWORD)
     assert response.status_code == 302 and response.headers["Location"] == "/"
-    assert client.get("/network").status_code == 200
+    assert client.get(staff("/network")).status_code == 200
     assert client.get("/logout").status_code == 405  # signing out changes state: POST only
-    response = client.post("/logout", data={"csrf_token": csrf_token(client, "/network")})
+    response = client.post("/logout", data={"csrf_token": csrf_token(client, staff("/network"))})
     assert response.headers["Location"] == "/login"
-    assert client.get("/network").status_code == 302
+    assert client.get(staff("/network")).status_code == 302
     actions = session.scalars(select(AuditEvent.action)).all()
     assert actions == ["login"]
     user = session.scalars(select(User).where(User.email == "lead@alpha.se")).one()
@@ -48,7 +49,7 @@ def test_wrong_password_and_unknown_address_get_the_same_answer(
     assert wrong.status_code == unknown.status_code == 200
     assert "E-postadressen eller lösenordet är fel." in wrong.get_data(as_text=True)
     assert "E-postadressen eller lösenordet är fel." in unknown.get_data(as_text=True)
-    assert client.get("/network").status_code == 302
+    assert client.get(staff("/network")).status_code == 302
 
 
 def test_disabled_account_cannot_sign_in(
@@ -57,14 +58,14 @@ def test_disabled_account_cannot_sign_in(
     network.lead.is_enabled = False
     session.commit()
     assert _login(client, "lead@alpha.se", PASSWORD).status_code == 200
-    assert client.get("/network").status_code == 302
+    assert client.get(staff("/network")).status_code == 302
 
 
 def test_form_without_csrf_token_is_refused(client: FlaskClient, network: Network) -> None:
     response = client.post("/login", data={"email": "lead@alpha.se", "password": PASSWORD})
     assert response.status_code == 400
     assert "Formuläret har gått ut" in response.get_data(as_text=True)
-    assert client.get("/network").status_code == 302
+    assert client.get(staff("/network")).status_code == 302
 
 
 def test_csrf_token_of_another_session_is_refused(
@@ -79,7 +80,7 @@ def test_csrf_token_of_another_session_is_refused(
 
 def test_signed_in_forms_need_csrf_too(client: FlaskClient, network: Network) -> None:
     sign_in(client, "rep@alpha.se")
-    response = client.post("/organisations/alpha/facts", data={"meeting_software": "X"})
+    response = client.post(staff("/organisations/alpha/facts"), data={"meeting_software": "X"})
     assert response.status_code == 400
 
 
@@ -95,10 +96,10 @@ def test_session_cookie_is_hardened(client: FlaskClient, network: Network) -> No
 
 
 def test_next_goes_to_local_pages_only(client: FlaskClient, network: Network) -> None:
-    response = _login(client, "lead@alpha.se", PASSWORD, next_url="/organisations/beta")
-    assert response.headers["Location"] == "/organisations/beta"
+    response = _login(client, "lead@alpha.se", PASSWORD, next_url=staff("/organisations/beta"))
+    assert response.headers["Location"] == staff("/organisations/beta")
     for evil in ("//evil.example", "https://evil.example/", "/\\evil.example"):
-        client.post("/logout", data={"csrf_token": csrf_token(client, "/network")})
+        client.post("/logout", data={"csrf_token": csrf_token(client, staff("/network"))})
         response = _login(client, "lead@alpha.se", PASSWORD, next_url=evil)
         assert response.headers["Location"] == "/", evil
 

@@ -1,7 +1,10 @@
-"""The role matrix: every route of the app, for anonymous, the lead admin and two member reps.
+"""The role matrix: every route of the app, in two campaigns, for anonymous, the lead admin of
+each, an operator and member reps.
 
 The table below names every endpoint with the access it must have. A route added without a
-line here fails `test_every_route_has_an_expectation`, so no route escapes the matrix.
+line here fails `test_every_route_has_an_expectation`, so no route escapes the matrix. Campaign
+"test" (the `network` fixture's, led by Alpha, with Beta) holds one object of every kind of
+Alpha's; campaign "other" (`second_campaign`, led by Gamma, with Alpha) must show none of them.
 """
 
 from __future__ import annotations
@@ -10,12 +13,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from campaign.accounts.scope import Access
+from campaign.accounts.scope import IN_CAMPAIGN, Access
 from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.events import feeds
 from campaign.network.models import Membership, Organisation
-from tests.conftest import Network, csrf_token, sign_in
+from tests.conftest import Network, SecondCampaign, csrf_token, sign_in
 from tests.routes import TOKEN_OF, routes, url_of
+from tests.urls import staff
 
 EXPECTED: dict[str, Access] = {
     "drip.index": Access.LEAD_ADMIN,
@@ -35,10 +39,11 @@ EXPECTED: dict[str, Access] = {
     "outbox.delete_suppression": Access.LEAD_ADMIN,
     "outbox.unsubscribe_page": Access.PUBLIC,
     "accounts.login": Access.PUBLIC,
-    "accounts.logout": Access.STAFF,
-    "accounts.account": Access.STAFF,
+    "accounts.logout": Access.SIGNED_IN,
+    "accounts.account": Access.SIGNED_IN,
     "accounts.set_language": Access.PUBLIC,
     "network.home": Access.PUBLIC,
+    "network.campaigns": Access.SIGNED_IN,
     "network.overview": Access.LEAD_ADMIN,
     "network.new_member": Access.LEAD_ADMIN,
     "network.settings": Access.LEAD_ADMIN,
@@ -59,8 +64,8 @@ EXPECTED: dict[str, Access] = {
     "accounts.remove_lead_admin": Access.LEAD_ADMIN,
     "accounts.change_person": Access.LEAD_ADMIN,
     "accounts.hand_over": Access.LEAD_ADMIN,
-    "accounts.sign_in_locks": Access.LEAD_ADMIN,
-    "accounts.unlock_sign_in": Access.LEAD_ADMIN,
+    "accounts.sign_in_locks": Access.ANY_LEAD_ADMIN,
+    "accounts.unlock_sign_in": Access.ANY_LEAD_ADMIN,
     "enrolment.groups": Access.ORGANISATION,
     "enrolment.new_group": Access.ORGANISATION,
     "enrolment.edit_group": Access.ORGANISATION,
@@ -124,7 +129,9 @@ POST_DATA = {
     "accounts.unlock_sign_in": {"kind": "address", "value": "nobody@alpha.se"},
     "events.rsvp": {"answer": "accepted"},
 }
-ACTORS = ("anonymous", "lead", "rep_alpha", "rep_beta")
+ACTORS = ("anonymous", "lead", "rep_alpha", "rep_beta", "operator", "lead_gamma")
+# What no page of another member, or of another campaign, may show of Alpha's in "test".
+ALPHA_MARKERS = ("ALPHA-SECRET-TIP", "ALPHA-SECRET-SUBJECT", "anna@alpha.se")
 
 
 def test_every_route_has_an_expectation(app: Flask) -> None:
@@ -137,20 +144,49 @@ def test_every_view_declares_the_access_the_matrix_expects(app: Flask) -> None:
         assert getattr(app.view_functions[endpoint], "access", None) is policy, endpoint
 
 
-def _client_for(app: Flask, network: Network, actor: str):  # type: ignore[no-untyped-def]
+def test_every_page_of_a_campaign_names_it_and_no_other_page_does(app: Flask) -> None:
+    for endpoint, rule, _method in routes(app):
+        in_campaign = EXPECTED[endpoint] in IN_CAMPAIGN
+        assert rule.startswith("/campaigns/<campaign>/") is in_campaign, rule
+
+
+def _email(network: Network, second: SecondCampaign | None, actor: str) -> str:
+    if actor in ("operator", "lead_gamma", "rep_gamma"):
+        assert second is not None
+        return str(getattr(second, actor).email)
+    return str(getattr(network, actor).email)
+
+
+def _client_for(app: Flask, network: Network, actor: str, second: SecondCampaign | None = None):  # type: ignore[no-untyped-def]
     client = app.test_client()
     if actor != "anonymous":
-        sign_in(client, getattr(network, actor).email)
+        sign_in(client, _email(network, second, actor))
     return client
+
+
+def _request(client, endpoint: str, url: str, method: str, values: dict[str, str]):  # type: ignore[no-untyped-def]
+    data = None
+    if method == "POST":
+        data = {"csrf_token": csrf_token(client), **POST_DATA.get(endpoint, {})}
+        if endpoint == "enrolment.move_participant":
+            data["pilot_group"] = values["other_group_id"]
+    return client.open(url, method=method, data=data)
 
 
 @pytest.mark.parametrize("actor", ACTORS)
 def test_role_matrix(
-    app: Flask, network: Network, alpha_objects: dict[str, str], actor: str, session
+    app: Flask,
+    network: Network,
+    second_campaign: SecondCampaign,
+    alpha_objects: dict[str, str],
+    actor: str,
+    session,
 ) -> None:  # type: ignore[no-untyped-def]
-    """Each actor gets exactly what the route's access allows, on Alpha's pages and objects."""
+    """Each actor gets exactly what the route's access allows, on Alpha's pages and objects in
+    campaign "test": the operator what its lead admin gets, Gamma's lead admin (of "other"
+    only) a 404 for every page of "test"."""
     for endpoint, rule, method in routes(app):
-        client = _client_for(app, network, actor)
+        client = _client_for(app, network, actor, second_campaign)
         values = {**alpha_objects, "token": alpha_objects[TOKEN_OF.get(endpoint, "token")]}
         if endpoint == "enrolment.group_link":  # a new link would close the one tested above
             values["group_id"] = alpha_objects["other_group_id"]
@@ -159,21 +195,17 @@ def test_role_matrix(
             with app.app_context():
                 values["token"] = feeds.token(session.get(Organisation, network.alpha.id))
         url = url_of(rule, values)
-        data = None
-        if method == "POST":
-            data = {"csrf_token": csrf_token(client), **POST_DATA.get(endpoint, {})}
-            if endpoint == "enrolment.move_participant":
-                data["pilot_group"] = alpha_objects["other_group_id"]
-        response = client.open(url, method=method, data=data)
+        response = _request(client, endpoint, url, method, values)
         body = response.get_data().decode(errors="replace")  # the final bundle is a ZIP
         allowed = _allowed(EXPECTED[endpoint], actor)
         if endpoint in ALPHA_OBJECTS and actor == "rep_beta":
             allowed = False
         where = f"{actor} {method} {url} -> {response.status_code}"
-        # Whatever Beta's representative may open shows nothing of Alpha (the participant's own
-        # signed link excepted: whoever holds it is shown that participant's address).
-        if actor == "rep_beta" and endpoint not in TOKEN_OF:
-            for marker in ("ALPHA-SECRET-TIP", "ALPHA-SECRET-SUBJECT", "anna@alpha.se"):
+        # Whatever Beta's representative or Gamma's lead may open shows nothing of Alpha (the
+        # participant's own signed link excepted: whoever holds it is shown that participant's
+        # address).
+        if actor in ("rep_beta", "lead_gamma") and endpoint not in TOKEN_OF:
+            for marker in ALPHA_MARKERS:
                 assert marker not in body, where
         if allowed:
             # The matrix cancels the meeting (events.cancel) before it reaches its attendance,
@@ -189,25 +221,101 @@ def test_role_matrix(
             assert response.headers["Location"].startswith("/login"), where
         else:
             assert response.status_code in (403, 404), where
+            if actor == "lead_gamma":  # no part in "test": it is not there for them
+                assert response.status_code == 404, where
             assert "ALPHA-SECRET-TIP" not in body, where
             assert "ALPHA-SECRET-SUBJECT" not in body, where
             assert "Alpha kommun" not in body, where
 
 
 def _allowed(policy: Access, actor: str) -> bool:
+    """Whether `actor` may call a route of this policy in campaign "test", on Alpha's pages."""
     if policy is Access.PUBLIC:
         return True
-    if policy is Access.STAFF:
+    if policy is Access.SIGNED_IN:
         return actor != "anonymous"
+    if policy is Access.ANY_LEAD_ADMIN:
+        return actor in ("lead", "operator", "lead_gamma")
+    if policy is Access.STAFF:
+        return actor in ("lead", "operator", "rep_alpha", "rep_beta")
     if policy is Access.LEAD_ADMIN:
-        return actor == "lead"
-    return actor in ("lead", "rep_alpha")  # ORGANISATION, on Alpha's pages
+        return actor in ("lead", "operator")
+    return actor in ("lead", "operator", "rep_alpha")  # ORGANISATION, on Alpha's pages
+
+
+# The URL parameters that name an object of one campaign: a participant, pilot group, import,
+# meeting, message or questionnaire. (Accounts, suppressed addresses and sequence files belong
+# to none.)
+CAMPAIGN_OBJECTS = (
+    "participant_id", "group_id", "import_id", "event_id", "message_id", "questionnaire_id",
+)  # fmt: skip
+B_ACTORS = ("lead", "rep_alpha", "rep_beta", "operator", "lead_gamma")
+
+
+@pytest.mark.parametrize("actor", B_ACTORS)
+def test_nothing_of_one_campaign_is_reachable_through_another(
+    app: Flask,
+    network: Network,
+    second_campaign: SecondCampaign,
+    alpha_objects: dict[str, str],
+    actor: str,
+    session,
+) -> None:  # type: ignore[no-untyped-def]
+    """Every page of campaign "other" with Alpha (a member of both) and the ids of Alpha's
+    objects in "test": a route naming one is 404 for everyone, the operator and the lead admin
+    of "test" too; no page shows any of them; in "other" Alpha's lead admin is Alpha's
+    representative only, and Beta's representative (no member there) finds nothing."""
+    checked = 0
+    for endpoint, rule, method in routes(app):
+        if EXPECTED[endpoint] not in IN_CAMPAIGN:
+            continue
+        client = _client_for(app, network, actor, second_campaign)
+        url = url_of(rule, {**alpha_objects, "campaign": "other"})
+        response = _request(client, endpoint, url, method, alpha_objects)
+        where = f"{actor} {method} {url} -> {response.status_code}"
+        body = response.get_data().decode(errors="replace")  # a ZIP too
+        for marker in ALPHA_MARKERS:
+            assert marker not in body, where
+        if not _allowed_in_other(EXPECTED[endpoint], actor):  # refused before any lookup
+            assert response.status_code == (404 if actor == "rep_beta" else 403), where
+            checked += actor == "rep_beta"
+        elif any(f"{name}>" in rule for name in CAMPAIGN_OBJECTS):
+            assert response.status_code == 404, where
+            checked += 1
+        else:
+            assert response.status_code in (200, 302), where
+    assert checked >= (30 if actor in ("operator", "lead_gamma") else 20)
+    _alpha_objects_untouched(session, alpha_objects)
+
+
+def _allowed_in_other(policy: Access, actor: str) -> bool:
+    """Whether `actor` may call a route of this policy in campaign "other", on Alpha's pages."""
+    if actor in ("operator", "lead_gamma"):
+        return True
+    if actor == "rep_beta":
+        return False
+    return policy is not Access.LEAD_ADMIN  # Alpha's lead admin and rep: Alpha's representatives
+
+
+def _alpha_objects_untouched(session, alpha_objects: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    from campaign.enrolment.models import PilotGroup
+    from campaign.events.models import Event
+    from campaign.outbox.models import Message, MessageState
+
+    session.expire_all()
+    person = session.get(Participant, int(alpha_objects["participant_id"]))
+    assert person.status is ParticipantStatus.ACTIVE and person.email == "anna@alpha.se"
+    assert session.get(PilotGroup, int(alpha_objects["group_id"])) is not None
+    assert session.get(PilotGroup, int(alpha_objects["other_group_id"])).enrolment_key is None
+    assert not session.get(Event, int(alpha_objects["event_id"])).is_cancelled
+    message = session.get(Message, int(alpha_objects["message_id"]))
+    assert message.state is MessageState.QUEUED
 
 
 def test_rep_of_another_member_cannot_change_facts(app: Flask, network: Network, session) -> None:  # type: ignore[no-untyped-def]
     client = _client_for(app, network, "rep_beta")
     response = client.post(
-        "/organisations/alpha/facts",
+        staff("/organisations/alpha/facts"),
         data={"csrf_token": csrf_token(client), "meeting_software": "Hijacked"},
     )
     assert response.status_code == 404
@@ -220,8 +328,8 @@ def test_rep_of_another_member_cannot_change_facts(app: Flask, network: Network,
 
 def test_unknown_organisation_and_foreign_one_look_the_same(app: Flask, network: Network) -> None:
     client = _client_for(app, network, "rep_beta")
-    foreign = client.get("/organisations/alpha")
-    missing = client.get("/organisations/no-such-org")
+    foreign = client.get(staff("/organisations/alpha"))
+    missing = client.get(staff("/organisations/no-such-org"))
     assert foreign.status_code == missing.status_code == 404
     # Identical but for the page's own address (in the language switch).
     assert foreign.get_data(as_text=True).replace("alpha", "no-such-org") == missing.get_data(
@@ -229,11 +337,42 @@ def test_unknown_organisation_and_foreign_one_look_the_same(app: Flask, network:
     )
 
 
+def test_unknown_campaign_and_foreign_one_look_the_same(
+    app: Flask, network: Network, second_campaign: SecondCampaign
+) -> None:
+    client = _client_for(app, network, "lead_gamma", second_campaign)
+    foreign = client.get(staff("/network", "test"))
+    missing = client.get(staff("/network", "no-such-campaign"))
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.get_data(as_text=True).replace("/test/", "/no-such-campaign/") == (
+        missing.get_data(as_text=True)
+    )
+    # A member of "other" only is no member of "test", even for the operator.
+    operator = _client_for(app, network, "operator", second_campaign)
+    assert operator.get(staff("/organisations/gamma", "test")).status_code == 404
+    assert operator.get(staff("/organisations/beta", "other")).status_code == 404
+    assert operator.get(staff("/organisations/gamma", "other")).status_code == 200
+
+
+def test_alphas_lead_admin_is_only_alphas_representative_where_gamma_leads(
+    app: Flask, network: Network, second_campaign: SecondCampaign
+) -> None:
+    client = _client_for(app, network, "lead", second_campaign)
+    assert client.get(staff("/network")).status_code == 200
+    assert client.get(staff("/network", "other")).status_code == 403
+    assert client.get(staff("/organisations/gamma", "other")).status_code == 404
+    page = client.get(staff("/organisations/alpha", "other")).get_data(as_text=True)
+    assert "ALPHA-OTHER-TIP" in page and "ALPHA-SECRET-TIP" not in page
+    assert "Bjud in en representant" not in page  # the lead administrator's button
+    # As Alpha's representative there, Alpha's lead admin is listed among them.
+    assert "lead@alpha.se" in page
+
+
 def test_rep_sees_own_organisation(app: Flask, network: Network) -> None:
     client = _client_for(app, network, "rep_beta")
-    page = client.get("/organisations/beta").get_data(as_text=True)
+    page = client.get(staff("/organisations/beta")).get_data(as_text=True)
     assert "Beta högskola" in page and "BETA-SECRET-TIP" in page
-    assert client.get("/").headers["Location"] == "/organisations/beta"
+    assert client.get("/").headers["Location"] == staff("/organisations/beta")
 
 
 def test_undeclared_view_is_closed(app: Flask, network: Network) -> None:

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import PASSWORD, Network, ask_for_new_password, csrf_token, sign_in
 from tests.enrolment_helpers import deliver, link_in
+from tests.urls import staff
 
 NEW_PASSWORD = "a brand new password, 2014"
-HOME = {"lead@alpha.se": "/network", "rep@beta.se": "/organisations/beta"}
+HOME = {"lead@alpha.se": staff("/network"), "rep@beta.se": staff("/organisations/beta")}
 
 
 def _copy(app: Flask, client: FlaskClient) -> FlaskClient:
@@ -95,7 +96,9 @@ def test_a_password_reset_ends_every_session_and_signs_in_the_one_that_reset(
 
 def test_signing_out_ends_copies_of_the_session_too(app: Flask, network: Network) -> None:
     first, copy, elsewhere = _signed_in_twice(app, "rep@beta.se")
-    response = first.post("/logout", data={"csrf_token": csrf_token(first, "/organisations/beta")})
+    response = first.post(
+        "/logout", data={"csrf_token": csrf_token(first, staff("/organisations/beta"))}
+    )
     assert response.headers["Location"] == "/login"
     assert not _signed_in(first, "rep@beta.se")
     assert not _signed_in(copy, "rep@beta.se")  # the copied cookie is worth nothing now
@@ -108,10 +111,11 @@ def test_enabling_a_disabled_account_again_does_not_revive_its_sessions(
     first, copy, _ = _signed_in_twice(app, "rep@beta.se")
     lead = app.test_client()
     sign_in(lead, "lead@alpha.se")
-    url = f"/organisations/beta/representatives/{network.rep_beta.id}/access"
+    url = staff(f"/organisations/beta/representatives/{network.rep_beta.id}/access")
     for action in ("disable", "enable"):
         response = lead.post(
-            url, data={"csrf_token": csrf_token(lead, "/organisations/beta"), "action": action}
+            url,
+            data={"csrf_token": csrf_token(lead, staff("/organisations/beta")), "action": action},
         )
         assert response.status_code == 302
         assert not _signed_in(first, "rep@beta.se"), action

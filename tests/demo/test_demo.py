@@ -8,10 +8,25 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from campaign.demo.network import DEMO_SLUG
 from campaign.enrolment.overview import member_rows
-from campaign.network.members import current_campaign
-from campaign.network.models import Membership, MembershipStatus, OrganisationKind
+from campaign.network.members import campaign_with_slug
+from campaign.network.models import Campaign, Membership, MembershipStatus, OrganisationKind
 from tests.conftest import Runner, sign_in
+from tests.urls import staff as staff_of
+
+
+def staff(path: str) -> str:
+    """Return the URL of a staff page of the demo campaign."""
+    return staff_of(path, DEMO_SLUG)
+
+
+def demo_campaign(session: Session) -> Campaign:
+    """Return the demo campaign."""
+    campaign = campaign_with_slug(session, DEMO_SLUG)
+    assert campaign is not None, "the demo is not loaded"
+    return campaign
+
 
 # The overview table of seed 004 ("Översikt"), row by row.
 SEED_TABLE = [
@@ -48,7 +63,7 @@ def _load(runner: Runner) -> dict[str, tuple[str, str]]:
 
 def test_demo_reproduces_the_seed_overview_table(runner: Runner, session: Session) -> None:
     _load(runner)
-    campaign = current_campaign(session)
+    campaign = demo_campaign(session)
     assert campaign is not None
     assert campaign.lead_organisation.short_name == "Kungälv"
     assert (campaign.starts_on.year, campaign.ends_on.year) == (2013, 2015)
@@ -72,7 +87,7 @@ def test_demo_carries_the_members_own_sections(runner: Runner, session: Session)
     _load(runner)
     rows = {
         r.organisation.short_name: r.membership
-        for r in member_rows(session, current_campaign(session))
+        for r in member_rows(session, demo_campaign(session))
     }
     vara = rows["Vara"]
     assert vara.contact_name == "Maria Aronsson" and vara.contact_title == "miljöstrateg"
@@ -91,9 +106,9 @@ def test_demo_accounts_sign_in_and_reloading_changes_nothing_but_passwords(
     assert first["lead_admin"][1] != second["lead_admin"][1]
     assert session.scalar(select(func.count()).select_from(Membership)) == 20
     sign_in(client, *second["lead_admin"])
-    page = client.get("/network").get_data(as_text=True)
+    page = client.get(staff("/network")).get_data(as_text=True)
     assert "Södra Älvsborgs sjukhus" in page and "Testas hos IT-avdelningen" in page
     rep = client.application.test_client()
     sign_in(rep, *second["member_rep"])
-    assert rep.get("/").headers["Location"] == "/organisations/ale"
-    assert rep.get("/organisations/kungalv").status_code == 404
+    assert rep.get("/").headers["Location"] == staff("/organisations/ale")
+    assert rep.get(staff("/organisations/kungalv")).status_code == 404

@@ -17,7 +17,8 @@ from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events.models import Audience, Event, EventKind, Invitation
 from campaign.network.models import Membership
 from campaign.outbox.models import Message, MessageState
-from tests.conftest import START, Network, sign_in
+from tests.conftest import START, Network, SecondCampaign, sign_in
+from tests.urls import staff
 
 # The shipped pilot-group sequence for someone starting Thursday 19 June 2014, the day before
 # midsommarafton, in Europe/Stockholm: (step, due instant in UTC).
@@ -192,10 +193,10 @@ def test_progress_and_dry_run_schedule(
     app.extensions["campaign.clock"].set(EXPECTED[1][1] + timedelta(hours=1))
     client = app.test_client()
     sign_in(client, "rep@alpha.se")
-    page = client.get("/organisations/alpha/progress").get_data(as_text=True)
+    page = client.get(staff("/organisations/alpha/progress")).get_data(as_text=True)
     assert "asa@alpha.se" in page and "02 · prova-med-nagon-du-kanner" in page
     assert "2014-06-26 09:00" in page  # the next step, in local time
-    schedule = client.get(f"/organisations/alpha/participants/{person.id}/schedule")
+    schedule = client.get(staff(f"/organisations/alpha/participants/{person.id}/schedule"))
     text = schedule.get_data(as_text=True)
     for _number, due in EXPECTED:  # every step with its local due time (a dry run)
         local = due.astimezone(ZoneInfo("Europe/Stockholm")).strftime("%Y-%m-%d %H:%M")
@@ -203,8 +204,11 @@ def test_progress_and_dry_run_schedule(
     assert text.count("I kö") >= 2 and "Kommer" in text
     other = app.test_client()
     sign_in(other, "rep@beta.se")
-    assert other.get(f"/organisations/beta/participants/{person.id}/schedule").status_code == 404
-    assert other.get("/organisations/alpha/progress").status_code == 404
+    assert (
+        other.get(staff(f"/organisations/beta/participants/{person.id}/schedule")).status_code
+        == 404
+    )
+    assert other.get(staff("/organisations/alpha/progress")).status_code == 404
 
 
 def test_a_step_anchored_to_the_campaigns_end(
@@ -226,12 +230,12 @@ def test_preview_a_step_as_a_participant_gets_it(
     _person(session, network, group, "asa@alpha.se")
     client = app.test_client()
     sign_in(client, "lead@alpha.se")
-    page = client.get("/sequences/pilot-group/sv/02?participant=ASA@alpha.se ")
+    page = client.get(staff("/sequences/pilot-group/sv/02?participant=ASA@alpha.se "))
     text = page.get_data(as_text=True)
     assert "som Åsa Öberg får det" in text and "Petter Bergman hjälper dig gärna" in text
-    html = client.get("/sequences/pilot-group/sv/02/html?participant=asa@alpha.se")
+    html = client.get(staff("/sequences/pilot-group/sv/02/html?participant=asa@alpha.se"))
     assert "petter@alpha.se" in html.get_data(as_text=True)
-    missing = client.get("/sequences/pilot-group/sv/02?participant=nobody@alpha.se")
+    missing = client.get(staff("/sequences/pilot-group/sv/02?participant=nobody@alpha.se"))
     assert "Ingen aktiv deltagare" in missing.get_data(as_text=True)
 
 
@@ -397,3 +401,39 @@ def test_a_new_invitation_is_seen_on_the_next_run(
     session.add(Invitation(event_id=event.id, participant_id=person.id, created_at=START))
     session.commit()
     assert _next_step_at(session, person) is None
+
+
+def test_a_person_in_two_campaigns_gets_each_ones_sequence_in_its_zone_and_words(
+    app: Flask,
+    session: Session,
+    network: Network,
+    group: PilotGroup,  # before the second campaign: it sets Alpha's only membership's facts
+    second_campaign: SecondCampaign,
+) -> None:
+    """The job works through every campaign: Alpha's pilot group of each, the same address in
+    both, each welcome at 08:30 in its own campaign's zone, naming its own campaign and its
+    own member's facts."""
+    second_campaign.campaign.timezone = "Europe/Helsinki"
+    theirs = PilotGroup(
+        campaign_id=second_campaign.campaign.id, organisation_id=network.alpha.id, name="Chefer",
+        kind=PilotGroupKind.SELECTED_MANAGERS, starts_on=date(2014, 6, 19),
+        sequence_name="pilot-group", created_at=START,
+    )  # fmt: skip
+    session.add(theirs)
+    session.commit()
+    ours = _person(session, network, group, "asa@alpha.se")
+    other = Participant(
+        campaign_id=second_campaign.campaign.id, organisation_id=network.alpha.id,
+        pilot_group_id=theirs.id, email="asa@alpha.se", name="Åsa Öberg",
+        status=ParticipantStatus.ACTIVE, created_at=START, updated_at=START,
+    )  # fmt: skip
+    session.add(other)
+    session.commit()
+    _run(app, session, datetime(2014, 6, 19, 7, 0, tzinfo=UTC))
+    here, there = _rows(session, ours)["01"], _rows(session, other)["01"]
+    assert here.campaign_id == network.campaign.id and there.campaign_id == other.campaign_id
+    assert here.due_at == datetime(2014, 6, 19, 6, 30, tzinfo=UTC)  # 08:30 in Stockholm
+    assert there.due_at == datetime(2014, 6, 19, 5, 30, tzinfo=UTC)  # 08:30 in Helsinki
+    assert "Testöverenskommelsen" in here.text_body and "Lync" in here.text_body
+    assert "Andra överenskommelsen" in there.text_body and "Zoom" in there.text_body
+    assert "Testöverenskommelsen" not in there.text_body and "Lync" not in there.text_body

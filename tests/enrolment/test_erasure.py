@@ -22,6 +22,7 @@ from campaign.security import sign
 from campaign.surveys.models import Response
 from tests.conftest import START, Network, csrf_token, sign_in
 from tests.enrolment_helpers import deliver, group, link_in, make_event
+from tests.urls import staff
 
 EMAIL = "asa.oberg@alpha.se"
 NAME = "Åsa Öberg"
@@ -34,7 +35,7 @@ def _open_link(app: Flask, session: Session, network: Network) -> tuple[str, int
         target = group(session, network)
         session.commit()
     rep = _rep(app)
-    page = f"/organisations/alpha/groups/{target.id}"
+    page = staff(f"/organisations/alpha/groups/{target.id}")
     rep.post(f"{page}/link", data={"csrf_token": csrf_token(rep, page), "action": "open"})
     shown = rep.get(page).get_data(as_text=True)
     start = shown.index("http://localhost/join/")
@@ -89,7 +90,7 @@ def _self_enrol(app: Flask, session: Session, network: Network, sink) -> tuple[s
 
 def _erase(app: Flask, participant_id: int) -> None:
     rep = _rep(app)
-    page = f"/organisations/alpha/participants/{participant_id}/erase"
+    page = staff(f"/organisations/alpha/participants/{participant_id}/erase")
     done = rep.post(page, data={"csrf_token": csrf_token(rep, page), "understood": "y"})
     assert done.status_code == 302
 
@@ -122,7 +123,7 @@ def test_replaying_the_confirmation_link_after_erasure_re_creates_nobody(
     again = _confirm(app, link)
     assert again.status_code == 200 and "Du är redan inskriven" in again.get_data(as_text=True)
 
-    erase_page = _rep(app).get(f"/organisations/alpha/participants/{person_id}/erase")
+    erase_page = _rep(app).get(staff(f"/organisations/alpha/participants/{person_id}/erase"))
     _erase(app, person_id)
     for replay in (app.test_client().get(link), _confirm(app, link)):
         page = replay.get_data(as_text=True)
@@ -161,7 +162,7 @@ def test_a_request_made_before_the_erasure_is_never_confirmed(
         other = group(session, network, "Alpha-chefer")
         session.commit()
     rep = _rep(app)
-    page = f"/organisations/alpha/groups/{other.id}"
+    page = staff(f"/organisations/alpha/groups/{other.id}")
     rep.post(f"{page}/link", data={"csrf_token": csrf_token(rep, page), "action": "open"})
     shown = rep.get(page).get_data(as_text=True)
     start = shown.index("http://localhost/join/")
@@ -264,7 +265,7 @@ def test_after_erasure_only_the_person_themself_can_come_back(
 
     # The representative's one-person form refuses the address, with the reason.
     rep = _rep(app)
-    new = "/organisations/alpha/participants/new"
+    new = staff("/organisations/alpha/participants/new")
     response = rep.post(
         new,
         data={
@@ -279,7 +280,7 @@ def test_after_erasure_only_the_person_themself_can_come_back(
     assert response.status_code == 200 and refusal in response.get_data(as_text=True)
 
     # So does an import, in its preview, and nothing is written.
-    upload = "/organisations/alpha/imports/new"
+    upload = staff("/organisations/alpha/imports/new")
     response = rep.post(
         upload,
         data={
@@ -315,7 +316,7 @@ def test_an_import_previewed_before_the_erasure_does_not_write_the_person_back(
     _path, _link, person_id = _self_enrol(app, session, network, sink)
     group_id = session.get(Participant, person_id).pilot_group_id
     rep = _rep(app)
-    upload = "/organisations/alpha/imports/new"
+    upload = staff("/organisations/alpha/imports/new")
     response = rep.post(
         upload,
         data={
@@ -345,7 +346,7 @@ def test_an_import_previewed_before_the_person_joined_and_was_erased_adds_nobody
     server, transport = sink
     path, group_id = _open_link(app, session, network)
     rep = _rep(app)
-    upload = "/organisations/alpha/imports/new"
+    upload = staff("/organisations/alpha/imports/new")
     response = rep.post(
         upload,
         data={
@@ -445,10 +446,10 @@ def test_an_unsubscribed_person_who_is_erased_leaves_the_suppression_list_for_th
     assert EMAIL not in _everything(app)
     lead = app.test_client()
     sign_in(lead, "lead@alpha.se")
-    assert EMAIL not in lead.get("/outbox/suppressions").get_data(as_text=True)
+    assert EMAIL not in lead.get(staff("/outbox/suppressions")).get_data(as_text=True)
 
     rep = _rep(app)
-    new = "/organisations/alpha/participants/new"
+    new = staff("/organisations/alpha/participants/new")
     refused = rep.post(
         new,
         data={

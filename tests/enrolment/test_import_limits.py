@@ -40,9 +40,10 @@ from tests.import_files import (
     wide_row,
     xlsx,
 )
+from tests.urls import staff
 
 ROOT = Path(__file__).resolve().parents[2]
-UPLOAD = "/organisations/alpha/imports/new"
+UPLOAD = staff("/organisations/alpha/imports/new")
 
 
 def _inline(*texts: str) -> str:

@@ -21,6 +21,7 @@ from campaign.outbox.models import Message, MessageKind
 from campaign.security import sign
 from tests.conftest import Network, csrf_token, sign_in
 from tests.enrolment_helpers import deliver, group, join_request, link_in
+from tests.urls import staff
 
 
 def _open_link(app: Flask, session: Session, network: Network) -> tuple[str, int]:
@@ -30,7 +31,7 @@ def _open_link(app: Flask, session: Session, network: Network) -> tuple[str, int
         session.commit()
     client = app.test_client()
     sign_in(client, "rep@alpha.se")
-    page = f"/organisations/alpha/groups/{target.id}"
+    page = staff(f"/organisations/alpha/groups/{target.id}")
     response = client.post(
         f"{page}/link", data={"csrf_token": csrf_token(client, page), "action": "open"}
     )
@@ -139,7 +140,7 @@ def test_expired_forged_and_closed_links_are_refused(
     # The representative closes the link: the form and pending confirmations stop working.
     rep = app.test_client()
     sign_in(rep, "rep@alpha.se")
-    page = f"/organisations/alpha/groups/{group_id}"
+    page = staff(f"/organisations/alpha/groups/{group_id}")
     rep.post(f"{page}/link", data={"csrf_token": csrf_token(rep, page), "action": "close"})
     closed = visitor.get(path)
     assert closed.status_code == 410 and "stängd" in closed.get_data(as_text=True)

@@ -30,6 +30,7 @@ from campaign.timing import FixedClock
 from tests.conftest import START, Network, csrf_token, sign_in
 from tests.enrolment_helpers import group
 from tests.outbox_helpers import participant, queue_welcome
+from tests.urls import staff
 
 
 def rep(app: Flask, email: str = "rep@alpha.se") -> FlaskClient:
@@ -46,7 +47,7 @@ def test_a_representative_creates_renames_and_deletes_pilot_groups(
     app: Flask, session: Session, network: Network
 ) -> None:
     client = rep(app)
-    new = "/organisations/alpha/groups/new"
+    new = staff("/organisations/alpha/groups/new")
     form = client.get(new).get_data(as_text=True)
     assert 'selected value="pilot-group"' in form  # the shipped sequence is the default
     response = post(
@@ -66,7 +67,7 @@ def test_a_representative_creates_renames_and_deletes_pilot_groups(
     bad = post(client, new, name="X", kind="nonsense", starts_on="never", sequence_name="no-such")
     assert bad.status_code == 200 and session.scalar(select(func.count(PilotGroup.id))) == 1
 
-    edit = f"/organisations/alpha/groups/{made.id}"
+    edit = staff(f"/organisations/alpha/groups/{made.id}")
     post(
         client,
         edit,
@@ -77,7 +78,7 @@ def test_a_representative_creates_renames_and_deletes_pilot_groups(
     )
     session.expire_all()
     assert (made.name, made.sequence_name) == ("Chefer", None)
-    assert "Chefer" in client.get("/organisations/alpha/groups").get_data(as_text=True)
+    assert "Chefer" in client.get(staff("/organisations/alpha/groups")).get_data(as_text=True)
 
     with app.app_context():
         person = participant(session, network, "kvar@alpha.se")
@@ -96,7 +97,7 @@ def test_a_representative_creates_renames_and_deletes_pilot_groups(
 def test_a_new_group_starts_on_the_campaigns_today_not_utcs(app: Flask, network: Network) -> None:
     # 23:30 UTC on 3 March is half past midnight on 4 March in Stockholm, the campaign's zone.
     app.extensions["campaign.clock"] = FixedClock(datetime(2014, 3, 3, 23, 30, tzinfo=UTC))
-    form = rep(app).get("/organisations/alpha/groups/new").get_data(as_text=True)
+    form = rep(app).get(staff("/organisations/alpha/groups/new")).get_data(as_text=True)
     assert 'value="2014-03-04"' in form and "2014-03-03" not in form
 
 
@@ -107,7 +108,7 @@ def test_import_in_the_browser_preview_then_all_or_nothing(
         target = group(session, network)
         session.commit()
     client = rep(app)
-    upload = "/organisations/alpha/imports/new"
+    upload = staff("/organisations/alpha/imports/new")
     content = "E-post;Namn\nanna@alpha.se;Anna Ahl\nfel-adress;Bo\nanna@alpha.se;Igen\n"
     response = client.post(
         upload,
@@ -130,11 +131,11 @@ def test_import_in_the_browser_preview_then_all_or_nothing(
 
     # Without the confirmation of consent nothing is written.
     import_id = page.rsplit("/", 1)[1]
-    apply = f"/organisations/alpha/imports/{import_id}/apply"
+    apply = staff(f"/organisations/alpha/imports/{import_id}/apply")
     post(client, apply, page)
     assert session.scalar(select(func.count(Participant.id))) == 0
     done = post(client, apply, page, agreed="y")
-    assert done.headers["Location"] == "/organisations/alpha/participants"
+    assert done.headers["Location"] == staff("/organisations/alpha/participants")
     session.expire_all()
     (anna,) = session.scalars(select(Participant)).all()
     assert (anna.email, anna.name, anna.pilot_group_id) == ("anna@alpha.se", "Anna Ahl", target.id)
@@ -163,11 +164,11 @@ def test_import_progress_page_updates_while_reading(
         session.add(job)
         session.commit()
     client = rep(app)
-    page = client.get(f"/organisations/alpha/imports/{job.id}").get_data(as_text=True)
+    page = client.get(staff(f"/organisations/alpha/imports/{job.id}")).get_data(as_text=True)
     assert '<progress max="100000" value="40000"' in page
     assert "40\xa0000 av ungefär 100\xa0000 rader" in page  # Swedish digit groups
     assert "/static/progress.js" in page  # no inline script: the CSP forbids it
-    progress = client.get(f"/organisations/alpha/imports/{job.id}/progress.json").get_json()
+    progress = client.get(staff(f"/organisations/alpha/imports/{job.id}/progress.json")).get_json()
     assert progress == {
         "state": "reading",
         "done": 40_000,
@@ -177,7 +178,7 @@ def test_import_progress_page_updates_while_reading(
     }
     assert (
         rep(app, "rep@beta.se")
-        .get(f"/organisations/beta/imports/{job.id}/progress.json")
+        .get(staff(f"/organisations/beta/imports/{job.id}/progress.json"))
         .status_code
         == 404
     )
@@ -191,7 +192,7 @@ def test_another_members_group_cannot_be_imported_into(
         group(session, network, "Beta-gruppen", org="beta")
         session.commit()
     client = rep(app, "rep@beta.se")
-    upload = "/organisations/beta/imports/new"
+    upload = staff("/organisations/beta/imports/new")
     response = client.post(
         upload,
         data={
@@ -203,7 +204,7 @@ def test_another_members_group_cannot_be_imported_into(
     )
     assert response.status_code == 200  # "not a valid choice": the form is shown again
     assert session.scalar(select(func.count(ParticipantImport.id))) == 0
-    assert client.get("/organisations/alpha/imports/new").status_code == 404
+    assert client.get(staff("/organisations/alpha/imports/new")).status_code == 404
 
 
 def _people(app: Flask, session: Session, network: Network) -> PilotGroup:
@@ -229,24 +230,26 @@ def test_participant_list_searches_filters_and_pages(
 ) -> None:
     target = _people(app, session, network)
     client = rep(app)
-    listing = client.get("/organisations/alpha/participants").get_data(as_text=True)
+    listing = client.get(staff("/organisations/alpha/participants")).get_data(as_text=True)
     assert "3 deltagare i Alpha kommun matchar" in listing
-    found = client.get("/organisations/alpha/participants?q=MILJÖ").get_data(as_text=True)
+    found = client.get(staff("/organisations/alpha/participants?q=MILJÖ")).get_data(as_text=True)
     assert "anna@alpha.se" in found and "bo@alpha.se" not in found
-    in_group = client.get(f"/organisations/alpha/participants?group={target.id}").get_data(
+    in_group = client.get(staff(f"/organisations/alpha/participants?group={target.id}")).get_data(
         as_text=True
     )
     assert "cilla@alpha.se" not in in_group and "bo@alpha.se" in in_group
-    paused = client.get("/organisations/alpha/participants?status=paused").get_data(as_text=True)
+    paused = client.get(staff("/organisations/alpha/participants?status=paused")).get_data(
+        as_text=True
+    )
     assert "Ingen deltagare matchar" in paused
     with app.app_context():
         for n in range(60):
             participant(session, network, f"p{n:02}@alpha.se", name=f"Zz {n:02}")
         session.commit()
-    second = client.get("/organisations/alpha/participants?page=2").get_data(as_text=True)
+    second = client.get(staff("/organisations/alpha/participants?page=2")).get_data(as_text=True)
     assert "Sida 2 av 2" in second and "p59@alpha.se" in second and "anna@alpha.se" not in second
     assert "anna@alpha.se" not in rep(app, "rep@beta.se").get(
-        "/organisations/beta/participants"
+        staff("/organisations/beta/participants")
     ).get_data(as_text=True)
 
 
@@ -255,7 +258,7 @@ def test_exports_neutralise_formulas_and_round_trip_through_the_import(
 ) -> None:
     target = _people(app, session, network)
     client = rep(app)
-    response = client.get(f"/organisations/alpha/participants/export.csv?group={target.id}")
+    response = client.get(staff(f"/organisations/alpha/participants/export.csv?group={target.id}"))
     assert response.headers["Content-Disposition"].endswith('.csv"')
     raw = response.get_data()
     assert raw.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 with a byte-order mark
@@ -267,7 +270,7 @@ def test_exports_neutralise_formulas_and_round_trip_through_the_import(
     assert by_email["anna@alpha.se"][1] == "Anna Ahl"
 
     workbook = load_workbook(
-        io.BytesIO(client.get("/organisations/alpha/participants/export.xlsx").get_data())
+        io.BytesIO(client.get(staff("/organisations/alpha/participants/export.xlsx")).get_data())
     )
     sheet = workbook.active
     cells = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
@@ -284,7 +287,9 @@ def test_exports_neutralise_formulas_and_round_trip_through_the_import(
         job = read(session, target, raw)
     assert job.counts["unchanged"] == 1 and job.counts["update"] == 1
     assert (
-        rep(app, "rep@beta.se").get("/organisations/alpha/participants/export.csv").status_code
+        rep(app, "rep@beta.se")
+        .get(staff("/organisations/alpha/participants/export.csv"))
+        .status_code
         == 404
     )
 
@@ -296,7 +301,7 @@ def test_pause_resume_unsubscribe_move_and_edit(
     anna = session.scalar(select(Participant).where(Participant.email == "anna@alpha.se"))
     other = session.scalar(select(PilotGroup).where(PilotGroup.name == "Alpha-chefer"))
     client = rep(app)
-    page = f"/organisations/alpha/participants/{anna.id}"
+    page = staff(f"/organisations/alpha/participants/{anna.id}")
     assert "Miljöstrateg" in client.get(page).get_data(as_text=True)
     post(client, f"{page}/status", page, action="pause")
     session.expire_all()
@@ -342,7 +347,7 @@ def test_add_one_participant_needs_consent_and_a_free_address(
 ) -> None:
     target = _people(app, session, network)
     client = rep(app)
-    new = "/organisations/alpha/participants/new"
+    new = staff("/organisations/alpha/participants/new")
     data = {"email": "ny@alpha.se", "name": "Ny", "language": "sv", "pilot_group": str(target.id)}
     refused = post(client, new, **data)
     assert "Bekräfta att personen har gått med på det" in refused.get_data(as_text=True)
@@ -374,7 +379,7 @@ def test_gdpr_export_then_erasure_keeps_counts_and_nothing_personal(
         session.commit()
         unsubscribe_token = token_for(anna)
     client = rep(app)
-    page = f"/organisations/alpha/participants/{anna.id}"
+    page = staff(f"/organisations/alpha/participants/{anna.id}")
     data = json.loads(client.get(f"{page}/data.json").get_data(as_text=True))
     assert data["participant"]["email"] == "anna@alpha.se"
     assert data["participant"]["pilot_group"] == "Alpha-gruppen"
@@ -412,7 +417,7 @@ def test_gdpr_export_then_erasure_keeps_counts_and_nothing_personal(
     (audit,) = session.scalars(select(AuditEvent).where(AuditEvent.action == "participant.erased"))
     assert audit.actor_label == "rep@alpha.se" and "anna" not in json.dumps(audit.details)
     assert client.get(page).status_code == 404
-    assert "anna@alpha.se" not in client.get("/organisations/alpha/participants").get_data(
+    assert "anna@alpha.se" not in client.get(staff("/organisations/alpha/participants")).get_data(
         as_text=True
     )
     assert app.test_client().get(f"/u/{unsubscribe_token}").status_code == 410

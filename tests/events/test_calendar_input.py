@@ -20,10 +20,11 @@ from campaign.outbox.models import Message
 from tests.conftest import Network, csrf_token, sign_in
 from tests.enrolment_helpers import deliver, group, make_event
 from tests.outbox_helpers import participant
+from tests.urls import staff
 
 # Anything a calendar line or a header may not hold: controls but the CRLF ending each line.
 FORBIDDEN = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n")
-NEW = "/organisations/alpha/events/new"
+NEW = staff("/organisations/alpha/events/new")
 FORM = {
     "kind": "practice_meeting",
     "title": "Prova-på-möte",
@@ -84,7 +85,7 @@ def test_a_description_keeps_its_line_breaks(
     assert response.status_code == 302, response.get_data(as_text=True)
     event = session.scalar(select(Event))
     assert event is not None and "\n" in event.description_md
-    ics = client.get(f"/organisations/alpha/events/{event.id}/event.ics").get_data()
+    ics = client.get(staff(f"/organisations/alpha/events/{event.id}/event.ics")).get_data()
     item = Calendar.from_ical(ics).walk("VEVENT")[0]
     assert str(item["DESCRIPTION"]) == "Ta med **headset**.\nOch kaffe."
 
@@ -95,7 +96,7 @@ def test_editing_refuses_a_broken_link_and_writes_nothing(
     with app.app_context():
         event = make_event(session, network)
         session.commit()
-    page = f"/organisations/alpha/events/{event.id}/edit"
+    page = staff(f"/organisations/alpha/events/{event.id}/edit")
     client = _rep(app)
     response = client.post(
         page,
@@ -130,7 +131,7 @@ def test_names_that_reach_a_calendar_refuse_control_characters(
     with app.app_context():
         target = group(session, network)
         session.commit()
-    new = "/organisations/alpha/participants/new"
+    new = staff("/organisations/alpha/participants/new")
     person = client.post(
         new,
         data={
@@ -233,7 +234,7 @@ def test_the_download_and_the_invitations_survive_them_too(
     server, transport = sink
     bad, _cancelled, _good = _stored_badly(app, session, network)
     client = _rep(app)
-    page = f"/organisations/alpha/events/{bad.id}"
+    page = staff(f"/organisations/alpha/events/{bad.id}")
     download = client.get(f"{page}/event.ics")
     assert download.status_code == 200
     (item,) = _clean(download.get_data()).walk("VEVENT")
@@ -261,7 +262,7 @@ def test_an_unknown_time_zone_in_the_database_shows_the_event_in_utc(
     with app.app_context():
         odd = make_event(session, network, timezone="Europe")
         session.commit()
-    response = _rep(app).get(f"/organisations/alpha/events/{odd.id}/event.ics")
+    response = _rep(app).get(staff(f"/organisations/alpha/events/{odd.id}/event.ics"))
     assert response.status_code == 200
     (item,) = _clean(response.get_data()).walk("VEVENT")
     assert item.decoded("DTSTART") == datetime(2014, 3, 10, 8, 0, tzinfo=UTC)

@@ -38,6 +38,7 @@ from tests.browser import Live, audit
 from tests.browser import sign_in as browser_sign_in
 from tests.conftest import PASSWORD, START, Network, csrf_token, sign_in
 from tests.enrolment_helpers import make_event
+from tests.urls import staff
 
 JOB = next(job for job in JOBS if job.name == "invitations")
 MANY = fanout.IN_REQUEST + 50  # more than the request queues itself
@@ -85,7 +86,7 @@ def test_a_campaign_wide_invitation_returns_at_once_and_the_job_queues_each_mail
     event = _campaign_event(session, network)
     client = app.test_client()
     sign_in(client, "lead@alpha.se")
-    page = f"/organisations/alpha/events/{event.id}"
+    page = staff(f"/organisations/alpha/events/{event.id}")
     assert f"Skicka inbjudan till {MANY} personer" in client.get(page).get_data(as_text=True)
 
     response = client.post(f"{page}/invite", data={"csrf_token": csrf_token(client, page)})
@@ -98,7 +99,7 @@ def test_a_campaign_wide_invitation_returns_at_once_and_the_job_queues_each_mail
 
     shown = client.get(page).get_data(as_text=True)
     assert f"0 av {MANY} inbjudningar ligger i kön." in shown
-    assert 'data-progress-url="/organisations/alpha/events/' in shown
+    assert f'data-progress-url="{staff("/organisations/alpha/events/")}' in shown
     assert "/static/progress.js" in shown and "<script>" not in shown  # no inline script (CSP)
     progress = client.get(f"{page}/mailing.json").get_json()
     assert progress == {
@@ -113,7 +114,9 @@ def test_a_campaign_wide_invitation_returns_at_once_and_the_job_queues_each_mail
     other = app.test_client()
     sign_in(other, "rep@beta.se")
     assert other.get(f"{page}/mailing.json").status_code == 404
-    assert other.get(f"/organisations/beta/events/{event.id}/mailing.json").status_code == 404
+    assert (
+        other.get(staff(f"/organisations/beta/events/{event.id}/mailing.json")).status_code == 404
+    )
 
     assert run_job(app, JOB, START)
     assert run_job(app, JOB, START)  # again: nothing more
@@ -155,7 +158,7 @@ def test_the_lead_organisations_representative_sees_only_their_own_people_of_a_n
     event = _campaign_event(session, network)
     lead = app.test_client()
     sign_in(lead, "lead@alpha.se")
-    page = f"/organisations/alpha/events/{event.id}"
+    page = staff(f"/organisations/alpha/events/{event.id}")
     lead.post(f"{page}/invite", data={"csrf_token": csrf_token(lead, page)})
     everyone = lead.get(page).get_data(as_text=True)
     assert "deltagare1@alpha.se" in everyone and "deltagare0@beta.se" in everyone
@@ -188,7 +191,7 @@ def test_an_interrupted_fanout_resumes_and_nobody_is_mailed_twice(
     assert sum(_mails_per_invitation(session, event).values()) == fanout.BATCH
     client = app.test_client()
     sign_in(client, "lead@alpha.se")
-    progress = client.get(f"/organisations/alpha/events/{event.id}/mailing.json").get_json()
+    progress = client.get(staff(f"/organisations/alpha/events/{event.id}/mailing.json")).get_json()
     assert (progress["state"], progress["done"], progress["total"]) == ("running", 500, count)
     assert progress["text"] == "500 av 1\xa0100 inbjudningar ligger i kön."
 
@@ -385,7 +388,7 @@ def test_the_meeting_page_follows_the_mailing_in_the_browser(
     event = _campaign_event(session, network)
     page = browser_page
     browser_sign_in(page, network.lead.email, PASSWORD)
-    page.goto(f"/organisations/alpha/events/{event.id}")
+    page.goto(staff(f"/organisations/alpha/events/{event.id}"))
     page.get_by_role("button", name=f"Skicka inbjudan till {MANY} personer").click()
     page.wait_for_load_state()
     status = page.locator("#mailing-status")

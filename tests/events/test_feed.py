@@ -16,9 +16,10 @@ from campaign.network.models import Organisation
 from campaign.security import sign
 from tests.conftest import START, Network, csrf_token, sign_in
 from tests.enrolment_helpers import make_event
+from tests.urls import staff
 
-EVENTS = "/organisations/alpha/events"
-REPLACE = "/organisations/alpha/events/calendar-address"
+EVENTS = staff("/organisations/alpha/events")
+REPLACE = staff("/organisations/alpha/events/calendar-address")
 REPLACED = (
     "Kalenderadressen har ersatts och fungerar inte längre. Be din organisations representant"
     " om den nya."
@@ -93,7 +94,9 @@ def test_another_members_representative_cannot_replace_it(
 ) -> None:
     address = _address(_signed_in(app, "rep@alpha.se"))
     beta = _signed_in(app, "rep@beta.se")
-    refused = beta.post(REPLACE, data={"csrf_token": csrf_token(beta, "/organisations/beta")})
+    refused = beta.post(
+        REPLACE, data={"csrf_token": csrf_token(beta, staff("/organisations/beta"))}
+    )
     assert refused.status_code == 404
     no_token = _signed_in(app, "rep@alpha.se").post(REPLACE, data={})
     assert no_token.status_code == 400  # CSRF

@@ -20,6 +20,7 @@ from campaign.outbox.models import Message, MessageKind, MessageState
 from tests.conftest import START, Network, csrf_token, sign_in
 from tests.enrolment_helpers import deliver, group, link_in, make_event
 from tests.outbox_helpers import participant
+from tests.urls import staff
 
 REMINDERS = next(job for job in JOBS if job.name == "reminders")
 
@@ -61,7 +62,7 @@ def test_invitation_is_an_itip_request_outlook_and_google_accept(
     target, people = _people(app, session, network)
     client = app.test_client()
     sign_in(client, "rep@alpha.se")
-    new = "/organisations/alpha/events/new"
+    new = staff("/organisations/alpha/events/new")
     response = client.post(
         new,
         data={
@@ -136,7 +137,7 @@ def test_changes_keep_the_uid_raise_sequence_and_cancel_sends_cancel(
     assert len(server.received) == 3
     client = app.test_client()
     sign_in(client, "rep@alpha.se")
-    edit = f"/organisations/alpha/events/{event.id}/edit"
+    edit = staff(f"/organisations/alpha/events/{event.id}/edit")
     response = client.post(
         edit,
         data={
@@ -169,7 +170,7 @@ def test_changes_keep_the_uid_raise_sequence_and_cancel_sends_cancel(
         assert invitations.change(session, event, {"description_md": "Ny text"}, START) == 0
         session.commit()
 
-    show = f"/organisations/alpha/events/{event.id}"
+    show = staff(f"/organisations/alpha/events/{event.id}")
     asked = client.get(f"{show}/cancel").get_data(as_text=True)
     assert "2 personer som inte har tackat nej" in asked
     session.expire_all()
@@ -195,7 +196,7 @@ def test_local_time_holds_across_daylight_saving_changes(
     """09:00 in Stockholm is 07:00 UTC in summer and 08:00 in winter; the calendar says 09:00."""
     client = app.test_client()
     sign_in(client, "rep@alpha.se")
-    new = "/organisations/alpha/events/new"
+    new = staff("/organisations/alpha/events/new")
     client.post(
         new,
         data={
@@ -206,7 +207,7 @@ def test_local_time_holds_across_daylight_saving_changes(
     )  # fmt: skip
     event = session.scalar(select(Event))
     assert event.starts_at.hour == utc_hour
-    ics = client.get(f"/organisations/alpha/events/{event.id}/event.ics")
+    ics = client.get(staff(f"/organisations/alpha/events/{event.id}/event.ics"))
     assert ics.mimetype == "text/calendar"
     item = _vevent(Calendar.from_ical(ics.get_data()))
     assert item.decoded("DTSTART").hour == 9 and item.decoded("DTEND").hour == 11
@@ -348,7 +349,7 @@ def test_attendance_marks_and_feeds_the_sequences(
     invited = {i.participant_id: i for i in session.scalars(select(Invitation))}
     client = app.test_client()
     sign_in(client, "rep@alpha.se")
-    page = f"/organisations/alpha/events/{event.id}/attendance"
+    page = staff(f"/organisations/alpha/events/{event.id}/attendance")
     assert "Åsa Öberg 1" in client.get(page).get_data(as_text=True)
     client.post(
         page,
@@ -375,7 +376,7 @@ def test_calendar_feed_lists_own_and_campaign_events_only(
         session.commit()
     client = app.test_client()
     sign_in(client, "rep@alpha.se")
-    page = client.get("/organisations/alpha/events").get_data(as_text=True)
+    page = client.get(staff("/organisations/alpha/events")).get_data(as_text=True)
     start = page.index("http://localhost/calendar/")
     feed = page[start : page.index('"', start)].removeprefix("http://localhost")
     calendar = Calendar.from_ical(app.test_client().get(feed).get_data())
@@ -443,7 +444,7 @@ def test_the_working_group_meets_and_only_the_lead_admin_plans_network_events(
     }  # fmt: skip
     rep = app.test_client()
     sign_in(rep, "rep@alpha.se")
-    new = "/organisations/alpha/events/new"
+    new = staff("/organisations/alpha/events/new")
     refused = rep.post(new, data={"csrf_token": csrf_token(rep, new), **form})
     assert refused.status_code == 200 and session.scalar(select(Event)) is None
 
@@ -470,9 +471,10 @@ def test_the_working_group_meets_and_only_the_lead_admin_plans_network_events(
     # Beta sees it in its list, without a link to Alpha's pages.
     beta = app.test_client()
     sign_in(beta, "rep@beta.se")
-    listing = beta.get("/organisations/beta/events").get_data(as_text=True)
+    listing = beta.get(staff("/organisations/beta/events")).get_data(as_text=True)
     assert (
-        "Arbetsgruppsmöte" in listing and f"/organisations/alpha/events/{event.id}" not in listing
+        "Arbetsgruppsmöte" in listing
+        and staff(f"/organisations/alpha/events/{event.id}") not in listing
     )
 
 
@@ -499,7 +501,7 @@ def test_a_time_the_spring_change_skips_is_refused_with_a_message(
     client = app.test_client()
     sign_in(client, "rep@alpha.se")
     gap = {"day": "2014-03-30", "starts": starts, "ends": ends}
-    new = "/organisations/alpha/events/new"
+    new = staff("/organisations/alpha/events/new")
     refused = client.post(new, data={"csrf_token": csrf_token(client, new), **_form(**gap)})
     page = refused.get_data(as_text=True)
     assert refused.status_code == 200
@@ -511,7 +513,7 @@ def test_a_time_the_spring_change_skips_is_refused_with_a_message(
     with app.app_context():
         event = make_event(session, network)
         session.commit()
-    edit = f"/organisations/alpha/events/{event.id}/edit"
+    edit = staff(f"/organisations/alpha/events/{event.id}/edit")
     refused = client.post(edit, data={"csrf_token": csrf_token(client, edit), **_form(**gap)})
     assert refused.status_code == 200 and message in refused.get_data(as_text=True)
     session.expire_all()
@@ -556,7 +558,7 @@ def test_raising_the_capacity_moves_the_waiting_list_up(
 
     client = app.test_client()
     sign_in(client, "rep@alpha.se")
-    edit = f"/organisations/alpha/events/{event.id}/edit"
+    edit = staff(f"/organisations/alpha/events/{event.id}/edit")
     _clock(app).advance(timedelta(hours=1))
     form = _form(target.id, capacity="3")
     response = client.post(edit, data={"csrf_token": csrf_token(client, edit), **form})
@@ -751,7 +753,7 @@ def test_a_cancelled_meeting_takes_no_attendance(
     invitation = session.scalar(select(Invitation))
     client = app.test_client()
     sign_in(client, "rep@alpha.se")
-    page = f"/organisations/alpha/events/{event.id}/attendance"
+    page = staff(f"/organisations/alpha/events/{event.id}/attendance")
     shown = client.get(page).get_data(as_text=True)
     assert "Mötet är inställt, så ingen närvaro kan markeras." in shown
     assert 'name="attended"' not in shown

@@ -21,7 +21,7 @@ from campaign.drip.schedule import plans_for
 from campaign.enrolment.holds import ENDED_ANSWER
 from campaign.enrolment.models import Participant
 from campaign.network.models import Campaign
-from campaign.network.views import STILL_OPEN
+from campaign.network.views.phases import STILL_OPEN
 from campaign.outbox.models import Message, MessageState
 from campaign.schema import metadata
 from campaign.timing import FixedClock, clock_of
@@ -155,7 +155,7 @@ def test_every_staff_page_shows_the_phase_in_both_languages(
     session.get(Campaign, network.campaign.id).archived_at = moment if archived else None
     session.commit()
     for email, paths in (
-        ("lead@alpha.se", ["/dashboard", "/network", "/outbox", "/sequences", "/account"]),
+        ("lead@alpha.se", ["/dashboard", "/network", "/outbox", "/sequences", "/people"]),
         ("rep@beta.se", ["/organisations/beta", "/organisations/beta/participants"]),
     ):
         for language, expected in (("sv", swedish), ("en", english)):
@@ -216,7 +216,7 @@ def test_a_new_end_is_audited_and_replans(app: Flask, session: Session, network:
     client = _lead(app.test_client())
 
     def settle(ends_on: str) -> str:
-        data = {**SETTINGS, "ends_on": ends_on, "csrf_token": csrf_token(client, "/network")}
+        data = {**SETTINGS, "ends_on": ends_on, "csrf_token": csrf_token(client, staff("/network"))}
         response = client.post(staff("/network/settings"), data=data, follow_redirects=True)
         return response.get_data(as_text=True)
 

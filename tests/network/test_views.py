@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from campaign.audit import AuditEvent
 from campaign.network.models import Campaign, Membership, MembershipStatus, Organisation
 from tests.conftest import Network, csrf_token, sign_in
+from tests.urls import staff
 
 
 def _membership(session: Session, organisation: Organisation) -> Membership:
@@ -20,7 +21,7 @@ def _membership(session: Session, organisation: Organisation) -> Membership:
 
 def test_overview_lists_members_by_kind(client: FlaskClient, network: Network) -> None:
     sign_in(client, "lead@alpha.se")
-    page = client.get("/network").get_data(as_text=True)
+    page = client.get(staff("/network")).get_data(as_text=True)
     assert "Testöverenskommelsen" in page
     table = page[page.index("<table") :]
     assert table.index("Kommuner") < table.index(">Alpha<") < table.index("Högskolor")
@@ -34,12 +35,12 @@ def test_rep_edits_own_facts_but_not_lead_only_fields(
     client: FlaskClient, network: Network, session: Session
 ) -> None:
     sign_in(client, "rep@beta.se")
-    form = client.get("/organisations/beta/facts").get_data(as_text=True)
+    form = client.get(staff("/organisations/beta/facts")).get_data(as_text=True)
     assert 'name="status"' not in form and 'name="enrolment_target"' not in form
     response = client.post(
-        "/organisations/beta/facts",
+        staff("/organisations/beta/facts"),
         data={
-            "csrf_token": csrf_token(client, "/organisations/beta/facts"),
+            "csrf_token": csrf_token(client, staff("/organisations/beta/facts")),
             "meeting_software": " Teams ",
             "software_comment": "Alla anställda",
             "people_reached": "250",
@@ -62,7 +63,7 @@ def test_rep_edits_own_facts_but_not_lead_only_fields(
     assert membership.enrolment_target is None
     audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "member.facts_changed"))
     assert "meeting_software" in audit.one().details["fields"]
-    page = client.get("/organisations/beta").get_data(as_text=True)
+    page = client.get(staff("/organisations/beta")).get_data(as_text=True)
     assert "Börja med någon du känner" in page and "Teams" in page
 
 
@@ -71,9 +72,9 @@ def test_lead_admin_sets_status_and_target(
 ) -> None:
     sign_in(client, "lead@alpha.se")
     client.post(
-        "/organisations/beta/facts",
+        staff("/organisations/beta/facts"),
         data={
-            "csrf_token": csrf_token(client, "/network"),
+            "csrf_token": csrf_token(client, staff("/network")),
             "status": "signed",
             "enrolment_target": "40",
             "meeting_software": "Adobe Connect",
@@ -88,7 +89,7 @@ def test_invalid_facts_are_explained_and_nothing_is_saved(
 ) -> None:
     sign_in(client, "rep@beta.se")
     response = client.post(
-        "/organisations/beta/facts",
+        staff("/organisations/beta/facts"),
         data={
             "csrf_token": csrf_token(client, "/account"),
             "meeting_software": "Changed",
@@ -106,23 +107,23 @@ def test_invalid_facts_are_explained_and_nothing_is_saved(
 def test_markdown_from_staff_cannot_carry_scripts(client: FlaskClient, network: Network) -> None:
     sign_in(client, "rep@beta.se")
     client.post(
-        "/organisations/beta/facts",
+        staff("/organisations/beta/facts"),
         data={
             "csrf_token": csrf_token(client, "/account"),
             "work_done_md": "Vi **testade**. <script>alert(1)</script> [x](javascript:alert(2)) "
             '<img src=x onerror="alert(3)">',
         },
     )
-    page = client.get("/organisations/beta").get_data(as_text=True)
+    page = client.get(staff("/organisations/beta")).get_data(as_text=True)
     assert "<strong>testade</strong>" in page
     assert "<script>alert(1)" not in page and "javascript:" not in page and "onerror" not in page
 
 
 def test_lead_admin_adds_a_member(client: FlaskClient, network: Network, session: Session) -> None:
     sign_in(client, "lead@alpha.se")
-    token = csrf_token(client, "/network/members/new")
+    token = csrf_token(client, staff("/network/members/new"))
     response = client.post(
-        "/network/members/new",
+        staff("/network/members/new"),
         data={
             "csrf_token": token,
             "name": "Öckerö kommun",
@@ -134,11 +135,11 @@ def test_lead_admin_adds_a_member(client: FlaskClient, network: Network, session
             "software_comment": "Alla anställda (installeras vid förfrågan)",
         },
     )
-    assert response.headers["Location"] == "/organisations/ockero"
-    page = client.get("/network").get_data(as_text=True)
+    assert response.headers["Location"] == staff("/organisations/ockero")
+    page = client.get(staff("/network")).get_data(as_text=True)
     assert "Öckerö" in page and "installeras vid förfrågan" in page
     again = client.post(
-        "/network/members/new",
+        staff("/network/members/new"),
         data={
             "csrf_token": token,
             "name": "Öckerö igen",
@@ -155,18 +156,25 @@ def test_no_campaign_yet_explains_what_to_do(
     client: FlaskClient, network: Network, session: Session
 ) -> None:
     session.delete(network.campaign)
+    network.lead.organisation = None  # an operator, who would create the first campaign
     session.commit()
     sign_in(client, "lead@alpha.se")
-    page = client.get("/network").get_data(as_text=True)
+    assert client.get("/").headers["Location"] == "/campaigns"
+    page = client.get("/campaigns").get_data(as_text=True)
     assert "Ingen överenskommelse har skapats" in page and "campaign demo" in page
-    assert client.get("/organisations/alpha").status_code == 404
+    assert client.get(staff("/network")).status_code == 404
+    assert client.get(staff("/organisations/alpha")).status_code == 404
+    rep = client.application.test_client()
+    sign_in(rep, "rep@beta.se")
+    page = rep.get("/campaigns").get_data(as_text=True)
+    assert "Din organisation deltar inte i någon överenskommelse än." in page
 
 
 def test_lead_admin_changes_the_campaign_settings(
     client: FlaskClient, network: Network, session: Session
 ) -> None:
     sign_in(client, "lead@alpha.se")
-    token = csrf_token(client, "/network/settings")
+    token = csrf_token(client, staff("/network/settings"))
     form = {
         "csrf_token": token,
         "name": "Resfria möten 2014",
@@ -180,24 +188,25 @@ def test_lead_admin_changes_the_campaign_settings(
         "cost_per_hour": "350",
         "retention_months": "12",
     }
-    assert client.post("/network/settings", data=form).status_code == 302
+    assert client.post(staff("/network/settings"), data=form).status_code == 302
     session.expire_all()
     campaign = session.get(Campaign, network.campaign.id)
     assert campaign.rate_limit_per_minute == 120 and campaign.ends_on.isoformat() == "2015-06-30"
     assert (campaign.co2_kg_per_km, campaign.cost_per_km, campaign.cost_per_hour) == (
         0.12, 2.5, 350.0,
     )  # fmt: skip
-    negative = client.post("/network/settings", data={**form, "cost_per_km": "-1"})
+    negative = client.post(staff("/network/settings"), data={**form, "cost_per_km": "-1"})
     assert negative.status_code == 200
     session.expire_all()
     assert session.get(Campaign, network.campaign.id).cost_per_km == 2.5
-    assert "Högst 120 mejl i minuten." in client.get("/network").get_data(as_text=True)
+    assert "Högst 120 mejl i minuten." in client.get(staff("/network")).get_data(as_text=True)
     bad = client.post(
-        "/network/settings", data={**form, "timezone": "Mars/Olympus", "ends_on": "2013-01-01"}
+        staff("/network/settings"),
+        data={**form, "timezone": "Mars/Olympus", "ends_on": "2013-01-01"},
     )
     page = bad.get_data(as_text=True)
     assert "Okänd tidszon" in page and "kan inte sluta innan den börjar" in page
-    client.post("/network/settings", data={**form, "rate_limit_per_minute": ""})
+    client.post(staff("/network/settings"), data={**form, "rate_limit_per_minute": ""})
     session.expire_all()
     assert session.get(Campaign, network.campaign.id).rate_limit_per_minute is None
 
@@ -206,17 +215,17 @@ def test_the_audit_log_shows_staff_actions_to_the_lead_admin_only(
     client: FlaskClient, network: Network, session: Session
 ) -> None:
     sign_in(client, "rep@beta.se")
-    page = "/organisations/beta/facts"
+    page = staff("/organisations/beta/facts")
     client.post(page, data={"csrf_token": csrf_token(client, page), "meeting_software": "Zoom"})
-    assert client.get("/network/audit").status_code == 403
+    assert client.get(staff("/network/audit")).status_code == 403
     lead = client.application.test_client()
     sign_in(lead, "lead@alpha.se")
-    log = lead.get("/network/audit").get_data(as_text=True)
+    log = lead.get(staff("/network/audit")).get_data(as_text=True)
     assert "<code>member.facts_changed</code>" in log and "meeting_software" in log
     assert "<td>rep@beta.se</td>" in log
-    only_alpha = lead.get("/network/audit?org=alpha").get_data(as_text=True)
+    only_alpha = lead.get(staff("/network/audit?org=alpha")).get_data(as_text=True)
     assert "<code>member.facts_changed</code>" not in only_alpha
     assert "<td>lead@alpha.se</td>" in only_alpha  # the lead's login, as Alpha's
-    logins = lead.get("/network/audit?action=login").get_data(as_text=True)
+    logins = lead.get(staff("/network/audit?action=login")).get_data(as_text=True)
     assert "<code>member.facts_changed</code>" not in logins
     assert logins.count("<code>login</code>") == 2

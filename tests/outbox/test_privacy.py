@@ -34,6 +34,7 @@ from campaign.security import hide_signed_links, sign
 from tests.conftest import PASSWORD, START, Network, ask_for_new_password, csrf_token, sign_in
 from tests.enrolment_helpers import deliver, group, link_in, make_event
 from tests.outbox_helpers import SENDER, participant
+from tests.urls import staff
 
 # The paths of every link that acts for its holder; the token follows the path.
 PERSONAL_PATHS = (
@@ -103,22 +104,22 @@ def _staff_pages(client: FlaskClient, session: Session) -> dict[str, str]:
         body = response.data
         pages[path] = _xlsx_text(body) if path.endswith("xlsx") else body.decode()
 
-    get("/outbox")
+    get(staff("/outbox"))
     for state in ("queued", "sent", "cancelled", "failed"):
-        get(f"/outbox?state={state}")
+        get(staff(f"/outbox?state={state}"))
     for message in session.scalars(select(Message)):
-        get(f"/outbox/{message.id}")
-        get(f"/outbox/{message.id}/html")
+        get(staff(f"/outbox/{message.id}"))
+        get(staff(f"/outbox/{message.id}/html"))
     for person in session.scalars(select(Participant)):
-        org = f"/organisations/{session.get(Organisation, person.organisation_id).slug}"
+        org = staff(f"/organisations/{session.get(Organisation, person.organisation_id).slug}")
         get(f"{org}/participants/{person.id}")
         get(f"{org}/participants/{person.id}/data.json")
         get(f"{org}/participants/{person.id}/schedule")
         get(f"{org}/participants/export.csv")
         get(f"{org}/participants/export.xlsx")
     for event in session.scalars(select(Event)):
-        get(f"/organisations/alpha/events/{event.id}")
-        get(f"/organisations/alpha/events/{event.id}/event.ics")
+        get(staff(f"/organisations/alpha/events/{event.id}"))
+        get(staff(f"/organisations/alpha/events/{event.id}/event.ics"))
     return pages
 
 
@@ -146,16 +147,16 @@ def test_a_representative_cannot_take_over_the_lead_admin_by_a_reset_mail(
         client = _client(app, reader)
         pages = _staff_pages(client, session)
         _assert_nothing_readable(pages, secrets)
-        listing = client.get("/outbox").get_data(as_text=True)
+        listing = client.get(staff("/outbox")).get_data(as_text=True)
         # That the mail exists, to whom, of what kind and how its delivery goes: shown.
-        assert "lead@alpha.se" in listing and f"/outbox/{message.id}" in listing
+        assert "lead@alpha.se" in listing and staff(f"/outbox/{message.id}") in listing
         assert "I kö" in listing and "Inloggningslänk" in listing
-        detail = client.get(f"/outbox/{message.id}")
+        detail = client.get(staff(f"/outbox/{message.id}"))
         page = detail.get_data(as_text=True)
         assert detail.status_code == 200 and "lead@alpha.se" in page and "I kö" in page
         assert "Bara mottagaren kan läsa" in page
         assert "Välj ett nytt lösenord" not in page  # not even the subject
-        html = client.get(f"/outbox/{message.id}/html")
+        html = client.get(staff(f"/outbox/{message.id}/html"))
         assert html.status_code == 404
         # The attacker's next step has nothing to follow.
         for body in pages.values():
@@ -171,7 +172,7 @@ def test_a_representative_cannot_take_over_the_lead_admin_by_a_reset_mail(
     link = link_in(mail, "/password/reset/")
     assert app.test_client().get(link).status_code == 200
     client = _client(app, "rep@alpha.se")
-    assert "Skickat" in client.get(f"/outbox/{message.id}").get_data(as_text=True)
+    assert "Skickat" in client.get(staff(f"/outbox/{message.id}")).get_data(as_text=True)
 
 
 def test_housekeeping_empties_a_delivered_credential_mail_and_keeps_its_envelope(
@@ -202,20 +203,20 @@ def test_only_the_lead_admin_may_stop_or_resend_a_mail_only_its_recipient_reads(
     """A colleague must not be able to keep the lead admin's reset link from reaching them."""
     ask_for_new_password(app.test_client(), "lead@alpha.se")
     message = session.scalars(select(Message)).one()
-    page = f"/outbox/{message.id}"
+    page = staff(f"/outbox/{message.id}")
     rep = _client(app, "rep@alpha.se")
     assert "Stoppa meddelandet" not in rep.get(page).get_data(as_text=True)
-    refused = rep.post(f"{page}/cancel", data={"csrf_token": csrf_token(rep, "/outbox")})
+    refused = rep.post(f"{page}/cancel", data={"csrf_token": csrf_token(rep, staff("/outbox"))})
     assert refused.status_code == 403
     session.expire_all()
     assert message.state is MessageState.QUEUED
     lead = _client(app, "lead@alpha.se")
     assert "Stoppa meddelandet" in lead.get(page).get_data(as_text=True)
-    done = lead.post(f"{page}/cancel", data={"csrf_token": csrf_token(lead, "/outbox")})
+    done = lead.post(f"{page}/cancel", data={"csrf_token": csrf_token(lead, staff("/outbox"))})
     assert done.status_code == 302
     session.expire_all()
     assert message.state is MessageState.CANCELLED
-    refused = rep.post(f"{page}/retry", data={"csrf_token": csrf_token(rep, "/outbox")})
+    refused = rep.post(f"{page}/retry", data={"csrf_token": csrf_token(rep, staff("/outbox"))})
     assert refused.status_code == 403
 
 
@@ -224,7 +225,7 @@ def test_a_colleague_cannot_claim_a_newly_invited_account(
 ) -> None:  # type: ignore[no-untyped-def]
     server, transport = sink
     lead = _client(app, "lead@alpha.se")
-    page = "/organisations/alpha/representatives/new"
+    page = staff("/organisations/alpha/representatives/new")
     response = lead.post(
         page,
         data={
@@ -244,9 +245,9 @@ def test_a_colleague_cannot_claim_a_newly_invited_account(
         client = _client(app, reader)
         pages = _staff_pages(client, session)
         _assert_nothing_readable(pages, secrets)
-        assert "nina@alpha.se" in pages["/outbox"]
-        assert "Inbjudan till konto" in pages[f"/outbox/{message.id}"]
-        assert "Nina Ny" not in pages[f"/outbox/{message.id}"]  # the body is not shown
+        assert "nina@alpha.se" in pages[staff("/outbox")]
+        assert "Inbjudan till konto" in pages[staff(f"/outbox/{message.id}")]
+        assert "Nina Ny" not in pages[staff(f"/outbox/{message.id}")]  # the body is not shown
 
     deliver(app, session, transport)
     link = link_in(server.received[0], "/invitation/")
@@ -285,7 +286,7 @@ def _event_invitation(app: Flask, session: Session, network: Network) -> int:
         event = make_event(session, network, person.pilot_group, reminders="24h")
         session.commit()
     rep = _client(app, "rep@alpha.se")
-    page = f"/organisations/alpha/events/{event.id}"
+    page = staff(f"/organisations/alpha/events/{event.id}")
     response = rep.post(f"{page}/invite", data={"csrf_token": csrf_token(rep, page)})
     assert response.status_code == 302
     return event.id
@@ -306,7 +307,7 @@ def _confirmation(app: Flask, session: Session, network: Network) -> None:
         target = group(session, network)
         session.commit()
     rep = _client(app, "rep@alpha.se")
-    page = f"/organisations/alpha/groups/{target.id}"
+    page = staff(f"/organisations/alpha/groups/{target.id}")
     rep.post(f"{page}/link", data={"csrf_token": csrf_token(rep, page), "action": "open"})
     shown = rep.get(page).get_data(as_text=True)
     path = re.search(r"http://localhost(/join/[\w.-]+)", shown).group(1)  # type: ignore[union-attr]
@@ -326,7 +327,7 @@ def _confirmation(app: Flask, session: Session, network: Network) -> None:
 
 def _staff_invitation(app: Flask, session: Session, network: Network) -> None:
     lead = _client(app, "lead@alpha.se")
-    page = "/organisations/alpha/representatives/new"
+    page = staff("/organisations/alpha/representatives/new")
     lead.post(
         page,
         data={
@@ -344,8 +345,8 @@ def _login_link(app: Flask, session: Session, network: Network) -> None:
 
 def _test_mail(app: Flask, session: Session, network: Network) -> None:
     lead = _client(app, "lead@alpha.se")
-    lead.post("/outbox/test", data={"csrf_token": csrf_token(lead, "/outbox")})
-    step = "/sequences/pilot-group/sv/01"
+    lead.post(staff("/outbox/test"), data={"csrf_token": csrf_token(lead, staff("/outbox"))})
+    step = staff("/sequences/pilot-group/sv/01")
     lead.post(f"{step}/test", data={"csrf_token": csrf_token(lead, step)})
 
 
@@ -390,12 +391,12 @@ def test_no_staff_member_reads_a_personal_link_of_any_kind_of_message(
         pages = _staff_pages(_client(app, reader), session)
         _assert_nothing_readable(pages, secrets)
         for message in messages:
-            detail = pages[f"/outbox/{message.id}"]
+            detail = pages[staff(f"/outbox/{message.id}")]
             assert message.recipient in detail
             if kind not in SEALED:
                 # Staff still see what the participant was sent, with the links hidden.
                 assert "[personlig länk, dold]" in detail
-                assert "[personlig länk, dold]" in pages[f"/outbox/{message.id}/html"]
+                assert "[personlig länk, dold]" in pages[staff(f"/outbox/{message.id}/html")]
             else:
                 assert "Bara mottagaren kan läsa" in detail
                 assert message.subject not in detail
@@ -403,7 +404,7 @@ def test_no_staff_member_reads_a_personal_link_of_any_kind_of_message(
     if kind not in SEALED:
         (person,) = session.scalars(select(Participant))
         rep = _client(app, "rep@alpha.se")
-        data = rep.get(f"/organisations/alpha/participants/{person.id}/data.json").get_json()
+        data = rep.get(staff(f"/organisations/alpha/participants/{person.id}/data.json")).get_json()
         texts = [m["text"] for m in data["messages"] if m["kind"] == kind.value]
         assert texts and all("[personlig länk, dold]" in t for t in texts)
 
@@ -414,7 +415,7 @@ def test_the_calendar_part_and_headers_are_shown_without_the_rsvp_and_unsubscrib
     _event_invitation(app, session, network)
     message = session.scalars(select(Message)).one()
     assert "/rsvp/" in _unfold(message.calendar) and "/u/" in message.headers["List-Unsubscribe"]
-    page = _client(app, "rep@alpha.se").get(f"/outbox/{message.id}").get_data(as_text=True)
+    page = _client(app, "rep@alpha.se").get(staff(f"/outbox/{message.id}")).get_data(as_text=True)
     assert "List-Unsubscribe" in page and "METHOD:REQUEST" in page
     assert "BEGIN:VEVENT" in page and "https://meet.alpha.se/prova" in page  # not personal
     _assert_nothing_readable({"show": page}, _stored_secrets(message))
@@ -428,7 +429,7 @@ def test_the_hidden_link_marker_follows_the_readers_language(
     network.lead.language = "en"
     session.commit()
     lead = _client(app, "lead@alpha.se")
-    page = lead.get(f"/outbox/{message.id}").get_data(as_text=True)
+    page = lead.get(staff(f"/outbox/{message.id}")).get_data(as_text=True)
     assert "[personal link, hidden]" in page
 
 
@@ -442,7 +443,7 @@ def test_the_step_preview_as_a_real_participant_shows_no_live_unsubscribe_link(
         ]
     token = re.search(r"/u/([\w.-]+)>", secret).group(1)  # type: ignore[union-attr]
     lead = _client(app, "lead@alpha.se")
-    step = "/sequences/pilot-group/sv/01"
+    step = staff("/sequences/pilot-group/sv/01")
     for path in (f"{step}?participant={person.email}", f"{step}/html?participant={person.email}"):
         page = lead.get(path).get_data(as_text=True)
         assert "Åsa" in page and token not in page and token.rsplit(".", 1)[-1] not in page
@@ -454,11 +455,11 @@ def test_a_sealed_message_is_invisible_to_other_members_and_can_still_be_cancell
     _login_link(app, session, network)
     message = session.scalars(select(Message)).one()
     beta = _client(app, "rep@beta.se")
-    assert beta.get(f"/outbox/{message.id}").status_code == 404
-    assert beta.get(f"/outbox/{message.id}/html").status_code == 404
+    assert beta.get(staff(f"/outbox/{message.id}")).status_code == 404
+    assert beta.get(staff(f"/outbox/{message.id}/html")).status_code == 404
     # The lead admin sees it exists, for the whole network, and may cancel it.
     lead = _client(app, "lead@alpha.se")
-    page = f"/outbox/{message.id}"
+    page = staff(f"/outbox/{message.id}")
     response = lead.post(f"{page}/cancel", data={"csrf_token": csrf_token(lead, page)})
     assert response.status_code == 302
     session.expire_all()

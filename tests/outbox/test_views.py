@@ -17,6 +17,7 @@ from campaign.outbox.models import (
 from campaign.outbox.queue import suppress
 from tests.conftest import START, Network, csrf_token, sign_in
 from tests.outbox_helpers import participant, queue_welcome
+from tests.urls import staff
 
 
 def _mail(app: Flask, session: Session, network: Network) -> tuple[int, int]:
@@ -33,11 +34,11 @@ def test_lead_admin_sees_all_mail_and_a_rep_only_their_own(
     _mail(app, session, network)
     lead = app.test_client()
     sign_in(lead, "lead@alpha.se")
-    page = lead.get("/outbox").get_data(as_text=True)
+    page = lead.get(staff("/outbox")).get_data(as_text=True)
     assert "a@alpha.se" in page and "b@beta.se" in page and "2 meddelanden" in page
     rep = app.test_client()
     sign_in(rep, "rep@beta.se")
-    page = rep.get("/outbox").get_data(as_text=True)
+    page = rep.get(staff("/outbox")).get_data(as_text=True)
     assert "b@beta.se" in page and "a@alpha.se" not in page and "1 meddelande" in page
     assert "spärrade adresser" not in page  # the suppression list is the lead admin's
 
@@ -49,7 +50,7 @@ def test_filter_by_state(
     session.get(Message, alpha).state = MessageState.FAILED
     session.commit()
     sign_in(client, "lead@alpha.se")
-    page = client.get("/outbox?state=failed").get_data(as_text=True)
+    page = client.get(staff("/outbox?state=failed")).get_data(as_text=True)
     assert "a@alpha.se" in page and "b@beta.se" not in page
 
 
@@ -59,16 +60,16 @@ def test_cancel_and_send_again_keep_the_message_id(
     alpha, _beta = _mail(app, session, network)
     message_id = session.get(Message, alpha).message_id
     sign_in(client, "rep@alpha.se")
-    page = client.get(f"/outbox/{alpha}").get_data(as_text=True)
+    page = client.get(staff(f"/outbox/{alpha}")).get_data(as_text=True)
     assert message_id.replace("<", "&lt;").replace(">", "&gt;") in page
-    token = csrf_token(client, f"/outbox/{alpha}")
-    client.post(f"/outbox/{alpha}/cancel", data={"csrf_token": token})
+    token = csrf_token(client, staff(f"/outbox/{alpha}"))
+    client.post(staff(f"/outbox/{alpha}/cancel"), data={"csrf_token": token})
     session.expire_all()
     message = session.get(Message, alpha)
     assert message.state is MessageState.CANCELLED and "rep@alpha.se" in message.last_answer
-    response = client.post(f"/outbox/{alpha}/cancel", data={"csrf_token": token})
+    response = client.post(staff(f"/outbox/{alpha}/cancel"), data={"csrf_token": token})
     assert "kan inte längre stoppas" in client.get(response.headers["Location"]).get_data(True)
-    client.post(f"/outbox/{alpha}/retry", data={"csrf_token": token})
+    client.post(staff(f"/outbox/{alpha}/retry"), data={"csrf_token": token})
     session.expire_all()
     message = session.get(Message, alpha)
     assert message.state is MessageState.QUEUED and message.message_id == message_id
@@ -79,18 +80,21 @@ def test_html_preview_is_served_with_its_own_narrow_policy(
 ) -> None:
     alpha, _beta = _mail(app, session, network)
     sign_in(client, "lead@alpha.se")
-    response = client.get(f"/outbox/{alpha}/html")
+    response = client.get(staff(f"/outbox/{alpha}/html"))
     assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
     assert "<strong>provgruppen</strong>" in response.get_data(as_text=True)
-    page = client.get(f"/outbox/{alpha}").get_data(as_text=True)
-    assert f'sandbox src="/outbox/{alpha}/html"' in page
+    page = client.get(staff(f"/outbox/{alpha}")).get_data(as_text=True)
+    frame = staff(f"/outbox/{alpha}/html")
+    assert f'sandbox src="{frame}"' in page
 
 
 def test_send_a_test_mail_to_oneself(
     app: Flask, client: FlaskClient, session: Session, network: Network
 ) -> None:
     sign_in(client, "rep@beta.se")
-    response = client.post("/outbox/test", data={"csrf_token": csrf_token(client, "/outbox")})
+    response = client.post(
+        staff("/outbox/test"), data={"csrf_token": csrf_token(client, staff("/outbox"))}
+    )
     assert response.status_code == 302
     message = session.scalars(select(Message)).one()
     assert message.kind is MessageKind.TEST and message.recipient == "rep@beta.se"
@@ -106,10 +110,10 @@ def test_lead_admin_lifts_a_suppression(
     session.commit()
     suppression_id = session.scalars(select(Suppression.id)).one()
     sign_in(client, "lead@alpha.se")
-    page = client.get("/outbox/suppressions").get_data(as_text=True)
+    page = client.get(staff("/outbox/suppressions")).get_data(as_text=True)
     assert "gone@alpha.se" in page and "550 No such user" in page
     client.post(
-        f"/outbox/suppressions/{suppression_id}/delete",
-        data={"csrf_token": csrf_token(client, "/outbox")},
+        staff(f"/outbox/suppressions/{suppression_id}/delete"),
+        data={"csrf_token": csrf_token(client, staff("/outbox"))},
     )
     assert session.scalars(select(Suppression)).all() == []

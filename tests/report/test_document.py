@@ -18,16 +18,23 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaign.demo.network import DEMO_SLUG
 from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.events.models import Invitation
-from campaign.network.members import current_campaign
 from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.report.figures import compute
 from campaign.surveys import service
 from campaign.surveys.models import Receipt, Response
 from tests.conftest import START, Runner, sign_in
-from tests.demo.test_demo import SEED_TABLE, _load
+from tests.demo.test_demo import SEED_TABLE, _load, demo_campaign
 from tests.report.test_figures import _mail
+from tests.urls import staff as staff_of
+
+
+def staff(path: str) -> str:
+    """Return the URL of a staff page of the demo campaign."""
+    return staff_of(path, DEMO_SLUG)
+
 
 AS_OF = "2015-03-31T12:00:00+02:00"
 
@@ -48,7 +55,7 @@ def _report(runner: Runner, tmp_path: Path, fmt: str, *extra: str) -> bytes:
 
 def _thin(session: Session, slug: str, keep: int) -> None:
     """Leave a member of the demo pilot only `keep` follow-up answers: too few to show."""
-    campaign = current_campaign(session)
+    campaign = demo_campaign(session)
     member = next(m for m in campaign.memberships if m.organisation.slug == slug)
     answers = session.scalars(
         select(Response).where(Response.organisation_id == member.organisation_id)
@@ -104,7 +111,7 @@ def test_the_same_moment_gives_the_same_report(
 ) -> None:
     _pilot(runner)
     first = _report(runner, tmp_path, "md")
-    campaign = current_campaign(session)
+    campaign = demo_campaign(session)
     ale = next(m for m in campaign.memberships if m.organisation.slug == "ale")
     session.add(
         Participant(
@@ -133,7 +140,7 @@ def test_figures_as_csv_and_xlsx_hide_small_groups(
     assert rows[0][0] == "Medlem" and len(rows) == 21
     by_member = {r[0]: r for r in rows[1:]}
     assert [r[0] for r in rows[1:]][:3] == ["Ale", "Borås", "Dals-Ed"]
-    campaign = current_campaign(session)
+    campaign = demo_campaign(session)
     figures = compute(session, campaign, datetime.fromisoformat(AS_OF))
     assert any(m.outcomes.suppressed for m in figures.members)
     assert any(not m.outcomes.suppressed for m in figures.members)
@@ -186,16 +193,16 @@ def test_lead_admin_downloads_the_report_in_the_web_ui(runner: Runner, client: F
     credentials = _load(runner)  # the demo's accounts, with fresh passwords
     email, password = credentials["lead_admin"]
     sign_in(client, email, password)
-    page = client.get("/report").get_data(as_text=True)
+    page = client.get(staff("/report")).get_data(as_text=True)
     assert "<svg" in page and "Slutrapport" in page
-    markdown = client.get("/report/final.md?language=en")
+    markdown = client.get(staff("/report/final.md?language=en"))
     assert markdown.headers["Content-Disposition"].endswith('-en.md"')
     assert "## Overview" in markdown.get_data(as_text=True)
-    assert client.get("/report/final.doc").status_code == 404
+    assert client.get(staff("/report/final.doc")).status_code == 404
     rep = client.application.test_client()
     email, password = credentials["member_rep"]
     sign_in(rep, email, password)
-    assert rep.get("/report/final.csv").status_code == 403
+    assert rep.get(staff("/report/final.csv")).status_code == 403
 
 
 def test_dashboards_show_each_member_and_only_ones_own_to_a_representative(
@@ -203,7 +210,7 @@ def test_dashboards_show_each_member_and_only_ones_own_to_a_representative(
 ) -> None:
     _pilot(runner)
     credentials = _load(runner)
-    campaign = current_campaign(session)
+    campaign = demo_campaign(session)
     ale = next(m for m in campaign.memberships if m.organisation.slug == "ale")
     ale.enrolment_target = 50
     session.commit()
@@ -212,17 +219,17 @@ def test_dashboards_show_each_member_and_only_ones_own_to_a_representative(
     ]
     email, password = credentials["lead_admin"]
     sign_in(client, email, password)
-    page = client.get("/dashboard").get_data(as_text=True)
-    assert page.count('<th scope="row"><a href="/organisations/') == 20
+    page = client.get(staff("/dashboard")).get_data(as_text=True)
+    assert page.count(f'<th scope="row"><a href="{staff("/organisations/")}') == 20
     assert f'<progress max="50" value="{min(len(ale_people), 50)}"' in page
     assert "Enrolled against the target" not in page and "Inskrivna mot målet" in page
     rep = client.application.test_client()
     email, password = credentials["member_rep"]  # Ale's representative
     sign_in(rep, email, password)
-    own = rep.get("/organisations/ale/dashboard").get_data(as_text=True)
+    own = rep.get(staff("/organisations/ale/dashboard")).get_data(as_text=True)
     assert "Borås" not in own and "Ale" in own
-    assert rep.get("/organisations/boras/dashboard").status_code == 404
-    assert rep.get("/dashboard").status_code == 403
+    assert rep.get(staff("/organisations/boras/dashboard")).status_code == 404
+    assert rep.get(staff("/dashboard")).status_code == 403
 
 
 def test_every_member_section_shows_its_own_outcomes(
@@ -232,7 +239,7 @@ def test_every_member_section_shows_its_own_outcomes(
     _thin(session, "ale", 3)
     text = _report(runner, tmp_path, "md").decode()
     page = _report(runner, tmp_path, "html").decode()
-    figures = compute(session, current_campaign(session), datetime.fromisoformat(AS_OF))
+    figures = compute(session, demo_campaign(session), datetime.fromisoformat(AS_OF))
     shown = [m for m in figures.members if not m.outcomes.suppressed]
     assert shown and len(shown) < len(figures.members)
     for m in figures.members:
@@ -257,7 +264,7 @@ def test_a_printed_moment_makes_the_same_report_again(
 ) -> None:
     _pilot(runner)
     now = datetime(2015, 3, 31, 10, 0, 7, 654321, tzinfo=UTC)
-    campaign = current_campaign(session)
+    campaign = demo_campaign(session)
     ale = next(m for m in campaign.memberships if m.organisation.slug == "ale")
     person = session.scalars(
         select(Participant).where(Participant.organisation_id == ale.organisation_id)
@@ -299,7 +306,7 @@ def test_members_markdown_cannot_break_the_markdown_report(
     runner: Runner, session: Session, tmp_path: Path
 ) -> None:
     _pilot(runner)
-    campaign = current_campaign(session)
+    campaign = demo_campaign(session)
     ale = next(m for m in campaign.memberships if m.organisation.slug == "ale")
     ale.software_comment = "Lync | Skype\nfor some"
     ale.tips_md = "# Our tips\n\nText.\n\n## More\n\nSetext\n------\n\n```\n# not a heading\n```"
@@ -322,20 +329,22 @@ def test_the_report_page_takes_a_moment(app: Flask, runner: Runner, client: Flas
     app.extensions["campaign.clock"].set(datetime(2015, 4, 1, tzinfo=UTC))
     email, password = _load(runner)["lead_admin"]
     sign_in(client, email, password)
-    page = client.get("/report?as_of=2014-06-30T12:00:00%2B02:00")
+    page = client.get(staff("/report?as_of=2014-06-30T12:00:00%2B02:00"))
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Siffror per 2014-06-30T12:00:00+02:00." in html
     assert "as_of=2014-06-30T12:00:00%2B02:00" in html  # the downloads are of the same moment
-    local = client.get("/report?as_of=2014-06-30T12:00:00").get_data(as_text=True)
+    local = client.get(staff("/report?as_of=2014-06-30T12:00:00")).get_data(as_text=True)
     assert "Siffror per 2014-06-30T12:00:00+02:00." in local  # in the campaign's zone
-    markdown = client.get("/report/final.md?as_of=2014-06-30T12:00:00%2B02:00").get_data(True)
+    markdown = client.get(staff("/report/final.md?as_of=2014-06-30T12:00:00%2B02:00")).get_data(
+        True
+    )
     assert "Siffror per 2014-06-30T12:00:00+02:00." in markdown
     for bad in ("igår", "2014-13-01", "2999-01-01T00:00:00+00:00"):
-        answer = client.get("/report", query_string={"as_of": bad})
+        answer = client.get(staff("/report"), query_string={"as_of": bad})
         assert answer.status_code == 400
         assert "är inte en tidpunkt som rapporten kan göras för" in answer.get_data(as_text=True)
-    download = client.get("/report/final.csv", query_string={"as_of": "igår"})
+    download = client.get(staff("/report/final.csv"), query_string={"as_of": "igår"})
     assert download.status_code == 302 and "as_of=ig" in download.headers["Location"]
 
 
@@ -367,7 +376,7 @@ def test_the_dashboard_shows_sequences_meetings_and_response_rates(
     _pilot(runner)
     credentials = _load(runner)
     app.extensions["campaign.clock"].set(datetime(2015, 4, 1, tzinfo=UTC))
-    campaign = current_campaign(session)
+    campaign = demo_campaign(session)
     orgs = {m.organisation.slug: m.organisation for m in campaign.memberships}
     ale = session.scalars(
         select(Participant)
@@ -407,7 +416,7 @@ def test_the_dashboard_shows_sequences_meetings_and_response_rates(
 
     email, password = credentials["lead_admin"]
     sign_in(client, email, password)
-    page = client.get("/dashboard").get_data(as_text=True)
+    page = client.get(staff("/dashboard")).get_data(as_text=True)
     for status in (
         "Inbjuden",
         "Aktiv",
@@ -434,7 +443,7 @@ def test_the_dashboard_shows_sequences_meetings_and_response_rates(
     rep = client.application.test_client()
     email, password = credentials["member_rep"]  # Ale's representative
     sign_in(rep, email, password)
-    own = rep.get("/organisations/ale/dashboard").get_data(as_text=True)
+    own = rep.get(staff("/organisations/ale/dashboard")).get_data(as_text=True)
     assert own.count('data-sequence="pilot-group"') == 1 and 'data-member="ale"' in own
     assert own.count("<tr data-event=") == 1 and f'data-event="{event}"' in own
     assert own.count(">50 %</text>") == 1 and "Borås" not in own

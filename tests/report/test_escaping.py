@@ -25,6 +25,7 @@ from campaign.exports import neutralise
 from campaign.report import md
 from campaign.report.document import MEMBER_TAGS
 from tests.conftest import Network, Runner, sign_in
+from tests.urls import staff
 
 CAMPAIGN = "<img src=x onerror=alert(1)>"
 LEAD = '<script>alert(2)</script> & "Alpha" &amp; co'
@@ -108,7 +109,7 @@ def _cli(runner: Runner, tmp_path: Path, fmt: str) -> bytes:
 
 
 def _download(client: FlaskClient, fmt: str) -> bytes:
-    response = client.get(f"/report/final.{fmt}?language=en")
+    response = client.get(staff(f"/report/final.{fmt}?language=en"))
     assert response.status_code == 200, fmt
     return response.data
 

@@ -14,10 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from campaign.network.members import current_campaign
 from campaign.report.figures import Figures, MemberFigures, compute
 from tests.conftest import Runner, csrf_token, sign_in
-from tests.demo.test_demo import SEED_TABLE, _load
+from tests.demo.test_demo import SEED_TABLE, _load, demo_campaign, staff
 from tests.report.test_document import _pilot
 
 NOW = datetime(2015, 4, 1, 10, 0, tzinfo=UTC)  # after the demo pilot's follow-up
@@ -39,14 +38,14 @@ def lead(app: Flask, runner: Runner, client: FlaskClient) -> FlaskClient:
 
 def in_english(client: FlaskClient) -> None:
     """Press the page's language switch (English), as a person does."""
-    token = csrf_token(client, "/report")
+    token = csrf_token(client, staff("/report"))
     answer = client.post(
-        "/language", data={"language": "en", "next": "/report", "csrf_token": token}
+        "/language", data={"language": "en", "next": staff("/report"), "csrf_token": token}
     )
     assert answer.status_code == 302
 
 
-def page_of(client: FlaskClient, path: str = "/report") -> str:
+def page_of(client: FlaskClient, path: str = staff("/report")) -> str:
     answer = client.get(path)
     assert answer.status_code == 200
     return answer.get_data(as_text=True)
@@ -54,7 +53,7 @@ def page_of(client: FlaskClient, path: str = "/report") -> str:
 
 def download_link(page: str, fmt: str) -> str:
     """The page's link to download the Swedish report as `fmt` (of the page's moment)."""
-    link = re.search(rf'href="(/report/final\.{fmt}\?language=sv[^"]*)"', page)
+    link = re.search(rf'href="({staff("/report")}/final\.{fmt}\?language=sv[^"]*)"', page)
     assert link, f"no {fmt} download"
     return link[1].replace("&amp;", "&")
 
@@ -63,7 +62,7 @@ def figures_named_on(page: str, session: Session) -> Figures:
     """The figures of the moment the page says it shows, computed afresh."""
     moment = re.search(r"(?:Siffror per|Figures as of) (\S+?)\.<", page)
     assert moment, "the page names no moment"
-    return compute(session, current_campaign(session), datetime.fromisoformat(moment[1]))
+    return compute(session, demo_campaign(session), datetime.fromisoformat(moment[1]))
 
 
 def number(shown: str) -> int:
@@ -245,5 +244,5 @@ def test_the_html_download_has_one_section_per_member_with_its_figures(
 
 
 def test_the_swedish_report_writes_its_factors_with_a_decimal_comma(lead: FlaskClient) -> None:
-    text = page_of(lead, "/report/final.md?language=sv")
+    text = page_of(lead, staff("/report/final.md?language=sv"))
     assert "Faktorer: 0,133 kg koldioxid och 2,5" in text

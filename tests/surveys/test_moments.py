@@ -36,6 +36,7 @@ from tests.surveys.test_small_cells import (
     answer,
     pilot,
 )
+from tests.urls import staff
 
 # The answers given by each day (Alpha's 12th alone on the 4th, its 13th-15th on the 6th).
 DAYS = {
@@ -133,8 +134,8 @@ def test_live_results_before_and_after_one_known_person_answers(
     rep = app.test_client()
     sign_in(rep, "rep@alpha.se")
     paths = [
-        f"/questionnaires/{questionnaire}",
-        f"/organisations/alpha/questionnaires/{questionnaire}",
+        staff(f"/questionnaires/{questionnaire}"),
+        staff(f"/organisations/alpha/questionnaires/{questionnaire}"),
     ]
     snapshots = []
     before: dict[str, int] = {}

@@ -24,6 +24,7 @@ from campaign.surveys.models import Questionnaire, QuestionnaireKind, Receipt, R
 from tests.conftest import START, Network, csrf_token, sign_in
 from tests.enrolment_helpers import group
 from tests.outbox_helpers import participant
+from tests.urls import staff
 
 JOB = next(job for job in JOBS if job.name == "questionnaires")
 VALID = {
@@ -242,7 +243,7 @@ def test_anonymous_questionnaire_export_and_results_name_nobody(
 
     lead = app.test_client()
     sign_in(lead, "lead@alpha.se")
-    page = f"/questionnaires/{follow_up.id}"
+    page = staff(f"/questionnaires/{follow_up.id}")
     lead.post(f"{page}/anonymous", data={"csrf_token": csrf_token(lead, page)})
     for n, person in enumerate(people[1:5], start=1):
         _post(app, _link(app, follow_up, person), {**VALID, "trips_replaced": str(n)})
@@ -257,10 +258,10 @@ def test_anonymous_questionnaire_export_and_results_name_nobody(
 
     identifying = [p.email for p in people] + ["Åsa Öberg", "13:37", "p0@"]
     for client, path in [
-        (lead, f"/questionnaires/{follow_up.id}/export.csv"),
-        (lead, f"/questionnaires/{follow_up.id}"),
-        (lead, f"/organisations/alpha/questionnaires/{follow_up.id}/export.csv"),
-        (lead, f"/organisations/alpha/questionnaires/{follow_up.id}"),
+        (lead, staff(f"/questionnaires/{follow_up.id}/export.csv")),
+        (lead, staff(f"/questionnaires/{follow_up.id}")),
+        (lead, staff(f"/organisations/alpha/questionnaires/{follow_up.id}/export.csv")),
+        (lead, staff(f"/organisations/alpha/questionnaires/{follow_up.id}")),
     ]:
         body = client.get(path).get_data(as_text=True)
         for marker in identifying:
@@ -268,7 +269,7 @@ def test_anonymous_questionnaire_export_and_results_name_nobody(
     rows = list(
         csv.reader(
             io.StringIO(
-                lead.get(f"/questionnaires/{follow_up.id}/export.csv")
+                lead.get(staff(f"/questionnaires/{follow_up.id}/export.csv"))
                 .get_data(as_text=True)
                 .lstrip("\ufeff")
             ),
@@ -291,17 +292,21 @@ def test_fewer_than_five_respondents_are_not_shown(
         _post(app, _link(app, follow_up, person), {**VALID, "trips_replaced": str(10 + n)})
     alpha = app.test_client()
     sign_in(alpha, "rep@alpha.se")
-    page = alpha.get(f"/organisations/alpha/questionnaires/{follow_up.id}").get_data(as_text=True)
+    page = alpha.get(staff(f"/organisations/alpha/questionnaires/{follow_up.id}")).get_data(
+        as_text=True
+    )
     assert "Färre än 5 personer har svarat" in page and "Resor är en vana" not in page
     assert "p4@alpha.se" in page  # not answered yet, named: the questionnaire is not anonymous
     _post(app, _link(app, follow_up, people[4]), VALID)
     # Five answers: Alpha's count and are shown. Beta's two count nowhere (answers count in
     # whole groups of five per member), so no figure of Alpha's needs hiding to protect them.
-    page = alpha.get(f"/organisations/alpha/questionnaires/{follow_up.id}").get_data(as_text=True)
+    page = alpha.get(staff(f"/organisations/alpha/questionnaires/{follow_up.id}")).get_data(
+        as_text=True
+    )
     assert "5 svarande." in page and "Resor är en vana" in page
     lead = app.test_client()
     sign_in(lead, "lead@alpha.se")
-    page = lead.get(f"/questionnaires/{follow_up.id}").get_data(as_text=True)
+    page = lead.get(staff(f"/questionnaires/{follow_up.id}")).get_data(as_text=True)
     assert "7 svarande. Svaren från 5 av dem räknas" in page and "Resor är en vana" in page
     # The network's trips are Alpha's alone (10 + 11 + 12 + 13 + 12): minus Alpha's, nothing.
     assert "<dt>Totalt</dt><dd>58 resor</dd>" in page
@@ -309,15 +314,17 @@ def test_fewer_than_five_respondents_are_not_shown(
     # answered is no secret to staff (the outbox shows whose reminders stopped).
     beta = app.test_client()
     sign_in(beta, "rep@beta.se")
-    page = beta.get(f"/organisations/beta/questionnaires/{follow_up.id}").get_data(as_text=True)
+    page = beta.get(staff(f"/organisations/beta/questionnaires/{follow_up.id}")).get_data(
+        as_text=True
+    )
     assert "Färre än 5 personer har svarat" in page and "2 svarande." in page
     assert "Resor är en vana" not in page
     # Nor does Beta's export give them: the header only, as for any scope of fewer than 5.
-    export = beta.get(f"/organisations/beta/questionnaires/{follow_up.id}/export.csv")
+    export = beta.get(staff(f"/organisations/beta/questionnaires/{follow_up.id}/export.csv"))
     lines = export.get_data(as_text=True).lstrip("\ufeff").strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("email;name;organisation")
     assert "p0@beta.se" not in export.get_data(as_text=True)
-    assert beta.get(f"/questionnaires/{follow_up.id}").status_code == 403
+    assert beta.get(staff(f"/questionnaires/{follow_up.id}")).status_code == 403
 
 
 def test_check_answers_is_the_one_place_of_validation() -> None:
@@ -373,12 +380,12 @@ def test_exports_of_fewer_than_five_respondents_have_no_rows(
         _post(app, _link(app, follow_up, person), VALID)
     lead = app.test_client()
     sign_in(lead, "lead@alpha.se")
-    network_xlsx = f"/questionnaires/{follow_up.id}/export.xlsx"
-    member_xlsx = f"/organisations/alpha/questionnaires/{follow_up.id}/export.xlsx"
+    network_xlsx = staff(f"/questionnaires/{follow_up.id}/export.xlsx")
+    member_xlsx = staff(f"/organisations/alpha/questionnaires/{follow_up.id}/export.xlsx")
     for path in (network_xlsx, member_xlsx):
         rows = _xlsx(lead, path)
         assert len(rows) == 1 and rows[0][:4] == ("email", "name", "organisation", "submitted_at")
-    csv_body = lead.get(f"/questionnaires/{follow_up.id}/export.csv").get_data(as_text=True)
+    csv_body = lead.get(staff(f"/questionnaires/{follow_up.id}/export.csv")).get_data(as_text=True)
     assert len(csv_body.strip().splitlines()) == 1 and "p0@alpha.se" not in csv_body
 
     _post(app, _link(app, follow_up, people[4]), {**VALID, "trips_replaced": "77"})
@@ -399,7 +406,9 @@ def test_a_question_answered_by_fewer_than_five_is_not_shown(
     _post(app, _link(app, follow_up, people[5]), {**VALID, "tips": "", "barriers": ["habit"]})
     rep = app.test_client()
     sign_in(rep, "rep@alpha.se")
-    page = rep.get(f"/organisations/alpha/questionnaires/{follow_up.id}").get_data(as_text=True)
+    page = rep.get(staff(f"/organisations/alpha/questionnaires/{follow_up.id}")).get_data(
+        as_text=True
+    )
     assert "6 svarande. Svaren från 5 av dem räknas" in page and "Median" in page  # shown
     # One person named a barrier: that question says "fewer than 5" and shows no bars.
     barriers = page.split('id="q-barriers"')[1].split("</section>")[0]
@@ -421,7 +430,7 @@ def test_the_answer_form_outlasts_the_staff_forms_hour_and_keeps_refused_answers
     path = _link(app, follow_up, person)
     participant_client, lead = app.test_client(), app.test_client()
     sign_in(lead, "lead@alpha.se")
-    results_page = f"/questionnaires/{follow_up.id}"
+    results_page = staff(f"/questionnaires/{follow_up.id}")
     staff_token = csrf_token(lead, results_page)
     token = csrf_token(participant_client, path)
     # Two hours later (Flask-WTF's tokens use the real clock) ...

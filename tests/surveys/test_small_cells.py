@@ -36,6 +36,7 @@ from campaign.surveys import disclosure, service
 from campaign.surveys.definitions import Question, definitions
 from campaign.surveys.models import Questionnaire, Response
 from tests.conftest import PASSWORD, START, Network, csrf_token, sign_in
+from tests.urls import staff
 
 JOB = next(job for job in JOBS if job.name == "questionnaires")
 FOLLOW_UP = definitions()["follow-up"]
@@ -211,7 +212,7 @@ def pilot(app: Flask, session: Session, network: Network, anonymous: bool) -> Pi
     if anonymous:  # made so the real way, before anyone answers
         lead = app.test_client()
         sign_in(lead, network.lead.email)
-        path = f"/questionnaires/{follow_up.id}"
+        path = staff(f"/questionnaires/{follow_up.id}")
         made = lead.post(f"{path}/anonymous", data={"csrf_token": csrf_token(lead, path)})
         assert made.status_code == 302
     app.extensions["campaign.clock"].set(datetime(2014, 9, 1, 7, 0, tzinfo=UTC))
@@ -416,7 +417,7 @@ def _read_report(seen: Seen, client: FlaskClient, as_of: str = "") -> None:
     """The final report's outcomes, per member (CSV) and for the network (Markdown), as of now
     or of the moment `as_of`."""
     moment = f"&as_of={quote(as_of)}" if as_of else ""
-    rows = _csv(client, f"/report/final.csv?language=en{moment}")
+    rows = _csv(client, staff(f"/report/final.csv?language=en{moment}"))
     for row in rows[1:]:
         slug = _slug(row[0])
         if row[11].isdigit():
@@ -426,7 +427,7 @@ def _read_report(seen: Seen, client: FlaskClient, as_of: str = "") -> None:
                 seen.add(slug, ("total", question), int(row[column]))
         if row[15]:
             seen.add(slug, ("total", "km_avoided"), round(float(row[15]) / 0.133))
-    text = _get(client, f"/report/final.md?language=en{moment}")
+    text = _get(client, staff(f"/report/final.md?language=en{moment}"))
     found = re.search(
         r"([\d\u202f,]+) pilot users (?:count|answered the follow-up)\. Together they replaced"
         r" ([\d\u202f,]+) trips with web meetings, avoided ([\d\u202f,]+) km of travel and saved"
@@ -443,20 +444,22 @@ def _read_report(seen: Seen, client: FlaskClient, as_of: str = "") -> None:
 def _everything(client: FlaskClient, slugs: list[str], questionnaire: int, lead: bool) -> Seen:
     seen = Seen()
     for slug in slugs:
-        base = f"/organisations/{slug}/questionnaires"
+        base = staff(f"/organisations/{slug}/questionnaires")
         _read_lists(seen, _get(client, base), slug)
         _read_results(seen, slug, _get(client, f"{base}/{questionnaire}"))
         for read in (_csv, _xlsx):
             fmt = "csv" if read is _csv else "xlsx"
             _read_export(seen, read(client, f"{base}/{questionnaire}/export.{fmt}"), slug)
-        _read_dashboard(seen, _get(client, f"/organisations/{slug}/dashboard"))
+        _read_dashboard(seen, _get(client, staff(f"/organisations/{slug}/dashboard")))
     if lead:
-        _read_lists(seen, _get(client, "/questionnaires"), "network")
-        _read_results(seen, "network", _get(client, f"/questionnaires/{questionnaire}"))
+        _read_lists(seen, _get(client, staff("/questionnaires")), "network")
+        _read_results(seen, "network", _get(client, staff(f"/questionnaires/{questionnaire}")))
         for read in (_csv, _xlsx):
             fmt = "csv" if read is _csv else "xlsx"
-            _read_export(seen, read(client, f"/questionnaires/{questionnaire}/export.{fmt}"), None)
-        _read_dashboard(seen, _get(client, "/dashboard"))
+            _read_export(
+                seen, read(client, staff(f"/questionnaires/{questionnaire}/export.{fmt}")), None
+            )
+        _read_dashboard(seen, _get(client, staff("/dashboard")))
         _read_report(seen, client)
     return seen
 
@@ -527,7 +530,7 @@ def test_no_hidden_member_can_be_worked_out_from_what_anyone_sees(
         # A representative knows their own people's answers (each one's data export).
         _assert_nothing_small_or_subtractable(own, truth, slug, known=(slug,))
         assert ("network", ("total", "km_avoided")) in own.value
-        assert rep.get(f"/questionnaires/{questionnaire}").status_code == 403
+        assert rep.get(staff(f"/questionnaires/{questionnaire}")).status_code == 403
 
 
 def test_the_rule_counts_whole_groups_in_the_order_given(
@@ -596,25 +599,25 @@ def test_only_a_members_representatives_see_who_has_not_answered(
     lead = app.test_client()
     sign_in(lead, network.lead.email)
     for path in (
-        f"/questionnaires/{questionnaire}",
-        f"/organisations/delta/questionnaires/{questionnaire}",
+        staff(f"/questionnaires/{questionnaire}"),
+        staff(f"/organisations/delta/questionnaires/{questionnaire}"),
     ):
         page = _get(lead, path)
         assert not any(email in page for email in waiting), path
         assert "Har inte svarat än" not in page and "representanter ser namnen" in page
-    page = _get(lead, f"/organisations/delta/questionnaires/{questionnaire}")
+    page = _get(lead, staff(f"/organisations/delta/questionnaires/{questionnaire}"))
     assert '<td class="num">5</td><td class="num">3</td><td class="num">60 %</td>' in page
     assert "3 svarande. Svaren från 0 av dem räknas" in page and 'id="q-' not in page
     rep = app.test_client()
     sign_in(rep, "rep@delta.se")
-    own = _get(rep, f"/organisations/delta/questionnaires/{questionnaire}")
+    own = _get(rep, staff(f"/organisations/delta/questionnaires/{questionnaire}"))
     assert "Har inte svarat än" in own and all(email in own for email in waiting)
 
 
 def _data_export(client: FlaskClient, slug: str, person: Participant) -> dict[str, int]:
     """A person's follow-up answers, from their data export (GDPR), as their member's
     representative may fetch it."""
-    response = client.get(f"/organisations/{slug}/participants/{person.id}/data.json")
+    response = client.get(staff(f"/organisations/{slug}/participants/{person.id}/data.json"))
     assert response.status_code == 200
     given = [a["answers"] for a in response.get_json()["questionnaire_answers"]]
     return {q: sum(int(a.get(q, 0)) for a in given) for q in OUTCOMES}

@@ -18,7 +18,7 @@ from campaign.timing import current_clock
 
 
 @bp.get("/sign-in-locks")
-@access(Access.LEAD_ADMIN)
+@access(Access.ANY_LEAD_ADMIN)
 def sign_in_locks() -> ResponseReturnValue:
     """The addresses and clients that too many failed sign-ins lock right now."""
     return render_template(
@@ -40,7 +40,7 @@ def _locks_now() -> list[tuple[throttle.Lock, int, str]]:
 
 
 @bp.post("/sign-in-locks/unlock")
-@access(Access.LEAD_ADMIN)
+@access(Access.ANY_LEAD_ADMIN)
 def unlock_sign_in() -> ResponseReturnValue:
     form = UnlockForm()
     if not form.validate_on_submit():

@@ -15,6 +15,7 @@ from campaign.accounts.forms import InviteForm
 from campaign.accounts.models import Role, User
 from campaign.accounts.scope import Access, access
 from campaign.accounts.views.base import bp
+from campaign.network.members import campaign_or_404
 from campaign.network.models import Organisation
 from campaign.timing import current_clock
 
@@ -50,8 +51,11 @@ def _invite(form: InviteForm, organisation: Organisation) -> ResponseReturnValue
     """Create the representative's account, send the link, and go back to the member."""
     newcomer = newcomer_of(form)
     now = current_clock().now()
-    user = invitations.invite(db.session(), organisation, newcomer, actor=current_user, now=now)
-    invitations.send_link(db.session(), user, "invitation", now)
+    campaign_id = campaign_or_404().id
+    user = invitations.invite(
+        db.session(), organisation, newcomer, actor=current_user, now=now, campaign_id=campaign_id
+    )
+    invitations.send_link(db.session(), user, "invitation", now, campaign_id)
     db.session().commit()
     flash(_("An invitation is on its way to %(email)s.", email=newcomer.email), "success")
     return redirect(url_for("network.organisation", org=organisation.slug))
@@ -81,7 +85,8 @@ def resend_invitation(user_id: int) -> ResponseReturnValue:
 
 def resend(user: User) -> None:
     """Queue a new invitation link to the representative, and say so."""
-    staff.resend_invitation(db.session(), user, current_user, current_clock().now())
+    now = current_clock().now()
+    staff.resend_invitation(db.session(), user, current_user, now, campaign_or_404().id)
     db.session().commit()
     flash(_("A new invitation is on its way to %(email)s.", email=user.email), "success")
 
@@ -90,7 +95,8 @@ def resend(user: User) -> None:
 @access(Access.LEAD_ADMIN)
 def representative_access(user_id: int) -> ResponseReturnValue:
     user = _representative(user_id)
-    staff.set_access(db.session(), user, request.form.get("action") == "enable", current_user)
+    enabled = request.form.get("action") == "enable"
+    staff.set_access(db.session(), user, enabled, current_user, campaign_or_404().id)
     db.session().commit()
     flash(_access_text(user), "success")
     return redirect(url_for("network.organisation", org=g.organisation.slug))

@@ -83,7 +83,7 @@ def _try_again_text(until: datetime, now: datetime) -> str:
 
 
 @bp.post("/logout")
-@access(Access.STAFF)
+@access(Access.SIGNED_IN)
 def logout() -> ResponseReturnValue:
     current_user.end_sessions()  # a copy of this session's cookie stops working too
     db.session().commit()
@@ -94,7 +94,7 @@ def logout() -> ResponseReturnValue:
 
 
 @bp.route("/account", methods=["GET", "POST"])
-@access(Access.STAFF)
+@access(Access.SIGNED_IN)
 def account() -> ResponseReturnValue:
     profile = ProfileForm(prefix="profile", obj=current_user)
     password = PasswordForm(prefix="password")

@@ -218,7 +218,8 @@ def _close(
     job.state, job.content, job.finished_at = ImportState.APPLIED, None, now
     job.counts = {**job.counts, "added": added, "updated": updated}
     record(
-        db_session, actor, "participants.imported", now=now, organisation_id=job.organisation_id,
+        db_session, actor, "participants.imported", now=now, campaign_id=job.campaign_id,
+        organisation_id=job.organisation_id,
         target=f"import:{job.id}", group=group.name, added=added, updated=updated,
         rejected=job.counts.get("reject", 0),
     )  # fmt: skip

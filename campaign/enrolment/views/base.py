@@ -1,5 +1,6 @@
 """The enrolment blueprint, and the lookups its staff pages share: each finds an object of
-`g.organisation` only, so an id of another member's object is a 404."""
+`g.organisation` in the request's campaign only, so an id of another member's object, or of
+another campaign's, is a 404."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from campaign import db
+from campaign.accounts.scope import of_member
 from campaign.enrolment import pilot_groups
 from campaign.enrolment.forms import ImportForm, NewParticipantForm
 from campaign.enrolment.models import (
@@ -24,9 +26,7 @@ bp = Blueprint("enrolment", __name__)
 def group_or_404(group_id: int) -> PilotGroup:
     """Return the member's pilot group with this id."""
     return db.first_or_404(
-        select(PilotGroup).where(
-            PilotGroup.id == group_id, PilotGroup.organisation_id == g.organisation.id
-        )
+        select(PilotGroup).where(PilotGroup.id == group_id, of_member(PilotGroup))
     )
 
 
@@ -35,7 +35,7 @@ def person_or_404(participant_id: int) -> Participant:
     return db.first_or_404(
         select(Participant).where(
             Participant.id == participant_id,
-            Participant.organisation_id == g.organisation.id,
+            of_member(Participant),
             Participant.status != ParticipantStatus.ERASED,
         )
     )
@@ -43,12 +43,8 @@ def person_or_404(participant_id: int) -> Participant:
 
 def import_or_404(import_id: int) -> ParticipantImport:
     """Return the member's import with this id."""
-    return db.first_or_404(
-        select(ParticipantImport).where(
-            ParticipantImport.id == import_id,
-            ParticipantImport.organisation_id == g.organisation.id,
-        )
-    )
+    query = select(ParticipantImport).where(ParticipantImport.id == import_id)
+    return db.first_or_404(query.where(of_member(ParticipantImport)))
 
 
 def member_groups(campaign: Campaign) -> list[PilotGroup]:

@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from campaign import db
-from campaign.accounts.scope import Access, access
+from campaign.accounts.scope import Access, access, of_member
 from campaign.drip import pauses
 from campaign.drip.files import load_sequences
 from campaign.enrolment import joining, pilot_groups
@@ -33,16 +33,16 @@ def groups() -> ResponseReturnValue:
         "enrolment/groups.html",
         organisation=g.organisation,
         groups=member_groups(campaign),
-        counts=_active_counts(g.organisation.id),
+        counts=_active_counts(),
     )
 
 
-def _active_counts(organisation_id: int) -> dict[int | None, int]:
+def _active_counts() -> dict[int | None, int]:
     """Return how many active or paused participants each of the member's groups has."""
     query = (
         select(Participant.pilot_group_id, func.count())
         .where(
-            Participant.organisation_id == organisation_id,
+            of_member(Participant),
             Participant.status.in_([ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED]),
         )
         .group_by(Participant.pilot_group_id)

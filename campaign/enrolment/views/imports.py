@@ -15,7 +15,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.local import LocalProxy
 
 from campaign import db
-from campaign.accounts.scope import Access, access
+from campaign.accounts.scope import Access, access, of_member
 from campaign.enrolment import importing
 from campaign.enrolment.forms import ConfirmImportForm, ImportForm
 from campaign.enrolment.models import (
@@ -45,7 +45,7 @@ def new_import() -> ResponseReturnValue:
     if form.validate_on_submit() and (job := _stored_upload(form, campaign)) is not None:
         _read_in_background(job)
         return redirect(url_for("enrolment.show_import", org=organisation.slug, import_id=job.id))
-    recent = _recent_imports(organisation.id)
+    recent = _recent_imports()
     return render_template(
         "enrolment/new_import.html", organisation=organisation, form=form, recent=recent
     )
@@ -57,11 +57,11 @@ def _read_in_background(job: ParticipantImport) -> None:
     importing.read_in_background(app, job.id)
 
 
-def _recent_imports(organisation_id: int) -> list[ParticipantImport]:
-    """Return the member's last ten imports, the latest first."""
+def _recent_imports() -> list[ParticipantImport]:
+    """Return the member's last ten imports in the campaign, the latest first."""
     query = (
         select(ParticipantImport)
-        .where(ParticipantImport.organisation_id == organisation_id)
+        .where(of_member(ParticipantImport))
         .order_by(ParticipantImport.id.desc())
         .limit(10)
     )

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from campaign import db, exports
-from campaign.accounts.scope import Access, access
+from campaign.accounts.scope import Access, access, of_member
 from campaign.enrolment import importing, people
 from campaign.enrolment.forms import NewParticipantForm
 from campaign.enrolment.models import ConsentMethod, Participant, ParticipantStatus, PilotGroup
@@ -40,8 +40,7 @@ def _filters() -> dict[str, str]:
 def _filtered(filters: dict[str, str]) -> Select[Participant]:
     """Return the participant query of this organisation with the filters applied."""
     statement = select(Participant).where(
-        Participant.organisation_id == g.organisation.id,
-        Participant.status != ParticipantStatus.ERASED,
+        of_member(Participant), Participant.status != ParticipantStatus.ERASED
     )
     if filters["q"]:
         statement = statement.where(_matching(filters["q"]))

@@ -11,14 +11,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from icalendar import Event as VEvent
+from sqlalchemy import select
 
 from campaign import db, plaintext
 from campaign.accounts.scope import Access, access
 from campaign.events import calendar, feeds, invitations, meetings
 from campaign.events.models import Event
-from campaign.events.views.base import bp, event_or_404, visible
-from campaign.network.members import campaign_or_404
-from campaign.network.models import Organisation
+from campaign.events.views.base import bp, event_or_404, in_feed
+from campaign.network.models import Campaign, Membership, Organisation
 from campaign.security import TokenError
 from campaign.timing import current_clock
 
@@ -85,14 +85,26 @@ def _feed_refused(error: TokenError | feeds.FeedReplaced) -> Response:
 
 
 def _feed(organisation: Organisation) -> Response:
-    """Return the member's events as a calendar, named after the campaign and the member."""
-    campaign = campaign_or_404()
-    events = db.session().scalars(visible(campaign, organisation.id).order_by(Event.starts_at))
+    """Return the member's events of each of its campaigns as a calendar, named after the
+    campaigns and the member."""
+    events = db.session().scalars(in_feed(organisation.id).order_by(Event.starts_at))
     items = _published_all(events, current_clock().now())
-    name = plaintext.one_line(f"{campaign.name} – {organisation.short_name}")
+    campaigns = ", ".join(c.name for c in _campaigns_of(organisation))
+    name = plaintext.one_line(f"{campaigns} – {organisation.short_name}")
     response = Response(calendar.calendar_of(None, items, name=name), mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, max-age=900"
     return response
+
+
+def _campaigns_of(organisation: Organisation) -> list[Campaign]:
+    """Return the campaigns the organisation is a member of, the earliest first."""
+    query = (
+        select(Campaign)
+        .join(Membership, Membership.campaign_id == Campaign.id)
+        .where(Membership.organisation_id == organisation.id)
+        .order_by(Campaign.starts_on, Campaign.id)
+    )
+    return list(db.session().scalars(query))
 
 
 def _feed_gone(text: str, status: int) -> Response:
@@ -106,7 +118,7 @@ def _feed_gone(text: str, status: int) -> Response:
 @access(Access.ORGANISATION)
 def replace_feed() -> ResponseReturnValue:
     """Give the member a new calendar address; the old one stops working at once."""
-    meetings.replace_feed(db.session(), g.organisation, current_user)
+    meetings.replace_feed(db.session(), g.organisation, current_user, g.campaign.id)
     db.session().commit()
     flash(_new_address_text(), "success")
     return redirect(url_for("events.index", org=g.organisation.slug) + "#feed-heading")

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from campaign import db, labels
 from campaign.accounts.models import User
-from campaign.accounts.scope import Access, access, scoped
+from campaign.accounts.scope import Access, access, is_lead_admin, of_member, scoped
 from campaign.enrolment.models import Participant, PilotGroup
 from campaign.events import calendar, fanout, feeds, invitations, meetings
 from campaign.events.forms import EventForm
@@ -83,18 +83,14 @@ def _audiences(campaign: Campaign) -> list[Audience]:
     """Return whom the user may invite: a pilot group or the member's people; the whole
     network too for the lead administrator, on the lead organisation's pages."""
     audiences = [Audience.PILOT_GROUP, Audience.ORGANISATION]
-    if current_user.is_lead_admin and g.organisation.id == campaign.lead_organisation_id:
+    if is_lead_admin() and g.organisation.id == campaign.lead_organisation_id:
         audiences += list(NETWORK_AUDIENCES)
     return audiences
 
 
 def _member_groups() -> list[PilotGroup]:
-    """Return the member's pilot groups by name."""
-    query = (
-        select(PilotGroup)
-        .where(PilotGroup.organisation_id == g.organisation.id)
-        .order_by(PilotGroup.name)
-    )
+    """Return the member's pilot groups in the campaign by name."""
+    query = select(PilotGroup).where(of_member(PilotGroup)).order_by(PilotGroup.name)
     return list(db.session().scalars(query))
 
 

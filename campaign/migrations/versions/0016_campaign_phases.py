@@ -1,7 +1,7 @@
 """campaign phases: invitations before the start, and the archive
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 
 Existing campaigns keep their participants' meeting invitations until the start (the
 setting is off) and are not archived.
@@ -16,7 +16,7 @@ import campaign.db
 
 # revision identifiers, used by Alembic.
 revision: str = '0016'
-down_revision: Union[str, Sequence[str], None] = '0014'
+down_revision: Union[str, Sequence[str], None] = '0015'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

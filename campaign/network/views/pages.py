@@ -1,21 +1,18 @@
-"""The lead administrator's overview of the network and each member's own page."""
+"""The lead administrator's overview of the network, its settings and audit log, and each
+member's own page."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from flask import (
-    Blueprint,
-    Flask,
     abort,
-    current_app,
     flash,
     g,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -24,11 +21,18 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, select
-from werkzeug.exceptions import NotFound
 
-from campaign import db, labels
+from campaign import db
 from campaign.accounts.models import Role
-from campaign.accounts.scope import Access, access
+from campaign.accounts.scope import (
+    Access,
+    access,
+    campaigns_of,
+    in_campaign,
+    is_lead_admin,
+    is_member,
+    is_operator,
+)
 from campaign.audit import AuditEvent
 from campaign.drip.period import Replanned, replan
 from campaign.enrolment.overview import MemberRow, member_rows, representatives
@@ -46,36 +50,48 @@ from campaign.network.models import (
     Organisation,
     OrganisationKind,
 )
-from campaign.network.phases import Phase
+from campaign.network.views.base import bp
 from campaign.pages import page_of_rows
-from campaign.timing import current_clock, day_text
-
-bp = Blueprint("network", __name__)
-
-
-def init_app(app: Flask) -> None:
-    """Register the views, the campaign's phase on every staff page, and the archive's guard."""
-    app.register_blueprint(bp)
-    app.jinja_env.globals["campaign_phase"] = campaign_phase
-    app.before_request(refuse_changes_to_an_archive)
+from campaign.timing import current_clock
 
 
 @bp.get("/")
 @access(Access.PUBLIC)
 def home() -> ResponseReturnValue:
-    """Send each visitor to their start: sign-in, the network's overview, or their member."""
+    """Send each visitor to sign in, to their campaign (the last used, or the only one), or to
+    the list of their campaigns."""
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
-    if current_user.role is Role.LEAD_ADMIN:
-        return redirect(url_for("network.overview"))
-    return redirect(url_for("network.organisation", org=current_user.organisation.slug))
+    mine = campaigns_of(current_user)
+    chosen = [(c, role) for c, role in mine if c.slug == session.get("campaign")] or mine
+    return redirect(start_of(*chosen[0]) if len(chosen) == 1 else url_for("network.campaigns"))
+
+
+def start_of(campaign: Campaign, role: Role) -> str:
+    """Return the first page of a campaign for the signed-in user in this role: the network's
+    overview for its lead administrator, else their own member's page."""
+    if role is Role.LEAD_ADMIN:
+        return url_for("network.overview", campaign=campaign.slug)
+    organisation = current_user.organisation.slug
+    return url_for("network.organisation", campaign=campaign.slug, org=organisation)
+
+
+@bp.get("/campaigns")
+@access(Access.SIGNED_IN)
+def campaigns() -> ResponseReturnValue:
+    """The campaigns the user has a part in, with their role in each."""
+    return render_template(
+        "network/campaigns.html",
+        rows=[(c, role, start_of(c, role)) for c, role in campaigns_of(current_user)],
+        operator=is_operator(current_user),
+    )
 
 
 @bp.get("/network")
 @access(Access.LEAD_ADMIN)
 def overview() -> ResponseReturnValue:
-    campaign = members.current_campaign(db.session())
-    rows = member_rows(db.session(), campaign) if campaign else []
+    campaign = members.campaign_or_404()
+    rows = member_rows(db.session(), campaign)
     return render_template(
         "network/overview.html",
         campaign=campaign,
@@ -92,11 +108,24 @@ def new_member() -> ResponseReturnValue:
     form = NewMemberForm()
     if form.validate_on_submit():
         slug = form.slug.data or members.slugify(form.short_name.data or "")
-        if db.session().scalar(select(Organisation.id).where(Organisation.slug == slug)):
-            form.slug.errors.append(_("Another organisation already uses this address name."))
+        if problem := _slug_problem(slug, form.name.data or ""):
+            form.slug.errors.append(problem)
         else:
             return _admit(form, campaign, slug)
     return render_template("network/new_member.html", form=form, campaign=campaign)
+
+
+def _slug_problem(slug: str, name: str) -> str | None:
+    """Say why the organisation cannot join under this address name; None when it can: a new
+    one, or one of another campaign whose full name the form gives (it joins as it is)."""
+    known = db.session().scalar(select(Organisation).where(Organisation.slug == slug))
+    if known is None:
+        return None
+    if known.name.casefold() != " ".join(name.split()).casefold():
+        return _("Another organisation already uses this address name.")
+    if is_member(known.id, g.campaign.id):
+        return _("%(name)s is a member already.", name=known.name)
+    return None
 
 
 def _admit(form: NewMemberForm, campaign: Campaign, slug: str) -> ResponseReturnValue:
@@ -147,7 +176,7 @@ def organisation() -> ResponseReturnValue:
         "network/organisation.html",
         campaign=campaign,
         row=_member_row(campaign, organisation),
-        representatives=representatives(db.session(), organisation),
+        representatives=representatives(db.session(), organisation, campaign),
     )
 
 
@@ -238,7 +267,7 @@ def edit_facts() -> ResponseReturnValue:
 
 def _facts_form(membership: Membership) -> MemberFactsForm:
     """Return the form of a member's facts: with its status for the lead administrator."""
-    if current_user.role is Role.LEAD_ADMIN:
+    if is_lead_admin():
         return LeadMembershipForm(obj=membership)
     return MemberFactsForm(obj=membership)
 
@@ -264,112 +293,29 @@ def audit() -> ResponseReturnValue:
 
 
 def _organisations() -> list[Organisation]:
-    """Return every organisation, by short name: the audit's choices of member."""
-    return list(db.session().scalars(select(Organisation).order_by(Organisation.short_name)))
+    """Return the campaign's members, by short name: the audit's choices of member."""
+    here = select(Membership.organisation_id).where(Membership.campaign_id == g.campaign.id)
+    query = select(Organisation).where(Organisation.id.in_(here))
+    return list(db.session().scalars(query.order_by(Organisation.short_name)))
 
 
 def _actions() -> list[str]:
-    """Return the kinds of action the audit has recorded, by name."""
-    query = select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+    """Return the kinds of action the campaign's audit has recorded, by name."""
+    here = in_campaign(AuditEvent.campaign_id, AuditEvent.organisation_id)
+    query = select(AuditEvent.action).where(here).distinct().order_by(AuditEvent.action)
     return list(db.session().scalars(query))
 
 
 def _audit_events(organisation_slug: str, action: str) -> Select[AuditEvent, Organisation | None]:
-    """A query of the audit events, newest first, of one member and one action if chosen."""
-    statement = select(AuditEvent, Organisation).outerjoin(
-        Organisation, Organisation.id == AuditEvent.organisation_id
+    """A query of the campaign's audit events, newest first, of one member and one action if
+    chosen."""
+    statement = (
+        select(AuditEvent, Organisation)
+        .outerjoin(Organisation, Organisation.id == AuditEvent.organisation_id)
+        .where(in_campaign(AuditEvent.campaign_id, AuditEvent.organisation_id))
     )
     if organisation_slug:
         statement = statement.where(Organisation.slug == organisation_slug)
     if action:
         statement = statement.where(AuditEvent.action == action)
     return statement.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-
-
-@dataclass(frozen=True)
-class Standing:
-    """Where a campaign stands, as every staff page shows it: "Running until 31 March 2015"."""
-
-    campaign: Campaign
-    phase: Phase
-    text: str
-    badge: str
-
-
-def campaign_phase() -> Standing | None:
-    """Return where the request's campaign stands (None when there is no campaign)."""
-    campaign = _request_campaign()
-    if campaign is None:
-        return None
-    phase = phases.phase_of(campaign, current_clock().now())
-    return Standing(campaign, phase, phase_text(campaign, phase), labels.BADGES[phase])
-
-
-def _request_campaign() -> Campaign | None:
-    """Return the campaign of the request, None if there is none."""
-    try:
-        return members.campaign_or_404()
-    except NotFound:
-        return None
-
-
-def phase_text(campaign: Campaign, phase: Phase) -> str:
-    """Say the campaign's phase with its date, e.g. "Ended 31 March 2015"."""
-    texts = {
-        Phase.PREPARING: _("Preparing, starts %(day)s"),
-        Phase.RUNNING: _("Running until %(day)s"),
-        Phase.ENDED: _("Ended %(day)s"),
-        Phase.ARCHIVED: _("Archived, ended %(day)s"),
-    }
-    day = campaign.starts_on if phase is Phase.PREPARING else campaign.ends_on
-    return texts[phase] % {"day": day_text(day)}
-
-
-# What staff may still do in an archived campaign: their own account and session, and lifting a
-# sign-in lock (which is about the accounts, not the campaign).
-STILL_OPEN = frozenset({"accounts.logout", "accounts.account", "accounts.unlock_sign_in"})
-
-
-def refuse_changes_to_an_archive() -> ResponseReturnValue | None:
-    """Refuse every change (a request that is not a GET) on a staff page of an archived
-    campaign, with a page that says why; reading, exports and the report still work."""
-    if request.method in ("GET", "HEAD", "OPTIONS") or not _changes_the_campaign():
-        return None
-    campaign = _request_campaign()
-    if campaign is None or campaign.archived_at is None:
-        return None
-    return render_template("network/archived.html", campaign=campaign), 409
-
-
-def _changes_the_campaign() -> bool:
-    """Whether the request goes to a staff page of the campaign (not a public link, not one's
-    own account)."""
-    endpoint = request.endpoint
-    if endpoint is None or endpoint in STILL_OPEN or endpoint == "static":
-        return False
-    view = current_app.view_functions[endpoint]
-    return getattr(view, "access", Access.PUBLIC) is not Access.PUBLIC
-
-
-@bp.route("/network/archive", methods=["GET", "POST"])
-@access(Access.LEAD_ADMIN)
-def archive() -> ResponseReturnValue:
-    """Archive the ended campaign, after a confirmation: from then on it is read-only."""
-    campaign = members.campaign_or_404()
-    now = current_clock().now()
-    if request.method == "POST" and request.form.get("confirm") == "yes":
-        return _archived(campaign, now)
-    phase = phases.phase_of(campaign, now)
-    return render_template("network/archive.html", campaign=campaign, phase=phase)
-
-
-def _archived(campaign: Campaign, now: datetime) -> ResponseReturnValue:
-    """Archive the campaign, or say why it cannot be yet."""
-    try:
-        phases.archive(db.session(), campaign, current_user, now)
-    except phases.NotEnded:
-        flash(_("Only a campaign that has ended can be archived."), "error")
-        return redirect(url_for("network.archive"))
-    db.session().commit()
-    flash(_("The campaign is archived: it can be read but no longer changed."), "success")
-    return redirect(url_for("report.dashboard"))
