@@ -151,3 +151,24 @@ def test_upgrade_gives_the_one_campaign_what_named_none(
     assert "campaign_id" not in {
         c["name"] for c in inspect(empty_engine).get_columns("audit_event")
     }
+
+
+def test_upgrading_a_sqlite_database_keeps_every_row_that_names_a_campaign(
+    empty_engine: Engine,
+) -> None:
+    """SQLite changes `campaign` by copying and dropping it: with foreign keys enforced, the
+    drop cascaded and deleted the audit trail, the mail and every membership of the campaign."""
+    tables = ("organisation", "campaign", "audit_event", "message")
+    migrations.upgrade(empty_engine, "0014")
+    with empty_engine.begin() as connection:
+        _rows_of_0014(connection, 1)
+
+    def counts() -> list[int]:
+        with empty_engine.connect() as connection:
+            return [
+                connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables
+            ]
+
+    before = counts()
+    migrations.upgrade(empty_engine)
+    assert counts() == before == [1, 1, 1, 1]

@@ -98,7 +98,6 @@ def create_campaign(
     click.echo(_created_text(campaign, lead_is_new))
 
 
-
 def _next_campaign(app: Flask, source: str, invite_returning: bool, options: Any) -> None:
     """Start the next campaign from `source`; its lead carries over, so --lead is refused."""
     if options["lead_name"] or options["lead_slug"]:

@@ -127,7 +127,6 @@ def export(ctx: click.Context, campaign_slug: str | None, output: Path) -> None:
     click.echo(f"Wrote {output} ({output.stat().st_size:,} bytes, {files} files).")
 
 
-
 def _write_bundle(made: Bundle, output: Path) -> int:
     """Write the bundle beside `output` with a progress bar, then put it in place; return the
     number of files in it. An error leaves no half-written file."""

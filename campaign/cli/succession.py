@@ -30,7 +30,6 @@ def start_from(app: Flask, source: str, plan: copying.Plan, invite: bool) -> Non
         click.echo(_started(session, old, new) + said)
 
 
-
 def _sentences(error: copying.PlanError) -> str:
     """The plan's problems, each named by its option."""
     options = {"name": "--name", "slug": "--slug", "ends_on": "--starts/--ends"}

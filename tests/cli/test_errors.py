@@ -70,7 +70,6 @@ BAD_INPUT: dict[str, list[tuple[tuple[str, ...], str]]] = {
     "archive": [
         (("--campaign", "nowhere"), "There is no campaign 'nowhere'"),
         (("--campaign", "test"), "has not ended"),
-        ((), "Missing option '--campaign'"),
     ],
     "reopen": [
         (("--campaign", "nowhere"), "There is no campaign 'nowhere'"),

@@ -202,7 +202,9 @@ def test_a_campaign_through_its_phases_mails_participants_only_while_it_runs(
 def _outbox_says_so(client: FlaskClient, session: Session, network: Network) -> None:
     """The outbox shows why the mail was cancelled, in the reader's language."""
     sign_in(client, "lead@alpha.se")
-    assert "Skickas inte: överenskommelsen har avslutats" in client.get(staff("/outbox")).get_data(True)
+    assert "Skickas inte: överenskommelsen har avslutats" in client.get(staff("/outbox")).get_data(
+        True
+    )
     session.get(type(network.lead), network.lead.id).language = "en"
     session.commit()
     assert "Not sent: the campaign has ended" in client.get(staff("/outbox")).get_data(True)

@@ -81,11 +81,11 @@ def test_the_clock_across_the_warning_and_the_purge(
     received = len(server.received)
     assert run_retention(app, WARNING_AT)
     assert run_retention(app, WARNING_AT + timedelta(hours=1))  # once
-    assert sorted(m.recipient for m in _notices(session)) == ["lead@alpha.se", "lead@beta.se"]
+    assert sorted(m.recipient for m in _notices(session)) == ["lead2@alpha.se", "lead@alpha.se"]
     deliver(app, session, transport)
     mails = {m.recipients[0]: m.parsed() for m in server.received[received:]}
-    assert sorted(mails) == ["lead@alpha.se", "lead@beta.se"]
-    swedish, english = mails["lead@alpha.se"], mails["lead@beta.se"]
+    assert sorted(mails) == ["lead2@alpha.se", "lead@alpha.se"]
+    swedish, english = mails["lead@alpha.se"], mails["lead2@alpha.se"]
     assert swedish["Subject"] == (
         "Personuppgifterna i Testöverenskommelsen raderas efter den 31 mars 2016"
     )
@@ -122,14 +122,14 @@ def test_the_clock_across_the_warning_and_the_purge(
 
 def _english_lead(session: Session, network: Network) -> None:
     """A second lead administrator, who reads English, and a disabled one, who gets nothing."""
-    for email, enabled in (("lead@beta.se", True), ("gone@alpha.se", False)):
+    for email, enabled in (("lead2@alpha.se", True), ("gone@alpha.se", False)):
         session.add(
             User(
                 email=email,
                 name="Other Lead",
                 role=Role.LEAD_ADMIN,
                 language="en",
-                organisation=network.beta,
+                organisation=network.alpha,  # the lead organisation: lead administrators here
                 is_enabled=enabled,
                 created_at=START,
             )  # fmt: skip

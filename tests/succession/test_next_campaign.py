@@ -106,7 +106,9 @@ def test_the_copy_has_the_network_and_its_settings_and_none_of_its_people(
     old = ran.campaign
     before = _everything_of(session, old.id)
     answer = _start(_lead(app))
-    assert answer.status_code == 302 and answer.headers["Location"] == staff("/network")
+    assert answer.status_code == 302 and answer.headers["Location"] == staff(
+        "/network", NEXT["slug"]
+    )
     new = _new(session)
     assert (new.name, new.starts_on, new.ends_on) == (
         NEXT["name"],
@@ -259,7 +261,7 @@ def test_the_command_starts_the_next_campaign(
 @pytest.mark.parametrize(
     ("args", "sentence"),
     [
-        (("--from", "nope"), "There is no campaign 'nope' to start from"),
+        (("--from", "nope"), "There is no campaign 'nope'"),
         (("--from", "test", "--slug", "test"), "--slug: Another campaign already uses"),
         (("--from", "test", "--ends", "2015-01-01"), "--starts/--ends: The campaign cannot end"),
         (("--from", "test", "--lead", "Alpha kommun"), "with --from the lead carries over"),
