@@ -34,6 +34,11 @@ def _archive(app: Flask, session: Session, campaign: Campaign) -> None:
     phase = phases.phase_of(campaign, now)
     if phase is phases.Phase.ARCHIVED:
         raise click.ClickException(f"The campaign {campaign.slug!r} is archived already.")
+    if phase is phases.Phase.PURGED:
+        raise click.ClickException(
+            f"The personal data of the campaign {campaign.slug!r} was deleted: it is read-only"
+            " already."
+        )
     if phase is not phases.Phase.ENDED:
         raise click.ClickException(
             f"The campaign {campaign.slug!r} has not ended (its last day is"

@@ -5,10 +5,9 @@ preparing  before its first day: enrolment and planning work; participants get n
            meeting invitations when the campaign allows them before the start;
 running    from its first day to its last, both whole days in the campaign's own time zone;
 ended      from the day after its last day: participants get no more mail (staff mail goes);
-archived   ended and archived by the lead administrator: read-only (`archive`, `reopen`).
-
-A later phase (purged, once retention erases the personal data) comes after archived: it is
-decided in `phase_of` before the others, belongs to AFTER_END and is read-only like archived.
+archived   ended and archived by the lead administrator: read-only (`archive`, `reopen`);
+purged     its participants' personal data erased once its retention ran out
+           (campaign/retention/): read-only too, whether it was archived or not.
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ class Phase(enum.Enum):
     RUNNING = "running"
     ENDED = "ended"
     ARCHIVED = "archived"
+    PURGED = "purged"
 
     @property
     def is_over(self) -> bool:
@@ -44,8 +44,8 @@ class Phase(enum.Enum):
         return self in READ_ONLY
 
 
-AFTER_END = frozenset({Phase.ENDED, Phase.ARCHIVED})
-READ_ONLY = frozenset({Phase.ARCHIVED})
+AFTER_END = frozenset({Phase.ENDED, Phase.ARCHIVED, Phase.PURGED})
+READ_ONLY = frozenset({Phase.ARCHIVED, Phase.PURGED})
 
 
 class NotEnded(Exception):
@@ -70,7 +70,8 @@ def _midnight(day: date, zone_name: str) -> datetime:
 
 def phase_of(campaign: Campaign, now: datetime) -> Phase:
     """Return the campaign's phase at `now`."""
-    # The hook for retention: `if campaign.purged_at is not None: return Phase.PURGED` goes first.
+    if campaign.purged_at is not None:
+        return Phase.PURGED
     if campaign.archived_at is not None:
         return Phase.ARCHIVED
     if now < first_moment(campaign):

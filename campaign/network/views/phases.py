@@ -55,6 +55,7 @@ def phase_text(campaign: Campaign, phase: Phase) -> str:
         Phase.RUNNING: _("Running until %(day)s"),
         Phase.ENDED: _("Ended %(day)s"),
         Phase.ARCHIVED: _("Archived, ended %(day)s"),
+        Phase.PURGED: _("Ended %(day)s, personal data deleted"),
     }
     day = campaign.starts_on if phase is Phase.PREPARING else campaign.ends_on
     return texts[phase] % {"day": day_text(day)}
@@ -71,9 +72,12 @@ def refuse_changes_to_an_archive() -> ResponseReturnValue | None:
     if request.method in ("GET", "HEAD", "OPTIONS") or not _changes_the_campaign():
         return None
     campaign = _request_campaign()
-    if campaign is None or campaign.archived_at is None:
+    if campaign is None:
         return None
-    return render_template("network/archived.html", campaign=campaign), 409
+    phase = phases.phase_of(campaign, current_clock().now())
+    if not phase.is_read_only:
+        return None
+    return render_template("network/archived.html", campaign=campaign, phase=phase), 409
 
 
 def _changes_the_campaign() -> bool:
