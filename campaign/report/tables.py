@@ -70,13 +70,11 @@ def audit_log(db_session: Session, campaign: Campaign) -> Table:
 
 
 def _events_of(campaign: Campaign) -> Select[AuditEvent, str]:
-    """The audit events of the campaign, oldest first, with the short name of their member.
-
-    Every event of the database while a deployment runs one campaign; where audit rows name
-    their campaign, filter on it here."""
+    """The audit events of the campaign, oldest first, with the short name of their member."""
     return (
         select(AuditEvent, Organisation.short_name)
         .outerjoin(Organisation, Organisation.id == AuditEvent.organisation_id)
+        .where(AuditEvent.campaign_id == campaign.id)
         .order_by(AuditEvent.occurred_at, AuditEvent.id)
     )
 

@@ -204,3 +204,22 @@ def test_the_command_says_what_is_wrong(
     assert result.exit_code != 0 and sentence in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "b.zip").exists()
+
+
+def test_the_audit_log_is_the_campaigns_own(lead: FlaskClient, session: Session) -> None:
+    """Another campaign's audit events stay out of this campaign's bundle."""
+    from campaign.audit import record
+    from campaign.network.models import Campaign
+
+    demo = session.scalars(select(Campaign).where(Campaign.slug == SLUG)).one()
+    other = Campaign(
+        slug="annan", name="Annan", lead_organisation_id=demo.lead_organisation_id,
+        starts_on=demo.starts_on, ends_on=demo.ends_on, created_at=NOW,
+    )  # fmt: skip
+    session.add(other)
+    session.flush()
+    record(session, None, "member.added", now=NOW, campaign_id=demo.id, target="OURS")
+    record(session, None, "member.added", now=NOW, campaign_id=other.id, target="THEIRS")
+    session.commit()
+    targets = {row[4] for row in _csv(_download(lead), "granskningslogg.csv")[1:]}
+    assert "OURS" in targets and "THEIRS" not in targets
