@@ -98,6 +98,9 @@ class Message(Base):
     __table_args__ = (
         Index("ix_message_state_due_at", "state", "due_at"),
         Index("ix_message_organisation_id", "organisation_id"),
+        # A participant's mail is looked up when they are paused, resumed, unsubscribed or
+        # erased; without it each of those read the whole outbox.
+        Index("ix_message_participant_id", "participant_id"),
         CheckConstraint("attempts >= 0", name="attempts_count"),
         CheckConstraint("state <> 'sending' OR lease_until IS NOT NULL", name="sending_leased"),
         CheckConstraint("state <> 'sent' OR sent_at IS NOT NULL", name="sent_has_time"),
