@@ -58,9 +58,12 @@ def sheet_name(name: str) -> str:
     return UNFIT_IN_SHEET_NAME.sub("", UNFIT.sub("", name))[:31].strip() or "Sheet1"
 
 
-def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    """Return a CSV file for Excel: UTF-8 with BOM, semicolons, CRLF, every cell through `cell`."""
-    return b"".join(csv_chunks(header, rows))
+def csv_bytes(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], locale: str | None = None
+) -> bytes:
+    """Return a CSV file for Excel: UTF-8 with BOM, semicolons, CRLF, every cell through `cell`,
+    decimal numbers as `locale` writes them."""
+    return b"".join(csv_chunks(header, rows, locale))
 
 
 def csv_chunks(
@@ -118,8 +121,11 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def download(
     fmt: str, filename: str, sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> Response:
-    """Answer with the rows as a CSV or XLSX attachment named `filename` plus the extension."""
-    body, mimetype = _file(fmt, sheet, header, rows)
+    """Answer with the rows as a CSV or XLSX attachment named `filename` plus the extension; a
+    CSV writes decimal numbers the way the page's language does (0,133 in Swedish)."""
+    from flask_babel import get_locale
+
+    body, mimetype = _file(fmt, sheet, header, rows, str(get_locale() or "sv"))
     response = Response(body, content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     response.headers["Cache-Control"] = "no-store"
@@ -127,9 +133,9 @@ def download(
 
 
 def _file(
-    fmt: str, sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+    fmt: str, sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]], locale: str
 ) -> tuple[bytes, str]:
     """Return the rows as an XLSX or (any other `fmt`) a CSV file, with its media type."""
     if fmt == "xlsx":
         return xlsx_bytes(sheet, header, rows), XLSX_TYPE
-    return csv_bytes(header, rows), CSV_TYPE
+    return csv_bytes(header, rows, locale), CSV_TYPE

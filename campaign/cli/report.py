@@ -65,7 +65,7 @@ def report(
         click.echo(f"Computing the figures as of {as_of.isoformat()} ...", err=True)
         made = document.build(session, campaign, as_of, language or campaign.language)
         click.echo(f"Writing {fmt.upper()} ...", err=True)
-        body = _body(made, campaign, fmt)
+        body = _body(made, campaign, fmt, language or campaign.language)
     output.write_bytes(body)
     click.echo(_written(output, body, made))
 
@@ -87,15 +87,15 @@ def _as_of(app: Flask, campaign: Campaign, text: str | None) -> datetime:
     return timing.clock_of(app).now()
 
 
-def _body(made: Report, campaign: Campaign, fmt: str) -> bytes:
-    """Return the report (or its figures) in the format asked for."""
+def _body(made: Report, campaign: Campaign, fmt: str, language: str) -> bytes:
+    """Return the report (or its figures) in the format asked for, in `language`'s way."""
     from campaign import exports
     from campaign.report import document
 
     if fmt in ("csv", "xlsx"):
         header, rows = document.table(made)
         if fmt == "csv":
-            return exports.csv_bytes(header, rows)
+            return exports.csv_bytes(header, rows, language)
         return exports.xlsx_bytes(campaign.slug, header, rows)
     if fmt == "pdf":
         return document.pdf(made)

@@ -153,8 +153,10 @@ def test_figures_as_csv_and_xlsx_hide_small_groups(
         else:
             assert int(row[11]) == m.outcomes.respondents
             assert int(row[13]) == m.outcomes.km
-            assert float(row[15]) == round(m.outcomes.km * 0.133, 1)
-            assert float(row[16]) == m.outcomes.km * 2.5
+            # Decimals the Swedish way, as Excel in Swedish reads them: 789,5, never 789.5.
+            assert "." not in row[15] + row[16]
+            assert float(row[15].replace(",", ".")) == round(m.outcomes.km * 0.133, 1)
+            assert float(row[16].replace(",", ".")) == m.outcomes.km * 2.5
     xlsx = _report(runner, tmp_path, "xlsx")
     assert xlsx.startswith(b"PK")
     import openpyxl

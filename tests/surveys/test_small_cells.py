@@ -426,7 +426,7 @@ def _read_report(seen: Seen, client: FlaskClient, as_of: str = "") -> None:
             if row[column]:
                 seen.add(slug, ("total", question), int(row[column]))
         if row[15]:
-            seen.add(slug, ("total", "km_avoided"), round(float(row[15]) / 0.133))
+            seen.add(slug, ("total", "km_avoided"), round(float(row[15].replace(",", ".")) / 0.133))
     text = _get(client, staff(f"/report/final.md?language=en{moment}"))
     found = re.search(
         r"([\d\u202f,]+) pilot users (?:count|answered the follow-up)\. Together they replaced"
