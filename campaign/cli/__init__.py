@@ -10,7 +10,7 @@ import click
 from flask import Flask
 
 from campaign import create_app
-from campaign.cli import archive, jobs, network, people, report, serve
+from campaign.cli import archive, demo, jobs, network, people, report, serve, simulate
 from campaign.cli.failures import Commands
 
 
@@ -26,7 +26,7 @@ COMMANDS: tuple[click.Command, ...] = (
     serve.init_db,
     people.create_user,
     network.create_campaign,
-    network.demo,
+    demo.demo,
     serve.serve,
     jobs.worker,
     jobs.tick,
@@ -34,7 +34,7 @@ COMMANDS: tuple[click.Command, ...] = (
     people.import_participants,
     report.report,
     report.export,
-    network.simulate,
+    simulate.simulate,
     archive.archive,
     archive.reopen,
 )

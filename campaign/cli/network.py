@@ -1,12 +1,9 @@
-"""`campaign create-campaign`, `campaign demo` and `campaign simulate`: a network to work with."""
+"""`campaign create-campaign`: a network to work with."""
 
 from __future__ import annotations
 
-import secrets
-import sys
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import click
@@ -15,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campaign import db, migrations, timing
-from campaign.cli.context import app_of, output_file, require_schema
+from campaign import db, timing
+from campaign.cli.context import app_of, require_schema
 from campaign.cli.succession import start_from
 from campaign.network import members
 from campaign.network.members import add_member, slugify
@@ -219,82 +216,4 @@ def _add_with_lead(session: Session, campaign: Campaign, now: datetime) -> None:
         status=MembershipStatus.SIGNED,
         slug=lead.slug,
         now=now,
-    )
-
-
-@click.command()
-@click.option(
-    "--pilot", is_flag=True, help="Also fill it with an invented pilot that has run (for reports)."
-)
-@click.pass_context
-def demo(ctx: click.Context, pilot: bool) -> None:
-    """Load the demo network (seed 004) and print fresh demo credentials."""
-    app = app_of(ctx)
-    migrations.upgrade(db.engine_of(app))
-    load_demo(app)
-    if pilot:
-        _add_pilot(app)
-
-
-def _add_pilot(app: Flask) -> None:
-    """Fill the demo campaign with an invented pilot, unless it has participants already."""
-    from campaign.demo.network import DEMO_SLUG
-    from campaign.demo.pilot import simulate_pilot
-    from campaign.enrolment.models import Participant
-
-    with app.app_context(), db.open_session(app) as session:
-        campaign = session.scalars(select(Campaign).where(Campaign.slug == DEMO_SLUG)).one()
-        if session.scalar(select(Participant.id).where(Participant.campaign_id == campaign.id)):
-            raise click.ClickException("The demo campaign has participants already.")
-        added = simulate_pilot(session, campaign)
-        session.commit()
-    click.echo(f"Added an invented pilot: {added} pilot users with mail, training, answers.")
-
-
-def load_demo(app: Flask) -> None:
-    """Load the demo network and print its accounts with fresh passwords."""
-    from campaign.demo.network import DEMO_ACCOUNTS
-    from campaign.demo.network import load_demo as load
-
-    passwords = {email: secrets.token_urlsafe(12) for email, *_ in DEMO_ACCOUNTS}
-    with db.open_session(app) as session:
-        summary = load(session, passwords, timing.clock_of(app).now())
-        session.commit()
-    click.echo(summary)
-    click.echo("Demo accounts (passwords are new each time the demo is loaded):")
-    for email, _name, role, _org in DEMO_ACCOUNTS:
-        click.echo(f"  {role:<11} {email:<28} {passwords[email]}")
-
-
-@click.command()
-@click.option("--members", default=5, show_default=True, type=click.IntRange(1, 500))
-@click.option("--participants", default=40, show_default=True, type=click.IntRange(1, 100_000))
-@click.option("--days", default=200, show_default=True, type=click.IntRange(1, 800))
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("simulation-report.html"), show_default=True, callback=output_file,
-    help="The final report; .pdf for a PDF, .zip for the whole final bundle, else HTML.",
-)  # fmt: skip
-@click.option("--seed", default=2014, show_default=True, type=int)
-def simulate(members: int, participants: int, days: int, output: Path, seed: int) -> None:
-    """Run a whole campaign in accelerated time in a throwaway database, then write its report.
-
-    The real jobs, the real dispatcher and SMTP to a local sink; invented people answer.
-    """
-    from campaign.demo import simulation
-
-    with click.progressbar(length=days, label="Simulating days", file=sys.stderr) as bar:
-        summary = simulation.run(
-            members=members,
-            participants=participants,
-            days=days,
-            output=output,
-            seed=seed,
-            progress=lambda done: bar.update(done - bar.pos),
-        )
-    click.echo(
-        f"{summary.members} members, {summary.participants} pilot users:"
-        f" {summary.delivered} e-mails delivered to them ({summary.received_by_sink} mails"
-        f" reached the SMTP sink in all), {summary.trained} trained,"
-        f" {summary.answers} follow-up answers counted. Report: {summary.report}"
     )

@@ -9,7 +9,7 @@ from flask import Flask
 
 from campaign import db, jobs, migrations
 from campaign.cli.context import app_of, configure_logging
-from campaign.cli.network import load_demo
+from campaign.cli.demo import load_demo
 
 
 @click.command("init-db")
