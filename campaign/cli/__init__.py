@@ -10,7 +10,7 @@ import click
 from flask import Flask
 
 from campaign import create_app
-from campaign.cli import archive, demo, jobs, network, people, report, serve, simulate
+from campaign.cli import archive, demo, groups, jobs, network, people, report, serve, simulate
 from campaign.cli.failures import Commands
 
 
@@ -31,6 +31,7 @@ COMMANDS: tuple[click.Command, ...] = (
     jobs.worker,
     jobs.tick,
     jobs.sequences,
+    groups.create_group,
     people.import_participants,
     report.report,
     report.export,

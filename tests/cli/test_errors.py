@@ -30,6 +30,7 @@ LONG_ENOUGH = "a long enough password"
 USER = ("--email", "ny@alpha.se", "--name", "Ny Person", "--password", LONG_ENOUGH)
 CAMPAIGN = ("--name", "Nästa", "--lead", "Alpha kommun", "--starts", "2026-01-01")
 IMPORT = ("--org", "alpha", "--group", "Alpha-gruppen")
+GROUP = ("--org", "alpha", "--name", "Ny grupp")
 
 # Command path -> (arguments, words the sentence holds). "{tmp}" is a folder of bad files.
 BAD_INPUT: dict[str, list[tuple[tuple[str, ...], str]]] = {
@@ -96,6 +97,18 @@ BAD_INPUT: dict[str, list[tuple[tuple[str, ...], str]]] = {
         (("--path", "{tmp}/empty"), "holds no sequence steps"),
         (("--path", "{tmp}/garbage.csv"), "is a file"),
     ],
+    "create-group": [
+        ((*GROUP, "--starts", "2014-04-01", "--campaign", "nowhere"), "no campaign 'nowhere'"),
+        (("--org", "nowhere", *GROUP[2:], "--starts", "2014-04-01"), "no member with the slug"),
+        ((*GROUP[:3], "Alpha-gruppen", "--starts", "2014-04-01"), "already has a pilot group"),
+        ((*GROUP[:3], " \t ", "--starts", "2014-04-01"), "needs one line of text"),
+        ((*GROUP[:3], "x" * 201, "--starts", "2014-04-01"), "longer than 200"),
+        ((*GROUP, "--starts", "2016-01-01"), "is not within Testöverenskommelsen"),
+        ((*GROUP, "--starts", "2014-02-30"), "does not match the format"),
+        ((*GROUP, "--starts", "2014-04-01", "--sequence", "nope"), "no e-mail sequence 'nope'"),
+        ((*GROUP, "--starts", "2014-04-01", "--kind", "guild"), "Invalid value for '--kind'"),
+        (GROUP, "Missing option '--starts'"),
+    ],
     "import-participants": [
         (("/no/such/file.csv", *IMPORT), "does not exist"),
         (("{tmp}/empty", *IMPORT), "is a directory"),
@@ -117,6 +130,9 @@ BAD_INPUT: dict[str, list[tuple[tuple[str, ...], str]]] = {
         (("--members", "0"), "0 is not in the range"),
         (("--participants", "100001"), "is not in the range"),
         (("-o", "/no/such/folder/sim.html"), "the folder /no/such/folder does not exist"),
+        (("--members", "5", "--participants", "3"), "cannot be shared among 5 members"),
+        (("--keep", "{tmp}"), "is not empty"),
+        (("--keep", "{tmp}/ok.csv"), "is a file"),
     ],
 }
 
@@ -128,6 +144,7 @@ USES_DATABASE: list[tuple[str, ...]] = [
     ("demo",),
     ("worker",),
     ("tick",),
+    ("create-group", *GROUP, "--starts", "2014-04-01"),
     ("import-participants", "{tmp}/ok.csv", *IMPORT),
     ("report", "-o", "{tmp}/r.html"),
     ("serve", "--port", "{port}"),
