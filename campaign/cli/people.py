@@ -167,7 +167,9 @@ def _pilot_group(
         raise click.ClickException(f"{campaign.name} has no member with the slug {org_slug!r}.")
     groups = {g.name: g for g in pilot_groups.of_member(session, campaign.id, organisation.id)}
     if group_name not in groups:
-        known = ", ".join(sorted(groups)) or "none yet; create one in the web UI"
+        known = ", ".join(sorted(groups)) or (
+            f"none yet; create one with campaign create-group --org {org_slug} --name ..."
+        )
         raise click.ClickException(
             f"{organisation.name} has no pilot group {group_name!r} (its groups: {known})."
         )
