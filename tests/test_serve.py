@@ -4,6 +4,7 @@ the sentence it stops with when it cannot listen where it is asked to."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
@@ -19,7 +20,7 @@ import click
 import pytest
 
 from campaign.cli.demo import Account
-from campaign.cli.serve import _listen, ready_box
+from campaign.cli.serve import _listen, _quiet_unless, ready_box
 from tests.conftest import Runner
 
 
@@ -117,3 +118,15 @@ def test_the_box_names_the_accounts_and_where_mail_goes() -> None:
     assert box[0] == box[-1] and set(box[0]) == {"+", "-"}
     assert len({len(line) for line in box}) == 1  # a closed box
     assert any("lead_admin" in line and "secret-1" in line for line in box)
+
+
+def test_migration_chatter_is_logged_only_when_asked() -> None:
+    root = logging.getLogger()
+    level = root.level
+    try:
+        _quiet_unless(False)
+        assert not logging.getLogger("alembic.runtime.migration").isEnabledFor(logging.INFO)
+        _quiet_unless(True)  # --verbose
+        assert logging.getLogger("alembic.runtime.migration").isEnabledFor(logging.INFO)
+    finally:
+        root.setLevel(level)

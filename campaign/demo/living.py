@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -47,7 +47,7 @@ class Calendar:
 
     def at(self, day: date, moment: time) -> datetime:
         """Return the instant of `moment`, local time, on `day`."""
-        return datetime.combine(day, moment, self.zone).astimezone(ZoneInfo("UTC"))
+        return datetime.combine(day, moment, self.zone).astimezone(UTC)
 
     def workdays(self, first: date, last: date) -> list[date]:
         """Return the weekdays from `first` to `last`, both included."""
