@@ -1,4 +1,6 @@
-"""Demo data, above every domain: the demo network of seed 004 (`network`), an invented pilot
-that has run in it (`pilot`, for `campaign demo --pilot`), and a whole campaign run day by day
-in a throwaway database (`simulation` with `acting`, for `campaign simulate`). The invented
-people, pilot groups, trainings and answers of both come from `people`."""
+"""Demo data, above every domain: the demo network of seed 004 (`network`), running now with an
+invented pilot in progress (`living` says what happened when, `replay` lives those weeks through
+the real jobs, for `campaign demo`), or over 2013-2015 with an invented pilot that has run
+(`pilot`, for `campaign demo --historic`), and a whole campaign run day by day in a throwaway
+database (`simulation` with `acting`, for `campaign simulate`). The invented people, pilot
+groups, trainings and answers of all of them come from `people`."""

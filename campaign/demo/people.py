@@ -12,11 +12,20 @@ import random
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup, PilotGroupKind
+from campaign.enrolment.models import (
+    Consent,
+    ConsentMethod,
+    Participant,
+    ParticipantStatus,
+    PilotGroup,
+    PilotGroupKind,
+)
+from campaign.enrolment.people import self_enrolment_consent
 from campaign.events.models import Audience, Event, EventKind
 from campaign.network.models import Campaign, Organisation
 from campaign.surveys.definitions import Question
@@ -32,6 +41,21 @@ TOPS = {"trips": 15, "km": 1500, "hours": 40}
 def pilot_address(org_slug: str, n: int) -> str:
     """Return the invented address of a member's `n`th pilot user."""
     return f"pilot{n}@{org_slug}.example.org"
+
+
+# Invented names of the running demo's pilot users (`add_invented_users`).
+FIRST_NAMES = (
+    "Anna", "Erik", "Maria", "Lars", "Karin", "Johan", "Eva", "Anders", "Sara", "Per",
+    "Lena", "Mikael", "Emma", "Jonas", "Ingrid", "Ali", "Fatima", "Nils", "Sofia", "Olof",
+)  # fmt: skip
+SURNAMES = (
+    "Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson",
+    "Persson", "Svensson", "Gustafsson", "Lindberg", "Holm", "Ek", "Berg", "Sjöberg",
+    "Hassan", "Lundqvist", "Åberg", "Öberg", "Strand",
+)  # fmt: skip
+TITLES = ("handläggare", "enhetschef", "utvecklare", "controller", "samordnare", "lärare")
+DEMO_SOURCE = "demo: an invented person, enrolled by `campaign demo`"
+ASCII = str.maketrans("åäöé", "aaoe")
 
 
 def invented_member(n: int) -> dict[str, Any]:
@@ -104,6 +128,53 @@ def _pilot_user(group: PilotGroup, org_slug: str, n: int, at: datetime) -> dict[
         "starts_on": group.starts_on,
         "created_at": at,
         "updated_at": at,
+    }
+
+
+def add_invented_users(
+    db_session: Session, group: PilotGroup, count: int, rng: random.Random, at: datetime
+) -> list[int]:
+    """Add `count` invented people to the group, active from `at`'s local day, each with the
+    consent of the self-enrolment form; return their ids. Their addresses are at the member's
+    own subdomain of example.org, which RFC 2606 keeps for examples: nobody real is mailed."""
+    campaign = db_session.get_one(Campaign, group.campaign_id)
+    starts_on = at.astimezone(ZoneInfo(campaign.timezone)).date()
+    taken = set(db_session.scalars(select(Participant.email).where(_same_campaign(group))))
+    rows = [_invented(group, starts_on, at, rng, taken) for _ in range(count)]
+    ids = list(db_session.scalars(insert(Participant).returning(Participant.id), rows))
+    text = self_enrolment_consent(campaign.language, group.organisation, group, campaign)
+    consents = [_consent(pid, text, at) for pid in ids]
+    db_session.execute(insert(Consent), consents)
+    return ids
+
+
+def _same_campaign(group: PilotGroup) -> Any:
+    return Participant.campaign_id == group.campaign_id
+
+
+def _invented(
+    group: PilotGroup, starts_on: date, at: datetime, rng: random.Random, taken: set[str]
+) -> dict[str, Any]:
+    """Return an invented pilot user of the group, their address not in `taken` (added)."""
+    first, last = rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
+    local = f"{first}.{last}".lower().translate(ASCII)
+    email = f"{local}@{group.organisation.slug}.example.org"
+    n = 2
+    while email in taken:
+        email, n = f"{local}{n}@{group.organisation.slug}.example.org", n + 1
+    taken.add(email)
+    row = _pilot_user(group, group.organisation.slug, 0, at)
+    title = rng.choice(TITLES)
+    return row | {"email": email, "name": f"{first} {last}", "title": title, "starts_on": starts_on}
+
+
+def _consent(participant_id: int, text: str, at: datetime) -> dict[str, Any]:
+    return {
+        "participant_id": participant_id,
+        "method": ConsentMethod.SELF_ENROLMENT,
+        "given_at": at,
+        "source": DEMO_SOURCE,
+        "text": text,
     }
 
 

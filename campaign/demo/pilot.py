@@ -1,4 +1,5 @@
-"""A pilot that has run, for the demo network (`campaign demo --pilot`), to make reports from.
+"""A pilot that has run, for the demo network over 2013-2015 (`campaign demo --historic`), to
+make reports from.
 
 Per member: a pilot group of invented pilot users, six sequence steps delivered to each, one
 training with attendance, and follow-up answers, written at once with the moments they would

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaign.demo.network import DEMO_SLUG
+from campaign.enrolment.models import Participant
 from campaign.enrolment.overview import member_rows
 from campaign.network.members import campaign_with_slug
 from campaign.network.models import Campaign, Membership, MembershipStatus, OrganisationKind
@@ -55,18 +57,19 @@ SEED_TABLE = [
 CREDENTIALS = re.compile(r"^\s+(lead_admin|member_rep)\s+(\S+@\S+)\s+(\S+)$", re.MULTILINE)
 
 
-def _load(runner: Runner) -> dict[str, tuple[str, str]]:
-    result = runner.invoke("demo")
+def _load(runner: Runner, *options: str) -> dict[str, tuple[str, str]]:
+    result = runner.invoke("demo", *options)
     assert result.exit_code == 0, result.output
     return {role: (email, password) for role, email, password in CREDENTIALS.findall(result.output)}
 
 
 def test_demo_reproduces_the_seed_overview_table(runner: Runner, session: Session) -> None:
-    _load(runner)
+    _load(runner, "--empty")
     campaign = demo_campaign(session)
     assert campaign is not None
     assert campaign.lead_organisation.short_name == "Kungälv"
-    assert (campaign.starts_on.year, campaign.ends_on.year) == (2013, 2015)
+    assert campaign.starts_on == date(2014, 1, 20)  # a Monday six weeks before the clock's now
+    assert campaign.ends_on == date(2016, 1, 20)
     rows = member_rows(session, campaign)
     table = [
         (r.organisation.short_name, r.membership.meeting_software, r.membership.software_comment)
@@ -84,7 +87,7 @@ def test_demo_reproduces_the_seed_overview_table(runner: Runner, session: Sessio
 
 
 def test_demo_carries_the_members_own_sections(runner: Runner, session: Session) -> None:
-    _load(runner)
+    _load(runner, "--empty")
     rows = {
         r.organisation.short_name: r.membership
         for r in member_rows(session, demo_campaign(session))
@@ -100,8 +103,12 @@ def test_demo_carries_the_members_own_sections(runner: Runner, session: Session)
 def test_demo_accounts_sign_in_and_reloading_changes_nothing_but_passwords(
     runner: Runner, session: Session, client: FlaskClient
 ) -> None:
-    first = _load(runner)
-    second = _load(runner)
+    first = _load(runner, "--empty")
+    people = session.scalar(select(func.count()).select_from(Participant))
+    again = runner.invoke("demo")  # not --empty: the demo is loaded, nothing is added
+    assert "is loaded already: kept as it is" in again.output, again.output
+    second = {r: (e, p) for r, e, p in CREDENTIALS.findall(again.output)}
+    assert session.scalar(select(func.count()).select_from(Participant)) == people
     assert set(second) == {"lead_admin", "member_rep"}
     assert first["lead_admin"][1] != second["lead_admin"][1]
     assert session.scalar(select(func.count()).select_from(Membership)) == 20
@@ -112,3 +119,12 @@ def test_demo_accounts_sign_in_and_reloading_changes_nothing_but_passwords(
     sign_in(rep, *second["member_rep"])
     assert rep.get("/").headers["Location"] == staff("/organisations/ale")
     assert rep.get(staff("/organisations/kungalv")).status_code == 404
+
+
+def test_the_historic_network_keeps_the_agreement_period(runner: Runner, session: Session) -> None:
+    result = runner.invoke("demo", "--historic", "--empty")
+    assert result.exit_code == 0, result.output
+    campaign = demo_campaign(session)
+    assert (campaign.starts_on, campaign.ends_on) == (date(2013, 1, 1), date(2015, 3, 31))
+    assert campaign.name == "Resfria möten – Smart Energi 2013–2015"
+    assert session.scalar(select(func.count()).select_from(Participant)) == 0
