@@ -34,7 +34,7 @@ ENGLISH = (
 )  # fmt: skip
 ISO_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d|\d\d:\d\d:\d\d\.\d+")
 # Values that are also Swedish words, or names the test network uses.
-NOT_CODES = {"test", "alpha", "beta", "organisation", "sending"}
+NOT_CODES = {"test", "alpha", "beta", "organisation", "sending", "sent"}
 SLUG_DIRS = ("sequences", "questionnaires")
 
 
@@ -50,7 +50,7 @@ def codes() -> frozenset[str]:
         for member in kind
         if isinstance(member.value, str)
     }
-    return frozenset((values | _slugs() | audit_actions()) - NOT_CODES)
+    return frozenset((values | _slugs() | step_slugs() | audit_actions()) - NOT_CODES)
 
 
 # Dotted literals of the code that are not audit actions: settings, columns, files, extensions.
@@ -105,6 +105,12 @@ def _slugs() -> set[str]:
     sequences = {p.name for p in (root / "sequences").iterdir() if p.is_dir()}
     questionnaires = {p.stem for p in (root / "questionnaires").glob("*.yaml")}
     return sequences | questionnaires
+
+
+def step_slugs() -> frozenset[str]:
+    """Return the slugs of the sequences' steps (their file names without number and suffix)."""
+    root = Path(campaign.__file__).parent / "sequences"
+    return frozenset(p.stem.split("-", 1)[1] for p in root.glob("*/*/[0-9][0-9]-*.md"))
 
 
 def visible(page: str) -> str:
