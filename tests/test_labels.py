@@ -99,3 +99,22 @@ def test_consent_written_as_a_sentence_before_is_said_in_the_request_language(ap
     added = Consent(method=ConsentMethod.STAFF_FORM, source="added by rep@alpha.se")
     with app.test_request_context(), force_locale("sv"):
         assert labels.consent_how(added).startswith("Tillagd av rep@alpha.se")
+
+
+def test_audit_details_are_said_in_words(app: Flask) -> None:
+    from campaign.network.views import audit
+
+    kept = {"fields": ["people_reached", "ends_on"], "method": "staff_form", "how": "by a@b.se",
+            "old": {"starts_on": "2014-01-01"}, "via": "command line", "count": 3}  # fmt: skip
+    with app.test_request_context(), force_locale("sv"):
+        said = audit.details(kept)
+        action, target = audit.action("participant.enrolled"), audit.target("participant:3")
+    assert said == [
+        ("Ändrat", "Personer som nåtts av information, Slutar"),
+        ("Sätt", "Tillagd av en representant"),
+        ("Hur", "av a@b.se"),
+        ("Före", "Startar: 1 januari 2014"),
+        ("Via", "kommandoraden"),
+        ("Antal", "3"),
+    ]
+    assert (action, target) == ("Anmälde en deltagare", "Deltagare 3")

@@ -40,6 +40,11 @@ def facts_of(source: str) -> dict[str, Any]:
     return facts
 
 
+def exported(source: str) -> dict[str, Any] | str:
+    """Return a consent's `source` for a data export: its facts as stored, or its sentence."""
+    return (_parsed(source) if source.startswith("{") else {}) or source
+
+
 def _parsed(source: str) -> dict[str, Any]:
     if source.startswith("{"):
         try:

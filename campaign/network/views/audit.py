@@ -88,7 +88,6 @@ DETAILS: dict[str, object] = {
     "sent_at": _l("Sent"), "attempts": _l("Attempts"), "next_attempt_at": _l("Next attempt"),
     "source": _l("From"), "former_lead": _l("Former lead"), "new_lead": _l("New lead"),
     "roles_changed": _l("Roles changed"), "name": _l("Name"), "until": _l("Until"),
-    "starts_on": _l("First day"), "ends_on": _l("Last day"),
 }  # fmt: skip
 # What an action was taken on, kept as "kind:id".
 TARGETS: dict[str, object] = {
@@ -101,6 +100,12 @@ TARGETS: dict[str, object] = {
 FORMS: tuple[type[FlaskForm], ...] = (
     LeadMembershipForm, NewMemberForm, CampaignForm, ParticipantForm, PilotGroupForm, EventForm,
 )  # fmt: skip
+# The words some actions keep as a detail's value.
+VALUES: dict[str, object] = {
+    "command line": _l("the command line"),
+    "one-click (RFC 8058)": _l("one click in the e-mail program"),
+    "unsubscribe page": _l("the unsubscribe page"),
+}
 CONSENT_METHODS: dict[str, object] = {
     ConsentMethod.STAFF_FORM.value: _l("Added by a representative"),
     ConsentMethod.IMPORT.value: _l("Imported from a file"),
@@ -164,8 +169,10 @@ def _text(value: Any) -> str:
 
 def _coded(value: str) -> str | None:
     """Return the label of an enum value or a date kept as text; None if it is neither."""
-    if value in CONSENT_METHODS:
-        return str(CONSENT_METHODS[value])
+    if value in CONSENT_METHODS or value in VALUES:
+        return str(CONSENT_METHODS.get(value) or VALUES[value])
+    if value.startswith("by "):  # a representative's unsubscribing of a participant
+        return _("by %(name)s", name=value[3:])
     if value in _enum_labels():
         return _enum_labels()[value]()
     try:
