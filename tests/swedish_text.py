@@ -32,7 +32,9 @@ ENGLISH = (
     "January", "February", "March", "April", "June", "July", "August", "October",
     " AM", " PM", "+00:00", "+01:00", "+02:00",
 )  # fmt: skip
-ISO_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d|\d\d:\d\d:\d\d\.\d+")
+# Times as machines write them: ISO 8601 days and instants, seconds with fractions; and a
+# template's placeholder left unfilled.
+ISO_INSTANT = re.compile(r"\d{4}-\d\d-\d\d(?:T\d\d:\d\d)?|\d\d:\d\d:\d\d\.\d+|\{\{[^}]*\}\}")
 # Values that are also Swedish words, or names the test network uses.
 NOT_CODES = {"test", "alpha", "beta", "organisation", "sending", "sent"}
 SLUG_DIRS = ("sequences", "questionnaires")

@@ -11,6 +11,7 @@ values. Each test reports every offending fragment, by page.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -22,17 +23,20 @@ from sqlalchemy.orm import Session
 
 from campaign import jobs
 from campaign.accounts import invitations
+from campaign.accounts import invitations as accounts
 from campaign.enrolment import joining
 from campaign.enrolment.models import Participant, PilotGroup
+from campaign.events import invitations as meetings
 from campaign.network.models import Campaign
 from campaign.outbox.compose import Footer
+from campaign.outbox.mail import queue_test_mail
 from campaign.outbox.models import Message
 from campaign.outbox.texts import mail_template, template_names
 from campaign.surveys import service
 from campaign.timing import FixedClock, install_clock
 from tests.accounts.test_scope import EXPECTED
 from tests.conftest import START, Network, csrf_token, sign_in
-from tests.enrolment_helpers import join_request
+from tests.enrolment_helpers import join_request, make_event
 from tests.routes import TOKEN_OF, routes, url_of
 from tests.swedish_text import mail_text, offences, step_slugs, visible
 from tests.test_browser_pages import NOT_PAGES, PAGES_OF
@@ -42,17 +46,18 @@ LATER = START + timedelta(days=12)
 STEPS = ("01", "02", "03", "04", "05", "06", "07", "08")
 # What another helper of issue 17 fixes: fragments left to them, checked by the xfail tests
 # below (the lead removes an xfail once their branch is merged).
-OTHERS: dict[str, tuple[str, ...]] = {
-    "meetings": ("[Version]",),  # the iCalendar SEQUENCE on the meeting page
-    "formats": ("+01:00]", "[2014-03-15T10:00]"),  # the report's as-of instant
-    # a step subject's placeholder in the preview's title; steps named by their file's slug
-    "mails": ("{{ [participant]", *(f"[{slug}]" for slug in step_slugs())),
+OTHERS: dict[str, re.Pattern[str]] = {
+    "meetings": re.compile(r"\[Version\]"),  # the iCalendar SEQUENCE on the meeting page
+    # the dates and times of every page and mail (|localtime, the report's as-of instant)
+    "formats": re.compile(r"\[\d{4}-\d\d-\d\d|\+0[12]:00\]"),
+    # placeholders left in step subjects; upcoming steps named by their file's slug
+    "mails": re.compile(r"\[\{\{|\{\{ \[|" + "|".join(rf"\[{slug}\]" for slug in step_slugs())),
 }
 
 
 def _theirs(fragment: str) -> str | None:
     for helper, marks in OTHERS.items():
-        if any(mark in fragment for mark in marks):
+        if marks.search(fragment):
             return helper
     return None
 
@@ -72,6 +77,7 @@ def lived_in(
     install_clock(app, FixedClock(LATER))
     jobs.tick(app, LATER)
     jobs.tick(app, LATER + timedelta(seconds=10))
+    _staff_mails(app, session, network, int(alpha_objects["group_id"]))
     with app.app_context():  # signing in changed what the first reset link was signed with
         reset = invitations.token_for(session.merge(network.rep_alpha), "reset")
     people = session.scalars(select(Participant.id).order_by(Participant.id)).all()
@@ -106,6 +112,22 @@ def _enrol_themself(app: Flask, session: Session, group_id: str) -> None:
     with app.test_request_context():
         joining.confirm(session, wish, "127.0.0.1", START + timedelta(minutes=5))
     session.commit()
+
+
+def _staff_mails(app: Flask, session: Session, network: Network, group_id: int) -> None:
+    """Queue, after the tick, one of each mail to staff and to someone joining, and a meeting's
+    invitations: they stay in the outbox to be read."""
+    with app.app_context():
+        accounts.send_link(session, session.merge(network.rep_alpha), "reset", LATER)
+        accounts.send_link(session, session.merge(network.rep_beta), "invitation", LATER)
+        queue_test_mail(session, session.merge(network.lead), LATER)
+        group = session.get(PilotGroup, group_id)
+        applicant = joining.Applicant("ny@alpha.se", "Ny Person", "", "sv", "127.0.0.1", "sv")
+        joining.request_confirmation(session, group, applicant, LATER)
+        meeting = make_event(session, network, group, starts_at=LATER + timedelta(days=7),
+                             ends_at=LATER + timedelta(days=7, hours=1))  # fmt: skip
+        meetings.invite(session, meeting, LATER)
+        session.commit()
 
 
 def _answer(app: Flask, session: Session, token: str) -> None:
