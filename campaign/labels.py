@@ -4,9 +4,14 @@ catalog, for templates (`|label`, `|plural`, `|badge`) and form choices alike.""
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
+from datetime import datetime
 
+from babel.dates import format_time
 from flask import Flask
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms.fields import SelectChoice
@@ -14,12 +19,33 @@ from wtforms.fields import SelectChoice
 from campaign.accounts.models import Role
 from campaign.accounts.roles import Standing
 from campaign.accounts.throttle import LockKind
+from campaign.drip.catch_up import SKIPPED_EVENT_STEP, SKIPPED_STEP
+from campaign.drip.files import CONDITIONS
+from campaign.drip.materialize import LATE, NO_LATER_DATE
+from campaign.drip.pauses import DROPPED_EVENT_MAIL
+from campaign.enrolment.consent import facts_of
 from campaign.enrolment.holds import ENDED_ANSWER
-from campaign.enrolment.models import ImportState, ParticipantStatus, PilotGroupKind, RowOutcome
+from campaign.enrolment.lifecycle import ERASED_ANSWER, UNSUBSCRIBED_ANSWER
+from campaign.enrolment.models import (
+    Consent,
+    ConsentMethod,
+    ImportState,
+    ParticipantStatus,
+    PilotGroupKind,
+    RowOutcome,
+)
+from campaign.events.invitations import EVENT_CHANGED
 from campaign.events.models import Audience, EventKind, Rsvp
 from campaign.network.models import MembershipStatus, OrganisationKind
 from campaign.network.phases import Phase
+from campaign.outbox.limits import RATE_WAIT_ANSWER, STOPPED_ANSWER, SUPPRESSED
 from campaign.outbox.models import MessageKind, MessageState, SuppressionReason
+from campaign.outbox.queue import GIVEN_UP
+from campaign.retention.purge import CANCELLED as PURGED
+from campaign.surveys.definitions import definitions
+from campaign.surveys.models import Questionnaire
+from campaign.surveys.service import ANSWERED
+from campaign.timing import CLOCK_PATTERNS, day_text, shown_zone
 
 LABELS: dict[enum.Enum, object] = {
     OrganisationKind.MUNICIPALITY: _l("Municipality"),
@@ -96,6 +122,44 @@ LABELS: dict[enum.Enum, object] = {
 # answers are shown as they came).
 ANSWERS: dict[str, object] = {
     ENDED_ANSWER: _l("Not sent: the campaign has ended"),
+    SUPPRESSED: _l("Not sent: the address is on the suppression list"),
+    STOPPED_ANSWER: _l("Not sent: the participant gets no more e-mail"),
+    RATE_WAIT_ANSWER: _l("Waiting: the campaign's sending rate limit is reached"),
+    GIVEN_UP: _l("Not delivered within 5 days; given up"),
+    LATE: _l("Skipped: more than two days late (a late start or a pause)"),
+    NO_LATER_DATE: _l("Skipped: no later date to offer"),
+    SKIPPED_STEP: _l("Skipped: due while the participant was paused"),
+    SKIPPED_EVENT_STEP: _l("Skipped: its meeting took place while the participant was paused"),
+    DROPPED_EVENT_MAIL: _l("Cancelled: the meeting began while the participant was paused"),
+    PURGED: _l("Cancelled: the campaign's personal data was deleted"),
+    ANSWERED: _l("Cancelled: the participant answered"),
+    UNSUBSCRIBED_ANSWER: _l("Cancelled: the participant unsubscribed"),
+    ERASED_ANSWER: _l("Cancelled: the participant was erased"),
+    "cancelled: erased": _l("Cancelled: the participant was erased"),
+    "cancelled: expired": _l("Cancelled: the link expired"),
+    EVENT_CHANGED: _l("Cancelled: the meeting changed"),
+}
+# Answers with a part of their own: the skipped step's condition, who cancelled.
+ANSWER_PATTERNS: tuple[tuple[re.Pattern[str], object], ...] = (
+    (re.compile(r"^skipped: not (?P<condition>\w+)$"), _l("Skipped: not so that %(condition)s")),
+    (re.compile(r"^skipped: (?P<condition>\w+)$"), _l("Skipped: %(condition)s")),
+    (re.compile(r"^cancelled by (?P<name>.+)$"), _l("Cancelled by %(name)s")),
+    (re.compile(r"^connection lost: (?P<error>.+)$"), _l("Connection lost: %(error)s")),
+)
+
+# What the e-mail sequences (folders of campaign/sequences/) are called.
+SEQUENCES: dict[str, object] = {
+    "pilot-group": _l("The pilot group's e-mails"),
+}
+
+# How a consent was given (its facts: campaign.enrolment.consent).
+CONSENTS: dict[ConsentMethod, object] = {
+    ConsentMethod.STAFF_FORM: _l("Added by %(by)s, who confirmed the person's consent"),
+    ConsentMethod.IMPORT: _l("Imported from %(file)s by %(by)s, who confirmed the consent"),
+    ConsentMethod.SELF_ENROLMENT: _l(
+        "Sent the self-enrolment form from %(asked_from)s on %(asked_at)s and confirmed by the"
+        " e-mail link from %(confirmed_from)s on %(confirmed_at)s"
+    ),
 }
 
 # The headings of lists grouped by kind.
@@ -159,7 +223,54 @@ def badge(member: enum.Enum) -> Markup:
 
 def answer(text: str | None) -> str:
     """Return an outbox message's last answer in the language of the request."""
-    return str(ANSWERS.get(text or "", text or ""))
+    if not text or text in ANSWERS:
+        return str(ANSWERS.get(text or "", ""))
+    for pattern, said in ANSWER_PATTERNS:
+        if match := pattern.match(text):
+            return str(said) % _answer_parts(match.groupdict())
+    return text
+
+
+def _answer_parts(parts: dict[str, str]) -> dict[str, str]:
+    """Name a condition by its label."""
+    if "condition" in parts:
+        parts["condition"] = str(CONDITIONS.get(parts["condition"], parts["condition"]))
+    return parts
+
+
+def sequence(name: str | None) -> str:
+    """Return what an e-mail sequence is called (its folder's name if it has no label)."""
+    return str(SEQUENCES.get(name or "", name or ""))
+
+
+def questionnaire_title(questionnaire: Questionnaire) -> str:
+    """Return a questionnaire's title in the language of the request."""
+    definition = definitions().get(questionnaire.definition)
+    if definition is None:
+        return questionnaire.slug
+    return definition.title.get(str(get_locale() or "sv"), questionnaire.slug)
+
+
+def moment(instant: datetime) -> str:
+    """Return an instant as the request's language writes it, in the campaign's zone: 3 december
+    2026 kl. 08.58."""
+    language = str(get_locale() or "sv")
+    local = instant.astimezone(shown_zone())
+    time = format_time(local, CLOCK_PATTERNS.get(language, "HH:mm"), locale=language)
+    return _("%(day)s at %(time)s", day=day_text(local.date()), time=time)
+
+
+def consent_how(consent: Consent) -> str:
+    """Return how a consent was given, in the language of the request."""
+    facts = facts_of(consent.source)
+    if not facts:
+        return consent.source
+    shown = {k: moment(v) if isinstance(v, datetime) else v for k, v in facts.items()}
+    shown["by"] = shown.get("by") or _("the command line")
+    try:
+        return str(CONSENTS[consent.method]) % shown
+    except KeyError:  # facts of another way than its method's: say them as stored
+        return consent.source
 
 
 def choices(members: Iterable[enum.Enum]) -> list[SelectChoice]:
@@ -168,5 +279,15 @@ def choices(members: Iterable[enum.Enum]) -> list[SelectChoice]:
 
 
 def init_app(app: Flask) -> None:
-    """Give the templates the filters `label`, `plural`, `badge` and `answer`."""
-    app.jinja_env.filters.update(label=label, plural=plural, badge=badge, answer=answer)
+    """Give the templates the filters `label`, `plural`, `badge`, `answer`, `sequence`,
+    `questionnaire_title`, `consent_how` and `moment`."""
+    app.jinja_env.filters.update(
+        label=label,
+        plural=plural,
+        badge=badge,
+        answer=answer,
+        sequence=sequence,
+        questionnaire_title=questionnaire_title,
+        consent_how=consent_how,
+        moment=moment,
+    )

@@ -57,3 +57,64 @@ def test_form_choices_use_fuller_words_where_a_form_asks(app: Flask) -> None:
         ("informal", "Takes part without signing"),
     ]
     assert kinds == ["Webinar", "Training"]
+
+
+def test_every_audit_action_the_code_records_has_a_label() -> None:
+    from campaign.network.views.audit import ACTIONS
+    from tests.swedish_text import audit_actions
+
+    assert sorted(audit_actions() - set(ACTIONS)) == []
+
+
+def test_every_sequence_has_a_name(app: Flask) -> None:
+    from campaign.drip.files import load_sequences
+
+    sequences, _problems = load_sequences()
+    assert sorted(set(sequences) - set(labels.SEQUENCES)) == []
+
+
+def test_answers_the_service_writes_are_said_in_the_request_language(app: Flask) -> None:
+    with app.test_request_context(), force_locale("sv"):
+        assert labels.answer("skipped: not answered_baseline") == (
+            "Hoppades över: det gäller inte att deltagaren har svarat på startenkäten"
+        )
+        assert labels.answer("cancelled by rep@alpha.se") == "Stoppat av rep@alpha.se"
+        assert labels.answer("250 OK") == "250 OK"  # the server's own words, as they came
+
+
+def test_consent_written_as_a_sentence_before_is_said_in_the_request_language(app: Flask) -> None:
+    from campaign.enrolment.models import Consent, ConsentMethod
+
+    old = Consent(
+        method=ConsentMethod.SELF_ENROLMENT,
+        source="self-enrolment form sent from 127.0.0.1 at 2026-12-03T07:55:12.628069+00:00;"
+        " confirmed by the e-mail link from 10.0.0.2 at 2026-12-03T07:58:00+00:00",
+    )
+    with app.test_request_context(), force_locale("sv"):
+        said = labels.consent_how(old)
+    assert said == (
+        "Skickade formuläret för självanmälan från 127.0.0.1 den 3 december 2026 kl. 08.55 och"
+        " bekräftade med länken i e-postmeddelandet från 10.0.0.2 den 3 december 2026 kl. 08.58"
+    )
+    added = Consent(method=ConsentMethod.STAFF_FORM, source="added by rep@alpha.se")
+    with app.test_request_context(), force_locale("sv"):
+        assert labels.consent_how(added).startswith("Tillagd av rep@alpha.se")
+
+
+def test_audit_details_are_said_in_words(app: Flask) -> None:
+    from campaign.network.views import audit
+
+    kept = {"fields": ["people_reached", "ends_on"], "method": "staff_form", "how": "by a@b.se",
+            "old": {"starts_on": "2014-01-01"}, "via": "command line", "count": 3}  # fmt: skip
+    with app.test_request_context(), force_locale("sv"):
+        said = audit.details(kept)
+        action, target = audit.action("participant.enrolled"), audit.target("participant:3")
+    assert said == [
+        ("Ändrat", "Personer som nåtts av information, Slutar"),
+        ("Sätt", "Tillagd av en representant"),
+        ("Hur", "av a@b.se"),
+        ("Före", "Startar: 1 januari 2014"),
+        ("Via", "kommandoraden"),
+        ("Antal", "3"),
+    ]
+    assert (action, target) == ("Anmälde en deltagare", "Deltagare 3")

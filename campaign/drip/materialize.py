@@ -48,6 +48,7 @@ CHUNK = 2000  # participants read at a time
 LATE = "skipped: more than two days late (a late start or a pause)"
 # How often a step that offers the next date looks again for one while none is planned yet.
 LOOK_AGAIN = timedelta(hours=1)
+NO_LATER_DATE = "skipped: no later date to offer"
 WAIT = "wait for a later date"  # a due step that offers the next date, while none is planned
 
 
@@ -188,7 +189,7 @@ def _verdict(
         return skipped
     if skipped is None:  # a later date may still be planned: wait while it may
         return WAIT
-    return "skipped: no later date to offer" if skipped == LATE else skipped
+    return NO_LATER_DATE if skipped == LATE else skipped
 
 
 def _needs_next(step: Step) -> bool:

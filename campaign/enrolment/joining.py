@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from campaign.enrolment.consent import source_of
 from campaign.enrolment.erasure import drop_requests
 from campaign.enrolment.models import ConsentMethod, JoinRequest, Participant, PilotGroup
 from campaign.enrolment.people import Newcomer, enrol, self_enrolment_consent
@@ -211,9 +212,8 @@ def confirm(db_session: Session, wish: JoinRequest, client: str, now: datetime) 
 
 def _consent_source(wish: JoinRequest, client: str, now: datetime) -> str:
     """Say where and when the person asked to join, and where and when they confirmed."""
-    return (
-        f"self-enrolment form sent from {wish.client} at {wish.requested_at.isoformat()};"
-        f" confirmed by the e-mail link from {client} at {now.isoformat()}"
+    return source_of(
+        asked_from=wish.client, asked_at=wish.requested_at, confirmed_from=client, confirmed_at=now
     )
 
 

@@ -32,6 +32,9 @@ from campaign.outbox.unsubscribe import participant_id_of
 # The one definition of a participant who gets no more mail, whatever happens next. The report
 # counts the unsubscribed who were reached as having taken part; the erased it counts nowhere.
 STOPPED = (ParticipantStatus.UNSUBSCRIBED, ParticipantStatus.ERASED)
+# The last answers of the mail a stopped participant no longer gets.
+UNSUBSCRIBED_ANSWER = "cancelled: the participant unsubscribed"
+ERASED_ANSWER = "cancelled: the participant was erased"
 
 
 def participant_for(db_session: Session, token: str) -> Participant | None:
@@ -107,7 +110,7 @@ def unsubscribe(
         participant.paused_until = None  # never resumed
         record_change(db_session, actor, "participant.unsubscribed", participant, now, how=how)
     suppress(db_session, participant.email, SuppressionReason.UNSUBSCRIBED, how, now)
-    cancel_for_participant(db_session, participant.id, "cancelled: the participant unsubscribed")
+    cancel_for_participant(db_session, participant.id, UNSUBSCRIBED_ANSWER)
 
 
 def erase(db_session: Session, person: Participant, actor: Any, now: datetime) -> None:
@@ -125,7 +128,7 @@ def erase(db_session: Session, person: Participant, actor: Any, now: datetime) -
     leave_tombstone(db_session, person.campaign_id, person.email, now)
     forget_address(db_session, person.campaign_id, person.id, person.email)
     db_session.execute(delete(Suppression).where(Suppression.email == person.email))
-    cancel_for_participant(db_session, person.id, "cancelled: the participant was erased")
+    cancel_for_participant(db_session, person.id, ERASED_ANSWER)
     placeholder = f"erased-{person.id}@erased.invalid"
     _empty_mails(db_session, person, placeholder)
     db_session.execute(delete(Consent).where(Consent.participant_id == person.id))

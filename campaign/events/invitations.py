@@ -36,6 +36,7 @@ from campaign.security import unsign
 
 REMINDER = re.compile(r"^(\d{1,3})\s*([dhm])$")
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+EVENT_CHANGED = "the event changed"  # the last answer of an invitation mail it made stale
 
 
 def parse_reminders(text: str) -> list[timedelta]:
@@ -214,7 +215,7 @@ def _cancel_unsent_reminders(db_session: Session, event: Event) -> int:
             Message.source_key.not_like(f"ev:{event.id}:s{event.sequence}:%"),
             Message.state.in_(OPEN_STATES),
         )
-        .values(state=MessageState.CANCELLED, last_answer="the event changed")
+        .values(state=MessageState.CANCELLED, last_answer=EVENT_CHANGED)
     )
     return cast(CursorResult[Any], result).rowcount  # an UPDATE: a cursor result
 

@@ -15,6 +15,10 @@ from campaign.outbox.policy import Policy
 
 RATE_WINDOW = timedelta(minutes=1)
 RATE_WAIT = timedelta(seconds=10)
+# The last answers the limits write (campaign.labels says them in the reader's language).
+SUPPRESSED = "not sent: the address is on the suppression list"
+STOPPED_ANSWER = "not sent: the participant gets no more mail"
+RATE_WAIT_ANSWER = "waiting: the campaign's sending rate limit is reached"
 
 
 def without_the_stopped(
@@ -38,7 +42,7 @@ def _without_suppressed(
     cancel(
         db_session,
         [m for m in batch if m.recipient in suppressed],
-        "not sent: the address is on the suppression list",
+        SUPPRESSED,
         report,
     )
     return [m for m in batch if m.recipient not in suppressed]
@@ -53,7 +57,7 @@ def _without_stopped_participants(
     cancel(
         db_session,
         [m for m in batch if m.participant_id in stopped],
-        "not sent: the participant gets no more mail",
+        STOPPED_ANSWER,
         report,
     )
     return [m for m in batch if m.participant_id not in stopped]
@@ -96,8 +100,7 @@ def within_rate_limits(
 
 def _defer(db_session: Session, later: list[Row[Any]], now: datetime, report: Report) -> None:
     """Hand back what is over a campaign's rate, to be tried again in a few seconds."""
-    waiting = "waiting: the campaign's sending rate limit is reached"
-    release(db_session, later, waiting, next_attempt_at=now + RATE_WAIT)
+    release(db_session, later, RATE_WAIT_ANSWER, next_attempt_at=now + RATE_WAIT)
     report.deferred += len(later)
 
 

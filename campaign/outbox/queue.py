@@ -28,6 +28,7 @@ from campaign.outbox.models import (
 OPEN_STATES = (MessageState.QUEUED, MessageState.RETRY)
 # Like Postfix's maximal_queue_lifetime: mail still undelivered after this is given up.
 MAX_QUEUE_AGE = timedelta(days=5)
+GIVEN_UP = "not delivered within 5 days; given up"  # the last answer of an expired message
 
 
 class Outgoing(TypedDict, total=False):
@@ -164,8 +165,7 @@ def expire_old(db_session: Session, now: datetime, held: Select[int] | None = No
         statement = statement.where(
             or_(Message.participant_id.is_(None), Message.participant_id.not_in(held))
         )
-    given_up = "not delivered within 5 days; given up"
-    result = db_session.execute(statement.values(state=MessageState.FAILED, last_answer=given_up))
+    result = db_session.execute(statement.values(state=MessageState.FAILED, last_answer=GIVEN_UP))
     return cast(CursorResult[Any], result).rowcount  # an UPDATE: a cursor result
 
 

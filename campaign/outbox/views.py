@@ -154,7 +154,7 @@ def html(message_id: int) -> Response:
 @access(Access.STAFF)
 def cancel(message_id: int) -> ResponseReturnValue:
     message = _changeable(message_id)
-    answer = _("cancelled by %(name)s", name=current_user.email)
+    answer = f"cancelled by {current_user.email}"  # said in the reader's language: labels.answer
     changed = handling.cancel(db.session(), message, current_user, answer)
     return _after_change(
         message,

@@ -16,6 +16,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from campaign.audit import record
+from campaign.enrolment.consent import exported as consent_source
 from campaign.enrolment.models import Consent, Participant
 from campaign.events.models import Event, Invitation
 from campaign.outbox.disclosure import readable
@@ -123,7 +124,7 @@ def _consent_data(consent: Consent) -> dict[str, Any]:
     return {
         "method": consent.method.value,
         "given_at": consent.given_at.isoformat(),
-        "source": consent.source,
+        "source": consent_source(consent.source),
         "text": consent.text,
         "withdrawn_at": _instant(consent.withdrawn_at),
     }

@@ -32,6 +32,7 @@ from campaign.timing import local_date
 
 PURPOSE = "questionnaire"
 LINK_LIFETIME = timedelta(days=400)
+ANSWERED = "cancelled: the participant answered"  # the last answer of a reminder not needed
 
 
 def questionnaires_of(
@@ -240,6 +241,6 @@ def _cancel_reminders(
             Message.source_key.like(f"{invitation_key(questionnaire, participant.id)}:r%"),
             Message.state.in_(OPEN_STATES),
         )
-        .values(state=MessageState.CANCELLED, last_answer="cancelled: the participant answered")
+        .values(state=MessageState.CANCELLED, last_answer=ANSWERED)
         .execution_options(synchronize_session=False)
     )

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaign.audit import record
+from campaign.enrolment.consent import source_of
 from campaign.enrolment.erasure import address_hash
 from campaign.enrolment.lifecycle import STOPPED
 from campaign.enrolment.models import (
@@ -81,8 +82,7 @@ def apply_import(db_session: Session, job: ParticipantImport, actor: Any, now: d
 
 def _consent_source(job: ParticipantImport, actor: Any) -> str:
     """Say which import, of which file and by whom, the consent was given in."""
-    by = getattr(actor, "email", None) or "the command line"
-    return f"import #{job.id} of {job.filename[:150]} by {by}"
+    return source_of(import_id=job.id, file=job.filename[:150], by=getattr(actor, "email", None))
 
 
 def _stale(db_session: Session, job: ParticipantImport) -> bool:

@@ -12,7 +12,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from campaign import db
+from campaign import db, labels
 from campaign.accounts.scope import Access, access, of_member
 from campaign.drip import pauses
 from campaign.drip.files import load_sequences
@@ -53,7 +53,7 @@ def _active_counts() -> dict[int | None, int]:
 def _sequence_choices() -> list[tuple[str, str]]:
     """Return the choices of sequence: none, or one of those on file by name."""
     sequences, _problems = load_sequences()
-    return [("", _("No e-mails"))] + [(name, name) for name in sorted(sequences)]
+    return [("", _("No e-mails"))] + [(name, labels.sequence(name)) for name in sorted(sequences)]
 
 
 def _form(group: PilotGroup, campaign: Campaign, **formdata: Any) -> PilotGroupForm:

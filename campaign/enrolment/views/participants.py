@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from campaign import db, exports
 from campaign.accounts.scope import Access, access, of_member
 from campaign.enrolment import importing, people
+from campaign.enrolment.consent import source_of
 from campaign.enrolment.forms import NewParticipantForm
 from campaign.enrolment.models import ConsentMethod, Participant, ParticipantStatus, PilotGroup
 from campaign.enrolment.views.base import bp, group_or_404, member_groups, offer_groups
@@ -156,7 +157,7 @@ def _enrol(form: NewParticipantForm, campaign: Campaign) -> Participant:
         campaign=campaign,
         group=group,
         newcomer=_newcomer(form, campaign),
-        consent=(ConsentMethod.STAFF_FORM, f"added by {current_user.email}", text),
+        consent=(ConsentMethod.STAFF_FORM, source_of(by=current_user.email), text),
         now=current_clock().now(),
         actor=current_user,
     )

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 from flask import Flask
 
-from campaign.network.views import pages, phases
+from campaign.network.views import audit, pages, phases
 from campaign.network.views.base import bp
 
-__all__ = ["bp", "init_app", "pages", "phases"]
+__all__ = ["audit", "bp", "init_app", "pages", "phases"]
 
 
 def init_app(app: Flask) -> None:
     """Register the views, the campaign's phase on every staff page and the archive's guard;
-    templates link to a campaign's first page with `campaign_start`."""
+    templates link to a campaign's first page with `campaign_start` and say the audit's codes
+    with `audit_action`, `audit_target` and `audit_details`."""
     app.register_blueprint(bp)
     app.jinja_env.globals["campaign_phase"] = phases.campaign_phase
     app.jinja_env.globals["campaign_start"] = pages.start_of
     app.before_request(phases.refuse_changes_to_an_archive)
+    app.jinja_env.filters.update(
+        audit_action=audit.action, audit_target=audit.target, audit_details=audit.details
+    )

@@ -1,0 +1,194 @@
+"""The audit log in words: each action by its label, each detail by its name and a value a
+person reads (a changed field by its form's label, a kind by its label, a day as a date).
+
+The audit keeps codes (campaign.audit); this is the one place that says them, in the reader's
+language. tests/test_labels.py requires a label for every action the code records.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+
+from campaign import labels
+from campaign.enrolment.forms import ParticipantForm, PilotGroupForm
+from campaign.enrolment.models import ConsentMethod
+from campaign.events.forms import EventForm
+from campaign.network.forms import CampaignForm, LeadMembershipForm, NewMemberForm
+from campaign.timing import day_text
+
+ACTIONS: dict[str, object] = {
+    "login": _l("Signed in"),
+    "account.password_changed": _l("Changed their password"),
+    "account.profile_changed": _l("Changed their profile"),
+    "calendar_feed.replaced": _l("Replaced the calendar feed link"),
+    "campaign.archived": _l("Archived the campaign"),
+    "campaign.bundle_exported": _l("Downloaded the final archive"),
+    "campaign.lead_handed_over": _l("Handed over the lead"),
+    "campaign.period_changed": _l("Changed the campaign's period"),
+    "campaign.purge_announced": _l("Announced the deletion of personal data"),
+    "campaign.purged": _l("Deleted the personal data"),
+    "campaign.reopened": _l("Reopened the campaign"),
+    "campaign.returning_invited": _l("Invited last campaign's participants"),
+    "campaign.settings_changed": _l("Changed the campaign's settings"),
+    "campaign.started_from": _l("Started the campaign from an earlier one"),
+    "event.attendance_marked": _l("Marked attendance"),
+    "event.cancelled": _l("Cancelled a meeting"),
+    "event.changed": _l("Changed a meeting"),
+    "event.created": _l("Planned a meeting"),
+    "event.invited": _l("Sent invitations to a meeting"),
+    "lead_admin.invited": _l("Invited a lead administrator"),
+    "lead_admin.removed": _l("Removed a lead administrator"),
+    "member.added": _l("Added a member"),
+    "member.facts_changed": _l("Changed a member's facts"),
+    "message.cancelled": _l("Cancelled an e-mail"),
+    "message.requeued": _l("Sent an e-mail again"),
+    "participant.changed": _l("Changed a participant's details"),
+    "participant.data_exported": _l("Downloaded a participant's data"),
+    "participant.enrolled": _l("Enrolled a participant"),
+    "participant.erased": _l("Erased a participant"),
+    "participant.moved": _l("Moved a participant to another group"),
+    "participant.pause_moved": _l("Changed a participant's pause"),
+    "participant.paused": _l("Paused a participant's e-mails"),
+    "participant.resumed": _l("Resumed a participant's e-mails"),
+    "participant.unsubscribed": _l("Unsubscribed a participant"),
+    "participants.imported": _l("Imported participants"),
+    "participants.pauses_ended": _l("Ended the participants' pauses"),
+    "pilot_group.changed": _l("Changed a pilot group"),
+    "pilot_group.created": _l("Created a pilot group"),
+    "pilot_group.deleted": _l("Deleted a pilot group"),
+    "pilot_group.link_closed": _l("Closed a self-enrolment link"),
+    "pilot_group.link_opened": _l("Opened a self-enrolment link"),
+    "pilot_group.paused": _l("Paused a pilot group's e-mails"),
+    "pilot_group.resumed": _l("Resumed a pilot group's e-mails"),
+    "questionnaire.exported": _l("Downloaded a questionnaire's answers"),
+    "questionnaire.made_anonymous": _l("Made a questionnaire anonymous"),
+    "representative.disabled": _l("Turned a representative's access off"),
+    "representative.enabled": _l("Turned a representative's access on"),
+    "representative.invited": _l("Invited a representative"),
+    "staff.changed": _l("Changed a staff account"),
+    "suppression.removed": _l("Removed an address from the suppression list"),
+}
+
+# The details an action keeps, by name (a name not here is a field of one of FORMS).
+DETAILS: dict[str, object] = {
+    "fields": _l("Changed"), "group": _l("Pilot group"), "method": _l("Way"),
+    "how": _l("How"), "via": _l("Via"), "was": _l("Was"), "old": _l("Before"),
+    "new": _l("After"), "before": _l("Before"), "after": _l("After"), "count": _l("Number"),
+    "rows": _l("Rows"), "added": _l("Added"), "updated": _l("Updated"),
+    "rejected": _l("Rejected"), "files": _l("Files"), "participants": _l("Participants"),
+    "queued": _l("Queued"), "mailed": _l("E-mailed"), "failures": _l("Failures"),
+    "kept_until": _l("Kept until"), "title": _l("Title"), "sequence": _l("Version"),
+    "sent_at": _l("Sent"), "attempts": _l("Attempts"), "next_attempt_at": _l("Next attempt"),
+    "source": _l("From"), "former_lead": _l("Former lead"), "new_lead": _l("New lead"),
+    "roles_changed": _l("Roles changed"), "name": _l("Name"), "until": _l("Until"),
+}  # fmt: skip
+# What an action was taken on, kept as "kind:id".
+TARGETS: dict[str, object] = {
+    "participant": _l("Participant %(id)s"), "event": _l("Meeting %(id)s"),
+    "pilot_group": _l("Pilot group %(id)s"), "message": _l("E-mail %(id)s"),
+    "import": _l("Import %(id)s"), "questionnaire": _l("Questionnaire %(id)s"),
+    "user": _l("Account %(id)s"), "organisation": _l("Member %(id)s"),
+    "campaign": _l("Campaign %(id)s"), "address": _l("Addresses (%(id)s)"),
+}  # fmt: skip
+FORMS: tuple[type[FlaskForm], ...] = (
+    LeadMembershipForm, NewMemberForm, CampaignForm, ParticipantForm, PilotGroupForm, EventForm,
+)  # fmt: skip
+# The words some actions keep as a detail's value.
+VALUES: dict[str, object] = {
+    "command line": _l("the command line"),
+    "one-click (RFC 8058)": _l("one click in the e-mail program"),
+    "unsubscribe page": _l("the unsubscribe page"),
+}
+CONSENT_METHODS: dict[str, object] = {
+    ConsentMethod.STAFF_FORM.value: _l("Added by a representative"),
+    ConsentMethod.IMPORT.value: _l("Imported from a file"),
+    ConsentMethod.SELF_ENROLMENT.value: _l("Enrolled themself"),
+}
+
+
+def action(code: str) -> str:
+    """Return what an audit action is called in the language of the request."""
+    return str(ACTIONS.get(code, code))
+
+
+def target(kept: str) -> str:
+    """Return what an action was taken on, e.g. "participant:3" as "Deltagare 3"."""
+    kind, _sep, key = kept.partition(":")
+    if kind not in TARGETS or not key:
+        return kept
+    return str(TARGETS[kind]) % {"id": _("deleted") if key == "purged" else key}
+
+
+def details(recorded: dict[str, Any]) -> list[tuple[str, str]]:
+    """Return an event's details as (name, value) pairs a person reads."""
+    return [(_name(key), _value(value)) for key, value in recorded.items()]
+
+
+def _name(key: str) -> str:
+    return str(DETAILS.get(key) or _field_labels().get(key, key))
+
+
+@cache
+def _field_labels() -> dict[str, Any]:
+    """Return the label of every field of the forms whose changes the audit names."""
+    found: dict[str, Any] = {}
+    for form in FORMS:
+        for name in dir(form):
+            field: Any = getattr(form, name, None)
+            if hasattr(field, "field_class") and field.args:  # an unbound field: (label, ...)
+                found.setdefault(name, field.args[0])
+    return found
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(_value(item) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{_name(k)}: {_value(v)}" for k, v in value.items())
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return _text(value)
+
+
+def _text(value: Any) -> str:
+    """Say a scalar: a field's name by its label, a kind by its label, an instant or a day in
+    the reader's words."""
+    if isinstance(value, str) and value in _field_labels():
+        return str(_field_labels()[value])
+    if isinstance(value, str) and (coded := _coded(value)) is not None:
+        return coded
+    return "" if value is None else str(value)
+
+
+def _coded(value: str) -> str | None:
+    """Return the label of an enum value or a date kept as text; None if it is neither."""
+    if value in CONSENT_METHODS or value in VALUES:
+        return str(CONSENT_METHODS.get(value) or VALUES[value])
+    if value.startswith("by "):  # a representative's unsubscribing of a participant
+        return _("by %(name)s", name=value[3:])
+    if value in _enum_labels():
+        return _enum_labels()[value]()
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if len(value) == 10:
+        return day_text(date.fromisoformat(value))
+    return labels.moment(when) if when.tzinfo else None
+
+
+@cache
+def _enum_labels() -> dict[str, Any]:
+    """Return the label of each enum value that the labels name (once per value)."""
+    found: dict[str, Any] = {}
+    for member in labels.LABELS:
+        if isinstance(member, enum.Enum) and isinstance(member.value, str):
+            found.setdefault(member.value, lambda m=member: labels.label(m))
+    return found
