@@ -36,6 +36,7 @@ from campaign.drip.files import (
 )
 from campaign.drip.materialize import Enrolled, context_for, enrolled
 from campaign.drip.schedule import plans_for
+from campaign.drip.subjects import Subjects
 from campaign.enrolment.models import Participant
 from campaign.i18n import load_catalog
 from campaign.outbox.compose import Footer, Rendered, content_template, render
@@ -210,7 +211,11 @@ def progress() -> ResponseReturnValue:
     people = _participants_of()
     plans = plans_for(db.session(), people, current_clock().now()) if people else {}
     return render_template(
-        "drip/progress.html", organisation=g.organisation, people=people, plans=plans
+        "drip/progress.html",
+        organisation=g.organisation,
+        people=people,
+        plans=plans,
+        subjects=Subjects(db.session(), g.campaign),
     )
 
 
@@ -226,7 +231,11 @@ def schedule(participant_id: int) -> ResponseReturnValue:
     person = _participant_or_404(participant_id)
     planned = plans_for(db.session(), [person], current_clock().now())[person.id]
     return render_template(
-        "drip/schedule.html", organisation=g.organisation, person=person, planned=planned
+        "drip/schedule.html",
+        organisation=g.organisation,
+        person=person,
+        planned=planned,
+        subjects=Subjects(db.session(), g.campaign),
     )
 
 
