@@ -19,9 +19,9 @@ from werkzeug.datastructures import MultiDict
 
 from campaign.accounts.models import User
 from campaign.enrolment.models import Participant, PilotGroup
-from campaign.events.models import Audience, Event, EventKind
+from campaign.events.models import Audience, Event, EventKind, Invitation, Rsvp
 from campaign.network.models import Campaign, Membership
-from tests.conftest import Network, sign_in
+from tests.conftest import START, Network, sign_in
 from tests.enrolment_helpers import group, make_event
 from tests.forms_as_sent import form_with
 from tests.outbox_helpers import participant
@@ -29,7 +29,9 @@ from tests.urls import staff
 
 
 def _columns(obj: Any) -> dict[str, Any]:
-    """Every stored column of the row, by attribute name."""
+    """Every stored column of the row (or of each of several rows), by attribute name."""
+    if isinstance(obj, _Rows):
+        return dict(enumerate(obj.rows))
     return {c.key: getattr(obj, c.key) for c in sa_inspect(type(obj)).column_attrs}
 
 
@@ -149,3 +151,38 @@ def test_own_account(rep: FlaskClient, session: Session, network: Network) -> No
 def test_change_person(lead: FlaskClient, session: Session, network: Network) -> None:
     path = staff(f"/people/{network.rep_beta.id}/change")
     _round_trip(lead, session, path, "role", lambda: session.get(User, network.rep_beta.id))
+
+
+def test_attendance(rep: FlaskClient, session: Session, network: Network) -> None:
+    target = group(session, network)
+    held = make_event(
+        session,
+        network,
+        target,
+        starts_at=datetime(2014, 2, 20, 8, tzinfo=UTC),
+        ends_at=datetime(2014, 2, 20, 9, tzinfo=UTC),
+    )
+    marks = [(Rsvp.ACCEPTED, True), (Rsvp.PENDING, False), (Rsvp.DECLINED, False)]
+    for n, (rsvp, came) in enumerate(marks):
+        person = participant(session, network, f"p{n}@alpha.se", f"Person {n}")
+        session.add(
+            Invitation(
+                event_id=held.id, participant_id=person.id, rsvp=rsvp, has_attended=came,
+                created_at=START,
+            )
+        )  # fmt: skip
+    session.commit()
+    path = staff(f"/organisations/alpha/events/{held.id}/attendance")
+
+    def rows() -> list[dict[str, Any]]:
+        found = session.query(Invitation).filter_by(event_id=held.id).order_by(Invitation.id)
+        return [_columns(i) for i in found]
+
+    _round_trip(rep, session, path, "attended", lambda: _Rows(rows()))
+
+
+class _Rows:
+    """Several rows compared as one (the attendance form stores one flag per invitation)."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
