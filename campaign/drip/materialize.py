@@ -41,7 +41,7 @@ from campaign.network.models import Campaign, Membership, Organisation
 from campaign.network.phases import mailing_campaigns
 from campaign.outbox.mail import queue_participant_mail
 from campaign.outbox.models import Message, MessageKind
-from campaign.outbox.texts import Letter
+from campaign.outbox.texts import Letter, first_name
 from campaign.surveys.models import Questionnaire, QuestionnaireKind, Response
 
 CHUNK = 2000  # participants read at a time
@@ -265,7 +265,7 @@ def _participant_context(participant: Participant) -> dict[str, str]:
         "name": participant.name,
         "email": participant.email,
         "title": participant.title,
-        "first_name": (participant.name.split() or [""])[0],
+        "first_name": first_name(participant.name),
     }
 
 
