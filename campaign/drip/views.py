@@ -19,11 +19,13 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import escape
 from sqlalchemy import select
 
 from campaign import db
 from campaign.accounts.scope import Access, access, of_member
 from campaign.drip.check import check
+from campaign.drip.fallbacks import warnings
 from campaign.drip.files import (
     CONDITIONS,
     LANGUAGES,
@@ -113,7 +115,13 @@ def _enrolled_with(email: str) -> Enrolled | None:
 def index() -> ResponseReturnValue:
     sequences, _problems = load_sequences(SEQUENCES_DIR)
     count, problems = check(SEQUENCES_DIR)
-    return render_template("drip/index.html", sequences=sequences, problems=problems, count=count)
+    return render_template(
+        "drip/index.html",
+        sequences=sequences,
+        problems=problems,
+        count=count,
+        warned=len(warnings(SEQUENCES_DIR)),
+    )
 
 
 @bp.get("/sequences/<name>")
@@ -179,7 +187,9 @@ def _try_preview(step: Step, person: Enrolled | None) -> tuple[Rendered | None, 
 def preview_html(name: str, language: str, number: str) -> Response:
     """The HTML of a step's preview, for the sandboxed frame: inline styles and nothing else."""
     person, _problem = _previewed_person()
-    rendered = _preview(_step(name, language, number), person)
+    rendered, error = _try_preview(_step(name, language, number), person)
+    if rendered is None:  # the page around the frame says why
+        return mail_preview(str(escape(_("This step cannot be rendered:")) + " " + escape(error)))
     return mail_preview(rendered.html)
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from flask.testing import FlaskClient
+
 from campaign.drip.fallbacks import unguarded, warnings
-from tests.conftest import Runner
+from tests.conftest import Network, Runner, sign_in
+from tests.urls import staff
 
 CRAFTED = """---
 offset: +0d
@@ -68,3 +72,15 @@ def test_each_kind_of_fallback_silences_the_warning() -> None:
 
 def test_the_shipped_steps_have_a_fallback_for_every_optional_placeholder() -> None:
     assert warnings() == []
+
+
+def test_the_sequences_page_counts_the_warnings(
+    client: FlaskClient, network: Network, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for language in ("sv", "en"):
+        _write(tmp_path, f"demo/{language}/01-hej.md", CRAFTED)
+    monkeypatch.setattr("campaign.drip.views.SEQUENCES_DIR", tmp_path)
+    sign_in(client, "lead@alpha.se")
+    page = client.get(staff("/sequences")).get_data(as_text=True)
+    assert "8 platshållare som kan vara tomma saknar reservtext" in page
+    assert "Alla 2 steg klarar kontrollen." in page  # a warning is no problem

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, date, datetime
+from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -78,3 +80,19 @@ def test_a_step_that_does_not_render_shows_a_note(
     with app.test_request_context():
         found = Subjects(session, session.get(Campaign, network.campaign.id)).of(person, planned)
     assert found.text is None and found.note and "nickname" in found.note
+
+
+def test_the_preview_of_a_step_that_does_not_render_says_why(
+    client: FlaskClient, network: Network, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = '---\noffset: +0d\nat: "09:00"\nsubject: Hej\n---\nRing {{ member.kontakt }}.\n'
+    for language in ("sv", "en"):
+        (tmp_path / "trasig" / language).mkdir(parents=True)
+        (tmp_path / "trasig" / language / "01-hej.md").write_text(broken, encoding="utf-8")
+    monkeypatch.setattr("campaign.drip.views.SEQUENCES_DIR", tmp_path)
+    sign_in(client, "lead@alpha.se")
+    for path in ("/sequences/trasig/sv/01", "/sequences/trasig/sv/01/html"):
+        response = client.get(staff(path))
+        assert response.status_code == 200, path
+        page = response.get_data(as_text=True)
+        assert "Steget kan inte visas:" in page and "kontakt" in page, path
