@@ -278,6 +278,12 @@ def choices(members: Iterable[enum.Enum]) -> list[SelectChoice]:
     return [SelectChoice(m.value, CHOICES.get(m, LABELS[m])) for m in members]
 
 
+def value_of(item: object) -> str:
+    """Return what a select of `choices` holds for a stored member (its value), or for a sent
+    text (the text): the form's `coerce`, so that an edit form shows the stored choice."""
+    return str(item.value) if isinstance(item, enum.Enum) else str(item)
+
+
 def init_app(app: Flask) -> None:
     """Give the templates the filters `label`, `plural`, `badge`, `answer`, `sequence`,
     `questionnaire_title`, `consent_how` and `moment`."""

@@ -46,6 +46,12 @@ def link(text: str) -> str | None:
     return None
 
 
+def unix_lines(text: str | None) -> str | None:
+    """Return a text of several lines with LF line ends: a form filter, as browsers send a
+    textarea's lines with CRLF and a save that changed nothing must store the same text."""
+    return text.replace("\r\n", "\n") if isinstance(text, str) else text
+
+
 class NoControlCharacters:
     """A form validator: refuse control characters (a text of several lines keeps its breaks)."""
 

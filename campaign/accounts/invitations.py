@@ -21,7 +21,7 @@ from campaign.audit import record
 from campaign.network.models import Organisation
 from campaign.outbox.mail import Recipient, mail_settings, queue_staff_mail
 from campaign.outbox.models import MessageKind
-from campaign.outbox.texts import mail_template
+from campaign.outbox.texts import greeting, mail_template
 from campaign.security import TokenError, sign, unsign
 
 LIFETIMES = {"invitation": timedelta(days=14), "reset": timedelta(hours=2)}
@@ -75,7 +75,7 @@ def _link_context(user: User, purpose: str) -> dict[str, str]:
     """Return the placeholders of a link's mail: the person, their member, and the link."""
     path = "invitation" if purpose == "invitation" else "password/reset"
     return {
-        "name": user.name,
+        "greeting": greeting(user.name, user.language),
         "organisation": user.organisation.name if user.organisation else "",
         "link": mail_settings().link(f"/{path}/{token_for(user, purpose)}"),
         "email": user.email,

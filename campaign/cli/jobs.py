@@ -65,15 +65,20 @@ def sequences() -> None:
     help="Check the sequences in this folder instead of the shipped ones.",
 )
 def check_sequences(root: Path | None) -> None:
-    """Load every sequence and render every step; list each problem with its file and line."""
+    """Load every sequence and render every step; list each problem with its file and line,
+    and warn of each optional placeholder used without a fallback."""
     from campaign.drip.check import check
+    from campaign.drip.fallbacks import warnings
     from campaign.drip.files import SEQUENCES_DIR
 
     count, problems = check(root or SEQUENCES_DIR)
     if not count and not problems:
         raise click.ClickException(f"{root or SEQUENCES_DIR} holds no sequence steps to check.")
-    for problem in problems:
+    warned = warnings(root or SEQUENCES_DIR)
+    for problem in [*problems, *warned]:
         click.echo(str(problem), err=True)
     if problems:
         raise click.ClickException(f"{len(problems)} problem(s) in {count} step(s).")
-    click.echo(f"{count} steps checked: no problems.")
+    click.echo(
+        f"{count} steps checked: no problems" + (f", {len(warned)} warning(s)." if warned else ".")
+    )

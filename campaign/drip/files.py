@@ -6,10 +6,13 @@ Each step is Markdown with a YAML front matter block:
     offset: +2 business days     # from the participant's start: +0d, +3 days, +2w, +3 business days
     anchor: start                 # optional: or campaign_end, with a negative offset such as -2w
     at: "08:30"                   # local time in the campaign's time zone
-    subject: Prova med någon du känner, {{ participant.first_name }}
+    subject: Prova webbmöten i {{ campaign.name }}
     unless: [attended_practice_meeting]   # optional: skip when any of these holds
     ---
-    Hej {{ participant.first_name }}! …
+    Hej{% if participant.first_name %} {{ participant.first_name }}{% endif %}! …
+
+A placeholder that may be empty needs a fallback (campaign/drip/fallbacks.py warns of one
+without).
 
 Loading never raises on a bad file: every problem is reported with its file and line, and a
 sequence with a problem is never sent from.

@@ -41,7 +41,7 @@ from campaign.network.models import Campaign, Membership, Organisation
 from campaign.network.phases import mailing_campaigns
 from campaign.outbox.mail import queue_participant_mail
 from campaign.outbox.models import Message, MessageKind
-from campaign.outbox.texts import Letter
+from campaign.outbox.texts import Letter, first_name
 from campaign.surveys.models import Questionnaire, QuestionnaireKind, Response
 
 CHUNK = 2000  # participants read at a time
@@ -185,14 +185,15 @@ def _verdict(
 ) -> str | None:
     """Why a due mail is skipped; None if it is sent, WAIT while a later date may be planned."""
     skipped = _skip_reason(run, person.participant.id, step, position, occurrence.due)
-    if occurrence.event is None or following is not None or not _needs_next(step):
+    if occurrence.event is None or following is not None or not needs_next(step):
         return skipped
     if skipped is None:  # a later date may still be planned: wait while it may
         return WAIT
     return NO_LATER_DATE if skipped == LATE else skipped
 
 
-def _needs_next(step: Step) -> bool:
+def needs_next(step: Step) -> bool:
+    """Whether the step offers the next date (names `next_event`)."""
     return "next_event" in step.subject or "next_event" in step.body
 
 
@@ -265,7 +266,7 @@ def _participant_context(participant: Participant) -> dict[str, str]:
         "name": participant.name,
         "email": participant.email,
         "title": participant.title,
-        "first_name": (participant.name.split() or [""])[0],
+        "first_name": first_name(participant.name),
     }
 
 
@@ -291,7 +292,7 @@ def offers_next_date(sequence_name: str | None, kind: EventKind) -> bool:
     """Whether a sequence has a step that offers the next date after an event of this kind."""
     sequence = sendable_sequences().get(sequence_name or "")
     return sequence is not None and any(
-        step.anchor == kind.value and _needs_next(step)
+        step.anchor == kind.value and needs_next(step)
         for steps in sequence.steps.values()
         for step in steps
     )

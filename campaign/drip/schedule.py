@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign.drip.catch_up import Resumption, Timed, after_pause, held_over, resumed_at
-from campaign.drip.due import CATCH_UP, Occurrence, invited_events, occurrences
+from campaign.drip.due import CATCH_UP, Occurrence, invited_events, next_event, occurrences
 from campaign.drip.files import Sequence, Step
 from campaign.drip.materialize import sendable_sequences
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
@@ -28,6 +28,9 @@ class Planned:
     # caught up with when a paused participant resumes), will_skip_paused (came due meanwhile)
     state: str
     message: Message | None
+    # For a step that follows an event: the next one of its kind at the step's moment, which
+    # the step offers (as materialize finds it then, if nothing changes meanwhile).
+    following: Event | None = None
 
 
 def plan(
@@ -52,8 +55,16 @@ def plan(
     for position, step, occurrence in _paused(timed, participant, campaign, messages, now):
         message = messages.get(occurrence.key)
         state = _state(message, position, occurrence, now, paused)
-        planned.append(Planned(step, occurrence.due, state, message))
+        following = _following(events or [], occurrence, now)
+        planned.append(Planned(step, occurrence.due, state, message, following))
     return sorted(planned, key=lambda item: item.due)
+
+
+def _following(events: list[Event], occurrence: Occurrence, now: datetime) -> Event | None:
+    """The next event the occurrence would offer at its moment, if it follows an event."""
+    if occurrence.event is None:
+        return None
+    return next_event(events, occurrence.event, max(now, occurrence.due))
 
 
 def _steps(

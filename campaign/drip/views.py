@@ -19,11 +19,13 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import escape
 from sqlalchemy import select
 
 from campaign import db
 from campaign.accounts.scope import Access, access, of_member
 from campaign.drip.check import check
+from campaign.drip.fallbacks import warnings
 from campaign.drip.files import (
     CONDITIONS,
     LANGUAGES,
@@ -36,6 +38,7 @@ from campaign.drip.files import (
 )
 from campaign.drip.materialize import Enrolled, context_for, enrolled
 from campaign.drip.schedule import plans_for
+from campaign.drip.subjects import Subjects
 from campaign.enrolment.models import Participant
 from campaign.i18n import load_catalog
 from campaign.outbox.compose import Footer, Rendered, content_template, render
@@ -112,7 +115,13 @@ def _enrolled_with(email: str) -> Enrolled | None:
 def index() -> ResponseReturnValue:
     sequences, _problems = load_sequences(SEQUENCES_DIR)
     count, problems = check(SEQUENCES_DIR)
-    return render_template("drip/index.html", sequences=sequences, problems=problems, count=count)
+    return render_template(
+        "drip/index.html",
+        sequences=sequences,
+        problems=problems,
+        count=count,
+        warned=len(warnings(SEQUENCES_DIR)),
+    )
 
 
 @bp.get("/sequences/<name>")
@@ -178,7 +187,9 @@ def _try_preview(step: Step, person: Enrolled | None) -> tuple[Rendered | None, 
 def preview_html(name: str, language: str, number: str) -> Response:
     """The HTML of a step's preview, for the sandboxed frame: inline styles and nothing else."""
     person, _problem = _previewed_person()
-    rendered = _preview(_step(name, language, number), person)
+    rendered, error = _try_preview(_step(name, language, number), person)
+    if rendered is None:  # the page around the frame says why
+        return mail_preview(str(escape(_("This step cannot be rendered:")) + " " + escape(error)))
     return mail_preview(rendered.html)
 
 
@@ -210,7 +221,11 @@ def progress() -> ResponseReturnValue:
     people = _participants_of()
     plans = plans_for(db.session(), people, current_clock().now()) if people else {}
     return render_template(
-        "drip/progress.html", organisation=g.organisation, people=people, plans=plans
+        "drip/progress.html",
+        organisation=g.organisation,
+        people=people,
+        plans=plans,
+        subjects=Subjects(db.session(), g.campaign),
     )
 
 
@@ -226,7 +241,11 @@ def schedule(participant_id: int) -> ResponseReturnValue:
     person = _participant_or_404(participant_id)
     planned = plans_for(db.session(), [person], current_clock().now())[person.id]
     return render_template(
-        "drip/schedule.html", organisation=g.organisation, person=person, planned=planned
+        "drip/schedule.html",
+        organisation=g.organisation,
+        person=person,
+        planned=planned,
+        subjects=Subjects(db.session(), g.campaign),
     )
 
 

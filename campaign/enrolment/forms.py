@@ -49,7 +49,9 @@ class PilotGroupForm(FlaskForm):
         validators=[DataRequired(), Length(max=200), NoControlCharacters()],
         description=_l("For example: Environment department, or Managers spring 2014."),
     )
-    kind = SelectField(_l("Kind of group"), choices=labels.choices(PilotGroupKind))
+    kind = SelectField(
+        _l("Kind of group"), choices=labels.choices(PilotGroupKind), coerce=labels.value_of
+    )
     starts_on = DateField(
         _l("Starts"),
         validators=[InputRequired(), PlausibleDay()],

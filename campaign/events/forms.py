@@ -24,7 +24,7 @@ from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberR
 from campaign import labels
 from campaign.events.invitations import parse_reminders
 from campaign.events.models import EventKind
-from campaign.plaintext import NoControlCharacters, WebLink
+from campaign.plaintext import NoControlCharacters, WebLink, unix_lines
 from campaign.timing import PlausibleDay, existing_instant, is_zone_name
 
 KINDS = (EventKind.PRACTICE_MEETING, EventKind.TRAINING, EventKind.WEBINAR, EventKind.WORKING_GROUP)
@@ -38,6 +38,7 @@ class EventForm(FlaskForm):
     description_md = TextAreaField(
         _l("Description"),
         validators=[Length(max=20_000), NoControlCharacters(multiline=True)],
+        filters=[unix_lines],
         description=_l("What the meeting is for and how to prepare. Markdown is allowed."),
     )
     day = DateField(_l("Date"), validators=[InputRequired(), PlausibleDay()])

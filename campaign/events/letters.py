@@ -41,7 +41,7 @@ from campaign.outbox.mail import (
 )
 from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import Outgoing, enqueue
-from campaign.outbox.texts import mail_part, mail_template
+from campaign.outbox.texts import greeting, mail_part, mail_template
 from campaign.security import sign
 
 RSVP_PURPOSE = "rsvp"
@@ -82,11 +82,12 @@ def template_name(kind: str) -> str:
     return f"event-{kind}"
 
 
-def context_of(event: Event, language: str, name: str, rsvp_link: str) -> dict[str, Any]:
-    """Return the placeholders of a mail about the event, with the details every kind shares."""
+def context_of(event: Event, language: str, opening: str, rsvp_link: str) -> dict[str, Any]:
+    """Return the placeholders of a mail about the event, with the details every kind shares;
+    `opening` is the invitee's greeting (or the marker that stands for it)."""
     _ = load_catalog(language).gettext
     context = {
-        "name": name,
+        "greeting": opening,
         "title": event.title,
         "when": when_text(event, language),
         "where": calendar.location_of(event) or _("to be announced"),
@@ -131,7 +132,7 @@ def invitee_of(db_session: Session, invitation: Invitation) -> Invitee:
 class Marks(NamedTuple):
     """What differs from one invitee's mail to the next (and the markers that stand for it)."""
 
-    name: str
+    name: str  # the greeting line, "Hej Anna!"
     token: str  # of the answer links
     stop: str  # the unsubscribe link
 
@@ -225,13 +226,16 @@ class Letters:
         addressee = self.addressees(participant)
         # The layout is shared by everyone with this footer: their member, not their link.
         footer = participant_footer(replace(addressee, unsubscribe_url=self.marks.stop))
-        values = values._replace(stop=addressee.unsubscribe_url)
+        values = values._replace(
+            name=greeting(participant.name, addressee.language), stop=addressee.unsubscribe_url
+        )
         rendered = self._layout(kind, addressee.language, footer).filled(self.marks, values)
         return participant_message(addressee, rendered, **mail)
 
     def _to_staff(self, user: User, kind: str, values: Marks, mail: dict[str, Any]) -> Outgoing:
         """Return a staff member's mail, with the staff footer."""
         footer = staff_footer(mail_template(template_name(kind), user.language))
+        values = values._replace(name=greeting(user.name, user.language))
         rendered = self._layout(kind, user.language, footer).filled(self.marks, values)
         return staff_message(Recipient.of(user, self.event.campaign_id), rendered, **mail)
 

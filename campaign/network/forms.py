@@ -21,7 +21,7 @@ from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, O
 
 from campaign import labels
 from campaign.network.models import MembershipStatus, OrganisationKind
-from campaign.plaintext import NoControlCharacters, WebLink
+from campaign.plaintext import NoControlCharacters, WebLink, unix_lines
 from campaign.timing import PlausibleDay, is_zone_name
 
 
@@ -51,16 +51,19 @@ class MemberFactsForm(FlaskForm):
     starting_point_md = TextAreaField(
         _l("Starting point"),
         validators=[Length(max=20_000), NoControlCharacters(multiline=True)],
+        filters=[unix_lines],
         description=_l("How things were before the agreement. Markdown is allowed."),
     )
     work_done_md = TextAreaField(
         _l("What we have done"),
         validators=[Length(max=20_000), NoControlCharacters(multiline=True)],
+        filters=[unix_lines],
         description=_l("Markdown."),
     )
     tips_md = TextAreaField(
         _l("Tips for others"),
         validators=[Length(max=20_000), NoControlCharacters(multiline=True)],
+        filters=[unix_lines],
         description=_l("One tip per line, starting with a dash."),
     )
     contact_name = StringField(
@@ -82,7 +85,9 @@ class MemberFactsForm(FlaskForm):
 class LeadMembershipForm(MemberFactsForm):
     """The facts plus what only the lead administrator decides."""
 
-    status = SelectField(_l("Status"), choices=labels.choices(MembershipStatus))
+    status = SelectField(
+        _l("Status"), choices=labels.choices(MembershipStatus), coerce=labels.value_of
+    )
     enrolment_target = _count(
         _l("Enrolment target"), _l("How many pilot users the member aims to enrol.")
     )
@@ -105,7 +110,9 @@ class NewMemberForm(FlaskForm):
         description=_l("Used in addresses; made from the short name if left empty."),
     )
     kind = SelectField(_l("Kind"), choices=labels.choices(OrganisationKind))
-    status = SelectField(_l("Status"), choices=labels.choices(MembershipStatus))
+    status = SelectField(
+        _l("Status"), choices=labels.choices(MembershipStatus), coerce=labels.value_of
+    )
     meeting_software = StringField(
         _l("Web meeting software"), validators=[Length(max=200), NoControlCharacters()]
     )

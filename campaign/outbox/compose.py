@@ -98,9 +98,13 @@ def render(
     footer: Footer,
 ) -> Rendered:
     """Fill the placeholders, then lay the Markdown out as plain text and as inlined HTML."""
-    filled_subject = one_line(content_template(subject).render(context))
     body = content_template(body_markdown).render(context).strip()
-    return _laid_out(filled_subject, body, footer, language)
+    return _laid_out(render_subject(subject, context), body, footer, language)
+
+
+def render_subject(subject: str, context: Mapping[str, Any]) -> str:
+    """Fill a subject's placeholders, on one line: as every mail's subject is filled."""
+    return one_line(content_template(subject).render(context))
 
 
 def _laid_out(subject: str, body: str, footer: Footer, language: str) -> Rendered:

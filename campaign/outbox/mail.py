@@ -21,7 +21,7 @@ from campaign.i18n import load_catalog
 from campaign.outbox.compose import Footer, Rendered, envelope_address
 from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import Outgoing, enqueue
-from campaign.outbox.texts import Letter, MailTemplateError, mail_template
+from campaign.outbox.texts import Letter, MailTemplateError, greeting, mail_template
 
 
 @dataclass(frozen=True)
@@ -224,7 +224,7 @@ def queue_test_mail(
     """Queue a test mail to a staff member, to check that mail reaches people (in the outbox of
     the campaign it was asked for from)."""
     context = {
-        "name": user.name,
+        "greeting": greeting(user.name, user.language),
         "base_url": mail_settings().base_url,
         "sent": now.strftime("%Y-%m-%d %H:%M"),
     }

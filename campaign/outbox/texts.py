@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from campaign.i18n import load_catalog
 from campaign.outbox.compose import Footer, Rendered, content_template, render
 
 MAIL_DIR = Path(__file__).parent.parent / "templates" / "mail"
@@ -44,6 +45,20 @@ class Letter:
             return render(self.subject, self.body, context, language=language, footer=footer)
         except jinja2.TemplateError as error:
             raise MailTemplateError(f"{self.origin}: {error}") from error
+
+
+def greeting(name: str | None, language: str) -> str:
+    """Return the first line of every mail to a person: "Hej Anna!" / "Hi Anna," by their first
+    name, or "Hej!" / "Hi there," when it is unknown (no name, or only an address)."""
+    _ = load_catalog(language).gettext
+    first = first_name(name)
+    return _("Hi %(name)s,") % {"name": first} if first else _("Hi there,")
+
+
+def first_name(name: str | None) -> str:
+    """Return the first word of a person's name; empty when there is none, or an address."""
+    words = (name or "").split()
+    return words[0] if words and "@" not in words[0] else ""
 
 
 def mail_template(name: str, language: str, root: Path = MAIL_DIR) -> Letter:

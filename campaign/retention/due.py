@@ -26,7 +26,7 @@ from campaign.network.retention import (
 )
 from campaign.outbox.mail import Recipient, mail_settings, queue_staff_mail
 from campaign.outbox.models import MessageKind
-from campaign.outbox.texts import mail_template
+from campaign.outbox.texts import greeting, mail_template
 from campaign.retention.purge import purge
 
 
@@ -81,7 +81,7 @@ def _mail(db_session: Session, campaign: Campaign, user: User, now: datetime) ->
     """Queue the warning to one lead administrator (once per purge date)."""
     day = purge_day(campaign)
     context = {
-        "name": user.name,
+        "greeting": greeting(user.name, user.language),
         "campaign": campaign.name,
         "ended": long_date(campaign.ends_on, user.language),
         "date": long_date(day, user.language),

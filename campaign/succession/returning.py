@@ -25,7 +25,7 @@ from campaign.network import phases
 from campaign.network.models import Campaign
 from campaign.outbox.mail import Recipient, mail_settings, queue_staff_mail
 from campaign.outbox.models import MessageKind
-from campaign.outbox.texts import mail_template
+from campaign.outbox.texts import greeting, mail_template
 from campaign.security import keyed_hash
 
 RETURNING = (ParticipantStatus.ACTIVE, ParticipantStatus.COMPLETED)
@@ -120,7 +120,8 @@ def _context(
 ) -> dict[str, Any]:
     link = mail_settings().link(f"/join/{joining.link_token(group)}")
     return {
-        "name": person.name, "organisation": group.organisation.name, "group": group.name,
+        "greeting": greeting(person.name, person.language),
+        "organisation": group.organisation.name, "group": group.name,
         "previous": old.name, "campaign": new.name, "link": link,
         "starts": _day(new.starts_on, person.language), "ends": _day(new.ends_on, person.language),
     }  # fmt: skip

@@ -24,7 +24,7 @@ from campaign.network.models import Campaign
 from campaign.network.phases import mails_participants
 from campaign.outbox.mail import mail_settings, queue_participant_mail
 from campaign.outbox.models import Message, MessageKind, MessageState
-from campaign.outbox.texts import mail_template
+from campaign.outbox.texts import greeting, mail_template
 from campaign.surveys.definitions import Definition, definitions
 from campaign.surveys.models import Questionnaire, QuestionnaireKind, Receipt
 from campaign.surveys.service import closes_at, invitation_key, link_token, questionnaires_of
@@ -174,7 +174,7 @@ def _send(
 def _context(mailing: Mailing, participant: Participant, language: str) -> dict[str, str]:
     """Return the placeholders of a questionnaire's mail, with the participant's own link."""
     return {
-        "name": participant.name or participant.email,
+        "greeting": greeting(participant.name, language),
         "title": mailing.definition.title[language],
         "intro": mailing.definition.intro[language],
         "link": mail_settings().link(f"/q/{link_token(mailing.questionnaire, participant)}"),

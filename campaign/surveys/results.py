@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, Subquery, func, select, union
 from sqlalchemy.orm import Session
 
 from campaign.enrolment.models import Participant
@@ -51,35 +51,50 @@ class RateTable:
 def rates(
     db_session: Session, questionnaire: Questionnaire, organisation_id: int | None = None
 ) -> RateTable:
-    """Invited and answered per member (GROUP BY in the database)."""
-    invited = (
-        select(Message.organisation_id, func.count().label("n"))
-        .where(
-            Message.kind == MessageKind.QUESTIONNAIRE,
-            Message.source_key.like(f"q:{questionnaire.id}:p%"),
-            Message.state != MessageState.CANCELLED,
-        )
-        .group_by(Message.organisation_id)
-        .subquery()
-    )
-    answered = (
-        select(Participant.organisation_id, func.count().label("n"))
-        .join(Receipt, Receipt.participant_id == Participant.id)
-        .where(Receipt.questionnaire_id == questionnaire.id)
-        .group_by(Participant.organisation_id)
-        .subquery()
-    )
+    """Invited and answered per member (GROUP BY in the database).
+
+    Both count the same people, so a rate never passes 100 %: the invited are those sent the
+    questionnaire (not cancelled) and those who answered it; someone whose invitation was
+    cancelled after they answered (an erasure cancels unsent mail) stays among both.
+    """
+    people = union(_sent(questionnaire), _answered(questionnaire)).subquery()
+    invited = _per_member(people.c.participant_id)
+    answered = _per_member(Receipt.participant_id, Receipt.questionnaire_id == questionnaire.id)
     statement = (
         select(Organisation, func.coalesce(invited.c.n, 0), func.coalesce(answered.c.n, 0))
-        .join(invited, invited.c.organisation_id == Organisation.id, isouter=True)
+        .join(invited, invited.c.organisation_id == Organisation.id)
         .join(answered, answered.c.organisation_id == Organisation.id, isouter=True)
-        .where((invited.c.n > 0) | (answered.c.n > 0))
         .order_by(Organisation.short_name)
     )
     if organisation_id is not None:
         statement = statement.where(Organisation.id == organisation_id)
     rows = [Rate(o, i, a) for o, i, a in db_session.execute(statement)]
     return RateTable(rows, sum(r.invited for r in rows), sum(r.answered for r in rows))
+
+
+def _sent(questionnaire: Questionnaire) -> Select[int | None]:
+    """The participants sent the questionnaire: its invitations not cancelled."""
+    return select(Message.participant_id).where(
+        Message.kind == MessageKind.QUESTIONNAIRE,
+        Message.source_key.like(f"q:{questionnaire.id}:p%"),
+        Message.state != MessageState.CANCELLED,
+    )
+
+
+def _answered(questionnaire: Questionnaire) -> Select[int]:
+    """The participants who answered the questionnaire."""
+    return select(Receipt.participant_id).where(Receipt.questionnaire_id == questionnaire.id)
+
+
+def _per_member(participant_id: Any, *where: Any) -> Subquery:
+    """Count the participants named by `participant_id` per member."""
+    return (
+        select(Participant.organisation_id, func.count().label("n"))
+        .join_from(participant_id.table, Participant, participant_id == Participant.id)
+        .where(*where)
+        .group_by(Participant.organisation_id)
+        .subquery()
+    )
 
 
 @dataclass

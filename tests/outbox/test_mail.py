@@ -61,7 +61,7 @@ FOOTERS = {
         "Pause or stop these e-mails: {url}\n"
     ),
 }
-GREETING = {"sv": "Hej ", "en": "Hello "}
+GREETING = {"sv": "Hej Åsa!\n", "en": "Hi Bo,\n"}  # one style in every mail
 
 
 @pytest.fixture

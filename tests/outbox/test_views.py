@@ -100,7 +100,7 @@ def test_send_a_test_mail_to_oneself(
     assert message.kind is MessageKind.TEST and message.recipient == "rep@beta.se"
     assert message.subject == "Testmejl från kampanjtjänsten"
     assert message.organisation_id == network.beta.id
-    assert "Hej Bert Rep!" in message.text_body
+    assert "Hej Bert!" in message.text_body
 
 
 def test_lead_admin_lifts_a_suppression(
