@@ -12,9 +12,11 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, available_timezones
 
 import holidays
+from babel.dates import format_date as format_day
 from babel.dates import format_time
 from flask import Flask, current_app
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, ValidationError
 
@@ -88,15 +90,22 @@ def shown_zone() -> tzinfo:
 
 
 def local_text(instant: datetime, zone: tzinfo) -> str:
-    """Return an instant as local date and time, e.g. '2014-10-26 02:30'."""
-    return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    """Return an instant as the page's language writes it: '3 december 2026 kl. 08.58'."""
+    return moment_text(instant, zone, str(get_locale() or "sv"))
+
+
+def moment_text(instant: datetime, zone: tzinfo, language: str) -> str:
+    """Return an instant's local day and time of day in full, as `language` writes them:
+    '3 december 2026 kl. 08.58', 'December 3, 2026 at 08:58' (the words from the catalog)."""
+    day = format_day(instant.astimezone(zone).date(), "long", locale=language)
+    return f"{day} {_('at %(time)s', time=clock_text(instant, zone, language))}"
 
 
 # Svenska skrivregler write the time of day with a full stop (09.42; CLDR's Swedish has a colon).
 CLOCK_PATTERNS = {"sv": "HH.mm", "en": "HH:mm"}
 
 
-def clock_text(instant: datetime, zone: ZoneInfo, language: str) -> str:
+def clock_text(instant: datetime, zone: tzinfo, language: str) -> str:
     """Return an instant's local time of day as `language` writes it, e.g. '09.42' in Swedish."""
     return format_time(instant, CLOCK_PATTERNS.get(language, "HH:mm"), tzinfo=zone, locale=language)
 
@@ -153,7 +162,7 @@ def add_business_days(day: date, count: int) -> date:
     """
     step = timedelta(days=-1 if count < 0 else 1)
     day = _business_day_from(day, step)
-    for _ in range(abs(count)):
+    for _step in range(abs(count)):
         day = _business_day_from(day + step, step)
     return day
 

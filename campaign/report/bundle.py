@@ -18,14 +18,13 @@ from datetime import datetime
 from typing import IO
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign import exports
+from campaign import exports, timing
 from campaign.drip.files import SEQUENCES_DIR
 from campaign.enrolment.models import PilotGroup
 from campaign.network.models import Campaign
@@ -34,7 +33,6 @@ from campaign.report.archive import Archive, Entry
 from campaign.surveys.definitions import QUESTIONNAIRES_DIR, Definition, definitions
 from campaign.surveys.models import Questionnaire
 from campaign.surveys.results import export_rows
-from campaign.timing import clock_text
 
 # The names of the files, in the campaign's language (plain ASCII, for every file system).
 WORDS = {
@@ -230,7 +228,4 @@ class Bundle:
 
 def moment_text(instant: datetime, campaign: Campaign) -> str:
     """Return an instant as the campaign's language writes it: '1 april 2015 kl. 12.00'."""
-    zone = ZoneInfo(campaign.timezone)
-    day = format_date(instant.astimezone(zone).date(), "long", locale=campaign.language)
-    time = _("at %(time)s", time=clock_text(instant, zone, campaign.language))
-    return f"{day} {time}"
+    return timing.moment_text(instant, ZoneInfo(campaign.timezone), campaign.language)

@@ -17,6 +17,7 @@ from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events.models import Audience, Event, EventKind, Invitation
 from campaign.network.models import Membership
 from campaign.outbox.models import Message, MessageState
+from campaign.timing import moment_text
 from tests.conftest import START, Network, SecondCampaign, sign_in
 from tests.urls import staff
 
@@ -195,12 +196,13 @@ def test_progress_and_dry_run_schedule(
     sign_in(client, "rep@alpha.se")
     page = client.get(staff("/organisations/alpha/progress")).get_data(as_text=True)
     assert "asa@alpha.se" in page and "02 · prova-med-nagon-du-kanner" in page
-    assert "2014-06-26 09:00" in page  # the next step, in local time
+    assert "26 juni 2014 kl. 09.00" in page  # the next step, in local time
     schedule = client.get(staff(f"/organisations/alpha/participants/{person.id}/schedule"))
     text = schedule.get_data(as_text=True)
     for _number, due in EXPECTED:  # every step with its local due time (a dry run)
-        local = due.astimezone(ZoneInfo("Europe/Stockholm")).strftime("%Y-%m-%d %H:%M")
-        assert local in text
+        with app.app_context():
+            local = moment_text(due, ZoneInfo("Europe/Stockholm"), "sv")
+        assert local in text  # 3 juli 2014 kl. 09.00
     assert text.count("I kö") >= 2 and "Kommer" in text
     other = app.test_client()
     sign_in(other, "rep@beta.se")
