@@ -20,6 +20,7 @@ from campaign.events.models import Audience, EventKind, Rsvp
 from campaign.network.models import MembershipStatus, OrganisationKind
 from campaign.network.phases import Phase
 from campaign.outbox.models import MessageKind, MessageState, SuppressionReason
+from campaign.surveys.models import QuestionnaireKind
 
 LABELS: dict[enum.Enum, object] = {
     OrganisationKind.MUNICIPALITY: _l("Municipality"),
@@ -90,6 +91,8 @@ LABELS: dict[enum.Enum, object] = {
     Standing.LEAD_ADMIN: _l("Lead administrator"),
     Standing.OPERATOR: _l("Operator of every campaign"),
     Standing.REPRESENTATIVE: _l("Representative"),
+    QuestionnaireKind.BASELINE: _l("Baseline questionnaire"),
+    QuestionnaireKind.FOLLOW_UP: _l("Follow-up questionnaire"),
 }
 
 # What an outbox message's last answer says, where the service wrote it (the mail server's own

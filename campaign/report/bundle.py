@@ -216,11 +216,16 @@ class Bundle:
         archive.add_chunks(f"{name}.csv", self._csv(about), self._chunks(header, rows))
         header, rows = table()
         sheet = name.rsplit("/", 1)[-1]
-        workbook = exports.xlsx_bytes(sheet, header, rows)
+        workbook = exports.xlsx_bytes(sheet, header, rows, self.zone)
         archive.add(f"{name}.xlsx", " ".join((about, _("Excel workbook."))), workbook)
 
     def _chunks(self, header: list[str], rows: Iterable[list[object]]) -> Iterable[bytes]:
-        return exports.csv_chunks(header, rows, locale=self.language)
+        return exports.csv_chunks(header, rows, locale=self.language, zone=self.zone)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The campaign's zone, which every time in the tables is written in."""
+        return ZoneInfo(self.campaign.timezone)
 
     def _csv(self, about: str) -> str:
         return " ".join((about, _("CSV for Excel: UTF-8, semicolons.")))

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from flask_babel import lazy_gettext as _l
 
-from campaign.i18n import page_locale, parse_number
+from campaign.i18n import GROUP_SPACES, page_locale, parse_number
 from campaign.plaintext import lines
 from campaign.timing import Offset, parse_offset
 
@@ -244,6 +244,9 @@ def check_answers(
 def whole_number(text: str) -> int | None:
     """Return the whole number typed as the page's language writes it (1 200 and 1200 both),
     or None if it is not one."""
+    digits = GROUP_SPACES.sub("", text)
+    if WHOLE_NUMBER.fullmatch(digits) and len(digits) > MAX_DIGITS:
+        return 10**MAX_DIGITS  # beyond any bound, without reading all of it
     try:
         number = parse_number(text, page_locale())
     except ValueError:
