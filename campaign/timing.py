@@ -55,11 +55,12 @@ DEFAULT_ZONE_NAME = "Europe/Stockholm"
 
 
 def init_app(app: Flask) -> None:
-    """Give the app the system clock unless a test installed another; add `|localtime` and
-    `|longdate` (a day as the page's language writes it in prose)."""
+    """Give the app the system clock unless a test installed another; add `|localtime`,
+    `|longdate` (a day as the page's language writes it in prose) and `|clock` (a time of day)."""
     app.extensions.setdefault("campaign.clock", Clock())
     app.jinja_env.filters["localtime"] = lambda instant: local_text(instant, shown_zone())
     app.jinja_env.filters["longdate"] = day_text
+    app.jinja_env.filters["clock"] = time_of_day_text
 
 
 def install_clock(app: Flask, clock: Clock) -> None:
@@ -108,6 +109,12 @@ CLOCK_PATTERNS = {"sv": "HH.mm", "en": "HH:mm"}
 def clock_text(instant: datetime, zone: tzinfo, language: str) -> str:
     """Return an instant's local time of day as `language` writes it, e.g. '09.42' in Swedish."""
     return format_time(instant, CLOCK_PATTERNS.get(language, "HH:mm"), tzinfo=zone, locale=language)
+
+
+def time_of_day_text(at: time) -> str:
+    """Return a time of day as the page's language writes it: 09.00 in Swedish, 09:00."""
+    language = str(get_locale() or "sv")
+    return format_time(at, CLOCK_PATTERNS.get(language, "HH:mm"), locale=language)
 
 
 def day_text(day: date) -> str:
