@@ -219,3 +219,9 @@ def test_the_reports_moment_is_a_date_and_time_field(client: FlaskClient, networ
     wrong = client.get(staff("/report"), query_string={"as_of": "imorgon"})
     assert wrong.status_code == 400
     assert "ange ett datum och en tid som inte ligger i framtiden" in wrong.get_data(as_text=True)
+
+
+def test_counts_in_sentences_group_their_thousands(app: Flask) -> None:
+    template = '{{ ngettext("%(num)s entry.", "%(num)s entries.", n, num=n|number) }}'
+    with app.test_request_context():
+        assert app.jinja_env.from_string(template).render(n=238_407) == "238\u202f407 poster."
