@@ -16,9 +16,10 @@ from babel.dates import format_date as format_day
 from babel.dates import format_time
 from flask import Flask, current_app
 from flask_babel import format_date, get_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, ValidationError
+
+from campaign.i18n import load_catalog
 
 
 class Clock:
@@ -99,7 +100,8 @@ def moment_text(instant: datetime, zone: tzinfo, language: str) -> str:
     """Return an instant's local day and time of day in full, as `language` writes them:
     '3 december 2026 kl. 08.58', 'December 3, 2026 at 08:58' (the words from the catalog)."""
     day = format_day(instant.astimezone(zone).date(), "long", locale=language)
-    return f"{day} {_('at %(time)s', time=clock_text(instant, zone, language))}"
+    at = load_catalog(language).gettext("at %(time)s")  # the words of `language`, also in a job
+    return f"{day} {at % {'time': clock_text(instant, zone, language)}}"
 
 
 # Svenska skrivregler write the time of day with a full stop (09.42; CLDR's Swedish has a colon).

@@ -282,7 +282,7 @@ def test_the_day_after_a_practice_meeting_those_absent_get_the_next_date(
     _run(app, session, due)
     missed = _rows(session, absent)[f"08:e{first.id}"]
     assert missed.state is MessageState.QUEUED and missed.due_at == due
-    assert missed.subject == "Nästa prova-på-möte är 2014-07-02 10:00 – välkommen då"
+    assert missed.subject == "Nästa prova-på-möte är 2 juli 2014 kl. 10.00 – välkommen då"
     assert "https://meet.alpha.se/provapa" in missed.text_body
     came = _rows(session, present)[f"08:e{first.id}"]
     assert came.state is MessageState.CANCELLED
@@ -313,7 +313,7 @@ def test_a_next_date_planned_the_day_after_still_reaches_those_absent(
     _run(app, session, due + timedelta(hours=6))
     offered = _rows(session, absent)[f"08:e{first.id}"]
     assert offered.state is MessageState.QUEUED
-    assert offered.subject == "Nästa prova-på-möte är 2014-07-02 10:00 – välkommen då"
+    assert offered.subject == "Nästa prova-på-möte är 2 juli 2014 kl. 10.00 – välkommen då"
 
 
 def test_a_step_that_falls_on_a_holiday_waits_for_the_next_working_day(
