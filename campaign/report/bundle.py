@@ -228,7 +228,9 @@ class Bundle:
         return ZoneInfo(self.campaign.timezone)
 
     def _csv(self, about: str) -> str:
-        return " ".join((about, _("CSV for Excel: UTF-8, semicolons.")))
+        if exports.delimiter(self.language) == ";":
+            return " ".join((about, _("CSV for Excel: UTF-8, semicolons.")))
+        return " ".join((about, _("CSV for Excel: UTF-8, commas.")))
 
 
 def moment_text(instant: datetime, campaign: Campaign) -> str:
