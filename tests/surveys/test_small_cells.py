@@ -284,9 +284,9 @@ def _read_results(seen: Seen, scope: str, page: str) -> None:
         if "visas inte" in section or "Visas inte" in section:
             continue
         if question.type == "number":
-            total = re.search(r"<dt>Totalt</dt><dd>(\d+)", section)
+            total = re.search(r"<dt>Totalt</dt><dd>([\d\u202f]+)", section)  # 2\u202f244
             if total:
-                seen.add(scope, ("total", question.id), int(total[1]))
+                seen.add(scope, ("total", question.id), int(total[1].replace("\u202f", "")))
             if "Median" in section:
                 seen.medians.add(scope)
         elif question.type == "text":
