@@ -12,6 +12,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from wtforms import Field
+from wtforms.validators import StopValidation
 from wtforms.widgets import TextInput
 
 from campaign.i18n import number_text, page_locale, parse_number
@@ -47,6 +48,11 @@ class LocalNumberField(Field):
                 self.data = self.convert(parse_number(text, page_locale()))
             except ValueError:
                 raise ValueError(self.refusal()) from None
+
+    def pre_validate(self, form: Any) -> None:
+        """Say nothing more of a value that is not a number (no range of a number not read)."""
+        if self.process_errors:
+            raise StopValidation()
 
     def convert(self, number: Decimal) -> Any:
         """Return the parsed number as the field's data."""
