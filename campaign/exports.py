@@ -4,8 +4,10 @@ A cell that starts with `=`, `+`, `-` or `@` (or a tab, carriage return or line 
 formula to Excel and LibreOffice, and a participant chooses their own name: such cells get a
 leading apostrophe, as OWASP recommends against CSV injection. So do cells where such a character
 follows leading spaces, or is a full-width form (`＝`), which some spreadsheets trim or fold.
-CSV is written the way Swedish Excel reads it without an import dialogue: UTF-8 with a
-byte-order mark and semicolons.
+CSV is written the way Excel in the reader's language opens it without an import dialogue:
+UTF-8 with a byte-order mark; in Swedish semicolons and decimal commas (0,133), in English
+commas and decimal points. Times are written in the campaign's zone to the second
+(2026-12-03 08:58:48), yes and no as words; enum values are labelled by the caller.
 
 Every cell of both goes through `cell`, which first removes what a spreadsheet cannot hold: XML
 1.0, and so XLSX, has no place for control characters but tab and line breaks (openpyxl refuses
@@ -20,7 +22,8 @@ import io
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
 from typing import Any
 
 from flask import Response
@@ -36,10 +39,14 @@ def neutralise(value: Any) -> Any:
     """Return a cell value that no spreadsheet will run as a formula; numbers stay numbers."""
     if value is None:
         return ""
-    if isinstance(value, bool | int | float):
+    if isinstance(value, bool | int | float | Decimal):
         return value
     if isinstance(value, datetime | date):
-        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+        return (
+            value.isoformat(sep=" ", timespec="seconds")
+            if isinstance(value, datetime)
+            else value.isoformat()
+        )
     text = str(value)
     formula = text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_STARTS)
     return "'" + text if formula else text
@@ -48,7 +55,7 @@ def neutralise(value: Any) -> Any:
 def cell(value: Any) -> Any:
     """Return a value for a CSV or XLSX cell: what a spreadsheet cannot hold removed, then
     neutralised (in that order, so that a removed character cannot uncover a formula)."""
-    if value is None or isinstance(value, bool | int | float | datetime | date):
+    if value is None or isinstance(value, bool | int | float | Decimal | datetime | date):
         return neutralise(value)
     return neutralise(UNFIT.sub("", str(value)))
 
@@ -59,46 +66,76 @@ def sheet_name(name: str) -> str:
 
 
 def csv_bytes(
-    header: Sequence[str], rows: Iterable[Sequence[Any]], locale: str | None = None
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    locale: str | None = None,
+    zone: tzinfo | None = None,
 ) -> bytes:
-    """Return a CSV file for Excel: UTF-8 with BOM, semicolons, CRLF, every cell through `cell`,
-    decimal numbers as `locale` writes them."""
-    return b"".join(csv_chunks(header, rows, locale))
+    """Return a CSV file for Excel: UTF-8 with BOM, CRLF, every cell through `cell`; with a
+    `locale`, its separators (Swedish: semicolons and decimal commas), times in `zone`."""
+    return b"".join(csv_chunks(header, rows, locale, zone))
 
 
 def csv_chunks(
-    header: Sequence[str], rows: Iterable[Sequence[Any]], locale: str | None = None
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    locale: str | None = None,
+    zone: tzinfo | None = None,
 ) -> Iterator[bytes]:
-    """Yield a CSV file for Excel a row at a time (the BOM first), as `csv_bytes` writes it;
-    with a `locale`, decimal numbers are written its way (Swedish Excel reads 0,133, not 0.133)."""
+    """Yield a CSV file for Excel a row at a time (the BOM first), as `csv_bytes` writes it."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=delimiter(locale), lineterminator="\r\n")
     yield "\ufeff".encode()
     for row in itertools.chain([header], rows):
-        writer.writerow([_decimal(cell(value), locale) for value in row])
+        writer.writerow([_decimal(cell(shown(value, zone)), locale) for value in row])
         yield buffer.getvalue().encode("utf-8")
         buffer.seek(0)
         buffer.truncate()
 
 
+def delimiter(locale: str | None) -> str:
+    """Return the list separator Excel expects in `locale`: a semicolon where the decimal
+    separator is a comma (Swedish), else a comma (English); a semicolon without a locale."""
+    if locale is None:
+        return ";"
+    from babel.numbers import get_decimal_symbol
+
+    return ";" if get_decimal_symbol(locale) == "," else ","
+
+
+def shown(value: Any, zone: tzinfo | None) -> Any:
+    """Return a value as a reader of the file sees it: a moment in `zone` to the second without
+    its offset (as Excel reads it), yes or no in the page's language; anything else as is."""
+    if isinstance(value, bool):
+        from flask_babel import gettext as _
+
+        return _("Yes") if value else _("No")
+    if isinstance(value, datetime) and zone is not None:
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    return value
+
+
 def _decimal(value: Any, locale: str | None) -> Any:
     """Return a decimal number as `locale` writes it (without grouping), anything else as is."""
-    if locale is None or not isinstance(value, float):
+    if locale is None or not isinstance(value, float | Decimal):
         return value
     from babel.numbers import format_decimal
 
     return format_decimal(value, format="0.######", locale=locale)
 
 
-def xlsx_bytes(sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    """Return an XLSX workbook of one sheet, every cell through `cell`: text, never a formula."""
+def xlsx_bytes(
+    sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]], zone: tzinfo | None = None
+) -> bytes:
+    """Return an XLSX workbook of one sheet, every cell through `cell`: text, never a formula;
+    times in `zone`."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     worksheet = book.create_sheet(sheet_name(sheet))
     worksheet.append([_title(worksheet, title) for title in header])
     for row in rows:
-        worksheet.append([cell(value) for value in row])
+        worksheet.append([cell(shown(value, zone)) for value in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -119,13 +156,24 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def download(
-    fmt: str, filename: str, sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+    fmt: str,
+    filename: str,
+    sheet: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    language: str | None = None,
 ) -> Response:
     """Answer with the rows as a CSV or XLSX attachment named `filename` plus the extension; a
-    CSV writes decimal numbers the way the page's language does (0,133 in Swedish)."""
+    CSV in the way of its `language` (else the page's: 0,133 and semicolons in Swedish), times
+    in the campaign's zone (the one the page shows)."""
+    from flask import has_request_context
     from flask_babel import get_locale
 
-    body, mimetype = _file(fmt, sheet, header, rows, str(get_locale() or "sv"))
+    from campaign.timing import shown_zone
+
+    locale = language or str(get_locale() or "sv")
+    zone = shown_zone() if has_request_context() else None
+    body, mimetype = _file(fmt, sheet, header, rows, locale, zone)
     response = Response(body, content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     response.headers["Cache-Control"] = "no-store"
@@ -133,9 +181,14 @@ def download(
 
 
 def _file(
-    fmt: str, sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]], locale: str
+    fmt: str,
+    sheet: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    locale: str,
+    zone: tzinfo | None,
 ) -> tuple[bytes, str]:
     """Return the rows as an XLSX or (any other `fmt`) a CSV file, with its media type."""
     if fmt == "xlsx":
-        return xlsx_bytes(sheet, header, rows), XLSX_TYPE
-    return csv_bytes(header, rows, locale), CSV_TYPE
+        return xlsx_bytes(sheet, header, rows, zone), XLSX_TYPE
+    return csv_bytes(header, rows, locale, zone), CSV_TYPE

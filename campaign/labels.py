@@ -43,7 +43,7 @@ from campaign.outbox.models import MessageKind, MessageState, SuppressionReason
 from campaign.outbox.queue import GIVEN_UP
 from campaign.retention.purge import CANCELLED as PURGED
 from campaign.surveys.definitions import definitions
-from campaign.surveys.models import Questionnaire
+from campaign.surveys.models import Questionnaire, QuestionnaireKind
 from campaign.surveys.service import ANSWERED
 from campaign.timing import CLOCK_PATTERNS, day_text, shown_zone
 
@@ -116,6 +116,8 @@ LABELS: dict[enum.Enum, object] = {
     Standing.LEAD_ADMIN: _l("Lead administrator"),
     Standing.OPERATOR: _l("Operator of every campaign"),
     Standing.REPRESENTATIVE: _l("Representative"),
+    QuestionnaireKind.BASELINE: _l("Baseline questionnaire"),
+    QuestionnaireKind.FOLLOW_UP: _l("Follow-up questionnaire"),
 }
 
 # What an outbox message's last answer says, where the service wrote it (the mail server's own

@@ -12,11 +12,14 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, available_timezones
 
 import holidays
+from babel.dates import format_date as format_day
 from babel.dates import format_time
 from flask import Flask, current_app
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, ValidationError
+
+from campaign.i18n import load_catalog
 
 
 class Clock:
@@ -53,11 +56,12 @@ DEFAULT_ZONE_NAME = "Europe/Stockholm"
 
 
 def init_app(app: Flask) -> None:
-    """Give the app the system clock unless a test installed another; add `|localtime` and
-    `|longdate` (a day as the page's language writes it in prose)."""
+    """Give the app the system clock unless a test installed another; add `|localtime`,
+    `|longdate` (a day as the page's language writes it in prose) and `|clock` (a time of day)."""
     app.extensions.setdefault("campaign.clock", Clock())
     app.jinja_env.filters["localtime"] = lambda instant: local_text(instant, shown_zone())
     app.jinja_env.filters["longdate"] = day_text
+    app.jinja_env.filters["clock"] = time_of_day_text
 
 
 def install_clock(app: Flask, clock: Clock) -> None:
@@ -88,17 +92,31 @@ def shown_zone() -> tzinfo:
 
 
 def local_text(instant: datetime, zone: tzinfo) -> str:
-    """Return an instant as local date and time, e.g. '2014-10-26 02:30'."""
-    return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    """Return an instant as the page's language writes it: '3 december 2026 kl. 08.58'."""
+    return moment_text(instant, zone, str(get_locale() or "sv"))
+
+
+def moment_text(instant: datetime, zone: tzinfo, language: str) -> str:
+    """Return an instant's local day and time of day in full, as `language` writes them:
+    '3 december 2026 kl. 08.58', 'December 3, 2026 at 08:58' (the words from the catalog)."""
+    day = format_day(instant.astimezone(zone).date(), "long", locale=language)
+    at = load_catalog(language).gettext("at %(time)s")  # the words of `language`, also in a job
+    return f"{day} {at % {'time': clock_text(instant, zone, language)}}"
 
 
 # Svenska skrivregler write the time of day with a full stop (09.42; CLDR's Swedish has a colon).
 CLOCK_PATTERNS = {"sv": "HH.mm", "en": "HH:mm"}
 
 
-def clock_text(instant: datetime, zone: ZoneInfo, language: str) -> str:
+def clock_text(instant: datetime, zone: tzinfo, language: str) -> str:
     """Return an instant's local time of day as `language` writes it, e.g. '09.42' in Swedish."""
     return format_time(instant, CLOCK_PATTERNS.get(language, "HH:mm"), tzinfo=zone, locale=language)
+
+
+def time_of_day_text(at: time) -> str:
+    """Return a time of day as the page's language writes it: 09.00 in Swedish, 09:00."""
+    language = str(get_locale() or "sv")
+    return format_time(at, CLOCK_PATTERNS.get(language, "HH:mm"), locale=language)
 
 
 def day_text(day: date) -> str:
@@ -153,7 +171,7 @@ def add_business_days(day: date, count: int) -> date:
     """
     step = timedelta(days=-1 if count < 0 else 1)
     day = _business_day_from(day, step)
-    for _ in range(abs(count)):
+    for _step in range(abs(count)):
         day = _business_day_from(day + step, step)
     return day
 

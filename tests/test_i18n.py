@@ -60,3 +60,12 @@ def test_translations_keep_their_placeholders() -> None:
 def test_no_stale_translations() -> None:
     stale = sorted(set(_swedish()) - _extracted())
     assert stale == [], "remove these from messages.po (pybabel update does it)"
+
+
+def test_each_text_is_translated_once() -> None:
+    """A second entry for a msgid makes msgfmt fail and leaves which one wins to chance."""
+    text = (ROOT / "campaign/translations/sv/LC_MESSAGES/messages.po").read_text("utf-8")
+    ids = re.findall(r'^msgid ((?:".*"\n)+)', text, flags=re.M)
+    seen: set[str] = set()
+    twice = sorted({i for i in ids if i in seen or seen.add(i)})
+    assert twice == [], "keep one entry for each of these"

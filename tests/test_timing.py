@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from campaign import i18n
 from campaign.network.models import Campaign
 from campaign.outbox.models import SuppressionReason
 from campaign.outbox.queue import suppress
@@ -148,13 +149,15 @@ def test_an_app_has_one_clock_that_can_be_replaced() -> None:
 
 def test_times_are_shown_in_the_zone_the_campaign_installs() -> None:
     app = Flask(__name__)
+    app.config["CAMPAIGN_DEFAULT_LANGUAGE"] = "sv"
+    i18n.init_app(app)
     init_app(app)
     instant = datetime(2014, 10, 26, 0, 30, tzinfo=UTC)
     show = app.jinja_env.from_string("{{ instant|localtime }}")
     with app.app_context():
-        assert show.render(instant=instant) == "2014-10-26 02:30"  # the default: Stockholm
+        assert show.render(instant=instant) == "26 oktober 2014 kl. 02.30"  # default: Stockholm
         install_zone(app, lambda: ZoneInfo("America/New_York"))
-        assert show.render(instant=instant) == "2014-10-25 20:30"
+        assert show.render(instant=instant) == "25 oktober 2014 kl. 20.30"
 
 
 def test_pages_show_times_in_the_campaign_zone(
@@ -164,10 +167,12 @@ def test_pages_show_times_in_the_campaign_zone(
         suppress(session, "gone@alpha.se", SuppressionReason.HARD_BOUNCE, "550", START)
         session.commit()
     sign_in(client, "lead@alpha.se")
-    assert "2014-03-03 10:00" in client.get(staff("/outbox/suppressions")).get_data(as_text=True)
+    page = client.get(staff("/outbox/suppressions")).get_data(as_text=True)
+    assert "3 mars 2014 kl. 10.00" in page
     session.get(Campaign, network.campaign.id).timezone = "Asia/Tokyo"
     session.commit()
-    assert "2014-03-03 18:00" in client.get(staff("/outbox/suppressions")).get_data(as_text=True)
+    page = client.get(staff("/outbox/suppressions")).get_data(as_text=True)
+    assert "3 mars 2014 kl. 18.00" in page
 
 
 def test_offsets_move_an_instant_by_its_local_days() -> None:

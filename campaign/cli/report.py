@@ -94,9 +94,10 @@ def _body(made: Report, campaign: Campaign, fmt: str, language: str) -> bytes:
 
     if fmt in ("csv", "xlsx"):
         header, rows = document.table(made)
+        zone = ZoneInfo(campaign.timezone)
         if fmt == "csv":
-            return exports.csv_bytes(header, rows, language)
-        return exports.xlsx_bytes(campaign.slug, header, rows)
+            return exports.csv_bytes(header, rows, language, zone)
+        return exports.xlsx_bytes(campaign.slug, header, rows, zone)
     if fmt == "pdf":
         return document.pdf(made)
     return (document.html(made) if fmt == "html" else document.markdown(made)).encode()

@@ -43,6 +43,7 @@ from campaign.outbox.mail import queue_participant_mail
 from campaign.outbox.models import Message, MessageKind
 from campaign.outbox.texts import Letter, first_name
 from campaign.surveys.models import Questionnaire, QuestionnaireKind, Response
+from campaign.timing import moment_text
 
 CHUNK = 2000  # participants read at a time
 LATE = "skipped: more than two days late (a late start or a pause)"
@@ -257,7 +258,8 @@ def context_for(
         "links": {"unsubscribe": unsubscribe},
     }
     if following is not None:
-        context["next_event"] = _event_context(following, ZoneInfo(campaign.timezone))
+        zone, language = ZoneInfo(campaign.timezone), person.participant.language
+        context["next_event"] = _event_context(following, zone, language)
     return context
 
 
@@ -280,10 +282,10 @@ def _member_context(member: Membership) -> dict[str, str | None]:
     }
 
 
-def _event_context(event: Event, zone: ZoneInfo) -> dict[str, str | None]:
+def _event_context(event: Event, zone: ZoneInfo, language: str) -> dict[str, str | None]:
     return {
         "title": event.title,
-        "starts": event.starts_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        "starts": moment_text(event.starts_at, zone, language),  # 2 juli 2014 kl. 10.00
         "join_url": event.join_url,
     }
 

@@ -11,7 +11,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -24,6 +23,7 @@ from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberR
 from campaign import labels
 from campaign.events.invitations import parse_reminders
 from campaign.events.models import EventKind
+from campaign.fields import LocalIntegerField
 from campaign.plaintext import NoControlCharacters, WebLink, unix_lines
 from campaign.timing import PlausibleDay, existing_instant, is_zone_name
 
@@ -50,7 +50,7 @@ class EventForm(FlaskForm):
         validators=[Optional(), WebLink(), URL(require_tld=False), Length(max=1000)],
     )
     room = StringField(_l("Room"), validators=[Length(max=200), NoControlCharacters()])
-    capacity = IntegerField(
+    capacity = LocalIntegerField(
         _l("Places"),
         validators=[Optional(), NumberRange(min=1, max=100_000)],
         description=_l("Leave empty for no limit. When full, people join a waiting list."),

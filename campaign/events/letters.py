@@ -43,6 +43,7 @@ from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import Outgoing, enqueue
 from campaign.outbox.texts import greeting, mail_part, mail_template
 from campaign.security import sign
+from campaign.timing import clock_text, moment_text
 
 RSVP_PURPOSE = "rsvp"
 RSVP_LIFETIME = timedelta(days=400)
@@ -70,11 +71,13 @@ def organiser_of(db_session: Session, event: Event) -> calendar.Person:
 
 
 def when_text(event: Event, language: str) -> str:
-    """Local date and time of the event, e.g. '2014-10-27 09:00–10:00 (Europe/Stockholm)'."""
+    """Local date and time of the event as `language` writes them, e.g. '27 oktober 2014
+    kl. 09.00–10.00 (Europe/Stockholm)'."""
     zone = calendar.zone_of(event)
     start, end = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
-    until = end.strftime("%H:%M") if end.date() == start.date() else end.strftime("%Y-%m-%d %H:%M")
-    return f"{start:%Y-%m-%d %H:%M}–{until} ({zone.key})"
+    same_day = end.date() == start.date()
+    until = clock_text(end, zone, language) if same_day else moment_text(end, zone, language)
+    return f"{moment_text(start, zone, language)}–{until} ({zone.key})"
 
 
 def template_name(kind: str) -> str:

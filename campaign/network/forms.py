@@ -8,8 +8,6 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
-    FloatField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -20,13 +18,14 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from campaign import labels
+from campaign.fields import LocalIntegerField, LocalNumberField
 from campaign.network.models import MembershipStatus, OrganisationKind
 from campaign.plaintext import NoControlCharacters, WebLink, unix_lines
 from campaign.timing import PlausibleDay, is_zone_name
 
 
-def _count(label: str, description: str = "") -> IntegerField:
-    return IntegerField(
+def _count(label: str, description: str = "") -> LocalIntegerField:
+    return LocalIntegerField(
         label,
         validators=[Optional(), NumberRange(min=0, max=10_000_000)],
         description=description,
@@ -143,7 +142,7 @@ class CampaignForm(FlaskForm):
         _l("Language of the content"),
         choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")],
     )
-    rate_limit_per_minute = IntegerField(
+    rate_limit_per_minute = LocalIntegerField(
         _l("Most e-mails per minute"),
         validators=[Optional(), NumberRange(min=1, max=100_000)],
         description=_l(
@@ -151,7 +150,7 @@ class CampaignForm(FlaskForm):
             "leave empty for no limit."
         ),
     )
-    retention_months = IntegerField(
+    retention_months = LocalIntegerField(
         _l("Months personal data is kept after the end"),
         validators=[InputRequired(), NumberRange(min=0, max=120)],
         description=_l(
@@ -161,7 +160,7 @@ class CampaignForm(FlaskForm):
         ),
     )
 
-    co2_kg_per_km = FloatField(
+    co2_kg_per_km = LocalNumberField(
         _l("CO2 per km of travel (kg)"),
         validators=[InputRequired(), NumberRange(min=0, max=10)],
         description=_l(
@@ -169,12 +168,12 @@ class CampaignForm(FlaskForm):
             " (Statistics Sweden)."
         ),
     )
-    cost_per_km = FloatField(
+    cost_per_km = LocalNumberField(
         _l("Cost per km of travel (kronor)"),
         validators=[InputRequired(), NumberRange(min=0, max=1000)],
         description=_l("2.50 is Skatteverket's tax-free mileage allowance for one's own car."),
     )
-    cost_per_hour = FloatField(
+    cost_per_hour = LocalNumberField(
         _l("Value of an hour of travel time (kronor)"),
         validators=[Optional(), NumberRange(min=0, max=100_000)],
         description=_l("Leave empty to leave time out of the money saved."),

@@ -18,14 +18,13 @@ from datetime import datetime
 from typing import IO
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign import exports
+from campaign import exports, timing
 from campaign.drip.files import SEQUENCES_DIR
 from campaign.enrolment.models import PilotGroup
 from campaign.network.models import Campaign
@@ -34,7 +33,6 @@ from campaign.report.archive import Archive, Entry
 from campaign.surveys.definitions import QUESTIONNAIRES_DIR, Definition, definitions
 from campaign.surveys.models import Questionnaire
 from campaign.surveys.results import export_rows
-from campaign.timing import clock_text
 
 # The names of the files, in the campaign's language (plain ASCII, for every file system).
 WORDS = {
@@ -218,19 +216,23 @@ class Bundle:
         archive.add_chunks(f"{name}.csv", self._csv(about), self._chunks(header, rows))
         header, rows = table()
         sheet = name.rsplit("/", 1)[-1]
-        workbook = exports.xlsx_bytes(sheet, header, rows)
+        workbook = exports.xlsx_bytes(sheet, header, rows, self.zone)
         archive.add(f"{name}.xlsx", " ".join((about, _("Excel workbook."))), workbook)
 
     def _chunks(self, header: list[str], rows: Iterable[list[object]]) -> Iterable[bytes]:
-        return exports.csv_chunks(header, rows, locale=self.language)
+        return exports.csv_chunks(header, rows, locale=self.language, zone=self.zone)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The campaign's zone, which every time in the tables is written in."""
+        return ZoneInfo(self.campaign.timezone)
 
     def _csv(self, about: str) -> str:
-        return " ".join((about, _("CSV for Excel: UTF-8, semicolons.")))
+        if exports.delimiter(self.language) == ";":
+            return " ".join((about, _("CSV for Excel: UTF-8, semicolons.")))
+        return " ".join((about, _("CSV for Excel: UTF-8, commas.")))
 
 
 def moment_text(instant: datetime, campaign: Campaign) -> str:
     """Return an instant as the campaign's language writes it: '1 april 2015 kl. 12.00'."""
-    zone = ZoneInfo(campaign.timezone)
-    day = format_date(instant.astimezone(zone).date(), "long", locale=campaign.language)
-    time = _("at %(time)s", time=clock_text(instant, zone, campaign.language))
-    return f"{day} {time}"
+    return timing.moment_text(instant, ZoneInfo(campaign.timezone), campaign.language)

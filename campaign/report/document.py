@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
+from campaign.labels import label
 from campaign.markup import ALLOWED_TAGS, render_markdown
 from campaign.network.members import KIND_ORDER, swedish_sort_key
 from campaign.network.models import Campaign, MembershipStatus, OrganisationKind
@@ -166,8 +167,8 @@ def table(report: Report) -> tuple[list[str], list[list[Any]]]:
             _("Travel hours saved"), _("Kg CO2 avoided"), _("Kronor saved"), _("Figures as of"),
         ]  # fmt: skip
         fewer = _("fewer than %(n)d", n=MIN_RESPONDENTS)
-    moment = report.figures.moment
-    rows = [_row(m, fewer, moment) for _kind, members in report.groups for m in members]
+        moment = report.figures.moment
+        rows = [_row(m, fewer, moment) for _kind, members in report.groups for m in members]
     return header, rows
 
 
@@ -177,8 +178,8 @@ def _row(m: MemberFigures, fewer: str, moment: str) -> list[Any]:
     respondents: int | str = fewer if hidden else m.outcomes.respondents
     return [
         m.organisation.short_name,
-        m.organisation.kind.value,
-        m.membership.status is MembershipStatus.SIGNED,
+        label(m.organisation.kind),
+        _("Yes") if m.membership.status is MembershipStatus.SIGNED else _("No"),
         m.membership.meeting_software,
         m.membership.software_comment,
         m.participants,

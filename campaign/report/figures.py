@@ -42,6 +42,7 @@ from campaign.outbox.models import Message, MessageState, Suppression
 from campaign.surveys.definitions import definitions
 from campaign.surveys.disclosure import MIN_RESPONDENTS, counted
 from campaign.surveys.models import Questionnaire, QuestionnaireKind, Response
+from campaign.timing import local_text
 
 TRAINING_KINDS = (EventKind.TRAINING, EventKind.PRACTICE_MEETING)
 TAKING_PART = (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED, ParticipantStatus.COMPLETED)
@@ -98,6 +99,17 @@ class Figures:
     def moment(self) -> str:
         """The moment of the figures to the second, in the campaign's zone, with its offset."""
         return self.as_of.astimezone(ZoneInfo(self.campaign.timezone)).isoformat()
+
+    @property
+    def when(self) -> str:
+        """The moment as people write it, in the language being written: '1 april 2015 kl.
+        12.00', in the campaign's zone."""
+        return local_text(self.as_of, ZoneInfo(self.campaign.timezone))
+
+    @property
+    def field_value(self) -> str:
+        """The moment for a date and time field: local, to the second, without an offset."""
+        return self.as_of.astimezone(ZoneInfo(self.campaign.timezone)).strftime("%Y-%m-%dT%H:%M:%S")
 
     @property
     def participants(self) -> int:

@@ -1,6 +1,6 @@
 """The tables of the final bundle beside the report's figures: the members' facts, the audit
-log and the questionnaires as the campaign used them. Headers in the language the caller has
-forced; instants in the campaign's own time zone, to the second, with their offset."""
+log and the questionnaires as the campaign used them. Headers and labels in the language the
+caller has forced; instants in the campaign's own time zone, to the second."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from campaign.audit import AuditEvent
+from campaign.labels import label
 from campaign.network.members import swedish_sort_key
 from campaign.network.models import Campaign, Membership, Organisation
 from campaign.surveys.definitions import Definition
@@ -30,10 +31,10 @@ FACTS = (
 
 
 def local(instant: datetime | None, campaign: Campaign) -> str:
-    """Return an instant in the campaign's zone as ISO 8601 with its offset ('' for none)."""
+    """Return an instant in the campaign's zone to the second, as Excel reads it ('' for none)."""
     if instant is None:
         return ""
-    return instant.astimezone(ZoneInfo(campaign.timezone)).isoformat(timespec="seconds")
+    return instant.astimezone(ZoneInfo(campaign.timezone)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def member_facts(db_session: Session, campaign: Campaign) -> Table:
@@ -57,8 +58,8 @@ def _memberships(db_session: Session, campaign: Campaign) -> list[Membership]:
 def _facts_row(membership: Membership) -> list[Any]:
     organisation = membership.organisation
     return [
-        organisation.short_name, organisation.name, organisation.kind.value,
-        membership.status.value, *(getattr(membership, name) for name in FACTS),
+        organisation.short_name, organisation.name, label(organisation.kind),
+        label(membership.status), *(getattr(membership, name) for name in FACTS),
     ]  # fmt: skip
 
 
@@ -100,7 +101,7 @@ def _questionnaire_row(
 ) -> list[Any]:
     title = definition.title[language] if definition else questionnaire.slug
     return [
-        title, questionnaire.kind.value, f"{questionnaire.definition}.yaml",
+        title, label(questionnaire.kind), f"{questionnaire.definition}.yaml",
         _("Yes") if questionnaire.is_anonymous else _("No"),
         local(questionnaire.closes_at, campaign),
     ]  # fmt: skip

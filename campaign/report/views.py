@@ -33,10 +33,11 @@ from campaign.network.members import campaign_or_404
 from campaign.network.models import Campaign
 from campaign.report import bundle, document, numbers
 from campaign.report.dashboard import build as build_dashboard
-from campaign.timing import current_clock, parse_instant
+from campaign.timing import current_clock, local_text, parse_instant
 
 bp = Blueprint("report", __name__)
-TYPES = {"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8"}
+# Werkzeug adds "; charset=utf-8" to a text type itself (it would write it twice).
+TYPES = {"html": "text/html", "md": "text/markdown"}
 
 
 def init_app(app: Flask) -> None:
@@ -71,9 +72,10 @@ def index() -> ResponseReturnValue:
     error = None
     if as_of is None:
         error = _(
-            "“%(text)s” is not a moment the report can be made for: give a date and time in"
-            " ISO 8601 that is not in the future, such as 2015-03-31T12:00:00+02:00.",
+            "“%(text)s” is not a moment the report can be made for: give a date and a time"
+            " that are not in the future, such as %(example)s.",
             text=asked,
+            example=local_text(current_clock().now(), ZoneInfo(campaign.timezone)),
         )
         as_of, asked = current_clock().now(), ""
     report = document.build(db.session(), campaign, as_of, current_user.language)
@@ -83,7 +85,13 @@ def index() -> ResponseReturnValue:
         figures=report.figures,
         asked=asked,
         error=error,
+        latest=_field_value(current_clock().now(), campaign),
     ), (400 if error else 200)
+
+
+def _field_value(instant: datetime, campaign: Campaign) -> str:
+    """Return an instant for a date and time field: in the campaign's zone, to the second."""
+    return instant.astimezone(ZoneInfo(campaign.timezone)).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 @bp.get("/report/final.<fmt>")
@@ -102,7 +110,7 @@ def download(fmt: str) -> ResponseReturnValue:
     name = f"{campaign.slug}-{language}"
     if fmt in ("csv", "xlsx"):
         header, rows = document.table(report)
-        return exports.download(fmt, name, campaign.slug, header, rows)
+        return exports.download(fmt, name, campaign.slug, header, rows, language)
     try:
         body, mimetype = _document(report, fmt)
     except OSError:  # weasyprint could not load Pango

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from flask_babel import lazy_gettext as _l
 
+from campaign.i18n import GROUP_SPACES, page_locale, parse_number
 from campaign.plaintext import lines
 from campaign.timing import Offset, parse_offset
 
@@ -208,15 +209,16 @@ def check_answers(
                 problems[question.id] = ("required", {})
             continue
         if question.type == "number":
-            if not WHOLE_NUMBER.fullmatch(raw):
+            number = whole_number(raw)
+            if number is None:
                 problems[question.id] = ("not_a_number", {})
-            elif len(raw) > MAX_DIGITS or not question.minimum <= int(raw) <= question.maximum:
+            elif not question.minimum <= number <= question.maximum:
                 problems[question.id] = (
                     "out_of_bounds",
                     {"min": question.minimum, "max": question.maximum},
                 )
             else:
-                answers[question.id] = int(raw)
+                answers[question.id] = number
         elif question.type == "likert":
             if (
                 not WHOLE_NUMBER.fullmatch(raw)
@@ -237,3 +239,16 @@ def check_answers(
             else:
                 answers[question.id] = raw
     return answers, problems
+
+
+def whole_number(text: str) -> int | None:
+    """Return the whole number typed as the page's language writes it (1 200 and 1200 both),
+    or None if it is not one."""
+    digits = GROUP_SPACES.sub("", text)
+    if WHOLE_NUMBER.fullmatch(digits) and len(digits) > MAX_DIGITS:
+        return 10**MAX_DIGITS  # beyond any bound, without reading all of it
+    try:
+        number = parse_number(text, page_locale())
+    except ValueError:
+        return None
+    return int(number) if number == number.to_integral_value() else None

@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, Subquery, func, select, union
 from sqlalchemy.orm import Session
 
@@ -231,11 +232,11 @@ def export_rows(
             )
         ).all()
     )
-    header = ["organisation"]
+    header = [_("Member")]
     stored: dict[int, Response] = {}
     people: dict[int, Participant] = {}
     if not questionnaire.is_anonymous:
-        header = ["email", "name", "organisation", "submitted_at"]
+        header = [_("E-mail"), _("Name"), _("Member"), _("Answered")]
         ours = [Response.questionnaire_id == questionnaire.id]
         if organisation_id is not None:
             ours.append(Response.organisation_id == organisation_id)
@@ -248,7 +249,7 @@ def export_rows(
                 .where(*ours)
             )
         }
-    header += [q.id for q in definition.questions]
+    header += [q.text[language] for q in definition.questions]
     rows = []
     for counted in found:
         row: list[Any] = [organisations[counted.organisation_id]]

@@ -17,6 +17,7 @@ from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events.models import Audience, Event, EventKind, Invitation
 from campaign.network.models import Membership
 from campaign.outbox.models import Message, MessageState
+from campaign.timing import moment_text
 from tests.conftest import START, Network, SecondCampaign, sign_in
 from tests.urls import staff
 
@@ -197,12 +198,13 @@ def test_progress_and_dry_run_schedule(
     assert (
         "asa@alpha.se" in page and "02 · Ditt första webbmöte – prova med någon du känner" in page
     )
-    assert "2014-06-26 09:00" in page  # the next step, in local time
+    assert "26 juni 2014 kl. 09.00" in page  # the next step, in local time
     schedule = client.get(staff(f"/organisations/alpha/participants/{person.id}/schedule"))
     text = schedule.get_data(as_text=True)
     for _number, due in EXPECTED:  # every step with its local due time (a dry run)
-        local = due.astimezone(ZoneInfo("Europe/Stockholm")).strftime("%Y-%m-%d %H:%M")
-        assert local in text
+        with app.app_context():
+            local = moment_text(due, ZoneInfo("Europe/Stockholm"), "sv")
+        assert local in text  # 3 juli 2014 kl. 09.00
     assert text.count("I kö") >= 2 and "Kommer" in text
     other = app.test_client()
     sign_in(other, "rep@beta.se")
@@ -282,7 +284,7 @@ def test_the_day_after_a_practice_meeting_those_absent_get_the_next_date(
     _run(app, session, due)
     missed = _rows(session, absent)[f"08:e{first.id}"]
     assert missed.state is MessageState.QUEUED and missed.due_at == due
-    assert missed.subject == "Nästa prova-på-möte är 2014-07-02 10:00 – välkommen då"
+    assert missed.subject == "Nästa prova-på-möte är 2 juli 2014 kl. 10.00 – välkommen då"
     assert "https://meet.alpha.se/provapa" in missed.text_body
     came = _rows(session, present)[f"08:e{first.id}"]
     assert came.state is MessageState.CANCELLED
@@ -313,7 +315,7 @@ def test_a_next_date_planned_the_day_after_still_reaches_those_absent(
     _run(app, session, due + timedelta(hours=6))
     offered = _rows(session, absent)[f"08:e{first.id}"]
     assert offered.state is MessageState.QUEUED
-    assert offered.subject == "Nästa prova-på-möte är 2014-07-02 10:00 – välkommen då"
+    assert offered.subject == "Nästa prova-på-möte är 2 juli 2014 kl. 10.00 – välkommen då"
 
 
 def test_a_step_that_falls_on_a_holiday_waits_for_the_next_working_day(

@@ -17,7 +17,7 @@ def test_timeline_lists_every_step_in_both_languages(client: FlaskClient, networ
         as_text=True
     )
     page = client.get(staff("/sequences/pilot-group")).get_data(as_text=True)
-    assert "+2 arbetsdagar" in page and "kl. 09:00" in page and "+25 veckor" in page
+    assert "+2 arbetsdagar" in page and "kl. 09.00" in page and "+25 veckor" in page
     assert "−2 veckor från överenskommelsens sista dag" in page
     assert "Ditt första webbmöte – prova med någon du känner" in page
     assert "Your first web meeting – try it with someone you know" in page

@@ -116,7 +116,7 @@ def test_invitation_is_an_itip_request_outlook_and_google_accept(
     (alarm,) = item.walk("VALARM")
     assert alarm.decoded("TRIGGER") == timedelta(minutes=-15)
     text = mail.get_body(preferencelist=("plain",)).get_content()
-    assert "2014-03-10 09:00–10:00 (Europe/Stockholm)" in text
+    assert "10 mars 2014 kl. 09.00–10.00 (Europe/Stockholm)" in text
     assert link_in(server.received[0], "/rsvp/").startswith("/rsvp/")
 
 
@@ -624,7 +624,7 @@ def test_a_moved_meeting_is_reminded_of_again_and_stale_reminders_are_stopped(
                 Message.kind == MessageKind.REMINDER, Message.state == MessageState.QUEUED
             )
         )
-        assert "2014-03-17 09:00" in mail.subject
+        assert "17 mars 2014 kl. 09.00" in mail.subject
 
     # Moved again before that reminder went: it is stopped, and the next time gets its own.
     move(starts + 2 * week)
@@ -736,7 +736,7 @@ def test_someone_who_declined_is_offered_the_next_date_by_the_sequence(
     }
     offered = rows[declined.id]
     assert offered.state is MessageState.QUEUED
-    assert offered.subject == "Nästa prova-på-möte är 2014-03-17 09:00 – välkommen då"
+    assert offered.subject == "Nästa prova-på-möte är 17 mars 2014 kl. 09.00 – välkommen då"
     assert rows[came.id].state is MessageState.CANCELLED
     assert rows[came.id].last_answer == "skipped: attended_practice_meeting"
 

@@ -279,7 +279,7 @@ def test_a_printed_moment_makes_the_same_report_again(
     result = runner.invoke("report", "--format", "md", "-o", str(first))  # as of "now"
     assert result.exit_code == 0, result.output
     moment = "2015-03-31T12:00:07+02:00"  # to the second, with the campaign's offset
-    assert f"Siffror per {moment}." in first.read_text()
+    assert "Siffror per 31 mars 2015 kl. 12.00." in first.read_text()  # as people write it
     assert f"--as-of {moment}" in first.read_text()  # what the figures rest on says how
     csv_first = _report(runner, tmp_path, "csv", "--as-of", moment)
 
@@ -334,14 +334,15 @@ def test_the_report_page_takes_a_moment(app: Flask, runner: Runner, client: Flas
     page = client.get(staff("/report?as_of=2014-06-30T12:00:00%2B02:00"))
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Siffror per 2014-06-30T12:00:00+02:00." in html
+    shown = '<time datetime="2014-06-30T12:00:00+02:00">30 juni 2014 kl. 12.00</time>'
+    assert f"Siffror per {shown}." in html
     assert "as_of=2014-06-30T12:00:00%2B02:00" in html  # the downloads are of the same moment
     local = client.get(staff("/report?as_of=2014-06-30T12:00:00")).get_data(as_text=True)
-    assert "Siffror per 2014-06-30T12:00:00+02:00." in local  # in the campaign's zone
+    assert f"Siffror per {shown}." in local  # in the campaign's zone
     markdown = client.get(staff("/report/final.md?as_of=2014-06-30T12:00:00%2B02:00")).get_data(
         True
     )
-    assert "Siffror per 2014-06-30T12:00:00+02:00." in markdown
+    assert "Siffror per 30 juni 2014 kl. 12.00." in markdown
     for bad in ("igår", "2014-13-01", "2999-01-01T00:00:00+00:00"):
         answer = client.get(staff("/report"), query_string={"as_of": bad})
         assert answer.status_code == 400

@@ -284,7 +284,8 @@ def test_the_figures_as_csv_and_xlsx_hold_no_formula(
     _members(session, network, hostile=True)
     sign_in(client, network.lead.email)
     for body in (_cli(runner, tmp_path, "csv"), _download(client, "csv")):
-        rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+        # In English, commas and decimal points, as Excel in English reads them.
+        rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=","))
         assert {r[0] for r in rows[1:]} == {"'" + SHORT, "'@SUM(1+1)"}
         assert rows[1][4].startswith("' =1+1")  # after leading spaces, too
         _cells_are_not_formulas(rows)

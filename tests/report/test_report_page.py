@@ -60,7 +60,7 @@ def download_link(page: str, fmt: str) -> str:
 
 def figures_named_on(page: str, session: Session) -> Figures:
     """The figures of the moment the page says it shows, computed afresh."""
-    moment = re.search(r"(?:Siffror per|Figures as of) (\S+?)\.<", page)
+    moment = re.search(r'(?:Siffror per|Figures as of) <time datetime="([^"]+)">', page)
     assert moment, "the page names no moment"
     return compute(session, demo_campaign(session), datetime.fromisoformat(moment[1]))
 
@@ -98,7 +98,7 @@ def test_the_cards_show_the_figures_of_the_moment_the_page_names(
 ) -> None:
     page = page_of(lead)
     figures = figures_named_on(page, session)
-    assert "Siffror per 2015-04-01T12:00:00+02:00." in page
+    assert '<time datetime="2015-04-01T12:00:00+02:00">1 april 2015 kl. 12.00</time>.' in page
     shown = {label: number(value) for label, value in cards(page).items()}
     assert shown == {
         "pilotanvändare": figures.participants,
@@ -156,7 +156,7 @@ def test_the_english_page_shows_the_same_figures(lead: FlaskClient, session: Ses
     swedish = page_of(lead)
     in_english(lead)
     english = page_of(lead)
-    assert '<html lang="en">' in english and "Figures as of 2015-04-01T12:00:00+02:00." in english
+    assert '<html lang="en">' in english and "April 1, 2015 at 12:00</time>." in english
     figures = figures_named_on(english, session)
     shown = {label: number(value) for label, value in cards(english).items()}
     assert shown == {

@@ -173,7 +173,8 @@ def test_answers_are_checked_on_the_server_and_can_be_changed(
     run_job(app, JOB)
     path = _link(app, follow_up, person)
     form = app.test_client().get(path).get_data(as_text=True)
-    assert "Hur många resor till möten har du ersatt" in form and 'min="0" max="1000"' in form
+    # A text input for numbers: a browser's number input refuses "1 200" (the server checks).
+    assert "Hur många resor till möten har du ersatt" in form and 'inputmode="numeric"' in form
 
     bad = {
         **VALID,
@@ -276,7 +277,8 @@ def test_anonymous_questionnaire_export_and_results_name_nobody(
             delimiter=";",
         )
     )
-    assert rows[0][:2] == ["organisation", "trips_replaced"]
+    assert rows[0][:2] == ["Medlem", "Hur många resor till möten har du ersatt med webbmöten"
+                           " sedan du började i provgruppen?"]  # fmt: skip
     assert len(rows) == 6 and {r[0] for r in rows[1:]} == {"Alpha"}
 
 
@@ -322,7 +324,7 @@ def test_fewer_than_five_respondents_are_not_shown(
     # Nor does Beta's export give them: the header only, as for any scope of fewer than 5.
     export = beta.get(staff(f"/organisations/beta/questionnaires/{follow_up.id}/export.csv"))
     lines = export.get_data(as_text=True).lstrip("\ufeff").strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("email;name;organisation")
+    assert len(lines) == 1 and lines[0].startswith("E-post;Namn;Medlem;Svarat;Hur många")
     assert "p0@beta.se" not in export.get_data(as_text=True)
     assert beta.get(staff(f"/questionnaires/{follow_up.id}")).status_code == 403
 
@@ -384,7 +386,7 @@ def test_exports_of_fewer_than_five_respondents_have_no_rows(
     member_xlsx = staff(f"/organisations/alpha/questionnaires/{follow_up.id}/export.xlsx")
     for path in (network_xlsx, member_xlsx):
         rows = _xlsx(lead, path)
-        assert len(rows) == 1 and rows[0][:4] == ("email", "name", "organisation", "submitted_at")
+        assert len(rows) == 1 and rows[0][:4] == ("E-post", "Namn", "Medlem", "Svarat")
     csv_body = lead.get(staff(f"/questionnaires/{follow_up.id}/export.csv")).get_data(as_text=True)
     assert len(csv_body.strip().splitlines()) == 1 and "p0@alpha.se" not in csv_body
 

@@ -284,9 +284,9 @@ def _read_results(seen: Seen, scope: str, page: str) -> None:
         if "visas inte" in section or "Visas inte" in section:
             continue
         if question.type == "number":
-            total = re.search(r"<dt>Totalt</dt><dd>(\d+)", section)
+            total = re.search(r"<dt>Totalt</dt><dd>([\d\u202f]+)", section)  # 2\u202f244
             if total:
-                seen.add(scope, ("total", question.id), int(total[1]))
+                seen.add(scope, ("total", question.id), int(total[1].replace("\u202f", "")))
             if "Median" in section:
                 seen.medians.add(scope)
         elif question.type == "text":
@@ -367,10 +367,10 @@ def _read_export(seen: Seen, rows: list[list[Any]], scope: str | None) -> None:
     unnamed = []
     for row in rows[1:]:
         record = dict(zip(header, row, strict=True))
-        if not record["organisation"]:
+        if not record["Medlem"]:
             unnamed.append(record)
             continue
-        member = _slug(str(record["organisation"]))
+        member = _slug(str(record["Medlem"]))
         assert scope is None or member == scope
         by_member.setdefault(member, []).append(record)
     if unnamed:  # rows without a member are those of the members not named: by elimination
@@ -383,7 +383,9 @@ def _read_export(seen: Seen, rows: list[list[Any]], scope: str | None) -> None:
         seen.add(member, ("respondents",), len(records))
         for question in FOLLOW_UP.questions:
             # A cell that does not count says so, answered or not: the rest add up.
-            shown = [r[question.id] for r in records if r[question.id] != "visas inte"]
+            # Headed by the question's text (in Swedish, the page's language).
+            text = question.text["sv"]
+            shown = [r[text] for r in records if r[text] != "visas inte"]
             values = [_exported(question, v) for v in shown]
             values = [v for v in values if v not in ("", None, [])]
             for quantity, value in _quantities(question, values):
@@ -401,9 +403,9 @@ def _exported(question: Question, value: Any) -> Any:
     return str(value)
 
 
-def _csv(client: FlaskClient, path: str) -> list[list[Any]]:
+def _csv(client: FlaskClient, path: str, delimiter: str = ";") -> list[list[Any]]:
     body = _get(client, path).lstrip("\ufeff")
-    return [list(r) for r in csv.reader(io.StringIO(body), delimiter=";")]
+    return [list(r) for r in csv.reader(io.StringIO(body), delimiter=delimiter)]
 
 
 def _xlsx(client: FlaskClient, path: str) -> list[list[Any]]:
@@ -417,7 +419,7 @@ def _read_report(seen: Seen, client: FlaskClient, as_of: str = "") -> None:
     """The final report's outcomes, per member (CSV) and for the network (Markdown), as of now
     or of the moment `as_of`."""
     moment = f"&as_of={quote(as_of)}" if as_of else ""
-    rows = _csv(client, staff(f"/report/final.csv?language=en{moment}"))
+    rows = _csv(client, staff(f"/report/final.csv?language=en{moment}"), delimiter=",")
     for row in rows[1:]:
         slug = _slug(row[0])
         if row[11].isdigit():

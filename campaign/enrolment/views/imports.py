@@ -189,9 +189,9 @@ def apply_import(import_id: int) -> ResponseReturnValue:
 def _applied_text(applied: importing.Applied) -> str:
     """Say how many participants the import added and updated."""
     return _(
-        "%(added)d participants added and %(updated)d updated.",
-        added=applied.added,
-        updated=applied.updated,
+        "%(added)s participants added and %(updated)s updated.",
+        added=format_number(applied.added),
+        updated=format_number(applied.updated),
     )
 
 

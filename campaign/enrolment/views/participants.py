@@ -18,6 +18,8 @@ from campaign.enrolment.consent import source_of
 from campaign.enrolment.forms import NewParticipantForm
 from campaign.enrolment.models import ConsentMethod, Participant, ParticipantStatus, PilotGroup
 from campaign.enrolment.views.base import bp, group_or_404, member_groups, offer_groups
+from campaign.i18n import LANGUAGES
+from campaign.labels import label
 from campaign.network.members import campaign_or_404
 from campaign.network.models import Campaign
 from campaign.pages import page_of
@@ -107,8 +109,8 @@ def _exported() -> Iterator[list[object]]:
     )
     for p, group_name in rows:
         yield [
-            p.email, p.name, p.title, p.language, p.status.value,
-            group_name or "", p.starts_on, p.created_at.date(), p.paused_until,
+            p.email, p.name, p.title, LANGUAGES.get(p.language, p.language), label(p.status),
+            group_name or "", p.starts_on, p.created_at, p.paused_until,
         ]  # fmt: skip
 
 

@@ -16,8 +16,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, select
@@ -199,14 +199,19 @@ def _replanned_text(replanned: Replanned) -> str:
     """Say what the new period changed: whose mail is planned again, what was cancelled or
     queued again."""
     text = ngettext(
-        "The period changed: the next e-mails of %(num)d participant are planned again.",
-        "The period changed: the next e-mails of %(num)d participants are planned again.",
+        "The period changed: the next e-mails of %(count)s participant are planned again.",
+        "The period changed: the next e-mails of %(count)s participants are planned again.",
         replanned.participants,
+        count=format_number(replanned.participants),
     )
     if replanned.cancelled:
-        text += " " + _("%(n)d unsent e-mails were cancelled.", n=replanned.cancelled)
+        cancelled = format_number(replanned.cancelled)
+        text += " " + _("%(n)s unsent e-mails were cancelled.", n=cancelled)
     if replanned.requeued:
-        again = _("%(n)d e-mails cancelled at the end were queued again.", n=replanned.requeued)
+        again = _(
+            "%(n)s e-mails cancelled at the end were queued again.",
+            n=format_number(replanned.requeued),
+        )
         text += " " + again
     return text
 
