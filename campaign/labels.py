@@ -16,7 +16,7 @@ from campaign.accounts.roles import Standing
 from campaign.accounts.throttle import LockKind
 from campaign.enrolment.holds import ENDED_ANSWER
 from campaign.enrolment.models import ImportState, ParticipantStatus, PilotGroupKind, RowOutcome
-from campaign.events.models import Audience, EventKind, Rsvp
+from campaign.events.models import Audience, EventKind, EventState, Rsvp
 from campaign.network.models import MembershipStatus, OrganisationKind
 from campaign.network.phases import Phase
 from campaign.outbox.models import MessageKind, MessageState, SuppressionReason
@@ -59,6 +59,10 @@ LABELS: dict[enum.Enum, object] = {
     Rsvp.TENTATIVE: _l("Maybe"),
     Rsvp.DECLINED: _l("Not coming"),
     Rsvp.WAITLISTED: _l("On the waiting list"),
+    EventState.PLANNED: _l("Planned"),
+    EventState.STARTED: _l("Under way"),
+    EventState.OVER: _l("Over"),
+    EventState.CANCELLED: _l("Called off"),  # a meeting: "Inställt", not a stopped mail's word
     MessageKind.SEQUENCE_STEP: _l("Sequence step"),
     MessageKind.INVITATION: _l("Invitation"),
     MessageKind.REMINDER: _l("Reminder"),
@@ -131,6 +135,10 @@ BADGES: dict[enum.Enum, str] = {
     MessageState.RETRY: "badge-informal",
     MessageState.FAILED: "badge-muted",
     MessageState.CANCELLED: "badge-muted",
+    EventState.PLANNED: "badge-informal",
+    EventState.STARTED: "badge-signed",
+    EventState.OVER: "badge-muted",
+    EventState.CANCELLED: "badge-muted",
     Phase.PREPARING: "badge-informal",
     Phase.RUNNING: "badge-signed",
     Phase.ENDED: "badge-lead",
