@@ -35,7 +35,7 @@ from campaign.enrolment.models import (
     RowOutcome,
 )
 from campaign.events.invitations import EVENT_CHANGED
-from campaign.events.models import Audience, EventKind, Rsvp
+from campaign.events.models import Audience, EventKind, EventState, Rsvp
 from campaign.network.models import MembershipStatus, OrganisationKind
 from campaign.network.phases import Phase
 from campaign.outbox.limits import RATE_WAIT_ANSWER, STOPPED_ANSWER, SUPPRESSED
@@ -85,6 +85,10 @@ LABELS: dict[enum.Enum, object] = {
     Rsvp.TENTATIVE: _l("Maybe"),
     Rsvp.DECLINED: _l("Not coming"),
     Rsvp.WAITLISTED: _l("On the waiting list"),
+    EventState.PLANNED: _l("Planned"),
+    EventState.STARTED: _l("Under way"),
+    EventState.OVER: _l("Over"),
+    EventState.CANCELLED: _l("Called off"),  # a meeting: "Inställt", not a stopped mail's word
     MessageKind.SEQUENCE_STEP: _l("Sequence step"),
     MessageKind.INVITATION: _l("Invitation"),
     MessageKind.REMINDER: _l("Reminder"),
@@ -197,6 +201,10 @@ BADGES: dict[enum.Enum, str] = {
     MessageState.RETRY: "badge-informal",
     MessageState.FAILED: "badge-muted",
     MessageState.CANCELLED: "badge-muted",
+    EventState.PLANNED: "badge-informal",
+    EventState.STARTED: "badge-signed",
+    EventState.OVER: "badge-muted",
+    EventState.CANCELLED: "badge-muted",
     Phase.PREPARING: "badge-informal",
     Phase.RUNNING: "badge-signed",
     Phase.ENDED: "badge-lead",

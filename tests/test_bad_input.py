@@ -169,6 +169,9 @@ def test_moving_to_a_group_that_cannot_exist_is_a_404(
 def test_attendance_ignores_what_is_no_invitation_id(
     app: Flask, network: Network, alpha_objects: dict[str, str]
 ) -> None:
+    with app.app_context():  # attendance is ticked once the meeting has started
+        event = db.session().get(Event, int(alpha_objects["event_id"]))
+        app.extensions["campaign.clock"].set(event.ends_at)
     client = _client(app, "rep@alpha.se")
     page = staff(f"/organisations/alpha/events/{alpha_objects['event_id']}/attendance")
     token = csrf_token(client, page)

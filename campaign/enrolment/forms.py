@@ -9,11 +9,20 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, ValidationError
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from campaign import labels
+from campaign.enrolment import domains
 from campaign.enrolment.importing import normalise_address
 from campaign.enrolment.models import PilotGroupKind
 from campaign.i18n import LANGUAGES
@@ -157,4 +166,26 @@ class JoinForm(FlaskForm):
     agreed = BooleanField(
         _l("I agree to the above."),
         validators=[DataRequired(_l("You can only take part if you agree."))],
+    )
+
+
+class KnownDomains:
+    """Validate a list of e-mail domains (campaign/enrolment/domains.py), naming a bad one."""
+
+    def __call__(self, form: FlaskForm, field: TextAreaField) -> None:
+        try:
+            domains.parse(field.data or "")
+        except ValueError as bad:
+            message = _("“%(domain)s” is not a domain such as kungalv.se (at most %(n)d).")
+            raise ValidationError(message % {"domain": bad, "n": domains.MAX_DOMAINS}) from None
+
+
+class EmailDomainsForm(FlaskForm):
+    domains = TextAreaField(
+        _l("Work e-mail domains"),
+        validators=[Length(max=2000), KnownDomains()],
+        description=_l(
+            "Where your people's work addresses are, one domain per line, such as kungalv.se."
+            " Someone who joins a pilot group with an address elsewhere is warned, not refused."
+        ),
     )

@@ -346,14 +346,20 @@ def _to_remind(db_session: Session, event: Event, offset: timedelta) -> list[Inv
 
 
 def mark_attendance(
-    db_session: Session, event: Event, attended: set[int], actor: Any
+    db_session: Session,
+    event: Event,
+    attended: set[int],
+    actor: Any,
+    came_anyway: frozenset[int] | set[int] = frozenset(),
 ) -> tuple[int, int]:
-    """Set who came (by invitation id); return (attended, not attended)."""
+    """Set who came (by invitation id; one who declined only if in `came_anyway`, the
+    organiser's own choice); return (attended, not attended)."""
     invitations = db_session.scalars(
         select(Invitation).where(Invitation.event_id == event.id)
     ).all()
     for invitation in invitations:
-        invitation.has_attended = invitation.id in attended
+        chosen = came_anyway if invitation.rsvp is Rsvp.DECLINED else attended
+        invitation.has_attended = invitation.id in chosen
     came = sum(i.has_attended for i in invitations)
     record(
         db_session,

@@ -33,6 +33,16 @@ class Rsvp(enum.Enum):
     WAITLISTED = "waitlisted"
 
 
+class EventState(enum.Enum):
+    """Where a meeting stands at a moment: not a column, but what its times and
+    cancellation say (`Event.state_at`)."""
+
+    PLANNED = "planned"
+    STARTED = "started"
+    OVER = "over"
+    CANCELLED = "cancelled"
+
+
 # Those who get reminders and updates: everyone invited who has not said no.
 STILL_INVITED = (Rsvp.PENDING, Rsvp.ACCEPTED, Rsvp.TENTATIVE, Rsvp.WAITLISTED)
 
@@ -82,6 +92,14 @@ class Event(Base):
     updated_at: Mapped[datetime]
 
     invitations: Mapped[list[Invitation]] = relationship(back_populates="event")
+
+    def state_at(self, now: datetime) -> EventState:
+        """Return where the meeting stands at `now`."""
+        if self.is_cancelled:
+            return EventState.CANCELLED
+        if now < self.starts_at:
+            return EventState.PLANNED
+        return EventState.STARTED if now < self.ends_at else EventState.OVER
 
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),

@@ -36,6 +36,9 @@ class Organisation(Base):
     # Signed into the address of the member's calendar feed; a new key makes old addresses stop
     # working. None until first replaced: addresses made before keys existed still work.
     calendar_key: Mapped[str | None] = mapped_column(String(64))
+    # Where its people's work addresses are, space-separated ("kungalv.se skola.kungalv.se"):
+    # self-enrolment warns when an address is at none of them (campaign/enrolment/domains.py).
+    email_domains: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime]
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organisation")

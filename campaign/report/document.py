@@ -9,8 +9,9 @@ stands alone), a PDF made from that HTML by weasyprint, Markdown, and the figure
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import render_template
@@ -26,6 +27,7 @@ from campaign.network.models import Campaign, MembershipStatus, OrganisationKind
 from campaign.report import charts, md
 from campaign.report.figures import Figures, MemberFigures, compute
 from campaign.surveys.disclosure import MIN_RESPONDENTS
+from campaign.timing import local_date
 
 FORMATS = ("html", "md", "pdf", "csv", "xlsx")
 
@@ -42,6 +44,12 @@ class Report:
     @property
     def campaign(self) -> Campaign:
         return self.figures.campaign
+
+    @property
+    def day(self) -> date:
+        """The report's date on its cover: the day of its moment in the campaign's zone (the
+        same moment makes the same report, so never the day it happened to be printed)."""
+        return local_date(self.figures.as_of, self.campaign.timezone)
 
 
 def build(db_session: Session, campaign: Campaign, as_of: datetime, language: str) -> Report:
@@ -129,6 +137,7 @@ def _render(template: str, report: Report) -> str:
             member=md.member,
             member_html=member_html,
             escape=escape,
+            unbroken=unbroken,
         )
 
 
@@ -138,6 +147,14 @@ def html(report: Report) -> str:
 
 def markdown(report: Report) -> str:
     return _render("report/report.md", report)
+
+
+PERIOD = re.compile(r"\b(\d{4})\s?([–-])\s?(\d{4})\b")
+
+
+def unbroken(text: str) -> Markup:
+    """Return text as HTML whose periods of years ("2013–2015") never break across lines."""
+    return Markup(PERIOD.sub(r'<span class="nowrap">\1\2\3</span>', str(escape(text))))
 
 
 MEMBER_TAGS = (ALLOWED_TAGS - {"h2", "h3", "h4"}) | {"h5", "h6"}

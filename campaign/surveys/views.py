@@ -252,9 +252,13 @@ def network_export(questionnaire_id: int, fmt: str) -> ResponseReturnValue:
 def make_anonymous(questionnaire_id: int) -> ResponseReturnValue:
     """Make a questionnaire anonymous, for good: answers given so far lose their link too."""
     questionnaire = _questionnaire(questionnaire_id)
+    back = url_for("surveys.network_results", questionnaire_id=questionnaire.id)
+    if request.form.get("confirm") != "yes":  # it cannot be undone: only when confirmed
+        flash(_("Nothing changed: tick the box to confirm that this cannot be undone."), "error")
+        return redirect(back + "#anonymous-heading")
     if handling.make_anonymous(db.session(), questionnaire, current_user):
         db.session().commit()
         flash(
             _("The questionnaire is anonymous now, and so are the answers given so far."), "success"
         )
-    return redirect(url_for("surveys.network_results", questionnaire_id=questionnaire.id))
+    return redirect(back)

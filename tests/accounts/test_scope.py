@@ -49,6 +49,7 @@ EXPECTED: dict[str, Access] = {
     "network.settings": Access.LEAD_ADMIN,
     "network.organisation": Access.ORGANISATION,
     "network.edit_facts": Access.ORGANISATION,
+    "enrolment.email_domains": Access.ORGANISATION,
     "network.audit": Access.LEAD_ADMIN,
     "network.archive": Access.LEAD_ADMIN,
     "health.healthz": Access.PUBLIC,

@@ -245,7 +245,7 @@ def test_anonymous_questionnaire_export_and_results_name_nobody(
     lead = app.test_client()
     sign_in(lead, "lead@alpha.se")
     page = staff(f"/questionnaires/{follow_up.id}")
-    lead.post(f"{page}/anonymous", data={"csrf_token": csrf_token(lead, page)})
+    lead.post(f"{page}/anonymous", data={"csrf_token": csrf_token(lead, page), "confirm": "yes"})
     for n, person in enumerate(people[1:5], start=1):
         _post(app, _link(app, follow_up, person), {**VALID, "trips_replaced": str(n)})
     # A changed answer still finds its anonymous response through the participant's own link.

@@ -1,5 +1,6 @@
 """Self-enrolment, public pages: a pilot group's link leads to the form with the consent text;
-the mail's confirmation link leads to a button, and only pressing it enrols."""
+the mail's confirmation link leads to a button, and only pressing it enrols. An address at none
+of the member's known work domains is warned about on that last step, never refused."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from flask_babel import gettext as _
 
 from campaign import db
 from campaign.accounts.scope import Access, access
-from campaign.enrolment import joining, people
+from campaign.enrolment import domains, joining, people
 from campaign.enrolment.forms import JoinForm
 from campaign.enrolment.models import JoinRequest, PilotGroup
 from campaign.enrolment.views.base import bp
@@ -73,11 +74,23 @@ def _join_form(shown: str) -> JoinForm:
     return form
 
 
+def _address_hint(form: JoinForm, group: PilotGroup) -> None:
+    """Name the member's work domains beside the address, when it has listed them."""
+    known = domains.of(group.organisation)
+    if known:
+        form.email.description = _(
+            "The address you use at work; at %(organisation)s it ends in %(domains)s.",
+            organisation=group.organisation.name,
+            domains=", ".join(known),
+        )
+
+
 def _join_page(form: JoinForm, group: PilotGroup, shown: str) -> ResponseReturnValue:
     """Render the form with the consent text in the language the page is shown in."""
     campaign = db.session().get(Campaign, group.campaign_id)
     assert campaign is not None
     consent = people.self_enrolment_consent(shown, group.organisation, group, campaign)
+    _address_hint(form, group)
     return render_template(
         "enrolment/join.html", group=group, campaign=campaign, form=form, consent=consent
     )
@@ -117,7 +130,11 @@ def _confirm_page(wish: JoinRequest) -> ResponseReturnValue:
     except joining.LinkClosed as error:
         return _link_problem(error)
     if request.method == "GET":
-        return render_template("enrolment/join_confirm.html", group=group, wish=wish)
+        known = domains.of(group.organisation)
+        elsewhere = not domains.is_known(wish.email, known)
+        return render_template(
+            "enrolment/join_confirm.html", group=group, wish=wish, elsewhere=elsewhere, known=known
+        )
     if request.form.get("confirm") != "yes":
         abort(400)
     return _confirm(wish, group)

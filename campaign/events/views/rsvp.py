@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import abort, render_template, request
+from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -14,11 +14,11 @@ from flask_babel import gettext as _
 from campaign import db
 from campaign.accounts.models import User
 from campaign.accounts.scope import Access, access
-from campaign.drip.materialize import offers_next_date
 from campaign.enrolment.lifecycle import STOPPED
-from campaign.enrolment.models import Participant, PilotGroup
+from campaign.enrolment.models import Participant
 from campaign.events import calendar, invitations
 from campaign.events.models import Event, Invitation, Rsvp
+from campaign.events.next_date import NextDate, next_date
 from campaign.events.views.base import bp
 from campaign.events.views.calendars import ics
 from campaign.outbox.views import link_error, token_error
@@ -115,7 +115,7 @@ def _page(link: _Link, done: Rsvp | None) -> str:
         over=link.over,
         when=invitations.when_text(event, person.language),
         where=calendar.location_of(event),
-        next_date_offered=_next_date_offered(person, event),
+        next_date=_next_date(link),
         unreachable=link.unreachable,
         organiser=invitations.organiser_of(db.session(), event),
     )
@@ -136,12 +136,22 @@ def _respond(invitation: Invitation, answer: Rsvp) -> Rsvp:
     return done
 
 
-def _next_date_offered(person: Participant | User, event: Event) -> bool:
-    """Whether the person's e-mail sequence offers them the next date if they do not come."""
-    if not isinstance(person, Participant) or person.pilot_group_id is None:
-        return False
-    group = db.session().get(PilotGroup, person.pilot_group_id)
-    return offers_next_date(group.sequence_name if group else None, event.kind)
+def _next_date(link: _Link) -> dict[str, str] | None:
+    """Another date for one who said no, if one is planned that they can join: its title,
+    time, and the link to answer it when they are invited already."""
+    if link.invitation.rsvp is not Rsvp.DECLINED or link.unreachable:
+        return None
+    found = next_date(db.session(), link.event, link.person, link.now)
+    return None if found is None else _shown(found, link.person.language)
+
+
+def _shown(found: NextDate, language: str) -> dict[str, str]:
+    """What the page says of another date: title, time, and the answer link if invited."""
+    answer = ""
+    if found.invitation is not None:
+        answer = url_for("events.rsvp", token=invitations.rsvp_token(found.invitation))
+    when = invitations.when_text(found.event, language)
+    return {"title": found.event.title, "when": when, "url": answer}
 
 
 @bp.get("/rsvp/<token>/event.ics")

@@ -47,6 +47,7 @@ ACTIONS: dict[str, object] = {
     "lead_admin.removed": _l("Removed a lead administrator"),
     "member.added": _l("Added a member"),
     "member.facts_changed": _l("Changed a member's facts"),
+    "member.email_domains_changed": _l("Changed a member's work e-mail domains"),
     "message.cancelled": _l("Cancelled an e-mail"),
     "message.requeued": _l("Sent an e-mail again"),
     "participant.changed": _l("Changed a participant's details"),
