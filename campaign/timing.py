@@ -119,6 +119,11 @@ def time_of_day_text(at: time) -> str:
     return format_time(at, CLOCK_PATTERNS.get(language, "HH:mm"), locale=language)
 
 
+def long_day(day: date, language: str) -> str:
+    """Return a day in full as `language` writes it, outside a request too: 31 mars 2015."""
+    return format_day(day, "long", locale=language)
+
+
 def day_text(day: date) -> str:
     """Return a day as the page's language writes it in full: 15 augusti 2026, August 15, 2026."""
     return format_date(day, "long")

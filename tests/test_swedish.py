@@ -11,7 +11,6 @@ values. Each test reports every offending fragment, by page.
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -31,35 +30,19 @@ from campaign.network.models import Campaign
 from campaign.outbox.compose import Footer
 from campaign.outbox.mail import queue_test_mail
 from campaign.outbox.models import Message
-from campaign.outbox.texts import mail_template, template_names
+from campaign.outbox.texts import greeting, mail_template, template_names
 from campaign.surveys import service
 from campaign.timing import FixedClock, install_clock
 from tests.accounts.test_scope import EXPECTED
 from tests.conftest import START, Network, csrf_token, sign_in
 from tests.enrolment_helpers import join_request, make_event
 from tests.routes import TOKEN_OF, routes, url_of
-from tests.swedish_text import mail_text, offences, step_slugs, visible
+from tests.swedish_text import mail_text, offences, visible
 from tests.test_browser_pages import NOT_PAGES, PAGES_OF
 from tests.urls import staff
 
 LATER = START + timedelta(days=12)
 STEPS = ("01", "02", "03", "04", "05", "06", "07", "08")
-# What another helper of issue 17 fixes: fragments left to them, checked by the xfail tests
-# below (the lead removes an xfail once their branch is merged).
-OTHERS: dict[str, re.Pattern[str]] = {
-    "meetings": re.compile(r"\[Version\]"),  # the iCalendar SEQUENCE on the meeting page
-    # the dates and times of every page and mail (|localtime, the report's as-of instant)
-    "formats": re.compile(r"\[\d{4}-\d\d-\d\d|\+0[12]:00\]"),
-    # placeholders left in step subjects; upcoming steps named by their file's slug
-    "mails": re.compile(r"\[\{\{|\{\{ \[|" + "|".join(rf"\[{slug}\]" for slug in step_slugs())),
-}
-
-
-def _theirs(fragment: str) -> str | None:
-    for helper, marks in OTHERS.items():
-        if marks.search(fragment):
-            return helper
-    return None
 
 
 @pytest.fixture
@@ -167,17 +150,6 @@ def _page_offences(app: Flask, network: Network, actor: str, objects: dict[str, 
     return found
 
 
-def _split(found: dict[str, list[str]]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """Divide the offences into ours and those another helper fixes."""
-    mine: dict[str, list[str]] = {}
-    theirs: dict[str, list[str]] = {}
-    for where, fragments in found.items():
-        for fragment in fragments:
-            target = theirs if _theirs(fragment) else mine
-            target.setdefault(where, []).append(fragment)
-    return mine, theirs
-
-
 def _report(found: dict[str, list[str]]) -> str:
     count = sum(len(f) for f in found.values())
     lines = [f"{count} English fragments or raw codes:"]
@@ -190,8 +162,8 @@ def _report(found: dict[str, list[str]]) -> str:
 def test_every_page_is_in_swedish(
     app: Flask, network: Network, lived_in: dict[str, str], actor: str
 ) -> None:
-    mine, _ = _split(_page_offences(app, network, actor, lived_in))
-    assert not mine, _report(mine)
+    found = _page_offences(app, network, actor, lived_in)
+    assert not found, _report(found)
 
 
 def _mails(session: Session) -> dict[str, str]:
@@ -205,8 +177,9 @@ def _templates() -> dict[str, str]:
     """Every mail template, rendered in Swedish with Swedish values."""
     found = {}
     for name in sorted(template_names()):
+        context = {**SAMPLE, "greeting": greeting(SAMPLE["name"], "sv")}
         rendered = mail_template(name, "sv").render(
-            SAMPLE, language="sv", footer=Footer("Du får det här för att du är med.", None)
+            context, language="sv", footer=Footer("Du får det här för att du är med.", None)
         )
         found[f"template {name}.sv.md"] = f"{rendered.subject}\n{rendered.text}"
     return found
@@ -233,26 +206,8 @@ def _mail_offences(session: Session) -> dict[str, list[str]]:
 
 
 def test_every_mail_is_in_swedish(session: Session, lived_in: dict[str, str]) -> None:
-    mine, _ = _split(_mail_offences(session))
-    assert not mine, _report(mine)
-
-
-def test_what_other_helpers_fix(
-    app: Flask, session: Session, network: Network, lived_in: dict[str, str]
-) -> None:
-    """What the other helpers of issue 17 fix: an xfail naming each helper with fragments left,
-    a pass once all are merged."""
-    found: dict[str, list[str]] = {}
-    for actor in ("lead", "rep_alpha", "anonymous"):
-        found.update(_split(_page_offences(app, network, actor, lived_in))[1])
-    found.update(_split(_mail_offences(session))[1])
-    left = []
-    for helper in sorted(OTHERS):
-        theirs = {w: [f for f in fs if _theirs(f) == helper] for w, fs in found.items()}
-        if theirs := {w: fs for w, fs in theirs.items() if fs}:
-            left.append(f"left to the {helper!r} helper of issue 17:\n{_report(theirs)}")
-    if left:
-        pytest.xfail("\n".join(left))
+    found = _mail_offences(session)
+    assert not found, _report(found)
 
 
 def test_the_checker_sees_what_the_issue_saw() -> None:

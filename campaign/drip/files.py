@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from flask_babel import lazy_gettext as _l
 
-from campaign.timing import QUIET_HOURS, Offset, parse_offset
+from campaign.timing import QUIET_HOURS, Offset, long_day, moment_text, parse_offset
 
 SEQUENCES_DIR = Path(__file__).parent.parent / "sequences"
 LANGUAGES = ("sv", "en")
@@ -318,10 +319,15 @@ def _untranslated(folder: Path, names: dict[str, set[str]], language: str) -> li
     ]
 
 
-def sample_context() -> dict[str, Any]:
-    """Return the placeholders a step may use, filled with sample values (for checks and
-    previews): participant, organisation, member, campaign, links, and next_event (for steps
-    anchored to an event: the next one of the same kind the participant is invited to)."""
+SAMPLE_MEETING = datetime(2014, 6, 26, 8, 0, tzinfo=UTC)  # 10.00 in Stockholm
+SAMPLE_ZONE = ZoneInfo("Europe/Stockholm")
+
+
+def sample_context(language: str = "sv") -> dict[str, Any]:
+    """Return the placeholders a step may use, filled with sample values written the way
+    `language` writes them (for checks and previews): participant, organisation, member,
+    campaign, links, and next_event (for steps anchored to an event: the next one of the same
+    kind the participant is invited to)."""
     return {
         "participant": {
             "name": "Åsa Öberg",
@@ -337,11 +343,14 @@ def sample_context() -> dict[str, Any]:
             "contact_email": "petter.bergman@ockero.se",
             "guide_url": "https://intranat.ockero.se/lync",
         },
-        "campaign": {"name": "Resfria möten 2014–2015", "ends_on": "2015-03-31"},
+        "campaign": {
+            "name": "Resfria möten 2014–2015",
+            "ends_on": long_day(date(2015, 3, 31), language),
+        },
         "links": {"unsubscribe": "https://kampanj.example.se/u/TOKEN"},
         "next_event": {
             "title": "Prova-på-möte i Lync",
-            "starts": "2014-06-26 10:00",
+            "starts": moment_text(SAMPLE_MEETING, SAMPLE_ZONE, language),
             "join_url": "https://meet.ockero.se/provapa",
         },
     }

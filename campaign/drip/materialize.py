@@ -43,7 +43,7 @@ from campaign.outbox.mail import queue_participant_mail
 from campaign.outbox.models import Message, MessageKind
 from campaign.outbox.texts import Letter, first_name
 from campaign.surveys.models import Questionnaire, QuestionnaireKind, Response
-from campaign.timing import moment_text
+from campaign.timing import long_day, moment_text
 
 CHUNK = 2000  # participants read at a time
 LATE = "skipped: more than two days late (a late start or a pause)"
@@ -254,7 +254,10 @@ def context_for(
             "short_name": person.organisation.short_name,
         },
         "member": _member_context(person.membership),
-        "campaign": {"name": campaign.name, "ends_on": campaign.ends_on.isoformat()},
+        "campaign": {
+            "name": campaign.name,
+            "ends_on": long_day(campaign.ends_on, person.participant.language),
+        },
         "links": {"unsubscribe": unsubscribe},
     }
     if following is not None:

@@ -72,7 +72,7 @@ def _steps_of(name: str, language: str) -> list[Step]:
 
 def _preview(step: Step, person: Enrolled | None = None) -> Rendered:
     """Render a step with sample data, or as `person` would get it."""
-    context = _preview_context(person)
+    context = _preview_context(person, step.language)
     reason = load_catalog(step.language).gettext("This is a preview.")
     return render(
         step.subject,
@@ -83,11 +83,11 @@ def _preview(step: Step, person: Enrolled | None = None) -> Rendered:
     )
 
 
-def _preview_context(person: Enrolled | None) -> dict[str, Any]:
+def _preview_context(person: Enrolled | None, language: str) -> dict[str, Any]:
     """Return the sample data, or `person`'s with the sample's unsubscribe link: their own
     would let the reader act as them."""
     if person is None:
-        return sample_context()
+        return sample_context(language)
     return context_for(person, sample_context()["links"]["unsubscribe"])
 
 
@@ -155,7 +155,7 @@ def _problems_of(name: str) -> list[Problem]:
 def _sample_subject(step: Step) -> str:
     """Return the step's subject filled with sample data (its source when it does not render)."""
     try:
-        return content_template(step.subject).render(sample_context())
+        return content_template(step.subject).render(sample_context(step.language))
     except Exception:  # the check lists the problem; the timeline shows the source
         return step.subject
 

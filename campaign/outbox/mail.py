@@ -9,19 +9,23 @@ or members: the layer above hands it an `Addressee` or a `Recipient`, plain data
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol
 
+import jinja2
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from campaign.i18n import load_catalog
-from campaign.outbox.compose import Footer, Rendered, envelope_address
+from campaign.outbox.compose import Footer, Rendered, envelope_address, render_subject
 from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import Outgoing, enqueue
 from campaign.outbox.texts import Letter, MailTemplateError, greeting, mail_template
+from campaign.plaintext import one_line
+from campaign.timing import moment_text
 
 
 @dataclass(frozen=True)
@@ -171,9 +175,22 @@ def _rendered_for(
 ) -> Rendered:
     """Render the letter for the participant; a skipped mail keeps only its subject."""
     if skipped:
-        return Rendered(letter.subject, "", "")
+        return Rendered(skipped_subject(letter.subject, context), "", "")
     footer = participant_footer(addressee)
     return letter.render(context, language=addressee.language, footer=footer)
+
+
+def skipped_subject(subject: str, context: Mapping[str, Any]) -> str:
+    """Return a skipped mail's subject filled in as far as it can be: a placeholder that has
+    nothing to fill it (a next date not planned) reads "…", never as its source."""
+    try:
+        return render_subject(subject, context)
+    except jinja2.TemplateError:
+        return one_line(UNFILLED.sub("…", BLOCK.sub("", subject)))
+
+
+UNFILLED = re.compile(r"\{\{.*?\}\}")
+BLOCK = re.compile(r"\{%.*?%\}")
 
 
 def staff_message(
@@ -219,14 +236,18 @@ def queue_staff_mail(
 
 
 def queue_test_mail(
-    db_session: Session, user: Staff, now: datetime, campaign_id: int | None = None
+    db_session: Session,
+    user: Staff,
+    now: datetime,
+    campaign_id: int | None = None,
+    zone: tzinfo = UTC,
 ) -> int | None:
     """Queue a test mail to a staff member, to check that mail reaches people (in the outbox of
-    the campaign it was asked for from)."""
+    the campaign it was asked for from, its time in that campaign's `zone`)."""
     context = {
         "greeting": greeting(user.name, user.language),
         "base_url": mail_settings().base_url,
-        "sent": now.strftime("%Y-%m-%d %H:%M"),
+        "sent": moment_text(now, zone, user.language),
     }
     return queue_staff_mail(
         db_session,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -188,7 +189,10 @@ def _after_change(message: Message, changed: bool, done: str, refused: str) -> R
 @bp.post("/outbox/test")
 @access(Access.STAFF)
 def send_test() -> ResponseReturnValue:
-    queue_test_mail(db.session(), current_user, current_clock().now(), campaign_or_404().id)
+    here = campaign_or_404()
+    queue_test_mail(
+        db.session(), current_user, current_clock().now(), here.id, ZoneInfo(here.timezone)
+    )
     db.session().commit()
     flash(_("A test e-mail to %(email)s is queued.", email=current_user.email), "success")
     return redirect(url_for("outbox.index"))
