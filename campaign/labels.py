@@ -275,6 +275,8 @@ def consent_how(consent: Consent) -> str:
     facts = facts_of(consent.source)
     if not facts:
         return consent.source
+    if facts.get("invented"):
+        return _("An invented person of the demo: no one gave this consent")
     shown = {k: moment(v) if isinstance(v, datetime) else v for k, v in facts.items()}
     shown["by"] = shown.get("by") or _("the command line")
     try:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from campaign.enrolment.consent import source_of
 from campaign.enrolment.models import (
     Consent,
     ConsentMethod,
@@ -54,7 +55,7 @@ SURNAMES = (
     "Hassan", "Lundqvist", "Åberg", "Öberg", "Strand",
 )  # fmt: skip
 TITLES = ("handläggare", "enhetschef", "utvecklare", "controller", "samordnare", "lärare")
-DEMO_SOURCE = "demo: an invented person, enrolled by `campaign demo`"
+DEMO_SOURCE = source_of(invented="campaign demo")  # said as "an invented person of the demo"
 ASCII = str.maketrans("åäöé", "aaoe")
 
 

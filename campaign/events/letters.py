@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any, NamedTuple
 
+from babel.dates import get_timezone_location
 from sqlalchemy.orm import Session
 
 from campaign import plaintext
@@ -72,12 +73,13 @@ def organiser_of(db_session: Session, event: Event) -> calendar.Person:
 
 def when_text(event: Event, language: str) -> str:
     """Local date and time of the event as `language` writes them, e.g. '27 oktober 2014
-    kl. 09.00–10.00 (Europe/Stockholm)'."""
+    kl. 09.00–10.00 (Sverigetid)', the zone named by Babel as people say it."""
     zone = calendar.zone_of(event)
     start, end = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
     same_day = end.date() == start.date()
     until = clock_text(end, zone, language) if same_day else moment_text(end, zone, language)
-    return f"{moment_text(start, zone, language)}–{until} ({zone.key})"
+    where = get_timezone_location(zone, locale=language)  # Sverigetid, Sweden Time
+    return f"{moment_text(start, zone, language)}–{until} ({where})"
 
 
 def template_name(kind: str) -> str:

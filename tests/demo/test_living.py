@@ -22,6 +22,7 @@ from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.surveys.models import Questionnaire, Response
 from tests.conftest import START, Runner, sign_in
 from tests.demo.test_demo import _load, demo_campaign, staff
+from tests.swedish_text import offences, visible
 
 NEXT_WEEK = (datetime(2014, 3, 10, tzinfo=UTC), datetime(2014, 3, 17, tzinfo=UTC))
 
@@ -45,7 +46,9 @@ def test_the_pilot_is_in_progress(runner: Runner, session: Session, client: Flas
     pages += [f"/organisations/ale/{page}" for page in ("dashboard", "events", "participants")]
     pages += [f"/organisations/ale/{page}" for page in ("progress", "groups", "questionnaires")]
     for path in (*pages, f"/organisations/{person.organisation.slug}/participants/{person.id}"):
-        assert client.get(staff(path)).status_code == 200, path
+        page = client.get(staff(path))
+        assert page.status_code == 200, path
+        assert offences(visible(page.text)) == [], path  # in Swedish, the demo's texts too
 
 
 def _campaign(session: Session) -> None:
