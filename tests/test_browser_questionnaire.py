@@ -16,16 +16,17 @@ from tests.enrolment_helpers import group
 from tests.outbox_helpers import participant
 
 TARGET = 44  # CSS px, WCAG 2.5.5 (AAA) and the platforms' own guidance
-# The clickable box of every answer (the label holding or following its input), and buttons.
+# The clickable box of every answer (the label holding or following its input), the buttons,
+# and the language buttons above the form.
 BOXES = """() => [...document.querySelectorAll(
     'form.questionnaire label:has(input), form.questionnaire input + label,'
-    + ' form.questionnaire button')].map(e => {
+    + ' form.questionnaire button, .lang-switch button')].map(e => {
         const r = e.getBoundingClientRect();
         return {text: e.textContent.trim().slice(0, 40), width: r.width, height: r.height};
     })"""
 CHOICES = """() => document.querySelectorAll(
     'form.questionnaire input[type=radio], form.questionnaire input[type=checkbox],'
-    + ' form.questionnaire button').length"""
+    + ' form.questionnaire button, .lang-switch button').length"""
 ROWS = """() => [...document.querySelectorAll('.likert')].map(scale =>
     [...scale.querySelectorAll('label')].map(l => Math.round(l.getBoundingClientRect().y)))"""
 
