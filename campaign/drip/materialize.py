@@ -246,7 +246,7 @@ def context_for(
     person: Enrolled, unsubscribe: str, following: Event | None = None
 ) -> dict[str, Any]:
     """Return the placeholders of a step for one participant."""
-    campaign = person.campaign
+    campaign, language = person.campaign, person.participant.language
     context = {
         "participant": _participant_context(person.participant),
         "organisation": {
@@ -254,15 +254,11 @@ def context_for(
             "short_name": person.organisation.short_name,
         },
         "member": _member_context(person.membership),
-        "campaign": {
-            "name": campaign.name,
-            "ends_on": long_day(campaign.ends_on, person.participant.language),
-        },
+        "campaign": {"name": campaign.name, "ends_on": long_day(campaign.ends_on, language)},
         "links": {"unsubscribe": unsubscribe},
     }
     if following is not None:
-        zone, language = ZoneInfo(campaign.timezone), person.participant.language
-        context["next_event"] = _event_context(following, zone, language)
+        context["next_event"] = _event_context(following, ZoneInfo(campaign.timezone), language)
     return context
 
 

@@ -43,7 +43,7 @@ def test_a_short_simulation_sends_real_mail_and_writes_the_report(
     report = out.read_text(encoding="utf-8")
     assert "Kungälv" in report and "<svg" in report and "Översikt" in report
     # The report's period is the simulated one, in the campaign's name too.
-    assert "från 2014-02-24 till 2014-03-30" in report and "Smart Energi 2014 " in report
+    assert "från 24 februari 2014 till 30 mars 2014" in report and "Smart Energi 2014 " in report
     again = tmp_path / "again.html"
     runner.invoke("simulate", *SHORT, "-o", str(again))
     strip = re.compile(r"Siffror per [^<]+? kl\. [0-9.]+\.|as of [^:]+:")

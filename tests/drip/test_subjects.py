@@ -67,7 +67,7 @@ def test_a_step_that_offers_the_next_meeting_names_it_or_says_it_waits(
     session.add(Invitation(event_id=later.id, participant_id=person.id, created_at=START))
     session.commit()
     page = client.get(staff(f"/organisations/alpha/participants/{person.id}/schedule"))
-    assert "Nästa prova-på-möte är 2014-03-18 09:00" in page.get_data(as_text=True)
+    assert "Nästa prova-på-möte är 18 mars 2014 kl. 09.00" in page.get_data(as_text=True)
 
 
 def test_a_step_that_does_not_render_shows_a_note(
