@@ -26,6 +26,8 @@ from email.parser import HeaderParser
 
 from flufl.bounce import all_failures
 
+from campaign.inbound.parsed import text_of
+
 log = logging.getLogger(__name__)
 
 # An enhanced status code (RFC 3463), not a piece of an IP address or a version number.
@@ -47,6 +49,10 @@ BOUNCE_SUBJECTS = re.compile(
 )
 ORIGINALS = ("message/rfc822", "text/rfc822-headers", "message/global-headers")
 DIAGNOSTIC_LENGTH = 300
+# A Message-ID header in a returned original quoted as text (Exim, qmail: no MIME part of its own).
+QUOTED_MESSAGE_ID = re.compile(
+    r"^Message-ID:[ \t]*(<[^<>\s]{1,298}>)", re.IGNORECASE | re.MULTILINE
+)
 
 
 class Severity(enum.Enum):
@@ -104,7 +110,7 @@ def recipient_blocks(part: Message) -> list[Message]:
     about the whole message); a part the parser left as text is read block by block."""
     payload = part.get_payload()
     if isinstance(payload, list):
-        return payload[1:]
+        return [block for block in payload[1:] if isinstance(block, Message)]
     text = payload if isinstance(payload, str) else ""
     blocks = re.split(r"\r?\n\s*\r?\n", text.strip())
     return [HeaderParser().parsestr(block) for block in blocks[1:]]
@@ -202,28 +208,25 @@ def own_parts(part: Message, content_type: str) -> Iterator[Message]:
         return
     if part.is_multipart():
         for child in part.get_payload():
-            yield from own_parts(child, content_type)
+            if isinstance(child, Message):
+                yield from own_parts(child, content_type)
     elif kind == content_type:
         yield part
 
 
 def text_until_original(part: Message) -> str:
     """A text part decoded (an unknown charset as latin-1), cut where the original begins."""
-    raw = part.get_payload(decode=True)
-    text = raw.decode(_charset(part), "replace") if isinstance(raw, bytes) else ""
-    lines = text.splitlines()
+    lines = text_of(part).splitlines()
     end = next((n for n, line in enumerate(lines) if ORIGINAL_FOLLOWS.search(line)), len(lines))
     return "\n".join(lines[:end])
 
 
-def _charset(part: Message) -> str:
-    """The part's charset if Python knows it, else latin-1 (never fails)."""
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        "".encode(charset)
-    except (LookupError, ValueError):
-        return "latin-1"
-    return charset
+def quoted_message_ids(message: Message) -> list[str]:
+    """The Message-IDs of originals a report quotes in its text (after its own words)."""
+    found: list[str] = []
+    for part in own_parts(message, "text/plain"):
+        found += QUOTED_MESSAGE_ID.findall(text_of(part))
+    return found
 
 
 def code_near(text: str, address: str) -> tuple[str, str]:
@@ -235,8 +238,14 @@ def code_near(text: str, address: str) -> tuple[str, str]:
     for line in lines[start:] + lines[:start]:
         status = status_in(line)
         if status:
-            return status, line[:DIAGNOSTIC_LENGTH]
+            return status, from_code(line)[:DIAGNOSTIC_LENGTH]
     return "", ""
+
+
+def from_code(line: str) -> str:
+    """The line from its reply code on ("Remote host said: 550 5.1.1 …" -> "550 5.1.1 …")."""
+    found = BASIC.search(line) or ENHANCED.search(line)
+    return line[found.start() :] if found else line
 
 
 def status_in(text: str) -> str:
