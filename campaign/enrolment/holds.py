@@ -51,7 +51,7 @@ class ParticipantHolds:
         return and_(Message.campaign_id.in_([c.id for c in preparing]), ~meeting)
 
     def stopped(self, db_session: Session, participant_ids: Collection[int]) -> set[int]:
-        """Return those of `participant_ids` who have stopped (unsubscribed or erased)."""
+        """Return those of `participant_ids` who have stopped (unsubscribed, bounced or erased)."""
         query = select(Participant.id).where(
             Participant.id.in_(participant_ids), Participant.status.in_(STOPPED)
         )
