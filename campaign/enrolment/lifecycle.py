@@ -7,11 +7,11 @@ A pause may end on a given day (`paused_until`): the `pauses` job resumes the pa
 the morning of that day (campaign/drip/pauses.py). Unsubscribing or erasure ends it for good.
 
 A stopped participant (`STOPPED`) gets no more mail: they unsubscribed, asked to be erased,
-or their address bounced for good (a delivery report, campaign/inbound/bounces.py). Pausing
-only holds their mail until they resume. A bounced address is also on the suppression list
-(as one the mail server refused when it was sent to), which stops its mail and its enrolment
-by an import or a form; a representative who corrects the address makes the person active
-again.
+or their address bounced for good (the mail server refused it when it was sent, or a delivery
+report said so later: campaign/inbound/bounces.py). Pausing only holds their mail until they
+resume. A bounced address is also on the suppression list, which stops its mail and its
+enrolment by an import or a form; a representative who corrects the address makes the person
+active again.
 
 Each change here flushes and records its audit event; the caller commits.
 """

@@ -338,3 +338,22 @@ def test_a_corrected_address_keeps_an_unsubscription_of_the_old_one(
         session.commit()
     suppression = _suppression(session)
     assert suppression is not None and suppression.reason is SuppressionReason.UNSUBSCRIBED
+
+
+def test_an_address_refused_while_sending_makes_the_person_bounced_too(
+    app: Flask, session: Session, network: Network, sink, send_due
+) -> None:  # type: ignore[no-untyped-def]
+    """The dispatcher's own 5xx (no report comes back) ends as a later report does."""
+    server, _ = sink
+    server.rcpt_answers = {ANNA: ["550 5.1.1 No such user"]}
+    with app.app_context():
+        person = participant(session, network, ANNA)
+        queue_welcome(session, person, START)
+        later = queue_welcome(session, person, START + timedelta(days=30), step="09")
+        session.commit()
+    assert send_due().failed == 1
+    session.expire_all()
+    assert person.status is ParticipantStatus.BOUNCED
+    assert session.get(Message, later).state is MessageState.CANCELLED
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "participant.bounced"))
+    assert event is not None and event.details == {"status": "550"}
