@@ -25,7 +25,7 @@ from campaign.drip.materialize import LATE, NO_LATER_DATE
 from campaign.drip.pauses import DROPPED_EVENT_MAIL
 from campaign.enrolment.consent import facts_of
 from campaign.enrolment.holds import ENDED_ANSWER
-from campaign.enrolment.lifecycle import ERASED_ANSWER, UNSUBSCRIBED_ANSWER
+from campaign.enrolment.lifecycle import BOUNCED_ANSWER, ERASED_ANSWER, UNSUBSCRIBED_ANSWER
 from campaign.enrolment.models import (
     Consent,
     ConsentMethod,
@@ -158,6 +158,7 @@ ANSWERS: dict[str, object] = {
     ANSWERED: _l("Cancelled: the participant answered"),
     UNSUBSCRIBED_ANSWER: _l("Cancelled: the participant unsubscribed"),
     ERASED_ANSWER: _l("Cancelled: the participant was erased"),
+    BOUNCED_ANSWER: _l("Cancelled: the participant's address bounced"),
     "cancelled: erased": _l("Cancelled: the participant was erased"),
     "cancelled: expired": _l("Cancelled: the link expired"),
     EVENT_CHANGED: _l("Cancelled: the meeting changed"),
@@ -168,6 +169,11 @@ ANSWER_PATTERNS: tuple[tuple[re.Pattern[str], object], ...] = (
     (re.compile(r"^skipped: (?P<condition>\w+)$"), _l("Skipped: %(condition)s")),
     (re.compile(r"^cancelled by (?P<name>.+)$"), _l("Cancelled by %(name)s")),
     (re.compile(r"^connection lost: (?P<error>.+)$"), _l("Connection lost: %(error)s")),
+    (
+        re.compile(r"^bounced: (?P<n>\d+) soft bounces within 14 days, the last: (?P<reason>.+)$"),
+        _l("Bounced: %(n)s temporary failures within 14 days, the last: %(reason)s"),
+    ),
+    (re.compile(r"^bounced: (?P<reason>.+)$"), _l("Bounced: %(reason)s")),
 )
 
 # What the e-mail sequences (folders of campaign/sequences/) are called.

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from campaign.enrolment.lifecycle import record_change
+from campaign.enrolment.lifecycle import readdressed, record_change
 from campaign.enrolment.models import Participant
 from campaign.outbox.models import Message
 from campaign.outbox.queue import OPEN_STATES
@@ -30,13 +30,15 @@ def change(
     db_session: Session, person: Participant, details: Details, actor: Any, now: datetime
 ) -> list[str]:
     """Store the person's new details and return the names of those that changed; mail not
-    yet sent goes to a new address."""
+    yet sent goes to a new address, and a bounced person given one takes part again."""
+    old_email = person.email
     changed = _set_changed(person, details)
     if not changed:
         return changed
     person.updated_at = now
     if "email" in changed:
         _readdress_open_mail(db_session, person)
+        readdressed(db_session, person, old_email, actor, now)
     record_change(db_session, actor, "participant.changed", person, now, fields=changed)
     return changed
 

@@ -1,8 +1,9 @@
 """The outbox's policy for participants' mail: a paused participant's mail waits, a stopped
 participant's mail never goes, a campaign's participants get nothing before its start (but the
 meeting mail it allows) and nothing after its end, and each campaign sends no faster than its
-rate limit. What each phase allows is `campaign.network.phases`' rule; this applies it to mail
-already queued, and cancels at the end what can no longer go (`cancel_after_end`).
+rate limit; a participant whose address the server refuses for good is bounced. What each
+phase allows is `campaign.network.phases`' rule; this applies it to mail already queued, and
+cancels at the end what can no longer go (`cancel_after_end`).
 
 The outbox knows no participants or campaigns; the app installs this policy at start.
 """
@@ -17,7 +18,7 @@ from flask import Flask
 from sqlalchemy import ColumnElement, CursorResult, Select, and_, false, select, update
 from sqlalchemy.orm import Session
 
-from campaign.enrolment.lifecycle import STOPPED
+from campaign.enrolment.lifecycle import STOPPED, bounce
 from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.network.models import Campaign
 from campaign.network.phases import AFTER_END, Phase, campaigns_in, end_moment, phases_at
@@ -51,7 +52,7 @@ class ParticipantHolds:
         return and_(Message.campaign_id.in_([c.id for c in preparing]), ~meeting)
 
     def stopped(self, db_session: Session, participant_ids: Collection[int]) -> set[int]:
-        """Return those of `participant_ids` who have stopped (unsubscribed or erased)."""
+        """Return those of `participant_ids` who have stopped (unsubscribed, bounced or erased)."""
         query = select(Participant.id).where(
             Participant.id.in_(participant_ids), Participant.status.in_(STOPPED)
         )
@@ -63,6 +64,13 @@ class ParticipantHolds:
         """Return those of `campaign_ids` that have ended: their participants get no more mail."""
         over = campaigns_in(db_session, now, AFTER_END) & set(campaign_ids)
         return dict.fromkeys(over, ENDED_ANSWER)
+
+    def refused(self, db_session: Session, participant_id: int, answer: str, now: datetime) -> None:
+        """A participant whose address the server refused is bounced, as by a later report."""
+        person = db_session.get(Participant, participant_id)
+        if person is not None and person.status is not ParticipantStatus.ERASED:
+            code = answer[:3] if answer[:3].isdigit() else ""  # the audit holds the code only
+            bounce(db_session, person, now, answer, code)
 
     def rate_limits(self, db_session: Session, campaign_ids: Collection[int]) -> dict[int, int]:
         """Return each campaign's per-minute limit (those with one), its row locked."""

@@ -1,24 +1,28 @@
 """A participant's lifecycle: pause, resume, unsubscribe and erase, and what "stopped" means.
 
-    invited -> active <-> paused;  any of them -> unsubscribed or erased;  active -> completed
+    invited -> active <-> paused;  any of them -> unsubscribed, bounced or erased;
+    active -> completed;  bounced -> active (given a corrected address)
 
 A pause may end on a given day (`paused_until`): the `pauses` job resumes the participant in
 the morning of that day (campaign/drip/pauses.py). Unsubscribing or erasure ends it for good.
 
-A stopped participant (`STOPPED`) gets no more mail, for good: they unsubscribed, or asked to
-be erased. Pausing only holds their mail until they resume. A hard bounce is not a status of
-the participant but of the address: the dispatcher puts it on the suppression list, which stops
-its mail and its enrolment (by an import or a form) as an unsubscription does.
+A stopped participant (`STOPPED`) gets no more mail: they unsubscribed, asked to be erased,
+or their address bounced for good (the mail server refused it when it was sent, or a delivery
+report said so later: campaign/inbound/bounces.py). Pausing only holds their mail until they
+resume. A bounced address is also on the suppression list, which stops its mail and its
+enrolment by an import or a form; a representative who corrects the address makes the person
+active again.
 
 Each change here flushes and records its audit event; the caller commits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from campaign.audit import record
@@ -31,11 +35,15 @@ from campaign.outbox.queue import cancel_for_participant, suppress
 from campaign.outbox.unsubscribe import participant_id_of
 
 # The one definition of a participant who gets no more mail, whatever happens next. The report
-# counts the unsubscribed who were reached as having taken part; the erased it counts nowhere.
-STOPPED = (ParticipantStatus.UNSUBSCRIBED, ParticipantStatus.ERASED)
+# counts the unsubscribed who were reached as having taken part, the bounced apart, and the
+# erased nowhere.
+STOPPED = (ParticipantStatus.UNSUBSCRIBED, ParticipantStatus.BOUNCED, ParticipantStatus.ERASED)
+# Who becomes bounced when their address fails for good (the others keep their status).
+BOUNCEABLE = (ParticipantStatus.INVITED, ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED)
 # The last answers of the mail a stopped participant no longer gets.
 UNSUBSCRIBED_ANSWER = "cancelled: the participant unsubscribed"
 ERASED_ANSWER = "cancelled: the participant was erased"
+BOUNCED_ANSWER = "cancelled: the participant's address bounced"
 
 
 def participant_for(db_session: Session, token: str) -> Participant | None:
@@ -112,6 +120,44 @@ def unsubscribe(
         record_change(db_session, actor, "participant.unsubscribed", participant, now, how=how)
     suppress(db_session, participant.email, SuppressionReason.UNSUBSCRIBED, how, now)
     cancel_for_participant(db_session, participant.id, UNSUBSCRIBED_ANSWER)
+
+
+def bounce(
+    db_session: Session, participant: Participant, now: datetime, reason: str, status: str
+) -> None:
+    """Stop all mail to a participant whose address failed for good (`reason`: the server's
+    words, kept with the suppression; `status`: its code, the only part audited)."""
+    if participant.status in BOUNCEABLE:
+        participant.status, participant.updated_at = ParticipantStatus.BOUNCED, now
+        participant.paused_until = None
+        record_change(db_session, None, "participant.bounced", participant, now, status=status)
+    suppress(db_session, participant.email, SuppressionReason.HARD_BOUNCE, reason, now)
+    cancel_for_participant(db_session, participant.id, BOUNCED_ANSWER)
+
+
+def readdressed(
+    db_session: Session, person: Participant, old_email: str, actor: Any, now: datetime
+) -> None:
+    """Make a bounced participant given a corrected address active again; their old address
+    leaves the suppression list if it is there for bouncing (an unsubscription stays)."""
+    if person.status is not ParticipantStatus.BOUNCED:
+        return
+    person.status, person.next_step_at = ParticipantStatus.ACTIVE, None
+    db_session.execute(
+        delete(Suppression).where(
+            Suppression.email == old_email, Suppression.reason == SuppressionReason.HARD_BOUNCE
+        )
+    )
+    record_change(db_session, actor, "participant.readdressed", person, now)
+
+
+def bounces_of(db_session: Session, people: Iterable[Participant]) -> dict[int, Suppression]:
+    """Return why and since when each bounced one of `people` gets no mail, by participant id."""
+    bounced = {p.email: p.id for p in people if p.status is ParticipantStatus.BOUNCED}
+    if not bounced:
+        return {}
+    found = db_session.scalars(select(Suppression).where(Suppression.email.in_(bounced)))
+    return {bounced[s.email]: s for s in found}
 
 
 def erase(db_session: Session, person: Participant, actor: Any, now: datetime) -> None:

@@ -151,7 +151,7 @@ def _return_path(settings: Settings, row_id: int) -> str:
 
 def _record(run: _Run, message: Row[Any], outcome: Future[str]) -> None:
     """Record the server's answer to a message, committed at once."""
-    settle(run.db_session, message, outcome, run.now, run.report)
+    settle(run.db_session, message, outcome, run.now, run.report, run.policy)
     run.db_session.commit()
 
 

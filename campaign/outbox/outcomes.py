@@ -13,6 +13,7 @@ from sqlalchemy import Row, Table, bindparam, update
 from sqlalchemy.orm import Session
 
 from campaign.outbox.models import Message, MessageState, SuppressionReason
+from campaign.outbox.policy import Policy
 from campaign.outbox.queue import suppress
 from campaign.outbox.transports import PermanentFailure, RecipientRefused, TemporaryFailure
 
@@ -82,15 +83,23 @@ def record(
 
 
 def settle(
-    db_session: Session, message: Row[Any], outcome: Future[str], now: datetime, report: Report
+    db_session: Session,
+    message: Row[Any],
+    outcome: Future[str],
+    now: datetime,
+    report: Report,
+    policy: Policy,
 ) -> None:
-    """Record what the server answered to one message."""
+    """Record what the server answered to one message (a refused participant's address is the
+    policy's to note)."""
     error = outcome.exception()
     if error is None:
         _sent(db_session, message, outcome.result(), now, report)
     elif isinstance(error, RecipientRefused):
         fail(db_session, message, error.answer, report)
         suppress(db_session, message.recipient, SuppressionReason.HARD_BOUNCE, error.answer, now)
+        if message.participant_id is not None:
+            policy.refused(db_session, message.participant_id, error.answer, now)
     elif isinstance(error, PermanentFailure):
         fail(db_session, message, error.answer, report)
     elif isinstance(error, TemporaryFailure):

@@ -39,6 +39,10 @@ class Policy(Protocol):
         """Return those of `participant_ids` who get no more mail at all."""
         ...
 
+    def refused(self, db_session: Session, participant_id: int, answer: str, now: datetime) -> None:
+        """Take note that the mail server refused a participant's address for good (5xx)."""
+        ...
+
     def rate_limits(self, db_session: Session, campaign_ids: Collection[int]) -> dict[int, int]:
         """Return the per-minute limit of each campaign that has one, and lock those campaigns
         until the caller commits (so that two dispatchers never count at the same time)."""

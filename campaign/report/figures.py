@@ -12,8 +12,8 @@ a member with fewer than five answers has none counted (its outcomes are not sho
 A participant counts as one who took part if active, paused or completed, or stopped (see
 campaign/enrolment/lifecycle.py) after at least one e-mail of the campaign was delivered to them
 by the moment; people invited who never confirmed, and people whose data was erased, are not
-counted. (A bounced address stays with its participant's status: active people whose mail
-bounces took part.)
+counted. Those whose address bounced for good (campaign/inbound/bounces.py) are counted apart,
+not as having taken part, and so are the soft bounces of each member's mail.
 
 Default factors (set per campaign by the lead administrator):
 - CO2: 0.133 kg per km, the average certified tailpipe CO2 of all cars in traffic in Sweden in
@@ -38,6 +38,7 @@ from campaign.enrolment.lifecycle import STOPPED
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events.models import Event, EventKind, Invitation
 from campaign.network.models import Campaign, Membership, Organisation
+from campaign.outbox.inbound import InboundKind, InboundMessage
 from campaign.outbox.models import Message, MessageState, Suppression
 from campaign.surveys.definitions import definitions
 from campaign.surveys.disclosure import MIN_RESPONDENTS, counted
@@ -46,6 +47,7 @@ from campaign.timing import local_text
 
 TRAINING_KINDS = (EventKind.TRAINING, EventKind.PRACTICE_MEETING)
 TAKING_PART = (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED, ParticipantStatus.COMPLETED)
+COUNTED_APART = (ParticipantStatus.BOUNCED, ParticipantStatus.ERASED)  # stopped, not taking part
 
 
 @dataclass
@@ -76,6 +78,7 @@ class MemberFigures:
     trained: int = 0
     events_held: int = 0
     suppressed: int = 0  # participants whose address is on the suppression list
+    soft_bounces: int = 0  # reports of mail that could not be delivered for now (4.x.x)
     outcomes: Outcomes = field(default_factory=Outcomes)
     co2_kg: float | None = None  # None while the outcomes are suppressed
     money: float | None = None
@@ -148,7 +151,8 @@ def compute(db_session: Session, campaign: Campaign, as_of: datetime) -> Figures
         .where(Membership.campaign_id == campaign.id)
     ).all()
     members = {o.id: MemberFigures(o, m) for m, o in rows}
-    for count in (_participants, _pilot_groups, _mail, _trained, _events_held, _suppressed):
+    counts = (_participants, _pilot_groups, _mail, _trained, _events_held, _suppressed, _soft)
+    for count in counts:
         count(db_session, campaign, as_of, members)
     network = _outcomes(db_session, campaign, as_of, members)
     for member in members.values():
@@ -253,6 +257,21 @@ def _suppressed(db_session: Session, campaign: Campaign, as_of: datetime, member
         members[org_id].suppressed = n
 
 
+def _soft(db_session: Session, campaign: Campaign, as_of: datetime, members: Members) -> None:
+    """Count the soft bounces (reports received by then) of each member's mail."""
+    for org_id, n in db_session.execute(
+        select(InboundMessage.organisation_id, func.count())
+        .where(
+            InboundMessage.campaign_id == campaign.id,
+            InboundMessage.kind == InboundKind.SOFT_BOUNCE,
+            InboundMessage.received_at <= as_of,
+        )
+        .group_by(InboundMessage.organisation_id)
+    ):
+        if org_id in members:
+            members[org_id].soft_bounces = n
+
+
 def _took_part(campaign: Campaign, as_of: datetime) -> Any:
     """1 for a participant who took part by the moment, else 0 (see the module's docstring)."""
     reached = (
@@ -267,7 +286,7 @@ def _took_part(campaign: Campaign, as_of: datetime) -> Any:
     )
     return case(
         (Participant.status.in_(TAKING_PART), 1),
-        (Participant.status == ParticipantStatus.ERASED, 0),
+        (Participant.status.in_(COUNTED_APART), 0),
         (and_(Participant.status.in_(STOPPED), Participant.id.in_(reached)), 1),
         else_=0,
     )

@@ -16,6 +16,7 @@ from campaign.accounts.scope import Access, access, of_member
 from campaign.enrolment import importing, people
 from campaign.enrolment.consent import source_of
 from campaign.enrolment.forms import NewParticipantForm
+from campaign.enrolment.lifecycle import bounces_of
 from campaign.enrolment.models import ConsentMethod, Participant, ParticipantStatus, PilotGroup
 from campaign.enrolment.views.base import bp, group_or_404, member_groups, offer_groups
 from campaign.i18n import LANGUAGES
@@ -70,10 +71,12 @@ def participants() -> ResponseReturnValue:
     campaign = campaign_or_404()
     filters = _filters()
     statement = _filtered(filters).order_by(Participant.name, Participant.email)
+    page = page_of(db.session(), statement, request.args.get("page"))
     return render_template(
         "enrolment/participants.html",
         organisation=g.organisation,
-        page=page_of(db.session(), statement, request.args.get("page")),
+        page=page,
+        bounces=bounces_of(db.session(), page.items),
         groups=member_groups(campaign),
         filters=filters,
         statuses=_statuses(),

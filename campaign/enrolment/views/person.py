@@ -45,6 +45,7 @@ def _page(person: Participant, pause_form: PauseForm) -> ResponseReturnValue:
         "enrolment/participant.html",
         organisation=g.organisation,
         person=person,
+        bounces=lifecycle.bounces_of(db.session(), [person]),
         history=personal_data.history_of(db.session(), person),
         move_form=_move_form(campaign_or_404(), person),
         pause_form=pause_form,

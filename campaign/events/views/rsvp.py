@@ -90,7 +90,7 @@ class _Link:
 
     @property
     def unreachable(self) -> bool:
-        """Whether no mail reaches the person (they unsubscribed): they would not hear of a new
+        """Whether no mail reaches the person (unsubscribed, bounced): they would not hear of a new
         time or a cancellation, so they may say no, but not take a place (README, "Threat
         model")."""
         return isinstance(self.person, Participant) and self.person.status in STOPPED

@@ -59,6 +59,8 @@ ACTIONS: dict[str, object] = {
     "participant.paused": _l("Paused a participant's e-mails"),
     "participant.resumed": _l("Resumed a participant's e-mails"),
     "participant.unsubscribed": _l("Unsubscribed a participant"),
+    "participant.bounced": _l("Stopped a participant's e-mails: the address bounced"),
+    "participant.readdressed": _l("Corrected a bounced participant's address"),
     "participants.imported": _l("Imported participants"),
     "participants.pauses_ended": _l("Ended the participants' pauses"),
     "pilot_group.changed": _l("Changed a pilot group"),
