@@ -24,9 +24,10 @@ from typing import Any
 
 from icalendar import Calendar, Component
 
+from campaign.inbound.parsed import payload_bytes, text_of
+
 CALENDAR_TYPES = ("text/calendar", "application/ics", "text/x-vcalendar")
 CALENDAR_CLASS = "urn:content-classes:calendarmessage"
-ANSWERS = ("ACCEPTED", "DECLINED", "TENTATIVE")
 TNEF_SIGNATURE = 0x223E9F78
 TNEF_MESSAGE_CLASS = 0x00078008  # attMessageClass: its type (string) and id
 MEETING_CLASS = "IPM.Schedule.Meeting."
@@ -58,9 +59,22 @@ class Itip:
 
 def calendar_parts(message: Message) -> Iterator[Message]:
     """Yield the parts that may hold a calendar: text/calendar first, then attachments."""
-    parts = [part for part in message.walk() if not part.is_multipart()]
+    parts = list(_own_leaves(message))
     yield from (part for part in parts if part.get_content_type() == "text/calendar")
     yield from (part for part in parts if _is_attached_calendar(part))
+
+
+def _own_leaves(part: Message) -> Iterator[Message]:
+    """Yield the leaf parts of the mail itself, not of a message it carries (a bounce carries
+    our invitation, with its calendar)."""
+    if part.get_content_type().startswith("message/"):
+        return
+    if not part.is_multipart():
+        yield part
+        return
+    for inner in part.get_payload():
+        if isinstance(inner, Message):
+            yield from _own_leaves(inner)
 
 
 def _is_attached_calendar(part: Message) -> bool:
@@ -81,18 +95,6 @@ def method_param(part: Message) -> str:
     """Return the METHOD the part's Content-Type names (REPLY, COUNTER...), upper case."""
     method = part.get_param("method")
     return method.strip().upper() if isinstance(method, str) else ""
-
-
-def text_of_part(part: Message) -> str:
-    """Return the part's text decoded from its transfer encoding and charset (UTF-8 first)."""
-    data = part.get_payload(decode=True)
-    if not isinstance(data, bytes):
-        return ""
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return data.decode(charset)
-    except (LookupError, UnicodeDecodeError):
-        return data.decode("utf-8", errors="replace")
 
 
 def read(text: str, method: str = "") -> Itip:
@@ -167,7 +169,7 @@ def find(message: Message) -> Itip | None:
     problem: Unreadable | None = None
     for part in calendar_parts(message):
         try:
-            return read(text_of_part(part), method_param(part))
+            return read(text_of(part), method_param(part))
         except Unreadable as error:
             problem = problem or error
     if problem is not None:
@@ -178,10 +180,9 @@ def find(message: Message) -> Itip | None:
 def tnef_class(message: Message) -> str | None:
     """Return the Outlook message class in a winmail.dat (e.g. IPM.Schedule.Meeting.Resp.Neg),
     "" for a TNEF part that names none, None when the mail has no TNEF part."""
-    for part in message.walk():
+    for part in _own_leaves(message):
         if _is_tnef(part):
-            data = part.get_payload(decode=True)
-            return _message_class(data) if isinstance(data, bytes) else ""
+            return _message_class(payload_bytes(part))
     return None
 
 

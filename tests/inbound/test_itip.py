@@ -98,3 +98,14 @@ def test_the_method_of_the_content_type_stands_in_for_a_missing_one() -> None:
     )
     found = itip.find(message)
     assert (found.method, found.sequence, found.attendees) == ("REPLY", 0, ())
+
+
+def test_a_calendar_inside_a_carried_message_is_not_the_mail_s_own() -> None:
+    answer = filled("itip-outlook-accept.eml", organiser="rep@alpha.se", **VALUES)
+    bounce = (
+        b"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain\r\n\r\nUndeliverable\r\n"
+        b"--b\r\nContent-Type: message/rfc822\r\n\r\n" + answer + b"\r\n--b--\r\n"
+    )
+    message = email.message_from_bytes(bounce, policy=email.policy.compat32)
+    assert itip.find(message) is None
