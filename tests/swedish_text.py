@@ -58,7 +58,7 @@ def codes() -> frozenset[str]:
 
 # Dotted literals of the code that are not audit actions: settings, columns, files, extensions.
 NOT_ACTIONS = re.compile(
-    r".*\.(html|txt|po|yaml|md|py|id|url|campaign_id|organisation_id)$"
+    r".*\.(html|txt|po|yaml|md|py|dat|id|url|campaign_id|organisation_id)$"
     r"|^campaign\.(db|clock|zone|outbox_policy)$"
 )
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from babel.dates import get_timezone_location
 from sqlalchemy.orm import Session
@@ -74,8 +75,12 @@ def organiser_of(db_session: Session, event: Event) -> calendar.Person:
 def when_text(event: Event, language: str) -> str:
     """Local date and time of the event as `language` writes them, e.g. '27 oktober 2014
     kl. 09.00–10.00 (Sverigetid)', the zone named by Babel as people say it."""
-    zone = calendar.zone_of(event)
-    start, end = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
+    return span_text(event.starts_at, event.ends_at, calendar.zone_of(event), language)
+
+
+def span_text(starts_at: datetime, ends_at: datetime, zone: ZoneInfo, language: str) -> str:
+    """Local date and time from `starts_at` to `ends_at` in `zone`, as `when_text` writes them."""
+    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
     same_day = end.date() == start.date()
     until = clock_text(end, zone, language) if same_day else moment_text(end, zone, language)
     where = get_timezone_location(zone, locale=language)  # Sverigetid, Sweden Time

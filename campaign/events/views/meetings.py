@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -16,9 +17,9 @@ from campaign import db, labels
 from campaign.accounts.models import User
 from campaign.accounts.scope import Access, access, is_lead_admin, of_member, scoped
 from campaign.enrolment.models import Participant, PilotGroup
-from campaign.events import calendar, fanout, feeds, invitations, meetings
+from campaign.events import calendar, fanout, feeds, invitations, meetings, proposals
 from campaign.events.forms import EventForm
-from campaign.events.letters import mail_goes
+from campaign.events.letters import mail_goes, span_text
 from campaign.events.models import STILL_INVITED, Audience, Event, EventKind, Invitation, Rsvp
 from campaign.events.views.base import (
     NETWORK_AUDIENCES,
@@ -31,6 +32,7 @@ from campaign.events.views.base import (
 from campaign.events.views.mailing import mailing_text
 from campaign.network.members import campaign_or_404
 from campaign.network.models import Campaign
+from campaign.outbox.inbound import InboundMessage
 from campaign.timing import current_clock
 
 
@@ -213,7 +215,22 @@ def show(event_id: int) -> ResponseReturnValue:
         when=invitations.when_text(event, "sv"),
         now=current_clock().now(),
         mail_waits=not mail_goes(db.session(), event, current_clock().now()),
+        proposals=_proposals(event),
     )
+
+
+def _proposals(event: Event) -> list[tuple[proposals.Proposal, str]]:
+    """Other times the invitees the user sees have proposed, each with the time as text."""
+    query = scoped(proposals.statement(event), InboundMessage.organisation_id)
+    return [(found, _span(event, found)) for found in proposals.listed(db.session(), query)]
+
+
+def _span(event: Event, found: proposals.Proposal) -> str:
+    """The proposed time in the meeting's zone, in the page's language ("" if none is read)."""
+    if found.starts_at is None or found.ends_at is None:
+        return ""
+    language = str(get_locale() or "sv")
+    return span_text(found.starts_at, found.ends_at, calendar.zone_of(event), language)
 
 
 def _tally(rows: list[Any]) -> dict[Rsvp, int]:

@@ -14,9 +14,8 @@ from flask_babel import gettext as _
 from campaign import db
 from campaign.accounts.models import User
 from campaign.accounts.scope import Access, access
-from campaign.enrolment.lifecycle import STOPPED
 from campaign.enrolment.models import Participant
-from campaign.events import calendar, invitations
+from campaign.events import answers, calendar, invitations
 from campaign.events.models import Event, Invitation, Rsvp
 from campaign.events.next_date import NextDate, next_date
 from campaign.events.views.base import bp
@@ -86,20 +85,16 @@ class _Link:
     @property
     def over(self) -> bool:
         """Whether the event has ended."""
-        return self.event.ends_at <= self.now
+        return answers.is_over(self.event, self.now)
 
     @property
     def unreachable(self) -> bool:
-        """Whether no mail reaches the person (unsubscribed, bounced): they would not hear of a new
-        time or a cancellation, so they may say no, but not take a place (README, "Threat
-        model")."""
-        return isinstance(self.person, Participant) and self.person.status in STOPPED
+        """Whether no mail reaches the person: they may say no, but not take a place."""
+        return answers.is_unreachable(self.person)
 
     def takes(self, answer: Rsvp) -> bool:
-        """Whether the answer can still be recorded."""
-        if self.over or self.event.is_cancelled:
-            return False
-        return answer is Rsvp.DECLINED or not self.unreachable
+        """Whether the answer can still be recorded (the rule calendar answers follow too)."""
+        return answers.takes(self.event, self.person, answer, self.now)
 
 
 def _page(link: _Link, done: Rsvp | None) -> str:
