@@ -71,12 +71,12 @@ def feedback_of(message: Message) -> Feedback | None:
 def _fields(part: Message) -> Feedback:
     """Read the fields of a message/feedback-report part (parsed as a message, or as text)."""
     payload = part.get_payload()
-    if isinstance(payload, list) and payload:
-        fields: Message = payload[0]
-    else:
-        fields = HeaderParser().parsestr(text_of(part))
+    first = payload[0] if isinstance(payload, list) and payload else None
+    fields = first if isinstance(first, Message) else HeaderParser().parsestr(text_of(part))
     kind = str(fields.get("Feedback-Type", "")).strip().lower() or "abuse"
-    return Feedback(kind, _address(fields, "Original-Rcpt-To"), _address(fields, "Original-Mail-From"))
+    return Feedback(
+        kind, _address(fields, "Original-Rcpt-To"), _address(fields, "Original-Mail-From")
+    )
 
 
 def _address(fields: Message, name: str) -> str:

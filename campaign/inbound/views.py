@@ -96,8 +96,8 @@ def show(inbound_id: int) -> ResponseReturnValue:
         "inbound/show.html",
         row=row,
         reading=inbox.reading(db.session(), row),
-        person=_people([row.participant_id]).get(row.participant_id),
-        meeting=_meetings([row.event_id]).get(row.event_id),
+        person=next(iter(_people([row.participant_id]).values()), None),
+        meeting=next(iter(_meetings([row.event_id]).values()), None),
     )
 
 
@@ -118,7 +118,9 @@ def raw(inbound_id: int) -> Response:
     """The message as it came, to open in a mail program."""
     row = _visible(inbound_id)
     disposition = f'attachment; filename="inbound-{row.id}.eml"'
-    return Response(row.raw, mimetype="message/rfc822", headers={"Content-Disposition": disposition})
+    return Response(
+        row.raw, mimetype="message/rfc822", headers={"Content-Disposition": disposition}
+    )
 
 
 def _people(ids: Iterable[int | None]) -> dict[int, Shown]:

@@ -16,8 +16,13 @@ from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.inbound.complaints import Feedback, feedback_of
 from campaign.inbound.parsed import parse
 from campaign.outbox.inbound import InboundKind, InboundMessage, InboundOutcome
-from campaign.outbox.models import Message, MessageKind, MessageState, Suppression
-from campaign.outbox.models import SuppressionReason
+from campaign.outbox.models import (
+    Message,
+    MessageKind,
+    MessageState,
+    Suppression,
+    SuppressionReason,
+)
 from tests.conftest import START, Network
 from tests.inbound.conftest import sample
 from tests.outbox_helpers import participant, queue_welcome
