@@ -25,12 +25,12 @@ from campaign.outbox.inbound import InboundKind, InboundOutcome
 
 # Headers whose presence alone marks an automatic reply, with the values that do not.
 STRONG = {
-    "auto-submitted": {"no"},
-    "x-autoreply": {"no", "false"},
-    "x-autorespond": set(),
-    "x-ms-exchange-inbox-rules-loop": set(),
+    "Auto-Submitted": {"no"},
+    "X-Autoreply": {"no", "false"},
+    "X-Autorespond": set(),
+    "X-MS-Exchange-Inbox-Rules-Loop": set(),
 }
-SOURCE = "x-ms-exchange-generated-message-source"  # Exchange: "Mailbox Rules Agent", say
+SOURCE = "X-MS-Exchange-Generated-Message-Source"  # Exchange: "Mailbox Rules Agent", say
 AUTO_SOURCE = re.compile(r"rules agent|auto.?repl|out.?of.?office|oof", re.IGNORECASE)
 WEAK_PRECEDENCE = {"bulk", "junk", "list"}
 AUTO_SUBJECT = re.compile(
@@ -91,18 +91,18 @@ def _strong(message: Message) -> str | None:
     for name, not_auto in STRONG.items():
         value = _value(message, name)
         if value is not None and _first_word(value) not in not_auto:
-            return f"{_title(name)}: {value}".strip()
+            return f"{name}: {value}".strip()
     source = _value(message, SOURCE)
     if source is not None and AUTO_SOURCE.search(source):
-        return f"{_title(SOURCE)}: {source}"
-    if _first_word(_value(message, "precedence") or "") == "auto_reply":
+        return f"{SOURCE}: {source}"
+    if _first_word(_value(message, "Precedence") or "") == "auto_reply":
         return "Precedence: auto_reply"
     return None
 
 
 def _weak(message: Message) -> str | None:
     """Return "Precedence: bulk" (or junk, list) with the subject when both say auto-reply."""
-    precedence = _first_word(_value(message, "precedence") or "")
+    precedence = _first_word(_value(message, "Precedence") or "")
     subject = header_text(message, "Subject")
     if precedence in WEAK_PRECEDENCE and AUTO_SUBJECT.search(subject):
         return f"Precedence: {precedence}; Subject: {subject}"
@@ -120,11 +120,6 @@ def _first_word(value: str) -> str:
     """Return the value's first word in lower case ("auto-replied" of "auto-replied; x=y")."""
     words = re.split(r"[\s;(]+", value.strip().lower(), maxsplit=1)
     return words[0] if words else ""
-
-
-def _title(name: str) -> str:
-    """Return a header's name as mail writes it: Auto-Submitted, X-Ms-Exchange-..."""
-    return "-".join(word.capitalize() for word in name.split("-"))
 
 
 def _address(value: str) -> str:

@@ -135,8 +135,12 @@ def test_a_delivery_report_that_says_auto_replied_is_never_recorded_as_one(
         (("X-Autorespond: Hej",), "X-Autorespond: Hej"),
         (("Precedence: auto_reply",), "Precedence: auto_reply"),
         (
+            ("X-MS-Exchange-Inbox-Rules-Loop: anna@alpha.se",),
+            "X-MS-Exchange-Inbox-Rules-Loop: anna@alpha.se",
+        ),
+        (
             ("X-MS-Exchange-Generated-Message-Source: Mailbox Rules Agent",),
-            "X-Ms-Exchange-Generated-Message-Source: Mailbox Rules Agent",
+            "X-MS-Exchange-Generated-Message-Source: Mailbox Rules Agent",
         ),
         (
             ("Precedence: junk", "Subject: Out of Office: resfria möten"),
