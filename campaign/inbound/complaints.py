@@ -100,35 +100,31 @@ def _original(db_session: Session, incoming: Incoming, feedback: Feedback) -> Ou
 def _apply(
     db_session: Session, incoming: Incoming, original: Outgoing | None, feedback: Feedback
 ) -> InboundOutcome:
-    """Unsubscribe and suppress the person the report concerns; return the outcome."""
-    address = original.recipient if original is not None else feedback.recipient
-    person = _person(db_session, incoming, original, address)
+    """Suppress the address our mail went to and unsubscribe its participant; return the
+    outcome. A report that names no mail of ours (anyone can write one) changes nothing: the
+    participant with the reported address is only noted, for the lead administrator to judge."""
+    if original is None:
+        _link(incoming, _by_address(db_session, incoming, feedback.recipient))
+        return InboundOutcome.KEPT if incoming.row.participant_id else InboundOutcome.NO_MATCH
+    person = db_session.get(Participant, original.participant_id or 0)
     if person is not None and person.status is ParticipantStatus.ERASED:
         return InboundOutcome.ERASED
-    if person is None and original is None:
-        return InboundOutcome.NO_MATCH
-    _link(incoming, person)
-    email = person.email if person is not None else address
-    suppress(db_session, email, SuppressionReason.COMPLAINT, "abuse report", incoming.now)
+    now = incoming.now
+    suppress(db_session, original.recipient, SuppressionReason.COMPLAINT, "abuse report", now)
     if person is not None:  # the complaint's reason is kept: suppress came first
-        lifecycle.unsubscribe(db_session, person, incoming.now, how="complaint")
+        lifecycle.unsubscribe(db_session, person, now, how="complaint")
     return InboundOutcome.APPLIED
 
 
-def _person(
-    db_session: Session, incoming: Incoming, original: Outgoing | None, address: str
-) -> Participant | None:
-    """Return the participant the report concerns: the original's, else by the address."""
-    participant_id = incoming.row.participant_id or (original and original.participant_id)
-    if participant_id:
-        return db_session.get(Participant, participant_id)
+def _by_address(db_session: Session, incoming: Incoming, address: str) -> Participant | None:
+    """Return the participant of the row's campaign (or the one campaign) with the address."""
     if not address:
         return None
     return matching.participant_by_address(db_session, incoming.row.campaign_id, address)
 
 
 def _link(incoming: Incoming, person: Participant | None) -> None:
-    """Note on the row whom the report concerns."""
+    """Note on the row whom the report most likely concerns."""
     if person is not None:
         row = incoming.row
         row.participant_id = person.id

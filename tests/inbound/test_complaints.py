@@ -84,14 +84,18 @@ def test_an_abuse_report_unsubscribes_and_suppresses_the_person_and_tells_the_le
         assert personal not in notice.subject + notice.text_body + notice.html_body
 
 
-def test_the_report_finds_the_person_by_the_address_when_the_mail_is_not_named(
+def test_a_report_that_names_no_mail_of_ours_only_notes_whom_it_is_about(
     session: Session, anna: Message, receive_file: Receive
 ) -> None:
+    """Anyone can write a report naming an address: it unsubscribes nobody by itself."""
     row = receive_file("arf-abuse.eml", message_id="<redacted@example.org>")
-    assert row.outcome is InboundOutcome.APPLIED and row.outbox_message_id is None
-    assert row.participant_id == anna.participant_id
+    assert (row.outcome, row.needs_attention) == (InboundOutcome.KEPT, True)
+    assert row.participant_id == anna.participant_id and row.outbox_message_id is None
     session.expire_all()
-    assert session.get(Participant, anna.participant_id).status is ParticipantStatus.UNSUBSCRIBED  # type: ignore[union-attr]
+    assert session.get(Participant, anna.participant_id).status is ParticipantStatus.ACTIVE  # type: ignore[union-attr]
+    assert session.scalars(select(Suppression)).all() == []
+    (notice,) = _notices(session)
+    assert "ingen är avregistrerad" in notice.text_body
 
 
 def test_a_report_about_nobody_of_ours_is_kept_for_a_person_and_changes_nothing(
