@@ -19,6 +19,7 @@ from campaign.drip import views as drip_views
 from campaign.enrolment import holds
 from campaign.enrolment import views as enrolment_views
 from campaign.events import views as events_views
+from campaign.inbound import views as inbound_views
 from campaign.network import timezone
 from campaign.network import views as network_views
 from campaign.outbox import views as outbox_views
@@ -97,6 +98,7 @@ def _init_views(app: Flask) -> None:
     accounts_views.init_app(app)
     network_views.init_app(app)
     outbox_views.init_app(app)
+    inbound_views.init_app(app)
     drip_views.init_app(app)
     enrolment_views.init_app(app)
     events_views.init_app(app)

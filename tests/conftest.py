@@ -303,6 +303,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
     from campaign.outbox.queue import suppress
     from campaign.outbox.unsubscribe import token_for
     from tests.enrolment_helpers import enrolment_objects
+    from tests.inbound_helpers import stored
     from tests.outbox_helpers import participant, queue_welcome
 
     with app.app_context():
@@ -310,6 +311,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
         message_id = queue_welcome(session, person, START)
         session.get(Message, message_id).subject = "ALPHA-SECRET-SUBJECT"
         suppress(session, "gone@alpha.se", SuppressionReason.HARD_BOUNCE, "550", START)
+        inbound_id = stored(session, person)
         session.commit()
         suppression_id = session.scalars(select(Suppression.id)).one()
         token = token_for(person)
@@ -319,6 +321,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
         "campaign": network.campaign.slug,
         "org": network.alpha.slug,
         "message_id": str(message_id),
+        "inbound_id": str(inbound_id),
         "suppression_id": str(suppression_id),
         "token": token,
         "name": "pilot-group",

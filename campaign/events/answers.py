@@ -1,6 +1,6 @@
 """Who may still answer an invitation: the one rule the signed links and calendar answers follow.
 
-No answer counts once the meeting has ended or was cancelled. One who unsubscribed or was
+No answer counts once the meeting has ended or was cancelled. One who unsubscribed, bounced or was
 erased gets no more mail, so they would not hear of a new time or a cancellation: they may say
 no, but not take a place (README, "Threat model").
 """

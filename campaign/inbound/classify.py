@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from campaign.inbound import autoreplies, bounces, calendar_replies, complaints
+from campaign.inbound import autoreplies, bounces, calendar_replies, complaints, senders
 from campaign.inbound.parsed import Incoming
 from campaign.outbox.inbound import InboundKind, InboundOutcome
 
@@ -31,3 +31,4 @@ def apply(db_session: Session, incoming: Incoming) -> None:
             return
     row = incoming.row
     row.kind, row.outcome, row.needs_attention = InboundKind.OTHER, InboundOutcome.KEPT, True
+    senders.link(db_session, incoming)  # whose it most likely is: who wrote it

@@ -42,7 +42,9 @@ def header_text(message: Message, name: str) -> str:
     if value is None:
         return ""
     try:
-        parts = email.header.decode_header(str(value))
+        # raw 8-bit text (UTF-8 as RFC 6532 allows, or Latin-1) comes as a Header of bytes
+        raw = value if isinstance(value, email.header.Header) else str(value)
+        parts = email.header.decode_header(raw)
     except (ValueError, LookupError):
         return " ".join(str(value).split())
     text = "".join(_decoded(chunk, charset) for chunk, charset in parts)

@@ -38,6 +38,10 @@ EXPECTED: dict[str, Access] = {
     "outbox.suppressions": Access.LEAD_ADMIN,
     "outbox.delete_suppression": Access.LEAD_ADMIN,
     "outbox.unsubscribe_page": Access.PUBLIC,
+    "inbound.index": Access.STAFF,
+    "inbound.show": Access.STAFF,
+    "inbound.dismiss": Access.STAFF,
+    "inbound.raw": Access.LEAD_ADMIN,
     "accounts.login": Access.PUBLIC,
     "accounts.logout": Access.SIGNED_IN,
     "accounts.account": Access.SIGNED_IN,
@@ -120,6 +124,7 @@ EXPECTED: dict[str, Access] = {
 
 # Routes of one object that belongs to Alpha: reachable like Alpha's own pages.
 ALPHA_OBJECTS = {"outbox.show", "outbox.html", "outbox.cancel", "outbox.retry"}
+ALPHA_OBJECTS |= {"inbound.show", "inbound.dismiss"}
 POST_DATA = {
     "outbox.unsubscribe_page": {"action": "pause"},
     "enrolment.group_link": {"action": "open"},
@@ -249,6 +254,7 @@ def _allowed(policy: Access, actor: str) -> bool:
 # to none.)
 CAMPAIGN_OBJECTS = (
     "participant_id", "group_id", "import_id", "event_id", "message_id", "questionnaire_id",
+    "inbound_id",
 )  # fmt: skip
 B_ACTORS = ("lead", "rep_alpha", "rep_beta", "operator", "lead_gamma")
 
@@ -301,6 +307,7 @@ def _allowed_in_other(policy: Access, actor: str) -> bool:
 def _alpha_objects_untouched(session, alpha_objects: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     from campaign.enrolment.models import PilotGroup
     from campaign.events.models import Event
+    from campaign.outbox.inbound import InboundMessage
     from campaign.outbox.models import Message, MessageState
 
     session.expire_all()
@@ -311,6 +318,7 @@ def _alpha_objects_untouched(session, alpha_objects: dict[str, str]) -> None:  #
     assert not session.get(Event, int(alpha_objects["event_id"])).is_cancelled
     message = session.get(Message, int(alpha_objects["message_id"]))
     assert message.state is MessageState.QUEUED
+    assert session.get(InboundMessage, int(alpha_objects["inbound_id"])).dismissed_at is None
 
 
 def test_rep_of_another_member_cannot_change_facts(app: Flask, network: Network, session) -> None:  # type: ignore[no-untyped-def]

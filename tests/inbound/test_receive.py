@@ -78,7 +78,8 @@ def test_a_configured_return_path_is_used_and_a_made_up_token_names_nothing(
     assert verp.row_id_of(envelope.upper(), settings.return_path, settings.verp_key) == message.id
     forged = verp.return_path(message.id, settings.return_path, b"someone else's key")
     row = receive_file("other-plain-reply.eml", envelope=forged, in_reply_to="<none@x>")
-    assert row.outbox_message_id is None and row.participant_id is None
+    assert row.outbox_message_id is None  # whose it is comes from its From address alone
+    assert row.participant_id == message.participant_id  # (campaign/inbound/senders.py)
 
 
 def test_the_message_id_is_the_fallback(

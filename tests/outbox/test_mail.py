@@ -48,6 +48,7 @@ MAIL_KINDS = {
     "returning",
     "test",
     "purge-warning",
+    "complaint-notice",
 }
 FOOTERS = {
     "sv": (
@@ -222,6 +223,7 @@ def test_every_mail_kind_has_a_template_in_both_languages() -> None:
         "returning",
         "test",
         "purge-warning",
+        "complaint-notice",
     }
     for name in staff | {k for k in MAIL_KINDS if k.startswith("event-")}:
         assert staff_footer(mail_template(name, "en")).reason.startswith("You receive this")

@@ -43,6 +43,7 @@ ACTIONS: dict[str, object] = {
     "event.changed": _l("Changed a meeting"),
     "event.created": _l("Planned a meeting"),
     "event.invited": _l("Sent invitations to a meeting"),
+    "inbound.dismissed": _l("Marked a received message as read"),
     "lead_admin.invited": _l("Invited a lead administrator"),
     "lead_admin.removed": _l("Removed a lead administrator"),
     "member.added": _l("Added a member"),
