@@ -2,9 +2,10 @@
 the handled folder, or to the kept folder when a person is to read it.
 
 The order never loses or doubles a message: its row is committed before the message is moved,
-so a crash in between leaves it in the folder, and the next run finds the row (the same
-Message-ID and size, or the same bytes) and only moves it. A message that could not be stored
-stays where it was, untouched; nothing is ever deleted.
+so a crash in between leaves it in the folder, and the next run's `receive` finds the row by the
+SHA-256 of the same bytes and applies nothing again; the message is only moved. A message that
+could not be stored stays where it was, untouched; nothing is ever deleted. A message larger
+than CAMPAIGN_INBOUND_MAX_BYTES is fetched only that far and kept, cut short, for a person.
 """
 
 from __future__ import annotations
@@ -13,14 +14,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 
 from flask import current_app
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign.inbound.mailbox import Mailbox, Settings, opened, settings_from_config
+from campaign.inbound.mailbox import Fetched, Mailbox, Settings, opened, settings_from_config
 from campaign.inbound.receive import receive
 from campaign.jobs import CannotRun
 from campaign.outbox.inbound import InboundMessage, InboundOutcome
@@ -37,7 +35,6 @@ class Tally:
     read: int = 0
     handled: int = 0  # moved to the handled folder
     kept: int = 0  # moved to the kept folder
-    seen_before: int = 0  # stored by an earlier run that did not get to move them
     failed: int = 0  # could not be stored: left where they were
 
 
@@ -70,32 +67,33 @@ def read(db_session: Session, mailbox: Mailbox, now: datetime) -> Tally:
 
 
 def _read_some(
-    db_session: Session, mailbox: Mailbox, uids: Sequence[bytes], now: datetime, tally: Tally
+    db_session: Session, mailbox: Mailbox, uids: Sequence[str], now: datetime, tally: Tally
 ) -> None:
     """Store the messages, then move each to its folder (after the rows are committed)."""
     settings = mailbox.settings
-    filed: dict[str, list[bytes]] = {settings.done_folder: [], settings.kept_folder: []}
-    for uid, raw in mailbox.fetch(uids):
-        row = _stored(db_session, raw, now, tally)
+    limit = int(current_app.config["CAMPAIGN_INBOUND_MAX_BYTES"])
+    filed: dict[str, list[str]] = {settings.done_folder: [], settings.kept_folder: []}
+    for fetched in mailbox.fetch(uids, limit):
+        row = _stored(db_session, fetched, now, tally)
         if row is not None:
-            filed[_folder_of(row, settings, tally)].append(uid)
+            filed[_folder_of(row, settings, tally)].append(fetched.uid)
     for folder, moved in filed.items():
         mailbox.move(moved, folder)
 
 
-def _stored(db_session: Session, raw: bytes, now: datetime, tally: Tally) -> InboundMessage | None:
-    """Return the message's row, stored now or by an earlier run; None if it cannot be stored."""
+def _stored(
+    db_session: Session, fetched: Fetched, now: datetime, tally: Tally
+) -> InboundMessage | None:
+    """Return the message's row (stored now, or by an earlier run); None if it cannot be."""
     tally.read += 1
     try:
-        earlier = already_received(db_session, raw)
-        if earlier is not None:
-            tally.seen_before += 1
-            return earlier
-        return receive(db_session, raw, now, source="imap")
-    except Exception as error:  # receive raises only when the row cannot be stored
+        return receive(
+            db_session, fetched.raw, now, source="imap", complete=fetched.size <= len(fetched.raw)
+        )
+    except Exception as error:  # noqa: BLE001 - receive raises only when it cannot store
         db_session.rollback()
         tally.failed += 1
-        log.warning("an inbound message stays in the mailbox, not stored: %r", error)
+        log.warning("inbound message %s stays in the mailbox, not stored: %r", fetched.uid, error)
         return None
 
 
@@ -106,22 +104,3 @@ def _folder_of(row: InboundMessage, settings: Settings, tally: Tally) -> str:
         return settings.kept_folder
     tally.handled += 1
     return settings.done_folder
-
-
-def already_received(db_session: Session, raw: bytes) -> InboundMessage | None:
-    """Return the row of a message stored before: the same size and Message-ID, or, without a
-    Message-ID, the same bytes."""
-    message_id = _message_id(raw)
-    query = select(InboundMessage).where(InboundMessage.size == len(raw))
-    if message_id:
-        query = query.where(InboundMessage.header_message_id == message_id)
-    else:
-        query = query.where(InboundMessage.raw == raw)
-    return db_session.scalars(query.order_by(InboundMessage.id).limit(1)).first()
-
-
-def _message_id(raw: bytes) -> str | None:
-    """Return the message's Message-ID header as the core stores it, if it has one."""
-    headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
-    value = headers.get("Message-ID")
-    return str(value).strip() or None if value is not None else None

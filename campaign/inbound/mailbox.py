@@ -21,6 +21,16 @@ log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 60.0
 UID = re.compile(rb"\bUID (\d+)")
+SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One message as fetched: its UID, its bytes (perhaps only the first part) and full size."""
+
+    uid: str
+    raw: bytes
+    size: int
 
 
 @dataclass(frozen=True)
@@ -93,24 +103,24 @@ class Mailbox:
         name = _quoted(self.settings.folder.replace("/", self.delimiter))
         _ok(self, self.connection.select(name), f"open the folder {self.settings.folder}")
 
-    def waiting(self) -> list[bytes]:
+    def waiting(self) -> list[str]:
         """Return the UIDs of the messages in the folder (not marked deleted), oldest first,
         at most a run's batch of them."""
         answer = _ok(self, self.connection.uid("SEARCH", "UNDELETED"), "search the folder")
-        uids = b" ".join(part for part in answer if isinstance(part, bytes)).split()
+        uids = b" ".join(part for part in answer if isinstance(part, bytes)).decode().split()
         return sorted(uids, key=int)[: self.settings.batch]
 
-    def fetch(self, uids: Sequence[bytes]) -> list[tuple[bytes, bytes]]:
-        """Return (uid, raw bytes) of the messages, leaving them unread (BODY.PEEK)."""
-        answer = _ok(self, self.connection.uid("FETCH", b",".join(uids), "(UID BODY.PEEK[])"))
-        return _messages_in(answer)
+    def fetch(self, uids: Sequence[str], limit: int) -> list[Fetched]:
+        """Return the messages, at most `limit` bytes of each, leaving them unread (PEEK)."""
+        items = f"(UID RFC822.SIZE BODY.PEEK[]<0.{limit}>)"
+        return _messages_in(_ok(self, self.connection.uid("FETCH", ",".join(uids), items)))
 
-    def move(self, uids: Sequence[bytes], folder: str) -> None:
+    def move(self, uids: Sequence[str], folder: str) -> None:
         """Move the messages to `folder` (settings' names: / between levels), creating it."""
         if not uids:
             return
         name = self._existing(folder)
-        uid_set = b",".join(uids)
+        uid_set = ",".join(uids)
         if "MOVE" in self.capabilities:
             _ok(self, self.connection.uid("MOVE", uid_set, name), f"move messages to {folder}")
             return
@@ -203,22 +213,30 @@ def _capabilities(connection: imaplib.IMAP4) -> set[str]:
 def _delimiter(connection: imaplib.IMAP4) -> str:
     """Return the server's folder hierarchy delimiter ("/" for Exchange, "." for many Dovecots)."""
     _, answer = connection.list('""', '""')
-    match = re.search(rb'\) "((?:\\.|[^"\\])+)"', answer[0] or b"") if answer else None
+    line = answer[0] if answer and isinstance(answer[0], bytes) else b""
+    match = re.search(rb'\) "((?:\\.|[^"\\])+)"', line)
     return match.group(1).decode().replace("\\", "") if match else "/"
 
 
-def _messages_in(answer: list[Any]) -> list[tuple[bytes, bytes]]:
-    """Return (uid, raw bytes) from a FETCH answer, whether the UID comes before the body or
-    after it (imaplib gives (header, body) pairs and then the rest of each line)."""
-    found: list[list[Any]] = []
+def _messages_in(answer: list[Any]) -> list[Fetched]:
+    """Return the messages of a FETCH answer, whether the UID and size come before the body or
+    after it (imaplib gives a (line, body) pair, then the rest of the line)."""
+    found: list[tuple[bytes, bytes]] = []  # each message's line (both halves) and body
     for item in answer:
         if isinstance(item, tuple):
-            uid = UID.search(item[0])
-            found.append([uid.group(1) if uid else None, item[1]])
-        elif isinstance(item, bytes) and found and found[-1][0] is None:
-            uid = UID.search(item)
-            found[-1][0] = uid.group(1) if uid else None
-    return [(uid, raw) for uid, raw in found if uid is not None]
+            found.append((item[0], item[1]))
+        elif isinstance(item, bytes) and found:
+            line, body = found[-1]
+            found[-1] = (line + item, body)
+    return [fetched for line, body in found if (fetched := _fetched(line, body)) is not None]
+
+
+def _fetched(line: bytes, body: bytes) -> Fetched | None:
+    """Return the message of one FETCH line, or None if the server left out its UID."""
+    uid, size = UID.search(line), SIZE.search(line)
+    if uid is None:
+        return None
+    return Fetched(uid.group(1).decode(), body, int(size.group(1)) if size else len(body))
 
 
 def _ok(mailbox: Mailbox, result: tuple[str, list[Any]], doing: str = "read") -> list[Any]:
@@ -238,9 +256,8 @@ def _quoted(name: str) -> str:
 def _said(error: BaseException) -> str:
     """Return an error's text without the b'...' wrapping imaplib gives it."""
     first = error.args[0] if error.args else error
-    if isinstance(first, bytes):
-        return first.decode("utf-8", "replace")
-    return getattr(error, "strerror", None) or str(first)
+    text = first.decode(errors="replace") if isinstance(first, bytes) else str(first)
+    return (getattr(error, "strerror", None) or text).rstrip(".")
 
 
 def _close(connection: imaplib.IMAP4) -> None:
