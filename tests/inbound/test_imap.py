@@ -6,6 +6,7 @@ status; XOAUTH2 against Dovecot's own oauth2 passdb and a local token endpoint."
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from email.parser import BytesHeaderParser
@@ -17,9 +18,10 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaign import db
+from campaign import create_app, db
+from campaign.config import ConfigError
 from campaign.inbound import classify, imap, oauth2
-from campaign.inbound.mailbox import Mailbox
+from campaign.inbound.mailbox import Fetched, Mailbox, _messages_in
 from campaign.inbound.parsed import Incoming
 from campaign.jobs import JOBS, JobLease, run_job
 from campaign.outbox.inbound import InboundKind, InboundMessage, InboundOutcome
@@ -340,3 +342,41 @@ def test_no_mailbox_set_means_the_job_does_nothing(database_url: str, tmp_path: 
             assert session.scalar(select(func.count(InboundMessage.id))) == 0
     finally:
         close_app(app)
+
+
+@pytest.mark.parametrize(
+    ("settings", "words"),
+    [
+        ({"CAMPAIGN_IMAP_URL": "imap://u@host/INBOX", "CAMPAIGN_IMAP_PASSWORD": "x"}, "over TLS"),
+        ({"CAMPAIGN_IMAP_URL": "imaps://host/INBOX", "CAMPAIGN_IMAP_PASSWORD": "x"}, "user@host"),
+        ({"CAMPAIGN_IMAP_URL": "imaps://u@host"}, "CAMPAIGN_IMAP_PASSWORD (or"),
+        (
+            {
+                "CAMPAIGN_IMAP_URL": "imaps://u@host",
+                "CAMPAIGN_IMAP_OAUTH2_TOKEN_URL": "https://login.example/token",
+                "CAMPAIGN_IMAP_OAUTH2_CLIENT_ID": "app",
+            },
+            "CAMPAIGN_IMAP_OAUTH2_CLIENT_SECRET must be set",
+        ),
+        ({"CAMPAIGN_IMAP_DONE_FOLDER": "Kampanj/Klar å"}, "plain letters"),
+        ({"CAMPAIGN_IMAP_CA_FILE": "/no/such/ca.pem"}, "not a file this process can read"),
+    ],
+)
+def test_the_settings_say_what_is_wrong(
+    tmp_path: Path, settings: dict[str, str], words: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        create_app({"INSTANCE_PATH": str(tmp_path), **settings})
+
+
+def test_a_fetch_answer_with_the_uid_after_the_body_is_read() -> None:
+    """Some servers (Exchange among them) put UID after the literal; the size tells whether
+    the body came whole."""
+    answer = [
+        (b"1 (RFC822.SIZE 5000 BODY[]<0> {4}", b"abcd"),
+        b" UID 17)",
+        (b"2 (UID 18 RFC822.SIZE 3 BODY[]<0> {3}", b"xyz"),
+        b")",
+        b"3 (FLAGS (\\Seen))",  # an unasked update between them
+    ]
+    assert _messages_in(answer) == [Fetched("17", b"abcd", 5000), Fetched("18", b"xyz", 3)]
