@@ -10,7 +10,7 @@ import re
 import ssl
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -45,7 +45,7 @@ class Settings:
     done_folder: str
     kept_folder: str
     batch: int
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     client: oauth2.Client | None = None  # XOAUTH2 instead of the password
     ca_file: str | None = None
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from campaign import create_app, db
 from campaign.config import ConfigError
 from campaign.inbound import classify, imap, oauth2
-from campaign.inbound.mailbox import Fetched, Mailbox, _messages_in
+from campaign.inbound.mailbox import Fetched, Mailbox, _messages_in, settings_from_config
 from campaign.inbound.parsed import Incoming
 from campaign.jobs import JOBS, JobLease, run_job
 from campaign.outbox.inbound import InboundKind, InboundMessage, InboundOutcome
@@ -367,6 +367,25 @@ def test_the_settings_say_what_is_wrong(
 ) -> None:
     with pytest.raises(ConfigError, match=re.escape(words)):
         create_app({"INSTANCE_PATH": str(tmp_path), **settings})
+
+
+def test_a_microsoft_365_mailbox_is_named_by_its_address() -> None:
+    settings = settings_from_config(
+        {
+            "CAMPAIGN_IMAP_URL": "imaps://kampanj@kungalv.se@outlook.office365.com/Inkorg/Retur",
+            "CAMPAIGN_IMAP_OAUTH2_TOKEN_URL": "https://login.example/t/oauth2/v2.0/token",
+            "CAMPAIGN_IMAP_OAUTH2_CLIENT_ID": "app",
+            "CAMPAIGN_IMAP_OAUTH2_CLIENT_SECRET": "secret-value",
+        }
+    )
+    assert settings is not None and settings.client is not None
+    assert (settings.user, settings.host, settings.port) == (
+        "kampanj@kungalv.se", "outlook.office365.com", 993,
+    )  # fmt: skip
+    assert (settings.folder, settings.client.scope) == (
+        "Inkorg/Retur", "https://outlook.office365.com/.default",
+    )  # fmt: skip
+    assert "secret-value" not in repr(settings)
 
 
 def test_a_fetch_answer_with_the_uid_after_the_body_is_read() -> None:
