@@ -11,6 +11,7 @@ than CAMPAIGN_INBOUND_MAX_BYTES is fetched only that far and kept, cut short, fo
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,9 @@ from campaign.outbox.inbound import InboundMessage, InboundOutcome
 log = logging.getLogger(__name__)
 
 FETCH_AT_ONCE = 20  # messages per FETCH, and per move: a crash re-reads at most these
+# Wall time one run may spend, well inside the job's lease (three minutes), so that no second
+# reader takes the lease over while this one still works.
+TIME_BUDGET_SECONDS = 50.0
 
 
 @dataclass
@@ -58,10 +62,14 @@ def read_mailbox(db_session: Session, now: datetime) -> Tally | None:
 
 
 def read(db_session: Session, mailbox: Mailbox, now: datetime) -> Tally:
-    """Store and file away the messages waiting in the mailbox, a few at a time."""
+    """Store and file away the messages waiting in the mailbox, a few at a time, until they
+    are done or the run's time budget is spent (the rest wait for the next run)."""
     tally = Tally()
     uids = mailbox.waiting()
+    started = time.monotonic()  # wall time on this machine, not the campaign's clock
     for start in range(0, len(uids), FETCH_AT_ONCE):
+        if time.monotonic() - started > TIME_BUDGET_SECONDS:
+            break
         _read_some(db_session, mailbox, uids[start : start + FETCH_AT_ONCE], now, tally)
     return tally
 

@@ -188,6 +188,21 @@ def test_without_move_it_copies_and_expunges_only_what_it_moved(
     assert len(rows(session)) == 3
 
 
+def test_a_run_reads_at_most_its_batch_a_few_at_a_time(
+    database_url: str, tmp_path: Path, dovecot: Dovecot, taken: list[str], monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(imap, "FETCH_AT_ONCE", 1)
+    app = job_app(database_url, tmp_path, **dovecot.settings(CAMPAIGN_IMAP_BATCH="2"))
+    append_three(dovecot)
+    try:
+        assert run(app) is None
+        assert dovecot.messages("INBOX") == [sample(BROKEN)]  # the newest waits
+        assert run(app, minutes=1) is None
+        assert dovecot.messages("INBOX") == []
+    finally:
+        close_app(app)
+
+
 def test_a_message_over_the_limit_is_kept_cut_short(
     database_url: str, tmp_path: Path, dovecot: Dovecot, taken: list[str]
 ) -> None:
