@@ -8,8 +8,8 @@ import imaplib
 import logging
 import re
 import ssl
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -164,14 +164,25 @@ def _connect(settings: Settings) -> imaplib.IMAP4:
             return imaplib.IMAP4_SSL(
                 settings.host, settings.port, ssl_context=context, timeout=TIMEOUT_SECONDS
             )
-        connection = imaplib.IMAP4(settings.host, settings.port, timeout=TIMEOUT_SECONDS)
-        connection.starttls(context)
-        return connection
+        return _starttls(
+            imaplib.IMAP4(settings.host, settings.port, timeout=TIMEOUT_SECONDS), context
+        )
     except ssl.SSLCertVerificationError as error:
         raise CannotRun(_untrusted(settings, error)) from None
     except (OSError, imaplib.IMAP4.error) as error:
         said = f"The IMAP server {settings.server} could not be reached: {_said(error)}."
         raise CannotRun(said) from None
+
+
+def _starttls(connection: imaplib.IMAP4, context: ssl.SSLContext) -> imaplib.IMAP4:
+    """Turn a plain connection into a TLS one, or close it and raise."""
+    try:
+        connection.starttls(context)
+    except BaseException:
+        with suppress(OSError):  # a failed handshake may have closed the socket already
+            connection.shutdown()
+        raise
+    return connection
 
 
 def _untrusted(settings: Settings, error: ssl.SSLCertVerificationError) -> str:
@@ -188,7 +199,7 @@ def _log_in(connection: imaplib.IMAP4, settings: Settings) -> None:
     try:
         if settings.client is not None:
             token = oauth2.access_token(settings.client)
-            connection.authenticate("XOAUTH2", lambda _: oauth2.xoauth2(settings.user, token))
+            connection.authenticate("XOAUTH2", _once(oauth2.xoauth2(settings.user, token)))
         elif "AUTH=PLAIN" in _capabilities(connection):
             secret = f"\0{settings.user}\0{settings.password or ''}".encode()
             connection.authenticate("PLAIN", lambda _: secret)
@@ -201,6 +212,18 @@ def _log_in(connection: imaplib.IMAP4, settings: Settings) -> None:
             f"The IMAP server {settings.server} refused the login of {settings.user}:"
             f" {_said(error)}."
         ) from None
+
+
+def _once(initial: bytes) -> Callable[[bytes], bytes]:
+    """Answer the first challenge with `initial`, and any later one (XOAUTH2's error details
+    before the refusal) with an empty line, as the mechanism asks."""
+    answered: list[bytes] = []
+
+    def answer(challenge: bytes) -> bytes:
+        answered.append(challenge)
+        return initial if len(answered) == 1 else b""
+
+    return answer
 
 
 def _capabilities(connection: imaplib.IMAP4) -> set[str]:
