@@ -270,11 +270,12 @@ def _running(binary: str, folder: Path, server: Dovecot) -> Iterator[None]:
         [binary, "-F", "-c", str(folder / "dovecot.conf")],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
-    try:
-        _wait_for(process, folder, server.imaps_port, server.imap_port)
-        yield
-    finally:
-        _stop(process)
+    with process:  # closes its stderr pipe at the end
+        try:
+            _wait_for(process, folder, server.imaps_port, server.imap_port)
+            yield
+        finally:
+            _stop(process)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
