@@ -61,6 +61,7 @@ class OAuth2Server:
     tokens_issued: list[str] = field(default_factory=list)
     valid: set[str] = field(default_factory=set)
     client_secret: str = "client-secret"
+    expires_in: int = 3599  # seconds, as Microsoft's endpoint says
 
     @property
     def token_url(self) -> str:
@@ -83,7 +84,7 @@ class OAuth2Server:
         token = f"token-{len(self.tokens_issued) + 1}-{form.get('scope')}"
         self.tokens_issued.append(token)
         self.valid.add(token)
-        return 200, {"token_type": "Bearer", "expires_in": 3599, "access_token": token}
+        return 200, {"token_type": "Bearer", "expires_in": self.expires_in, "access_token": token}
 
 
 @contextmanager

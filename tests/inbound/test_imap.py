@@ -320,6 +320,15 @@ def test_xoauth2_with_a_client_credentials_token_kept_until_it_expires(
     assert oauth.tokens_issued == ["token-1-https://outlook.office365.com/.default"]
 
 
+def test_a_token_is_asked_for_again_shortly_before_it_expires(oauth: OAuth2Server) -> None:
+    client = oauth2.Client(oauth.token_url, "campaign-client", "client-secret", "scope")
+    assert oauth2.access_token(client) == oauth2.access_token(client) == "token-1-scope"
+    oauth2.forget(client)
+    oauth.expires_in = oauth2.EARLY_SECONDS  # expires within the margin: never kept
+    assert oauth2.access_token(client) == "token-2-scope"
+    assert oauth2.access_token(client) == "token-3-scope"
+
+
 def test_xoauth2_refusals_are_one_sentence(
     database_url: str, tmp_path: Path, oauth: OAuth2Server
 ) -> None:
