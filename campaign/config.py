@@ -119,6 +119,73 @@ def _check_language(value: str) -> None:
         raise ValueError("must be sv or en")
 
 
+def _check_imap_url(value: str) -> None:
+    """Refuse anything but an imaps:// or imap+starttls:// URL with a user and a host."""
+    parts = urlsplit(value)
+    _check_port(parts)
+    if parts.scheme not in ("imaps", "imap+starttls") or not parts.hostname or not parts.username:
+        raise ValueError(
+            "must look like imaps://user@host:993/INBOX or imap+starttls://user@host:143/INBOX"
+            " (the mailbox is only read over TLS)"
+        )
+
+
+def _check_folder(value: str) -> None:
+    """Refuse a folder name that is not plain ASCII (IMAP would need it in modified UTF-7)."""
+    if not value.isascii() or not value.isprintable():
+        raise ValueError("must be a folder name of plain letters a-z, digits and / between levels")
+
+
+IMAP_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "CAMPAIGN_IMAP_URL",
+        "Mailbox the imap job reads returned mail from (imaps://user@host:993/INBOX);"
+        " unset means no mailbox is read.",
+        lambda instance: None,
+        _check_imap_url,
+    ),
+    Setting("CAMPAIGN_IMAP_PASSWORD", "Password of the mailbox's user.", lambda instance: None),
+    Setting(
+        "CAMPAIGN_IMAP_CA_FILE",
+        "PEM file of the CA certificates trusted for the IMAP server; the system's by default.",
+        lambda instance: None,
+        _check_readable_file,
+    ),
+    Setting(
+        "CAMPAIGN_IMAP_OAUTH2_TOKEN_URL",
+        "OAuth2 token endpoint for XOAUTH2 (Microsoft 365:"
+        " https://login.microsoftonline.com/TENANT/oauth2/v2.0/token); unset means a password.",
+        lambda instance: None,
+        _check_http_url,
+    ),
+    Setting("CAMPAIGN_IMAP_OAUTH2_CLIENT_ID", "OAuth2 client (application) id.", lambda i: None),
+    Setting("CAMPAIGN_IMAP_OAUTH2_CLIENT_SECRET", "OAuth2 client secret.", lambda i: None),
+    Setting(
+        "CAMPAIGN_IMAP_OAUTH2_SCOPE",
+        "Scope asked for with the client credentials.",
+        lambda instance: "https://outlook.office365.com/.default",
+    ),
+    Setting(
+        "CAMPAIGN_IMAP_DONE_FOLDER",
+        "Folder that handled messages are moved to (/ between levels).",
+        lambda instance: "Campaign/Handled",
+        _check_folder,
+    ),
+    Setting(
+        "CAMPAIGN_IMAP_KEPT_FOLDER",
+        "Folder that messages kept for a person to read are moved to.",
+        lambda instance: "Campaign/Kept",
+        _check_folder,
+    ),
+    Setting(
+        "CAMPAIGN_IMAP_BATCH",
+        "How many messages one run of the imap job reads at most.",
+        lambda instance: "200",
+        _check_positive_int,
+    ),
+)
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CAMPAIGN_DATABASE_URL",
@@ -207,6 +274,7 @@ SETTINGS: tuple[Setting, ...] = (
         lambda instance: "sv",
         _check_language,
     ),
+    *IMAP_SETTINGS,
 )
 
 
@@ -246,9 +314,11 @@ def _check(setting: Setting, value: Any) -> None:
 
 
 def _check_together(values: Mapping[str, Any]) -> None:
-    """Raise ConfigError for settings that need another: DKIM, and a real sender for SMTP."""
+    """Raise ConfigError for settings that need another: DKIM, a real sender for SMTP, and a
+    way to log in to the inbound mailbox."""
     _check_dkim(values)
     _check_sender(values)
+    _check_imap_login(values)
 
 
 def _check_dkim(values: Mapping[str, Any]) -> None:
@@ -263,6 +333,22 @@ def _check_sender(values: Mapping[str, Any]) -> None:
         raise ConfigError(
             "CAMPAIGN_MAIL_FROM must be set to your organisation's address when "
             "CAMPAIGN_SMTP_URL is set."
+        )
+
+
+def _check_imap_login(values: Mapping[str, Any]) -> None:
+    """Raise ConfigError for a mailbox with neither a password nor a whole OAuth2 client."""
+    if not values.get("CAMPAIGN_IMAP_URL"):
+        return
+    oauth2 = ("CAMPAIGN_IMAP_OAUTH2_CLIENT_ID", "CAMPAIGN_IMAP_OAUTH2_CLIENT_SECRET")
+    if values.get("CAMPAIGN_IMAP_OAUTH2_TOKEN_URL"):
+        missing = [name for name in oauth2 if not values.get(name)]
+        if missing:
+            raise ConfigError(f"{missing[0]} must be set when CAMPAIGN_IMAP_OAUTH2_TOKEN_URL is.")
+    elif not values.get("CAMPAIGN_IMAP_PASSWORD"):
+        raise ConfigError(
+            "CAMPAIGN_IMAP_PASSWORD (or CAMPAIGN_IMAP_OAUTH2_TOKEN_URL with a client id and"
+            " secret) must be set when CAMPAIGN_IMAP_URL is."
         )
 
 

@@ -39,6 +39,11 @@ class JobLease(Base):
     last_error: Mapped[str | None] = mapped_column(String(1000))
 
 
+class CannotRun(Exception):
+    """A job could not do its work for a reason outside the service (a mail server down, a
+    login refused); the message says it in a sentence, and the next run tries again."""
+
+
 @dataclass(frozen=True)
 class Job:
     """One periodic job: its name, how often it runs, what it runs, and what it does."""
@@ -112,6 +117,12 @@ def _housekeeping(db_session: Session, now: datetime) -> object:
     }
 
 
+def _imap(db_session: Session, now: datetime) -> object:
+    from campaign.inbound.imap import read_mailbox
+
+    return read_mailbox(db_session, now)
+
+
 def _retention(db_session: Session, now: datetime) -> object:
     from campaign.retention.due import run_due
 
@@ -143,6 +154,13 @@ JOBS: tuple[Job, ...] = (
         _housekeeping,
         "Give up mail undelivered for five days; drop stale imports, join requests, sent links;"
         " cancel the participants' mail of campaigns that have ended.",
+    ),
+    Job(
+        "imap",
+        60,
+        _imap,
+        "Read the returned mail in the CAMPAIGN_IMAP_URL mailbox, if one is set: store each"
+        " message, then move it to the handled or the kept folder.",
     ),
     Job(
         "retention",
@@ -227,6 +245,10 @@ def _run(db_session: Session, job: Job, now: datetime) -> str | None:
     try:
         job.run(db_session, now)
         db_session.commit()
+    except CannotRun as exc:  # foreseen, and said in a sentence: no traceback
+        db_session.rollback()
+        log.warning("job %s could not run: %s", job.name, exc)
+        return str(exc)[:1000]
     except Exception as exc:  # a failing job must not stop the clock; it is recorded
         db_session.rollback()
         log.exception("job %s failed", job.name)

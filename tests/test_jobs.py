@@ -65,6 +65,7 @@ def test_tick_command_and_healthz(app: Flask, client: FlaskClient, runner: Runne
         "questionnaires: ok",
         "dispatch: ok",
         "housekeeping: ok",
+        "imap: ok",
         "retention: ok",
     ]
     app.extensions["campaign.clock"] = FixedClock(datetime(2014, 10, 26, 1, 30, 12, tzinfo=UTC))
