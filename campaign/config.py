@@ -88,6 +88,13 @@ def _check_mail_from(value: str) -> None:
         raise ValueError("is not an e-mail address such as Kampanj <kampanj@kungalv.se>") from None
 
 
+def _check_return_path(value: str) -> None:
+    """Refuse a return-path template without {token}, or that is no address when filled in."""
+    if value.count("{token}") != 1 or "@" not in value.partition("{token}")[2]:
+        raise ValueError("must hold {token} once, before the @, such as bounces+{token}@kungalv.se")
+    _check_mail_from(value.replace("{token}", "1-0123456789"))
+
+
 def _check_positive_int(value: str) -> None:
     """Refuse anything but a whole number of at least 1."""
     if not value.isdigit() or int(value) < 1:
@@ -146,6 +153,19 @@ SETTINGS: tuple[Setting, ...] = (
         "Sender address of every e-mail.",
         lambda instance: DEMO_MAIL_FROM,
         _check_mail_from,
+    ),
+    Setting(
+        "CAMPAIGN_RETURN_PATH",
+        "Envelope sender of every mail, {token} naming the message (VERP); "
+        "bounces+{token}@ the sender's domain when unset.",
+        lambda instance: None,
+        _check_return_path,
+    ),
+    Setting(
+        "CAMPAIGN_INBOUND_MAX_BYTES",
+        "Largest inbound message kept whole; a larger one is kept cut short, for a person.",
+        lambda instance: "60000000",
+        _check_positive_int,
     ),
     Setting(
         "CAMPAIGN_DISPATCH_BATCH",

@@ -38,6 +38,7 @@ from campaign.events.invitations import EVENT_CHANGED
 from campaign.events.models import Audience, EventKind, EventState, Rsvp
 from campaign.network.models import MembershipStatus, OrganisationKind
 from campaign.network.phases import Phase
+from campaign.outbox.inbound import InboundKind, InboundOutcome
 from campaign.outbox.limits import RATE_WAIT_ANSWER, STOPPED_ANSWER, SUPPRESSED
 from campaign.outbox.models import MessageKind, MessageState, SuppressionReason
 from campaign.outbox.queue import GIVEN_UP
@@ -61,6 +62,7 @@ LABELS: dict[enum.Enum, object] = {
     ParticipantStatus.ACTIVE: _l("Active"),
     ParticipantStatus.PAUSED: _l("Paused"),
     ParticipantStatus.UNSUBSCRIBED: _l("Unsubscribed"),
+    ParticipantStatus.BOUNCED: _l("Bounced"),
     ParticipantStatus.COMPLETED: _l("Completed"),
     ParticipantStatus.ERASED: _l("Erased"),
     ImportState.READING: _l("Being read"),
@@ -108,6 +110,21 @@ LABELS: dict[enum.Enum, object] = {
     SuppressionReason.UNSUBSCRIBED: _l("Unsubscribed"),
     SuppressionReason.COMPLAINT: _l("Complained"),
     SuppressionReason.MANUAL: _l("Added by hand"),
+    InboundKind.HARD_BOUNCE: _l("Undeliverable"),
+    InboundKind.SOFT_BOUNCE: _l("Temporarily undeliverable"),
+    InboundKind.DELAYED: _l("Delivery delayed"),
+    InboundKind.CALENDAR_REPLY: _l("Calendar answer"),
+    InboundKind.CALENDAR_COUNTER: _l("Proposed new time"),
+    InboundKind.AUTO_REPLY: _l("Automatic reply"),
+    InboundKind.COMPLAINT: _l("Spam complaint"),
+    InboundKind.OTHER: _l("Other message"),
+    InboundKind.UNREADABLE: _l("Unreadable message"),
+    InboundOutcome.APPLIED: _l("Applied"),
+    InboundOutcome.RECORDED: _l("Noted, nothing changed"),
+    InboundOutcome.STALE: _l("Answers an older version"),
+    InboundOutcome.NO_MATCH: _l("Matches nothing of ours"),
+    InboundOutcome.ERASED: _l("The person is erased"),
+    InboundOutcome.KEPT: _l("Kept for a person to read"),
     LockKind.ADDRESS: _l("E-mail address"),
     LockKind.CLIENT: _l("Client (IP address)"),
     Phase.PREPARING: _l("Preparing"),

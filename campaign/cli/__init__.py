@@ -10,7 +10,18 @@ import click
 from flask import Flask
 
 from campaign import create_app
-from campaign.cli import archive, demo, groups, jobs, network, people, report, serve, simulate
+from campaign.cli import (
+    archive,
+    demo,
+    groups,
+    inbound,
+    jobs,
+    network,
+    people,
+    report,
+    serve,
+    simulate,
+)
 from campaign.cli.failures import Commands
 
 
@@ -38,6 +49,7 @@ COMMANDS: tuple[click.Command, ...] = (
     simulate.simulate,
     archive.archive,
     archive.reopen,
+    inbound.inbound,
 )
 for command in COMMANDS:
     main.add_command(command)

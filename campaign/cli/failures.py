@@ -29,14 +29,45 @@ class Commands(click.Group):
         """Run the command; turn an expected failure into a sentence (exit code 1)."""
         try:
             return super().invoke(ctx)
+        except click.UsageError as error:
+            if ctx.invoked_subcommand not in TEMPFAIL_COMMANDS:
+                raise
+            raise MisusedLater(error.message, error.ctx) from None
         except OperationalError as error:
-            raise click.ClickException(database_sentence(ctx, error)) from None
+            raise _failure(ctx, database_sentence(ctx, error)) from None
         except ConfigError as error:
-            raise click.ClickException(str(error)) from None
+            raise _failure(ctx, str(error)) from None
         except OSError as error:
             if not error.filename:
                 raise
-            raise click.ClickException(file_sentence(error)) from None
+            raise _failure(ctx, file_sentence(error)) from None
+
+
+# Commands a mail server runs, for which any failure means "try again later" (sysexits.h's
+# EX_TEMPFAIL): Postfix's and Exim's pipe transports keep the message and retry, where any
+# other status would bounce it back to its sender.
+TEMPFAIL_COMMANDS = {"inbound"}
+
+
+class TryLater(click.ClickException):
+    """A failure after which the mail server that ran the command keeps the message and
+    retries: exit status 75, EX_TEMPFAIL."""
+
+    exit_code = 75
+
+
+class MisusedLater(click.UsageError):
+    """A command line the mail server's pipe got wrong: it keeps the message (exit status 75)
+    until someone corrects its configuration, rather than bouncing it."""
+
+    exit_code = 75
+
+
+def _failure(ctx: click.Context, sentence: str) -> click.ClickException:
+    """Return the exception that ends the command with `sentence` and its exit status."""
+    if ctx.invoked_subcommand in TEMPFAIL_COMMANDS:
+        return TryLater(sentence)
+    return click.ClickException(sentence)
 
 
 def database_sentence(ctx: click.Context, error: OperationalError) -> str:

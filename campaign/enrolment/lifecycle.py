@@ -25,6 +25,7 @@ from campaign.audit import record
 from campaign.enrolment.erasure import forget_address, leave_tombstone
 from campaign.enrolment.models import Consent, Participant, ParticipantStatus
 from campaign.network.retention import is_purged
+from campaign.outbox.inbound import InboundMessage
 from campaign.outbox.models import Message, Suppression, SuppressionReason
 from campaign.outbox.queue import cancel_for_participant, suppress
 from campaign.outbox.unsubscribe import participant_id_of
@@ -132,8 +133,27 @@ def erase(db_session: Session, person: Participant, actor: Any, now: datetime) -
     placeholder = f"erased-{person.id}@erased.invalid"
     _empty_mails(db_session, person, placeholder)
     db_session.execute(delete(Consent).where(Consent.participant_id == person.id))
+    _forget_inbound(db_session, person)
     _blank(person, placeholder, now)
     record_change(db_session, actor, "participant.erased", person, now)
+
+
+def _forget_inbound(db_session: Session, person: Participant) -> None:
+    """Delete the mail that came back from or about the person: it is theirs, whole."""
+    db_session.execute(
+        delete(InboundMessage)
+        .where(
+            (InboundMessage.participant_id == person.id)
+            | (
+                (InboundMessage.from_address == person.email)
+                & (
+                    InboundMessage.campaign_id.is_(None)
+                    | (InboundMessage.campaign_id == person.campaign_id)
+                )
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _blank(person: Participant, placeholder: str, now: datetime) -> None:

@@ -33,6 +33,7 @@ class ParticipantStatus(enum.Enum):
     ACTIVE = "active"
     PAUSED = "paused"
     UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"  # the mail server said the address does not exist (or kept failing)
     COMPLETED = "completed"
     ERASED = "erased"  # personal data removed on request; the row keeps the counts right
 

@@ -12,6 +12,7 @@ flight (two), with their own Message-IDs. A run ends when nothing is due or its 
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import time
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ from flask import current_app
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
+from campaign.outbox import verp
 from campaign.outbox.claims import claim
 from campaign.outbox.compose import compose, dkim_sign, envelope_address
 from campaign.outbox.limits import within_rate_limits, without_the_stopped
@@ -45,6 +47,8 @@ class Settings:
     """How the dispatcher sends: as whom, how many at a time, for how long, and the DKIM key."""
 
     sender: str
+    return_path: str = ""  # the VERP template (campaign/outbox/verp.py); "" uses the default
+    verp_key: bytes = b""
     batch_size: int = 200
     lease: timedelta = timedelta(minutes=5)
     time_budget_seconds: float = 50.0  # wall time one run may spend sending
@@ -119,7 +123,7 @@ def _send_batch(run: _Run, connection: Connection, batch: list[Row[Any]]) -> Con
     A second thread talks to the server while the next message is composed and the last answer
     recorded, so the connection never waits for the database; a crash resends at most two.
     """
-    envelope = envelope_address(run.settings.sender)
+    envelope = functools.partial(_return_path, run.settings)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp") as line:
         in_flight: tuple[Row[Any], Future[str]] | None = None
         for index in range(len(batch) + 1):
@@ -130,11 +134,19 @@ def _send_batch(run: _Run, connection: Connection, batch: list[Row[Any]]) -> Con
                 return None
             finished, in_flight = in_flight, None
             if upcoming is not None:
-                sending = line.submit(connection.send, envelope, upcoming.recipient, data)
+                sending = line.submit(
+                    connection.send, envelope(upcoming.id), upcoming.recipient, data
+                )
                 in_flight = (upcoming, sending)
             if finished is not None:
                 _record(run, *finished)
     return connection
+
+
+def _return_path(settings: Settings, row_id: int) -> str:
+    """Return a message's own envelope sender (VERP), so that a bounce names the message."""
+    template = settings.return_path or verp.default_template(envelope_address(settings.sender))
+    return verp.return_path(row_id, template, settings.verp_key)
 
 
 def _record(run: _Run, message: Row[Any], outcome: Future[str]) -> None:
@@ -184,10 +196,18 @@ def settings_from_config(config: Mapping[str, Any]) -> Settings:
     """Return the dispatcher settings of an app's configuration."""
     return Settings(
         sender=config["CAMPAIGN_MAIL_FROM"],
+        return_path=config.get("CAMPAIGN_RETURN_PATH") or "",
+        verp_key=verp_key(config),
         batch_size=int(config["CAMPAIGN_DISPATCH_BATCH"]),
         lease=timedelta(seconds=int(config["CAMPAIGN_DISPATCH_LEASE_SECONDS"])),
         dkim=_dkim(config),
     )
+
+
+def verp_key(config: Mapping[str, Any]) -> bytes:
+    """Return the key that signs return-path tokens, derived from the app's secret key."""
+    secret = str(config.get("SECRET_KEY") or config.get("CAMPAIGN_SECRET_KEY") or "")
+    return hashlib.sha256(b"campaign-verp:" + secret.encode()).digest()
 
 
 def _dkim(config: Mapping[str, Any]) -> tuple[str, str, bytes] | None:

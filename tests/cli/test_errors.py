@@ -134,6 +134,10 @@ BAD_INPUT: dict[str, list[tuple[tuple[str, ...], str]]] = {
         (("--keep", "{tmp}"), "is not empty"),
         (("--keep", "{tmp}/ok.csv"), "is a file"),
     ],
+    "inbound": [
+        (("--recipient",), "Option '--recipient' requires an argument"),
+        (("--sender", "x@y.se"), "No such option '--sender'"),
+    ],
 }
 
 # Commands that use the database, with input that is otherwise good.
@@ -148,6 +152,7 @@ USES_DATABASE: list[tuple[str, ...]] = [
     ("import-participants", "{tmp}/ok.csv", *IMPORT),
     ("report", "-o", "{tmp}/r.html"),
     ("serve", "--port", "{port}"),
+    ("inbound", "--recipient", "kampanj@kungalv.se"),
 ]
 BROKEN_DATABASES = {
     "sqlite": ("sqlite:////no/such/folder/campaign.sqlite3", "unable to open database file"),
@@ -289,3 +294,20 @@ def test_the_installed_command_prints_no_traceback(tmp_path: Path) -> None:
         )  # fmt: skip
         assert done.returncode == 1, done.stderr
         assert "Traceback" not in done.stderr and words in done.stderr, done.stderr
+
+
+def test_a_mail_server_is_told_to_try_again_when_the_database_does_not_work(
+    broken_database: tuple[Flask, str],
+) -> None:
+    """`campaign inbound` runs in an MTA's pipe: exit 75 (EX_TEMPFAIL) keeps the message there."""
+    app, _reason = broken_database
+    result = Runner(app).invoke("inbound", input="Subject: x\r\n\r\nx\r\n")
+    assert result.exit_code == 75, result.output
+    assert_a_sentence(result, "cannot be used")
+
+
+def test_a_pipe_command_line_gone_wrong_keeps_the_message_at_the_mail_server(
+    runner: Runner,
+) -> None:
+    result = runner.invoke("inbound", "--sender", "x@y.se", input="Subject: x\r\n\r\nx\r\n")
+    assert result.exit_code == 75 and "No such option" in result.output

@@ -1,0 +1,1 @@
+"""Mail that comes back: bounces, calendar answers, auto-replies and complaints."""
