@@ -40,6 +40,7 @@ NOT_PAGES = {
     "health.healthz",
     "outbox.html",
     "drip.preview_html",
+    "network.logo",
 }
 
 

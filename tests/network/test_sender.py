@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import io
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign.audit import AuditEvent
+from campaign.enrolment.mail import addressee_of
 from campaign.network.models import MemberSender
 from campaign.network.senders import MAX_LOGO_BYTES
-from tests.conftest import Network, csrf_token, sign_in
+from campaign.outbox.mail import queue_participant_mail
+from campaign.outbox.models import MessageKind
+from campaign.outbox.texts import Letter
+from tests.conftest import START, Network, csrf_token, sign_in
+from tests.enrolment_helpers import group
+from tests.outbox_helpers import participant
 from tests.sender_helpers import give_sender, image_bytes, membership
 from tests.urls import staff
 
@@ -140,3 +147,34 @@ def test_the_logo_is_served_by_id_and_digest_and_cached(
     assert old.status_code == 200 and "immutable" not in old.headers["Cache-Control"]
     assert client.get(f"/logos/{row.id}/{row.sender.logo_digest[:16]}.png").status_code == 404
     assert client.get(f"/logos/{row.id + 999}/{row.sender.logo_digest[:16]}.jpg").status_code == 404
+
+
+def test_the_previews_show_the_members_sender(
+    app: Flask, client: FlaskClient, network: Network, session: Session
+) -> None:
+    row = give_sender(session, network, logo=image_bytes())
+    with app.app_context():
+        anna = participant(session, network, "anna@alpha.se", name="Anna")
+        anna.pilot_group_id = group(session, network).id
+        letter = Letter("Hej", "Hej {{ name }}!", "test")
+        message_id = queue_participant_mail(
+            session, addressee_of(session, anna), letter, {"name": "Anna"},
+            kind=MessageKind.SEQUENCE_STEP, source_key="p:x", due_at=START, now=START,
+        )  # fmt: skip
+    session.commit()
+    assert row.sender is not None and row.sender.logo_digest is not None
+    logo = f'<img src="http://127.0.0.1:5000/logos/{row.id}/{row.sender.logo_digest[:16]}.png"'
+    sign_in(client, "lead@alpha.se")
+    shown = client.get(staff(f"/outbox/{message_id}")).get_data(as_text=True)
+    assert "Alpha kommun – Resfria möten &lt;kampanj@example.org&gt;" in shown
+    assert "kontakt@alpha.se" in shown
+    frame = client.get(staff(f"/outbox/{message_id}/html"))
+    assert logo in frame.get_data(as_text=True)
+    assert "img-src data: 'self' http://127.0.0.1:5000;" in frame.headers["Content-Security-Policy"]
+    step = staff("/sequences/pilot-group/sv/01")
+    sample = client.get(step).get_data(as_text=True)
+    assert "Kampanj &lt;kampanj@example.org&gt;" in sample  # sample data: the campaign's sender
+    as_anna = client.get(f"{step}?participant=anna@alpha.se").get_data(as_text=True)
+    assert "Alpha kommun – Resfria möten &lt;kampanj@example.org&gt;" in as_anna
+    frame = client.get(f"{step}/html?participant=anna@alpha.se").get_data(as_text=True)
+    assert logo in frame and 'alt="Alpha kommun"' in frame
