@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 from PIL import Image
 from sqlalchemy import select
@@ -18,6 +20,18 @@ def image_bytes(kind: str = "PNG", size: tuple[int, int] = (120, 40)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, (11, 46, 79)).save(buffer, format=kind)
     return buffer.getvalue()
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """Return a small PNG whose header claims this size (a decompression bomb, when large)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = chunk(b"IDAT", zlib.compress(b"\0" * 100))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + pixels + chunk(b"IEND", b"")
 
 
 def membership(session: Session, network: Network, org: str = "alpha") -> Membership:

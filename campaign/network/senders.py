@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from email_validator import validate_email
 from PIL import Image, UnidentifiedImageError
+from PIL.Image import DecompressionBombError
 from sqlalchemy.orm import Session
 
 from campaign.audit import record
@@ -32,6 +33,8 @@ _SIGNATURES = {b"\x89PNG\r\n\x1a\n": ("image/png", "PNG"), b"\xff\xd8\xff": ("im
 _NOT_IN_NAME = re.compile(r'[@<>"\\]|=\?|[\x00-\x1f\x7f]')
 TEXTS = ("display_name", "reply_to")
 KEEP = object()  # change_sender: leave the logo as it is
+# What Pillow raises for bytes that are no image it can read (a claimed size too, if huge).
+NOT_AN_IMAGE = (UnidentifiedImageError, DecompressionBombError, OSError, SyntaxError, ValueError)
 
 
 class LogoRefused(ValueError):
@@ -64,7 +67,7 @@ def logo_type(data: bytes) -> str:
         with Image.open(io.BytesIO(data), formats=[format_name]) as image:
             image.verify()
             width, height = image.size
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+    except NOT_AN_IMAGE as error:
         raise LogoRefused("type") from error
     if not (0 < width <= MAX_LOGO_PIXELS and 0 < height <= MAX_LOGO_PIXELS):
         raise LogoRefused("type")

@@ -19,7 +19,7 @@ from campaign.outbox.texts import Letter
 from tests.conftest import START, Network, csrf_token, sign_in
 from tests.enrolment_helpers import group
 from tests.outbox_helpers import participant
-from tests.sender_helpers import give_sender, image_bytes, membership
+from tests.sender_helpers import give_sender, image_bytes, membership, png_claiming
 from tests.urls import staff
 
 PAGE = staff("/organisations/alpha/sender")
@@ -94,6 +94,8 @@ def test_bad_input_is_explained_and_changes_nothing(
         ({"logo": (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "logo.png")}, "ingen PNG"),
         ({"logo": (b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "broken.png")}, "ingen PNG"),
         ({"logo": (b"\xff\xd8\xff" + b"\0" * (MAX_LOGO_BYTES + 10), "big.jpg")}, "200 kB"),
+        ({"logo": (png_claiming(30000, 30000), "bomb.png")}, "ingen PNG"),  # 900 Mpixel
+        ({"logo": (png_claiming(3000, 40), "wide.png")}, "ingen PNG"),
         ({"display_name": "Chefen <boss@elsewhere.example>"}, "bara ett namn"),
         ({"display_name": "boss@elsewhere.example"}, "bara ett namn"),
         ({"reply_to": "not an address"}, "Inte en e-postadress"),
