@@ -224,8 +224,11 @@ def _refuse_nul_in_path() -> None:
 def mail_preview(html: str) -> Response:
     """Serve a mail's HTML for a sandboxed preview frame: its inline styles, nothing else."""
     response = Response(html, mimetype="text/html")
+    # Images only from the service itself (a member's logo), never a tracker elsewhere.
+    own = urlsplit(current_app.config["CAMPAIGN_BASE_URL"])
     response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+        f"default-src 'none'; style-src 'unsafe-inline'; img-src data: 'self'"
+        f" {own.scheme}://{own.netloc}; frame-ancestors 'self'"
     )
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response

@@ -305,6 +305,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
     from tests.enrolment_helpers import enrolment_objects
     from tests.inbound_helpers import stored
     from tests.outbox_helpers import participant, queue_welcome
+    from tests.sender_helpers import sender_objects
 
     with app.app_context():
         person = participant(session, network, "anna@alpha.se")
@@ -316,6 +317,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
         suppression_id = session.scalars(select(Suppression.id)).one()
         token = token_for(person)
         extra = enrolment_objects(session, network, person)
+        extra |= sender_objects(session, network)
     return {
         **extra,
         "campaign": network.campaign.slug,

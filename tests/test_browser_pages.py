@@ -41,6 +41,7 @@ NOT_PAGES = {
     "outbox.html",
     "drip.preview_html",
     "inbound.raw",
+    "network.logo",
 }
 
 

@@ -102,6 +102,16 @@ def test_member_facts(client: FlaskClient, session: Session, network: Network, w
     )
 
 
+def test_member_sender(rep: FlaskClient, session: Session, network: Network) -> None:
+    from campaign.network.models import MemberSender
+    from tests.sender_helpers import give_sender, image_bytes
+
+    row = give_sender(session, network, logo=image_bytes())
+    session.commit()
+    path = staff("/organisations/alpha/sender")
+    _round_trip(rep, session, path, "reply_to", lambda: session.get(MemberSender, row.id))
+
+
 def test_campaign_settings(lead: FlaskClient, session: Session, network: Network) -> None:
     campaign = session.get(Campaign, network.campaign.id)
     campaign.language, campaign.timezone = "en", "Europe/Helsinki"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from typing import Any
 
 from flask import (
@@ -9,6 +10,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -39,10 +41,11 @@ from campaign.drip.files import (
 from campaign.drip.materialize import Enrolled, context_for, enrolled
 from campaign.drip.schedule import plans_for
 from campaign.drip.subjects import Subjects
+from campaign.enrolment.mail import sender_of
 from campaign.enrolment.models import Participant
 from campaign.i18n import load_catalog
 from campaign.outbox.compose import Footer, Rendered, content_template, render
-from campaign.outbox.mail import Recipient, staff_message
+from campaign.outbox.mail import Recipient, Sender, staff_message
 from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import enqueue
 from campaign.security import mail_preview
@@ -74,13 +77,13 @@ def _preview(step: Step, person: Enrolled | None = None) -> Rendered:
     """Render a step with sample data, or as `person` would get it."""
     context = _preview_context(person, step.language)
     reason = load_catalog(step.language).gettext("This is a preview.")
-    return render(
-        step.subject,
-        step.body,
-        context,
-        language=step.language,
-        footer=Footer(reason, context["links"]["unsubscribe"]),
-    )
+    footer = Footer(reason, context["links"]["unsubscribe"], logo=_sender(person).logo)
+    return render(step.subject, step.body, context, language=step.language, footer=footer)
+
+
+def _sender(person: Enrolled | None) -> Sender:
+    """Return how the person's member names the sender (the campaign's sender for a sample)."""
+    return sender_of(person.membership, person.organisation) if person else Sender()
 
 
 def _preview_context(person: Enrolled | None, language: str) -> dict[str, Any]:
@@ -169,7 +172,13 @@ def preview(name: str, language: str, number: str) -> ResponseReturnValue:
         flash(problem, "error")
     rendered, error = _try_preview(step, person)
     return render_template(
-        "drip/preview.html", step=step, rendered=rendered, error=error, person=person
+        "drip/preview.html",
+        step=step,
+        rendered=rendered,
+        error=error,
+        person=person,
+        sender=_sender(person),
+        configured=parseaddr(current_app.config["CAMPAIGN_MAIL_FROM"]),
     )
 
 

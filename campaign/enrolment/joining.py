@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from campaign.enrolment.consent import source_of
 from campaign.enrolment.erasure import drop_requests
+from campaign.enrolment.mail import member_sender
 from campaign.enrolment.models import ConsentMethod, JoinRequest, Participant, PilotGroup
 from campaign.enrolment.people import Newcomer, enrol, self_enrolment_consent
 from campaign.network.models import Campaign
@@ -137,7 +138,13 @@ def _queue_confirmation(
     context = {"group": group.name, "organisation": group.organisation.name, "link": link}
     return queue_staff_mail(
         db_session,
-        Recipient(wish.email, wish.language, group.organisation_id, group.campaign_id),
+        Recipient(
+            wish.email,
+            wish.language,
+            group.organisation_id,
+            group.campaign_id,
+            sender=member_sender(db_session, group.campaign_id, group.organisation_id),
+        ),  # fmt: skip
         mail_template("join-confirmation", wish.language),
         context,
         kind=MessageKind.CONFIRMATION,

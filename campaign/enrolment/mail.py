@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from campaign.enrolment.models import Participant
 from campaign.network.models import Campaign, Membership, Organisation
-from campaign.outbox.mail import Addressee, mail_settings
+from campaign.network.senders import logo_path
+from campaign.outbox.compose import Logo
+from campaign.outbox.mail import Addressee, Sender, mail_settings
 from campaign.outbox.unsubscribe import token_for
 
 
@@ -45,7 +47,19 @@ def addressee(
         participant_id=participant.id,
         organisation_id=participant.organisation_id,
         campaign_id=participant.campaign_id,
+        sender=sender_of(membership, organisation),
     )
+
+
+def sender_of(membership: Membership | None, organisation: Organisation) -> Sender:
+    """Return how the member's mail names its sender: as the member chose (network/senders.py),
+    or as the campaign's sender when it chose nothing."""
+    chosen = membership.sender if membership is not None else None
+    if membership is None or chosen is None:
+        return Sender()
+    path = logo_path(membership.id, chosen)
+    logo = Logo(mail_settings().link(path), organisation.name) if path else None
+    return Sender(chosen.display_name, chosen.reply_to, logo)
 
 
 class Addressees:
@@ -90,3 +104,10 @@ def _member_rows(
 def addressee_of(db_session: Session, participant: Participant) -> Addressee:
     """Return the addressee of one participant, reading their member's rows."""
     return Addressees(db_session)(participant)
+
+
+def member_sender(db_session: Session, campaign_id: int, organisation_id: int) -> Sender:
+    """Return the sender of a member's mail to someone not (yet) its participant: a person
+    confirming their enrolment, or one invited back."""
+    organisation, _campaign, membership = _member_rows(db_session, campaign_id, organisation_id)
+    return sender_of(membership, organisation)

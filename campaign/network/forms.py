@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from email_validator import EmailNotValidError
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage
 from wtforms import (
     BooleanField,
     DateField,
@@ -19,6 +22,7 @@ from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, O
 
 from campaign import labels
 from campaign.fields import LocalIntegerField, LocalNumberField
+from campaign.network import senders
 from campaign.network.models import MembershipStatus, OrganisationKind
 from campaign.plaintext import NoControlCharacters, WebLink, unix_lines
 from campaign.timing import PlausibleDay, is_zone_name
@@ -186,3 +190,71 @@ class CampaignForm(FlaskForm):
     def validate_timezone(self, field: StringField) -> None:
         if not is_zone_name((field.data or "").strip()):
             raise ValidationError(_l("Not a known time zone; use a name such as Europe/Stockholm."))
+
+
+class SenderForm(FlaskForm):
+    """How a member's participants see who their mail comes from (network/senders.py)."""
+
+    display_name = StringField(
+        _l("Sender name"),
+        validators=[Length(max=100), NoControlCharacters()],
+        filters=[lambda text: (text or "").strip()],
+        description=_l(
+            "Shown as the sender of your participants' e-mail, for example “Ale kommun – Resfria"
+            " möten”. The address stays the campaign's own. Empty: the campaign's sender name."
+        ),
+    )
+    reply_to = StringField(
+        _l("Reply-To address"),
+        validators=[Length(max=320), NoControlCharacters()],
+        filters=[lambda text: (text or "").strip()],
+        description=_l(
+            "Where your participants' answers go: an address at your organisation that a person"
+            " reads. Empty: no Reply-To."
+        ),
+    )
+    logo = FileField(
+        _l("Logo"),
+        description=_l(
+            "PNG or JPEG, at most 200 KB, shown at the top of the HTML e-mail (its text is your"
+            " organisation's name). Leave empty to keep the logo you have."
+        ),
+    )
+    remove_logo = BooleanField(_l("Remove the logo"))
+    logo_bytes: bytes | None = None  # the checked upload, set by validate_logo
+
+    def validate_display_name(self, field: StringField) -> None:
+        if not senders.name_is_plain(field.data or ""):
+            raise ValidationError(
+                _l("A sender name is a name only: without @, < >, quotation marks or backslashes.")
+            )
+
+    def validate_reply_to(self, field: StringField) -> None:
+        if field.data:
+            try:
+                field.data = senders.reply_address(field.data)
+            except EmailNotValidError as error:
+                raise ValidationError(NOT_AN_ADDRESS) from error
+
+    def validate_logo(self, field: FileField) -> None:
+        upload = field.data
+        if not isinstance(upload, FileStorage) or not upload.filename:
+            return
+        try:
+            self.logo_bytes = senders.read_logo(upload.stream)
+            senders.logo_type(self.logo_bytes)
+        except senders.LogoRefused as refused:
+            raise ValidationError(LOGO_REFUSED[refused.reason]) from refused
+
+    def changes(self) -> dict[str, object]:
+        """Return the sender settings of a valid form (the logo: new bytes, None, or KEEP)."""
+        logo: object = None if self.remove_logo.data else (self.logo_bytes or senders.KEEP)
+        texts = {"display_name": self.display_name.data, "reply_to": self.reply_to.data}
+        return {**texts, "logo": logo}
+
+
+NOT_AN_ADDRESS = _l("Not an e-mail address that mail can be sent to.")
+LOGO_REFUSED = {
+    "large": _l("The logo is larger than 200 KB; make it smaller and upload it again."),
+    "type": _l("This is not a PNG or JPEG image (at most 2000 pixels on a side)."),
+}

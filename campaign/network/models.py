@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.db import Base, enum_column
@@ -124,6 +124,9 @@ class Membership(Base):
 
     campaign: Mapped[Campaign] = relationship(back_populates="memberships")
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")
+    sender: Mapped[MemberSender | None] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
 
     __table_args__ = (
         UniqueConstraint("campaign_id", "organisation_id"),
@@ -131,5 +134,28 @@ class Membership(Base):
         CheckConstraint("people_reached IS NULL OR people_reached >= 0", name="reached_count"),
         CheckConstraint(
             "people_with_access IS NULL OR people_with_access >= 0", name="access_count"
+        ),
+    )
+
+
+class MemberSender(Base):
+    """How a member's participants see who their mail comes from (campaign/network/senders.py):
+    a From name on the campaign's own address, a Reply-To at the member, a logo in the HTML."""
+
+    __tablename__ = "member_sender"
+
+    membership_id: Mapped[int] = mapped_column(
+        ForeignKey("membership.id", ondelete="CASCADE"), primary_key=True
+    )
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    reply_to: Mapped[str] = mapped_column(String(320), default="")
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_type: Mapped[str | None] = mapped_column(String(20))  # image/png or image/jpeg
+    logo_digest: Mapped[str | None] = mapped_column(String(64))  # in its address: a new one
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint(
+            "logo_type IS NULL OR logo_type IN ('image/png', 'image/jpeg')", name="logo_type_known"
         ),
     )

@@ -72,12 +72,22 @@ def content_template(source: str) -> jinja2.Template:
 
 
 @dataclass(frozen=True)
+class Logo:
+    """An image at the top of the HTML mail: its public address and its text (alt)."""
+
+    url: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Footer:
-    """Why the recipient gets the mail, whom to ask, and their link to stop or pause it."""
+    """Why the recipient gets the mail, whom to ask, and their link to stop or pause it; and
+    the logo of whom it comes from, shown at the top (the frame around the text, in short)."""
 
     reason: str
     unsubscribe_url: str | None = None
     contact: str | None = None
+    logo: Logo | None = None
 
 
 @dataclass(frozen=True)
@@ -145,8 +155,10 @@ def compose(
     HTML, the last and richest alternative: the form Outlook and Google Calendar take as an
     invitation.
     """
+    headers = dict(headers or {})
+    sender = on_own_address(headers.pop("From", ""), sender)
     message = _headed(sender, recipient, subject, date, message_id)
-    for name, value in (headers or {}).items():
+    for name, value in headers.items():
         message[name] = value
     message.attach(_part("plain", text))
     message.attach(_part("html", html))
@@ -167,6 +179,13 @@ def _headed(
     message["Date"] = format_datetime(date)
     message["Message-ID"] = message_id
     return message
+
+
+def on_own_address(named: str, sender: str) -> str:
+    """Return the sender under the display name of `named` (a From a message row carries), but
+    always on the sender's own address: no row can put another domain in From (DMARC)."""
+    name = parseaddr(named)[0]
+    return formataddr((name, envelope_address(sender)), charset="utf-8") if name else sender
 
 
 def _calendar_part(calendar: str) -> MIMENonMultipart:
@@ -229,5 +248,5 @@ def dkim_sign(data: bytes, *, selector: str, domain: str, private_key: bytes) ->
 # The headers a DKIM signature covers.
 DKIM_HEADERS = [
     b"From", b"To", b"Subject", b"Date", b"Message-ID", b"MIME-Version", b"Content-Type",
-    b"List-Unsubscribe", b"List-Unsubscribe-Post",
+    b"List-Unsubscribe", b"List-Unsubscribe-Post", b"Reply-To",
 ]  # fmt: skip

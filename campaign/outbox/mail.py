@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
+from email.utils import quote
 from typing import Any, Protocol
 
 import jinja2
@@ -20,7 +21,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from campaign.i18n import load_catalog
-from campaign.outbox.compose import Footer, Rendered, envelope_address, render_subject
+from campaign.outbox.compose import Footer, Logo, Rendered, envelope_address, render_subject
 from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import Outgoing, enqueue
 from campaign.outbox.texts import Letter, MailTemplateError, greeting, mail_template
@@ -47,6 +48,27 @@ def mail_settings() -> MailSettings:
 
 
 @dataclass(frozen=True)
+class Sender:
+    """How a member's participants see who their mail comes from, as plain data: a From
+    display name (shown on the campaign's own address), a Reply-To, a logo. Empty: the
+    configured sender's name, no Reply-To, no logo."""
+
+    name: str = ""
+    reply_to: str = ""
+    logo: Logo | None = None
+
+    def headers(self, configured: str) -> dict[str, str]:
+        """Return the From and Reply-To a message row carries for this sender; the From keeps
+        the address of the `configured` sender (compose.on_own_address keeps it too)."""
+        headers = {}
+        if self.name:
+            headers["From"] = f'"{quote(self.name)}" <{envelope_address(configured)}>'
+        if self.reply_to:
+            headers["Reply-To"] = self.reply_to
+        return headers
+
+
+@dataclass(frozen=True)
 class Addressee:
     """A participant as their mail needs them (built from the rows by the layer above)."""
 
@@ -59,6 +81,7 @@ class Addressee:
     participant_id: int
     organisation_id: int
     campaign_id: int
+    sender: Sender = Sender()  # their member's, as it chose to be seen
 
 
 class Staff(Protocol):
@@ -85,6 +108,7 @@ class Recipient:
     organisation_id: int | None = None
     campaign_id: int | None = None
     user_id: int | None = None
+    sender: Sender = Sender()  # a member's, for a person about to take part through it
 
     @classmethod
     def of(cls, user: Staff, campaign_id: int | None = None) -> Recipient:
@@ -109,7 +133,8 @@ def participant_footer(addressee: Addressee) -> Footer:
         "%(campaign)s."
     ) % {"organisation": addressee.organisation, "campaign": addressee.campaign}
     contact = _("Your contact person: %(contact)s") % {"contact": addressee.contact}
-    return Footer(reason, addressee.unsubscribe_url, contact if addressee.contact else None)
+    shown = contact if addressee.contact else None
+    return Footer(reason, addressee.unsubscribe_url, shown, addressee.sender.logo)
 
 
 def staff_footer(letter: Letter) -> Footer:
@@ -138,7 +163,8 @@ def participant_message(
         "rendered": rendered,
         "due_at": due_at,
         "sender": sender,
-        "headers": list_headers(addressee.unsubscribe_url, sender),
+        "headers": list_headers(addressee.unsubscribe_url, sender)
+        | addressee.sender.headers(sender),
         "campaign_id": addressee.campaign_id,
         "organisation_id": addressee.organisation_id,
         "participant_id": addressee.participant_id,
@@ -203,13 +229,15 @@ def staff_message(
     calendar: str | None = None,
 ) -> Outgoing:
     """Return a mail to anyone but a participant as the outbox's enqueue takes it."""
+    sender = mail_settings().sender
     return {
         "source_key": source_key,
         "recipient": recipient.email,
         "kind": kind,
         "rendered": rendered,
         "due_at": due_at,
-        "sender": mail_settings().sender,
+        "sender": sender,
+        "headers": recipient.sender.headers(sender),
         "campaign_id": recipient.campaign_id,
         "organisation_id": recipient.organisation_id,
         "user_id": recipient.user_id,
@@ -230,7 +258,8 @@ def queue_staff_mail(
 ) -> int | None:
     """Queue one mail to anyone but a participant; return its row's id, None if its key was
     queued before."""
-    rendered = letter.render(context, language=recipient.language, footer=staff_footer(letter))
+    footer = replace(staff_footer(letter), logo=recipient.sender.logo)
+    rendered = letter.render(context, language=recipient.language, footer=footer)
     message = staff_message(recipient, rendered, kind=kind, source_key=source_key, due_at=due_at)
     return enqueue(db_session, now=now, **message)
 

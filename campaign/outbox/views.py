@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -124,7 +126,17 @@ def show(message_id: int) -> ResponseReturnValue:
         message=message,
         content=readable(message, _language()),
         may_change=_may_change(message),
+        sender=_sender_of(message),
     )
+
+
+def _sender_of(message: Message) -> tuple[str, str, str]:
+    """Return the From name and address the message goes out with (the name it carries, else
+    the configured sender's; always the configured address), and its Reply-To."""
+    configured = parseaddr(current_app.config["CAMPAIGN_MAIL_FROM"])
+    headers = message.headers or {}
+    name = parseaddr(str(headers.get("From", "")))[0] or configured[0]
+    return name, configured[1], str(headers.get("Reply-To", ""))
 
 
 def _may_change(message: Message) -> bool:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from campaign.audit import record
 from campaign.enrolment import joining
+from campaign.enrolment.mail import member_sender
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.network import phases
 from campaign.network.models import Campaign
@@ -99,7 +100,8 @@ def _invite(
     if not group.enrolment_key:
         joining.open_link(group)
     language = person.language
-    recipient = Recipient(person.email, language, group.organisation_id, new.id)
+    sender = member_sender(db_session, new.id, group.organisation_id)
+    recipient = Recipient(person.email, language, group.organisation_id, new.id, sender=sender)
     return (
         queue_staff_mail(
             db_session,

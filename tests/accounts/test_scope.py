@@ -53,6 +53,8 @@ EXPECTED: dict[str, Access] = {
     "network.settings": Access.LEAD_ADMIN,
     "network.organisation": Access.ORGANISATION,
     "network.edit_facts": Access.ORGANISATION,
+    "network.sender": Access.ORGANISATION,
+    "network.logo": Access.PUBLIC,
     "enrolment.email_domains": Access.ORGANISATION,
     "network.audit": Access.LEAD_ADMIN,
     "network.archive": Access.LEAD_ADMIN,

@@ -1,15 +1,16 @@
 """The network in the web UI: the campaigns one takes part in, the lead administrator's
-overview, settings and audit log, each member's own page (`pages`), and the campaign's phase on
-every staff page with the archive (`phases`). Importing them registers their routes on `bp`."""
+overview, settings and audit log, each member's own page (`pages`) and how it sends (`sender`),
+and the campaign's phase on every staff page with the archive (`phases`). Importing them
+registers their routes on `bp`."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from campaign.network.views import audit, pages, phases
+from campaign.network.views import audit, pages, phases, sender
 from campaign.network.views.base import bp
 
-__all__ = ["audit", "bp", "init_app", "pages", "phases"]
+__all__ = ["audit", "bp", "init_app", "pages", "phases", "sender"]
 
 
 def init_app(app: Flask) -> None:

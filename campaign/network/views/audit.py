@@ -20,7 +20,7 @@ from campaign import labels
 from campaign.enrolment.forms import ParticipantForm, PilotGroupForm
 from campaign.enrolment.models import ConsentMethod
 from campaign.events.forms import EventForm
-from campaign.network.forms import CampaignForm, LeadMembershipForm, NewMemberForm
+from campaign.network.forms import CampaignForm, LeadMembershipForm, NewMemberForm, SenderForm
 from campaign.timing import day_text
 
 ACTIONS: dict[str, object] = {
@@ -49,6 +49,7 @@ ACTIONS: dict[str, object] = {
     "member.added": _l("Added a member"),
     "member.facts_changed": _l("Changed a member's facts"),
     "member.email_domains_changed": _l("Changed a member's work e-mail domains"),
+    "member.sender_changed": _l("Changed how a member sends e-mail"),
     "message.cancelled": _l("Cancelled an e-mail"),
     "message.requeued": _l("Sent an e-mail again"),
     "participant.changed": _l("Changed a participant's details"),
@@ -103,6 +104,7 @@ TARGETS: dict[str, object] = {
 }  # fmt: skip
 FORMS: tuple[type[FlaskForm], ...] = (
     LeadMembershipForm, NewMemberForm, CampaignForm, ParticipantForm, PilotGroupForm, EventForm,
+    SenderForm,
 )  # fmt: skip
 # The words some actions keep as a detail's value.
 VALUES: dict[str, object] = {
