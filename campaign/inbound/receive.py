@@ -16,6 +16,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaign.inbound import classify
@@ -43,16 +44,39 @@ def receive(
     Raises only when the message cannot be stored (the caller keeps it and tries again).
     """
     digest = hashlib.sha256(raw).hexdigest()
-    seen = db_session.scalar(select(InboundMessage).where(InboundMessage.digest == digest))
+    seen = _seen(db_session, digest)
     if seen is not None:
         return seen
-    row = _stored(db_session, raw, now, source, envelope_to, digest)
+    try:
+        row = _stored(db_session, raw, now, source, envelope_to, digest)
+    except IntegrityError:  # the same bytes came in by another path at this very moment
+        db_session.rollback()
+        return _seen(db_session, digest) or _never_here(digest)
     if not complete:
         _keep(row, InboundKind.OTHER, TRUNCATED)
     else:
         _classified(db_session, row, raw, now)
+    if row.outcome is InboundOutcome.ERASED:
+        _forget(row)
     db_session.commit()
     return row
+
+
+def _seen(db_session: Session, digest: str) -> InboundMessage | None:
+    """Return the row of the same bytes received before, if any."""
+    return db_session.scalar(select(InboundMessage).where(InboundMessage.digest == digest))
+
+
+def _never_here(digest: str) -> InboundMessage:
+    """Raise: a duplicate refused by the database, yet no row holds its bytes."""
+    raise RuntimeError(f"inbound message {digest[:12]} refused as a duplicate of nothing")
+
+
+def _forget(row: InboundMessage) -> None:
+    """Keep of a message about an erased person only that it came and what it was: their
+    address and words are not kept again after their erasure."""
+    row.raw, row.from_address, row.subject, row.envelope_to = b"", "", "", ""
+    row.participant_id = None
 
 
 def _stored(

@@ -79,6 +79,6 @@ class InboundMessage(Base):
     __table_args__ = (
         Index("ix_inbound_message_campaign_received", "campaign_id", "received_at"),
         Index("ix_inbound_message_participant_id", "participant_id"),
-        Index("ix_inbound_message_digest", "digest"),
+        Index("ix_inbound_message_digest", "digest", unique=True),
         Index("ix_inbound_message_from_address", "from_address"),
     )

@@ -60,6 +60,7 @@ from campaign.enrolment.models import (
     PilotGroup,
 )
 from campaign.network.models import Campaign
+from campaign.outbox.inbound import InboundMessage
 from campaign.outbox.models import Message, MessageState, Suppression
 from campaign.outbox.queue import OPEN_STATES
 from campaign.surveys.definitions import definitions
@@ -78,6 +79,9 @@ def purge(db_session: Session, campaign: Campaign, now: datetime) -> dict[str, i
     counts |= _enrolment(db_session, campaign.id, now)
     counts["answers"] = _free_texts(db_session, campaign.id)
     counts |= _mail(db_session, campaign.id)
+    counts["inbound"] = _count(
+        db_session, delete(InboundMessage).where(InboundMessage.campaign_id == campaign.id)
+    )  # mail that came back is kept whole (raw bytes): none of it outlives the purge
     counts["participants"] = _participants(db_session, campaign.id, now)
     campaign.purged_at = now
     record(

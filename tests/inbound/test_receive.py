@@ -197,3 +197,19 @@ def test_the_verp_key_follows_the_secret_key(app: Flask) -> None:
     first = verp_key(app.config)
     app.config["SECRET_KEY"] = "another"
     assert verp_key(app.config) != first
+
+
+def test_mail_about_an_erased_person_keeps_no_address_or_words(
+    app: Flask, session: Session, network: Network, sink, send_due, receive_file: Receive
+) -> None:  # type: ignore[no-untyped-def]
+    from campaign.enrolment.models import Participant
+
+    message = _sent_one(app, session, network, sink, send_due)
+    with app.app_context():
+        erase(session, session.get(Participant, message.participant_id), None, clock_of(app).now())  # type: ignore[arg-type]
+        session.commit()
+    envelope = sink[0].received[0].sender
+    row = receive_file("bounce-postfix.eml", envelope=envelope, message_id=message.message_id)
+    session.expire_all()
+    assert row.outcome is InboundOutcome.ERASED
+    assert (row.raw, row.from_address, row.subject, row.participant_id) == (b"", "", "", None)

@@ -259,3 +259,30 @@ def test_the_numbers_and_choices_of_answers_stay_and_the_free_texts_go(
         select(Participant).where(Participant.status == ParticipantStatus.ERASED)
     ).one()
     assert erased.email.endswith("@erased.invalid")  # an erasure stays what it was
+
+
+def test_mail_that_came_back_goes_with_the_purge(
+    app: Flask, session: Session, network: Network, sink
+) -> None:  # type: ignore[no-untyped-def]
+    from campaign.inbound.receive import receive
+    from campaign.outbox.inbound import InboundMessage
+
+    pilot = build_pilot(app, session, network, sink[1])
+    person = session.get(Participant, pilot.person_id)
+    assert person is not None
+    ours = session.scalars(select(Message).where(Message.participant_id == person.id)).first()
+    assert ours is not None
+    words = "Tack, men vi har redan Skype"  # ASCII: a repr of bytes shows it as written
+    raw = (
+        f"From: {person.email}\r\nTo: kampanj@example.org\r\nSubject: Svar\r\n"
+        f"In-Reply-To: {ours.message_id}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        f"\r\n{words}\r\n"
+    ).encode()
+    with app.app_context():
+        row = receive(session, raw, START, source="pipe")
+    assert row.campaign_id == network.campaign.id
+    secrets = pilot.secrets | {words, person.email}
+    assert {secret for secret in secrets if secret in everything(app)} >= {words}
+    assert run_retention(app, WARNING_AT) and run_retention(app, PURGE_AT)
+    assert {secret for secret in secrets if secret in everything(app)} == set()
+    assert session.scalar(select(func.count()).select_from(InboundMessage)) == 0

@@ -64,7 +64,7 @@ def upgrade() -> None:
     with op.batch_alter_table('inbound_message', schema=None) as batch_op:
         batch_op.create_index('ix_inbound_message_campaign_received', ['campaign_id', 'received_at'], unique=False)
         batch_op.create_index('ix_inbound_message_participant_id', ['participant_id'], unique=False)
-        batch_op.create_index('ix_inbound_message_digest', ['digest'], unique=False)
+        batch_op.create_index('ix_inbound_message_digest', ['digest'], unique=True)
         batch_op.create_index('ix_inbound_message_from_address', ['from_address'], unique=False)
 
 
