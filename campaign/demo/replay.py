@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.orm import Session
 
 from campaign import jobs
-from campaign.demo import acting, living
+from campaign.demo import acting, living, returns
 from campaign.drip.files import Sequence
 from campaign.drip.materialize import materialize, sendable_sequences
 from campaign.drip.pauses import resume_due
@@ -67,6 +67,7 @@ def fill(db_session: Session, campaign: Campaign, now: datetime, seed: int = liv
             waiting.do(db_session, waiting.at)
             waiting = next(happenings, None)
         _tick(db_session, campaign, Tick(moment, sequences, everyone=moment == now), rng)
+    returns.come_back(db_session, campaign.id, now, rng)
     living.newcomers(db_session, campaign, now, rng)
     return counts(db_session, campaign.id)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -37,18 +38,21 @@ def receive(
     source: str,
     envelope_to: str | None = None,
     complete: bool = True,
+    commit: bool = True,
 ) -> InboundMessage:
     """Store a received message, then classify and apply it; return its row.
 
     `complete` is False when the message was larger than the limit and `raw` is its beginning.
     Raises only when the message cannot be stored (the caller keeps it and tries again).
+    `commit` False leaves both steps to the caller's transaction (the demo's, loaded whole).
     """
+    done = db_session.commit if commit else db_session.flush
     digest = hashlib.sha256(raw).hexdigest()
     seen = _seen(db_session, digest)
     if seen is not None:
         return seen
     try:
-        row = _stored(db_session, raw, now, source, envelope_to, digest)
+        row = _stored(db_session, raw, now, source, envelope_to, digest, done)
     except IntegrityError:  # the same bytes came in by another path at this very moment
         db_session.rollback()
         return _seen(db_session, digest) or _never_here(digest)
@@ -58,7 +62,7 @@ def receive(
         _classified(db_session, row, raw, now)
     if row.outcome is InboundOutcome.ERASED:
         _forget(row)
-    db_session.commit()
+    done()
     return row
 
 
@@ -86,8 +90,9 @@ def _stored(
     source: str,
     envelope_to: str | None,
     digest: str,
+    done: Callable[[], None],
 ) -> InboundMessage:
-    """Add the message's row with its raw bytes and what its headers say, and commit."""
+    """Add the message's row with its raw bytes and what its headers say, and commit (or flush)."""
     headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:1_000_000])
     row = InboundMessage(
         source=source,
@@ -105,7 +110,7 @@ def _stored(
         needs_attention=True,
     )
     db_session.add(row)
-    db_session.commit()
+    done()
     return row
 
 
