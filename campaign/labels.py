@@ -261,7 +261,8 @@ def answer(text: str | None) -> str:
     for pattern, said in ANSWER_PATTERNS:
         if match := pattern.match(text):
             return str(said) % _answer_parts(match.groupdict())
-    return text
+    # The mail server's own words, in its language (mostly English): marked so for screen readers.
+    return Markup('<span lang="en">{}</span>').format(text)
 
 
 def _answer_parts(parts: dict[str, str]) -> dict[str, str]:

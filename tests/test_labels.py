@@ -79,7 +79,10 @@ def test_answers_the_service_writes_are_said_in_the_request_language(app: Flask)
             "Hoppades över: det gäller inte att deltagaren har svarat på startenkäten"
         )
         assert labels.answer("cancelled by rep@alpha.se") == "Stoppat av rep@alpha.se"
-        assert labels.answer("250 OK") == "250 OK"  # the server's own words, as they came
+        # The server's own words, as they came, marked as its language and escaped.
+        assert labels.answer("250 OK") == '<span lang="en">250 OK</span>'
+        escaped = '<span lang="en">550 &lt;a@b.se&gt; unknown</span>'
+        assert labels.answer("550 <a@b.se> unknown") == escaped
 
 
 def test_consent_written_as_a_sentence_before_is_said_in_the_request_language(app: Flask) -> None:
