@@ -1,6 +1,6 @@
 """The sequences in the web UI: each as a timeline with its steps previewed (`pages`), and the
 lead administrator's editor of the campaign's own copy: a step's form with its preview
-(`steps`), moving and removing steps (`order`), the versions with their changes and a way back
+(`editor`), moving and removing steps (`order`), the versions with their changes and a way back
 (`versions`), and the sequence out and in as a ZIP of its Markdown files (`transfer`). Importing
 them registers their routes on `bp`.
 """
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from campaign.drip.views import order, pages, steps, transfer, versions
+from campaign.drip.views import editor, order, pages, transfer, versions
 from campaign.drip.views.base import bp, version_note
 
-__all__ = ["bp", "init_app", "order", "pages", "steps", "transfer", "versions"]
+__all__ = ["bp", "editor", "init_app", "order", "pages", "transfer", "versions"]
 
 
 def init_app(app: Flask) -> None:
