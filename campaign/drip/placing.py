@@ -45,11 +45,12 @@ def placed(
     problems: list[Problem], name: str, step_file: str | None, files: Mapping[str, str]
 ) -> list[Placed]:
     """Return the problems placed in the form of the step whose files are named `step_file`,
-    each said once."""
-    found: dict[tuple[str | None, str], Placed] = {}
+    each said once (a field's problem in both languages' files is one)."""
+    found: dict[tuple[str | None, str, str], Placed] = {}
     for problem in problems:
         shown = _place(problem, name, step_file, files)
-        found.setdefault((shown.field, str(shown.message)), shown)
+        where = "" if shown.field else shown.file
+        found.setdefault((shown.field, where, str(shown.message)), shown)
     return list(found.values())
 
 

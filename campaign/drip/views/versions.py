@@ -41,7 +41,7 @@ def history(name: str) -> ResponseReturnValue:
 
 def _listed(saved: list[SequenceVersion]) -> list[Listed]:
     """Return the versions, newest first, each with what it changed from the one before."""
-    older = [*saved[1:], None]
+    older: list[SequenceVersion | None] = [*saved[1:], None] if saved else []
     return [
         Listed(v, _author(v), changed_steps(before.files, v.files) if before else None)
         for v, before in zip(saved, older, strict=True)
