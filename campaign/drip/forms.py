@@ -40,8 +40,8 @@ def _subject(label: Any) -> StringField:
 def _body(label: Any) -> TextAreaField:
     return TextAreaField(
         label,
-        description=_l("Placeholders such as {{ participant.first_name }} are filled in for each "
-                       "participant; see the preview."),
+        description=_l("Placeholders in double braces are filled in for each participant; see "
+                       "the preview."),
         validators=[InputRequired(), Length(max=50_000), NoControlCharacters(multiline=True)],
         filters=[unix_lines],
         render_kw={"rows": 16},

@@ -17,6 +17,7 @@ from campaign.drip import stored
 from campaign.drip.editing import draft_of, moved, removed, slot_of
 from campaign.drip.saving import save_change
 from campaign.drip.views.base import bp, copy_or_404, saved_message, say_refused
+from campaign.drip.views.previewing import sample_subject
 from campaign.timing import current_clock
 
 DIRECTIONS = {"up": -1, "down": 1}
@@ -46,8 +47,8 @@ def remove_step(name: str, ident: str) -> ResponseReturnValue:
     if request.method == "POST":
         _save(name, files, f"remove:{ident}")
         return redirect(url_for("drip.timeline", name=name, _anchor="steps"))
-    draft = draft_of(copy.files, slot)
-    return render_template("drip/remove_step.html", name=name, slot=slot, draft=draft)
+    subject = sample_subject(draft_of(copy.files, slot).subjects.get("sv", ""), "sv")
+    return render_template("drip/remove_step.html", name=name, slot=slot, subject=subject)
 
 
 def _save(name: str, files: dict[str, str], note: str) -> None:

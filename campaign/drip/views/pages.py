@@ -27,14 +27,19 @@ from campaign.drip.fallbacks import step_warnings
 from campaign.drip.files import CONDITIONS, LANGUAGES, Sequence, Step
 from campaign.drip.materialize import Enrolled
 from campaign.drip.models import SequenceVersion
-from campaign.drip.samples import sample_context
 from campaign.drip.schedule import plans_for
 from campaign.drip.stored import Stored, copies, version
 from campaign.drip.subjects import Subjects
 from campaign.drip.views.base import bp
-from campaign.drip.views.previewing import enrolled_with, queue_test, rendered, sender
+from campaign.drip.views.previewing import (
+    enrolled_with,
+    queue_test,
+    rendered,
+    sample_subject,
+    sender,
+)
 from campaign.enrolment.models import Participant
-from campaign.outbox.compose import Rendered, content_template
+from campaign.outbox.compose import Rendered
 from campaign.security import mail_preview
 from campaign.timing import QUIET_HOURS, current_clock
 
@@ -123,10 +128,7 @@ def _by_language(sequence: Sequence) -> list[tuple[str, list[Step]]]:
 
 def _sample_subject(step: Step) -> str:
     """Return the step's subject filled with sample data (its source when it does not render)."""
-    try:
-        return content_template(step.subject).render(sample_context(step.language))
-    except Exception:  # the check lists the problem; the timeline shows the source
-        return step.subject
+    return sample_subject(step.subject, step.language)
 
 
 @bp.get("/sequences/<name>/<language>/<number>")

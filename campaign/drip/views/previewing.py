@@ -15,7 +15,7 @@ from campaign.drip.samples import sample_context
 from campaign.enrolment.mail import sender_of
 from campaign.enrolment.models import Participant
 from campaign.i18n import load_catalog
-from campaign.outbox.compose import Footer, Rendered, render
+from campaign.outbox.compose import Footer, Rendered, content_template, render
 from campaign.outbox.mail import Recipient, Sender, staff_message
 from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import enqueue
@@ -38,6 +38,14 @@ def try_rendered(
         return rendered(subject, body, language, person), None
     except Exception as error:
         return None, error
+
+
+def sample_subject(subject: str, language: str) -> str:
+    """Return a subject filled with sample data (its source when it does not render)."""
+    try:
+        return content_template(subject).render(sample_context(language))
+    except Exception:  # the checker says what is wrong; the page shows the source
+        return subject
 
 
 def sender(person: Enrolled | None) -> Sender:
