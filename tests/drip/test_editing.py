@@ -264,3 +264,18 @@ def test_a_representative_cannot_edit(
     token = csrf_token(client, staff("/organisations/alpha"))
     assert client.post(EDIT, data={"csrf_token": token, "action": "save"}).status_code == 403
     assert session.scalar(select(func.count()).select_from(SequenceVersion)) == 0
+
+
+def test_every_step_saved_as_shown_changes_nothing(lead: FlaskClient, session: Session) -> None:
+    """Each shipped step's form, posted as a browser sends it, makes no version: what the form
+    shows (offsets, anchors, conditions, both texts) is what the files say."""
+    from werkzeug.datastructures import MultiDict
+
+    from tests.forms_as_sent import form_with
+
+    for number in range(1, 9):
+        path = staff(f"/sequences/{NAME}/steps/{number:02d}")
+        form = form_with(lead.get(path).get_data(as_text=True), "subject_sv")
+        response = lead.post(form.action or path, data=MultiDict(form.data()))
+        assert response.status_code == 302, (path, response.get_data(as_text=True)[:3000])
+    assert versions(session) == []

@@ -19,10 +19,10 @@ bp = Blueprint("drip", __name__)
 
 def copy_or_404(name: str) -> stored.Stored:
     """Return the campaign's current copy of sequence `name`, or a 404 if there is none."""
-    copy = stored.current(db.session(), g.campaign.id, name)
-    if not copy.files:
+    found = stored.copies(db.session(), g.campaign.id).get(name)
+    if found is None or not found.files:
         abort(404)
-    return copy
+    return found
 
 
 def saved_message(saved: Saved) -> str:

@@ -63,6 +63,8 @@ def _context(person: Enrolled | None, language: str) -> dict[str, Any]:
 
 def enrolled_with(email: str) -> Enrolled | None:
     """Return the campaign's active participant with this address in a group with a sequence."""
+    if len(email) > 320 or "\x00" in email:  # no address: the database is not asked
+        return None
     here = select(Participant.id).where(Participant.campaign_id == g.campaign.id)
     found = db.session().scalar(here.where(Participant.email == email.strip().lower()))
     people = enrolled(db.session(), found) if found else []
