@@ -15,9 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
-from campaign.drip.files import LANGUAGES, STEP_NAME, step_text
+from campaign.drip.files import LANGUAGES, STEP_NAME
+from campaign.drip.rewriting import rewritten, split
 
 Files = dict[str, str]
 MAX_STEPS = 99  # file names have two digits
@@ -59,18 +58,6 @@ class Slot:
     def number(self) -> str:
         """The step's place, as its file name has it: "03"."""
         return self.name[:2]
-
-
-def split(text: str) -> tuple[dict[str, Any], str]:
-    """Return a step file's front matter (read as YAML) and its body; ({}, text) if unreadable."""
-    if not text.startswith("---\n") or "\n---\n" not in text[3:]:
-        return {}, text
-    front, body = text[4:].split("\n---\n", 1)
-    try:
-        meta = yaml.safe_load(front) or {}
-    except yaml.YAMLError:
-        return {}, text
-    return (meta, body) if isinstance(meta, dict) else ({}, text)
 
 
 def slots(files: Mapping[str, str]) -> list[Slot]:
@@ -130,7 +117,8 @@ def with_draft(files: Mapping[str, str], slot: Slot, draft: Draft) -> Files:
         if path in files and _same(before, draft, language):
             continue  # its text stays as written
         meta = {**split(files.get(path, ""))[0], **draft.meta(language)}
-        changed[path] = step_text(_keyed(meta, slot), _ends_with_newline(draft.bodies[language]))
+        body = _ends_with_newline(draft.bodies[language])
+        changed[path] = rewritten(files.get(path, ""), _keyed(meta, slot), body)
     return changed
 
 
@@ -198,7 +186,7 @@ def _renamed(files: Mapping[str, str], slot: Slot, number: str) -> Files:
         language, _, name = key.partition("/")
         if name == slot.name:
             meta, body = split(text)
-            renamed[f"{language}/{target.name}"] = step_text(_keyed(meta, target), body)
+            renamed[f"{language}/{target.name}"] = rewritten(text, _keyed(meta, target), body)
     return renamed
 
 

@@ -109,12 +109,15 @@ def test_a_save_is_a_version_with_its_diff_and_re_plans_the_followers(
     saved = versions(session)
     assert [(v.number, v.note) for v in saved] == [(1, "shipped"), (2, "edit:02")]
     assert saved[0].author_id is None and saved[1].author_id is not None
-    assert "subject: Prova med en kollega" in saved[1].files["sv/02-prova-med-nagon-du-kanner.md"]
+    text = saved[1].files["sv/02-prova-med-nagon-du-kanner.md"]
+    assert text.startswith("---\noffset: +2 business days\nat: '10:15'\n")
+    assert "subject: Prova med en kollega\nunless: [attended_practice_meeting]\n---\n" in text
     history = lead.get(staff(f"/sequences/{NAME}/history")).get_data(as_text=True)
     assert "Ändrade steg 02" in history and "Lea Lead" in history and "Den levererade" in history
     diff = lead.get(staff(f"/sequences/{NAME}/versions/2")).get_data(as_text=True)
     assert "<del>subject: Ditt första webbmöte – prova med någon du känner</del>" in diff
-    assert "<ins>subject: Prova med en kollega</ins>" in diff and "Tillagd" in diff
+    assert "<ins>subject: Prova med en kollega</ins>" in diff and "Tillagd rad" in diff
+    assert diff.count("<del>") == 3 and diff.count("<ins>") == 3  # at in both files, subject
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "sequence.saved")).one()
     assert event.campaign_id == person.campaign_id and event.target == f"sequence:{NAME}"
     assert event.details == {"number": 2, "steps": 1, "participants": 1}
