@@ -46,7 +46,9 @@ def main() -> None:
         )
         migrations.upgrade(db.engine_of(app))
         with app.app_context(), db.open_session(app) as session:
+            started = time.perf_counter()
             campaign = fill(session, args.members, args.participants)
+            print(f"filled in {time.perf_counter() - started:.0f} s", flush=True)
             editor = User(email="lead@m0.se", name="Lead", role=Role.LEAD_ADMIN, created_at=NOW)
             session.add(editor)
             session.commit()
@@ -58,14 +60,14 @@ def main() -> None:
                                 note="edit:02", now=NOW)  # fmt: skip
             session.commit()
             saving = time.perf_counter() - started
+            print(f"save with re-plan: {saving:.2f} s ({saved.replanned} re-planned)", flush=True)
             started = time.perf_counter()
             materialize(session, NOW)
             session.commit()
             drip = time.perf_counter() - started
             after = session.scalar(select(func.count(Message.id)))
         total = args.members * args.participants
-        print(f"save with re-plan: {saving:.2f} s ({saved.replanned} of {total} re-planned,"
-              f" version {saved.number})")  # fmt: skip
+        print(f"version {saved.number}; {saved.replanned} of {total} participants re-planned")
         print(f"the next drip run over the re-planned: {drip:.2f} s")
         print(f"mail queued by the edit of a step everyone had: {after - messages}")
 
