@@ -94,7 +94,7 @@ def _posted(
     if action == "save" and valid and not found:
         return _save(copy.name, slot, files, is_new=is_new)
     if action == "test" and valid:
-        _test(draft, slot, form)
+        _test(copy.name, draft, slot, form)
     _show_beside(form, found)
     return _page(form, copy, None if is_new else slot, draft, found)
 
@@ -112,7 +112,7 @@ def _save(name: str, slot: Slot, files: dict[str, str], *, is_new: bool) -> Resp
     return redirect(url_for("drip.edit_step", name=name, ident=slot.ident))
 
 
-def _test(draft: Draft, slot: Slot, form: StepForm) -> None:
+def _test(name: str, draft: Draft, slot: Slot, form: StepForm) -> None:
     """Mail the form's step, in both languages, to the editor."""
     person = _person(form)
     for language in LANGUAGES:
@@ -121,7 +121,7 @@ def _test(draft: Draft, slot: Slot, form: StepForm) -> None:
         if mail is None:
             flash(_("The step cannot be rendered, so no test was sent."), "error")
             return
-        queue_test(mail, f"{g.campaign.id}:{slot.ident}", language)
+        queue_test(mail, f"{name}/{slot.ident}", language)
     db.session().commit()
     count = len(LANGUAGES)
     flash(ngettext("%(num)d test e-mail is queued to %(email)s.",
