@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
 from campaign.drip import stored
@@ -58,6 +59,10 @@ def test_edit_preview_save_and_revert_a_step(
     frame = page.frame_locator("iframe.mail-preview").first
     assert "Ring upp en kollega" in frame.locator("body").inner_text()
     audit(page)
+    # While one types, the preview follows (step-preview.js); nothing is saved.
+    page.locator("#subject_en").fill("Call a colleague, {{ participant.first_name }}")
+    expect(page.locator(".preview-subject").nth(1)).to_have_text("Call a colleague, Åsa")
+    assert stored.current(session, network.campaign.id, NAME).number is None
 
     page.locator("#at").fill("21:30")  # in the quiet hours
     _press(page, "Spara")
