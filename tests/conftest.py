@@ -306,6 +306,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
     from tests.inbound_helpers import stored
     from tests.outbox_helpers import participant, queue_welcome
     from tests.sender_helpers import sender_objects
+    from tests.sequence_helpers import sequence_objects
 
     with app.app_context():
         person = participant(session, network, "anna@alpha.se")
@@ -318,6 +319,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
         token = token_for(person)
         extra = enrolment_objects(session, network, person)
         extra |= sender_objects(session, network)
+        extra |= sequence_objects(session, network)
     return {
         **extra,
         "campaign": network.campaign.slug,

@@ -122,6 +122,7 @@ def visible(page: str) -> str:
     page = re.sub(r"(?is)<(script|style|template)\b.*?</\1>", " ", page)
     page = re.sub(r"(?is)<textarea\b.*?</textarea>", " ", page)  # what a person typed
     page = re.sub(r'(?is)<(\w+)[^>]*\blang="en"[^>]*>.*?</\1>', " ", page)  # English content
+    page = re.sub(r'(?is)<(\w+)[^>]*\btranslate="no"[^>]*>.*?</\1>', " ", page)  # a file's source
     page = re.sub(r"(?s)<!--.*?-->", " ", page)
     page = re.sub(r"(?s)<[^>]*>", " ", page)
     return _without_urls(html.unescape(page))

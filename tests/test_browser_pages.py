@@ -40,6 +40,8 @@ NOT_PAGES = {
     "health.healthz",
     "outbox.html",
     "drip.preview_html",
+    "drip.draft_frame",
+    "drip.export_sequence",
     "inbound.raw",
     "network.logo",
 }

@@ -27,6 +27,16 @@ EXPECTED: dict[str, Access] = {
     "drip.preview": Access.LEAD_ADMIN,
     "drip.preview_html": Access.LEAD_ADMIN,
     "drip.send_test": Access.LEAD_ADMIN,
+    "drip.edit_step": Access.LEAD_ADMIN,
+    "drip.new_step": Access.LEAD_ADMIN,
+    "drip.draft_frame": Access.LEAD_ADMIN,
+    "drip.move_step": Access.LEAD_ADMIN,
+    "drip.remove_step": Access.LEAD_ADMIN,
+    "drip.history": Access.LEAD_ADMIN,
+    "drip.version": Access.LEAD_ADMIN,
+    "drip.revert": Access.LEAD_ADMIN,
+    "drip.export_sequence": Access.LEAD_ADMIN,
+    "drip.import_sequence": Access.LEAD_ADMIN,
     "drip.progress": Access.ORGANISATION,
     "drip.schedule": Access.ORGANISATION,
     "outbox.index": Access.STAFF,
@@ -252,11 +262,11 @@ def _allowed(policy: Access, actor: str) -> bool:
 
 
 # The URL parameters that name an object of one campaign: a participant, pilot group, import,
-# meeting, message or questionnaire. (Accounts, suppressed addresses and sequence files belong
-# to none.)
+# meeting, message, questionnaire or saved version of a sequence. (Accounts, suppressed
+# addresses and the shipped sequence files belong to none.)
 CAMPAIGN_OBJECTS = (
     "participant_id", "group_id", "import_id", "event_id", "message_id", "questionnaire_id",
-    "inbound_id",
+    "inbound_id", "version",
 )  # fmt: skip
 B_ACTORS = ("lead", "rep_alpha", "rep_beta", "operator", "lead_gamma")
 

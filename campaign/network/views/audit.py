@@ -77,6 +77,9 @@ ACTIONS: dict[str, object] = {
     "representative.disabled": _l("Turned a representative's access off"),
     "representative.enabled": _l("Turned a representative's access on"),
     "representative.invited": _l("Invited a representative"),
+    "sequence.imported": _l("Imported a sequence"),
+    "sequence.reverted": _l("Restored a version of a sequence"),
+    "sequence.saved": _l("Saved a sequence"),
     "staff.changed": _l("Changed a staff account"),
     "suppression.removed": _l("Removed an address from the suppression list"),
 }
@@ -93,6 +96,7 @@ DETAILS: dict[str, object] = {
     "sent_at": _l("Sent"), "attempts": _l("Attempts"), "next_attempt_at": _l("Next attempt"),
     "source": _l("From"), "former_lead": _l("Former lead"), "new_lead": _l("New lead"),
     "roles_changed": _l("Roles changed"), "name": _l("Name"), "until": _l("Until"),
+    "number": _l("Version"), "steps": _l("Steps changed"),
 }  # fmt: skip
 # What an action was taken on, kept as "kind:id".
 TARGETS: dict[str, object] = {
@@ -101,6 +105,7 @@ TARGETS: dict[str, object] = {
     "import": _l("Import %(id)s"), "questionnaire": _l("Questionnaire %(id)s"),
     "user": _l("Account %(id)s"), "organisation": _l("Member %(id)s"),
     "campaign": _l("Campaign %(id)s"), "address": _l("Addresses (%(id)s)"),
+    "sequence": _l("Sequence %(id)s"),
 }  # fmt: skip
 FORMS: tuple[type[FlaskForm], ...] = (
     LeadMembershipForm, NewMemberForm, CampaignForm, ParticipantForm, PilotGroupForm, EventForm,

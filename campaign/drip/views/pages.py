@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from email.utils import parseaddr
-from typing import Any
 
 from flask import (
-    Blueprint,
-    Flask,
     Response,
     abort,
     current_app,
@@ -27,33 +24,24 @@ from sqlalchemy import select
 from campaign import db
 from campaign.accounts.scope import Access, access, of_member
 from campaign.drip.fallbacks import step_warnings
-from campaign.drip.files import (
-    CONDITIONS,
-    LANGUAGES,
-    Sequence,
-    Step,
-)
-from campaign.drip.materialize import Enrolled, context_for, enrolled
-from campaign.drip.samples import sample_context
+from campaign.drip.files import CONDITIONS, LANGUAGES, Sequence, Step
+from campaign.drip.materialize import Enrolled
+from campaign.drip.models import SequenceVersion
 from campaign.drip.schedule import plans_for
-from campaign.drip.stored import Stored, copies
+from campaign.drip.stored import Stored, copies, version
 from campaign.drip.subjects import Subjects
-from campaign.enrolment.mail import sender_of
+from campaign.drip.views.base import bp
+from campaign.drip.views.previewing import (
+    enrolled_with,
+    queue_test,
+    rendered,
+    sample_subject,
+    sender,
+)
 from campaign.enrolment.models import Participant
-from campaign.i18n import load_catalog
-from campaign.outbox.compose import Footer, Rendered, content_template, render
-from campaign.outbox.mail import Recipient, Sender, staff_message
-from campaign.outbox.models import MessageKind
-from campaign.outbox.queue import enqueue
+from campaign.outbox.compose import Rendered
 from campaign.security import mail_preview
-from campaign.timing import current_clock
-
-bp = Blueprint("drip", __name__)
-
-
-def init_app(app: Flask) -> None:
-    """Register the views."""
-    app.register_blueprint(bp)
+from campaign.timing import QUIET_HOURS, current_clock
 
 
 def _step(name: str, language: str, number: str) -> Step:
@@ -78,23 +66,7 @@ def _copies() -> dict[str, Stored]:
 
 def _preview(step: Step, person: Enrolled | None = None) -> Rendered:
     """Render a step with sample data, or as `person` would get it."""
-    context = _preview_context(person, step.language)
-    reason = load_catalog(step.language).gettext("This is a preview.")
-    footer = Footer(reason, context["links"]["unsubscribe"], logo=_sender(person).logo)
-    return render(step.subject, step.body, context, language=step.language, footer=footer)
-
-
-def _sender(person: Enrolled | None) -> Sender:
-    """Return how the person's member names the sender (the campaign's sender for a sample)."""
-    return sender_of(person.membership, person.organisation) if person else Sender()
-
-
-def _preview_context(person: Enrolled | None, language: str) -> dict[str, Any]:
-    """Return the sample data, or `person`'s with the sample's unsubscribe link: their own
-    would let the reader act as them."""
-    if person is None:
-        return sample_context(language)
-    return context_for(person, sample_context()["links"]["unsubscribe"])
+    return rendered(step.subject, step.body, step.language, person)
 
 
 def _previewed_person() -> tuple[Enrolled | None, str | None]:
@@ -102,18 +74,10 @@ def _previewed_person() -> tuple[Enrolled | None, str | None]:
     email = (request.args.get("participant") or "").strip().lower()
     if not email:
         return None, None
-    person = _enrolled_with(email)
+    person = enrolled_with(email)
     if person is None:
         return None, _("No active participant in a pilot group with a sequence has this address.")
     return person, None
-
-
-def _enrolled_with(email: str) -> Enrolled | None:
-    """Return the campaign's active participant with this address in a group with a sequence."""
-    here = select(Participant.id).where(Participant.campaign_id == g.campaign.id)
-    found = db.session().scalar(here.where(Participant.email == email))
-    people = enrolled(db.session(), found) if found else []
-    return people[0] if people else None
 
 
 @bp.get("/sequences")
@@ -140,11 +104,21 @@ def timeline(name: str) -> ResponseReturnValue:
     return render_template(
         "drip/timeline.html",
         sequence=sequence,
+        copy=found[name],
+        latest=_latest(found[name]),
         languages=_by_language(sequence),
         problems=found[name].problems,
         conditions=CONDITIONS,
         subject=_sample_subject,
+        quiet=QUIET_HOURS,
     )
+
+
+def _latest(copy: Stored) -> SequenceVersion | None:
+    """Return the campaign's current version of the sequence (None: the shipped files)."""
+    if copy.number is None:
+        return None
+    return version(db.session(), g.campaign.id, copy.name, copy.number)
 
 
 def _by_language(sequence: Sequence) -> list[tuple[str, list[Step]]]:
@@ -154,10 +128,7 @@ def _by_language(sequence: Sequence) -> list[tuple[str, list[Step]]]:
 
 def _sample_subject(step: Step) -> str:
     """Return the step's subject filled with sample data (its source when it does not render)."""
-    try:
-        return content_template(step.subject).render(sample_context(step.language))
-    except Exception:  # the check lists the problem; the timeline shows the source
-        return step.subject
+    return sample_subject(step.subject, step.language)
 
 
 @bp.get("/sequences/<name>/<language>/<number>")
@@ -174,7 +145,7 @@ def preview(name: str, language: str, number: str) -> ResponseReturnValue:
         rendered=rendered,
         error=error,
         person=person,
-        sender=_sender(person),
+        sender=sender(person),
         configured=parseaddr(current_app.config["CAMPAIGN_MAIL_FROM"]),
     )
 
@@ -210,15 +181,7 @@ def send_test(name: str, language: str, number: str) -> ResponseReturnValue:
 
 def _queue_test(step: Step) -> None:
     """Queue the step's preview to the signed-in user, due now."""
-    now = current_clock().now()
-    test = staff_message(
-        Recipient.of(current_user, g.campaign.id),
-        _preview(step),
-        kind=MessageKind.TEST,
-        source_key=f"test:{current_user.id}:{step.key}:{step.language}:{now.isoformat()}",
-        due_at=now,
-    )
-    enqueue(db.session(), now=now, **test)
+    queue_test(_preview(step), step.key, step.language)
 
 
 @bp.get("/organisations/<org>/progress")
