@@ -48,7 +48,8 @@ def test_the_lead_admin_sets_and_changes_a_campaign_milestone(
     assert "Teams införs" in page
     _post(client, CAMPAIGN_PAGE, name="Teams", day="2027-04-12")  # the same name, a new day
     assert _milestones(session) == [(None, "teams", date(2027, 4, 12))]
-    actions = session.scalars(select(AuditEvent.details).where(AuditEvent.action == "milestone.set"))
+    done = select(AuditEvent.details).where(AuditEvent.action == "milestone.set")
+    actions = session.scalars(done)
     assert [d["before"] for d in actions] == [None, "2027-03-01"]
 
 
