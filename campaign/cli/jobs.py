@@ -79,18 +79,26 @@ def sequences() -> None:
 @click.pass_context
 def check_sequences(ctx: click.Context, root: Path | None, campaign_slug: str | None) -> None:
     """Load every sequence and render every step; list each problem with its file and line,
-    and warn of each optional placeholder used without a fallback. With --campaign, also check
-    the questionnaires, questions, options and milestones the steps name against the
-    campaign's; without, say which of those names were not checked."""
+    and warn of each optional placeholder used without a fallback. With --campaign, check the
+    campaign's own copies (or the --path folder's files) and the questionnaires, questions,
+    options and milestones they name against the campaign's; without, say which of those names
+    were not checked."""
     from campaign.drip.check import check
     from campaign.drip.fallbacks import warnings
     from campaign.drip.files import SEQUENCES_DIR
 
+    if campaign_slug is not None and root is None:
+        _report(*_campaign_copies(ctx, campaign_slug), [])
+        return
     count, problems = check(root or SEQUENCES_DIR)
     if not count and not problems:
         raise click.ClickException(f"{root or SEQUENCES_DIR} holds no sequence steps to check.")
     problems += _named_problems(ctx, root or SEQUENCES_DIR, campaign_slug)
-    warned = warnings(root or SEQUENCES_DIR)
+    _report(count, problems, warnings(root or SEQUENCES_DIR))
+
+
+def _report(count: int, problems: list[Problem], warned: list[Problem]) -> None:
+    """Print each problem and warning; fail when there is a problem."""
     for problem in [*problems, *warned]:
         click.echo(str(problem), err=True)
     if problems:
@@ -98,6 +106,25 @@ def check_sequences(ctx: click.Context, root: Path | None, campaign_slug: str | 
     click.echo(
         f"{count} steps checked: no problems" + (f", {len(warned)} warning(s)." if warned else ".")
     )
+
+
+def _campaign_copies(ctx: click.Context, slug: str) -> tuple[int, list[Problem]]:
+    """Check the campaign's own copy of each sequence as saving one checks it; return how many
+    steps were read and the problems."""
+    from campaign.drip import stored
+
+    app = app_of(ctx)
+    require_schema(app)
+    with app.app_context(), db.open_session(app) as session:
+        campaign_id = campaign_named(session, slug).id
+        copies = stored.copies(session, campaign_id).values()
+        problems = [
+            p
+            for copy in copies
+            for p in stored.problems_of(session, campaign_id, copy.name, copy.files)
+        ]
+    count = sum(len(steps) for copy in copies for steps in copy.sequence.steps.values())
+    return count, problems
 
 
 def _named_problems(ctx: click.Context, root: Path, slug: str | None) -> list[Problem]:

@@ -22,7 +22,7 @@ from campaign.drip.due import (
     occurrences,
 )
 from campaign.drip.files import Sequence, Step
-from campaign.drip.materialize import sendable_sequences
+from campaign.drip.stored import campaign_sequences
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events.models import Event
 from campaign.milestones.dates import dates_for
@@ -150,7 +150,7 @@ def plans_for(
     groups = _groups(db_session, {p.pilot_group_id or 0 for p in participants})
     campaigns = _campaigns(db_session, {p.campaign_id for p in participants})
     events = invited_events(db_session, ids)
-    sequences = sendable_sequences()
+    sequences = {c: campaign_sequences(db_session, c) for c in campaigns}
     dates = dates_for(db_session, {(p.campaign_id, p.organisation_id) for p in participants})
     return {
         p.id: plan(
@@ -159,7 +159,7 @@ def plans_for(
             campaigns[p.campaign_id],
             messages[p.id],
             now,
-            sequences,
+            sequences[p.campaign_id],
             events[p.id],
             dates[(p.campaign_id, p.organisation_id)],
         )
