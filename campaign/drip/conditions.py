@@ -79,6 +79,8 @@ def unreadable(text: object) -> str | None:
     if isinstance(text, str) and read(text) is not None:
         return None
     shown = repr(text)
+    if isinstance(text, dict):  # `answered: x` or `answered:` is YAML for a mapping
+        return f"cannot read {shown}: write a condition as one word, such as answered:follow-up"
     if not isinstance(text, str):
         return f"unknown condition {shown}; known: {KNOWN}"
     if text.startswith("answered:"):
