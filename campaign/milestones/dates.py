@@ -11,10 +11,11 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from campaign.audit import record
+from campaign.enrolment.models import Participant
 from campaign.milestones.models import NAME_LENGTH, Milestone
 
 NAME = re.compile(rf"^[a-z0-9][a-z0-9_-]{{0,{NAME_LENGTH - 1}}}$")
@@ -83,6 +84,7 @@ def set_milestone(
         organisation_id=organisation_id, target=f"milestone:{milestone.name}",
         before=before, after=milestone.day.isoformat(),
     )  # fmt: skip
+    replan(db_session, campaign_id, organisation_id)
     return milestone
 
 
@@ -104,7 +106,19 @@ def remove_milestone(
         before=milestone.day.isoformat(),
     )  # fmt: skip
     db_session.delete(milestone)
+    replan(db_session, campaign_id, organisation_id)
     return True
+
+
+def replan(db_session: Session, campaign_id: int, organisation_id: int | None) -> None:
+    """Have the next drip run look again at the participants a milestone concerns (the
+    member's, or the whole campaign's): a step counting from it may come sooner now."""
+    statement = update(Participant).where(Participant.campaign_id == campaign_id)
+    if organisation_id is not None:
+        statement = statement.where(Participant.organisation_id == organisation_id)
+    db_session.execute(
+        statement.values(next_step_at=None).execution_options(synchronize_session=False)
+    )
 
 
 def dates_for(db_session: Session, whose: Iterable[Whose]) -> dict[Whose, dict[str, date]]:
