@@ -181,10 +181,11 @@ def test_conditions_in_peoples_words_in_both_languages(app: Flask) -> None:
                     "attended:training",
                     "answered_baseline",
                 )
-            ]
+            ] + [str(labels.answer("skipped: not answer:baseline.experience=weekly"))]
     assert said["sv"][0] == "deltagaren har svarat på enkäten ”Hur har det gått med webbmötena?”"
     assert said["sv"][1].startswith("deltagaren svarade ”Varje vecka” på ”Hur ofta deltar du")
     assert said["sv"][2] == "deltagaren har varit med på ett möte av typen utbildning"
+    assert said["sv"][4].startswith("Hoppades över: det gäller inte att deltagaren svarade ”Varje")
     assert said["en"][1].startswith("the participant answered “Every week” to “How often")
     assert said["en"][2] == "the participant has attended a meeting of the kind training"
     assert said["sv"][3] == "deltagaren har svarat på startenkäten"
