@@ -75,7 +75,7 @@ def test_a_representative_sets_their_own_members_milestone_over_the_campaigns(
     assert _post(rep, ALPHA_PAGE, name="teams", day="2027-05-03").status_code == 302
     page = rep.get(ALPHA_PAGE).get_data(as_text=True)
     assert "3 maj 2027" in page and "1 mars 2027" in page
-    assert "er egen dag gäller" in page
+    assert "medlemmens eget datum gäller" in page
     assert _milestones(session) == [
         (None, "teams", date(2027, 3, 1)),
         (network.alpha.id, "teams", date(2027, 5, 3)),
