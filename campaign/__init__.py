@@ -20,6 +20,7 @@ from campaign.enrolment import holds
 from campaign.enrolment import views as enrolment_views
 from campaign.events import views as events_views
 from campaign.inbound import views as inbound_views
+from campaign.milestones import views as milestones_views
 from campaign.network import timezone
 from campaign.network import views as network_views
 from campaign.outbox import views as outbox_views
@@ -102,6 +103,7 @@ def _init_views(app: Flask) -> None:
     drip_views.init_app(app)
     enrolment_views.init_app(app)
     events_views.init_app(app)
+    milestones_views.init_app(app)
     surveys_views.init_app(app)
     report_views.init_app(app)
     succession_views.init_app(app)

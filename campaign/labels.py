@@ -19,8 +19,8 @@ from wtforms.fields import SelectChoice
 from campaign.accounts.models import Role
 from campaign.accounts.roles import Standing
 from campaign.accounts.throttle import LockKind
+from campaign.drip import conditions
 from campaign.drip.catch_up import SKIPPED_EVENT_STEP, SKIPPED_STEP
-from campaign.drip.files import CONDITIONS
 from campaign.drip.materialize import LATE, NO_LATER_DATE
 from campaign.drip.pauses import DROPPED_EVENT_MAIL
 from campaign.enrolment.consent import facts_of
@@ -43,7 +43,7 @@ from campaign.outbox.limits import RATE_WAIT_ANSWER, STOPPED_ANSWER, SUPPRESSED
 from campaign.outbox.models import MessageKind, MessageState, SuppressionReason
 from campaign.outbox.queue import GIVEN_UP
 from campaign.retention.purge import CANCELLED as PURGED
-from campaign.surveys.definitions import definitions
+from campaign.surveys.definitions import Definition, Question, definitions
 from campaign.surveys.models import Questionnaire, QuestionnaireKind
 from campaign.surveys.service import ANSWERED
 from campaign.timing import CLOCK_PATTERNS, day_text, shown_zone
@@ -163,10 +163,11 @@ ANSWERS: dict[str, object] = {
     "cancelled: expired": _l("Cancelled: the link expired"),
     EVENT_CHANGED: _l("Cancelled: the meeting changed"),
 }
+_C = r"(?P<condition>[\w:.=-]+)"  # a condition: answered_baseline, attended:training
 # Answers with a part of their own: the skipped step's condition, who cancelled.
 ANSWER_PATTERNS: tuple[tuple[re.Pattern[str], object], ...] = (
-    (re.compile(r"^skipped: not (?P<condition>\w+)$"), _l("Skipped: not so that %(condition)s")),
-    (re.compile(r"^skipped: (?P<condition>\w+)$"), _l("Skipped: %(condition)s")),
+    (re.compile(rf"^skipped: not {_C}$"), _l("Skipped: not so that %(condition)s")),
+    (re.compile(rf"^skipped: {_C}$"), _l("Skipped: %(condition)s")),
     (re.compile(r"^cancelled by (?P<name>.+)$"), _l("Cancelled by %(name)s")),
     (re.compile(r"^connection lost: (?P<error>.+)$"), _l("Connection lost: %(error)s")),
     (
@@ -268,8 +269,35 @@ def answer(text: str | None) -> str:
 def _answer_parts(parts: dict[str, str]) -> dict[str, str]:
     """Name a condition by its label."""
     if "condition" in parts:
-        parts["condition"] = str(CONDITIONS.get(parts["condition"], parts["condition"]))
+        parts["condition"] = condition(parts["condition"])
     return parts
+
+
+def condition(text: str) -> str:
+    """Say a step's condition (`unless:`, `only_if:`) in the words of the request's language."""
+    found = conditions.read(text)
+    if found is None or found.kind == "fixed":
+        return str(conditions.FIXED.get(text, text))
+    if found.kind == "attended":
+        kind = label(EventKind(found.event_kind)).lower()
+        return _("the participant has attended a meeting of the kind %(kind)s", kind=kind)
+    language, definition = str(get_locale() or "sv"), definitions().get(found.questionnaire)
+    name = definition.title[language] if definition else found.questionnaire
+    if found.kind == "answered":
+        return _("the participant has answered the questionnaire “%(name)s”", name=name)
+    question = _question(definition, found.question)
+    option = question.label_of(found.value, language) if question else found.value
+    words = question.text[language] if question else found.question
+    return _(
+        "the participant answered “%(option)s” to “%(question)s” (%(name)s)",
+        option=option, question=words, name=name,
+    )  # fmt: skip
+
+
+def _question(definition: Definition | None, question_id: str) -> Question | None:
+    """The questionnaire's question of this id, if there is one."""
+    found = definition.questions if definition else ()
+    return next((q for q in found if q.id == question_id), None)
 
 
 def sequence(name: str | None) -> str:
@@ -322,12 +350,13 @@ def value_of(item: object) -> str:
 
 def init_app(app: Flask) -> None:
     """Give the templates the filters `label`, `plural`, `badge`, `answer`, `sequence`,
-    `questionnaire_title`, `consent_how` and `moment`."""
+    `questionnaire_title`, `consent_how`, `moment` and `condition`."""
     app.jinja_env.filters.update(
         label=label,
         plural=plural,
         badge=badge,
         answer=answer,
+        condition=condition,
         sequence=sequence,
         questionnaire_title=questionnaire_title,
         consent_how=consent_how,

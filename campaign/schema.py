@@ -6,6 +6,7 @@ from campaign.db import Base
 from campaign.drip import models as drip_models  # noqa: F401
 from campaign.enrolment import models as enrolment_models  # noqa: F401
 from campaign.events import models as events_models  # noqa: F401
+from campaign.milestones import models as milestones_models  # noqa: F401
 from campaign.network import models as network_models  # noqa: F401
 from campaign.outbox import inbound as inbound_models  # noqa: F401
 from campaign.outbox import models as outbox_models  # noqa: F401

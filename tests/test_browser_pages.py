@@ -7,14 +7,17 @@ them, as Alpha's representative; the participants' pages through their signed li
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session
 
 from campaign.accounts.scope import Access
+from campaign.milestones.models import Milestone
 from tests.accounts.test_scope import EXPECTED
 from tests.browser import Live, audit, sign_in
-from tests.conftest import PASSWORD, Network
+from tests.conftest import PASSWORD, START, Network
 from tests.routes import TOKEN_OF, routes, url_of
 from tests.urls import staff
 
@@ -91,3 +94,32 @@ def test_english_pages_pass_axe(live: Live, network: Network, browser_page: Any)
         browser_page.goto(url)
         assert browser_page.locator("html").get_attribute("lang") == "en"
         audit(browser_page)
+
+
+def test_the_milestone_pages_pass_axe_filled_in_and_with_errors(
+    live: Live, network: Network, session: Session, browser_page: Any
+) -> None:
+    """Both milestone pages with milestones of the campaign and of Alpha, the form after a bad
+    name and date (errors beside the fields), in Swedish and in English."""
+    for whose, day in ((None, date(2027, 3, 1)), (network.alpha.id, date(2027, 5, 3))):
+        session.add(
+            Milestone(
+                campaign_id=network.campaign.id, organisation_id=whose, name="teams", day=day,
+                description="Teams införs", updated_at=START,
+            )
+        )  # fmt: skip
+    session.commit()
+    sign_in(browser_page, network.lead.email, PASSWORD)
+    for url in (staff("/milestones"), staff("/organisations/alpha/milestones")):
+        browser_page.goto(url)
+        assert "1 mars 2027" in browser_page.content()
+        audit(browser_page)
+        browser_page.fill("#name", "Teams på Ale")
+        browser_page.click("form.milestone-form button[type=submit]")
+        browser_page.wait_for_load_state()
+        assert browser_page.locator(".field-error").count() >= 2  # the name and the date
+        audit(browser_page)
+    browser_page.locator(".lang-switch button[value=en]").click()
+    browser_page.wait_for_load_state()
+    assert "March 1, 2027" in browser_page.content()
+    audit(browser_page)

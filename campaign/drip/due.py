@@ -1,14 +1,16 @@
 """When a sequence step is due for a participant: its moment, or one per event it follows.
 
 A step is due at its offset from the participant's start (their own start date, else their pilot
-group's) or from the campaign's end, on a business day, at its local time in the campaign's
-time zone, outside the quiet hours. A step anchored to a kind of event is due once for each
+group's), from the campaign's end, or from a milestone (the member's date, else the campaign's;
+no date, no step), on a business day, at its local time in the campaign's time zone, outside
+the quiet hours. A step anchored to a kind of event is due once for each
 event of that kind the participant is invited to, counted from the event's day. Nothing is
 planned after the campaign's end: a step that would come later is no step of this campaign.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaign.drip.conditions import milestone_of
 from campaign.drip.files import EVENT_ANCHORS, Step
 from campaign.enrolment.models import Participant, PilotGroup
 from campaign.events.models import Event, Invitation
@@ -23,14 +26,29 @@ from campaign.network.models import Campaign
 from campaign.network.phases import end_moment
 from campaign.timing import QUIET_HOURS, add_business_days, local_instant
 
+NO_MILESTONES: Mapping[str, date] = {}
 # A step more than this overdue is recorded as skipped (but a sequence's first step).
 CATCH_UP = timedelta(days=2)
 
 
-def step_due(step: Step, start: date, campaign: Campaign) -> datetime:
-    """Return the UTC instant a step is due for someone who started on `start`."""
-    anchor = campaign.ends_on if step.anchor == "campaign_end" else start
-    return send_instant(step, anchor, ZoneInfo(campaign.timezone))
+def step_due(
+    step: Step, start: date, campaign: Campaign, milestones: Mapping[str, date] = NO_MILESTONES
+) -> datetime | None:
+    """Return the UTC instant a step is due for someone who started on `start` (with these
+    milestone dates); None for a step that counts from a milestone without a date."""
+    anchor = anchor_day(step, start, campaign, milestones)
+    return None if anchor is None else send_instant(step, anchor, ZoneInfo(campaign.timezone))
+
+
+def anchor_day(
+    step: Step, start: date, campaign: Campaign, milestones: Mapping[str, date]
+) -> date | None:
+    """Return the day a step (not one that follows meetings) counts from: the participant's
+    start, the campaign's last day, or the milestone's date (None: the milestone has none)."""
+    if step.anchor == "campaign_end":
+        return campaign.ends_on
+    name = milestone_of(step.anchor)
+    return start if name is None else milestones.get(name)
 
 
 def send_instant(step: Step, anchor: date, zone: ZoneInfo) -> datetime:
@@ -59,10 +77,11 @@ def occurrences(
     group: PilotGroup,
     campaign: Campaign,
     events: list[Event],
+    milestones: Mapping[str, date] = NO_MILESTONES,
 ) -> list[Occurrence]:
     """Return when, and under which source key, a step is due for a participant, while the
-    campaign runs."""
-    found = _occurrences(step, participant, group, campaign, events)
+    campaign runs (none for a step that counts from a milestone without a date)."""
+    found = _occurrences(step, participant, group, campaign, events, milestones)
     end = end_moment(campaign)
     return [occurrence for occurrence in found if occurrence.due < end]
 
@@ -73,12 +92,14 @@ def _occurrences(
     group: PilotGroup,
     campaign: Campaign,
     events: list[Event],
+    milestones: Mapping[str, date],
 ) -> list[Occurrence]:
     """Return every time, and the source key, a step is due for a participant."""
     key = f"p:{participant.id}:seq:{step.key}"
     if step.anchor not in EVENT_ANCHORS:
         start = participant.starts_on or group.starts_on
-        return [Occurrence(key, step_due(step, start, campaign))]
+        due = step_due(step, start, campaign, milestones)
+        return [] if due is None else [Occurrence(key, due)]
     zone = ZoneInfo(campaign.timezone)
     return [
         Occurrence(

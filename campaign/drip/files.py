@@ -33,25 +33,19 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask_babel import lazy_gettext as _l
 
+from campaign.drip.conditions import ANCHORS as ANCHORS
+from campaign.drip.conditions import EVENT_ANCHORS as EVENT_ANCHORS
+from campaign.drip.conditions import FIXED, anchor_problem, unreadable
 from campaign.timing import QUIET_HOURS, Offset, parse_offset
 
 SEQUENCES_DIR = Path(__file__).parent.parent / "sequences"
 LANGUAGES = ("sv", "en")
-CONDITIONS = {
-    "attended_practice_meeting": _l("the participant has attended a practice meeting"),
-    "declined_invitation": _l("the participant has declined an invitation"),
-    "answered_baseline": _l("the participant has answered the baseline questionnaire"),
-}
+CONDITIONS = FIXED  # the first three names; conditions.py reads the others
 REQUIRED = ("offset", "at", "subject")
 ALLOWED = (*REQUIRED, "anchor", "unless", "only_if", "key")
 # The order of the keys when a step is written back (step_text).
 ORDER = ("key", "offset", "anchor", "at", "subject", "unless", "only_if")
-# What an offset counts from: the participant's start, the campaign's last day, or the day of
-# each event of a kind the participant is invited to (one mail per event).
-EVENT_ANCHORS = ("practice_meeting", "training", "webinar")
-ANCHORS = ("start", "campaign_end", *EVENT_ANCHORS)
 STEP_NAME = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9-]+)\.md$")
 TIME = re.compile(r"^(?P<hour>[01]\d|2[0-3]):(?P<minute>[0-5]\d)$")
 IDENT = re.compile(r"^[a-z0-9][a-z0-9-]{0,15}$")
@@ -84,6 +78,11 @@ class Step:
     only_if: tuple[str, ...] = ()
     anchor: str = "start"
     ident: str = ""  # the step's lasting identity: its `key`, else its number
+    lines: tuple[tuple[str, int], ...] = ()  # the file lines of anchor, unless and only_if
+
+    def line_of(self, key: str) -> int:
+        """Return the file line of a front matter key (1 when the step has none)."""
+        return dict(self.lines).get(key, 1)
 
     @property
     def key(self) -> str:
@@ -227,6 +226,7 @@ def _step(front: _FrontMatter, name: re.Match[str], sequence: str, language: str
         only_if=only_if,
         anchor=anchor,
         ident=ident,
+        lines=tuple((k, front.line_of(k)) for k in ("anchor", "unless", "only_if")),
     )
 
 
@@ -267,24 +267,25 @@ def _conditions(front: _FrontMatter, key: str) -> tuple[str, ...]:
     """Return the conditions listed under `key` (one may stand alone), reporting unknown ones."""
     values = front.meta.get(key) or []
     values = [values] if isinstance(values, str) else list(values)
-    unknown = [v for v in values if v not in CONDITIONS]
-    if unknown:
-        front.report(key, f"unknown condition {unknown[0]!r}; known: {', '.join(CONDITIONS)}")
-    return tuple(values)
+    problems = [why for why in map(unreadable, values) if why is not None]
+    if problems:
+        front.report(key, problems[0])
+    return tuple(str(value) for value in values)
 
 
 def _anchor(front: _FrontMatter, offset: Offset | None) -> str:
     """Return what the step's offset counts from, reporting an unknown or impossible one."""
     anchor = str(front.meta.get("anchor", "start"))
-    if anchor not in ANCHORS:
-        front.report("anchor", f"unknown anchor {anchor!r}; use {' or '.join(ANCHORS)}")
+    if (why := anchor_problem(anchor)) is not None:
+        front.report("anchor", why)
     if offset is not None and offset.amount < 0 and anchor == "start":
         front.report("offset", _BEFORE_START)
     return anchor
 
 
 _BEFORE_START = (
-    "a step cannot come before the participant starts; a negative offset needs anchor: campaign_end"
+    "a step cannot come before the participant starts; a negative offset needs"
+    " anchor: campaign_end or a milestone"
 )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,19 +31,21 @@ from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
 from campaign.drip.catch_up import Resumption, Timed, after_pause, held_over
+from campaign.drip.conditions import named_in
 from campaign.drip.due import CATCH_UP, Occurrence, invited_events, next_event, occurrences
+from campaign.drip.facts import holding
 from campaign.drip.files import Sequence, Step
 from campaign.drip.next_steps import NOTHING_LEFT, note_next_steps
 from campaign.drip.stored import campaign_sequences
 from campaign.enrolment.mail import addressee
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
-from campaign.events.models import Event, EventKind, Invitation, Rsvp
+from campaign.events.models import Event
+from campaign.milestones.dates import Whose, dates_for
 from campaign.network.models import Campaign, Membership, Organisation
 from campaign.network.phases import mailing_campaigns
 from campaign.outbox.mail import queue_participant_mail
 from campaign.outbox.models import Message, MessageKind
 from campaign.outbox.texts import Letter, first_name
-from campaign.surveys.models import Questionnaire, QuestionnaireKind, Response
 from campaign.timing import long_day, moment_text
 
 CHUNK = 2000  # participants read at a time
@@ -66,13 +68,14 @@ class Enrolled:
 @dataclass(frozen=True)
 class Run:
     """A run at `now` over a chunk of participants: the step mails they already have, the
-    conditions that hold for them, and the events they are invited to."""
+    conditions that hold for them, the events they are invited to, their milestones."""
 
     now: datetime
     done: set[str]
     holds: dict[str, set[int]]
     events: dict[int, list[Event]]
     held_over: set[int]  # participants with a step held over their last pause
+    milestones: dict[Whose, dict[str, date]]  # each member's milestone dates (campaign/milestones)
 
 
 def materialize(
@@ -119,9 +122,10 @@ def _materialize_chunk(
     run = Run(
         now,
         {row.source_key for row in existing},
-        _conditions(db_session, ids),
+        holding(db_session, ids, _named(sequences_of, {p.campaign.id for p in people})),
         invited_events(db_session, ids),
         _held_over(existing, people),
+        dates_for(db_session, {(p.campaign.id, p.organisation.id) for p in people}),
     )
     added, next_at = 0, []
     for person in people:
@@ -179,7 +183,8 @@ def _steps_of(sequence: Sequence, person: Enrolled) -> list[Step]:
 def _occurrences(run: Run, person: Enrolled, step: Step) -> list[Occurrence]:
     """The step's mails for the participant that are not in the outbox yet."""
     participant, events = person.participant, run.events[person.participant.id]
-    found = occurrences(step, participant, person.group, person.campaign, events)
+    dates = run.milestones[(person.campaign.id, person.organisation.id)]
+    found = occurrences(step, participant, person.group, person.campaign, events, dates)
     return [occurrence for occurrence in found if occurrence.key not in run.done]
 
 
@@ -210,6 +215,12 @@ def _verdict(
 def needs_next(step: Step) -> bool:
     """Whether the step offers the next date (names `next_event`)."""
     return "next_event" in step.subject or "next_event" in step.body
+
+
+def _named(sequences_of: SequencesOf, campaigns: set[int]) -> set[str]:
+    """Every condition a step of the campaigns' sequences names."""
+    sequences = [seq for c in campaigns for seq in sequences_of(c).values()]
+    return named_in(s for seq in sequences for steps in seq.steps.values() for s in steps)
 
 
 def _skip_reason(
@@ -363,27 +374,3 @@ def _held_over(existing: list[Row[Any]], people: list[Enrolled]) -> set[int]:
     """The participants among `people` with a step mail held over their last pause."""
     whom = {p.participant.id: p.participant for p in people}
     return {row.participant_id for row in existing if held_over(row, whom[row.participant_id])}
-
-
-def _conditions(db_session: Session, participant_ids: list[int]) -> dict[str, set[int]]:
-    """Return, for each condition a step may name, the participants for whom it holds."""
-    among = Invitation.participant_id.in_(participant_ids)
-    attended = (
-        select(Invitation.participant_id)
-        .join(Event)
-        .where(Event.kind == EventKind.PRACTICE_MEETING, Invitation.has_attended.is_(True), among)
-    )
-    declined = select(Invitation.participant_id).where(Invitation.rsvp == Rsvp.DECLINED, among)
-    answered = (
-        select(Response.participant_id)
-        .join(Questionnaire)
-        .where(
-            Questionnaire.kind == QuestionnaireKind.BASELINE,
-            Response.participant_id.in_(participant_ids),
-        )
-    )
-    return {
-        "attended_practice_meeting": set(db_session.scalars(attended)),
-        "declined_invitation": set(db_session.scalars(declined)),
-        "answered_baseline": set(db_session.scalars(answered)),
-    }

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign.drip.catch_up import Resumption, Timed, after_pause, held_over, resumed_at
-from campaign.drip.due import CATCH_UP, Occurrence, invited_events, next_event, occurrences
+from campaign.drip.conditions import milestone_of
+from campaign.drip.due import (
+    CATCH_UP,
+    NO_MILESTONES,
+    Occurrence,
+    invited_events,
+    next_event,
+    occurrences,
+)
 from campaign.drip.files import Sequence, Step
 from campaign.drip.stored import campaign_sequences
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events.models import Event
+from campaign.milestones.dates import dates_for
 from campaign.network.models import Campaign
 from campaign.outbox.models import Message, MessageKind, MessageState
 
@@ -23,9 +33,10 @@ from campaign.outbox.models import Message, MessageKind, MessageState
 @dataclass(frozen=True)
 class Planned:
     step: Step
-    due: datetime
+    due: datetime | None  # None: not planned (no_date)
     # sent, queued, retrying, failed, skipped, due, will_skip, future; after_pause (the step
-    # caught up with when a paused participant resumes), will_skip_paused (came due meanwhile)
+    # caught up with when a paused participant resumes), will_skip_paused (came due meanwhile);
+    # no_date (it counts from a milestone that has no date for the participant's member)
     state: str
     message: Message | None
     # For a step that follows an event: the next one of its kind at the step's moment, which
@@ -41,15 +52,18 @@ def plan(
     now: datetime,
     sequences: dict[str, Sequence],
     events: list[Event] | None = None,
+    milestones: Mapping[str, date] = NO_MILESTONES,
 ) -> list[Planned]:
     """Return every step of the participant's sequence with its due time and state, in order
-    of time (a step anchored to events appears once per event), as a pause moves them."""
+    of time (a step anchored to events appears once per event), as a pause moves them; at the
+    end the steps not planned for want of a milestone's date."""
     if group is None:
         return []
+    steps = _steps(participant, group, campaign, sequences)
     timed = [
         (position, step, occurrence)
-        for position, step in enumerate(_steps(participant, group, campaign, sequences))
-        for occurrence in occurrences(step, participant, group, campaign, events or [])
+        for position, step in enumerate(steps)
+        for occurrence in occurrences(step, participant, group, campaign, events or [], milestones)
     ]
     paused, planned = participant.status is ParticipantStatus.PAUSED, []
     for position, step, occurrence in _paused(timed, participant, campaign, messages, now):
@@ -57,7 +71,16 @@ def plan(
         state = _state(message, position, occurrence, now, paused)
         following = _following(events or [], occurrence, now)
         planned.append(Planned(step, occurrence.due, state, message, following))
-    return sorted(planned, key=lambda item: item.due)
+    return sorted(planned, key=lambda item: item.due or now) + _undated(steps, milestones)
+
+
+def _undated(steps: list[Step], milestones: Mapping[str, date]) -> list[Planned]:
+    """The steps that count from a milestone with no date for the participant."""
+    return [
+        Planned(step, None, "no_date", None)
+        for step in steps
+        if (name := milestone_of(step.anchor)) is not None and name not in milestones
+    ]
 
 
 def _following(events: list[Event], occurrence: Occurrence, now: datetime) -> Event | None:
@@ -128,6 +151,7 @@ def plans_for(
     campaigns = _campaigns(db_session, {p.campaign_id for p in participants})
     events = invited_events(db_session, ids)
     sequences = {c: campaign_sequences(db_session, c) for c in campaigns}
+    dates = dates_for(db_session, {(p.campaign_id, p.organisation_id) for p in participants})
     return {
         p.id: plan(
             p,
@@ -137,6 +161,7 @@ def plans_for(
             now,
             sequences[p.campaign_id],
             events[p.id],
+            dates[(p.campaign_id, p.organisation_id)],
         )
         for p in participants
     }

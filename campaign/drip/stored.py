@@ -23,6 +23,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Select, func, select, update
 from sqlalchemy.orm import Session
 
+from campaign.drip import known
 from campaign.drip.check import render_problems
 from campaign.drip.files import SEQUENCES_DIR, STEP_NAME, Problem, Sequence, parse_sequence
 from campaign.drip.models import SequenceVersion
@@ -90,8 +91,10 @@ def campaign_sequences(db_session: Session, campaign_id: int) -> dict[str, Seque
 def problems_of(
     db_session: Session, campaign_id: int, name: str, files: dict[str, str]
 ) -> list[Problem]:
-    """Return every problem `campaign sequences check` would find in these files."""
-    return checked(name, files)[1]
+    """Return every problem `campaign sequences check --campaign` would find in these files:
+    the files' own, and the questionnaires and milestones they name that the campaign lacks."""
+    sequence, problems = checked(name, files)
+    return problems + known.problems(sequence, known.known_in(db_session, campaign_id))
 
 
 def save(

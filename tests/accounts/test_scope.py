@@ -64,6 +64,8 @@ EXPECTED: dict[str, Access] = {
     "network.organisation": Access.ORGANISATION,
     "network.edit_facts": Access.ORGANISATION,
     "network.sender": Access.ORGANISATION,
+    "milestones.campaign_milestones": Access.LEAD_ADMIN,
+    "milestones.member_milestones": Access.ORGANISATION,
     "network.logo": Access.PUBLIC,
     "enrolment.email_domains": Access.ORGANISATION,
     "network.audit": Access.LEAD_ADMIN,

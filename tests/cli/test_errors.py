@@ -96,6 +96,7 @@ BAD_INPUT: dict[str, list[tuple[tuple[str, ...], str]]] = {
         (("--path", "/no/such/folder"), "does not exist"),
         (("--path", "{tmp}/empty"), "holds no sequence steps"),
         (("--path", "{tmp}/garbage.csv"), "is a file"),
+        (("--campaign", "nowhere"), "no campaign 'nowhere'"),
     ],
     "create-group": [
         ((*GROUP, "--starts", "2014-04-01", "--campaign", "nowhere"), "no campaign 'nowhere'"),

@@ -51,6 +51,8 @@ ACTIONS: dict[str, object] = {
     "member.email_domains_changed": _l("Changed a member's work e-mail domains"),
     "member.sender_changed": _l("Changed how a member sends e-mail"),
     "message.cancelled": _l("Cancelled an e-mail"),
+    "milestone.removed": _l("Removed a milestone"),
+    "milestone.set": _l("Set a milestone's date"),
     "message.requeued": _l("Sent an e-mail again"),
     "participant.changed": _l("Changed a participant's details"),
     "participant.data_exported": _l("Downloaded a participant's data"),
@@ -106,6 +108,7 @@ TARGETS: dict[str, object] = {
     "user": _l("Account %(id)s"), "organisation": _l("Member %(id)s"),
     "campaign": _l("Campaign %(id)s"), "address": _l("Addresses (%(id)s)"),
     "sequence": _l("Sequence %(id)s"),
+    "milestone": _l("Milestone %(id)s"),
 }  # fmt: skip
 FORMS: tuple[type[FlaskForm], ...] = (
     LeadMembershipForm, NewMemberForm, CampaignForm, ParticipantForm, PilotGroupForm, EventForm,

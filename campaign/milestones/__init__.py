@@ -1,0 +1,1 @@
+"""Milestones: named dates of a campaign, or of one member in it, that sequence steps count from."""
