@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from flask_babel import lazy_gettext as _l
 
+from campaign.drip.places import Places
 from campaign.timing import QUIET_HOURS, Offset, long_day, moment_text, parse_offset
 
 SEQUENCES_DIR = Path(__file__).parent.parent / "sequences"
@@ -326,8 +327,8 @@ SAMPLE_ZONE = ZoneInfo("Europe/Stockholm")
 def sample_context(language: str = "sv") -> dict[str, Any]:
     """Return the placeholders a step may use, filled with sample values written the way
     `language` writes them (for checks and previews): participant, organisation, member,
-    campaign, links, and next_event (for steps anchored to an event: the next one of the same
-    kind the participant is invited to)."""
+    campaign, links, next_event (for steps anchored to an event: the next one of the same
+    kind the participant is invited to), and local (a member's paragraphs: none here)."""
     return {
         "participant": {
             "name": "Åsa Öberg",
@@ -353,4 +354,5 @@ def sample_context(language: str = "sv") -> dict[str, Any]:
             "starts": moment_text(SAMPLE_MEETING, SAMPLE_ZONE, language),
             "join_url": "https://meet.ockero.se/provapa",
         },
+        "local": Places(),
     }
