@@ -12,7 +12,8 @@ import pytest
 from jinja2 import meta
 
 from campaign.drip.fallbacks import OPTIONAL
-from campaign.drip.files import Step, load_sequences, sample_context
+from campaign.drip.files import Step, load_sequences
+from campaign.drip.samples import sample_context
 from campaign.outbox.compose import CONTENT, Footer, Rendered, content_template, render
 from campaign.outbox.texts import LANGUAGES, greeting, mail_part, mail_template, template_names
 from campaign.surveys.definitions import definitions

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from campaign import jobs
 from campaign.demo import acting, living, returns
 from campaign.drip.files import Sequence
-from campaign.drip.materialize import materialize, sendable_sequences
+from campaign.drip.materialize import materialize
 from campaign.drip.pauses import resume_due
+from campaign.drip.stored import campaign_sequences
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events.models import Event, Invitation
 from campaign.network.models import Campaign
@@ -59,7 +60,7 @@ class Counts:
 
 def fill(db_session: Session, campaign: Campaign, now: datetime, seed: int = living.SEED) -> Counts:
     """Give the running demo campaign its pilot in progress, lived through up to `now`."""
-    rng, sequences = random.Random(seed), sendable_sequences()
+    rng, sequences = random.Random(seed), campaign_sequences(db_session, campaign.id)
     happenings = iter(living.plan(db_session, campaign, now, rng))
     waiting = next(happenings, None)
     for moment in ticks(campaign, now):

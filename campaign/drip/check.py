@@ -8,8 +8,9 @@ from typing import Any
 
 import jinja2
 
-from campaign.drip.files import SEQUENCES_DIR, Problem, Step, load_sequences, sample_context
+from campaign.drip.files import SEQUENCES_DIR, Problem, Step, load_sequences
 from campaign.drip.local import marker_problems
+from campaign.drip.samples import sample_context
 from campaign.outbox.compose import content_template
 
 

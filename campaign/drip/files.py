@@ -8,8 +8,13 @@ Each step is Markdown with a YAML front matter block:
     at: "08:30"                   # local time in the campaign's time zone
     subject: Prova webbmöten i {{ campaign.name }}
     unless: [attended_practice_meeting]   # optional: skip when any of these holds
+    key: "03"                     # optional: the step's lasting identity (default: its number)
     ---
     Hej{% if participant.first_name %} {{ participant.first_name }}{% endif %}! …
+
+A campaign keeps its own copy of each sequence as versions of these same files
+(campaign/drip/stored.py); `parse_sequence` reads one from a dict of file texts, so the shipped
+files and a campaign's copy pass through one checker.
 
 A placeholder that may be empty needs a fallback (campaign/drip/fallbacks.py warns of one
 without).
@@ -21,17 +26,16 @@ sequence with a problem is never sent from.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import time
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import yaml
 from flask_babel import lazy_gettext as _l
 
-from campaign.drip.places import Places
-from campaign.timing import QUIET_HOURS, Offset, long_day, moment_text, parse_offset
+from campaign.timing import QUIET_HOURS, Offset, parse_offset
 
 SEQUENCES_DIR = Path(__file__).parent.parent / "sequences"
 LANGUAGES = ("sv", "en")
@@ -41,13 +45,16 @@ CONDITIONS = {
     "answered_baseline": _l("the participant has answered the baseline questionnaire"),
 }
 REQUIRED = ("offset", "at", "subject")
-ALLOWED = (*REQUIRED, "anchor", "unless", "only_if")
+ALLOWED = (*REQUIRED, "anchor", "unless", "only_if", "key")
+# The order of the keys when a step is written back (step_text).
+ORDER = ("key", "offset", "anchor", "at", "subject", "unless", "only_if")
 # What an offset counts from: the participant's start, the campaign's last day, or the day of
 # each event of a kind the participant is invited to (one mail per event).
 EVENT_ANCHORS = ("practice_meeting", "training", "webinar")
 ANCHORS = ("start", "campaign_end", *EVENT_ANCHORS)
 STEP_NAME = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9-]+)\.md$")
 TIME = re.compile(r"^(?P<hour>[01]\d|2[0-3]):(?P<minute>[0-5]\d)$")
+IDENT = re.compile(r"^[a-z0-9][a-z0-9-]{0,15}$")
 
 
 @dataclass(frozen=True)
@@ -76,11 +83,13 @@ class Step:
     unless: tuple[str, ...] = ()
     only_if: tuple[str, ...] = ()
     anchor: str = "start"
+    ident: str = ""  # the step's lasting identity: its `key`, else its number
 
     @property
     def key(self) -> str:
-        """The step's name in outbox source keys: `welcome/02`."""
-        return f"{self.sequence}/{self.number}"
+        """The step's name in outbox source keys: `welcome/02`. It stays when the step moves,
+        so reordering a sequence never sends a step twice."""
+        return f"{self.sequence}/{self.ident or self.number}"
 
 
 @dataclass
@@ -122,10 +131,17 @@ class _FrontMatter:
 
 def read_step(path: Path, sequence: str, language: str) -> tuple[Step | None, list[Problem]]:
     """Read one step file; return the step, or None with the problems found."""
+    return read_step_text(path, path.read_text(encoding="utf-8"), sequence, language)
+
+
+def read_step_text(
+    path: Path, text: str, sequence: str, language: str
+) -> tuple[Step | None, list[Problem]]:
+    """Read one step from its file's text (`path` names it in problems)."""
     name = STEP_NAME.match(path.name)
     if name is None:
         return None, [Problem(path, 1, "the file name must look like 01-welcome.md")]
-    front = _read_front_matter(path)
+    front = _read_front_matter(path, text)
     if isinstance(front, Problem):
         return None, [front]
     if problems := _key_problems(front):
@@ -134,9 +150,8 @@ def read_step(path: Path, sequence: str, language: str) -> tuple[Step | None, li
     return (None, front.problems) if step is None else (step, [])
 
 
-def _read_front_matter(path: Path) -> _FrontMatter | Problem:
+def _read_front_matter(path: Path, text: str) -> _FrontMatter | Problem:
     """Split a step file into its front matter (parsed) and its body."""
-    text = path.read_text(encoding="utf-8")
     if not text.startswith("---\n") or "\n---\n" not in text[3:]:
         return Problem(
             path, 1, "the file must start with a front matter block between two lines of ---"
@@ -193,6 +208,7 @@ def _step(front: _FrontMatter, name: re.Match[str], sequence: str, language: str
     unless = _conditions(front, "unless")
     only_if = _conditions(front, "only_if")
     anchor = _anchor(front, offset)
+    ident = _ident(front, name["number"])
     if front.problems or offset is None or at is None:
         return None
     return Step(
@@ -210,7 +226,16 @@ def _step(front: _FrontMatter, name: re.Match[str], sequence: str, language: str
         unless=unless,
         only_if=only_if,
         anchor=anchor,
+        ident=ident,
     )
+
+
+def _ident(front: _FrontMatter, number: str) -> str:
+    """Return the step's lasting identity: its `key`, else its number."""
+    ident = str(front.meta.get("key", number))
+    if not IDENT.match(ident):
+        front.report("key", f"the key {ident!r} must be short: lowercase letters, digits and -")
+    return ident
 
 
 def _offset(front: _FrontMatter) -> Offset | None:
@@ -279,24 +304,65 @@ def _folders(root: Path) -> list[Path]:
 
 
 def _read_sequence(folder: Path) -> tuple[Sequence, list[Problem]]:
-    """Read one sequence's language folders; return it with the problems found."""
-    sequence = Sequence(folder.name)
+    """Read one sequence's folder; return it with the problems found."""
+    files: dict[str, str] = {}
     problems: list[Problem] = []
     for language_dir in _folders(folder):
         if language_dir.name not in LANGUAGES:
             message = f"unknown language folder; use {' or '.join(LANGUAGES)}"
             problems.append(Problem(language_dir, 1, message))
             continue
-        sequence.steps[language_dir.name], found = _read_language(language_dir, folder.name)
+        for path in sorted(language_dir.glob("*.md")):
+            files[f"{language_dir.name}/{path.name}"] = path.read_text(encoding="utf-8")
+    sequence, found = parse_sequence(folder.name, files, folder)
+    return sequence, problems + found
+
+
+def parse_sequence(
+    name: str, files: Mapping[str, str], origin: Path | None = None
+) -> tuple[Sequence, list[Problem]]:
+    """Read a whole sequence from its files' texts, keyed `sv/01-welcome.md`; problems name
+    each file under `origin` (the sequence's folder, or its name for a stored copy)."""
+    folder = origin or Path(name)
+    sequence, problems = Sequence(name), []
+    for key in sorted(files):
+        language, _, file_name = key.partition("/")
+        if language not in LANGUAGES or not file_name or "/" in file_name:
+            problems.append(Problem(folder / key, 1, _MISPLACED))
+            continue
+        step, found = read_step_text(folder / key, files[key], name, language)
+        sequence.steps.setdefault(language, []).extend([step] if step else [])
         problems += found
+    problems += _clashing_idents(folder, sequence)
     return sequence, problems + _missing_translations(folder, sequence)
 
 
-def _read_language(folder: Path, sequence: str) -> tuple[list[Step], list[Problem]]:
-    """Read the steps of one language folder, in order of file name."""
-    read = [read_step(path, sequence, folder.name) for path in sorted(folder.glob("*.md"))]
-    steps = [step for step, _ in read if step is not None]
-    return steps, [problem for _, found in read for problem in found]
+_MISPLACED = "a step file belongs in a language folder: sv/01-welcome.md or en/01-welcome.md"
+
+
+def _clashing_idents(folder: Path, sequence: Sequence) -> list[Problem]:
+    """Return a problem for a key two steps share, and for a file whose key differs between
+    languages (the outbox knows a step by its key, in every language)."""
+    problems: list[Problem] = []
+    keys: dict[str, str] = {}  # file name -> key
+    for steps in sequence.steps.values():
+        seen: set[str] = set()
+        for step in steps:
+            if step.ident in seen:
+                problems.append(Problem(step.path, 1, f"another step has the key {step.ident!r}"))
+            seen.add(step.ident)
+            if keys.setdefault(step.path.name, step.ident) != step.ident:
+                message = "the key differs between the languages' files; use the same in both"
+                problems.append(Problem(step.path, 1, message))
+    return problems
+
+
+def step_text(meta: Mapping[str, object], body: str) -> str:
+    """Write a step file: its front matter (in the usual order) between two lines of ---, then
+    the body."""
+    ordered = {k: meta[k] for k in ORDER if k in meta and meta[k] not in (None, "", [], ())}
+    front = yaml.safe_dump(ordered, allow_unicode=True, sort_keys=False, width=1000)
+    return f"---\n{front}---\n{body}"
 
 
 def _missing_translations(folder: Path, sequence: Sequence) -> list[Problem]:
@@ -318,41 +384,3 @@ def _untranslated(folder: Path, names: dict[str, set[str]], language: str) -> li
         for other, files in names.items()
         for missing in sorted(files - names[language])
     ]
-
-
-SAMPLE_MEETING = datetime(2014, 6, 26, 8, 0, tzinfo=UTC)  # 10.00 in Stockholm
-SAMPLE_ZONE = ZoneInfo("Europe/Stockholm")
-
-
-def sample_context(language: str = "sv") -> dict[str, Any]:
-    """Return the placeholders a step may use, filled with sample values written the way
-    `language` writes them (for checks and previews): participant, organisation, member,
-    campaign, links, next_event (for steps anchored to an event: the next one of the same
-    kind the participant is invited to), and local (a member's paragraphs: none here)."""
-    return {
-        "participant": {
-            "name": "Åsa Öberg",
-            "first_name": "Åsa",
-            "email": "asa@ockero.se",
-            "title": "Enhetschef",
-        },
-        "organisation": {"name": "Öckerö kommun", "short_name": "Öckerö"},
-        "member": {
-            "meeting_software": "Lync",
-            "contact_name": "Petter Bergman",
-            "contact_title": "energi- och klimatrådgivare",
-            "contact_email": "petter.bergman@ockero.se",
-            "guide_url": "https://intranat.ockero.se/lync",
-        },
-        "campaign": {
-            "name": "Resfria möten 2014–2015",
-            "ends_on": long_day(date(2015, 3, 31), language),
-        },
-        "links": {"unsubscribe": "https://kampanj.example.se/u/TOKEN"},
-        "next_event": {
-            "title": "Prova-på-möte i Lync",
-            "starts": moment_text(SAMPLE_MEETING, SAMPLE_ZONE, language),
-            "join_url": "https://meet.ockero.se/provapa",
-        },
-        "local": Places(),
-    }

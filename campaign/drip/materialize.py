@@ -20,9 +20,10 @@ keeps that moment), in chunks, and notes for each when its next step is due.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,10 +31,10 @@ from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
 from campaign.drip.catch_up import Resumption, Timed, after_pause, held_over
-from campaign.drip.check import render_problems
 from campaign.drip.due import CATCH_UP, Occurrence, invited_events, next_event, occurrences
-from campaign.drip.files import SEQUENCES_DIR, Sequence, Step, load_sequences
+from campaign.drip.files import Sequence, Step
 from campaign.drip.next_steps import NOTHING_LEFT, note_next_steps
+from campaign.drip.stored import campaign_sequences
 from campaign.enrolment.mail import addressee
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events.models import Event, EventKind, Invitation, Rsvp
@@ -83,22 +84,35 @@ def materialize(
 ) -> int:
     """Queue every step that has come due; return how many rows were added (sent or skipped).
 
-    Only participants whose next step may be due are read (`next_step_at` passed, or unknown);
-    with `everyone`, all of them, as the hourly sweep does in case a change was missed. They are
-    read in chunks, so memory stays flat however large the network.
+    Each participant follows their campaign's own copy of their group's sequence
+    (campaign/drip/stored.py), unless `sequences` is given for everyone. Only participants whose
+    next step may be due are read (`next_step_at` passed, or unknown); with `everyone`, all of
+    them, as the hourly sweep does in case a change was missed. They are read in chunks, so
+    memory stays flat however large the network.
     """
-    if sequences is None:
-        sequences = sendable_sequences()
+    sequences_of = _fixed(sequences) if sequences is not None else _per_campaign(db_session)
     added, after, campaigns = 0, 0, mailing_campaigns(db_session, now)
     due_by = None if everyone else now
     while people := enrolled(db_session, due_by=due_by, after=after, campaigns=campaigns):
-        added += _materialize_chunk(db_session, people, sequences, now)
+        added += _materialize_chunk(db_session, people, sequences_of, now)
         after = people[-1].participant.id
     return added
 
 
+SequencesOf = Callable[[int], dict[str, Sequence]]  # a campaign's id -> its sequences
+
+
+def _fixed(sequences: dict[str, Sequence]) -> SequencesOf:
+    return lambda _campaign_id: sequences
+
+
+def _per_campaign(db_session: Session) -> SequencesOf:
+    """Each campaign's own sequences, read once per run."""
+    return functools.cache(lambda campaign_id: campaign_sequences(db_session, campaign_id))
+
+
 def _materialize_chunk(
-    db_session: Session, people: list[Enrolled], sequences: dict[str, Sequence], now: datetime
+    db_session: Session, people: list[Enrolled], sequences_of: SequencesOf, now: datetime
 ) -> int:
     ids = [p.participant.id for p in people]
     existing = _existing(db_session, ids)
@@ -111,7 +125,7 @@ def _materialize_chunk(
     )
     added, next_at = 0, []
     for person in people:
-        sequence = sequences.get(person.group.sequence_name or "")
+        sequence = sequences_of(person.campaign.id).get(person.group.sequence_name or "")
         upcoming = NOTHING_LEFT
         if sequence is not None:
             count, upcoming = _materialize_one(db_session, run, person, sequence)
@@ -287,30 +301,6 @@ def _event_context(event: Event, zone: ZoneInfo, language: str) -> dict[str, str
         "starts": moment_text(event.starts_at, zone, language),  # 2 juli 2014 kl. 10.00
         "join_url": event.join_url,
     }
-
-
-def offers_next_date(sequence_name: str | None, kind: EventKind) -> bool:
-    """Whether a sequence has a step that offers the next date after an event of this kind."""
-    sequence = sendable_sequences().get(sequence_name or "")
-    return sequence is not None and any(
-        step.anchor == kind.value and needs_next(step)
-        for steps in sequence.steps.values()
-        for step in steps
-    )
-
-
-def sendable_sequences(root: Path = SEQUENCES_DIR) -> dict[str, Sequence]:
-    """Load the sequences, leaving out any that has a problem: it is never sent from."""
-    sequences, problems = load_sequences(root)
-    problems += [
-        p
-        for seq in sequences.values()
-        for steps in seq.steps.values()
-        for step in steps
-        for p in render_problems(step)
-    ]
-    broken = {p.path.relative_to(root).parts[0] for p in problems}
-    return {name: seq for name, seq in sequences.items() if name not in broken}
 
 
 # Active participants in a pilot group that follows a sequence, with their group, membership,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from campaign.drip.catch_up import Resumption, Timed, after_pause, held_over, resumed_at
 from campaign.drip.due import CATCH_UP, Occurrence, invited_events, next_event, occurrences
 from campaign.drip.files import Sequence, Step
-from campaign.drip.materialize import sendable_sequences
+from campaign.drip.stored import campaign_sequences
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.events.models import Event
 from campaign.network.models import Campaign
@@ -127,7 +127,7 @@ def plans_for(
     groups = _groups(db_session, {p.pilot_group_id or 0 for p in participants})
     campaigns = _campaigns(db_session, {p.campaign_id for p in participants})
     events = invited_events(db_session, ids)
-    sequences = sendable_sequences()
+    sequences = {c: campaign_sequences(db_session, c) for c in campaigns}
     return {
         p.id: plan(
             p,
@@ -135,7 +135,7 @@ def plans_for(
             campaigns[p.campaign_id],
             messages[p.id],
             now,
-            sequences,
+            sequences[p.campaign_id],
             events[p.id],
         )
         for p in participants

@@ -14,8 +14,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign.drip.files import EVENT_ANCHORS, sample_context
+from campaign.drip.files import EVENT_ANCHORS
 from campaign.drip.materialize import Enrolled, context_for, needs_next
+from campaign.drip.samples import sample_context
 from campaign.drip.schedule import Planned
 from campaign.enrolment.models import Participant, PilotGroup
 from campaign.network.models import Campaign, Membership, Organisation

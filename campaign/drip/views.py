@@ -26,20 +26,17 @@ from sqlalchemy import select
 
 from campaign import db
 from campaign.accounts.scope import Access, access, of_member
-from campaign.drip.check import check
-from campaign.drip.fallbacks import warnings
+from campaign.drip.fallbacks import step_warnings
 from campaign.drip.files import (
     CONDITIONS,
     LANGUAGES,
-    SEQUENCES_DIR,
-    Problem,
     Sequence,
     Step,
-    load_sequences,
-    sample_context,
 )
 from campaign.drip.materialize import Enrolled, context_for, enrolled
+from campaign.drip.samples import sample_context
 from campaign.drip.schedule import plans_for
+from campaign.drip.stored import Stored, copies
 from campaign.drip.subjects import Subjects
 from campaign.enrolment.mail import sender_of
 from campaign.enrolment.models import Participant
@@ -68,9 +65,15 @@ def _step(name: str, language: str, number: str) -> Step:
 
 
 def _steps_of(name: str, language: str) -> list[Step]:
-    """Return the steps of sequence `name` in `language` (none if there is no such sequence)."""
-    sequence = load_sequences(SEQUENCES_DIR)[0].get(name)
-    return sequence.steps.get(language, []) if sequence else []
+    """Return the steps of the campaign's sequence `name` in `language` (none if there is no
+    such sequence)."""
+    copies = _copies()
+    return copies[name].sequence.steps.get(language, []) if name in copies else []
+
+
+def _copies() -> dict[str, Stored]:
+    """Return the campaign's current copy of each sequence (the shipped files until saved)."""
+    return copies(db.session(), g.campaign.id)
 
 
 def _preview(step: Step, person: Enrolled | None = None) -> Rendered:
@@ -116,29 +119,29 @@ def _enrolled_with(email: str) -> Enrolled | None:
 @bp.get("/sequences")
 @access(Access.LEAD_ADMIN)
 def index() -> ResponseReturnValue:
-    sequences, _problems = load_sequences(SEQUENCES_DIR)
-    count, problems = check(SEQUENCES_DIR)
+    found = _copies()
+    steps = [s for c in found.values() for lang in c.sequence.steps.values() for s in lang]
     return render_template(
         "drip/index.html",
-        sequences=sequences,
-        problems=problems,
-        count=count,
-        warned=len(warnings(SEQUENCES_DIR)),
+        sequences={name: copy.sequence for name, copy in found.items()},
+        problems=[p for copy in found.values() for p in copy.problems],
+        count=len(steps),
+        warned=sum(len(step_warnings(step)) for step in steps),
     )
 
 
 @bp.get("/sequences/<name>")
 @access(Access.LEAD_ADMIN)
 def timeline(name: str) -> ResponseReturnValue:
-    sequences, _problems = load_sequences(SEQUENCES_DIR)
-    if name not in sequences:
+    found = _copies()
+    if name not in found:
         abort(404)
-    sequence = sequences[name]
+    sequence = found[name].sequence
     return render_template(
         "drip/timeline.html",
         sequence=sequence,
         languages=_by_language(sequence),
-        problems=_problems_of(name),
+        problems=found[name].problems,
         conditions=CONDITIONS,
         subject=_sample_subject,
     )
@@ -147,12 +150,6 @@ def timeline(name: str) -> ResponseReturnValue:
 def _by_language(sequence: Sequence) -> list[tuple[str, list[Step]]]:
     """Return the sequence's steps in each of its languages, Swedish first."""
     return [(lang, sequence.steps[lang]) for lang in LANGUAGES if lang in sequence.steps]
-
-
-def _problems_of(name: str) -> list[Problem]:
-    """Return the problems the check finds in the files of sequence `name`."""
-    _count, problems = check(SEQUENCES_DIR)
-    return [p for p in problems if SEQUENCES_DIR / name in (p.path, *p.path.parents)]
 
 
 def _sample_subject(step: Step) -> str:

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign import exports, timing
-from campaign.drip.files import SEQUENCES_DIR
+from campaign.drip import stored
 from campaign.enrolment.models import PilotGroup
 from campaign.network.models import Campaign
 from campaign.report import document, tables
@@ -191,11 +191,12 @@ class Bundle:
         return header, rows
 
     def _sequences(self, archive: Archive) -> None:
+        """The campaign's own copy of each sequence its groups follow (as last saved)."""
+        copies = stored.copies(self.session, self.campaign.id)
         for name in self._sequence_names():
-            for path in sorted((SEQUENCES_DIR / name).glob("*/*.md")):
+            for inside, text in sorted(copies[name].files.items() if name in copies else []):
                 about = _("A step of the sequence “%(name)s”, as sent.", name=name)
-                inside = path.relative_to(SEQUENCES_DIR).as_posix()
-                archive.add_file(f"{self.words['sequences']}/{inside}", about, path)
+                archive.add(f"{self.words['sequences']}/{name}/{inside}", about, text)
 
     def _sequence_names(self) -> list[str]:
         """Return the sequences the campaign's pilot groups follow, by name."""
@@ -206,7 +207,7 @@ class Bundle:
             )
             .distinct()
         )
-        return sorted(name for name in names if name and (SEQUENCES_DIR / name).is_dir())
+        return sorted(name for name in names if name)
 
     def _table(
         self, archive: Archive, name: str, about: str, table: Callable[[], tables.Table]

@@ -21,7 +21,7 @@ from sqlalchemy import case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from campaign.drip.files import EVENT_ANCHORS, Sequence
-from campaign.drip.materialize import sendable_sequences
+from campaign.drip.stored import campaign_sequences
 from campaign.enrolment.models import Participant, PilotGroup
 from campaign.events.models import Event, Invitation, Rsvp
 from campaign.network.models import Campaign
@@ -116,7 +116,7 @@ def sequence_progress(
     `p:<participant>:seq:<sequence>/<number>`). The last step is the last one counted from the
     start; a step anchored to a meeting comes only to some.
     """
-    sequences = sendable_sequences()
+    sequences = campaign_sequences(db_session, campaign.id)
     found = _followers(db_session, campaign, organisation_id, sequences)
     names = sorted({name for _org, name in found})
     if not names:
@@ -158,7 +158,14 @@ def _followers(
 
 
 def _numbers(sequence: Sequence) -> list[str]:
-    return sorted({step.number for steps in sequence.steps.values() for step in steps})
+    return sorted(dict(_idents(sequence)).values())
+
+
+def _idents(sequence: Sequence) -> list[tuple[str, str]]:
+    """Each step's lasting key (in the outbox) with its place in the sequence now."""
+    return sorted(
+        {(s.ident or s.number, s.number) for steps in sequence.steps.values() for s in steps}
+    )
 
 
 def _last_from_start(sequence: Sequence) -> str:
@@ -201,11 +208,11 @@ def _step(sequences: dict[str, Sequence], names: list[str]) -> Any:
     return case(
         *[
             (
-                or_(key.like(f"%:seq:{name}/{number}"), key.like(f"%:seq:{name}/{number}:%")),
+                or_(key.like(f"%:seq:{name}/{ident}"), key.like(f"%:seq:{name}/{ident}:%")),
                 f"{name}/{number}",
             )
             for name in names
-            for number in _numbers(sequences[name])
+            for ident, number in _idents(sequences[name])
         ],
         else_=None,
     ).label("step")

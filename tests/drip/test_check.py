@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from sqlalchemy.orm import Session
+
 from campaign.drip.files import SEQUENCES_DIR, load_sequences
-from tests.conftest import Runner
+from tests.conftest import Network, Runner
 
 GOOD = """---
 offset: +2 business days
@@ -100,12 +103,15 @@ def test_a_language_missing_altogether(runner: Runner, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "no en version of the sequence" in result.output
 
 
-def test_a_sequence_with_a_problem_is_never_sent_from(tmp_path: Path) -> None:
-    from campaign.drip.materialize import sendable_sequences
+def test_a_sequence_with_a_problem_is_never_sent_from(
+    tmp_path: Path, session: Session, network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from campaign.drip.stored import campaign_sequences
 
+    monkeypatch.setattr("campaign.drip.stored.SEQUENCES_DIR", tmp_path)
     for language in ("sv", "en"):
         _write(tmp_path, f"fine/{language}/01-ok.md", GOOD)
         _write(tmp_path, f"broken/{language}/01-ok.md", GOOD)
     _write(tmp_path, "broken/en/02-bad.md", GOOD.replace("member.contact_name", "member.nope"))
     _write(tmp_path, "broken/sv/02-bad.md", GOOD)
-    assert set(sendable_sequences(tmp_path)) == {"fine"}
+    assert set(campaign_sequences(session, network.campaign.id)) == {"fine"}

@@ -79,7 +79,7 @@ def test_the_sequences_page_counts_the_warnings(
 ) -> None:
     for language in ("sv", "en"):
         _write(tmp_path, f"demo/{language}/01-hej.md", CRAFTED)
-    monkeypatch.setattr("campaign.drip.views.SEQUENCES_DIR", tmp_path)
+    monkeypatch.setattr("campaign.drip.stored.SEQUENCES_DIR", tmp_path)
     sign_in(client, "lead@alpha.se")
     page = client.get(staff("/sequences")).get_data(as_text=True)
     assert "8 platshållare som kan vara tomma saknar reservtext" in page

@@ -89,7 +89,7 @@ def test_the_preview_of_a_step_that_does_not_render_says_why(
     for language in ("sv", "en"):
         (tmp_path / "trasig" / language).mkdir(parents=True)
         (tmp_path / "trasig" / language / "01-hej.md").write_text(broken, encoding="utf-8")
-    monkeypatch.setattr("campaign.drip.views.SEQUENCES_DIR", tmp_path)
+    monkeypatch.setattr("campaign.drip.stored.SEQUENCES_DIR", tmp_path)
     sign_in(client, "lead@alpha.se")
     for path in ("/sequences/trasig/sv/01", "/sequences/trasig/sv/01/html"):
         response = client.get(staff(path))
