@@ -329,5 +329,6 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
         "name": "pilot-group",
         "language": "sv",
         "number": "02",
+        "ident": "01",
         "participant_id": str(person.id),
     }

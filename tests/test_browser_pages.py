@@ -40,6 +40,7 @@ NOT_PAGES = {
     "health.healthz",
     "outbox.html",
     "drip.preview_html",
+    "wording.preview_html",
     "inbound.raw",
     "network.logo",
 }

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from campaign.audit import record
 from campaign.db import Base
-from campaign.drip.files import Problem, Step
+from campaign.drip.files import LANGUAGES, Problem, Sequence, Step
 from campaign.drip.places import Places
 from campaign.network.models import Membership
 
@@ -132,6 +132,41 @@ def places_for(paragraphs: Paragraphs, membership_id: int, step: Step) -> Places
     return Places(paragraphs.get((membership_id, where_of(step)), {}))
 
 
+@dataclass(frozen=True)
+class Marked:
+    """A step that marks places, in each language it has (by its stable ident)."""
+
+    sequence: str
+    ident: str
+    steps: dict[str, Step]  # language -> the step
+
+    @property
+    def places(self) -> list[str]:
+        """Return the places any language of the step marks, in order."""
+        found = [place for step in self.steps.values() for place in places_of(step.body)]
+        return list(dict.fromkeys(found))
+
+    def where(self, language: str) -> Where:
+        """Return how the paragraphs of the step in `language` are filed."""
+        return Where(self.sequence, self.ident, language)
+
+
+def marked_steps(sequence: Sequence) -> list[Marked]:
+    """Return the sequence's steps that mark a place, in the order of its first language."""
+    found: dict[str, dict[str, Step]] = {}
+    for language in (lang for lang in LANGUAGES if lang in sequence.steps):
+        for step in sequence.steps[language]:
+            if places_of(step.body):
+                found.setdefault(where_of(step).ident, {})[language] = step
+    return [Marked(sequence.name, ident, steps) for ident, steps in found.items()]
+
+
+def member_paragraphs(db_session: Session, membership_id: int, marked: Marked) -> dict[str, Places]:
+    """Return one member's paragraphs at a step's places, by language."""
+    found = paragraphs_for(db_session, [membership_id])
+    return {lang: Places(found.get((membership_id, marked.where(lang)), {})) for lang in LANGUAGES}
+
+
 def tidy(text: str) -> str:
     """Return a paragraph as it is kept: line endings made plain, blank edges trimmed."""
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
@@ -162,7 +197,9 @@ def save_paragraph(
     return True
 
 
-def _row(db_session: Session, membership_id: int, where: Where, place: str) -> LocalParagraph | None:
+def _row(
+    db_session: Session, membership_id: int, where: Where, place: str
+) -> LocalParagraph | None:
     return db_session.scalar(
         select(LocalParagraph).where(
             LocalParagraph.membership_id == membership_id,
