@@ -161,6 +161,11 @@ def marked_steps(sequence: Sequence) -> list[Marked]:
     return [Marked(sequence.name, ident, steps) for ident, steps in found.items()]
 
 
+def member_places(db_session: Session, membership_id: int, step: Step) -> Places:
+    """Return one member's paragraphs at the places of one step in its language."""
+    return places_for(paragraphs_for(db_session, [membership_id]), membership_id, step)
+
+
 def member_paragraphs(db_session: Session, membership_id: int, marked: Marked) -> dict[str, Places]:
     """Return one member's paragraphs at a step's places, by language."""
     found = paragraphs_for(db_session, [membership_id])

@@ -33,6 +33,7 @@ from campaign.drip.files import (
     Sequence,
     Step,
 )
+from campaign.drip.local import member_places
 from campaign.drip.materialize import Enrolled, context_for, enrolled
 from campaign.drip.samples import sample_context
 from campaign.drip.schedule import plans_for
@@ -79,6 +80,8 @@ def _copies() -> dict[str, Stored]:
 def _preview(step: Step, person: Enrolled | None = None) -> Rendered:
     """Render a step with sample data, or as `person` would get it."""
     context = _preview_context(person, step.language)
+    if person is not None:  # with their member's own paragraphs
+        context["local"] = member_places(db.session(), person.membership.id, step)
     reason = load_catalog(step.language).gettext("This is a preview.")
     footer = Footer(reason, context["links"]["unsubscribe"], logo=_sender(person).logo)
     return render(step.subject, step.body, context, language=step.language, footer=footer)

@@ -48,7 +48,8 @@ def test_a_representative_writes_and_previews_a_paragraph(
     assert "Ring **Alphas** support: 0303-12 34 56.\n\nVi hörs snart!" in page  # plain text
     html = client.get(PAGE + "/sv/html").get_data(as_text=True)
     assert "<strong>Alphas</strong>" in html
-    assert "Alphas" not in client.get(PAGE + "/en/html").get_data(as_text=True)
+    english = client.get(PAGE + "/en/html").get_data(as_text=True)
+    assert "Talk to you soon!" in english and "Alphas" not in english
     row = session.scalars(select(LocalParagraph)).one()
     assert (row.step_ident, row.place, row.language) == ("01", "help", "sv")
     assert row.text == "Ring **Alphas** support: 0303-12 34 56."
@@ -72,6 +73,10 @@ def test_bad_input_is_told_and_nothing_is_saved(
     assert "HTML-taggar" in tags and "&lt;b&gt;hej&lt;/b&gt;</textarea>" in tags  # kept to fix
     html = _post(client, PAGE, "help-en", "<script>alert(1)</script>")
     assert "HTML-taggar som &lt;p&gt; är inte tillåtna" in html
+    assert (
+        '<li><a href="#help-en-text">Ert stycke vid ”help” <span lang="en">(English)</span></a>'
+        in html
+    )
     jinja = _post(client, PAGE, "help-sv", "Hej {{ participant.name }}")
     assert "fylls inte i" in jinja
     unknown = _post(client, PAGE, "nowhere-sv", "Hej")
@@ -103,6 +108,14 @@ def test_the_preview_as_one_of_ones_own_participants(
     page = client.get(PAGE + "?participant=bo@beta.se").get_data(as_text=True)
     assert "Ingen av era aktiva deltagare i en provgrupp har den här adressen." in page
     assert "Bo Beta" not in page
+    _post(client, PAGE, "help-sv", "Alphas egen hjälp.")
+    client.get("/logout")
+    sign_in(client, "lead@alpha.se")  # the lead's preview of the step as Karin has it too
+    lead = client.get(staff("/sequences/pilot-group/sv/01?participant=karin@alpha.se"))
+    assert "Alphas egen hjälp." in lead.get_data(as_text=True)
+    assert "Alphas egen hjälp." not in client.get(staff("/sequences/pilot-group/sv/01")).get_data(
+        as_text=True
+    )  # the sample has no member
 
 
 def test_the_lead_edits_any_members_paragraph_and_others_cannot(
