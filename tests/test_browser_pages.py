@@ -90,3 +90,22 @@ def test_english_pages_pass_axe(live: Live, network: Network, browser_page: Any)
         browser_page.goto(url)
         assert browser_page.locator("html").get_attribute("lang") == "en"
         audit(browser_page)
+
+
+def test_the_own_wording_page_with_a_refused_paragraph_passes_axe(
+    live: Live, network: Network, browser_page: Any
+) -> None:
+    sign_in(browser_page, network.rep_alpha.email, PASSWORD)
+    browser_page.goto(staff("/organisations/alpha/wording/pilot-group/01"))
+    browser_page.fill("#help-sv-text", "<script>alert(1)</script>")
+    browser_page.click("#help-sv button[type=submit]")
+    browser_page.wait_for_load_state()
+    assert browser_page.locator("#help-sv-text[aria-invalid=true]").count() == 1
+    audit(browser_page)
+    browser_page.fill("#help-sv-text", "Ring **Alphas** support.")
+    browser_page.click("#help-sv button[type=submit]")
+    browser_page.wait_for_load_state()
+    assert "Ring **Alphas** support." in browser_page.locator("pre.mail-text").first.inner_text()
+    frame = browser_page.frame_locator("iframe.mail-preview").first
+    assert frame.locator("strong").filter(has_text="Alphas").count() == 1
+    audit(browser_page)
