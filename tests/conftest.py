@@ -304,6 +304,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
     from campaign.outbox.unsubscribe import token_for
     from tests.enrolment_helpers import enrolment_objects
     from tests.inbound_helpers import stored
+    from tests.local_helpers import local_objects
     from tests.outbox_helpers import participant, queue_welcome
     from tests.sender_helpers import sender_objects
 
@@ -318,6 +319,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
         token = token_for(person)
         extra = enrolment_objects(session, network, person)
         extra |= sender_objects(session, network)
+        extra |= local_objects(session, network)
     return {
         **extra,
         "campaign": network.campaign.slug,
@@ -329,6 +331,5 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
         "name": "pilot-group",
         "language": "sv",
         "number": "02",
-        "ident": "01",
         "participant_id": str(person.id),
     }

@@ -28,12 +28,14 @@ from campaign.drip.places import Places
 from campaign.network.models import Membership
 
 MAX_TEXT = 2000  # characters: a paragraph or two, not a letter of one's own
-PLACE = re.compile(r"^[a-z][a-z0-9_]*$")
-MARKER = re.compile(r"^\{\{\s*local\.(?P<place>[a-z][a-z0-9_]*)\s*\}\}$")
+MARKER = re.compile(r"^\{\{\s*local\.(?P<place>[a-z][a-z0-9_]{0,39})\s*\}\}$")
 # Every {{ … }}, {% … %} and {# … #} of a step's text, and a mention of `local` in one.
 EXPRESSION = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 MENTION = re.compile(r"\blocal\b")
-WELL_FORMED = "write it as {{ local.help }}, alone on its line (lowercase letters, digits and _)"
+WELL_FORMED = (
+    "write it as {{ local.help }}, alone on its line (a name of at most 40 lowercase letters,"
+    " digits and _, starting with a letter)"
+)
 
 
 class LocalParagraph(Base):

@@ -14,7 +14,8 @@ from wtforms.validators import ValidationError
 from campaign.drip.local import MAX_TEXT, tidy
 from campaign.plaintext import NoControlCharacters
 
-HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>|<!--")
+# A tag (<p>, <a href=…>, <br/>), not an autolink (<https://…>, <name@ale.se>).
+HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^>]*)?/?>|<!--")
 TEMPLATE = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
 
 

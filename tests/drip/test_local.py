@@ -157,6 +157,7 @@ STEP = '---\noffset: +0d\nat: "08:30"\nsubject: {subject}\n---\nHej!\n\n{body}\n
         ("Hej", "{{ local }}", 8),
         ("Hej", "{{ local['help'] }}", 8),
         ("Hej", "{{ local.help|upper }}", 8),
+        ("Hej", "{{ local." + "a" * 41 + " }}", 8),
         ("Hej", "{% if local.help %}x{% endif %}", 8),
         ("Hej", "Ring oss: {{ local.help }}", 8),
         ("Hej {{ local.help }}", "Text", 4),

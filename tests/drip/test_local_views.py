@@ -130,3 +130,16 @@ def test_the_lead_edits_any_members_paragraph_and_others_cannot(
     row = session.scalars(select(LocalParagraph)).one()
     assert session.get(Membership, row.membership_id).organisation_id == network.beta.id
     assert row.updated_by == network.lead.id and row.text == "Beta's helpdesk."
+
+
+def test_markdown_autolinks_are_not_html(
+    client: FlaskClient, network: Network, session: Session
+) -> None:
+    sign_in(client, "rep@alpha.se")
+    for refused in ('<a href="https://x.se">x</a>', "rad<br/>rad", "<!-- dold -->"):
+        assert "HTML-taggar" in _post(client, PAGE, "help-sv", refused), refused
+    text = "Guiden: <https://intranat.alpha.se/lync>, frågor till <it@alpha.se>; 3 < 5."
+    assert "Ert stycke är sparat." in _post(client, PAGE, "help-sv", text)
+    html = client.get(PAGE + "/sv/html").get_data(as_text=True)
+    assert 'href="https://intranat.alpha.se/lync"' in html
+    assert session.scalars(select(LocalParagraph.text)).one() == text
