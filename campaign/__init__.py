@@ -27,6 +27,7 @@ from campaign.outbox import views as outbox_views
 from campaign.report import views as report_views
 from campaign.succession import views as succession_views
 from campaign.surveys import views as surveys_views
+from campaign.wording import views as wording_views
 
 csrf = CSRFProtect()
 
@@ -107,4 +108,5 @@ def _init_views(app: Flask) -> None:
     surveys_views.init_app(app)
     report_views.init_app(app)
     succession_views.init_app(app)
+    wording_views.init_app(app)
     health.init_app(app)

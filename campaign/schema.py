@@ -3,6 +3,7 @@
 from campaign import audit, jobs  # noqa: F401
 from campaign.accounts import models as accounts_models  # noqa: F401
 from campaign.db import Base
+from campaign.drip import local as drip_local  # noqa: F401
 from campaign.drip import models as drip_models  # noqa: F401
 from campaign.enrolment import models as enrolment_models  # noqa: F401
 from campaign.events import models as events_models  # noqa: F401

@@ -304,6 +304,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
     from campaign.outbox.unsubscribe import token_for
     from tests.enrolment_helpers import enrolment_objects
     from tests.inbound_helpers import stored
+    from tests.local_helpers import local_objects
     from tests.outbox_helpers import participant, queue_welcome
     from tests.sender_helpers import sender_objects
     from tests.sequence_helpers import sequence_objects
@@ -320,6 +321,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
         extra = enrolment_objects(session, network, person)
         extra |= sender_objects(session, network)
         extra |= sequence_objects(session, network)
+        extra |= local_objects(session, network)
     return {
         **extra,
         "campaign": network.campaign.slug,

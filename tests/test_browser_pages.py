@@ -45,6 +45,7 @@ NOT_PAGES = {
     "drip.preview_html",
     "drip.draft_frame",
     "drip.export_sequence",
+    "wording.preview_html",
     "inbound.raw",
     "network.logo",
 }
@@ -122,4 +123,23 @@ def test_the_milestone_pages_pass_axe_filled_in_and_with_errors(
     browser_page.locator(".lang-switch button[value=en]").click()
     browser_page.wait_for_load_state()
     assert "March 1, 2027" in browser_page.content()
+    audit(browser_page)
+
+
+def test_the_own_wording_page_with_a_refused_paragraph_passes_axe(
+    live: Live, network: Network, browser_page: Any
+) -> None:
+    sign_in(browser_page, network.rep_alpha.email, PASSWORD)
+    browser_page.goto(staff("/organisations/alpha/wording/pilot-group/01"))
+    browser_page.fill("#help-sv-text", "<script>alert(1)</script>")
+    browser_page.click("#help-sv button[type=submit]")
+    browser_page.wait_for_load_state()
+    assert browser_page.locator("#help-sv-text[aria-invalid=true]").count() == 1
+    audit(browser_page)
+    browser_page.fill("#help-sv-text", "Ring **Alphas** support.")
+    browser_page.click("#help-sv button[type=submit]")
+    browser_page.wait_for_load_state()
+    assert "Ring **Alphas** support." in browser_page.locator("pre.mail-text").first.inner_text()
+    frame = browser_page.frame_locator("iframe.mail-preview").first
+    assert frame.locator("strong").filter(has_text="Alphas").count() == 1
     audit(browser_page)

@@ -9,6 +9,7 @@ from typing import Any
 import jinja2
 
 from campaign.drip.files import SEQUENCES_DIR, Problem, Step, load_sequences
+from campaign.drip.local import marker_problems
 from campaign.drip.samples import sample_context
 from campaign.outbox.compose import content_template
 
@@ -23,13 +24,14 @@ def check(root: Path = SEQUENCES_DIR) -> tuple[int, list[Problem]]:
 
 
 def render_problems(step: Step) -> list[Problem]:
-    """Render a step's subject and body with sample data; report what fails, and where."""
+    """Render a step's subject and body with sample data; report what fails, and where (and
+    each malformed local place)."""
     context = sample_context()
     found = [
         _render_problem(step.path, step.subject, step.subject_line, context, one_line=True),
         _render_problem(step.path, step.body, step.body_line, context, one_line=False),
     ]
-    return [problem for problem in found if problem is not None]
+    return [problem for problem in found if problem is not None] + marker_problems(step)
 
 
 def _render_problem(

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,7 +35,9 @@ from campaign.drip.conditions import named_in
 from campaign.drip.due import CATCH_UP, Occurrence, invited_events, next_event, occurrences
 from campaign.drip.facts import holding
 from campaign.drip.files import Sequence, Step
+from campaign.drip.local import Paragraphs, paragraphs_for, places_for
 from campaign.drip.next_steps import NOTHING_LEFT, note_next_steps
+from campaign.drip.places import Places
 from campaign.drip.stored import campaign_sequences
 from campaign.enrolment.mail import addressee
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
@@ -68,7 +70,8 @@ class Enrolled:
 @dataclass(frozen=True)
 class Run:
     """A run at `now` over a chunk of participants: the step mails they already have, the
-    conditions that hold for them, the events they are invited to, their milestones."""
+    conditions that hold for them, the events they are invited to, their milestones, and their
+    members' own paragraphs (campaign/drip/local.py)."""
 
     now: datetime
     done: set[str]
@@ -76,6 +79,7 @@ class Run:
     events: dict[int, list[Event]]
     held_over: set[int]  # participants with a step held over their last pause
     milestones: dict[Whose, dict[str, date]]  # each member's milestone dates (campaign/milestones)
+    local: Paragraphs = field(default_factory=dict)
 
 
 def materialize(
@@ -126,6 +130,7 @@ def _materialize_chunk(
         invited_events(db_session, ids),
         _held_over(existing, people),
         dates_for(db_session, {(p.campaign.id, p.organisation.id) for p in people}),
+        paragraphs_for(db_session, {p.membership.id for p in people}),
     )
     added, next_at = 0, []
     for person in people:
@@ -152,7 +157,7 @@ def _materialize_one(
         skipped = occurrence.skipped or _verdict(run, person, step, position, occurrence, following)
         if skipped == WAIT:  # (an invitation looks again at once)
             upcoming = min(upcoming, run.now + LOOK_AGAIN)
-        elif _queue(db_session, person, step, occurrence, following, skipped, run.now):
+        elif _queue(db_session, run, person, step, occurrence, following, skipped):
             added += 1
     return added, upcoming
 
@@ -244,31 +249,35 @@ def _unmet(run: Run, participant_id: int, step: Step) -> str | None:
 
 def _queue(
     db_session: Session,
+    run: Run,
     person: Enrolled,
     step: Step,
     occurrence: Occurrence,
     following: Event | None,
     skipped: str | None,
-    now: datetime,
 ) -> bool:
     """Queue the mail (or its skipped row); return whether it is new."""
     to = addressee(person.participant, person.organisation, person.campaign, person.membership)
+    local = places_for(run.local, person.membership.id, step)
     queued = queue_participant_mail(
         db_session,
         to,
         Letter(step.subject, step.body, str(step.path)),
-        context_for(person, to.unsubscribe_url, following),
+        context_for(person, to.unsubscribe_url, following, local),
         kind=MessageKind.SEQUENCE_STEP,
         source_key=occurrence.key,
         due_at=occurrence.due,
-        now=now,
+        now=run.now,
         skipped=skipped,
     )
     return queued is not None
 
 
 def context_for(
-    person: Enrolled, unsubscribe: str, following: Event | None = None
+    person: Enrolled,
+    unsubscribe: str,
+    following: Event | None = None,
+    local: Places | None = None,
 ) -> dict[str, Any]:
     """Return the placeholders of a step for one participant."""
     campaign, language = person.campaign, person.participant.language
@@ -281,6 +290,7 @@ def context_for(
         "member": _member_context(person.membership),
         "campaign": {"name": campaign.name, "ends_on": long_day(campaign.ends_on, language)},
         "links": {"unsubscribe": unsubscribe},
+        "local": local or Places(),
     }
     if following is not None:
         context["next_event"] = _event_context(following, ZoneInfo(campaign.timezone), language)

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from campaign.drip.places import Places
 from campaign.timing import long_day, moment_text
 
 SAMPLE_MEETING = datetime(2014, 6, 26, 8, 0, tzinfo=UTC)  # 10.00 in Stockholm
@@ -15,8 +16,8 @@ SAMPLE_ZONE = ZoneInfo("Europe/Stockholm")
 def sample_context(language: str = "sv") -> dict[str, Any]:
     """Return the placeholders a step may use, filled with sample values written the way
     `language` writes them (for checks and previews): participant, organisation, member,
-    campaign, links, and next_event (for steps anchored to an event: the next one of the same
-    kind the participant is invited to)."""
+    campaign, links, next_event (for steps anchored to an event: the next one of the same
+    kind the participant is invited to), and local (a member's paragraphs: none here)."""
     return {
         "participant": {
             "name": "Åsa Öberg",
@@ -42,4 +43,5 @@ def sample_context(language: str = "sv") -> dict[str, Any]:
             "starts": moment_text(SAMPLE_MEETING, SAMPLE_ZONE, language),
             "join_url": "https://meet.ockero.se/provapa",
         },
+        "local": Places(),
     }

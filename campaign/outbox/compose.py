@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.policy
 import functools
 import hashlib
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ LAYOUT = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
 )
+BLANK_LINES = re.compile(r"\n(?:[ \t]*\n){2,}")
 INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
 
@@ -107,8 +109,9 @@ def render(
     language: str,
     footer: Footer,
 ) -> Rendered:
-    """Fill the placeholders, then lay the Markdown out as plain text and as inlined HTML."""
-    body = content_template(body_markdown).render(context).strip()
+    """Fill the placeholders, then lay the Markdown out as plain text and as inlined HTML.
+    Runs of blank lines read as one: a place left empty (`{{ local.help }}`) leaves no gap."""
+    body = BLANK_LINES.sub("\n\n", content_template(body_markdown).render(context).strip())
     return _laid_out(render_subject(subject, context), body, footer, language)
 
 

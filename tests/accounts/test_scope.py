@@ -134,6 +134,9 @@ EXPECTED: dict[str, Access] = {
     "succession.next_campaign": Access.LEAD_ADMIN,
     "report.dashboard": Access.LEAD_ADMIN,
     "report.member_dashboard": Access.ORGANISATION,
+    "wording.steps": Access.ORGANISATION,
+    "wording.step": Access.ORGANISATION,
+    "wording.preview_html": Access.ORGANISATION,
 }
 
 # Routes of one object that belongs to Alpha: reachable like Alpha's own pages.

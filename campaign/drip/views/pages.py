@@ -66,7 +66,7 @@ def _copies() -> dict[str, Stored]:
 
 def _preview(step: Step, person: Enrolled | None = None) -> Rendered:
     """Render a step with sample data, or as `person` would get it."""
-    return rendered(step.subject, step.body, step.language, person)
+    return rendered(step.subject, step.body, step.language, person, step)
 
 
 def _previewed_person() -> tuple[Enrolled | None, str | None]:

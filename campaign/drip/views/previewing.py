@@ -10,6 +10,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from campaign import db
+from campaign.drip.files import Step
+from campaign.drip.local import member_places
 from campaign.drip.materialize import Enrolled, context_for, enrolled
 from campaign.drip.samples import sample_context
 from campaign.enrolment.mail import sender_of
@@ -22,9 +24,18 @@ from campaign.outbox.queue import enqueue
 from campaign.timing import current_clock
 
 
-def rendered(subject: str, body: str, language: str, person: Enrolled | None = None) -> Rendered:
-    """Render a step's subject and body with sample data, or as `person` would get them."""
+def rendered(
+    subject: str,
+    body: str,
+    language: str,
+    person: Enrolled | None = None,
+    step: Step | None = None,
+) -> Rendered:
+    """Render a step's subject and body with sample data, or as `person` would get them (with
+    their member's own paragraphs at the places of the saved `step`)."""
     context = _context(person, language)
+    if person is not None and step is not None:
+        context["local"] = member_places(db.session(), person.membership.id, step)
     reason = load_catalog(language).gettext("This is a preview.")
     footer = Footer(reason, context["links"]["unsubscribe"], logo=sender(person).logo)
     return render(subject, body, context, language=language, footer=footer)

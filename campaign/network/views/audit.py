@@ -50,6 +50,7 @@ ACTIONS: dict[str, object] = {
     "member.facts_changed": _l("Changed a member's facts"),
     "member.email_domains_changed": _l("Changed a member's work e-mail domains"),
     "member.sender_changed": _l("Changed how a member sends e-mail"),
+    "member.wording_changed": _l("Changed a member's own paragraph in a sequence step"),
     "message.cancelled": _l("Cancelled an e-mail"),
     "milestone.removed": _l("Removed a milestone"),
     "milestone.set": _l("Set a milestone's date"),
