@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms.fields import SelectChoice
 
+from campaign import db
 from campaign.accounts.models import Role
 from campaign.accounts.roles import Standing
 from campaign.accounts.throttle import LockKind
@@ -43,9 +44,9 @@ from campaign.outbox.limits import RATE_WAIT_ANSWER, STOPPED_ANSWER, SUPPRESSED
 from campaign.outbox.models import MessageKind, MessageState, SuppressionReason
 from campaign.outbox.queue import GIVEN_UP
 from campaign.retention.purge import CANCELLED as PURGED
-from campaign.surveys.definitions import definitions
 from campaign.surveys.models import Questionnaire, QuestionnaireKind
 from campaign.surveys.service import ANSWERED
+from campaign.surveys.stored import definition_of
 from campaign.timing import CLOCK_PATTERNS, day_text, shown_zone
 
 LABELS: dict[enum.Enum, object] = {
@@ -279,7 +280,7 @@ def sequence(name: str | None) -> str:
 
 def questionnaire_title(questionnaire: Questionnaire) -> str:
     """Return a questionnaire's title in the language of the request."""
-    definition = definitions().get(questionnaire.definition)
+    definition = definition_of(db.session(), questionnaire)
     if definition is None:
         return questionnaire.slug
     return definition.title.get(str(get_locale() or "sv"), questionnaire.slug)

@@ -35,6 +35,7 @@ NOT_PAGES = {
     "events.mailing_progress",
     "surveys.member_export",
     "surveys.network_export",
+    "surveys.download",
     "report.download",
     "report.final_bundle",
     "health.healthz",

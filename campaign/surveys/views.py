@@ -33,8 +33,8 @@ from campaign import db, exports
 from campaign.accounts.scope import Access, access, is_lead_admin
 from campaign.network.members import campaign_or_404
 from campaign.security import TokenError
-from campaign.surveys import handling, results, service
-from campaign.surveys.definitions import MESSAGES, check_answers, definitions
+from campaign.surveys import handling, results, service, stored
+from campaign.surveys.definitions import MESSAGES, Definition, check_answers
 from campaign.surveys.models import Questionnaire
 from campaign.timing import current_clock
 
@@ -43,6 +43,8 @@ bp = Blueprint("surveys", __name__)
 
 def init_app(app: Flask) -> None:
     """Register the views; the answer form checks its own CSRF token (see _csrf_is_valid)."""
+    from campaign.surveys import editor  # noqa: F401  # its routes join this blueprint
+
     app.register_blueprint(bp)
     app.extensions["csrf"].exempt(answer)
 
@@ -54,9 +56,25 @@ def _questionnaire(questionnaire_id: int) -> Questionnaire:
             Questionnaire.id == questionnaire_id, Questionnaire.campaign_id == campaign.id
         )
     )
-    if found is None or found.definition not in definitions():
+    if found is None or stored.definition_of(db.session(), found) is None:
         abort(404)
     return found
+
+
+def _asked(questionnaire: Questionnaire) -> Definition:
+    """The definition the campaign asks the (found) questionnaire with."""
+    definition = stored.definition_of(db.session(), questionnaire)
+    if definition is None:
+        abort(404)
+    return definition
+
+
+def _with_definitions(
+    questionnaires: list[Questionnaire],
+) -> list[tuple[Questionnaire, Definition]]:
+    """The questionnaires that still have a definition, each with it."""
+    pairs = [(q, stored.definition_of(db.session(), q)) for q in questionnaires]
+    return [(q, d) for q, d in pairs if d is not None]
 
 
 def _language() -> str:
@@ -143,9 +161,8 @@ def member_index() -> ResponseReturnValue:
     questionnaires = service.questionnaires_of(db.session(), campaign, current_clock().now())
     db.session().commit()
     rows = [
-        (q, definitions()[q.definition], results.rates(db.session(), q, g.organisation.id))
-        for q in questionnaires
-        if q.definition in definitions()
+        (q, d, results.rates(db.session(), q, g.organisation.id))
+        for q, d in _with_definitions(questionnaires)
     ]
     return render_template(
         "surveys/member_index.html", organisation=g.organisation, rows=rows, language=_language()
@@ -156,7 +173,7 @@ def member_index() -> ResponseReturnValue:
 @access(Access.ORGANISATION)
 def member_results(questionnaire_id: int) -> ResponseReturnValue:
     questionnaire = _questionnaire(questionnaire_id)
-    definition = definitions()[questionnaire.definition]
+    definition = _asked(questionnaire)
     found = results.collect(db.session(), questionnaire, definition)
     missing = (
         results.not_answered(db.session(), questionnaire, g.organisation.id)
@@ -193,7 +210,7 @@ def _export(
     header, rows = handling.exported_rows(
         db.session(),
         questionnaire,
-        definitions()[questionnaire.definition],
+        _asked(questionnaire),
         current_user,
         language=_language(),
         organisation_id=organisation_id,
@@ -212,11 +229,7 @@ def index() -> ResponseReturnValue:
     campaign = campaign_or_404()
     questionnaires = service.questionnaires_of(db.session(), campaign, current_clock().now())
     db.session().commit()
-    rows = [
-        (q, definitions()[q.definition], results.rates(db.session(), q))
-        for q in questionnaires
-        if q.definition in definitions()
-    ]
+    rows = [(q, d, results.rates(db.session(), q)) for q, d in _with_definitions(questionnaires)]
     return render_template("surveys/index.html", rows=rows, language=_language())
 
 
@@ -224,7 +237,7 @@ def index() -> ResponseReturnValue:
 @access(Access.LEAD_ADMIN)
 def network_results(questionnaire_id: int) -> ResponseReturnValue:
     questionnaire = _questionnaire(questionnaire_id)
-    definition = definitions()[questionnaire.definition]
+    definition = _asked(questionnaire)
     found = results.collect(db.session(), questionnaire, definition)
     return render_template(
         "surveys/results.html",
