@@ -48,7 +48,7 @@ def edit(questionnaire_id: int) -> ResponseReturnValue:
         problems = _save(questionnaire, draft)
         if not problems:
             return redirect(url_for("surveys.edit", questionnaire_id=questionnaire.id))
-    return _page(questionnaire, saved, draft, problems), 400
+    return _page(questionnaire, saved, draft, problems)
 
 
 def _save(questionnaire: Questionnaire, draft: drafts.Raw) -> dict[str, Any]:
