@@ -201,6 +201,14 @@ def copy_as_new(
     return copy
 
 
+def carry_over(db_session: Session, old: Questionnaire, new: Questionnaire, now: datetime) -> None:
+    """Give a questionnaire of a next campaign the old one's stored text as its version 1
+    (nothing if the old one followed its shipped file)."""
+    version = latest(db_session, old)
+    if version is not None:
+        _add(db_session, new, version.text, None, None, now, f"{COPY}:{old.slug}")
+
+
 def _free_slug(db_session: Session, questionnaire: Questionnaire) -> str:
     """The shipped name with the lowest free number: follow-up-2, follow-up-3, ..."""
     taken = set(

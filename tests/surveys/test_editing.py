@@ -4,7 +4,7 @@ checked as the loader checks a file and audited, and a preview of the real answe
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -17,7 +17,9 @@ from werkzeug.datastructures import MultiDict
 from campaign.audit import AuditEvent
 from campaign.enrolment.models import Participant
 from campaign.jobs import JOBS, run_job
+from campaign.network.models import Campaign
 from campaign.outbox.models import Message
+from campaign.succession.copying import Plan, start_next
 from campaign.surveys import service, stored
 from campaign.surveys.models import Questionnaire, QuestionnaireVersion
 from tests.conftest import START, Network, SecondCampaign, csrf_token, sign_in
@@ -57,7 +59,9 @@ def _answer(app: Flask, session: Session, questionnaire: Questionnaire) -> str:
     """Answer as the first pilot user; return their form as shown afterwards."""
     app.extensions["campaign.clock"].set(SENT)
     run_job(app, JOB)
-    person = session.scalars(select(Message.participant_id).where(Message.source_key.like("q:%"))).first()
+    person = session.scalars(
+        select(Message.participant_id).where(Message.source_key.like("q:%"))
+    ).first()
     with app.app_context():
         link = f"/q/{service.link_token(questionnaire, session.get(Participant, person))}"
     client = app.test_client()
@@ -122,7 +126,9 @@ def test_wording_changes_after_answers_and_shows_on_the_form(
     results = lead.get(staff(f"/questionnaires/{follow_up.id}")).get_data(as_text=True)
     assert "<h1>Hur gick webbmötena?</h1>" in results
     assert _actions(session) == [("questionnaire.edited", network.campaign.id)]
-    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "questionnaire.edited")).one()
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "questionnaire.edited")
+    ).one()
     assert event.details == {"version": 2, "changed": "wording"}
 
 
@@ -221,7 +227,9 @@ def test_the_questions_change_while_nobody_has_answered(
     assert [q.id for q in asked.questions][0] == "tips"
     assert asked.questions[-1].id == "meetings_per_week"
     assert asked.questions[-1].unit == {"sv": "möten", "en": "meetings"}
-    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "questionnaire.edited")).one()
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "questionnaire.edited")
+    ).one()
     assert event.details["changed"] == "questions"
 
 
@@ -292,7 +300,10 @@ def test_the_yaml_of_each_version_can_be_downloaded(
     assert latest.status_code == 200 and "Uppföljningen" in latest.get_data(as_text=True)
     first = lead.get(staff(f"/questionnaires/{follow_up.id}/definition.yaml?version=1"))
     assert "Hur har det gått med webbmötena?" in first.get_data(as_text=True)
-    assert lead.get(staff(f"/questionnaires/{follow_up.id}/definition.yaml?version=9")).status_code == 404
+    assert (
+        lead.get(staff(f"/questionnaires/{follow_up.id}/definition.yaml?version=9")).status_code
+        == 404
+    )
 
 
 def test_only_the_campaigns_lead_administrator_edits(
@@ -309,3 +320,23 @@ def test_only_the_campaigns_lead_administrator_edits(
     sign_in(other, second_campaign.lead_gamma.email)
     own = f"/campaigns/{second_campaign.campaign.slug}/questionnaires/{follow_up.id}/edit"
     assert other.get(own).status_code == 404
+
+
+def test_the_next_campaign_asks_with_the_edited_wording(
+    app: Flask, session: Session, network: Network, follow_up: Questionnaire, lead: FlaskClient
+) -> None:
+    data = _form(lead, follow_up)
+    data["title-sv"] = "Vår egen uppföljning"
+    assert _post(lead, follow_up, data).status_code == 302
+    plan = Plan("nasta", "Nästa avtal", date(2015, 4, 1), date(2016, 6, 30))
+    with app.app_context():
+        new = start_next(session, session.get(Campaign, network.campaign.id), plan, None, START)
+        session.commit()
+        copied = session.scalars(
+            select(Questionnaire).where(
+                Questionnaire.campaign_id == new.id, Questionnaire.slug == "follow-up"
+            )
+        ).one()
+        asked = stored.definition_of(session, copied)
+    assert asked is not None and asked.title["sv"] == "Vår egen uppföljning"
+    assert copied.is_sending
