@@ -90,3 +90,21 @@ def test_english_pages_pass_axe(live: Live, network: Network, browser_page: Any)
         browser_page.goto(url)
         assert browser_page.locator("html").get_attribute("lang") == "en"
         audit(browser_page)
+
+
+def test_questionnaire_editor_with_problems_and_its_phone_preview_pass_axe(
+    live: Live, network: Network, alpha_objects: dict[str, str], browser_page: Any
+) -> None:
+    sign_in(browser_page, network.lead.email, PASSWORD)
+    edit = staff(f"/questionnaires/{alpha_objects['questionnaire_id']}/edit")
+    browser_page.goto(edit)
+    browser_page.fill("#title-en", "")
+    browser_page.locator("form.questionnaire-editor button[type=submit]").click()
+    browser_page.wait_for_load_state()
+    assert browser_page.locator("#title-error").count() == 1  # beside the field, and above
+    audit(browser_page)
+    browser_page.goto(staff(f"/questionnaires/{alpha_objects['questionnaire_id']}/preview"))
+    phone = browser_page.locator("iframe.phone-frame")
+    assert phone.bounding_box()["width"] == pytest.approx(375, abs=1)
+    assert browser_page.frame_locator("iframe.phone-frame").locator("h1").count() == 1
+    audit(browser_page)
