@@ -20,8 +20,12 @@ from campaign.surveys.definitions import LANGUAGES, MESSAGES, TYPES, WHOLE_NUMBE
 Raw = dict[str, Any]
 Form = Any  # a MultiDict: request.form
 OPTION_VALUE = re.compile(r"[a-z0-9_]{1,40}")
+QUESTION_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
+COUNT = re.compile(r"[0-9]{1,9}")
 TEXTS = ("text", "help", "unit", "low", "high")
 BAD_VALUE = _l("Write a short name in small letters, digits and _ such as video_room.")
+BAD_ID = _l("Write a short name in small letters, digits and _ such as meetings_per_week.")
+TAKEN = ("csrf_token",)  # the answer form's own field
 
 
 def load(text: str) -> Raw:
@@ -71,7 +75,7 @@ def from_form(form: Form, saved: Raw) -> tuple[Raw, dict[str, str]]:
 
 def _count(form: Form, key: str) -> int:
     value = form.get(key, "")
-    return min(int(value), 200) if value.isdigit() else 0
+    return min(int(value), 200) if COUNT.fullmatch(value) else 0
 
 
 def _texts(form: Form, prefix: str, saved: Any) -> dict[str, str]:
@@ -97,12 +101,17 @@ def _question(form: Form, i: int, by_id: dict[str, Raw]) -> Raw | None:
     helps = _texts(form, f"{key}-help", saved.get("help"))
     if any(helps.values()):
         question["help"] = helps
-    question["_problems"] = {}
+    question["_problems"] = {} if saved else _id_problems(qid)
     _typed(form, key, saved, question)
     # A question moved to a taken place goes before the one that was there.
     position = _position(form, key, i)
     question["_position"] = (position, position == i, i)
     return question
+
+
+def _id_problems(qid: str) -> dict[str, Any]:
+    """A new question's id: a short name the answer form can use as a field."""
+    return {} if QUESTION_ID.fullmatch(qid) and qid not in TAKEN else {"id": BAD_ID}
 
 
 def _position(form: Form, key: str, i: int) -> int:
@@ -147,6 +156,8 @@ def _options(form: Form, key: str, saved: Raw, problems: dict[str, Any]) -> list
     options = []
     for j in range(1, _count(form, f"{key}-options") + 1):
         value = form.get(f"{key}-o{j}-value", "").strip()
+        if not OPTION_VALUE.fullmatch(value):
+            problems["options"] = BAD_VALUE
         if not form.get(f"{key}-o{j}-remove"):
             options.append({"value": value, **_texts(form, f"{key}-o{j}", by_value.get(value))})
     new = form.get(f"{key}-onew-value", "").strip()
@@ -165,7 +176,7 @@ def _new_question(form: Form) -> Raw | None:
     kind = form.get("new-type", "text")
     question: Raw = {"id": qid, "type": kind if kind in TYPES else "text", "required": False}
     question["text"] = _texts(form, "new-text", None)
-    question["_problems"] = {}
+    question["_problems"] = _id_problems(qid)
     _typed(form, "new", {}, question)
     question["_position"] = (10**6, True, 0)
     return question

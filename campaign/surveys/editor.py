@@ -53,11 +53,12 @@ def edit(questionnaire_id: int) -> ResponseReturnValue:
 
 def _save(questionnaire: Questionnaire, draft: drafts.Raw) -> dict[str, Any]:
     """Store the draft as the next version and commit; the problems if it cannot be."""
-    based_on = request.form.get("based_on", "")
+    seen = request.form.get("based_on", "")
+    based_on = int(seen) if drafts.COUNT.fullmatch(seen) else None
     try:
         version = stored.save(
             db.session(), questionnaire, drafts.dump(draft), author=current_user,
-            now=current_clock().now(), based_on=int(based_on) if based_on.isdigit() else None,
+            now=current_clock().now(), based_on=based_on,
         )  # fmt: skip
     except DefinitionError as error:
         return _refused({error.place: error.problem})

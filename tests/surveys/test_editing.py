@@ -130,6 +130,8 @@ def test_wording_changes_after_answers_and_shows_on_the_form(
         select(AuditEvent).where(AuditEvent.action == "questionnaire.edited")
     ).one()
     assert event.details == {"version": 2, "changed": "wording"}
+    log = lead.get(staff("/network/audit")).get_data(as_text=True)
+    assert "Ändrade en enkät" in log and "Ändrat: formuleringarna" in log
 
 
 @pytest.mark.parametrize(
@@ -242,6 +244,10 @@ def test_the_questions_change_while_nobody_has_answered(
         ({"q6-scale": "12"}, 'id="q6-scale-error"'),
         ({"q4-o1-sv": ""}, 'id="q4-options-error"'),
         ({"q4-onew-value": "Ett namn"}, 'id="q4-onew-error"'),
+        ({"q4-o2-value": "<b>"}, 'id="q4-options-error"'),
+        ({"new-id": "csrf_token", "new-text-sv": "a", "new-text-en": "a"}, 'id="q8-id-error"'),
+        ({"new-id": "Möten", "new-text-sv": "a", "new-text-en": "a"}, 'id="q8-id-error"'),
+        ({"questions": "²", "based_on": "²"}, 'id="questions-error"'),
         ({"q2-remove": "1", "q3-remove": "1", "q1-remove": "1", "q4-remove": "1",
           "q5-remove": "1", "q6-remove": "1", "q7-remove": "1"}, 'id="questions-error"'),
     ],
