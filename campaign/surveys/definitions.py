@@ -100,6 +100,7 @@ PROBLEMS = {
     "bounds": _l("max must be above min"),
     "outcome": _l("outcome must be one of trips, km, hours"),
     "scale": _l("scale must be 3 to 10"),
+    "length": _l("max_length must be 1 to 100000"),
     "yaml": _l("not valid YAML"),
     "mapping": _l("expected a mapping"),
     "kind": _l("kind must be baseline or follow_up"),
@@ -179,7 +180,10 @@ def _likert(raw: dict[str, Any], where: Where) -> dict[str, Any]:
 
 
 def _text(raw: dict[str, Any], where: Where) -> dict[str, Any]:
-    return {"max_length": int(raw.get("max_length", 2000))}
+    length = int(raw.get("max_length", 2000))
+    if not 1 <= length <= 100_000:
+        raise where.part("max_length").error("length")
+    return {"max_length": length}
 
 
 _TYPED = {"single": _choices, "multiple": _choices, "number": _number, "likert": _likert,

@@ -21,7 +21,7 @@ from campaign.security import SECURITY_HEADERS
 from campaign.surveys import drafts, stored
 from campaign.surveys.definitions import LANGUAGES, OUTCOMES, TYPES, DefinitionError
 from campaign.surveys.models import Questionnaire
-from campaign.surveys.views import _asked, _language, _questionnaire, bp
+from campaign.surveys.views import asked_or_404, bp, questionnaire_or_404, reader_language
 from campaign.timing import current_clock
 
 LOCKED = _l(
@@ -39,7 +39,7 @@ OUTDATED = _l(
 @bp.route("/questionnaires/<int:questionnaire_id>/edit", methods=["GET", "POST"])
 @access(Access.LEAD_ADMIN)
 def edit(questionnaire_id: int) -> ResponseReturnValue:
-    questionnaire = _questionnaire(questionnaire_id)
+    questionnaire = questionnaire_or_404(questionnaire_id)
     saved = drafts.load(stored.text_of(db.session(), questionnaire) or "")
     if request.method == "GET":
         return _page(questionnaire, saved, saved, {})
@@ -89,8 +89,8 @@ def _page(
     return render_template(
         "surveys/edit.html",
         questionnaire=questionnaire,
-        definition=_asked(questionnaire),
-        language=_language(),
+        definition=asked_or_404(questionnaire),
+        language=reader_language(),
         draft=draft,
         blocks=drafts.blocks(draft),
         saved_ids={str(q.get("id")) for q in saved.get("questions") or [] if isinstance(q, dict)},
@@ -109,7 +109,7 @@ def _page(
 @access(Access.LEAD_ADMIN)
 def download(questionnaire_id: int) -> ResponseReturnValue:
     """The questionnaire's YAML text as the campaign asks it (or a stored version of it)."""
-    questionnaire = _questionnaire(questionnaire_id)
+    questionnaire = questionnaire_or_404(questionnaire_id)
     number = request.args.get("version", "")
     text = stored.text_of(db.session(), questionnaire)
     if number:
@@ -128,7 +128,7 @@ def download(questionnaire_id: int) -> ResponseReturnValue:
 @access(Access.LEAD_ADMIN)
 def copy(questionnaire_id: int) -> ResponseReturnValue:
     """Copy the questionnaire as a new one of the campaign, unsent, to change its questions."""
-    questionnaire = _questionnaire(questionnaire_id)
+    questionnaire = questionnaire_or_404(questionnaire_id)
     made = stored.copy_as_new(
         db.session(), questionnaire, author=current_user, now=current_clock().now()
     )
@@ -147,7 +147,7 @@ def copy(questionnaire_id: int) -> ResponseReturnValue:
 @access(Access.LEAD_ADMIN)
 def sending(questionnaire_id: int) -> ResponseReturnValue:
     """Start or stop sending the questionnaire to the participants whose time has come."""
-    questionnaire = _questionnaire(questionnaire_id)
+    questionnaire = questionnaire_or_404(questionnaire_id)
     wanted = request.form.get("sending") == "yes"
     if stored.set_sending(db.session(), questionnaire, wanted, author=current_user):
         db.session().commit()
@@ -164,16 +164,16 @@ def sending(questionnaire_id: int) -> ResponseReturnValue:
 @access(Access.LEAD_ADMIN)
 def preview(questionnaire_id: int) -> ResponseReturnValue:
     """The answer form in frames, at full width and as wide as a phone."""
-    questionnaire = _questionnaire(questionnaire_id)
+    questionnaire = questionnaire_or_404(questionnaire_id)
     language = request.args.get("language", "sv")
     if language not in LANGUAGES:
         abort(404)
     return render_template(
         "surveys/preview.html",
         questionnaire=questionnaire,
-        definition=_asked(questionnaire),
+        definition=asked_or_404(questionnaire),
         shown=language,
-        language=_language(),
+        language=reader_language(),
     )
 
 
@@ -181,13 +181,13 @@ def preview(questionnaire_id: int) -> ResponseReturnValue:
 @access(Access.LEAD_ADMIN)
 def preview_form(questionnaire_id: int, language: str) -> ResponseReturnValue:
     """The real answer page as a participant sees it, for a frame: nothing can be sent from it."""
-    questionnaire = _questionnaire(questionnaire_id)
+    questionnaire = questionnaire_or_404(questionnaire_id)
     if language not in LANGUAGES:
         abort(404)
     with force_locale(language):
         page = render_template(
             "surveys/answer.html",
-            definition=_asked(questionnaire),
+            definition=asked_or_404(questionnaire),
             language=language,
             answers={},
             problems={},

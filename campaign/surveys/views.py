@@ -49,7 +49,8 @@ def init_app(app: Flask) -> None:
     app.extensions["csrf"].exempt(answer)
 
 
-def _questionnaire(questionnaire_id: int) -> Questionnaire:
+def questionnaire_or_404(questionnaire_id: int) -> Questionnaire:
+    """The URL's campaign's questionnaire of that id, if it has a definition; else 404."""
     campaign = campaign_or_404()
     found = db.session().scalar(
         select(Questionnaire).where(
@@ -61,7 +62,7 @@ def _questionnaire(questionnaire_id: int) -> Questionnaire:
     return found
 
 
-def _asked(questionnaire: Questionnaire) -> Definition:
+def asked_or_404(questionnaire: Questionnaire) -> Definition:
     """The definition the campaign asks the (found) questionnaire with."""
     definition = stored.definition_of(db.session(), questionnaire)
     if definition is None:
@@ -77,7 +78,8 @@ def _with_definitions(
     return [(q, d) for q, d in pairs if d is not None]
 
 
-def _language() -> str:
+def reader_language() -> str:
+    """The language the signed-in reader chose (Swedish for anyone else)."""
     return current_user.language if current_user.is_authenticated else "sv"
 
 
@@ -164,16 +166,17 @@ def member_index() -> ResponseReturnValue:
         (q, d, results.rates(db.session(), q, g.organisation.id))
         for q, d in _with_definitions(questionnaires)
     ]
+    language = reader_language()
     return render_template(
-        "surveys/member_index.html", organisation=g.organisation, rows=rows, language=_language()
+        "surveys/member_index.html", organisation=g.organisation, rows=rows, language=language
     )
 
 
 @bp.get("/organisations/<org>/questionnaires/<int:questionnaire_id>")
 @access(Access.ORGANISATION)
 def member_results(questionnaire_id: int) -> ResponseReturnValue:
-    questionnaire = _questionnaire(questionnaire_id)
-    definition = _asked(questionnaire)
+    questionnaire = questionnaire_or_404(questionnaire_id)
+    definition = asked_or_404(questionnaire)
     found = results.collect(db.session(), questionnaire, definition)
     missing = (
         results.not_answered(db.session(), questionnaire, g.organisation.id)
@@ -185,8 +188,8 @@ def member_results(questionnaire_id: int) -> ResponseReturnValue:
         organisation=g.organisation,
         questionnaire=questionnaire,
         definition=definition,
-        language=_language(),
-        scope=found.scope(g.organisation.id, _language()),
+        language=reader_language(),
+        scope=found.scope(g.organisation.id, reader_language()),
         rates=results.rates(db.session(), questionnaire, g.organisation.id),
         missing=missing,
         names_hint=is_lead_admin() and not questionnaire.is_anonymous,
@@ -206,13 +209,13 @@ def _export(
 ) -> ResponseReturnValue:
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    questionnaire = _questionnaire(questionnaire_id)
+    questionnaire = questionnaire_or_404(questionnaire_id)
     header, rows = handling.exported_rows(
         db.session(),
         questionnaire,
-        _asked(questionnaire),
+        asked_or_404(questionnaire),
         current_user,
-        language=_language(),
+        language=reader_language(),
         organisation_id=organisation_id,
         not_shown=_("not shown"),
     )
@@ -230,22 +233,22 @@ def index() -> ResponseReturnValue:
     questionnaires = service.questionnaires_of(db.session(), campaign, current_clock().now())
     db.session().commit()
     rows = [(q, d, results.rates(db.session(), q)) for q, d in _with_definitions(questionnaires)]
-    return render_template("surveys/index.html", rows=rows, language=_language())
+    return render_template("surveys/index.html", rows=rows, language=reader_language())
 
 
 @bp.get("/questionnaires/<int:questionnaire_id>")
 @access(Access.LEAD_ADMIN)
 def network_results(questionnaire_id: int) -> ResponseReturnValue:
-    questionnaire = _questionnaire(questionnaire_id)
-    definition = _asked(questionnaire)
+    questionnaire = questionnaire_or_404(questionnaire_id)
+    definition = asked_or_404(questionnaire)
     found = results.collect(db.session(), questionnaire, definition)
     return render_template(
         "surveys/results.html",
         organisation=None,
         questionnaire=questionnaire,
         definition=definition,
-        language=_language(),
-        scope=found.scope(None, _language()),
+        language=reader_language(),
+        scope=found.scope(None, reader_language()),
         rates=results.rates(db.session(), questionnaire),
         missing=[],
         names_hint=not questionnaire.is_anonymous,
@@ -264,7 +267,7 @@ def network_export(questionnaire_id: int, fmt: str) -> ResponseReturnValue:
 @access(Access.LEAD_ADMIN)
 def make_anonymous(questionnaire_id: int) -> ResponseReturnValue:
     """Make a questionnaire anonymous, for good: answers given so far lose their link too."""
-    questionnaire = _questionnaire(questionnaire_id)
+    questionnaire = questionnaire_or_404(questionnaire_id)
     back = url_for("surveys.network_results", questionnaire_id=questionnaire.id)
     if request.form.get("confirm") != "yes":  # it cannot be undone: only when confirmed
         flash(_("Nothing changed: tick the box to confirm that this cannot be undone."), "error")

@@ -242,6 +242,7 @@ def test_the_questions_change_while_nobody_has_answered(
         ({"q1-max": "tusen"}, 'id="q1-max-error"'),
         ({"q1-max": "-5"}, 'id="q1-bounds-error"'),
         ({"q6-scale": "12"}, 'id="q6-scale-error"'),
+        ({"q7-max_length": "0"}, 'id="q7-max_length-error"'),
         ({"q4-o1-sv": ""}, 'id="q4-options-error"'),
         ({"q4-onew-value": "Ett namn"}, 'id="q4-onew-error"'),
         ({"q4-o2-value": "<b>"}, 'id="q4-options-error"'),
