@@ -9,13 +9,15 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from babel.dates import format_time
-from flask import Flask
+from flask import Flask, g
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+from sqlalchemy import select
 from wtforms.fields import SelectChoice
 
+from campaign import db
 from campaign.accounts.models import Role
 from campaign.accounts.roles import Standing
 from campaign.accounts.throttle import LockKind
@@ -46,6 +48,7 @@ from campaign.retention.purge import CANCELLED as PURGED
 from campaign.surveys.definitions import Definition, Question, definitions
 from campaign.surveys.models import Questionnaire, QuestionnaireKind
 from campaign.surveys.service import ANSWERED
+from campaign.surveys.stored import definition_of
 from campaign.timing import CLOCK_PATTERNS, day_text, shown_zone
 
 LABELS: dict[enum.Enum, object] = {
@@ -281,7 +284,7 @@ def condition(text: str) -> str:
     if found.kind == "attended":
         kind = label(EventKind(found.event_kind)).lower()
         return _("the participant has attended a meeting of the kind %(kind)s", kind=kind)
-    language, definition = str(get_locale() or "sv"), definitions().get(found.questionnaire)
+    language, definition = str(get_locale() or "sv"), _asked(found.questionnaire)
     name = definition.title[language] if definition else found.questionnaire
     if found.kind == "answered":
         return _("the participant has answered the questionnaire “%(name)s”", name=name)
@@ -292,6 +295,14 @@ def condition(text: str) -> str:
         "the participant answered “%(option)s” to “%(question)s” (%(name)s)",
         option=option, question=words, name=name,
     )  # fmt: skip
+
+
+def _asked(slug: str) -> Definition | None:
+    """The questions of the request's campaign's questionnaire `slug` (its own copy)."""
+    campaign = getattr(g, "campaign", None)
+    mine = Questionnaire.campaign_id == (campaign.id if campaign else None)
+    found = db.session().scalar(select(Questionnaire).where(mine, Questionnaire.slug == slug))
+    return definition_of(db.session(), found) if found else definitions().get(slug)
 
 
 def _question(definition: Definition | None, question_id: str) -> Question | None:
@@ -307,7 +318,7 @@ def sequence(name: str | None) -> str:
 
 def questionnaire_title(questionnaire: Questionnaire) -> str:
     """Return a questionnaire's title in the language of the request."""
-    definition = definitions().get(questionnaire.definition)
+    definition = definition_of(db.session(), questionnaire)
     if definition is None:
         return questionnaire.slug
     return definition.title.get(str(get_locale() or "sv"), questionnaire.slug)

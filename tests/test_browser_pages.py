@@ -38,6 +38,7 @@ NOT_PAGES = {
     "events.mailing_progress",
     "surveys.member_export",
     "surveys.network_export",
+    "surveys.download",
     "report.download",
     "report.final_bundle",
     "health.healthz",
@@ -142,4 +143,22 @@ def test_the_own_wording_page_with_a_refused_paragraph_passes_axe(
     assert "Ring **Alphas** support." in browser_page.locator("pre.mail-text").first.inner_text()
     frame = browser_page.frame_locator("iframe.mail-preview").first
     assert frame.locator("strong").filter(has_text="Alphas").count() == 1
+    audit(browser_page)
+
+
+def test_questionnaire_editor_with_problems_and_its_phone_preview_pass_axe(
+    live: Live, network: Network, alpha_objects: dict[str, str], browser_page: Any
+) -> None:
+    sign_in(browser_page, network.lead.email, PASSWORD)
+    edit = staff(f"/questionnaires/{alpha_objects['questionnaire_id']}/edit")
+    browser_page.goto(edit)
+    browser_page.fill("#title-en", "")
+    browser_page.locator("form.questionnaire-editor button[type=submit]").click()
+    browser_page.wait_for_load_state()
+    assert browser_page.locator("#title-error").count() == 1  # beside the field, and above
+    audit(browser_page)
+    browser_page.goto(staff(f"/questionnaires/{alpha_objects['questionnaire_id']}/preview"))
+    phone = browser_page.locator("iframe.phone-frame")
+    assert phone.bounding_box()["width"] == pytest.approx(375, abs=1)
+    assert browser_page.frame_locator("iframe.phone-frame").locator("h1").count() == 1
     audit(browser_page)

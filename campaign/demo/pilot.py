@@ -22,8 +22,8 @@ from campaign.events.models import Event, Invitation, Rsvp
 from campaign.network.models import Campaign, Organisation
 from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.surveys import service
-from campaign.surveys.definitions import definitions
 from campaign.surveys.models import Questionnaire, Response
+from campaign.surveys.stored import definition_of
 
 START = datetime(2014, 3, 3, 8, 0, tzinfo=UTC)
 STEPS = range(1, 7)  # the sequence steps delivered to every pilot user, four weeks apart
@@ -121,7 +121,8 @@ def _answers(
     rng: random.Random,
 ) -> None:
     """Answer the follow-up's numbers and scales for about seven in ten pilot users."""
-    asked = [q for q in definitions()[follow_up.definition].questions if q.type in ANSWERED]
+    definition = definition_of(db_session, follow_up)
+    asked = [q for q in definition.questions if q.type in ANSWERED] if definition else []
     rows = [
         _response(follow_up, org, pid, people.plausible_answers(asked, rng, TOPS))
         for pid in ids

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from campaign.drip.conditions import Condition, milestone_of, read
 from campaign.drip.files import Problem, Sequence, Step
 from campaign.milestones.dates import names_of
-from campaign.surveys.definitions import Definition, definitions
+from campaign.surveys.definitions import Definition
 from campaign.surveys.models import Questionnaire
+from campaign.surveys.stored import definition_of
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,8 @@ class Known:
 def known_in(db_session: Session, campaign_id: int) -> Known:
     """Return the questionnaires and milestone names of the campaign."""
     rows = db_session.scalars(select(Questionnaire).where(Questionnaire.campaign_id == campaign_id))
-    asked = {q.slug: Asked(q.slug, q.is_anonymous, _definition(q)) for q in rows}
+    asked = {q.slug: Asked(q.slug, q.is_anonymous, definition_of(db_session, q)) for q in rows}
     return Known(asked, names_of(db_session, campaign_id))
-
-
-def _definition(questionnaire: Questionnaire) -> Definition | None:
-    """The questions of a campaign's questionnaire."""
-    return definitions().get(questionnaire.definition)
 
 
 def problems(sequence: Sequence, known: Known) -> list[Problem]:

@@ -30,9 +30,10 @@ from campaign.enrolment.models import PilotGroup
 from campaign.network.models import Campaign
 from campaign.report import document, tables
 from campaign.report.archive import Archive, Entry
-from campaign.surveys.definitions import QUESTIONNAIRES_DIR, Definition, definitions
+from campaign.surveys.definitions import Definition
 from campaign.surveys.models import Questionnaire
 from campaign.surveys.results import export_rows
+from campaign.surveys.stored import definition_of, text_of
 
 # The names of the files, in the campaign's language (plain ASCII, for every file system).
 WORDS = {
@@ -88,13 +89,14 @@ class Bundle:
 
     @functools.cached_property
     def used(self) -> Used:
-        """The campaign's questionnaires with their definitions (None if no longer shipped)."""
+        """The campaign's questionnaires with their definitions (None if neither stored nor
+        shipped any more)."""
         rows = self.session.scalars(
             select(Questionnaire)
             .where(Questionnaire.campaign_id == self.campaign.id)
             .order_by(Questionnaire.slug)
         )
-        return [(q, definitions().get(q.definition)) for q in rows]
+        return [(q, definition_of(self.session, q)) for q in rows]
 
     def parts(self) -> list[Part]:
         """Return the bundle's pieces in the order they are written."""
@@ -167,10 +169,10 @@ class Bundle:
                 self._definition(archive, questionnaire)
 
     def _definition(self, archive: Archive, questionnaire: Questionnaire) -> None:
-        name = f"{questionnaire.definition}.yaml"
+        name = f"{questionnaire.slug}.yaml"
         about = _("The questions of “%(name)s” in both languages, as asked.", name=name)
         path = f"{self.words['questionnaires']}/{name}"
-        archive.add_file(path, about, QUESTIONNAIRES_DIR / name)
+        archive.add(path, about, (text_of(self.session, questionnaire) or "").encode())
 
     def _answers(
         self, questionnaire: Questionnaire, definition: Definition, archive: Archive

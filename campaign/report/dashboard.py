@@ -29,8 +29,9 @@ from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.report import charts
 from campaign.report.figures import Figures, MemberFigures, compute
 from campaign.surveys import results, service
-from campaign.surveys.definitions import Definition, definitions
+from campaign.surveys.definitions import Definition
 from campaign.surveys.models import Questionnaire
+from campaign.surveys.stored import definition_of
 
 
 @dataclass
@@ -94,12 +95,13 @@ def build(
 def _questionnaires(
     db_session: Session, campaign: Campaign, now: datetime
 ) -> list[tuple[Questionnaire, Definition, dict[int, results.Rate]]]:
-    """The campaign's questionnaires still shipped, with their response rates per member."""
-    return [
-        (q, definitions()[q.definition], _rates(db_session, q))
+    """The campaign's questionnaires that have a definition, with their response rates per
+    member."""
+    found = [
+        (q, definition_of(db_session, q))
         for q in service.questionnaires_of(db_session, campaign, now)
-        if q.definition in definitions()
     ]
+    return [(q, d, _rates(db_session, q)) for q, d in found if d is not None]
 
 
 def _rates(db_session: Session, questionnaire: Questionnaire) -> dict[int, results.Rate]:

@@ -25,7 +25,6 @@ Default factors (set per campaign by the lead administrator):
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -40,31 +39,13 @@ from campaign.events.models import Event, EventKind, Invitation
 from campaign.network.models import Campaign, Membership, Organisation
 from campaign.outbox.inbound import InboundKind, InboundMessage
 from campaign.outbox.models import Message, MessageState, Suppression
-from campaign.surveys.definitions import definitions
-from campaign.surveys.disclosure import MIN_RESPONDENTS, counted
-from campaign.surveys.models import Questionnaire, QuestionnaireKind, Response
+from campaign.report import outcomes
+from campaign.report.outcomes import Outcomes
 from campaign.timing import local_text
 
 TRAINING_KINDS = (EventKind.TRAINING, EventKind.PRACTICE_MEETING)
 TAKING_PART = (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED, ParticipantStatus.COMPLETED)
 COUNTED_APART = (ParticipantStatus.BOUNCED, ParticipantStatus.ERASED)  # stopped, not taking part
-
-
-@dataclass
-class Outcomes:
-    respondents: int = 0  # those whose answers count: whole groups of five per member
-    trips: int = 0
-    km: int = 0
-    hours: int = 0
-
-    @property
-    def too_few(self) -> bool:
-        return self.respondents < MIN_RESPONDENTS
-
-    @property
-    def suppressed(self) -> bool:
-        """Whether nothing counts yet (a member, or every member, with fewer than five)."""
-        return self.too_few
 
 
 @dataclass
@@ -348,51 +329,11 @@ def _month_case(column: Any, first: datetime, last: datetime) -> Any:
     return case(*whens, else_=f"{last.year:04d}-{last.month:02d}")
 
 
-def outcome_questions() -> dict[str, str]:
-    """The follow-up's question id of each outcome: {"trips": ..., "km": ..., "hours": ...}."""
-    found = {}
-    for definition in definitions().values():
-        if definition.kind == QuestionnaireKind.FOLLOW_UP.value:
-            for question in definition.questions:
-                if question.outcome:
-                    found[question.outcome] = question.id
-    return found
-
-
 def _outcomes(
     db_session: Session, campaign: Campaign, as_of: datetime, members: dict[int, MemberFigures]
 ) -> Outcomes:
-    """Each member's outcomes as of the moment, from the follow-up's answers that count."""
-    network = Outcomes()
-    per_member: dict[int, Outcomes] = defaultdict(Outcomes)
-    for org_id, respondents, trips, km, hours in db_session.execute(_sums(campaign, as_of)):
-        per_member[org_id] = Outcomes(respondents, trips, km, hours)
-        network.respondents += respondents
-        network.trips += trips
-        network.km += km
-        network.hours += hours
+    """Each member's outcomes as of the moment, from the follow-ups' answers that count."""
+    network, per_member = outcomes.as_of(db_session, campaign, as_of)
     for org_id, member in members.items():
         member.outcomes = per_member[org_id]
     return network
-
-
-def _sums(campaign: Campaign, as_of: datetime) -> Any:
-    """SELECT organisation, respondents, trips, km, hours of the follow-up answers that count."""
-    ids = outcome_questions()
-    names = ("trips", "km", "hours")
-    follow_ups = select(Questionnaire.id).where(
-        Questionnaire.campaign_id == campaign.id,
-        Questionnaire.kind == QuestionnaireKind.FOLLOW_UP,
-    )
-    found = counted(
-        [Response.questionnaire_id.in_(follow_ups), Response.submitted_at <= as_of],
-        [ids[name] for name in names],
-    )
-    sums = [
-        func.coalesce(
-            func.sum(case((found.c[f"q{i}"], found.c.answers[ids[name]].as_integer()), else_=0)),
-            0,
-        )
-        for i, name in enumerate(names)
-    ]
-    return select(found.c.organisation_id, func.count(), *sums).group_by(found.c.organisation_id)

@@ -101,7 +101,7 @@ def _questionnaire_row(
 ) -> list[Any]:
     title = definition.title[language] if definition else questionnaire.slug
     return [
-        title, label(questionnaire.kind), f"{questionnaire.definition}.yaml",
+        title, label(questionnaire.kind), f"{questionnaire.slug}.yaml",
         _("Yes") if questionnaire.is_anonymous else _("No"),
         local(questionnaire.closes_at, campaign),
     ]  # fmt: skip

@@ -63,8 +63,8 @@ from campaign.network.models import Campaign
 from campaign.outbox.inbound import InboundMessage
 from campaign.outbox.models import Message, MessageState, Suppression
 from campaign.outbox.queue import OPEN_STATES
-from campaign.surveys.definitions import definitions
 from campaign.surveys.models import Questionnaire, Response
+from campaign.surveys.stored import definition_of
 
 PURGED_ADDRESS = "purged@purged.invalid"  # every mail's recipient once its campaign is purged
 CANCELLED = "cancelled: the campaign's personal data was purged"
@@ -199,15 +199,14 @@ def _close_imports(db_session: Session, campaign_id: int, now: datetime) -> None
 def _free_texts(db_session: Session, campaign_id: int) -> int:
     """Remove the free-text answers of the campaign's questionnaires; return responses changed.
 
-    A questionnaire whose file is gone has no questions left to say which answers are free
-    text; its answers go whole (no figure can be made of them any more).
+    A questionnaire whose definition is gone (neither stored nor shipped) has no questions left
+    to say which answers are free text; its answers go whole (no figure can be made of them).
     """
-    shipped = definitions()
     changed = 0
     for questionnaire in db_session.scalars(
         select(Questionnaire).where(Questionnaire.campaign_id == campaign_id)
     ):
-        definition = shipped.get(questionnaire.definition)
+        definition = definition_of(db_session, questionnaire)
         if definition is None:
             changed += _empty_answers(db_session, questionnaire.id)
             continue

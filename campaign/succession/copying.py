@@ -26,6 +26,7 @@ from campaign.audit import record
 from campaign.enrolment.models import PilotGroup
 from campaign.network.models import Campaign, Membership
 from campaign.plaintext import CONTROL
+from campaign.surveys import stored
 from campaign.surveys.models import Questionnaire
 from campaign.timing import is_plausible_day
 
@@ -37,7 +38,7 @@ MEMBER_SETTINGS = (
     "status", "meeting_software", "software_comment", "enrolment_target", "contact_name",
     "contact_title", "contact_email", "guide_url",
 )  # fmt: skip
-QUESTIONNAIRE_SETTINGS = ("slug", "kind", "definition", "is_anonymous")
+QUESTIONNAIRE_SETTINGS = ("slug", "kind", "definition", "is_anonymous", "is_sending")
 GROUP_SETTINGS = ("organisation_id", "name", "kind", "sequence_name")
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -122,9 +123,12 @@ def _copy_contents(
     db_session.add_all(members)
     db_session.flush()  # a pilot group belongs to a member of its campaign
     groups = [_group(g, old, new, now) for g in _rows(db_session, PilotGroup, old)]
-    questionnaires = [_questionnaire(q, new, now) for q in _rows(db_session, Questionnaire, old)]
+    olds = _rows(db_session, Questionnaire, old)
+    questionnaires = [_questionnaire(q, new, now) for q in olds]
     db_session.add_all([*groups, *questionnaires])
     db_session.flush()
+    for before, after in zip(olds, questionnaires, strict=True):  # the campaign's own wording
+        stored.carry_over(db_session, before, after, now)
     return {"members": len(members), "pilot_groups": len(groups),
             "questionnaires": len(questionnaires)}  # fmt: skip
 

@@ -34,7 +34,16 @@ MAX_DIGITS = 12
 
 
 class DefinitionError(Exception):
-    """A questionnaire file is wrong; the message names the file and the place."""
+    """A questionnaire is wrong; the message names the file and the place.
+
+    `problem` is the sentence alone (translated when shown), `place` the part it concerns for
+    a form ("title", "q3", "q3-text", "q3-options"; "" for the whole).
+    """
+
+    def __init__(self, where: str, problem: Any, place: str = "") -> None:
+        super().__init__(f"{where}: {problem}")
+        self.problem = problem
+        self.place = place
 
 
 @dataclass(frozen=True)
@@ -83,93 +92,165 @@ class Definition:
         return next(q for q in self.questions if q.id == question_id)
 
 
-def _texts(raw: Any, where: str) -> dict[str, str]:
+PROBLEMS = {
+    "texts": _l("needs a text in each of sv, en"),
+    "type": _l("type must be one of single, multiple, likert, number, text"),
+    "id": _l("id must be a name such as trips_replaced"),
+    "options": _l("needs at least two options with distinct values"),
+    "bounds": _l("max must be above min"),
+    "outcome": _l("outcome must be one of trips, km, hours"),
+    "scale": _l("scale must be 3 to 10"),
+    "length": _l("max_length must be 1 to 100000"),
+    "yaml": _l("not valid YAML"),
+    "mapping": _l("expected a mapping"),
+    "kind": _l("kind must be baseline or follow_up"),
+    "questions": _l("needs questions with distinct ids"),
+}
+
+
+@dataclass(frozen=True)
+class Where:
+    """A place in a questionnaire: as the file's reader says it, and as a form field names it."""
+
+    label: str
+    place: str = ""
+
+    def part(self, name: str) -> Where:
+        return Where(f"{self.label} {name}", f"{self.place}-{name}" if self.place else name)
+
+    def error(self, code: str) -> DefinitionError:
+        return DefinitionError(self.label, PROBLEMS[code], self.place)
+
+
+def _texts(raw: Any, where: Where) -> dict[str, str]:
     if not isinstance(raw, dict) or any(not str(raw.get(lang, "")).strip() for lang in LANGUAGES):
-        raise DefinitionError(f"{where}: needs a text in each of {', '.join(LANGUAGES)}")
+        raise where.error("texts")
     return {lang: str(raw[lang]).strip() for lang in LANGUAGES}
 
 
-def _question(raw: dict[str, Any], where: str) -> Question:
+def _question(raw: dict[str, Any], where: Where) -> Question:
     kind = raw.get("type")
     if kind not in TYPES:
-        raise DefinitionError(f"{where}: type must be one of {', '.join(TYPES)}")
+        raise where.error("type")
     values: dict[str, Any] = {
         "id": str(raw.get("id", "")),
         "type": kind,
-        "text": _texts(raw.get("text"), f"{where} text"),
+        "text": _texts(raw.get("text"), where.part("text")),
         "required": bool(raw.get("required", False)),
     }
     if not values["id"].isidentifier():
-        raise DefinitionError(f"{where}: id must be a name such as trips_replaced")
+        raise where.error("id")
     if "help" in raw:
-        values["help"] = _texts(raw["help"], f"{where} help")
-    if kind in ("single", "multiple"):
-        options = tuple(
-            Option(str(o.get("value")), _texts(o, f"{where} option {o.get('value')}"))
-            for o in raw.get("options") or []
-        )
-        if len(options) < 2 or len({o.value for o in options}) != len(options):
-            raise DefinitionError(f"{where}: needs at least two options with distinct values")
-        values["options"] = options
-    if kind == "number":
-        values["unit"] = _texts(raw.get("unit"), f"{where} unit")
-        values["minimum"], values["maximum"] = int(raw.get("min", 0)), int(raw.get("max", 0))
-        if values["maximum"] <= values["minimum"]:
-            raise DefinitionError(f"{where}: max must be above min")
-        if raw.get("outcome") is not None:
-            if raw["outcome"] not in OUTCOMES:
-                raise DefinitionError(f"{where}: outcome must be one of {', '.join(OUTCOMES)}")
-            values["outcome"] = raw["outcome"]
-    if kind == "likert":
-        values["scale"] = int(raw.get("scale", 5))
-        if not 3 <= values["scale"] <= 10:
-            raise DefinitionError(f"{where}: scale must be 3 to 10")
-        values["low"] = _texts(raw.get("low"), f"{where} low")
-        values["high"] = _texts(raw.get("high"), f"{where} high")
-    if kind == "text":
-        values["max_length"] = int(raw.get("max_length", 2000))
+        values["help"] = _texts(raw["help"], where.part("help"))
+    values.update(_TYPED[kind](raw, where))
     return Question(**values)
+
+
+def _choices(raw: dict[str, Any], where: Where) -> dict[str, Any]:
+    options = tuple(
+        Option(str(o.get("value")), _texts(o, where.part("options")))
+        for o in raw.get("options") or []
+    )
+    if len(options) < 2 or len({o.value for o in options}) != len(options):
+        raise where.part("options").error("options")
+    return {"options": options}
+
+
+def _number(raw: dict[str, Any], where: Where) -> dict[str, Any]:
+    values: dict[str, Any] = {"unit": _texts(raw.get("unit"), where.part("unit"))}
+    values["minimum"], values["maximum"] = int(raw.get("min", 0)), int(raw.get("max", 0))
+    if values["maximum"] <= values["minimum"]:
+        raise where.part("bounds").error("bounds")
+    if raw.get("outcome") is not None:
+        if raw["outcome"] not in OUTCOMES:
+            raise where.part("outcome").error("outcome")
+        values["outcome"] = raw["outcome"]
+    return values
+
+
+def _likert(raw: dict[str, Any], where: Where) -> dict[str, Any]:
+    scale = int(raw.get("scale", 5))
+    if not 3 <= scale <= 10:
+        raise where.part("scale").error("scale")
+    low, high = (
+        _texts(raw.get("low"), where.part("low")),
+        _texts(raw.get("high"), where.part("high")),
+    )
+    return {"scale": scale, "low": low, "high": high}
+
+
+def _text(raw: dict[str, Any], where: Where) -> dict[str, Any]:
+    length = int(raw.get("max_length", 2000))
+    if not 1 <= length <= 100_000:
+        raise where.part("max_length").error("length")
+    return {"max_length": length}
+
+
+_TYPED = {"single": _choices, "multiple": _choices, "number": _number, "likert": _likert,
+          "text": _text}  # fmt: skip
 
 
 def read_definition(path: Path) -> Definition:
     """Read one questionnaire file; raise DefinitionError naming what is wrong."""
+    return parse_definition(path.stem, path.read_text(encoding="utf-8"))
+
+
+def parse_definition(name: str, text: str) -> Definition:
+    """Read one questionnaire's YAML text; raise DefinitionError naming what is wrong."""
+    where = Where(f"{name}.yaml")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise DefinitionError(f"{path.name}: not valid YAML ({error})") from None
+        raise DefinitionError(where.label, f"{PROBLEMS['yaml']} ({error})") from None
     if not isinstance(raw, dict):
-        raise DefinitionError(f"{path.name}: expected a mapping")
-    send = raw.get("send") or {}
+        raise where.error("mapping")
     try:
-        hour, minute = (int(x) for x in str(send.get("at", "09:00")).split(":"))
-        questions = tuple(
-            _question(q, f"{path.name} question {n}")
-            for n, q in enumerate(raw.get("questions") or [], start=1)
-        )
-        definition = Definition(
-            name=path.stem,
-            kind=str(raw.get("kind")),
-            title=_texts(raw.get("title"), f"{path.name} title"),
-            intro=_texts(raw.get("intro"), f"{path.name} intro"),
-            after=parse_offset(str(send.get("after", "+0d"))),
-            at=time(hour, minute),
-            reminders=tuple(parse_offset(str(r)) for r in send.get("reminders") or []),
-            closes_after=parse_offset(str(send.get("closes_after", "+8w"))),
-            questions=questions,
-        )
-    except (ValueError, TypeError) as error:
-        raise DefinitionError(f"{path.name}: {error}") from None
+        definition = _definition(name, raw, where)
+    except (ValueError, TypeError, AttributeError) as error:
+        raise DefinitionError(where.label, str(error)) from None
     if definition.kind not in ("baseline", "follow_up"):
-        raise DefinitionError(f"{path.name}: kind must be baseline or follow_up")
+        raise where.error("kind")
+    questions = definition.questions
     if not questions or len({q.id for q in questions}) != len(questions):
-        raise DefinitionError(f"{path.name}: needs questions with distinct ids")
+        raise where.part("questions").error("questions")
     return definition
+
+
+def _definition(name: str, raw: dict[str, Any], where: Where) -> Definition:
+    send = raw.get("send") or {}
+    hour, minute = (int(x) for x in str(send.get("at", "09:00")).split(":"))
+    questions = tuple(
+        _question(q, Where(f"{where.label} question {n}", f"q{n}"))
+        for n, q in enumerate(raw.get("questions") or [], start=1)
+    )
+    return Definition(
+        name=name,
+        kind=str(raw.get("kind")),
+        title=_texts(raw.get("title"), where.part("title")),
+        intro=_texts(raw.get("intro"), where.part("intro")),
+        after=parse_offset(str(send.get("after", "+0d"))),
+        at=time(hour, minute),
+        reminders=tuple(parse_offset(str(r)) for r in send.get("reminders") or []),
+        closes_after=parse_offset(str(send.get("closes_after", "+8w"))),
+        questions=questions,
+    )
 
 
 @functools.cache
 def definitions(root: Path = QUESTIONNAIRES_DIR) -> dict[str, Definition]:
     """Every questionnaire definition shipped, by name (the file name without .yaml)."""
     return {path.stem: read_definition(path) for path in sorted(root.glob("*.yaml"))}
+
+
+def structure_of(definition: Definition) -> tuple[Any, ...]:
+    """What stored answers depend on: the kind and each question's id, type, requiredness,
+    option values, bounds, scale, length and outcome, in order. Everything else is wording."""
+    questions = tuple(
+        (q.id, q.type, q.required, tuple(o.value for o in q.options), q.minimum, q.maximum,
+         q.scale, q.max_length, q.outcome)
+        for q in definition.questions
+    )  # fmt: skip
+    return (definition.kind, questions)
 
 
 MESSAGES = {

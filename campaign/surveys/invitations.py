@@ -6,7 +6,8 @@ reminders (only the latest one due, only while unanswered). Answering writes a r
 (campaign/surveys/service.py), so no reminder goes out after it. Nothing is queued while the
 campaign does not mail its participants (campaign/network/phases.py): before its start, a
 questionnaire due then is sent at the start; after its end, none is sent, though the links sent
-before still open the questionnaire until it closes.
+before still open the questionnaire until it closes. A questionnaire copied as a new version
+(campaign/surveys/stored.py) waits until the lead administrator starts sending it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from campaign.network.phases import mails_participants
 from campaign.outbox.mail import mail_settings, queue_participant_mail
 from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.outbox.texts import greeting, mail_template
-from campaign.surveys.definitions import Definition, definitions
+from campaign.surveys import stored
+from campaign.surveys.definitions import Definition
 from campaign.surveys.models import Questionnaire, QuestionnaireKind, Receipt
 from campaign.surveys.service import closes_at, invitation_key, link_token, questionnaires_of
 from campaign.timing import local_date, local_instant
@@ -57,8 +59,9 @@ def _queue_campaign(db_session: Session, campaign: Campaign, now: datetime) -> i
     people = _active_people(db_session, campaign)
     count = 0
     for questionnaire in questionnaires_of(db_session, campaign, now):
-        definition = definitions().get(questionnaire.definition)
-        if definition is not None:  # its file is no longer shipped
+        definition = stored.definition_of(db_session, questionnaire)
+        # None: neither stored nor shipped any more; a copy is sent once the lead says so.
+        if definition is not None and questionnaire.is_sending:
             sent = _sent(db_session, questionnaire)
             mailing = Mailing(questionnaire, definition, ZoneInfo(campaign.timezone), sent)
             count += _queue_mailing(db_session, mailing, people, now)

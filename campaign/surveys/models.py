@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.db import Base, enum_column
@@ -18,7 +18,8 @@ class QuestionnaireKind(enum.Enum):
 
 
 class Questionnaire(Base):
-    """A questionnaire of one campaign; its questions live in files, named by `definition`."""
+    """A questionnaire of one campaign; its questions are the shipped file named by `definition`
+    until the campaign stores its own copy (QuestionnaireVersion)."""
 
     __tablename__ = "questionnaire"
 
@@ -30,10 +31,36 @@ class Questionnaire(Base):
     )
     definition: Mapped[str] = mapped_column(String(100))
     is_anonymous: Mapped[bool] = mapped_column(default=False)
+    # Whether the questionnaires job sends it; a copy made as a new version starts unsent.
+    is_sending: Mapped[bool] = mapped_column(default=True, server_default=true())
     closes_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("campaign_id", "slug"),)
+
+
+class QuestionnaireVersion(Base):
+    """One saved copy of a questionnaire's definition: the same YAML text as the shipped file.
+
+    The newest is what the campaign asks; version 1 of an edited questionnaire is the shipped
+    file it started from.
+    """
+
+    __tablename__ = "questionnaire_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_id: Mapped[int] = mapped_column(
+        ForeignKey("questionnaire.id", ondelete="CASCADE")
+    )
+    number: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(String(40))  # "shipped", "edit", "copy:<slug>"
+
+    __table_args__ = (UniqueConstraint("questionnaire_id", "number"),)
 
 
 class Receipt(Base):

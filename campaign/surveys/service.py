@@ -26,6 +26,7 @@ from campaign.network.timezone import zone_name_of
 from campaign.outbox.models import Message, MessageState
 from campaign.outbox.queue import OPEN_STATES
 from campaign.security import sign, unsign
+from campaign.surveys import stored
 from campaign.surveys.definitions import Definition, definitions
 from campaign.surveys.models import Questionnaire, QuestionnaireKind, Receipt, Response
 from campaign.timing import local_date
@@ -114,7 +115,7 @@ class Closed(Exception):
 
 
 class Withdrawn(Exception):
-    """The questionnaire's definition file is no longer shipped, so it cannot be shown."""
+    """The questionnaire's definition is neither stored nor shipped, so it cannot be shown."""
 
 
 @dataclass
@@ -137,7 +138,7 @@ def open_link(db_session: Session, token: str, now: datetime) -> Opened | None:
     participant = db_session.get(Participant, participant_id)
     if questionnaire is None or participant is None or is_forgotten(db_session, participant):
         return None
-    definition = definitions().get(questionnaire.definition)
+    definition = stored.definition_of(db_session, questionnaire)
     if definition is None:
         raise Withdrawn
     response = _response_of(db_session, questionnaire, participant)

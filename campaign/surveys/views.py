@@ -33,8 +33,8 @@ from campaign import db, exports
 from campaign.accounts.scope import Access, access, is_lead_admin
 from campaign.network.members import campaign_or_404
 from campaign.security import TokenError
-from campaign.surveys import handling, results, service
-from campaign.surveys.definitions import MESSAGES, check_answers, definitions
+from campaign.surveys import handling, results, service, stored
+from campaign.surveys.definitions import MESSAGES, Definition, check_answers
 from campaign.surveys.models import Questionnaire
 from campaign.timing import current_clock
 
@@ -43,23 +43,43 @@ bp = Blueprint("surveys", __name__)
 
 def init_app(app: Flask) -> None:
     """Register the views; the answer form checks its own CSRF token (see _csrf_is_valid)."""
+    from campaign.surveys import editor  # noqa: F401  # its routes join this blueprint
+
     app.register_blueprint(bp)
     app.extensions["csrf"].exempt(answer)
 
 
-def _questionnaire(questionnaire_id: int) -> Questionnaire:
+def questionnaire_or_404(questionnaire_id: int) -> Questionnaire:
+    """The URL's campaign's questionnaire of that id, if it has a definition; else 404."""
     campaign = campaign_or_404()
     found = db.session().scalar(
         select(Questionnaire).where(
             Questionnaire.id == questionnaire_id, Questionnaire.campaign_id == campaign.id
         )
     )
-    if found is None or found.definition not in definitions():
+    if found is None or stored.definition_of(db.session(), found) is None:
         abort(404)
     return found
 
 
-def _language() -> str:
+def asked_or_404(questionnaire: Questionnaire) -> Definition:
+    """The definition the campaign asks the (found) questionnaire with."""
+    definition = stored.definition_of(db.session(), questionnaire)
+    if definition is None:
+        abort(404)
+    return definition
+
+
+def _with_definitions(
+    questionnaires: list[Questionnaire],
+) -> list[tuple[Questionnaire, Definition]]:
+    """The questionnaires that still have a definition, each with it."""
+    pairs = [(q, stored.definition_of(db.session(), q)) for q in questionnaires]
+    return [(q, d) for q, d in pairs if d is not None]
+
+
+def reader_language() -> str:
+    """The language the signed-in reader chose (Swedish for anyone else)."""
     return current_user.language if current_user.is_authenticated else "sv"
 
 
@@ -143,20 +163,20 @@ def member_index() -> ResponseReturnValue:
     questionnaires = service.questionnaires_of(db.session(), campaign, current_clock().now())
     db.session().commit()
     rows = [
-        (q, definitions()[q.definition], results.rates(db.session(), q, g.organisation.id))
-        for q in questionnaires
-        if q.definition in definitions()
+        (q, d, results.rates(db.session(), q, g.organisation.id))
+        for q, d in _with_definitions(questionnaires)
     ]
+    language = reader_language()
     return render_template(
-        "surveys/member_index.html", organisation=g.organisation, rows=rows, language=_language()
+        "surveys/member_index.html", organisation=g.organisation, rows=rows, language=language
     )
 
 
 @bp.get("/organisations/<org>/questionnaires/<int:questionnaire_id>")
 @access(Access.ORGANISATION)
 def member_results(questionnaire_id: int) -> ResponseReturnValue:
-    questionnaire = _questionnaire(questionnaire_id)
-    definition = definitions()[questionnaire.definition]
+    questionnaire = questionnaire_or_404(questionnaire_id)
+    definition = asked_or_404(questionnaire)
     found = results.collect(db.session(), questionnaire, definition)
     missing = (
         results.not_answered(db.session(), questionnaire, g.organisation.id)
@@ -168,8 +188,8 @@ def member_results(questionnaire_id: int) -> ResponseReturnValue:
         organisation=g.organisation,
         questionnaire=questionnaire,
         definition=definition,
-        language=_language(),
-        scope=found.scope(g.organisation.id, _language()),
+        language=reader_language(),
+        scope=found.scope(g.organisation.id, reader_language()),
         rates=results.rates(db.session(), questionnaire, g.organisation.id),
         missing=missing,
         names_hint=is_lead_admin() and not questionnaire.is_anonymous,
@@ -189,13 +209,13 @@ def _export(
 ) -> ResponseReturnValue:
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    questionnaire = _questionnaire(questionnaire_id)
+    questionnaire = questionnaire_or_404(questionnaire_id)
     header, rows = handling.exported_rows(
         db.session(),
         questionnaire,
-        definitions()[questionnaire.definition],
+        asked_or_404(questionnaire),
         current_user,
-        language=_language(),
+        language=reader_language(),
         organisation_id=organisation_id,
         not_shown=_("not shown"),
     )
@@ -212,27 +232,23 @@ def index() -> ResponseReturnValue:
     campaign = campaign_or_404()
     questionnaires = service.questionnaires_of(db.session(), campaign, current_clock().now())
     db.session().commit()
-    rows = [
-        (q, definitions()[q.definition], results.rates(db.session(), q))
-        for q in questionnaires
-        if q.definition in definitions()
-    ]
-    return render_template("surveys/index.html", rows=rows, language=_language())
+    rows = [(q, d, results.rates(db.session(), q)) for q, d in _with_definitions(questionnaires)]
+    return render_template("surveys/index.html", rows=rows, language=reader_language())
 
 
 @bp.get("/questionnaires/<int:questionnaire_id>")
 @access(Access.LEAD_ADMIN)
 def network_results(questionnaire_id: int) -> ResponseReturnValue:
-    questionnaire = _questionnaire(questionnaire_id)
-    definition = definitions()[questionnaire.definition]
+    questionnaire = questionnaire_or_404(questionnaire_id)
+    definition = asked_or_404(questionnaire)
     found = results.collect(db.session(), questionnaire, definition)
     return render_template(
         "surveys/results.html",
         organisation=None,
         questionnaire=questionnaire,
         definition=definition,
-        language=_language(),
-        scope=found.scope(None, _language()),
+        language=reader_language(),
+        scope=found.scope(None, reader_language()),
         rates=results.rates(db.session(), questionnaire),
         missing=[],
         names_hint=not questionnaire.is_anonymous,
@@ -251,7 +267,7 @@ def network_export(questionnaire_id: int, fmt: str) -> ResponseReturnValue:
 @access(Access.LEAD_ADMIN)
 def make_anonymous(questionnaire_id: int) -> ResponseReturnValue:
     """Make a questionnaire anonymous, for good: answers given so far lose their link too."""
-    questionnaire = _questionnaire(questionnaire_id)
+    questionnaire = questionnaire_or_404(questionnaire_id)
     back = url_for("surveys.network_results", questionnaire_id=questionnaire.id)
     if request.form.get("confirm") != "yes":  # it cannot be undone: only when confirmed
         flash(_("Nothing changed: tick the box to confirm that this cannot be undone."), "error")

@@ -77,6 +77,10 @@ ACTIONS: dict[str, object] = {
     "pilot_group.resumed": _l("Resumed a pilot group's e-mails"),
     "questionnaire.exported": _l("Downloaded a questionnaire's answers"),
     "questionnaire.made_anonymous": _l("Made a questionnaire anonymous"),
+    "questionnaire.edited": _l("Edited a questionnaire"),
+    "questionnaire.copied": _l("Copied a questionnaire to a new version"),
+    "questionnaire.sending": _l("Started sending a questionnaire"),
+    "questionnaire.not_sending": _l("Stopped sending a questionnaire"),
     "representative.disabled": _l("Turned a representative's access off"),
     "representative.enabled": _l("Turned a representative's access on"),
     "representative.invited": _l("Invited a representative"),
@@ -100,6 +104,8 @@ DETAILS: dict[str, object] = {
     "source": _l("From"), "former_lead": _l("Former lead"), "new_lead": _l("New lead"),
     "roles_changed": _l("Roles changed"), "name": _l("Name"), "until": _l("Until"),
     "number": _l("Version"), "steps": _l("Steps changed"),
+    "version": _l("Saved version"), "changed": _l("Changed"),
+    "copied_from": _l("Copied from questionnaire"),
 }  # fmt: skip
 # What an action was taken on, kept as "kind:id".
 TARGETS: dict[str, object] = {
@@ -120,6 +126,8 @@ VALUES: dict[str, object] = {
     "command line": _l("the command line"),
     "one-click (RFC 8058)": _l("one click in the e-mail program"),
     "unsubscribe page": _l("the unsubscribe page"),
+    "wording": _l("the wording"),
+    "questions": _l("the questions"),
 }
 CONSENT_METHODS: dict[str, object] = {
     ConsentMethod.STAFF_FORM.value: _l("Added by a representative"),
