@@ -43,7 +43,8 @@ from campaign.outbox.mail import (
 )
 from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import Outgoing, enqueue
-from campaign.outbox.texts import greeting, mail_part, mail_template
+from campaign.outbox.texts import Letter, greeting, mail_part
+from campaign.outbox.wording import campaign_letter
 from campaign.security import sign
 from campaign.timing import clock_text, moment_text
 
@@ -244,7 +245,7 @@ class Letters:
 
     def _to_staff(self, user: User, kind: str, values: Marks, mail: dict[str, Any]) -> Outgoing:
         """Return a staff member's mail, with the staff footer."""
-        footer = staff_footer(mail_template(template_name(kind), user.language))
+        footer = staff_footer(self._letter(kind, user.language))
         values = values._replace(name=greeting(user.name, user.language))
         rendered = self._layout(kind, user.language, footer).filled(self.marks, values)
         return staff_message(Recipient.of(user, self.event.campaign_id), rendered, **mail)
@@ -253,12 +254,17 @@ class Letters:
         """Lay out one kind of mail once per language and footer (the footer names the member)."""
         key = (kind, language, footer)
         if key not in self._layouts:
-            letter = mail_template(template_name(kind), language)
+            letter = self._letter(kind, language)
             link = self.settings.link(f"/rsvp/{self.marks.token}")
             context = context_of(self.event, language, self.marks.name, link)
             rendered = letter.render(context, language=language, footer=footer)
             self._layouts[key] = _Layout(rendered.subject, rendered.text, rendered.html)
         return self._layouts[key]
+
+    def _letter(self, kind: str, language: str) -> Letter:
+        """Return the text of one kind of mail about the event: its campaign's."""
+        name = template_name(kind)
+        return campaign_letter(self.db_session, self.event.campaign_id, name, language)
 
     def _calendar_of(self, invitee: Invitee, kind: str, token: str) -> str | None:
         """Return the invitee's calendar object, for the kinds that carry one."""

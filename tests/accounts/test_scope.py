@@ -121,6 +121,10 @@ EXPECTED: dict[str, Access] = {
     "report.final_bundle": Access.LEAD_ADMIN,
     "succession.next_campaign": Access.LEAD_ADMIN,
     "report.dashboard": Access.LEAD_ADMIN,
+    "mailtexts.index": Access.LEAD_ADMIN,
+    "mailtexts.edit": Access.LEAD_ADMIN,
+    "mailtexts.preview": Access.LEAD_ADMIN,
+    "mailtexts.reset_text": Access.LEAD_ADMIN,
     "report.member_dashboard": Access.ORGANISATION,
 }
 

@@ -20,6 +20,7 @@ from campaign import labels
 from campaign.enrolment.forms import ParticipantForm, PilotGroupForm
 from campaign.enrolment.models import ConsentMethod
 from campaign.events.forms import EventForm
+from campaign.mailtexts.forms import MailTextForm
 from campaign.network.forms import CampaignForm, LeadMembershipForm, NewMemberForm, SenderForm
 from campaign.timing import day_text
 
@@ -44,6 +45,8 @@ ACTIONS: dict[str, object] = {
     "event.created": _l("Planned a meeting"),
     "event.invited": _l("Sent invitations to a meeting"),
     "inbound.dismissed": _l("Marked a received message as read"),
+    "mail_text.reset": _l("Went back to the shipped text of a mail"),
+    "mail_text.saved": _l("Changed the text of a mail"),
     "lead_admin.invited": _l("Invited a lead administrator"),
     "lead_admin.removed": _l("Removed a lead administrator"),
     "member.added": _l("Added a member"),
@@ -101,10 +104,11 @@ TARGETS: dict[str, object] = {
     "import": _l("Import %(id)s"), "questionnaire": _l("Questionnaire %(id)s"),
     "user": _l("Account %(id)s"), "organisation": _l("Member %(id)s"),
     "campaign": _l("Campaign %(id)s"), "address": _l("Addresses (%(id)s)"),
+    "mail_text": _l("Mail text %(id)s"),
 }  # fmt: skip
 FORMS: tuple[type[FlaskForm], ...] = (
     LeadMembershipForm, NewMemberForm, CampaignForm, ParticipantForm, PilotGroupForm, EventForm,
-    SenderForm,
+    SenderForm, MailTextForm,
 )  # fmt: skip
 # The words some actions keep as a detail's value.
 VALUES: dict[str, object] = {
