@@ -40,6 +40,7 @@ NOT_PAGES = {
     "health.healthz",
     "outbox.html",
     "drip.preview_html",
+    "mailtexts.preview",
     "inbound.raw",
     "network.logo",
 }
@@ -85,7 +86,29 @@ def test_english_pages_pass_axe(live: Live, network: Network, browser_page: Any)
         staff("/dashboard"),
         staff("/report"),
         staff("/organisations/alpha/events/new"),
+        staff("/mail-texts"),
+        staff("/mail-texts/event-invitation/en"),
     ):
         browser_page.goto(url)
         assert browser_page.locator("html").get_attribute("lang") == "en"
         audit(browser_page)
+
+
+def test_a_mail_text_is_previewed_and_refused_with_its_line_in_the_browser(
+    live: Live, network: Network, browser_page: Any
+) -> None:
+    """The Preview button shows the form's draft in the frame; Save with an unknown placeholder
+    shows the problem beside the field and at the top, axe-clean."""
+    page = browser_page
+    sign_in(page, network.lead.email, PASSWORD)
+    page.goto(staff("/mail-texts/event-invitation/sv"))
+    page.fill("#subject", "Kom till {{ title }}!")
+    page.get_by_role("button", name="Förhandsvisa").click()
+    frame = page.frame_locator("iframe[name=mail-text-preview]")
+    assert "Kom till Övningsmöte i Teams!" in frame.locator("body").inner_text()
+    page.fill("#body", "{{ greeting }}\n\n{{ förnamn }}")
+    page.get_by_role("button", name="Spara").click()
+    page.wait_for_load_state()
+    assert "Rad 3:" in page.locator("#body-error").inner_text()
+    assert page.locator("[role=alert]").count() >= 1
+    audit(page)
