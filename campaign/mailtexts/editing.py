@@ -126,8 +126,7 @@ def _text_problems(field: str, source: str, context: dict[str, Any]) -> list[Pro
         Problem(
             field,
             _(
-                "Line %(line)d: there is no placeholder {{ %(name)s }} in this e-mail; it may use "
-                "%(known)s.",
+                "Line %(line)d: this e-mail has no placeholder “%(name)s”; it may use %(known)s.",
                 line=line,
                 name=name,
                 known=known,

@@ -17,7 +17,7 @@ class MailTextForm(FlaskForm):
     subject = StringField(
         _l("Subject"),
         validators=[Length(max=MAX_LINE), NoControlCharacters()],
-        description=_l("One line; it may hold placeholders such as {{ title }}."),
+        description=_l("One line; it may hold the placeholders listed below the form."),
     )
     reason = StringField(
         _l("Why the recipient gets it"),

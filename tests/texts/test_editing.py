@@ -102,7 +102,7 @@ def test_an_unknown_placeholder_is_refused_with_its_line(
     response = _post(client, body=body)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Rad 3:" in page and "förnamn" in page and "Inget är sparat" in page
+    assert "Rad 3:" in page and "”förnamn”" in page and "Inget är sparat" in page
     broken = _post(client, subject="Hej {{ title ", body=NEW_BODY).get_data(as_text=True)
     assert "Rad 1:" in broken
     assert session.scalars(select(MailText)).all() == []
