@@ -14,6 +14,7 @@ lets its participants have meeting mail; the working group's staff always).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -44,10 +45,12 @@ from campaign.outbox.mail import (
 from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import Outgoing, enqueue
 from campaign.outbox.texts import Letter, greeting, mail_part
-from campaign.outbox.wording import campaign_letter
+from campaign.outbox.wording import campaign_letter, campaign_part
 from campaign.security import sign
 from campaign.timing import clock_text, moment_text
 
+# Fills the details part of a meeting's mail with the other placeholders.
+Details = Callable[[dict[str, Any]], str]
 RSVP_PURPOSE = "rsvp"
 RSVP_LIFETIME = timedelta(days=400)
 # The kinds that carry the calendar object (and so bring the invitee's calendar up to date).
@@ -93,9 +96,12 @@ def template_name(kind: str) -> str:
     return f"event-{kind}"
 
 
-def context_of(event: Event, language: str, opening: str, rsvp_link: str) -> dict[str, Any]:
-    """Return the placeholders of a mail about the event, with the details every kind shares;
-    `opening` is the invitee's greeting (or the marker that stands for it)."""
+def context_of(
+    event: Event, language: str, opening: str, rsvp_link: str, details: Details | None = None
+) -> dict[str, Any]:
+    """Return the placeholders of a mail about the event, with the details every kind shares
+    (filled by `details`: the campaign's wording; the shipped one without it); `opening` is the
+    invitee's greeting (or the marker that stands for it)."""
     _ = load_catalog(language).gettext
     context = {
         "greeting": opening,
@@ -107,7 +113,10 @@ def context_of(event: Event, language: str, opening: str, rsvp_link: str) -> dic
         "no": f"{rsvp_link}?answer=declined",
         "maybe": f"{rsvp_link}?answer=tentative",
     }
-    context["details"] = content_template(mail_part("event-details", language)).render(context)
+    fill = details or (
+        lambda values: content_template(mail_part("event-details", language)).render(values)
+    )
+    context["details"] = fill(context)
     return context
 
 
@@ -256,7 +265,9 @@ class Letters:
         if key not in self._layouts:
             letter = self._letter(kind, language)
             link = self.settings.link(f"/rsvp/{self.marks.token}")
-            context = context_of(self.event, language, self.marks.name, link)
+            context = context_of(
+                self.event, language, self.marks.name, link, self._details(language)
+            )
             rendered = letter.render(context, language=language, footer=footer)
             self._layouts[key] = _Layout(rendered.subject, rendered.text, rendered.html)
         return self._layouts[key]
@@ -265,6 +276,13 @@ class Letters:
         """Return the text of one kind of mail about the event: its campaign's."""
         name = template_name(kind)
         return campaign_letter(self.db_session, self.event.campaign_id, name, language)
+
+    def _details(self, language: str) -> Details:
+        """Return what fills the details part of the event's mail: its campaign's wording."""
+        campaign_id = self.event.campaign_id
+        return lambda context: campaign_part(
+            self.db_session, campaign_id, "event-details", language, context
+        )
 
     def _calendar_of(self, invitee: Invitee, kind: str, token: str) -> str | None:
         """Return the invitee's calendar object, for the kinds that carry one."""

@@ -25,7 +25,8 @@ LANGUAGES = ("sv", "en")
 class Text:
     """One mail text a campaign may reword: its template, its name and who gets it."""
 
-    name: str  # the template's, campaign/templates/mail/<name>.<language>.md
+    # The template's, campaign/templates/mail/<name>.<language>.md; a part's starts with "_".
+    name: str
     title: str  # lazily translated
     audience: str
 
@@ -40,6 +41,11 @@ TEXTS = (
     Text("event-update", _l("A meeting has changed"), MEETINGS),
     Text("event-cancel", _l("A meeting is cancelled"), MEETINGS),
     Text("event-place", _l("A place from the waiting list"), MEETINGS),
+    Text(
+        "_event-details",
+        _l("A meeting's details and answer links, in each of the mails above"),
+        MEETINGS,
+    ),
     Text("questionnaire", _l("Invitation to a questionnaire"), QUESTIONNAIRES),
     Text("questionnaire-reminder", _l("Reminder of a questionnaire"), QUESTIONNAIRES),
     Text("join-confirmation", _l("Confirming self-enrolment"), JOINING),
@@ -50,6 +56,8 @@ TEXTS = (
     Text("purge-warning", _l("Personal data will be deleted"), LEADS),
     Text("complaint-notice", _l("A mail was reported as spam"), LEADS),
 )
+# The mail a part is previewed in.
+HOST = {"_event-details": "event-invitation"}
 BY_NAME = {text.name: text for text in TEXTS}
 # The staff mails that keep the shipped text, with why.
 FIXED = (
@@ -68,7 +76,7 @@ def sample_context(name: str, language: str, campaign: str, base_url: str) -> di
     }
     if "greeting" in context:
         context["greeting"] = greeting("Anna Berg", language)
-    if _family(name) == "event":
+    if name.startswith("event-"):  # the details part itself is filled without them
         context["details"] = content_template(mail_part("event-details", language)).render(context)
     return context
 
@@ -89,7 +97,7 @@ def sample_footer(
 
 def _family(name: str) -> str:
     """Return which callers' placeholders a text has: the mails of a meeting share theirs."""
-    return "event" if name.startswith("event-") else name
+    return "event" if name.startswith(("event-", "_event-")) else name
 
 
 SAMPLES: dict[str, dict[str, dict[str, Any]]] = {

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from campaign.audit import record
 from campaign.outbox.compose import CONTENT, Footer, Rendered, content_template, render_subject
-from campaign.outbox.texts import Letter, mail_template
+from campaign.outbox.texts import Letter, mail_part, mail_template
 from campaign.outbox.wording import MailText, forget, stored_text
 
 MAX_LINE = 500  # the subject's and the reason's columns
@@ -57,7 +57,9 @@ class Unsaved(Exception):
 
 
 def shipped_draft(name: str, language: str) -> Draft:
-    """Return the shipped text of a mail as a draft."""
+    """Return the shipped text of a mail (or of a part, "_" and its name) as a draft."""
+    if name.startswith("_"):
+        return Draft("", mail_part(name[1:], language))
     letter = mail_template(name, language)
     return Draft(letter.subject, letter.body, letter.reason)
 
@@ -80,7 +82,7 @@ def reworded(db_session: Session, campaign_id: int) -> set[tuple[str, str]]:
 
 def problems_of(draft: Draft, shipped: Draft, context: dict[str, Any]) -> list[Problem]:
     """Return what is wrong with a draft whose caller fills `context` (nothing: it may be saved)."""
-    found = _line_problems("subject", draft.subject, context)
+    found = _line_problems("subject", draft.subject, context) if shipped.subject else []
     found += _reason_problems(draft.reason, shipped.reason is not None)
     found += _text_problems("body", draft.body, context)
     if found:

@@ -40,7 +40,9 @@ class MailTextForm(FlaskForm):
             draft.reason,
         )
 
-    def draft(self, has_reason: bool) -> Draft:
-        """Return what the form holds, the reason only for a mail that has one."""
-        reason = (self.reason.data or "") if has_reason else None
-        return Draft(self.subject.data or "", self.body.data or "", reason)
+    def draft(self, shipped: Draft) -> Draft:
+        """Return what the form holds: a subject and a reason only where the shipped text has
+        them (a part has neither)."""
+        reason = (self.reason.data or "") if shipped.reason is not None else None
+        subject = (self.subject.data or "") if shipped.subject else ""
+        return Draft(subject, self.body.data or "", reason)

@@ -27,6 +27,7 @@ from campaign.accounts.scope import Access, access
 from campaign.mailtexts.catalogue import (
     BY_NAME,
     FIXED,
+    HOST,
     LANGUAGES,
     TEXTS,
     Text,
@@ -49,7 +50,7 @@ from campaign.mailtexts.editing import (
 )
 from campaign.mailtexts.forms import MailTextForm
 from campaign.network.members import campaign_or_404
-from campaign.outbox.compose import Rendered
+from campaign.outbox.compose import Rendered, content_template
 from campaign.outbox.mail import Recipient, mail_settings, staff_message
 from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import enqueue
@@ -86,7 +87,7 @@ def edit(text: str, language: str) -> ResponseReturnValue:
     if not form.is_submitted():
         form.fill(current_draft(db.session(), g.campaign.id, text, language))
     elif form.validate_on_submit():
-        draft = form.draft(_has_reason(text, language))
+        draft = form.draft(shipped_draft(text, language))
         if request.form.get("action") == "test":
             _send_test(form, entry, language, draft)
         elif _saved(form, entry, language, draft):
@@ -105,7 +106,7 @@ def preview(text: str, language: str) -> Response:
         form = MailTextForm()
         if not form.validate_on_submit():
             return mail_preview(str(escape(_("The form could not be read; load the page again."))))
-        draft = form.draft(_has_reason(text, language))
+        draft = form.draft(shipped_draft(text, language))
     problems = problems_of(draft, shipped_draft(text, language), _context(text, language))
     if problems:
         return mail_preview(_problems_document(problems))
@@ -133,11 +134,6 @@ def _text_or_404(name: str, language: str) -> Text:
     return BY_NAME[name]
 
 
-def _has_reason(name: str, language: str) -> bool:
-    """Whether the mail's footer gives a reason of its own (a mail to non-participants)."""
-    return shipped_draft(name, language).reason is not None
-
-
 def _context(name: str, language: str) -> dict[str, Any]:
     """Return the sample placeholders of a text, in this campaign."""
     return sample_context(name, language, g.campaign.name, mail_settings().base_url)
@@ -146,6 +142,10 @@ def _context(name: str, language: str) -> dict[str, Any]:
 def _rendered(name: str, language: str, draft: Draft) -> Rendered:
     """Return the draft as a mail of the campaign, filled with its sample values."""
     context = _context(name, language)
+    if name in HOST:  # a part: shown in the campaign's mail it goes into
+        context = _context(HOST[name], language)
+        context["details"] = content_template(draft.body).render(context)
+        name, draft = HOST[name], current_draft(db.session(), g.campaign.id, HOST[name], language)
     footer = sample_footer(name, language, draft.reason, g.campaign.name, mail_settings().base_url)
     return render_preview(name, language, draft, context, footer)
 
@@ -216,7 +216,7 @@ def _page(entry: Text, language: str, form: MailTextForm) -> ResponseReturnValue
         language=language,
         other=next(other for other in LANGUAGES if other != language),
         form=form,
-        has_reason=_has_reason(entry.name, language),
+        shipped=shipped_draft(entry.name, language),
         placeholders=sorted(context.items()),
         stored=stored_text(db.session(), g.campaign.id, entry.name, language),
     )

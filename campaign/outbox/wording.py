@@ -12,7 +12,9 @@ and the shipped text goes instead, and a send never fails because of it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import jinja2
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from campaign.db import Base
 from campaign.outbox.compose import content_template
-from campaign.outbox.texts import Letter, mail_template
+from campaign.outbox.texts import Letter, mail_part, mail_template
 
 log = logging.getLogger(__name__)
 _CACHE = "campaign.outbox.wording"
@@ -34,7 +36,8 @@ class MailText(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(64))  # the template's, e.g. "event-invitation"
+    # The template's, e.g. "event-invitation"; a part's with its "_", "_event-details".
+    name: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(8))
     subject: Mapped[str] = mapped_column(String(500))
     reason: Mapped[str | None] = mapped_column(
@@ -59,6 +62,22 @@ def campaign_letter(
         return shipped
     stored = _stored(db_session, campaign_id).get((name, language))
     return stored if stored is not None else shipped
+
+
+def campaign_part(
+    db_session: Session, campaign_id: int, name: str, language: str, context: Mapping[str, Any]
+) -> str:
+    """Return the part `name` (the details of a meeting, say) filled with `context`: the
+    campaign's own wording if it has one and it fills, else the shipped one."""
+    stored = _stored(db_session, campaign_id).get((f"_{name}", language))
+    if stored is not None:
+        try:
+            return content_template(stored.body).render(context)
+        except jinja2.TemplateError as error:
+            log.error(
+                "%s cannot be filled (%s); the shipped text goes instead", stored.origin, error
+            )
+    return content_template(mail_part(name, language)).render(context)
 
 
 def stored_text(db_session: Session, campaign_id: int, name: str, language: str) -> MailText | None:
@@ -100,6 +119,8 @@ def _read(db_session: Session, campaign_id: int) -> Texts:
 def _letter_of(row: MailText) -> Letter | None:
     """Return the letter of a stored text, falling back to the shipped one; None if broken."""
     origin = f"mail_text {row.name}.{row.language} of campaign {row.campaign_id}"
+    if row.name.startswith("_"):
+        return _part_of(row, origin)
     try:
         shipped = mail_template(row.name, row.language)
         if shipped.reason and not row.reason:
@@ -111,3 +132,14 @@ def _letter_of(row: MailText) -> Letter | None:
         return None
     reason = row.reason if shipped.reason else None
     return Letter(row.subject, row.body, origin, reason, shipped)
+
+
+def _part_of(row: MailText, origin: str) -> Letter | None:
+    """Return a stored part (its body only) as a letter without a subject; None if broken."""
+    try:
+        mail_part(row.name[1:], row.language)  # a part the code still puts in
+        content_template(row.body)
+    except Exception as error:  # nothing stored may stop a send: the shipped part goes
+        log.error("%s is broken (%s); the shipped text goes instead", origin, error)
+        return None
+    return Letter("", row.body, origin)

@@ -185,3 +185,24 @@ def test_an_unknown_text_or_language_is_not_there(app: Flask, network: Network) 
     client = _lead(app)
     assert client.get(staff("/mail-texts/password-reset/sv")).status_code == 404
     assert client.get(staff("/mail-texts/event-invitation/de")).status_code == 404
+
+
+def test_the_details_of_a_meeting_are_reworded_in_every_mail_of_it(
+    app: Flask, session: Session, network: Network
+) -> None:  # type: ignore[no-untyped-def]
+    client = _lead(app)
+    url = staff("/mail-texts/_event-details/sv")
+    form = client.get(url).get_data(as_text=True)
+    assert 'id="subject"' not in form and 'id="reason"' not in form  # a part has neither
+    body = "Tid: {{ when }}. Svara: [Ja]({{ yes }}) eller [Nej]({{ no }})."
+    refused = client.post(
+        url, data={"csrf_token": csrf_token(client, url), "body": "{{ details }}"}
+    )
+    assert "Rad 1:" in refused.get_data(as_text=True)
+    response = client.post(url, data={"csrf_token": csrf_token(client, url), "body": body})
+    assert response.status_code == 302
+    preview = client.get(f"{url}/preview").get_data(as_text=True)
+    assert "Tid: 12 mars 2027" in preview and "Inbjudan: Övningsmöte i Teams" in preview
+    _invite_alpha(app, session, network, client)
+    mails = session.scalars(select(Message)).all()
+    assert len(mails) == 2 and all("Tid: 10 mars 2014 kl. 09.00" in m.text_body for m in mails)

@@ -95,3 +95,15 @@ def test_a_footer_reason_is_kept_only_where_the_shipped_text_has_one(
     context = {"greeting": "Hej!", "title": "T", "intro": "I", "link": "https://x"}
     rendered = letter.render(context, language="sv", footer=Footer("Deltagare."))
     assert "Ska inte synas" not in rendered.text
+
+
+def test_a_stored_details_part_that_cannot_be_filled_sends_the_shipped_details(
+    app: Flask, session: Session, network: Network, caplog: pytest.LogCaptureFixture
+) -> None:
+    _store(session, network, name="_event-details", subject="", reason=None, body="{{ nej }}")
+    with app.test_request_context(), caplog.at_level(logging.ERROR, "campaign.outbox.wording"):
+        target = group(session, network)
+        participant(session, network, "anna@alpha.se", name="Anna Berg").pilot_group_id = target.id
+        invitations.invite(session, make_event(session, network, target), START)
+    (mail,) = session.query(Message).all()
+    assert "**Kommer du?**" in mail.text_body and "cannot be filled" in caplog.text

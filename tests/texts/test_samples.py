@@ -88,6 +88,8 @@ def test_every_sample_has_the_placeholders_its_sender_fills(
             sample = set(sample_context(text.name, language, "Kampanjen", "https://x"))
             if text.name.startswith("event-"):  # one context for every mail of a meeting
                 assert sample == meeting, text.name
+            elif text.name == "_event-details":  # filled before the details are there
+                assert sample == meeting - {"details"}
             else:
                 assert filled.get(text.name) == {frozenset(sample)}, (text.name, language)
 
@@ -100,4 +102,5 @@ def test_every_shipped_text_passes_its_own_check() -> None:
             draft = shipped_draft(text.name, language)
             context = sample_context(text.name, language, "Kampanjen", "https://x")
             assert problems_of(draft, draft, context) == [], (text.name, language)
-            assert mail_template(text.name, language).body == draft.body
+            if not text.name.startswith("_"):  # a part has no front matter
+                assert mail_template(text.name, language).body == draft.body
