@@ -112,3 +112,15 @@ def test_a_mail_text_is_previewed_and_refused_with_its_line_in_the_browser(
     assert "Rad 3:" in page.locator("#body-error").inner_text()
     assert page.locator("[role=alert]").count() >= 1
     audit(page)
+
+
+def test_a_pause_in_typing_previews_the_mail_text(
+    live: Live, network: Network, browser_page: Any
+) -> None:
+    """With JavaScript, the frame follows the form by itself (the vendored mail-text-preview.js)."""
+    page = browser_page
+    sign_in(page, network.lead.email, PASSWORD)
+    page.goto(staff("/mail-texts/questionnaire/en"))
+    page.fill("#subject", "Your answers, please: {{ title }}")
+    frame = page.frame_locator("iframe[name=mail-text-preview]")
+    frame.get_by_text("Your answers, please: How do you meet today?").wait_for(timeout=5000)
