@@ -189,22 +189,50 @@ def save(
     actor: Any,
     now: datetime,
 ) -> None:
-    """Store the campaign's own text of a mail, audited; raise Unsaved with its problems."""
+    """Store the campaign's own text of a mail, audited; raise Unsaved with its problems.
+
+    A text saved as the shipped one stores nothing (the campaign follows the shipped file, and
+    a later release's wording with it); a save that changes nothing records nothing.
+    """
     shipped = shipped_draft(name, language)
     if problems := problems_of(draft, shipped, context):
         raise Unsaved(problems)
+    draft = _tidied(draft, shipped)
     before = current_draft(db_session, campaign_id, name, language)
+    fields = [f for f in ("subject", "reason", "body") if _differ(before, draft, f)]
+    if not fields:
+        return
     row = stored_text(db_session, campaign_id, name, language)
-    if row is None:
-        row = MailText(campaign_id=campaign_id, name=name, language=language)
-        db_session.add(row)
-    row.subject, row.body = draft.subject.strip(), draft.body
-    row.reason = draft.reason.strip() if shipped.reason and draft.reason else None
-    row.author_id, row.updated_at = getattr(actor, "id", None), now
+    if row is not None:
+        db_session.delete(row)
+        db_session.flush()  # before a new row with its key
+    if any(_differ(shipped, draft, f) for f in ("subject", "reason", "body")):
+        db_session.add(_row(campaign_id, name, language, draft, getattr(actor, "id", None), now))
     db_session.flush()
     forget(db_session)
-    fields = [f for f in ("subject", "reason", "body") if getattr(before, f) != getattr(row, f)]
     _audit(db_session, "mail_text.saved", campaign_id, name, language, actor, now, fields=fields)
+
+
+def _tidied(draft: Draft, shipped: Draft) -> Draft:
+    """Return the draft as it is stored: subject and reason trimmed, a reason only where the
+    shipped text has one."""
+    reason = (draft.reason or "").strip() if shipped.reason is not None else None
+    return Draft(draft.subject.strip(), draft.body, reason)
+
+
+def _differ(one: Draft, other: Draft, field: str) -> bool:
+    """Whether two drafts say something else in `field` (space at either end of it aside)."""
+    return (getattr(one, field) or "").strip() != (getattr(other, field) or "").strip()
+
+
+def _row(
+    campaign_id: int, name: str, language: str, draft: Draft, author_id: int | None, now: datetime
+) -> MailText:
+    """Return the stored row of a campaign's own text."""
+    return MailText(
+        campaign_id=campaign_id, name=name, language=language, subject=draft.subject,
+        reason=draft.reason, body=draft.body, author_id=author_id, updated_at=now,
+    )  # fmt: skip
 
 
 def reset(

@@ -206,3 +206,20 @@ def test_the_details_of_a_meeting_are_reworded_in_every_mail_of_it(
     _invite_alpha(app, session, network, client)
     mails = session.scalars(select(Message)).all()
     assert len(mails) == 2 and all("Tid: 10 mars 2014 kl. 09.00" in m.text_body for m in mails)
+
+
+def test_saving_the_shipped_text_stores_nothing_and_an_unchanged_save_records_nothing(
+    app: Flask, session: Session, network: Network
+) -> None:
+    client = _lead(app)
+    shipped = mail_template("event-invitation", "sv")
+    as_shipped = {"subject": shipped.subject, "reason": shipped.reason or "", "body": shipped.body}
+    assert _post(client, **as_shipped).status_code == 302
+    assert session.scalars(select(MailText)).all() == []
+    _post(client)
+    _post(client)  # the same again
+    _post(client, **as_shipped)  # back to the shipped words: nothing of its own is kept
+    session.expire_all()
+    assert session.scalars(select(MailText)).all() == []
+    saved = session.scalars(select(AuditEvent).where(AuditEvent.action == "mail_text.saved"))
+    assert [e.details["fields"] for e in saved] == [["subject", "reason", "body"]] * 2
