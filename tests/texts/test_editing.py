@@ -223,3 +223,22 @@ def test_saving_the_shipped_text_stores_nothing_and_an_unchanged_save_records_no
     assert session.scalars(select(MailText)).all() == []
     saved = session.scalars(select(AuditEvent).where(AuditEvent.action == "mail_text.saved"))
     assert [e.details["fields"] for e in saved] == [["subject", "reason", "body"]] * 2
+
+
+def test_the_next_campaign_starts_with_this_ones_own_texts(
+    app: Flask, session: Session, network: Network
+) -> None:
+    client = _lead(app)
+    _post(client)
+    path = staff("/network/next")
+    data = {"name": "Nästa", "slug": "next", "starts_on": "2015-04-01", "ends_on": "2016-03-31"}
+    response = client.post(path, data={**data, "csrf_token": csrf_token(client, path)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    session.expire_all()
+    rows = session.scalars(select(MailText).order_by(MailText.id)).all()
+    assert [(r.name, r.subject) for r in rows] == [
+        ("event-invitation", "Välkommen: {{ title }}")
+    ] * 2
+    assert len({r.campaign_id for r in rows}) == 2
+    page = client.get(staff("/mail-texts", "next")).get_data(as_text=True)
+    assert "Egen text" in page

@@ -96,6 +96,7 @@ DETAILS: dict[str, object] = {
     "sent_at": _l("Sent"), "attempts": _l("Attempts"), "next_attempt_at": _l("Next attempt"),
     "source": _l("From"), "former_lead": _l("Former lead"), "new_lead": _l("New lead"),
     "roles_changed": _l("Roles changed"), "name": _l("Name"), "until": _l("Until"),
+    "mail_texts": _l("Mail texts"),
 }  # fmt: skip
 # What an action was taken on, kept as "kind:id".
 TARGETS: dict[str, object] = {
