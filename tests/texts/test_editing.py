@@ -79,6 +79,10 @@ def test_an_edited_invitation_goes_out_in_the_campaigns_words(
     assert "Egen text" in client.get(staff("/mail-texts")).get_data(as_text=True)
 
     _invite_alpha(app, session, network, client)
+    queued = session.scalars(select(Message)).all()
+    assert [m.subject for m in queued] == ["Välkommen: Prova-på-möte"] * 2
+    shown = client.get(staff(f"/outbox/{queued[0].id}")).get_data(as_text=True)
+    assert "vårt eget möte" in shown  # the Outbox page shows the campaign's words
     deliver(app, session, transport)
     assert len(server.received) == 2
     mail = server.received[0].parsed()
