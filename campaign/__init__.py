@@ -20,6 +20,7 @@ from campaign.enrolment import holds
 from campaign.enrolment import views as enrolment_views
 from campaign.events import views as events_views
 from campaign.inbound import views as inbound_views
+from campaign.mailtexts import views as mailtexts_views
 from campaign.milestones import views as milestones_views
 from campaign.network import timezone
 from campaign.network import views as network_views
@@ -106,6 +107,7 @@ def _init_views(app: Flask) -> None:
     events_views.init_app(app)
     milestones_views.init_app(app)
     surveys_views.init_app(app)
+    mailtexts_views.init_app(app)
     report_views.init_app(app)
     succession_views.init_app(app)
     wording_views.init_app(app)

@@ -11,6 +11,7 @@ from campaign.milestones import models as milestones_models  # noqa: F401
 from campaign.network import models as network_models  # noqa: F401
 from campaign.outbox import inbound as inbound_models  # noqa: F401
 from campaign.outbox import models as outbox_models  # noqa: F401
+from campaign.outbox import wording as wording_models  # noqa: F401
 from campaign.surveys import models as surveys_models  # noqa: F401
 
 metadata = Base.metadata

@@ -331,6 +331,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
         "suppression_id": str(suppression_id),
         "token": token,
         "name": "pilot-group",
+        "text": "event-invitation",
         "language": "sv",
         "number": "02",
         "participant_id": str(person.id),

@@ -47,6 +47,7 @@ NOT_PAGES = {
     "drip.draft_frame",
     "drip.export_sequence",
     "wording.preview_html",
+    "mailtexts.preview",
     "inbound.raw",
     "network.logo",
 }
@@ -92,6 +93,8 @@ def test_english_pages_pass_axe(live: Live, network: Network, browser_page: Any)
         staff("/dashboard"),
         staff("/report"),
         staff("/organisations/alpha/events/new"),
+        staff("/mail-texts"),
+        staff("/mail-texts/event-invitation/en"),
     ):
         browser_page.goto(url)
         assert browser_page.locator("html").get_attribute("lang") == "en"
@@ -162,3 +165,35 @@ def test_questionnaire_editor_with_problems_and_its_phone_preview_pass_axe(
     assert phone.bounding_box()["width"] == pytest.approx(375, abs=1)
     assert browser_page.frame_locator("iframe.phone-frame").locator("h1").count() == 1
     audit(browser_page)
+
+
+def test_a_mail_text_is_previewed_and_refused_with_its_line_in_the_browser(
+    live: Live, network: Network, browser_page: Any
+) -> None:
+    """The Preview button shows the form's draft in the frame; Save with an unknown placeholder
+    shows the problem beside the field and at the top, axe-clean."""
+    page = browser_page
+    sign_in(page, network.lead.email, PASSWORD)
+    page.goto(staff("/mail-texts/event-invitation/sv"))
+    page.fill("#subject", "Kom till {{ title }}!")
+    page.get_by_role("button", name="Förhandsvisa").click()
+    frame = page.frame_locator("iframe[name=mail-text-preview]")
+    assert "Kom till Övningsmöte i Teams!" in frame.locator("body").inner_text()
+    page.fill("#body", "{{ greeting }}\n\n{{ förnamn }}")
+    page.get_by_role("button", name="Spara").click()
+    page.wait_for_load_state()
+    assert "Rad 3:" in page.locator("#body-error").inner_text()
+    assert page.locator("[role=alert]").count() >= 1
+    audit(page)
+
+
+def test_a_pause_in_typing_previews_the_mail_text(
+    live: Live, network: Network, browser_page: Any
+) -> None:
+    """With JavaScript, the frame follows the form by itself (the vendored mail-text-preview.js)."""
+    page = browser_page
+    sign_in(page, network.lead.email, PASSWORD)
+    page.goto(staff("/mail-texts/questionnaire/en"))
+    page.fill("#subject", "Your answers, please: {{ title }}")
+    frame = page.frame_locator("iframe[name=mail-text-preview]")
+    frame.get_by_text("Your answers, please: How do you meet today?").wait_for(timeout=5000)

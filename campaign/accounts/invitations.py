@@ -21,7 +21,8 @@ from campaign.audit import record
 from campaign.network.models import Organisation
 from campaign.outbox.mail import Recipient, mail_settings, queue_staff_mail
 from campaign.outbox.models import MessageKind
-from campaign.outbox.texts import greeting, mail_template
+from campaign.outbox.texts import greeting
+from campaign.outbox.wording import campaign_letter
 from campaign.security import TokenError, sign, unsign
 
 LIFETIMES = {"invitation": timedelta(days=14), "reset": timedelta(hours=2)}
@@ -55,7 +56,7 @@ def send_link(
     return queue_staff_mail(
         db_session,
         Recipient.of(user, campaign_id),
-        mail_template(_template(user, purpose), user.language),
+        campaign_letter(db_session, campaign_id, _template(user, purpose), user.language),
         _link_context(user, purpose),
         kind=MessageKind.STAFF_INVITATION if invited else MessageKind.LOGIN_LINK,
         source_key=f"{purpose}:{user.id}:{_fingerprint(user)}:{now:%Y%m%d%H}",

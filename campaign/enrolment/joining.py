@@ -25,7 +25,7 @@ from campaign.network.models import Campaign
 from campaign.network.phases import phase_of
 from campaign.outbox.mail import Recipient, mail_settings, queue_staff_mail
 from campaign.outbox.models import MessageKind
-from campaign.outbox.texts import mail_template
+from campaign.outbox.wording import campaign_letter
 from campaign.security import TokenError, keyed_hash, sign, unsign
 
 JOIN = "join"
@@ -145,7 +145,7 @@ def _queue_confirmation(
             group.campaign_id,
             sender=member_sender(db_session, group.campaign_id, group.organisation_id),
         ),  # fmt: skip
-        mail_template("join-confirmation", wish.language),
+        campaign_letter(db_session, group.campaign_id, "join-confirmation", wish.language),
         context,
         kind=MessageKind.CONFIRMATION,
         source_key=_confirmation_key(group, wish, now),

@@ -14,6 +14,7 @@ lets its participants have meeting mail; the working group's staff always).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -43,10 +44,13 @@ from campaign.outbox.mail import (
 )
 from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import Outgoing, enqueue
-from campaign.outbox.texts import greeting, mail_part, mail_template
+from campaign.outbox.texts import Letter, greeting, mail_part
+from campaign.outbox.wording import campaign_letter, campaign_part
 from campaign.security import sign
 from campaign.timing import clock_text, moment_text
 
+# Fills the details part of a meeting's mail with the other placeholders.
+Details = Callable[[dict[str, Any]], str]
 RSVP_PURPOSE = "rsvp"
 RSVP_LIFETIME = timedelta(days=400)
 # The kinds that carry the calendar object (and so bring the invitee's calendar up to date).
@@ -92,9 +96,12 @@ def template_name(kind: str) -> str:
     return f"event-{kind}"
 
 
-def context_of(event: Event, language: str, opening: str, rsvp_link: str) -> dict[str, Any]:
-    """Return the placeholders of a mail about the event, with the details every kind shares;
-    `opening` is the invitee's greeting (or the marker that stands for it)."""
+def context_of(
+    event: Event, language: str, opening: str, rsvp_link: str, details: Details | None = None
+) -> dict[str, Any]:
+    """Return the placeholders of a mail about the event, with the details every kind shares
+    (filled by `details`: the campaign's wording; the shipped one without it); `opening` is the
+    invitee's greeting (or the marker that stands for it)."""
     _ = load_catalog(language).gettext
     context = {
         "greeting": opening,
@@ -106,7 +113,10 @@ def context_of(event: Event, language: str, opening: str, rsvp_link: str) -> dic
         "no": f"{rsvp_link}?answer=declined",
         "maybe": f"{rsvp_link}?answer=tentative",
     }
-    context["details"] = content_template(mail_part("event-details", language)).render(context)
+    fill = details or (
+        lambda values: content_template(mail_part("event-details", language)).render(values)
+    )
+    context["details"] = fill(context)
     return context
 
 
@@ -244,7 +254,7 @@ class Letters:
 
     def _to_staff(self, user: User, kind: str, values: Marks, mail: dict[str, Any]) -> Outgoing:
         """Return a staff member's mail, with the staff footer."""
-        footer = staff_footer(mail_template(template_name(kind), user.language))
+        footer = staff_footer(self._letter(kind, user.language))
         values = values._replace(name=greeting(user.name, user.language))
         rendered = self._layout(kind, user.language, footer).filled(self.marks, values)
         return staff_message(Recipient.of(user, self.event.campaign_id), rendered, **mail)
@@ -253,12 +263,26 @@ class Letters:
         """Lay out one kind of mail once per language and footer (the footer names the member)."""
         key = (kind, language, footer)
         if key not in self._layouts:
-            letter = mail_template(template_name(kind), language)
+            letter = self._letter(kind, language)
             link = self.settings.link(f"/rsvp/{self.marks.token}")
-            context = context_of(self.event, language, self.marks.name, link)
+            context = context_of(
+                self.event, language, self.marks.name, link, self._details(language)
+            )
             rendered = letter.render(context, language=language, footer=footer)
             self._layouts[key] = _Layout(rendered.subject, rendered.text, rendered.html)
         return self._layouts[key]
+
+    def _letter(self, kind: str, language: str) -> Letter:
+        """Return the text of one kind of mail about the event: its campaign's."""
+        name = template_name(kind)
+        return campaign_letter(self.db_session, self.event.campaign_id, name, language)
+
+    def _details(self, language: str) -> Details:
+        """Return what fills the details part of the event's mail: its campaign's wording."""
+        campaign_id = self.event.campaign_id
+        return lambda context: campaign_part(
+            self.db_session, campaign_id, "event-details", language, context
+        )
 
     def _calendar_of(self, invitee: Invitee, kind: str, token: str) -> str | None:
         """Return the invitee's calendar object, for the kinds that carry one."""

@@ -15,7 +15,8 @@ from campaign.network.models import Campaign
 from campaign.outbox.inbound import InboundMessage, InboundOutcome
 from campaign.outbox.mail import Recipient, mail_settings, queue_staff_mail
 from campaign.outbox.models import MessageKind
-from campaign.outbox.texts import greeting, mail_template
+from campaign.outbox.texts import greeting
+from campaign.outbox.wording import campaign_letter
 
 
 def entry_path(campaign: Campaign, row: InboundMessage) -> str:
@@ -46,7 +47,7 @@ def _mail(db_session: Session, incoming: Incoming, campaign: Campaign, user: Use
     return queue_staff_mail(
         db_session,
         Recipient.of(user, campaign.id),
-        mail_template("complaint-notice", user.language),
+        campaign_letter(db_session, campaign.id, "complaint-notice", user.language),
         context,
         kind=MessageKind.NOTICE,
         source_key=f"notice:inbound:{row.id}:{user.id}",

@@ -10,6 +10,7 @@ the outbox's renderer; an unknown one is an error, never a blank. A file whose n
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from campaign.outbox.compose import Footer, Rendered, content_template, render
 MAIL_DIR = Path(__file__).parent.parent / "templates" / "mail"
 LANGUAGES = ("sv", "en")
 KEYS = ("subject", "reason")
+log = logging.getLogger(__name__)
 
 
 class MailTemplateError(Exception):
@@ -38,13 +40,20 @@ class Letter:
     body: str
     origin: str  # the file it comes from, named in errors
     reason: str | None = None  # the footer of a mail to someone who is not a participant
+    shipped: Letter | None = None  # a campaign's own text falls back to the shipped one
 
     def render(self, context: Mapping[str, Any], *, language: str, footer: Footer) -> Rendered:
-        """Fill the placeholders and lay the mail out; a bad placeholder names the file."""
+        """Fill the placeholders and lay the mail out; a bad placeholder names the file (a
+        campaign's own text that fails is logged, and the shipped text goes instead)."""
         try:
             return render(self.subject, self.body, context, language=language, footer=footer)
         except jinja2.TemplateError as error:
-            raise MailTemplateError(f"{self.origin}: {error}") from error
+            if self.shipped is None:
+                raise MailTemplateError(f"{self.origin}: {error}") from error
+            log.error(
+                "%s cannot be rendered (%s); the shipped text goes instead", self.origin, error
+            )
+            return self.shipped.render(context, language=language, footer=footer)
 
 
 def greeting(name: str | None, language: str) -> str:

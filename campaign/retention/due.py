@@ -26,7 +26,8 @@ from campaign.network.retention import (
 )
 from campaign.outbox.mail import Recipient, mail_settings, queue_staff_mail
 from campaign.outbox.models import MessageKind
-from campaign.outbox.texts import greeting, mail_template
+from campaign.outbox.texts import greeting
+from campaign.outbox.wording import campaign_letter
 from campaign.retention.purge import purge
 
 
@@ -90,7 +91,7 @@ def _mail(db_session: Session, campaign: Campaign, user: User, now: datetime) ->
     return queue_staff_mail(
         db_session,
         Recipient.of(user, campaign.id),
-        mail_template("purge-warning", user.language),
+        campaign_letter(db_session, campaign.id, "purge-warning", user.language),
         context,
         kind=MessageKind.NOTICE,
         source_key=f"notice:purge:{campaign.id}:{day.isoformat()}:{user.id}",

@@ -4,7 +4,8 @@ What carries over is what the lead administrator and the members *decided*: the 
 settings (lead organisation, time zone, language, mail rate, the report's factors), every
 member with its status and the facts that are settings (meeting software and who has it, the
 enrolment target, the contact person, the guide), the questionnaires (which definitions, and
-which are anonymous), and each member's pilot groups with the sequence they follow. What the
+which are anonymous), each member's pilot groups with the sequence they follow, and the
+campaign's own wording of its mail texts. What the
 members *reported* for the old period stays with it: people reached and given access, the
 starting point, the work done and the tips (the final report's own words). Never copied:
 participants, answers, meetings, mail, imports. Representatives need no copy: their rights
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from campaign.audit import record
 from campaign.enrolment.models import PilotGroup
 from campaign.network.models import Campaign, Membership
+from campaign.outbox.wording import MailText
 from campaign.plaintext import CONTROL
 from campaign.surveys import stored
 from campaign.surveys.models import Questionnaire
@@ -125,12 +127,13 @@ def _copy_contents(
     groups = [_group(g, old, new, now) for g in _rows(db_session, PilotGroup, old)]
     olds = _rows(db_session, Questionnaire, old)
     questionnaires = [_questionnaire(q, new, now) for q in olds]
-    db_session.add_all([*groups, *questionnaires])
+    texts = [_mail_text(t, new, now) for t in _rows(db_session, MailText, old)]
+    db_session.add_all([*groups, *questionnaires, *texts])
     db_session.flush()
     for before, after in zip(olds, questionnaires, strict=True):  # the campaign's own wording
         stored.carry_over(db_session, before, after, now)
     return {"members": len(members), "pilot_groups": len(groups),
-            "questionnaires": len(questionnaires)}  # fmt: skip
+            "questionnaires": len(questionnaires), "mail_texts": len(texts)}  # fmt: skip
 
 
 def _rows(db_session: Session, model: Any, campaign: Campaign) -> list[Any]:
@@ -161,3 +164,9 @@ def _questionnaire(old: Questionnaire, new: Campaign, now: datetime) -> Question
     """The same questionnaire for the new campaign; its closing time belonged to the old."""
     settings = {name: getattr(old, name) for name in QUESTIONNAIRE_SETTINGS}
     return Questionnaire(campaign_id=new.id, created_at=now, **settings)
+
+
+def _mail_text(old: MailText, new: Campaign, now: datetime) -> MailText:
+    """The campaign's own wording of a mail, for the new campaign too."""
+    words = {name: getattr(old, name) for name in ("name", "language", "subject", "reason", "body")}
+    return MailText(campaign_id=new.id, author_id=old.author_id, updated_at=now, **words)

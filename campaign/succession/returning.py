@@ -26,7 +26,8 @@ from campaign.network import phases
 from campaign.network.models import Campaign
 from campaign.outbox.mail import Recipient, mail_settings, queue_staff_mail
 from campaign.outbox.models import MessageKind
-from campaign.outbox.texts import greeting, mail_template
+from campaign.outbox.texts import greeting
+from campaign.outbox.wording import campaign_letter
 from campaign.security import keyed_hash
 
 RETURNING = (ParticipantStatus.ACTIVE, ParticipantStatus.COMPLETED)
@@ -106,7 +107,7 @@ def _invite(
         queue_staff_mail(
             db_session,
             recipient,
-            mail_template("returning", language),
+            campaign_letter(db_session, new.id, "returning", language),
             _context(person, group, old, new),
             kind=MessageKind.CONFIRMATION,
             source_key=_key(new, person),

@@ -25,7 +25,8 @@ from campaign.network.models import Campaign
 from campaign.network.phases import mails_participants
 from campaign.outbox.mail import mail_settings, queue_participant_mail
 from campaign.outbox.models import Message, MessageKind, MessageState
-from campaign.outbox.texts import greeting, mail_template
+from campaign.outbox.texts import greeting
+from campaign.outbox.wording import campaign_letter
 from campaign.surveys import stored
 from campaign.surveys.definitions import Definition
 from campaign.surveys.models import Questionnaire, QuestionnaireKind, Receipt
@@ -162,8 +163,11 @@ def _send(
     queued = queue_participant_mail(
         db_session,
         addressee,
-        mail_template(
-            "questionnaire-reminder" if reminder else "questionnaire", addressee.language
+        campaign_letter(
+            db_session,
+            addressee.campaign_id,
+            "questionnaire-reminder" if reminder else "questionnaire",
+            addressee.language,
         ),
         _context(mailing, participant, addressee.language),
         kind=MessageKind.REMINDER if reminder else MessageKind.QUESTIONNAIRE,

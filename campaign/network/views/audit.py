@@ -20,6 +20,7 @@ from campaign import labels
 from campaign.enrolment.forms import ParticipantForm, PilotGroupForm
 from campaign.enrolment.models import ConsentMethod
 from campaign.events.forms import EventForm
+from campaign.mailtexts.forms import MailTextForm
 from campaign.network.forms import CampaignForm, LeadMembershipForm, NewMemberForm, SenderForm
 from campaign.timing import day_text
 
@@ -44,6 +45,8 @@ ACTIONS: dict[str, object] = {
     "event.created": _l("Planned a meeting"),
     "event.invited": _l("Sent invitations to a meeting"),
     "inbound.dismissed": _l("Marked a received message as read"),
+    "mail_text.reset": _l("Went back to the shipped text of a mail"),
+    "mail_text.saved": _l("Changed the text of a mail"),
     "lead_admin.invited": _l("Invited a lead administrator"),
     "lead_admin.removed": _l("Removed a lead administrator"),
     "member.added": _l("Added a member"),
@@ -106,6 +109,7 @@ DETAILS: dict[str, object] = {
     "number": _l("Version"), "steps": _l("Steps changed"),
     "version": _l("Saved version"), "changed": _l("Changed"),
     "copied_from": _l("Copied from questionnaire"),
+    "mail_texts": _l("Mail texts"),
 }  # fmt: skip
 # What an action was taken on, kept as "kind:id".
 TARGETS: dict[str, object] = {
@@ -116,10 +120,11 @@ TARGETS: dict[str, object] = {
     "campaign": _l("Campaign %(id)s"), "address": _l("Addresses (%(id)s)"),
     "sequence": _l("Sequence %(id)s"),
     "milestone": _l("Milestone %(id)s"),
+    "mail_text": _l("Mail text %(id)s"),
 }  # fmt: skip
 FORMS: tuple[type[FlaskForm], ...] = (
     LeadMembershipForm, NewMemberForm, CampaignForm, ParticipantForm, PilotGroupForm, EventForm,
-    SenderForm,
+    SenderForm, MailTextForm,
 )  # fmt: skip
 # The words some actions keep as a detail's value.
 VALUES: dict[str, object] = {
