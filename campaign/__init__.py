@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 from campaign import config, db, errors, health, i18n, labels, markup, security, timing
 from campaign.accounts import scope
 from campaign.accounts import views as accounts_views
+from campaign.announcements import views as announcements_views
 from campaign.drip import views as drip_views
 from campaign.enrolment import holds
 from campaign.enrolment import views as enrolment_views
@@ -103,6 +104,7 @@ def _init_views(app: Flask) -> None:
     enrolment_views.init_app(app)
     events_views.init_app(app)
     surveys_views.init_app(app)
+    announcements_views.init_app(app)
     report_views.init_app(app)
     succession_views.init_app(app)
     health.init_app(app)

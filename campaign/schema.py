@@ -2,6 +2,7 @@
 
 from campaign import audit, jobs  # noqa: F401
 from campaign.accounts import models as accounts_models  # noqa: F401
+from campaign.announcements import models as announcements_models  # noqa: F401
 from campaign.db import Base
 from campaign.enrolment import models as enrolment_models  # noqa: F401
 from campaign.events import models as events_models  # noqa: F401

@@ -122,11 +122,16 @@ EXPECTED: dict[str, Access] = {
     "succession.next_campaign": Access.LEAD_ADMIN,
     "report.dashboard": Access.LEAD_ADMIN,
     "report.member_dashboard": Access.ORGANISATION,
+    "announcements.index": Access.STAFF,
+    "announcements.new": Access.STAFF,
+    "announcements.show": Access.STAFF,
+    "announcements.cancel": Access.STAFF,
 }
 
 # Routes of one object that belongs to Alpha: reachable like Alpha's own pages.
 ALPHA_OBJECTS = {"outbox.show", "outbox.html", "outbox.cancel", "outbox.retry"}
 ALPHA_OBJECTS |= {"inbound.show", "inbound.dismiss"}
+ALPHA_OBJECTS |= {"announcements.show", "announcements.cancel"}
 POST_DATA = {
     "outbox.unsubscribe_page": {"action": "pause"},
     "enrolment.group_link": {"action": "open"},
@@ -256,7 +261,7 @@ def _allowed(policy: Access, actor: str) -> bool:
 # to none.)
 CAMPAIGN_OBJECTS = (
     "participant_id", "group_id", "import_id", "event_id", "message_id", "questionnaire_id",
-    "inbound_id",
+    "inbound_id", "announcement_id",
 )  # fmt: skip
 B_ACTORS = ("lead", "rep_alpha", "rep_beta", "operator", "lead_gamma")
 

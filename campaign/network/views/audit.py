@@ -27,6 +27,8 @@ ACTIONS: dict[str, object] = {
     "login": _l("Signed in"),
     "account.password_changed": _l("Changed their password"),
     "account.profile_changed": _l("Changed their profile"),
+    "announcement.cancelled": _l("Cancelled an announcement"),
+    "announcement.scheduled": _l("Sent an announcement"),
     "calendar_feed.replaced": _l("Replaced the calendar feed link"),
     "campaign.archived": _l("Archived the campaign"),
     "campaign.bundle_exported": _l("Downloaded the final archive"),
@@ -93,6 +95,7 @@ DETAILS: dict[str, object] = {
     "sent_at": _l("Sent"), "attempts": _l("Attempts"), "next_attempt_at": _l("Next attempt"),
     "source": _l("From"), "former_lead": _l("Former lead"), "new_lead": _l("New lead"),
     "roles_changed": _l("Roles changed"), "name": _l("Name"), "until": _l("Until"),
+    "segment": _l("Recipients"),
 }  # fmt: skip
 # What an action was taken on, kept as "kind:id".
 TARGETS: dict[str, object] = {
@@ -101,6 +104,7 @@ TARGETS: dict[str, object] = {
     "import": _l("Import %(id)s"), "questionnaire": _l("Questionnaire %(id)s"),
     "user": _l("Account %(id)s"), "organisation": _l("Member %(id)s"),
     "campaign": _l("Campaign %(id)s"), "address": _l("Addresses (%(id)s)"),
+    "announcement": _l("Announcement %(id)s"),
 }  # fmt: skip
 FORMS: tuple[type[FlaskForm], ...] = (
     LeadMembershipForm, NewMemberForm, CampaignForm, ParticipantForm, PilotGroupForm, EventForm,
