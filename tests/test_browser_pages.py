@@ -89,3 +89,22 @@ def test_english_pages_pass_axe(live: Live, network: Network, browser_page: Any)
         browser_page.goto(url)
         assert browser_page.locator("html").get_attribute("lang") == "en"
         audit(browser_page)
+
+
+def test_the_announcement_form_with_counts_preview_and_errors_passes_axe(
+    live: Live, network: Network, alpha_objects: dict[str, str], browser_page: Any
+) -> None:
+    """The form as it is used: counted, previewed, then sent with a broken placeholder."""
+    sign_in(browser_page, network.lead.email, PASSWORD)
+    browser_page.goto(staff("/announcements/new"))
+    browser_page.locator("#subject_sv").fill("Nyheter för {{ organisation.name }}")
+    browser_page.locator("#body_sv").fill("Hej {{ participant.first_name }}!")
+    browser_page.locator("button[name=count]").first.click()
+    browser_page.wait_for_load_state()
+    assert browser_page.locator("#preview-heading").count() == 1
+    audit(browser_page)
+    browser_page.locator("#body_sv").fill("Hej {{ participant.shoe_size }}!")
+    browser_page.locator("button[name=send]").click()
+    browser_page.wait_for_load_state()
+    assert browser_page.locator(".field-error").count() >= 1
+    audit(browser_page)

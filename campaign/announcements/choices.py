@@ -24,6 +24,8 @@ def offer(db_session: Session, form: AnnouncementForm, campaign: Campaign, own: 
     """Fill the form's choices for a user of the campaign: `own` is a representative's member,
     None for the lead administrator (every member)."""
     form.organisations.choices = [] if own is not None else _members(db_session, campaign)
+    if own is not None:  # fixed to their own: whatever member was sent is not theirs to choose
+        form.organisations.data = []
     form.groups.choices = _groups(db_session, campaign, own)
     form.statuses.choices = labels.choices(ParticipantStatus)
     meetings = [NONE, *_events(db_session, campaign, own)]

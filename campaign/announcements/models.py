@@ -73,6 +73,11 @@ class Texts:
     subject_en: str = ""
     body_en: str = ""
 
+    def written(self) -> list[str]:
+        """Return the languages it is written in."""
+        subjects = (("sv", self.subject_sv), ("en", self.subject_en))
+        return [language for language, subject in subjects if subject.strip()]
+
     def of(self, language: str) -> tuple[str, str]:
         """Return the subject and body a reader of `language` gets: the other language's when
         this one was left empty."""

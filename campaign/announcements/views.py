@@ -84,7 +84,15 @@ def show(announcement_id: int) -> ResponseReturnValue:
         state=sending.shown_state(announcement, found),
         may_cancel=sending.may_cancel(announcement, found),
         author=db.session().get(User, announcement.author_id) if announcement.author_id else None,
+        previews=_samples(announcement),
     )
+
+
+def _samples(announcement: Announcement) -> list[tuple[str, Rendered]]:
+    """The announcement in each language it was written in, with sample values (its
+    placeholders filled, its links the sample's)."""
+    texts = announcement.texts
+    return [(language, letters.preview(texts, None, language)) for language in texts.written()]
 
 
 @bp.post("/announcements/<int:announcement_id>/cancel")
