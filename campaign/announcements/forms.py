@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,7 +45,7 @@ def _optional_id(value: Any) -> int | None:
 
 
 class AnnouncementForm(FlaskForm):
-    form_key = HiddenField()
+    form_key = HiddenField()  # given when the form is first shown: one announcement per key
     organisations = Checkboxes(_l("Members"), coerce=int)
     groups = Checkboxes(_l("Pilot groups"), coerce=int)
     statuses = Checkboxes(_l("Statuses"))
@@ -77,6 +79,11 @@ class AnnouncementForm(FlaskForm):
     send_day = DateField(_l("Date"), validators=[Optional(), PlausibleDay()])
     send_time = TimeField(_l("Time"), validators=[Optional()])
     preview_as = SelectField(_l("Preview as"), coerce=_optional_id, validate_choice=False)
+
+    def key(self) -> str:
+        """Return the form's own key; a new one for a key no form of ours was given."""
+        sent = self.form_key.data or ""
+        return sent if re.fullmatch(r"[0-9a-f]{32}", sent) else uuid.uuid4().hex
 
     def segment(self) -> Segment:
         """Return the criteria chosen."""

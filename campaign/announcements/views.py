@@ -28,6 +28,7 @@ from campaign.announcements.models import Announcement
 from campaign.announcements.segments import Segment, left_out, reach, reached_people
 from campaign.enrolment.models import Participant, PilotGroup
 from campaign.network.models import Membership, Organisation
+from campaign.network.phases import end_moment
 from campaign.outbox.compose import Rendered
 from campaign.outbox.models import MessageState
 from campaign.pages import page_of
@@ -140,7 +141,7 @@ class Preview:
 def _form_page(form: AnnouncementForm) -> ResponseReturnValue:
     """Render the form with the segment's counts and a preview of the mail."""
     segment = _segment(form)
-    candidates = list(db.session().scalars(reached_people(g.campaign.id, segment)))
+    candidates = _candidates(segment)
     form.preview_as.choices = [SelectChoice(p.id, f"{p.name} <{p.email}>") for p in candidates]
     return render_template(
         "announcements/form.html",
@@ -164,17 +165,27 @@ def _segment(form: AnnouncementForm) -> Segment:
 
 
 def _preview(form: AnnouncementForm, candidates: list[Participant]) -> Preview | None:
-    """Render the mail as the person chosen (else the first the segment reaches)."""
-    texts = form.texts()
+    """Render the mail as the person chosen (else the first the segment reaches); None while
+    nothing is written, or what is written is wrong."""
     written = [
         name for name in ("subject_sv", "body_sv", "subject_en", "body_en") if form[name].data
     ]
     if not written or any(form[name].errors for name in written):
         return None
-    chosen = next((p for p in candidates if p.id == form.preview_as.data), None)
-    participant = chosen or (candidates[0] if candidates else None)
+    participant = _as_whom(form, candidates)
     person = _person(participant) if participant else None
-    return Preview(participant, letters.preview(texts, person, str(current_user.language)))
+    return Preview(participant, letters.preview(form.texts(), person, current_user.language))
+
+
+def _as_whom(form: AnnouncementForm, candidates: list[Participant]) -> Participant | None:
+    """Return the person to preview as: the one chosen, else the first the segment reaches."""
+    chosen = next((p for p in candidates if p.id == form.preview_as.data), None)
+    return chosen or (candidates[0] if candidates else None)
+
+
+def _candidates(segment: Segment) -> list[Participant]:
+    """Return the first people the segment reaches, to preview as."""
+    return list(db.session().scalars(reached_people(g.campaign.id, segment)))
 
 
 def _person(participant: Participant) -> Person:
@@ -201,9 +212,8 @@ def _person(participant: Participant) -> Person:
 
 def _test(form: AnnouncementForm) -> None:
     """Queue the preview to the signed-in user."""
-    candidates = list(db.session().scalars(reached_people(g.campaign.id, _segment(form))))
-    chosen = next((p for p in candidates if p.id == form.preview_as.data), None)
-    person = _person(chosen) if chosen else None
+    participant = _as_whom(form, _candidates(_segment(form)))
+    person = _person(participant) if participant else None
     now = current_clock().now()
     letters.queue_test(
         db.session(), form.texts(), person, current_user, campaign_id=g.campaign.id, now=now
@@ -218,6 +228,10 @@ def _send(form: AnnouncementForm) -> ResponseReturnValue:
     """Record the announcement (queue it if it is due and small) and show it."""
     now = current_clock().now()
     send_at = form.send_at(ZoneInfo(g.campaign.timezone), now)
+    if send_at is not None and send_at >= end_moment(g.campaign):
+        ended = _("The campaign has ended by then: its participants get no more mail.")
+        form.send_day.errors = [*form.send_day.errors, ended]
+        send_at = None
     if send_at is None:
         return _form_page(form)
     draft = sending.Draft(
@@ -226,7 +240,7 @@ def _send(form: AnnouncementForm) -> ResponseReturnValue:
         form.segment(),
         form.texts(),
         send_at,
-        form.form_key.data or uuid.uuid4().hex,
+        form.key(),
     )
     announcement = _announced(draft, now)
     flash(_sent_text(announcement, now), "success")

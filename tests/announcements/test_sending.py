@@ -178,6 +178,9 @@ def test_bad_input_is_refused_beside_its_field_and_nothing_is_saved(
         },
         "Ange en tidpunkt": {"when": "later", "send_day": "2014-03-01", "send_time": "10:00"},
         "Ange datum och klockslag": {"when": "later"},
+        "Överenskommelsen har slutat då": {
+            "when": "later", "send_day": "2015-04-01", "send_time": "10:00",
+        },
         "Ange en dag efter": {"started_after": "2014-05-01", "started_before": "2014-04-01"},
     }  # fmt: skip
     for expected, values in cases.items():
@@ -186,6 +189,9 @@ def test_bad_input_is_refused_beside_its_field_and_nothing_is_saved(
         assert response.status_code == 200 and expected in page, expected
         assert 'class="field-error"' in page and "Rätta följande:" in page
     assert session.scalar(select(func.count()).select_from(Announcement)) == 0
+    # A key no form of ours was given is replaced, not stored.
+    assert _post(client, form_key="x" * 500).status_code == 302
+    assert len(session.scalars(select(Announcement.form_key)).one()) == 32
 
 
 def test_preview_as_a_chosen_person_and_a_test_to_the_editor(
