@@ -3,7 +3,7 @@
 The form's request records the announcement and returns (a small one due now is queued in the
 request itself, by the same code). Once its time has come, the job queues its mail a batch per
 transaction, in participant id order, rendering each person's mail in their language; each mail
-has the unique source key `p:<participant>:ann:<announcement>`, so a run cut off by a restart
+has the unique source key `ann:<announcement>:p:<participant>`, so a run cut off by a restart
 carries on where it stopped and nobody gets it twice. The outbox then sends it with the
 campaign's rate limit and suppression list; it is due outside the quiet hours.
 """
@@ -49,15 +49,16 @@ class Draft:
 
 def source_key(participant_id: int, announcement_id: int) -> str:
     """Return the outbox key of one person's mail of an announcement."""
-    return f"p:{participant_id}:ann:{announcement_id}"
+    return f"ann:{announcement_id}:p:{participant_id}"
 
 
 def its_mail(announcement: Announcement) -> ColumnElement[bool]:
-    """The condition of the outbox rows of an announcement."""
+    """The condition of the outbox rows of an announcement (by its keys' prefix: LIKE compares
+    characters, where a range of keys would follow the database's collation)."""
     return and_(
         Message.campaign_id == announcement.campaign_id,
         Message.kind == MessageKind.ANNOUNCEMENT,
-        Message.source_key.like(f"p:%:ann:{announcement.id}"),
+        Message.source_key.like(f"ann:{announcement.id}:p:%"),
     )
 
 
