@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 from campaign import config, db, errors, health, i18n, labels, markup, security, timing
 from campaign.accounts import scope
 from campaign.accounts import views as accounts_views
+from campaign.announcements import views as announcements_views
 from campaign.drip import views as drip_views
 from campaign.enrolment import holds
 from campaign.enrolment import views as enrolment_views
@@ -108,6 +109,7 @@ def _init_views(app: Flask) -> None:
     milestones_views.init_app(app)
     surveys_views.init_app(app)
     mailtexts_views.init_app(app)
+    announcements_views.init_app(app)
     report_views.init_app(app)
     succession_views.init_app(app)
     wording_views.init_app(app)

@@ -92,6 +92,12 @@ def _invitations(db_session: Session, now: datetime) -> object:
     return run_due(db_session, now)
 
 
+def _announcements(db_session: Session, now: datetime) -> object:
+    from campaign.announcements.sending import run_due
+
+    return run_due(db_session, now)
+
+
 def _questionnaires(db_session: Session, now: datetime) -> object:
     from campaign.surveys.invitations import queue_questionnaires
 
@@ -146,6 +152,7 @@ JOBS: tuple[Job, ...] = (
         _invitations,
         "Queue the calendar mail of large invitations, changes and cancellations, in batches.",
     ),
+    Job("announcements", 10, _announcements, "Queue the mail of announcements that are due."),
     Job("questionnaires", 60, _questionnaires, "Queue questionnaires and their reminders."),
     Job("dispatch", 5, _dispatch, "Send due mail from the outbox.", exclusive=False),
     Job(

@@ -21,6 +21,8 @@ from campaign import db
 from campaign.accounts.models import Role
 from campaign.accounts.roles import Standing
 from campaign.accounts.throttle import LockKind
+from campaign.announcements.models import AnnouncementState
+from campaign.announcements.segments import LeftOut
 from campaign.drip import conditions
 from campaign.drip.catch_up import SKIPPED_EVENT_STEP, SKIPPED_STEP
 from campaign.drip.materialize import LATE, NO_LATER_DATE
@@ -103,6 +105,16 @@ LABELS: dict[enum.Enum, object] = {
     MessageKind.LOGIN_LINK: _l("Login link"),
     MessageKind.TEST: _l("Test"),
     MessageKind.NOTICE: _l("Notice to staff"),
+    MessageKind.ANNOUNCEMENT: _l("Announcement"),
+    AnnouncementState.SCHEDULED: _l("Scheduled"),
+    AnnouncementState.SENDING: _l("Sending"),
+    AnnouncementState.SENT: _l("Sent"),
+    AnnouncementState.CANCELLED: _l("Cancelled"),
+    LeftOut.ERASED: _l("Erased"),
+    LeftOut.UNSUBSCRIBED: _l("Unsubscribed"),
+    LeftOut.BOUNCED: _l("Bounced"),
+    LeftOut.PAUSED: _l("Paused"),
+    LeftOut.SUPPRESSED: _l("Address on the suppression list"),
     MessageState.QUEUED: _l("Queued"),
     MessageState.SENDING: _l("Sending"),
     MessageState.SENT: _l("Sent"),
@@ -228,6 +240,10 @@ BADGES: dict[enum.Enum, str] = {
     MessageState.RETRY: "badge-informal",
     MessageState.FAILED: "badge-muted",
     MessageState.CANCELLED: "badge-muted",
+    AnnouncementState.SCHEDULED: "badge-informal",
+    AnnouncementState.SENDING: "badge-lead",
+    AnnouncementState.SENT: "badge-signed",
+    AnnouncementState.CANCELLED: "badge-muted",
     EventState.PLANNED: "badge-informal",
     EventState.STARTED: "badge-signed",
     EventState.OVER: "badge-muted",

@@ -2,6 +2,7 @@
 
 from campaign import audit, jobs  # noqa: F401
 from campaign.accounts import models as accounts_models  # noqa: F401
+from campaign.announcements import models as announcements_models  # noqa: F401
 from campaign.db import Base
 from campaign.drip import local as drip_local  # noqa: F401
 from campaign.drip import models as drip_models  # noqa: F401

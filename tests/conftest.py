@@ -302,6 +302,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
     from campaign.outbox.models import Message, Suppression, SuppressionReason
     from campaign.outbox.queue import suppress
     from campaign.outbox.unsubscribe import token_for
+    from tests.announcement_helpers import announcement_objects
     from tests.enrolment_helpers import enrolment_objects
     from tests.inbound_helpers import stored
     from tests.local_helpers import local_objects
@@ -322,6 +323,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
         extra |= sender_objects(session, network)
         extra |= sequence_objects(session, network)
         extra |= local_objects(session, network)
+        extra |= announcement_objects(session, network)
     return {
         **extra,
         "campaign": network.campaign.slug,

@@ -197,3 +197,22 @@ def test_a_pause_in_typing_previews_the_mail_text(
     page.fill("#subject", "Your answers, please: {{ title }}")
     frame = page.frame_locator("iframe[name=mail-text-preview]")
     frame.get_by_text("Your answers, please: How do you meet today?").wait_for(timeout=5000)
+
+
+def test_the_announcement_form_with_counts_preview_and_errors_passes_axe(
+    live: Live, network: Network, alpha_objects: dict[str, str], browser_page: Any
+) -> None:
+    """The form as it is used: counted, previewed, then sent with a broken placeholder."""
+    sign_in(browser_page, network.lead.email, PASSWORD)
+    browser_page.goto(staff("/announcements/new"))
+    browser_page.locator("#subject_sv").fill("Nyheter för {{ organisation.name }}")
+    browser_page.locator("#body_sv").fill("Hej {{ participant.first_name }}!")
+    browser_page.locator("button[name=count]").first.click()
+    browser_page.wait_for_load_state()
+    assert browser_page.locator("#preview-heading").count() == 1
+    audit(browser_page)
+    browser_page.locator("#body_sv").fill("Hej {{ participant.shoe_size }}!")
+    browser_page.locator("button[name=send]").click()
+    browser_page.wait_for_load_state()
+    assert browser_page.locator(".field-error").count() >= 1
+    audit(browser_page)

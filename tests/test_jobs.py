@@ -62,6 +62,7 @@ def test_tick_command_and_healthz(app: Flask, client: FlaskClient, runner: Runne
         "materialize_sweep: ok",
         "reminders: ok",
         "invitations: ok",
+        "announcements: ok",
         "questionnaires: ok",
         "dispatch: ok",
         "housekeeping: ok",

@@ -29,6 +29,7 @@ class MessageKind(enum.Enum):
     LOGIN_LINK = "login_link"
     TEST = "test"
     NOTICE = "notice"  # the service telling staff something, e.g. that a purge is coming
+    ANNOUNCEMENT = "announcement"  # staff's ad-hoc mail to a segment of the participants
 
     @property
     def disclosure(self) -> Disclosure:
@@ -44,6 +45,7 @@ _READABLE = {
     MessageKind.INVITATION: Disclosure.CONTENT,
     MessageKind.REMINDER: Disclosure.CONTENT,
     MessageKind.QUESTIONNAIRE: Disclosure.CONTENT,
+    MessageKind.ANNOUNCEMENT: Disclosure.CONTENT,
 }
 
 

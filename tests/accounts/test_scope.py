@@ -147,11 +147,16 @@ EXPECTED: dict[str, Access] = {
     "wording.steps": Access.ORGANISATION,
     "wording.step": Access.ORGANISATION,
     "wording.preview_html": Access.ORGANISATION,
+    "announcements.index": Access.STAFF,
+    "announcements.new": Access.STAFF,
+    "announcements.show": Access.STAFF,
+    "announcements.cancel": Access.STAFF,
 }
 
 # Routes of one object that belongs to Alpha: reachable like Alpha's own pages.
 ALPHA_OBJECTS = {"outbox.show", "outbox.html", "outbox.cancel", "outbox.retry"}
 ALPHA_OBJECTS |= {"inbound.show", "inbound.dismiss"}
+ALPHA_OBJECTS |= {"announcements.show", "announcements.cancel"}
 POST_DATA = {
     "outbox.unsubscribe_page": {"action": "pause"},
     "enrolment.group_link": {"action": "open"},
@@ -281,7 +286,7 @@ def _allowed(policy: Access, actor: str) -> bool:
 # addresses and the shipped sequence files belong to none.)
 CAMPAIGN_OBJECTS = (
     "participant_id", "group_id", "import_id", "event_id", "message_id", "questionnaire_id",
-    "inbound_id", "version",
+    "inbound_id", "version", "announcement_id",
 )  # fmt: skip
 B_ACTORS = ("lead", "rep_alpha", "rep_beta", "operator", "lead_gamma")
 

@@ -359,6 +359,16 @@ def _notice(app: Flask, session: Session, network: Network) -> None:
         session.commit()
 
 
+def _announcement(app: Flask, session: Session, network: Network) -> None:
+    from tests.announcement_helpers import form
+
+    _person(app, session, network)
+    rep = _client(app, "rep@alpha.se")
+    new = staff("/announcements/new")
+    data = {"csrf_token": csrf_token(rep, new), "send": "1", **form()}
+    assert rep.post(new, data=data).status_code == 302
+
+
 PRODUCERS: dict[MessageKind, Callable[[Flask, Session, Network], object]] = {
     MessageKind.SEQUENCE_STEP: _sequence_step,
     MessageKind.INVITATION: _event_invitation,
@@ -369,6 +379,7 @@ PRODUCERS: dict[MessageKind, Callable[[Flask, Session, Network], object]] = {
     MessageKind.LOGIN_LINK: _login_link,
     MessageKind.TEST: _test_mail,
     MessageKind.NOTICE: _notice,
+    MessageKind.ANNOUNCEMENT: _announcement,
 }
 
 

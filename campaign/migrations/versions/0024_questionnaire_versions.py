@@ -1,7 +1,7 @@
 """questionnaire versions
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 
 Each questionnaire of a campaign can keep its own copy of its definition, edited in the web UI:
 every save is a version holding the same YAML text as the shipped file. A questionnaire copied
@@ -17,7 +17,7 @@ import campaign.db
 
 # revision identifiers, used by Alembic.
 revision: str = '0024'
-down_revision: Union[str, Sequence[str], None] = '0022'
+down_revision: Union[str, Sequence[str], None] = '0023'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

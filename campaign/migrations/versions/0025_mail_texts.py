@@ -1,7 +1,7 @@
 """mail texts
 
 Revision ID: 0025
-Revises: 0022
+Revises: 0024
 
 A campaign's own wording of a mail template (an invitation, a reminder, a confirmation...) in
 one language, edited in the web UI. A campaign without a row sends the shipped text, as before.
@@ -16,7 +16,7 @@ import campaign.db
 
 # revision identifiers, used by Alembic.
 revision: str = '0025'
-down_revision: Union[str, Sequence[str], None] = '0022'
+down_revision: Union[str, Sequence[str], None] = '0024'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """milestones
 
 Revision ID: 0027
-Revises: 0023
+Revises: 0026
 
 Named dates of a campaign, or of one member in it ("teams": 2027-03-01), that sequence steps can
 be anchored to (`anchor: milestone:teams`). A member's milestone stands in place of the
@@ -17,7 +17,7 @@ import campaign.db
 
 # revision identifiers, used by Alembic.
 revision: str = '0027'
-down_revision: Union[str, Sequence[str], None] = '0023'
+down_revision: Union[str, Sequence[str], None] = '0026'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """local paragraphs
 
 Revision ID: 0028
-Revises: 0023
+Revises: 0027
 
 Member-level wording: each member's own paragraph at the marked places (`{{ local.help }}`)
 of a sequence step, per step (by its stable ident), place and language.
@@ -16,7 +16,7 @@ import campaign.db
 
 # revision identifiers, used by Alembic.
 revision: str = '0028'
-down_revision: Union[str, Sequence[str], None] = '0023'
+down_revision: Union[str, Sequence[str], None] = '0027'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

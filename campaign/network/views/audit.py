@@ -28,6 +28,8 @@ ACTIONS: dict[str, object] = {
     "login": _l("Signed in"),
     "account.password_changed": _l("Changed their password"),
     "account.profile_changed": _l("Changed their profile"),
+    "announcement.cancelled": _l("Cancelled an announcement"),
+    "announcement.scheduled": _l("Sent an announcement"),
     "calendar_feed.replaced": _l("Replaced the calendar feed link"),
     "campaign.archived": _l("Archived the campaign"),
     "campaign.bundle_exported": _l("Downloaded the final archive"),
@@ -110,6 +112,7 @@ DETAILS: dict[str, object] = {
     "version": _l("Saved version"), "changed": _l("Changed"),
     "copied_from": _l("Copied from questionnaire"),
     "mail_texts": _l("Mail texts"),
+    "segment": _l("Recipients"),
 }  # fmt: skip
 # What an action was taken on, kept as "kind:id".
 TARGETS: dict[str, object] = {
@@ -121,6 +124,7 @@ TARGETS: dict[str, object] = {
     "sequence": _l("Sequence %(id)s"),
     "milestone": _l("Milestone %(id)s"),
     "mail_text": _l("Mail text %(id)s"),
+    "announcement": _l("Announcement %(id)s"),
 }  # fmt: skip
 FORMS: tuple[type[FlaskForm], ...] = (
     LeadMembershipForm, NewMemberForm, CampaignForm, ParticipantForm, PilotGroupForm, EventForm,
