@@ -22,4 +22,4 @@ def local_objects(session: Session, network: Network) -> dict[str, str]:
     where = Where("pilot-group", "01", "sv")
     save_paragraph(session, membership, where, "help", "ALPHA-SECRET-TIP", network.rep_alpha, START)
     session.commit()
-    return {"ident": "01"}
+    return {"step_ident": "01"}

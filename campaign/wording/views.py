@@ -102,11 +102,11 @@ def _subject(step_: Step) -> str:
         return step_.subject
 
 
-@bp.route("/organisations/<org>/wording/<name>/<ident>", methods=["GET", "POST"])
+@bp.route("/organisations/<org>/wording/<name>/<step_ident>", methods=["GET", "POST"])
 @access(Access.ORGANISATION)
-def step(name: str, ident: str) -> ResponseReturnValue:
+def step(name: str, step_ident: str) -> ResponseReturnValue:
     """The member's paragraphs at one step's places: the forms, the shared text, a preview."""
-    marked = _marked_or_404(name, ident)
+    marked = _marked_or_404(name, step_ident)
     membership = _membership()
     paragraphs = local.member_paragraphs(db.session(), membership.id, marked)
     forms = _forms(marked, paragraphs)
@@ -148,7 +148,10 @@ def _save(
         flash(_("This step has no such place; nothing was saved."), "error")
         return redirect(
             url_for(
-                "wording.step", org=g.organisation.slug, name=marked.sequence, ident=marked.ident
+                "wording.step",
+                org=g.organisation.slug,
+                name=marked.sequence,
+                step_ident=marked.ident,
             )
         )
     if not form.validate_on_submit():
@@ -167,7 +170,9 @@ def _save(
     else:
         flash(_("The paragraph was already so; nothing changed."), "success")
     return redirect(
-        url_for("wording.step", org=g.organisation.slug, name=marked.sequence, ident=marked.ident)
+        url_for(
+            "wording.step", org=g.organisation.slug, name=marked.sequence, step_ident=marked.ident
+        )
         + f"#{key}"
     )
 
@@ -252,11 +257,11 @@ def _previewed_person() -> tuple[Enrolled | None, str | None]:
     return people[0], None
 
 
-@bp.get("/organisations/<org>/wording/<name>/<ident>/<language>/html")
+@bp.get("/organisations/<org>/wording/<name>/<step_ident>/<language>/html")
 @access(Access.ORGANISATION)
-def preview_html(name: str, ident: str, language: str) -> Response:
+def preview_html(name: str, step_ident: str, language: str) -> Response:
     """The HTML of the step's preview in one language, for the sandboxed frame."""
-    marked = _marked_or_404(name, ident)
+    marked = _marked_or_404(name, step_ident)
     if language not in marked.steps:
         abort(404)
     paragraphs = local.member_paragraphs(db.session(), _membership().id, marked)
