@@ -3,7 +3,8 @@ ZIP of a sequence to import."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -48,6 +49,14 @@ def _body(label: Any) -> TextAreaField:
     )  # fmt: skip
 
 
+class Offered(NamedTuple):
+    """The anchors and conditions a campaign's steps may name, and how each is said."""
+
+    anchors: list[str]
+    conditions: list[str]
+    say: Callable[[str], str]
+
+
 class StepForm(FlaskForm):
     offset_amount = LocalIntegerField(
         _l("How long after"),
@@ -76,11 +85,15 @@ class StepForm(FlaskForm):
         validators=[Optional(), Length(max=320)],
     )  # fmt: skip
 
-    def offer(self, draft: Draft) -> None:
-        """Offer the anchors and conditions there are, and any the step has that are not."""
-        self.anchor.choices = _choices(ANCHORS, ANCHOR_LABELS, [draft.anchor])
-        conditions = _choices(CONDITIONS, CONDITIONS, draft.unless + draft.only_if)
-        self.unless.choices = self.only_if.choices = conditions
+    def offer(self, draft: Draft, offered: Offered | None = None) -> None:
+        """Offer the anchors and conditions there are (the campaign's, said in words), and any
+        the step has that are not."""
+        anchors, conditions, say = offered or Offered(list(ANCHORS), list(CONDITIONS), str)
+        anchor_labels = {a: ANCHOR_LABELS.get(a) or say(a) for a in anchors}
+        self.anchor.choices = _choices(anchors, anchor_labels, [draft.anchor])
+        condition_labels = {c: CONDITIONS.get(c) or say(c) for c in conditions}
+        found = _choices(conditions, condition_labels, draft.unless + draft.only_if)
+        self.unless.choices = self.only_if.choices = found
 
     def fill(self, draft: Draft) -> None:
         """Show a draft in the form."""

@@ -18,13 +18,15 @@ from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 
-from campaign import db
+from campaign import db, labels
 from campaign.accounts.scope import Access, access
 from campaign.drip import frames, stored
+from campaign.drip.conditions import milestone_of
 from campaign.drip.editing import Draft, Slot, draft_of, new_slot, slot_of, with_draft
 from campaign.drip.files import LANGUAGES
-from campaign.drip.forms import StepForm
+from campaign.drip.forms import Offered, StepForm
 from campaign.drip.materialize import Enrolled
+from campaign.drip.offered import offered
 from campaign.drip.placing import Placed, placed
 from campaign.drip.saving import save_change
 from campaign.drip.views.base import bp, copy_or_404, saved_message
@@ -64,7 +66,8 @@ def new_step(name: str) -> ResponseReturnValue:
 def _step_page(copy: stored.Stored, slot: Slot | None, before: Draft) -> ResponseReturnValue:
     """Show the step's form, or act on the button pressed."""
     form = StepForm()
-    form.offer(before)
+    anchors, conditions = offered(db.session(), g.campaign.id)
+    form.offer(before, Offered(anchors, conditions, _said))
     if request.method == "GET":
         form.fill(before)
         return _page(form, copy, slot, before, [])
@@ -74,6 +77,16 @@ def _step_page(copy: stored.Stored, slot: Slot | None, before: Draft) -> Respons
         flash(_("A sequence has at most 99 steps."), "error")
         return _page(form, copy, slot, draft, [])
     return _posted(form, copy, target, draft, is_new=slot is None)
+
+
+def _said(text: str) -> str:
+    """Say an anchor or a condition of the campaign in the words of the request's language."""
+    milestone = milestone_of(text)
+    if milestone is not None:
+        return _(
+            "the milestone %(name)s (the member's own date, else the campaign's)", name=milestone
+        )
+    return labels.condition(text)
 
 
 def _new_place(copy: stored.Stored, draft: Draft) -> Slot | None:
