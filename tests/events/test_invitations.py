@@ -11,7 +11,8 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaign.drip.materialize import _conditions, materialize
+from campaign.drip.facts import holding
+from campaign.drip.materialize import materialize
 from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.events import invitations
 from campaign.events.models import Event, Invitation, Rsvp
@@ -361,7 +362,7 @@ def test_attendance_marks_and_feeds_the_sequences(
     )
     session.expire_all()
     assert [invited[p.id].has_attended for p in people] == [True, True, False]
-    held = _conditions(session, [p.id for p in people])
+    held = holding(session, [p.id for p in people], ["attended_practice_meeting"])
     assert held["attended_practice_meeting"] == {people[0].id, people[1].id}
 
 
