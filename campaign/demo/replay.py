@@ -12,14 +12,14 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.orm import Session
 
 from campaign import jobs
-from campaign.demo import acting, living, returns
+from campaign.demo import acting, authored, living, returns
 from campaign.drip.files import Sequence
 from campaign.drip.materialize import materialize
 from campaign.drip.pauses import resume_due
@@ -60,6 +60,7 @@ class Counts:
 
 def fill(db_session: Session, campaign: Campaign, now: datetime, seed: int = living.SEED) -> Counts:
     """Give the running demo campaign its pilot in progress, lived through up to `now`."""
+    authored.author(db_session, campaign, _first_day(campaign))
     rng, sequences = random.Random(seed), campaign_sequences(db_session, campaign.id)
     happenings = iter(living.plan(db_session, campaign, now, rng))
     waiting = next(happenings, None)
@@ -71,6 +72,11 @@ def fill(db_session: Session, campaign: Campaign, now: datetime, seed: int = liv
     returns.come_back(db_session, campaign.id, now, rng)
     living.newcomers(db_session, campaign, now, rng)
     return counts(db_session, campaign.id)
+
+
+def _first_day(campaign: Campaign) -> datetime:
+    """The campaign's first day, at eight in the morning (UTC)."""
+    return datetime.combine(campaign.starts_on, time(8), tzinfo=UTC)
 
 
 def ticks(campaign: Campaign, now: datetime) -> Iterator[datetime]:

@@ -48,6 +48,13 @@ def test_the_pilot_is_in_progress(runner: Runner, session: Session, client: Flas
     pages += ["/inbox", "/inbox?show=all"] + [f"/inbox/{row_id}" for row_id in came_back]
     pages += [f"/organisations/ale/{page}" for page in ("dashboard", "events", "participants")]
     pages += [f"/organisations/ale/{page}" for page in ("progress", "groups", "questionnaires")]
+    pages += ["/sequences/pilot-group/history", "/sequences/pilot-group/versions/2", "/milestones"]
+    pages += ["/organisations/ale/wording", "/organisations/ale/wording/pilot-group/01"]
+    pages += ["/announcements", "/mail-texts"]
+    history = client.get(staff("/sequences/pilot-group/history")).get_data(as_text=True)
+    assert "Ändrade steg 03" in history and "Lena Lindgren" in history
+    ale = client.get(staff("/organisations/ale/wording/pilot-group/01")).get_data(as_text=True)
+    assert "IT-servicedesken" in ale  # Ale's own paragraph in its welcome
     for path in (*pages, f"/organisations/{person.organisation.slug}/participants/{person.id}"):
         page = client.get(staff(path))
         assert page.status_code == 200, path
