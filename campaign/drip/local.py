@@ -251,3 +251,35 @@ def _audit(
         target=f"{where.sequence}/{where.ident}", place=place, language=where.language,
         removed=removed,
     )  # fmt: skip
+
+
+def carry_over(db_session: Session, old_id: int, new_id: int, now: datetime) -> int:
+    """Give each member of a new campaign its paragraphs of the old one (the steps keep their
+    keys in the copied sequences); return how many."""
+    members = {
+        m.organisation_id: m.id
+        for m in db_session.scalars(select(Membership).where(Membership.campaign_id == new_id))
+    }
+    rows = db_session.execute(
+        select(LocalParagraph, Membership.organisation_id)
+        .join(Membership, Membership.id == LocalParagraph.membership_id)
+        .where(LocalParagraph.campaign_id == old_id)
+        .order_by(LocalParagraph.id)
+    )
+    copies = [
+        LocalParagraph(
+            campaign_id=new_id,
+            membership_id=members[organisation_id],
+            sequence=old.sequence,
+            step_ident=old.step_ident,
+            place=old.place,
+            language=old.language,
+            text=old.text,
+            updated_at=now,
+            updated_by=old.updated_by,
+        )  # fmt: skip
+        for old, organisation_id in rows
+        if organisation_id in members
+    ]
+    db_session.add_all(copies)
+    return len(copies)

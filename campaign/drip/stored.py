@@ -145,6 +145,17 @@ def _add(
     return version
 
 
+def carry_over(db_session: Session, old_id: int, old_slug: str, new_id: int, now: datetime) -> int:
+    """Give a new campaign the old one's own copy of each sequence it saved, as its version 1
+    (keeping who wrote the last one); return how many."""
+    saved = [current(db_session, old_id, name) for name in _stored_names(db_session, old_id)]
+    for copy in saved:
+        author = _newest(db_session, old_id, copy.name)
+        author_id = author.author_id if author else None
+        _add(db_session, new_id, copy.name, copy.files, author_id, f"from:{old_slug}", now, 1)
+    return len(saved)
+
+
 def versions(db_session: Session, campaign_id: int, name: str) -> list[SequenceVersion]:
     """Return the campaign's saved versions of sequence `name`, newest first."""
     statement = _of(campaign_id, name).order_by(SequenceVersion.number.desc())

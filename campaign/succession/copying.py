@@ -4,8 +4,10 @@ What carries over is what the lead administrator and the members *decided*: the 
 settings (lead organisation, time zone, language, mail rate, the report's factors), every
 member with its status and the facts that are settings (meeting software and who has it, the
 enrolment target, the contact person, the guide), the questionnaires (which definitions, and
-which are anonymous), each member's pilot groups with the sequence they follow, and the
-campaign's own wording of its mail texts. What the
+which are anonymous), each member's pilot groups with the sequence they follow, the
+campaign's own wording of its mail texts and its own copy of each sequence (as the new
+campaign's first version), and each member's own paragraphs in the steps. Milestones are dates
+of the old period and stay with it. What the
 members *reported* for the old period stays with it: people reached and given access, the
 starting point, the work done and the tips (the final report's own words). Never copied:
 participants, answers, meetings, mail, imports. Representatives need no copy: their rights
@@ -24,6 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign.audit import record
+from campaign.drip import stored as sequence_copies
+from campaign.drip.local import carry_over as carry_paragraphs
 from campaign.enrolment.models import PilotGroup
 from campaign.network.models import Campaign, Membership
 from campaign.outbox.wording import MailText
@@ -132,8 +136,11 @@ def _copy_contents(
     db_session.flush()
     for before, after in zip(olds, questionnaires, strict=True):  # the campaign's own wording
         stored.carry_over(db_session, before, after, now)
+    sequences = sequence_copies.carry_over(db_session, old.id, old.slug, new.id, now)
+    paragraphs = carry_paragraphs(db_session, old.id, new.id, now)
     return {"members": len(members), "pilot_groups": len(groups),
-            "questionnaires": len(questionnaires), "mail_texts": len(texts)}  # fmt: skip
+            "questionnaires": len(questionnaires), "mail_texts": len(texts),
+            "sequences": sequences, "paragraphs": paragraphs}  # fmt: skip
 
 
 def _rows(db_session: Session, model: Any, campaign: Campaign) -> list[Any]:

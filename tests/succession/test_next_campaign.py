@@ -276,3 +276,32 @@ def test_the_command_says_what_is_wrong_and_writes_nothing(
     assert result.exit_code != 0 and sentence in result.output, result.output
     assert "Traceback" not in result.output
     assert session.scalar(select(func.count()).select_from(Campaign)) == 1
+
+
+def test_the_next_campaign_keeps_the_edited_sequence_and_the_members_own_paragraphs(
+    app: Flask, session: Session, ran: Network
+) -> None:
+    from campaign.drip import stored
+    from campaign.drip.local import LocalParagraph, Where, save_paragraph
+
+    old = ran.campaign
+    files = stored.current(session, old.id, "pilot-group").files
+    welcome = "sv/01-valkommen.md"
+    edited = {**files, welcome: files[welcome].replace("Vi hörs snart!", "Hörs snart!")}
+    stored.save(session, old.id, "pilot-group", edited, author_id=ran.lead.id, note="edit:01",
+                now=START)  # fmt: skip
+    alpha = _membership(session, old, ran.alpha.id)
+    where = Where("pilot-group", "01", "sv")
+    save_paragraph(session, alpha, where, "help", "Ring Alphas IT.", ran.rep_alpha, START)
+    session.commit()
+    assert _start(_lead(app)).status_code == 302
+    new = _new(session)
+    (version,) = stored.versions(session, new.id, "pilot-group")
+    assert (version.number, version.note, version.author_id) == (1, "from:test", ran.lead.id)
+    assert stored.current(session, new.id, "pilot-group").files == edited
+    (copied,) = session.scalars(select(LocalParagraph).where(LocalParagraph.campaign_id == new.id))
+    assert copied.membership_id == _membership(session, new, ran.alpha.id).id
+    assert (copied.step_ident, copied.place, copied.text) == ("01", "help", "Ring Alphas IT.")
+    sign_in(client := app.test_client(), "lead@alpha.se")
+    history = client.get(staff("/sequences/pilot-group/history", NEXT["slug"])).get_data(True)
+    assert "Överförd från överenskommelsen test" in history

@@ -45,6 +45,7 @@ NOTES = {
     "remove": _l("Removed step %(ident)s"),
     "revert": _l("Restored version %(ident)s"),
     "import": _l("Imported a ZIP"),
+    "from": _l("Carried over from the campaign %(ident)s"),
 }
 
 

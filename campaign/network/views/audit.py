@@ -111,7 +111,8 @@ DETAILS: dict[str, object] = {
     "number": _l("Version"), "steps": _l("Steps changed"),
     "version": _l("Saved version"), "changed": _l("Changed"),
     "copied_from": _l("Copied from questionnaire"),
-    "mail_texts": _l("Mail texts"),
+    "mail_texts": _l("Mail texts"), "sequences": _l("Sequences"),
+    "paragraphs": _l("Members' own paragraphs"),
     "segment": _l("Recipients"),
 }  # fmt: skip
 # What an action was taken on, kept as "kind:id".
