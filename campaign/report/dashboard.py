@@ -20,7 +20,7 @@ from markupsafe import Markup
 from sqlalchemy import case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from campaign.drip.files import EVENT_ANCHORS, Sequence
+from campaign.drip.files import Sequence
 from campaign.drip.stored import campaign_sequences
 from campaign.enrolment.models import Participant, PilotGroup
 from campaign.events.models import Event, Invitation, Rsvp
@@ -171,11 +171,16 @@ def _idents(sequence: Sequence) -> list[tuple[str, str]]:
 
 
 def _last_from_start(sequence: Sequence) -> str:
+    """The last step everyone gets: counted from the start or the campaign's end, not from a
+    meeting or a milestone ("" when there is none, which no one has had)."""
     return max(
-        step.number
-        for steps in sequence.steps.values()
-        for step in steps
-        if step.anchor not in EVENT_ANCHORS
+        (
+            step.number
+            for steps in sequence.steps.values()
+            for step in steps
+            if step.anchor in ("start", "campaign_end")
+        ),
+        default="",
     )
 
 

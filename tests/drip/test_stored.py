@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -187,3 +188,23 @@ def test_the_checker_refuses_clashing_keys_and_misplaced_files() -> None:
     differing = "the key differs between the languages' files; use the same in both"
     assert any(message == differing for _path, message in said)
     assert any(path == Path("demo/01-loose.md") for path, _message in said)
+
+
+def test_the_dashboard_stands_when_every_step_counts_from_a_meeting(
+    client: FlaskClient, session: Session, network: Network, person: Participant
+) -> None:
+    """A sequence whose steps all follow meetings has no last step for everyone: the dashboard
+    shows its followers with none at the end, not an error."""
+    from tests.conftest import sign_in
+    from tests.urls import staff
+
+    step = step_text(
+        {"offset": "+1d", "anchor": "practice_meeting", "at": "09:00", "subject": "Tack"},
+        "Tack för att du var med!\n",
+    )
+    files = {"sv/01-tack.md": step, "en/01-tack.md": step}
+    _save(session, network, files)
+    sign_in(client, network.lead.email)
+    page = client.get(staff("/dashboard"))
+    assert page.status_code == 200
+    assert "steg 01: 0" in page.get_data(as_text=True)
