@@ -12,7 +12,7 @@ from flask import Flask
 from flask.typing import RouteCallable
 from flask_wtf.csrf import CSRFProtect
 
-from campaign import config, db, errors, health, i18n, labels, markup, security, timing
+from campaign import api, config, db, errors, health, i18n, labels, markup, security, timing
 from campaign.accounts import scope
 from campaign.accounts import views as accounts_views
 from campaign.announcements import views as announcements_views
@@ -93,6 +93,7 @@ def _init_services(app: Flask) -> None:
     markup.init_app(app)
     csrf.init_app(app)
     security.init_app(app)
+    api.init_auth(app)
     scope.init_app(app)
     errors.init_app(app)
 
@@ -113,4 +114,5 @@ def _init_views(app: Flask) -> None:
     report_views.init_app(app)
     succession_views.init_app(app)
     wording_views.init_app(app)
+    api.init_app(app)
     health.init_app(app)

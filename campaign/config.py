@@ -269,6 +269,12 @@ SETTINGS: tuple[Setting, ...] = (
         _check_whole_number,
     ),
     Setting(
+        "CAMPAIGN_API_RATE_LIMIT",
+        "How many API requests one token may make a minute (more get 429 Too Many Requests).",
+        lambda instance: "600",
+        _check_positive_int,
+    ),
+    Setting(
         "CAMPAIGN_DEFAULT_LANGUAGE",
         "Language of the UI when the user has not chosen one (sv or en).",
         lambda instance: "sv",

@@ -29,6 +29,7 @@ ACTIONS: dict[str, object] = {
     "account.password_changed": _l("Changed their password"),
     "account.profile_changed": _l("Changed their profile"),
     "announcement.cancelled": _l("Cancelled an announcement"),
+    "api.request": _l("Used the API"),
     "announcement.scheduled": _l("Sent an announcement"),
     "calendar_feed.replaced": _l("Replaced the calendar feed link"),
     "campaign.archived": _l("Archived the campaign"),
