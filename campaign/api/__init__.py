@@ -7,6 +7,10 @@ from flask import Flask
 
 from campaign.api import auth, document, problems
 from campaign.api import campaigns as campaigns  # noqa: F401  # registers its operations
+from campaign.api import groups as groups  # noqa: F401  # registers its operations
+from campaign.api import imports as imports  # noqa: F401  # registers its operations
+from campaign.api import members as members  # noqa: F401  # registers its operations
+from campaign.api import participant_status as participant_status  # noqa: F401  # registers its operations
 from campaign.api import participants as participants  # noqa: F401  # registers its operations
 from campaign.api.core import bp
 

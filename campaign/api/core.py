@@ -80,16 +80,18 @@ def operation(
     resp: Responses,
     query: type[BaseModel] | None = None,
     json: type[BaseModel] | None = None,
+    form: type[BaseModel] | None = None,
     tags: Sequence[str] = (),
     idempotent: bool = False,
 ) -> Callable[[Callable[..., Any]], RouteCallable]:
     """Declare an API view: who may call it, the token scope on `resource` it needs (reading
-    for GET, writing otherwise), its models; `idempotent` honours an Idempotency-Key."""
+    for GET, writing otherwise), its models (`form`: a multipart body, for a file);
+    `idempotent` honours an Idempotency-Key."""
 
     def declare(view: Callable[..., Any]) -> RouteCallable:
         """Validate and document the view, and mark it for the access and scope checks."""
         validated = spec.validate(
-            query=query, json=json, resp=resp, tags=list(tags) or [resource],
+            query=query, json=json, form=form, resp=resp, tags=list(tags) or [resource],
             operation_id=view.__name__,
         )(view)  # fmt: skip
         declared = _with_idempotency(validated) if idempotent else validated

@@ -7,6 +7,8 @@ added without a line in EXPECTED fails `test_every_api_route_has_an_expectation`
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from campaign.accounts.scope import Access
 from campaign.api.tokens import RESOURCES
+from campaign.enrolment import importing
 from tests.accounts.test_scope import ALPHA_MARKERS
 from tests.api_helpers import call, token_for
 from tests.conftest import Network, SecondCampaign
@@ -27,11 +30,55 @@ EXPECTED: dict[str, Access] = {
     "api.show_campaign": Access.STAFF,
     "api.list_participants": Access.ORGANISATION,
     "api.show_participant": Access.ORGANISATION,
+    "api.create_participant": Access.ORGANISATION,
+    "api.update_participant": Access.ORGANISATION,
+    "api.pause_participant": Access.ORGANISATION,
+    "api.resume_participant": Access.ORGANISATION,
+    "api.unsubscribe_participant": Access.ORGANISATION,
+    "api.erase_participant": Access.ORGANISATION,
+    "api.export_participant_data": Access.ORGANISATION,
+    "api.list_members": Access.STAFF,
+    "api.show_member": Access.ORGANISATION,
+    "api.update_member": Access.ORGANISATION,
+    "api.list_groups": Access.ORGANISATION,
+    "api.show_group": Access.ORGANISATION,
+    "api.create_group": Access.ORGANISATION,
+    "api.update_group": Access.ORGANISATION,
+    "api.create_import": Access.ORGANISATION,
+    "api.show_import": Access.ORGANISATION,
+    "api.list_import_rows": Access.ORGANISATION,
+    "api.apply_import": Access.ORGANISATION,
 }
-# The JSON body each write operation is sent with (one that its allowed callers may send).
-BODIES: dict[str, dict[str, Any]] = {}
+# The JSON body each write operation is sent with (one that its allowed callers may send); a
+# function makes it of the objects the URLs name (conftest's `alpha_objects`).
+Body = dict[str, Any] | Callable[[dict[str, str]], dict[str, Any]]
+BODIES: dict[str, Body] = {
+    "api.create_participant": lambda objects: {
+        "email": "new@alpha.se",
+        "name": "Ny Person",
+        "has_agreed": True,
+        "pilot_group_id": int(objects["group_id"]),
+    },
+    "api.update_participant": lambda objects: {
+        "title": "Handläggare",
+        "pilot_group_id": int(objects["other_group_id"]),
+    },
+    "api.pause_participant": {"until": "2014-08-15"},
+    "api.erase_participant": {"understood": True},
+    "api.update_member": {"meeting_software": "Skype"},
+    "api.create_group": {"name": "API-gruppen", "kind": "volunteers", "starts_on": "2014-04-01"},
+    "api.update_group": {"name": "Nytt namn"},
+    "api.apply_import": {"people_have_agreed": True},
+}
+# The multipart body of each upload, made of the objects the URLs name.
+UPLOADS: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
+    "api.create_import": lambda objects: {
+        "pilot_group_id": objects["group_id"],
+        "file": (io.BytesIO(b"E-post;Namn\nfil@alpha.se;Fil Person\n"), "list.csv"),
+    },
+}
 # Operations that take away what later ones name (an erasure): the matrix calls them last.
-LAST: set[str] = set()
+LAST: set[str] = {"api.erase_participant"}
 ACTORS = ("anonymous", "lead", "rep_alpha", "rep_beta", "operator", "lead_gamma")
 
 
@@ -44,9 +91,14 @@ def _ordered(app: Flask) -> list[tuple[str, str, str]]:
     return sorted(found, key=lambda r: (r[0] in LAST or r[2] == "DELETE", r[0], r[2]))
 
 
-def _send(client: FlaskClient, token: str | None, endpoint: str, url: str, method: str):  # type: ignore[no-untyped-def]
+def _send(client: FlaskClient, token: str | None, endpoint: str, url: str, method: str,  # type: ignore[no-untyped-def]
+          objects: dict[str, str]):  # fmt: skip
+    if endpoint in UPLOADS:
+        response = call(client, method, url, token, data=UPLOADS[endpoint](objects))
+        importing.wait_for_readers()  # the file is read in a thread: let it end with the test
+        return response
     body = BODIES.get(endpoint) if method not in ("GET", "DELETE") else None
-    return call(client, method, url, token, json=body)
+    return call(client, method, url, token, json=body(objects) if callable(body) else body)
 
 
 def _allowed(policy: Access, actor: str) -> bool:
@@ -87,7 +139,7 @@ def test_api_role_matrix(
     client = app.test_client()
     for endpoint, rule, method in _ordered(app):
         url = url_of(rule, alpha_objects)
-        response = _send(client, token, endpoint, url, method)
+        response = _send(client, token, endpoint, url, method, alpha_objects)
         where = f"{actor} {method} {url} -> {response.status_code}"
         body = response.get_data(as_text=True)
         policy = EXPECTED[endpoint]
@@ -119,7 +171,7 @@ def test_every_api_route_of_a_campaign_refuses_another_campaigns_objects(
         if "<campaign>" not in rule:
             continue
         url = url_of(rule, {**alpha_objects, "campaign": "other"})
-        response = _send(client, token, endpoint, url, method)
+        response = _send(client, token, endpoint, url, method, alpha_objects)
         body = response.get_data(as_text=True)
         for marker in ALPHA_MARKERS:
             assert marker not in body, f"{method} {url}"
@@ -153,9 +205,9 @@ def test_a_token_scoped_to_another_resource_or_to_reading_is_refused(
             continue
         url = url_of(rule, alpha_objects)
         if view.api_resource != resource:
-            response = _send(client, writer, endpoint, url, method)
+            response = _send(client, writer, endpoint, url, method, alpha_objects)
             assert response.status_code == 403, f"{resource} token: {method} {url}"
             assert response.get_json()["code"] == "insufficient_scope"
         elif method != "GET":
-            response = _send(client, reader, endpoint, url, method)
+            response = _send(client, reader, endpoint, url, method, alpha_objects)
             assert response.status_code == 403, f"{resource}:read: {method} {url}"
