@@ -29,7 +29,10 @@ from tests.smtp import free_port
 
 HERE = Path(__file__).parent
 CLIENT_ID, CLIENT_SECRET = "campaign", "test-client-secret"
-ROLES = "campaign-lead=lead_admin of alpha; campaign-alpha=member_rep of alpha; campaign-beta=member_rep of beta"
+ROLES = (
+    "campaign-lead=lead_admin of alpha; campaign-alpha=member_rep of alpha;"
+    " campaign-beta=member_rep of beta"
+)
 PEOPLE: dict[str, dict[str, Any]] = {
     "lead": {"email": "lead@alpha.se", "name": "Lea Lead", "groups": ["campaign-lead"]},
     "rep": {"email": "rep@beta.se", "name": "Bert Rep", "groups": ["campaign-beta"]},
