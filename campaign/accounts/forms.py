@@ -20,10 +20,6 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
-class SsoForm(FlaskForm):
-    """The button that starts a single sign-on: only its CSRF token."""
-
-
 class ProfileForm(FlaskForm):
     name = StringField(
         _l("Name"), validators=[DataRequired(), Length(max=200), NoControlCharacters()]

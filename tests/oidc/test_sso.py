@@ -16,8 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
+from campaign import config_sso, create_app
 from campaign.accounts.models import IdentityLink, Role, User
 from campaign.audit import AuditEvent
+from campaign.config import ConfigError
 from campaign.timing import FixedClock, clock_of, install_clock
 from tests.conftest import PASSWORD, Network, close_app, csrf_token, make_app
 from tests.oidc.provider import Provider, running_provider, through_provider
@@ -44,8 +46,8 @@ def app(database_url: str, tmp_path: Path, provider: Provider) -> Iterator[Flask
 
 
 def _start(client: FlaskClient) -> str:
-    """Press the sign-in button; return the provider's address the service sends one to."""
-    answer = client.post("/login/sso", data={"csrf_token": csrf_token(client)})
+    """Follow the sign-in link; return the provider's address the service sends one to."""
+    answer = client.get("/login/sso")
     assert answer.status_code == 302, answer.text
     return answer.headers["Location"]
 
@@ -236,3 +238,38 @@ def test_password_login_switched_off(sso_only: Flask, network: Network) -> None:
     for path in ("/password/forgot", "/password/reset/anything", "/invitation/anything"):
         refused = client.get(path)
         assert refused.status_code == 403 and off in refused.text, path
+
+
+def test_too_many_failed_sign_ins_lock_the_client(client: FlaskClient, network: Network) -> None:
+    for _try in range(20):
+        assert client.get("/login/sso/callback?code=x&state=forged").status_code == 400
+    answer = client.get("/login/sso/callback?code=x&state=forged")
+    assert answer.status_code == 429 and "För många misslyckade försök" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"CAMPAIGN_OIDC_ISSUER": "https://idp.example.se"}, "CAMPAIGN_OIDC_CLIENT_ID"),
+        ({"CAMPAIGN_PASSWORD_LOGIN": "off"}, "CAMPAIGN_PASSWORD_LOGIN"),
+        ({"CAMPAIGN_PASSWORD_LOGIN": "nej"}, "CAMPAIGN_PASSWORD_LOGIN"),
+        ({"CAMPAIGN_OIDC_ISSUER": "idp.example.se"}, "CAMPAIGN_OIDC_ISSUER"),
+        ({"CAMPAIGN_OIDC_ROLES": "admins=boss of alpha"}, "CAMPAIGN_OIDC_ROLES"),
+        ({"CAMPAIGN_OIDC_DOMAINS": "kungalv"}, "CAMPAIGN_OIDC_DOMAINS"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_naming_it(
+    tmp_path: Path, settings: dict[str, str], named: str
+) -> None:
+    with pytest.raises(ConfigError, match=named):
+        create_app({"INSTANCE_PATH": str(tmp_path), "CAMPAIGN_DATABASE_URL": "sqlite://",
+                    "CAMPAIGN_SECRET_KEY": "x", **settings})  # fmt: skip
+
+
+def test_the_role_mapping_reads_in_the_order_written() -> None:
+    assert config_sso.roles(
+        "a=lead_admin of alpha;\n b = member_rep of beta; a=member_rep of x"
+    ) == {
+        "a": ("lead_admin", "alpha"),
+        "b": ("member_rep", "beta"),
+    }

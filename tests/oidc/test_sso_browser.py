@@ -46,13 +46,18 @@ def _sign_in_at_provider(page: Any, live: Live, login: str) -> None:
     """Press the service's button, sign in at the provider and consent."""
     page.goto("/login")
     audit(page)
-    page.get_by_role("button", name="Logga in med Testkommunens konto").click()
+    before = len(page.seen.errors)
+    page.get_by_role("link", name="Logga in med Testkommunens konto").click()
     page.locator("input[name=login]").fill(login)
     page.locator("input[name=password]").fill("any password")
     page.get_by_role("button", name="Sign-in").click()
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(lambda url: url.startswith(live.url) and "/login" not in url)
     page.wait_for_load_state()
+    # The provider's development pages ask for a web font on the internet, which this sandbox
+    # cannot resolve; the service's own pages load nothing from elsewhere (CSP 'self').
+    seen = page.seen.errors
+    seen[before:] = [e for e in seen[before:] if "ERR_NAME_NOT_RESOLVED" not in e]
 
 
 def test_the_lead_admin_signs_in_through_the_provider(

@@ -19,7 +19,7 @@ from campaign.timing import clock_text
 
 bp = Blueprint("accounts", __name__)
 login_manager = LoginManager()
-SSO = "campaign.sso"  # the OpenID provider's client among the app's extensions (views/sso.py)
+SSO = "campaign_sso"  # the OpenID provider's client among the app's extensions (views/sso.py)
 
 
 @login_manager.user_loader

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from campaign import db
 from campaign.accounts import staff, throttle
-from campaign.accounts.forms import LoginForm, PasswordForm, ProfileForm, SsoForm
+from campaign.accounts.forms import LoginForm, PasswordForm, ProfileForm
 from campaign.accounts.models import User
 from campaign.accounts.scope import Access, access
 from campaign.accounts.views.base import (
@@ -67,8 +67,7 @@ def login() -> ResponseReturnValue:
 def login_page(form: LoginForm, status: int = 200) -> ResponseReturnValue:
     """The sign-in page: the password form, when it is on, and the OpenID provider's button."""
     page = render_template(
-        "accounts/login.html", form=form, sso_form=SsoForm(), sso_name=provider_name(),
-        password_on=password_login_on(),
+        "accounts/login.html", form=form, sso_name=provider_name(), password_on=password_login_on(),
     )  # fmt: skip
     return page, status
 

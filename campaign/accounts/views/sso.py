@@ -16,16 +16,16 @@ import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
 from authlib.oidc.core import CodeIDToken
-from flask import Flask, abort, current_app, flash, request, session, url_for
+from flask import Flask, current_app, flash, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from joserfc.errors import JoseError
 
 from campaign import db
 from campaign.accounts import sso, throttle
-from campaign.accounts.forms import LoginForm, SsoForm
+from campaign.accounts.forms import LoginForm
 from campaign.accounts.scope import Access, access
-from campaign.accounts.views.base import SSO, bp, provider_name
+from campaign.accounts.views.base import SSO, bp, provider_name, redirect_within
 from campaign.accounts.views.signin import login_page, signed_in
 from campaign.timing import current_clock
 
@@ -52,11 +52,14 @@ def init_app(app: Flask) -> None:
 
 
 def _client() -> Any:
-    """Return the provider's client; 404 without single sign-on."""
-    client = current_app.extensions.get(SSO)
-    if client is None:
-        abort(404)
-    return client
+    """Return the provider's client, None without single sign-on."""
+    return current_app.extensions.get(SSO)
+
+
+def _not_set_up() -> ResponseReturnValue:
+    """Say, on the start page, that this deployment has no single sign-on."""
+    flash(_("Single sign-on is not set up here."), "error")
+    return redirect_within(None)
 
 
 class _IdToken(CodeIDToken):
@@ -77,12 +80,15 @@ def _expected(client: Any) -> dict[str, Any]:
     }
 
 
-@bp.post("/login/sso")
+# A link, not a form: a form's POST answered by a redirect to the provider is what the
+# Content-Security-Policy's form-action 'self' forbids. Starting a sign-in changes nothing but
+# this browser's own session; the state ties the answer to it.
+@bp.get("/login/sso")
 @access(Access.PUBLIC)
 def sso_start() -> ResponseReturnValue:
     client = _client()
-    if not SsoForm().validate_on_submit():
-        return _refused(_("The form has expired. Start again."), 400)
+    if client is None:
+        return _not_set_up()
     session["sso_next"] = request.args.get("next") or ""
     callback = current_app.config["CAMPAIGN_BASE_URL"].rstrip("/") + url_for(
         "accounts.sso_callback"
@@ -98,6 +104,8 @@ def sso_start() -> ResponseReturnValue:
 @access(Access.PUBLIC)
 def sso_callback() -> ResponseReturnValue:
     client, now = _client(), current_clock().now()
+    if client is None:
+        return _not_set_up()
     address = request.remote_addr or "unknown"
     if throttle.lock_end(db.session(), throttle.LockKind.CLIENT, address, now) is not None:
         return _refused(_("Too many failed attempts. Try again later."), 429)
