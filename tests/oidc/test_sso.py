@@ -21,7 +21,7 @@ from campaign.accounts.models import IdentityLink, Role, User
 from campaign.audit import AuditEvent
 from campaign.config import ConfigError
 from campaign.timing import FixedClock, clock_of, install_clock
-from tests.conftest import PASSWORD, Network, close_app, csrf_token, make_app
+from tests.conftest import PASSWORD, Network, close_app, csrf_token, make_app, sign_in
 from tests.oidc.provider import Provider, running_provider, through_provider
 from tests.urls import staff
 
@@ -238,6 +238,15 @@ def test_password_login_switched_off(sso_only: Flask, network: Network) -> None:
     for path in ("/password/forgot", "/password/reset/anything", "/invitation/anything"):
         refused = client.get(path)
         assert refused.status_code == 403 and off in refused.text, path
+    with sso_only.app_context():
+        sso_only.config["CAMPAIGN_PASSWORD_LOGIN"] = "on"  # in as a person who has a password
+        sign_in(client, network.lead.email)
+        sso_only.config["CAMPAIGN_PASSWORD_LOGIN"] = "off"
+    assert 'name="password-new_password"' not in client.get("/account").text
+    changed = {"csrf_token": csrf_token(client, "/account"), "password-current_password": PASSWORD,
+               "password-new_password": "another long password", "password-confirm_password":
+               "another long password"}  # fmt: skip
+    assert off in client.post("/account", data=changed).text
 
 
 def test_too_many_failed_sign_ins_lock_the_client(client: FlaskClient, network: Network) -> None:

@@ -132,10 +132,15 @@ def account() -> ResponseReturnValue:
     if request.method == "POST" and "profile-name" in request.form and profile.validate():
         return _details_saved(profile)
     asked = request.method == "POST" and "password-new_password" in request.form
-    if asked and password.validate() and _changed_password(password):
+    if asked and not password_login_on():
+        flash(password_off_text(), "error")
+    elif asked and password.validate() and _changed_password(password):
         flash(_("Your password is changed."), "success")
         return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", profile=profile, password=password)
+    return render_template(
+        "accounts/account.html", profile=profile, password=password,
+        password_on=password_login_on(),
+    )  # fmt: skip
 
 
 def _details_saved(form: ProfileForm) -> ResponseReturnValue:
