@@ -20,6 +20,8 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from campaign import config_sso
+
 DEMO_MAIL_FROM = "Kampanj <kampanj@example.org>"
 
 
@@ -281,6 +283,7 @@ SETTINGS: tuple[Setting, ...] = (
         _check_language,
     ),
     *IMAP_SETTINGS,
+    *(Setting(*row) for row in config_sso.ROWS),
 )
 
 
@@ -320,11 +323,15 @@ def _check(setting: Setting, value: Any) -> None:
 
 
 def _check_together(values: Mapping[str, Any]) -> None:
-    """Raise ConfigError for settings that need another: DKIM, a real sender for SMTP, and a
-    way to log in to the inbound mailbox."""
+    """Raise ConfigError for settings that need another: DKIM, a real sender for SMTP, a way
+    to log in to the inbound mailbox, and single sign-on's client."""
     _check_dkim(values)
     _check_sender(values)
     _check_imap_login(values)
+    try:
+        config_sso.check_together(values)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _check_dkim(values: Mapping[str, Any]) -> None:
