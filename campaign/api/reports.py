@@ -21,7 +21,7 @@ from campaign import db
 from campaign.accounts.scope import Access
 from campaign.api.core import bp, operation, tagged
 from campaign.api.problems import Problem
-from campaign.report import figures
+from campaign.report import dashboard, figures
 from campaign.report.outcomes import Outcomes as OutcomeCounts
 from campaign.report.views import parse_moment
 from campaign.timing import current_clock, local_text
@@ -64,6 +64,18 @@ class MemberFigures(BaseModel):
     trained: int = Field(description="People who came to one.")
 
 
+class MeetingHeld(BaseModel):
+    """A meeting held by the moment (not cancelled): its participants invited, those who said
+    yes, and those who came, as the dashboard counts them."""
+
+    event_id: int
+    title: str
+    starts_at: datetime
+    invited: int
+    accepted: int
+    attended: int
+
+
 class MemberReport(MemberFigures):
     outcomes: Outcomes
 
@@ -80,6 +92,7 @@ class Figures(BaseModel):
     outcomes: Outcomes
     mail_by_month: dict[str, int] = Field(description="Mail delivered per month (YYYY-MM).")
     members: list[MemberReport]
+    meetings: list[MeetingHeld] = Field(description="The meetings held by the moment.")
 
 
 class MemberMoment(BaseModel):
@@ -87,6 +100,9 @@ class MemberMoment(BaseModel):
 
     as_of: datetime
     figures: MemberFigures
+    meetings: list[MeetingHeld] = Field(
+        description="The meetings held by the moment, counting the member's own people."
+    )
 
 
 @bp.get("/report")
@@ -101,6 +117,7 @@ def show_report_figures(query: MomentQuery) -> tuple[BaseModel, int, dict[str, s
         outcomes=_outcomes(found.outcomes, found.co2_kg, found.money),
         mail_by_month=dict(found.mail_by_month),
         members=[_member_report(m) for m in found.members],
+        meetings=_meetings(found, None),
     ))  # fmt: skip
 
 
@@ -110,7 +127,8 @@ def show_member_figures(query: MomentQuery) -> tuple[BaseModel, int, dict[str, s
     """Show a member's figures as of a moment, as the member's dashboard shows them."""
     found = figures.compute(db.session(), g.campaign, _moment(query.as_of))
     own = next(m for m in found.members if m.organisation.id == g.organisation.id)
-    return tagged(MemberMoment(as_of=_local(found), figures=_member(own)))
+    meetings = _meetings(found, g.organisation.id)
+    return tagged(MemberMoment(as_of=_local(found), figures=_member(own), meetings=meetings))
 
 
 def _moment(asked: str | None) -> datetime:
@@ -147,6 +165,22 @@ def _member_report(m: figures.MemberFigures) -> MemberReport:
     return MemberReport(
         **_member(m).model_dump(), outcomes=_outcomes(m.outcomes, m.co2_kg, m.money)
     )
+
+
+def _meetings(found: figures.Figures, organisation_id: int | None) -> list[MeetingHeld]:
+    """Return the meetings held by the figures' moment, as the dashboard lists them."""
+    held = dashboard.attendance(db.session(), found.campaign, found.as_of, organisation_id)
+    return [
+        MeetingHeld(
+            event_id=a.event.id,
+            title=a.event.title,
+            starts_at=a.event.starts_at,
+            invited=a.invited,
+            accepted=a.accepted,
+            attended=a.attended,
+        )  # fmt: skip
+        for a in held
+    ]
 
 
 def _local(found: figures.Figures) -> datetime:
