@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from campaign import db
 from campaign.accounts.scope import Access, is_lead_admin
 from campaign.api.core import bp, operation, tagged
+from campaign.network.models import Organisation
 from campaign.surveys import results, service
 from campaign.surveys.models import Questionnaire as Row
 from campaign.surveys.models import QuestionnaireKind
@@ -128,17 +129,17 @@ def show_member_results(questionnaire_id: int) -> tuple[BaseModel, int, dict[str
     return tagged(_results(questionnaire_id, g.organisation))
 
 
-def _results(questionnaire_id: int, organisation: object | None) -> Results:
+def _results(questionnaire_id: int, organisation: Organisation | None) -> Results:
     """Gather the results of the network (None) or of one member, as the page does."""
     session, language = db.session(), reader_language()
     questionnaire = questionnaire_or_404(questionnaire_id)
     definition = asked_or_404(questionnaire)
-    org_id = getattr(organisation, "id", None)
+    org_id = organisation.id if organisation is not None else None
     scope = results.collect(session, questionnaire, definition).scope(org_id, language)
     shown = describe(questionnaire, language)
     assert shown is not None  # asked_or_404 found its definition
     return Results(
-        questionnaire=shown, member=getattr(organisation, "slug", None),
+        questionnaire=shown, member=organisation.slug if organisation is not None else None,
         respondents=scope.responses, counted=scope.counted, is_shown=scope.is_shown,
         minimum=results.MIN_RESPONDENTS, note=_note(scope),
         rates=_rates(session, questionnaire, org_id),

@@ -53,7 +53,9 @@ def pilot(app: Flask, session: Session, network: Network) -> None:
         Invitation(event_id=event.id, participant_id=people[1].id, created_at=START),
     ])  # fmt: skip
     session.commit()
-    cast(FixedClock, timing.clock_of(app)).set(START + timedelta(days=20))  # within the tokens' 30 days
+    cast(FixedClock, timing.clock_of(app)).set(
+        START + timedelta(days=20)
+    )  # within the tokens' 30 days
 
 
 def _cards(app: Flask, email: str, path: str) -> dict[str, str]:
