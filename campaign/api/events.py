@@ -151,7 +151,7 @@ def describe(event: Row, member: str) -> Event:
 @operation(Access.STAFF, "events", query=EventQuery, resp=Response(HTTP_200=EventPage))
 def list_events(query: EventQuery) -> EventPage:
     """List the events the caller sees: a representative the member's own and those for the
-    whole campaign, the lead administrator all of the campaign's; in the order planned."""
+    whole campaign, the lead administrator all of the campaign's; in the order they were added."""
     if is_lead_admin():
         statement = select(Row).where(Row.campaign_id == g.campaign.id)
     else:
