@@ -7,11 +7,16 @@ from flask import Flask
 
 from campaign.api import auth, document, problems
 from campaign.api import campaigns as campaigns  # noqa: F401  # registers its operations
+from campaign.api import events as events  # noqa: F401  # registers its operations
 from campaign.api import groups as groups  # noqa: F401  # registers its operations
 from campaign.api import imports as imports  # noqa: F401  # registers its operations
+from campaign.api import invitations as invitations  # noqa: F401  # registers its operations
 from campaign.api import members as members  # noqa: F401  # registers its operations
+from campaign.api import outbox as outbox  # noqa: F401  # registers its operations
 from campaign.api import participant_status as participant_status  # noqa: F401  # registers its operations
 from campaign.api import participants as participants  # noqa: F401  # registers its operations
+from campaign.api import questionnaires as questionnaires  # noqa: F401  # registers its operations
+from campaign.api import reports as reports  # noqa: F401  # registers its operations
 from campaign.api.core import bp
 
 

@@ -48,6 +48,22 @@ EXPECTED: dict[str, Access] = {
     "api.show_import": Access.ORGANISATION,
     "api.list_import_rows": Access.ORGANISATION,
     "api.apply_import": Access.ORGANISATION,
+    "api.list_events": Access.STAFF,
+    "api.show_event": Access.ORGANISATION,
+    "api.create_event": Access.ORGANISATION,
+    "api.update_event": Access.ORGANISATION,
+    "api.cancel_event": Access.ORGANISATION,
+    "api.invite_to_event": Access.ORGANISATION,
+    "api.list_invitations": Access.ORGANISATION,
+    "api.show_attendance": Access.ORGANISATION,
+    "api.mark_attendance": Access.ORGANISATION,
+    "api.list_questionnaires": Access.STAFF,
+    "api.show_network_results": Access.LEAD_ADMIN,
+    "api.show_member_results": Access.ORGANISATION,
+    "api.show_report_figures": Access.LEAD_ADMIN,
+    "api.show_member_figures": Access.ORGANISATION,
+    "api.list_messages": Access.STAFF,
+    "api.show_message": Access.STAFF,
 }
 # The JSON body each write operation is sent with (one that its allowed callers may send); a
 # function makes it of the objects the URLs name (conftest's `alpha_objects`).
@@ -69,6 +85,14 @@ BODIES: dict[str, Body] = {
     "api.create_group": {"name": "API-gruppen", "kind": "volunteers", "starts_on": "2014-04-01"},
     "api.update_group": {"name": "Nytt namn"},
     "api.apply_import": {"people_have_agreed": True},
+    "api.create_event": {
+        "title": "Nytt prova-på-möte",
+        "day": "2014-04-01",
+        "starts": "09:00",
+        "ends": "10:00",
+    },
+    "api.update_event": {"room": "Sal 4"},
+    "api.mark_attendance": {"attended": []},
 }
 # The multipart body of each upload, made of the objects the URLs name.
 UPLOADS: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
@@ -78,7 +102,13 @@ UPLOADS: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
     },
 }
 # Operations that take away what later ones name (an erasure): the matrix calls them last.
-LAST: set[str] = {"api.erase_participant"}
+LAST: set[str] = {"api.erase_participant", "api.cancel_event"}
+# Operations its allowed callers may get a conflict from on the matrix's objects: attendance
+# is marked only once a meeting has started (the page's events.attendance answers 409 too).
+CONFLICTS = {"api.mark_attendance"}
+# Operations open to all staff of the campaign that name one of Alpha's objects: Beta's
+# representative finds nothing there (as with the pages' ALPHA_OBJECTS).
+OF_ALPHA = {"api.show_message"}
 ACTORS = ("anonymous", "lead", "rep_alpha", "rep_beta", "operator", "lead_gamma")
 
 
@@ -146,8 +176,11 @@ def test_api_role_matrix(
         if actor in ("rep_beta", "lead_gamma"):
             for marker in ALPHA_MARKERS:
                 assert marker not in body, where
-        if _allowed(policy, actor):
-            assert 200 <= response.status_code < 300, where + body[:500]
+        if _allowed(policy, actor) and not (endpoint in OF_ALPHA and actor == "rep_beta"):
+            conflict = (409,) if endpoint in CONFLICTS else ()
+            assert 200 <= response.status_code < 300 or response.status_code in conflict, (
+                where + body[:500]
+            )
         elif actor == "anonymous":
             assert response.status_code == 401, where
         else:

@@ -67,9 +67,10 @@ def _answer_counts(events: list[Event]) -> dict[tuple[int, Rsvp], int]:
     return {(event_id, rsvp): n for event_id, rsvp, n in db.session().execute(query)}
 
 
-def _form(event: Event | None, campaign: Campaign) -> EventForm:
-    """The form, with the audiences and pilot groups the user may choose; filled in on GET."""
-    form = EventForm(obj=event)
+def event_form(event: Event | None, campaign: Campaign, **options: Any) -> EventForm:
+    """The form, with the audiences and pilot groups the user may choose; filled in on GET.
+    `options` go to the form (the API gives its own formdata, and no CSRF token)."""
+    form = EventForm(obj=event, **options)
     form.audience.choices = labels.choices(_audiences(campaign))
     form.pilot_group.choices = [(0, "–")] + [(gr.id, gr.name) for gr in _member_groups()]
     if request.method == "GET" and event is None:
@@ -106,7 +107,7 @@ def _fill(form: EventForm, event: Event) -> None:
     form.kind.data = event.kind.value
 
 
-def _values(form: EventForm) -> dict[str, Any] | None:
+def form_values(form: EventForm) -> dict[str, Any] | None:
     """Return the event's new values from a valid form, or None (with errors added)."""
     audience = Audience(form.audience.data)
     if not _group_chosen(form, audience):
@@ -145,8 +146,8 @@ def _group_chosen(form: EventForm, audience: Audience) -> bool:
 @access(Access.ORGANISATION)
 def new() -> ResponseReturnValue:
     campaign = campaign_or_404()
-    form = _form(None, campaign)
-    if form.validate_on_submit() and (values := _values(form)) is not None:
+    form = event_form(None, campaign)
+    if form.validate_on_submit() and (values := form_values(form)) is not None:
         event = _plan(campaign, values)
         db.session().commit()
         flash(_("The event is saved. Send the invitations when you are ready."), "success")
@@ -174,8 +175,8 @@ def edit(event_id: int) -> ResponseReturnValue:
     event = changeable_or_403(event_id)
     if event.is_cancelled:
         abort(403)
-    form = _form(event, campaign)
-    if form.validate_on_submit() and (values := _values(form)) is not None:
+    form = event_form(event, campaign)
+    if form.validate_on_submit() and (values := form_values(form)) is not None:
         return _changed(event, values)
     return render_template("events/form.html", organisation=g.organisation, form=form, event=event)
 
