@@ -30,6 +30,8 @@ ACTIONS: dict[str, object] = {
     "account.profile_changed": _l("Changed their profile"),
     "announcement.cancelled": _l("Cancelled an announcement"),
     "api.request": _l("Used the API"),
+    "api_token.created": _l("Made an API token"),
+    "api_token.revoked": _l("Revoked an API token"),
     "announcement.scheduled": _l("Sent an announcement"),
     "calendar_feed.replaced": _l("Replaced the calendar feed link"),
     "campaign.archived": _l("Archived the campaign"),
@@ -115,6 +117,7 @@ DETAILS: dict[str, object] = {
     "mail_texts": _l("Mail texts"), "sequences": _l("Sequences"),
     "paragraphs": _l("Members' own paragraphs"),
     "segment": _l("Recipients"),
+    "scopes": _l("May"), "expires_at": _l("Expires"), "account": _l("Account"),
 }  # fmt: skip
 # What an action was taken on, kept as "kind:id".
 TARGETS: dict[str, object] = {
@@ -127,6 +130,7 @@ TARGETS: dict[str, object] = {
     "milestone": _l("Milestone %(id)s"),
     "mail_text": _l("Mail text %(id)s"),
     "announcement": _l("Announcement %(id)s"),
+    "api_token": _l("API token %(id)s"),
 }  # fmt: skip
 FORMS: tuple[type[FlaskForm], ...] = (
     LeadMembershipForm, NewMemberForm, CampaignForm, ParticipantForm, PilotGroupForm, EventForm,
