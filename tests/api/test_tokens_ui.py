@@ -4,8 +4,10 @@ tokens; a disabled account's tokens stop at once (proved through the API)."""
 
 from __future__ import annotations
 
+import logging
 import re
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -41,8 +43,9 @@ def _session_of(client: FlaskClient, value: str) -> str:
 
 
 def test_a_token_is_made_shown_once_and_works(
-    client: FlaskClient, session: Session, network: Network
+    client: FlaskClient, session: Session, network: Network, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     sign_in(client, network.rep_alpha.email)
     page = _make(client)
     plaintext = SHOWN.search(page).group(1)  # type: ignore[union-attr]
@@ -60,6 +63,7 @@ def test_a_token_is_made_shown_once_and_works(
     cookie = client.get_cookie("campaign_session")
     assert cookie is not None and plaintext not in _session_of(client, cookie.value)
     assert not any(plaintext in str(m.text_body) for m in session.scalars(select(Message)))
+    assert plaintext not in caplog.text  # nor in any log line
     again = client.get(PAGE).get_data(as_text=True)
     assert plaintext not in again and token.hint in again and "Intranätet" in again
     assert "Deltagare: läsa och ändra" in again and "Allt: läsa" in again
