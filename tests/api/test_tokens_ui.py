@@ -13,11 +13,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign.api.tokens import ApiToken, digest
+from campaign.api.tokens import ApiToken, create, digest
 from campaign.audit import AuditEvent
 from campaign.outbox.models import Message
 from tests.api_helpers import call, own_token_of
-from tests.conftest import Network, SecondCampaign, csrf_token, sign_in
+from tests.conftest import START, Network, SecondCampaign, csrf_token, sign_in
 from tests.urls import staff
 
 PAGE = "/account/tokens"
@@ -124,7 +124,12 @@ def test_nobody_reaches_anothers_own_token(
 def test_the_lead_administrator_sees_and_revokes_the_tokens_of_the_campaigns_people(
     client: FlaskClient, session: Session, network: Network, second_campaign: SecondCampaign
 ) -> None:
-    theirs = own_token_of(session, network.rep_beta)
+    made_by_beta = create(
+        session, network.rep_beta, actor=network.rep_beta, name="Intranät", scopes=["read"],
+        days=30, now=START,
+    )  # fmt: skip
+    session.commit()
+    theirs = str(made_by_beta.token.id)
     sign_in(client, network.lead.email)
     people = client.get(staff("/people")).get_data(as_text=True)
     listed = staff(f"/people/{network.rep_beta.id}/tokens")
@@ -147,7 +152,9 @@ def test_the_lead_administrator_sees_and_revokes_the_tokens_of_the_campaigns_peo
     assert event.actor_id == network.lead.id and event.campaign_id == network.campaign.id
     # The campaign's audit log says it in words.
     log = client.get(staff("/network/audit?action=api_token.revoked")).get_data(as_text=True)
-    assert "Återkallade en API-token" in log and "API-token" in log
+    assert "Återkallade en API-token" in log and f"API-token {theirs}" in log
+    made = client.get(staff("/network/audit?action=api_token.created")).get_data(as_text=True)
+    assert "Skapade en API-token" in made and "Allt: läsa" in made
     # A representative may not open another's tokens.
     rep = client.application.test_client()
     sign_in(rep, network.rep_alpha.email)

@@ -17,6 +17,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from campaign import labels
+from campaign.api import scopes
+from campaign.api.tokens import ALL_SCOPES
 from campaign.enrolment.forms import ParticipantForm, PilotGroupForm
 from campaign.enrolment.models import ConsentMethod
 from campaign.events.forms import EventForm
@@ -209,6 +211,8 @@ def _coded(value: str) -> str | None:
     """Return the label of an enum value or a date kept as text; None if it is neither."""
     if value in CONSENT_METHODS or value in VALUES:
         return str(CONSENT_METHODS.get(value) or VALUES[value])
+    if value in ALL_SCOPES:  # what an API token may do
+        return scopes.said(value)
     if value.startswith("by "):  # a representative's unsubscribing of a participant
         return _("by %(name)s", name=value[3:])
     if value in _enum_labels():
