@@ -34,3 +34,13 @@ def call(
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
     return client.open(url, method=method, headers=headers, **kwargs)
+
+
+def own_token_of(session: Session, user: User) -> str:
+    """Return the id of a token of `user` (the routes of one's own token name one)."""
+    issued = issue(
+        session, user, name="own", scopes=["read"], expires_at=START + timedelta(days=30),
+        now=START,
+    )  # fmt: skip
+    session.commit()
+    return str(issued.token.id)

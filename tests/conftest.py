@@ -303,6 +303,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
     from campaign.outbox.queue import suppress
     from campaign.outbox.unsubscribe import token_for
     from tests.announcement_helpers import announcement_objects
+    from tests.api_helpers import own_token_of
     from tests.enrolment_helpers import enrolment_objects
     from tests.inbound_helpers import stored
     from tests.local_helpers import local_objects
@@ -324,6 +325,10 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
         extra |= sequence_objects(session, network)
         extra |= local_objects(session, network)
         extra |= announcement_objects(session, network)
+        # A token of the invited representative (the lead's pages of people's tokens name it),
+        # and one of Alpha's representative (the routes of one's own token name one).
+        extra["api_token_id"] = own_token_of(session, session.get(User, int(extra["user_id"])))
+        extra["own_token_id"] = own_token_of(session, network.rep_alpha)
     return {
         **extra,
         "campaign": network.campaign.slug,

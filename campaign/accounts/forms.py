@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import (
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.fields import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length
 
 from campaign.accounts.throttle import LockKind
+from campaign.api.tokens import ALL_SCOPES, LIFETIMES
 from campaign.enrolment.forms import AddressField
 from campaign.i18n import LANGUAGES
 from campaign.plaintext import NoControlCharacters
@@ -99,4 +109,26 @@ class HandOverForm(ConfirmedForm):
 
     successor = SelectField(
         _l("New lead administrator"), validate_choice=False, validators=[DataRequired()]
+    )
+
+
+class TokenForm(FlaskForm):
+    """A new personal API token: what it is for, what it may do, how long it lasts."""
+
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(), Length(max=100), NoControlCharacters()],
+        description=_l("What the token is for, e.g. the intranet's progress page."),
+    )
+    # Rendered as grouped checkboxes by the template (everything, or one kind at a time).
+    scopes = SelectMultipleField(
+        _l("What the token may do"),
+        choices=[SelectChoice(scope, scope) for scope in ALL_SCOPES],
+        validators=[DataRequired(message=_l("Choose at least one thing the token may do."))],
+    )
+    days = RadioField(
+        _l("Valid for"),
+        choices=[SelectChoice(str(n), _ln("%(num)d day", "%(num)d days", n)) for n in LIFETIMES],
+        default=str(LIFETIMES[1]),
+        validators=[DataRequired()],
     )

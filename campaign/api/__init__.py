@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from campaign.api import auth, document, problems
+from campaign.api import auth, document, problems, scopes
 from campaign.api import campaigns as campaigns  # noqa: F401  # registers its operations
 from campaign.api import events as events  # noqa: F401  # registers its operations
 from campaign.api import groups as groups  # noqa: F401  # registers its operations
@@ -35,3 +35,4 @@ def init_app(app: Flask) -> None:
     csrf.exempt(bp)  # a token, never a cookie, authenticates: nothing to forge
     app.register_blueprint(bp)
     document.init_app(app)
+    scopes.init_app(app)

@@ -1,11 +1,12 @@
-"""The API's OpenAPI 3.1 document, generated from the operations' models (spectree)."""
+"""The API's OpenAPI 3.1 document, generated from the operations' models (spectree), and the
+reference page that shows it (the vendored Swagger UI, started by static/api-docs.js)."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
-from flask import Flask, Response, current_app, json
+from flask import Flask, Response, current_app, json, render_template
 
 from campaign.accounts.scope import Access, access
 from campaign.api.core import VERSION, spec
@@ -39,5 +40,12 @@ def openapi_json() -> Response:
     )
 
 
+@access(Access.PUBLIC)
+def docs() -> str:
+    """Show the API reference, drawn in the browser from the OpenAPI document."""
+    return render_template("api/docs.html")
+
+
 def init_app(app: Flask) -> None:
     app.add_url_rule(f"/api/{VERSION}/openapi.json", "api.openapi", openapi_json)
+    app.add_url_rule(f"/api/{VERSION}/docs", "api.docs", docs)

@@ -12,11 +12,13 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from campaign.accounts.models import User
+from campaign.audit import record
 from campaign.db import Base
 
 # What the API offers, one name per kind of resource; a scope is "read" or "write" on all of
@@ -34,6 +36,7 @@ RESOURCES = (
 )
 ACCESS_LEVELS = ("read", "write")
 ALL_SCOPES = (*ACCESS_LEVELS, *(f"{r}:{a}" for r in RESOURCES for a in ACCESS_LEVELS))
+LIFETIMES = (30, 90, 365)  # the days a token made in the web UI may last
 PREFIX = "cmp_"  # every token starts so: a secret scanner can recognise a leaked one
 LONGEST_LIFETIME = timedelta(days=366)
 
@@ -134,3 +137,41 @@ def tokens_of(db_session: Session, user: User) -> list[ApiToken]:
     """Return the user's tokens, the newest first."""
     query = select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
     return list(db_session.scalars(query))
+
+
+def create(
+    db_session: Session,
+    user: User,
+    *,
+    actor: Any,
+    name: str,
+    scopes: list[str],
+    days: int,
+    now: datetime,
+    **how: Any,
+) -> Issued:
+    """Make a token for `user` that lasts `days` days, and audit it as made by `actor` (with
+    `how`, e.g. via the command line); the caller commits and shows the plaintext once."""
+    issued = issue(
+        db_session, user, name=name, scopes=scopes, expires_at=now + timedelta(days=days), now=now
+    )
+    db_session.flush()
+    token = issued.token
+    record(
+        db_session, actor, "api_token.created", now=now, organisation_id=user.organisation_id,
+        target=f"api_token:{token.id}", name=token.name, scopes=token.scopes,
+        expires_at=token.expires_at.isoformat(), account=user.email, **how,
+    )  # fmt: skip
+    return issued
+
+
+def withdraw(
+    db_session: Session, token: ApiToken, *, actor: Any, now: datetime, **how: Any
+) -> None:
+    """Revoke the token and audit it as done by `actor` (the caller commits)."""
+    revoke(token, now)
+    record(
+        db_session, actor, "api_token.revoked", now=now,
+        organisation_id=token.user.organisation_id, target=f"api_token:{token.id}",
+        name=token.name, account=token.user.email, **how,
+    )  # fmt: skip

@@ -21,6 +21,7 @@ from campaign.cli import (
     report,
     serve,
     simulate,
+    tokens,
 )
 from campaign.cli.failures import Commands
 
@@ -50,6 +51,8 @@ COMMANDS: tuple[click.Command, ...] = (
     archive.archive,
     archive.reopen,
     inbound.inbound,
+    tokens.create_token,
+    tokens.revoke_token,
 )
 for command in COMMANDS:
     main.add_command(command)

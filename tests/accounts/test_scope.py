@@ -17,6 +17,7 @@ from campaign.accounts.scope import IN_CAMPAIGN, Access
 from campaign.enrolment.models import Participant, ParticipantStatus
 from campaign.events import feeds
 from campaign.network.models import Membership, Organisation
+from tests.api_helpers import own_token_of
 from tests.conftest import Network, SecondCampaign, csrf_token, sign_in
 from tests.routes import TOKEN_OF, routes, url_of
 from tests.urls import staff
@@ -153,6 +154,10 @@ EXPECTED: dict[str, Access] = {
     "announcements.new": Access.STAFF,
     "announcements.show": Access.STAFF,
     "announcements.cancel": Access.STAFF,
+    "accounts.tokens": Access.SIGNED_IN,
+    "accounts.revoke_token": Access.SIGNED_IN,
+    "accounts.person_tokens": Access.LEAD_ADMIN,
+    "accounts.revoke_person_token": Access.LEAD_ADMIN,
 }
 
 # Routes of one object that belongs to Alpha: reachable like Alpha's own pages.
@@ -190,6 +195,10 @@ def test_every_page_of_a_campaign_names_it_and_no_other_page_does(app: Flask) ->
         assert rule.startswith("/campaigns/<campaign>/") is in_campaign, rule
 
 
+def _user_of(network: Network, second: SecondCampaign, actor: str):  # type: ignore[no-untyped-def]
+    return getattr(second if actor in ("operator", "lead_gamma", "rep_gamma") else network, actor)
+
+
 def _email(network: Network, second: SecondCampaign | None, actor: str) -> str:
     if actor in ("operator", "lead_gamma", "rep_gamma"):
         assert second is not None
@@ -225,9 +234,13 @@ def test_role_matrix(
     """Each actor gets exactly what the route's access allows, on Alpha's pages and objects in
     campaign "test": the operator what its lead admin gets, Gamma's lead admin (of "other"
     only) a 404 for every page of "test"."""
+    own_token = "1"
+    if actor != "anonymous":
+        own_token = own_token_of(session, _user_of(network, second_campaign, actor))
     for endpoint, rule, method in routes(app):
         client = _client_for(app, network, actor, second_campaign)
         values = {**alpha_objects, "token": alpha_objects[TOKEN_OF.get(endpoint, "token")]}
+        values["own_token_id"] = own_token  # one's own token's route names one's own
         if endpoint == "enrolment.group_link":  # a new link would close the one tested above
             values["group_id"] = alpha_objects["other_group_id"]
         if endpoint == "events.feed":  # events.replace_feed may have replaced the fixture's

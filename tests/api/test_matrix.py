@@ -26,6 +26,7 @@ from tests.routes import routes, url_of
 
 EXPECTED: dict[str, Access] = {
     "api.openapi": Access.PUBLIC,
+    "api.docs": Access.PUBLIC,
     "api.list_campaigns": Access.SIGNED_IN,
     "api.show_campaign": Access.STAFF,
     "api.list_participants": Access.ORGANISATION,

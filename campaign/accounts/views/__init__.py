@@ -1,20 +1,29 @@
 """Accounts in the web UI: signing in and out and one's own account (`signin`), single sign-on
 through an OpenID provider (`sso`), setting a password through a signed link (`passwords`),
 and the lead administrator's pages for representatives (`representatives`), the campaign's
-people and roles (`people`, `handover`) and sign-in locks (`locks`). Importing them registers
-their routes on `bp` (`base`)."""
+people and roles (`people`, `handover`), sign-in locks (`locks`), and personal API tokens
+(`tokens`). Importing them registers their routes on `bp` (`base`)."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from campaign.accounts.views import handover, locks, passwords, people, representatives, signin, sso
+from campaign.accounts.views import (
+    handover,
+    locks,
+    passwords,
+    people,
+    representatives,
+    signin,
+    sso,
+    tokens,
+)
 from campaign.accounts.views.base import bp, login_manager
 from campaign.accounts.views.passwords import wait_for_reset_links
 
 __all__ = [
     "bp", "handover", "init_app", "locks", "login_manager", "passwords", "people",
-    "representatives", "signin", "sso", "wait_for_reset_links",
+    "representatives", "signin", "sso", "tokens", "wait_for_reset_links",
 ]  # fmt: skip
 
 

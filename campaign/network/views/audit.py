@@ -17,6 +17,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from campaign import labels
+from campaign.api import scopes
+from campaign.api.tokens import ALL_SCOPES
 from campaign.enrolment.forms import ParticipantForm, PilotGroupForm
 from campaign.enrolment.models import ConsentMethod
 from campaign.events.forms import EventForm
@@ -33,6 +35,8 @@ ACTIONS: dict[str, object] = {
     "account.sso_role_changed": _l("Got another role through the single sign-on"),
     "announcement.cancelled": _l("Cancelled an announcement"),
     "api.request": _l("Used the API"),
+    "api_token.created": _l("Made an API token"),
+    "api_token.revoked": _l("Revoked an API token"),
     "announcement.scheduled": _l("Sent an announcement"),
     "calendar_feed.replaced": _l("Replaced the calendar feed link"),
     "campaign.archived": _l("Archived the campaign"),
@@ -118,6 +122,7 @@ DETAILS: dict[str, object] = {
     "mail_texts": _l("Mail texts"), "sequences": _l("Sequences"),
     "paragraphs": _l("Members' own paragraphs"),
     "segment": _l("Recipients"),
+    "scopes": _l("May"), "expires_at": _l("Expires"), "account": _l("Account"),
 }  # fmt: skip
 # What an action was taken on, kept as "kind:id".
 TARGETS: dict[str, object] = {
@@ -130,6 +135,7 @@ TARGETS: dict[str, object] = {
     "milestone": _l("Milestone %(id)s"),
     "mail_text": _l("Mail text %(id)s"),
     "announcement": _l("Announcement %(id)s"),
+    "api_token": _l("API token %(id)s"),
 }  # fmt: skip
 FORMS: tuple[type[FlaskForm], ...] = (
     LeadMembershipForm, NewMemberForm, CampaignForm, ParticipantForm, PilotGroupForm, EventForm,
@@ -208,6 +214,8 @@ def _coded(value: str) -> str | None:
     """Return the label of an enum value or a date kept as text; None if it is neither."""
     if value in CONSENT_METHODS or value in VALUES:
         return str(CONSENT_METHODS.get(value) or VALUES[value])
+    if value in ALL_SCOPES:  # what an API token may do
+        return scopes.said(value)
     if value.startswith("by "):  # a representative's unsubscribing of a participant
         return _("by %(name)s", name=value[3:])
     if value in _enum_labels():

@@ -61,9 +61,15 @@ def phase_text(campaign: Campaign, phase: Phase) -> str:
     return texts[phase] % {"day": day_text(day)}
 
 
-# What staff may still do in an archived campaign: their own account and session, and lifting a
-# sign-in lock (which is about the accounts, not the campaign).
-STILL_OPEN = frozenset({"accounts.logout", "accounts.account", "accounts.unlock_sign_in"})
+# What staff may still do in an archived campaign: their own account, session and API tokens,
+# and lifting a sign-in lock or revoking someone's API token (about the accounts, not the
+# campaign).
+STILL_OPEN = frozenset(
+    {
+        "accounts.logout", "accounts.account", "accounts.unlock_sign_in", "accounts.tokens",
+        "accounts.revoke_token", "accounts.revoke_person_token",
+    }
+)  # fmt: skip
 
 
 def refuse_changes_to_an_archive() -> ResponseReturnValue | None:
