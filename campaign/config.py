@@ -20,6 +20,8 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from campaign.webhooks.settings import DECLARED as WEBHOOK_SETTINGS
+
 DEMO_MAIL_FROM = "Kampanj <kampanj@example.org>"
 
 
@@ -275,6 +277,7 @@ SETTINGS: tuple[Setting, ...] = (
         _check_language,
     ),
     *IMAP_SETTINGS,
+    *(Setting(*declared) for declared in WEBHOOK_SETTINGS),
 )
 
 
