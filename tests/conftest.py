@@ -309,6 +309,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
     from tests.outbox_helpers import participant, queue_welcome
     from tests.sender_helpers import sender_objects
     from tests.sequence_helpers import sequence_objects
+    from tests.webhook_helpers import webhook_objects
 
     with app.app_context():
         person = participant(session, network, "anna@alpha.se")
@@ -324,6 +325,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
         extra |= sequence_objects(session, network)
         extra |= local_objects(session, network)
         extra |= announcement_objects(session, network)
+        extra |= webhook_objects(session, network)
     return {
         **extra,
         "campaign": network.campaign.slug,

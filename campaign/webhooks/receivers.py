@@ -13,11 +13,13 @@ import socket
 from collections.abc import Collection
 from urllib.parse import SplitResult, urlsplit
 
+from flask_babel import lazy_gettext as _l
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class Refused(Exception):
-    """A receiver the service will not send to; the message says why in a sentence."""
+    """A receiver the service will not send to; the message (a lazy translation) says why."""
 
 
 def parse(url: str, allowed: Collection[str]) -> SplitResult:
@@ -26,12 +28,12 @@ def parse(url: str, allowed: Collection[str]) -> SplitResult:
         parts = urlsplit(url.strip())
         parts.port  # noqa: B018 - raises ValueError on a port that is no number
     except ValueError:
-        raise Refused("The address is not a URL.") from None
+        raise Refused(_l("The address is not a URL.")) from None
     schemes = ("https", "http") if "http" in allowed else ("https",)
     if parts.scheme not in schemes or not parts.hostname:
-        raise Refused("The address must start with https:// and name a host.")
+        raise Refused(_l("The address must start with https:// and name a host."))
     if parts.username is not None or parts.password is not None:
-        raise Refused("The address must not hold a user name or password.")
+        raise Refused(_l("The address must not hold a user name or password."))
     return parts
 
 
@@ -42,7 +44,7 @@ def resolve(parts: SplitResult, allowed: Collection[str]) -> list[IPAddress]:
     try:
         found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise Refused(f"The host {parts.hostname} could not be found.") from None
+        raise Refused(_l("The host %(host)s could not be found.", host=parts.hostname)) from None
     addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in found))
     if "private" not in allowed:
         for address in addresses:
@@ -55,7 +57,12 @@ def refuse_internal(address: IPAddress) -> None:
     address (an IPv4 one written as IPv6 too)."""
     mapped = getattr(address, "ipv4_mapped", None) or address
     if mapped.is_multicast or not mapped.is_global:
-        raise Refused(f"The address {address} is inside a network: webhooks go to public ones.")
+        raise Refused(
+            _l(
+                "The address %(address)s is inside a network: webhooks go to public addresses.",
+                address=str(address),
+            )
+        )
 
 
 def check(url: str, allowed: Collection[str]) -> str:

@@ -14,6 +14,8 @@ import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from flask_babel import force_locale
+
 from campaign.webhooks.receivers import IPAddress, Refused, parse, resolve
 
 CONNECT_SECONDS = 5.0
@@ -39,7 +41,8 @@ def post(
         status = _exchange(url, body, headers, started + timeout, allowed)
         return Answer(status, "", _since(started))
     except Refused as refused:
-        return Answer(None, str(refused), _since(started))
+        with force_locale("en"):  # the log keeps the service's own sentences in English
+            return Answer(None, str(refused.args[0]), _since(started))
     except TimeoutError:
         return Answer(None, f"No answer within {timeout:g} seconds.", _since(started))
     except (OSError, http.client.HTTPException) as error:

@@ -30,6 +30,14 @@ ACTIONS: dict[str, object] = {
     "account.profile_changed": _l("Changed their profile"),
     "announcement.cancelled": _l("Cancelled an announcement"),
     "announcement.scheduled": _l("Sent an announcement"),
+    "webhook.created": _l("Set up a webhook"),
+    "webhook.secret_rotated": _l("Made a new secret for a webhook"),
+    "webhook.enabled": _l("Switched a webhook on"),
+    "webhook.disabled": _l("Switched a webhook off"),
+    "webhook.auto_disabled": _l("Switched off a webhook that kept failing"),
+    "webhook.deleted": _l("Deleted a webhook"),
+    "webhook.redelivered": _l("Sent a webhook event again"),
+    "webhook.test_sent": _l("Sent a test event to a webhook"),
     "calendar_feed.replaced": _l("Replaced the calendar feed link"),
     "campaign.archived": _l("Archived the campaign"),
     "campaign.bundle_exported": _l("Downloaded the final archive"),
@@ -114,6 +122,7 @@ DETAILS: dict[str, object] = {
     "mail_texts": _l("Mail texts"), "sequences": _l("Sequences"),
     "paragraphs": _l("Members' own paragraphs"),
     "segment": _l("Recipients"),
+    "url": _l("Receiver address"), "events": _l("Events"), "delivery": _l("Delivery"),
 }  # fmt: skip
 # What an action was taken on, kept as "kind:id".
 TARGETS: dict[str, object] = {
@@ -126,6 +135,7 @@ TARGETS: dict[str, object] = {
     "milestone": _l("Milestone %(id)s"),
     "mail_text": _l("Mail text %(id)s"),
     "announcement": _l("Announcement %(id)s"),
+    "webhook": _l("Webhook %(id)s"),
 }  # fmt: skip
 FORMS: tuple[type[FlaskForm], ...] = (
     LeadMembershipForm, NewMemberForm, CampaignForm, ParticipantForm, PilotGroupForm, EventForm,
