@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -62,6 +63,6 @@ class WebhookForm(FlaskForm):
     )
     events = Checkboxes(
         _l("Events"),
-        choices=[(name, EVENT_LABELS[name]) for name in SUBSCRIBABLE],
+        choices=[SelectChoice(name, EVENT_LABELS[name]) for name in SUBSCRIBABLE],
         validators=[DataRequired(message=_l("Choose at least one event."))],
     )
