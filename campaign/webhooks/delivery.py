@@ -167,7 +167,7 @@ def record(
     subscription.failing_since = subscription.failing_since or now
     subscription.failures_in_a_row += 1
     if is_failing_for_good(subscription, now):
-        disable_failing(db_session, subscription, now)
+        disable_failing(db_session, subscription, answer.status, now)
 
 
 def _failed(delivery: WebhookDelivery, now: datetime) -> None:

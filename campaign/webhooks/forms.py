@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField
@@ -29,14 +31,14 @@ EVENT_LABELS = {
 }
 
 # A delivery's state, and its badge's colour (campaign/labels.py gathers them with the others).
-STATE_LABELS = {
+STATE_LABELS: dict[enum.Enum, object] = {
     DeliveryState.PENDING: _l("Waiting"),
     DeliveryState.SENDING: _l("Sending"),
     DeliveryState.RETRYING: _l("Will retry"),
     DeliveryState.SUCCEEDED: _l("Delivered"),
     DeliveryState.FAILED: _l("Failed"),
 }
-STATE_BADGES = {
+STATE_BADGES: dict[enum.Enum, str] = {
     DeliveryState.PENDING: "badge-lead",
     DeliveryState.SENDING: "badge-lead",
     DeliveryState.RETRYING: "badge-informal",

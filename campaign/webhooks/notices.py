@@ -6,25 +6,27 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign.accounts import roles
 from campaign.accounts.models import User
 from campaign.audit import record
-from campaign.network.models import Campaign, Organisation
+from campaign.network.models import Campaign
 from campaign.outbox.mail import Recipient, mail_settings, queue_staff_mail
 from campaign.outbox.models import MessageKind
 from campaign.outbox.texts import greeting, mail_template
-from campaign.webhooks.models import WebhookDelivery, WebhookSubscription
+from campaign.webhooks.models import WebhookSubscription
 
 # Kept in English in the row, shown translated (labels of the reason a receiver is off).
 FAILING = "failing"
 REASONS = {FAILING: _l("It failed for three days in a row."), "staff": _l("Switched off by hand.")}
 
 
-def disable_failing(db_session: Session, subscription: WebhookSubscription, now: datetime) -> int:
-    """Switch a failing receiver off, audit it, and mail its owners; return how many."""
+def disable_failing(
+    db_session: Session, subscription: WebhookSubscription, status: int | None, now: datetime
+) -> int:
+    """Switch a failing receiver off, audit it, and mail its owners the last answer's HTTP
+    `status` (None: no answer); return how many were mailed."""
     subscription.is_enabled, subscription.disabled_at = False, now
     subscription.disabled_reason, subscription.updated_at = FAILING, now
     record(
@@ -35,7 +37,8 @@ def disable_failing(db_session: Session, subscription: WebhookSubscription, now:
     campaign = db_session.get(Campaign, subscription.campaign_id)
     assert campaign is not None
     owners = owners_of(db_session, subscription, campaign)
-    return sum(_mail(db_session, subscription, campaign, user, now) is not None for user in owners)
+    mailed = (_mail(db_session, subscription, campaign, user, status, now) for user in owners)
+    return sum(message_id is not None for message_id in mailed)
 
 
 def owners_of(
@@ -58,6 +61,7 @@ def _mail(
     subscription: WebhookSubscription,
     campaign: Campaign,
     user: User,
+    status: int | None,
     now: datetime,
 ) -> int | None:
     """Queue the notice to one owner, in their language."""
@@ -65,7 +69,7 @@ def _mail(
         "greeting": greeting(user.name, user.language),
         "campaign": campaign.name,
         "url": subscription.url,
-        "error": _last_error(db_session, subscription),
+        "status": status,
         "link": mail_settings().link(page_path(campaign, subscription)),
     }
     return queue_staff_mail(
@@ -78,20 +82,3 @@ def _mail(
         due_at=now,
         now=now,
     )
-
-
-def _last_error(db_session: Session, subscription: WebhookSubscription) -> str:
-    """Return the last failed attempt's error sentence (the receiver's words are its status)."""
-    query = (
-        select(WebhookDelivery.last_error)
-        .where(WebhookDelivery.subscription_id == subscription.id, WebhookDelivery.attempts > 0)
-        .order_by(WebhookDelivery.id.desc())
-        .limit(1)
-    )
-    return db_session.scalar(query) or ""
-
-
-def organisation_name(db_session: Session, subscription: WebhookSubscription) -> str:
-    """Return the name of the member whose receiver it is ("" for a campaign-wide one)."""
-    found = db_session.get(Organisation, subscription.organisation_id or 0)
-    return found.name if found else ""
