@@ -225,3 +225,16 @@ def test_every_subscribable_event_has_a_documented_payload() -> None:
     assert set(SUBSCRIBABLE) | {"test"} == set(PAYLOADS)
     for model in PAYLOADS.values():
         assert model.__doc__ and "campaign_id" in model.model_json_schema()["properties"]
+
+
+def test_the_purge_is_told_to_the_campaign_wide_receivers(
+    app: Flask, session: Session, network: Network, hooks: dict[str, int]
+) -> None:
+    from campaign.retention.purge import purge
+
+    with app.app_context():
+        participant(session, network, "kvar@alpha.se")
+        purge(session, network.campaign, START + timedelta(days=900))
+    sent = _sent(session, hooks, "campaign.phase_changed")
+    told = [{"campaign_id": network.campaign.id, "phase": "purged"}]
+    assert sent == {"campaign": told, "alpha": [], "beta": []}
