@@ -105,11 +105,7 @@ def change(webhook_id: int) -> ResponseReturnValue:
         flash(_("The secret is new. Copy it now: it is shown only once."), "success")
         return _page(subscription, secret)
     if action == "delete":
-        back = _list_of(subscription)
-        subscriptions.delete(session, subscription, current_user, now)
-        session.commit()
-        flash(_("The webhook is deleted."), "success")
-        return redirect(back)
+        return _deleted(subscription)
     if action not in DONE:
         abort(400)
     if action == "test":
@@ -119,6 +115,15 @@ def change(webhook_id: int) -> ResponseReturnValue:
     session.commit()
     flash(str(DONE[action]), "success")
     return redirect(url_for("webhooks.show", webhook_id=subscription.id))
+
+
+def _deleted(subscription: WebhookSubscription) -> ResponseReturnValue:
+    """Delete the receiver and its log; back to the list it was in."""
+    back = _list_of(subscription)
+    subscriptions.delete(db.session(), subscription, current_user, current_clock().now())
+    db.session().commit()
+    flash(_("The webhook is deleted."), "success")
+    return redirect(back)
 
 
 @bp.route(
