@@ -12,7 +12,7 @@ from flask import Flask
 from flask.typing import RouteCallable
 from flask_wtf.csrf import CSRFProtect
 
-from campaign import config, db, errors, health, i18n, labels, markup, security, timing
+from campaign import api, config, db, errors, health, i18n, labels, markup, security, timing
 from campaign.accounts import scope
 from campaign.accounts import views as accounts_views
 from campaign.announcements import views as announcements_views
@@ -96,6 +96,7 @@ def _init_services(app: Flask) -> None:
     markup.init_app(app)
     csrf.init_app(app)
     security.init_app(app)
+    api.init_auth(app)
     scope.init_app(app)
     errors.init_app(app)
     webhook_phases.init_app(app)
@@ -118,4 +119,5 @@ def _init_views(app: Flask) -> None:
     succession_views.init_app(app)
     wording_views.init_app(app)
     webhooks_views.init_app(app)
+    api.init_app(app)
     health.init_app(app)

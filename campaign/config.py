@@ -20,6 +20,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from campaign import config_sso
 from campaign.webhooks.settings import DECLARED as WEBHOOK_SETTINGS
 
 DEMO_MAIL_FROM = "Kampanj <kampanj@example.org>"
@@ -271,12 +272,19 @@ SETTINGS: tuple[Setting, ...] = (
         _check_whole_number,
     ),
     Setting(
+        "CAMPAIGN_API_RATE_LIMIT",
+        "How many API requests one token may make a minute (more get 429 Too Many Requests).",
+        lambda instance: "600",
+        _check_positive_int,
+    ),
+    Setting(
         "CAMPAIGN_DEFAULT_LANGUAGE",
         "Language of the UI when the user has not chosen one (sv or en).",
         lambda instance: "sv",
         _check_language,
     ),
     *IMAP_SETTINGS,
+    *(Setting(*row) for row in config_sso.ROWS),
     *(Setting(*declared) for declared in WEBHOOK_SETTINGS),
 )
 
@@ -317,11 +325,15 @@ def _check(setting: Setting, value: Any) -> None:
 
 
 def _check_together(values: Mapping[str, Any]) -> None:
-    """Raise ConfigError for settings that need another: DKIM, a real sender for SMTP, and a
-    way to log in to the inbound mailbox."""
+    """Raise ConfigError for settings that need another: DKIM, a real sender for SMTP, a way
+    to log in to the inbound mailbox, and single sign-on's client."""
     _check_dkim(values)
     _check_sender(values)
     _check_imap_login(values)
+    try:
+        config_sso.check_together(values)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _check_dkim(values: Mapping[str, Any]) -> None:

@@ -29,6 +29,10 @@ def _messages() -> dict[int, tuple[str, str]]:
 
 def _http_error(error: HTTPException) -> tuple[str, int] | Response:
     db.rollback()
+    from campaign.api import problems  # the API's errors are problem documents
+
+    if problems.wants_problem():
+        return problems.response(problems.from_http_error(error))
     code = error.code or 500
     title, text = _messages().get(code, (error.name, error.description or ""))
     if request_ctx.url_adapter is None:

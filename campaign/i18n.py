@@ -17,7 +17,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import NumberFormatError, format_decimal, parse_decimal
 from babel.support import NullTranslations, Translations
-from flask import Flask, current_app, has_app_context, has_request_context, session
+from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import Babel, Domain, get_locale
 from flask_login import current_user
 
@@ -59,6 +59,8 @@ def select_language() -> str:
     """Choose the UI language: the user's own setting, then the session's, then the default."""
     if not has_request_context():  # a command or a background job
         return current_app.config["CAMPAIGN_DEFAULT_LANGUAGE"]
+    if g.get("stateless"):  # an API request: its Accept-Language, else its token's account's
+        return request.accept_languages.best_match(LANGUAGES) or current_user.language
     if current_user and current_user.is_authenticated:
         return current_user.language
     chosen = session.get("language")

@@ -3,6 +3,8 @@
 from campaign import audit, jobs  # noqa: F401
 from campaign.accounts import models as accounts_models  # noqa: F401
 from campaign.announcements import models as announcements_models  # noqa: F401
+from campaign.api import idempotency as api_idempotency  # noqa: F401
+from campaign.api import tokens as api_tokens  # noqa: F401
 from campaign.db import Base
 from campaign.drip import local as drip_local  # noqa: F401
 from campaign.drip import models as drip_models  # noqa: F401

@@ -26,11 +26,12 @@ def url_of(rule: str, values: dict[str, str]) -> str:
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], rule)
 
 
-def routes(app: Flask) -> list[tuple[str, str, str]]:
-    """Return (endpoint, rule, method) for every route but static files."""
+def routes(app: Flask, *, api: bool = False) -> list[tuple[str, str, str]]:
+    """Return (endpoint, rule, method) for every page's route (static files excepted), or with
+    `api` every route of the REST API (tests/api/test_matrix.py is its role matrix)."""
     found = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
+        if rule.endpoint == "static" or rule.rule.startswith("/api/") is not api:
             continue
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             found.append((rule.endpoint, rule.rule, method))

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.db import Base, enum_column
@@ -84,4 +84,25 @@ class LoginAttempt(Base):
     __table_args__ = (
         Index("ix_login_attempt_email_at", "email", "at"),
         Index("ix_login_attempt_client_at", "client", "at"),
+    )
+
+
+class IdentityLink(Base):
+    """An account's identity at an OpenID provider (issuer and subject): how a single sign-on
+    finds the account again, whatever its e-mail address becomes."""
+
+    __tablename__ = "identity_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    issuer: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("issuer", "subject"),
+        Index("ix_identity_link_user_id", "user_id"),
     )

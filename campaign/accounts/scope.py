@@ -60,10 +60,12 @@ def access(policy: Access) -> Callable[[F], F]:
 
 
 def rule_of(rule: str, view: Callable[..., Any] | None) -> str:
-    """Return the URL rule a view is served at: a campaign's page under its campaign's prefix."""
+    """Return the URL rule a view is served at: a campaign's page under its campaign's prefix,
+    both after the view's own `rule_prefix` (the API's /api/v1)."""
+    prefix = getattr(view, "rule_prefix", "")
     if getattr(view, "access", None) in IN_CAMPAIGN:
-        return CAMPAIGN_PREFIX + rule
-    return rule
+        return prefix + CAMPAIGN_PREFIX + rule
+    return prefix + rule
 
 
 def init_app(app: Flask) -> None:
@@ -133,8 +135,9 @@ def enter_campaign(slug: str) -> None:
 
 
 def _remember(slug: str) -> None:
-    """Remember the campaign as the one used last in this session (for the start page)."""
-    if session.get("campaign") != slug:
+    """Remember the campaign as the one used last in this session (for the start page); a
+    stateless request (the API's) has no session to remember it in."""
+    if not g.get("stateless") and session.get("campaign") != slug:
         session["campaign"] = slug
 
 

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from campaign.enrolment.consent import source_of
 from campaign.enrolment.erasure import erased_at
 from campaign.enrolment.importing import start_date
 from campaign.enrolment.lifecycle import record_change
@@ -168,6 +170,17 @@ def self_enrolment_consent(
         "end": long_date(campaign.ends_on, language),
         "kept": long_date(kept_until(campaign), language),
     }
+
+
+def staff_consent(by: str, group: PilotGroup) -> tuple[ConsentMethod, str, str]:
+    """The consent of a person staff enrol one by one (the form, the API): `by`, the staff
+    member's address, confirmed that the person agreed; the text in the request's language."""
+    text = gettext(
+        "%(user)s confirmed that the person has agreed to take part in the pilot group %(group)s.",
+        user=by,
+        group=group.name,
+    )
+    return ConsentMethod.STAFF_FORM, source_of(by=by), text
 
 
 def move(

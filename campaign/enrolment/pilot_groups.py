@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from campaign.audit import record
 from campaign.enrolment import joining
-from campaign.enrolment.models import Participant, PilotGroup, PilotGroupKind
+from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup, PilotGroupKind
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,21 @@ def of_member(db_session: Session, campaign_id: int, organisation_id: int) -> li
             .order_by(PilotGroup.starts_on, PilotGroup.name)
         )
     )
+
+
+def active_counts(db_session: Session, campaign_id: int, organisation_id: int) -> dict[int, int]:
+    """Return how many active or paused participants each of the member's groups has."""
+    query = (
+        select(Participant.pilot_group_id, func.count())
+        .where(
+            Participant.campaign_id == campaign_id,
+            Participant.organisation_id == organisation_id,
+            Participant.pilot_group_id.is_not(None),
+            Participant.status.in_([ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED]),
+        )
+        .group_by(Participant.pilot_group_id)
+    )
+    return {group_id: n for group_id, n in db_session.execute(query) if group_id is not None}
 
 
 def name_taken(db_session: Session, group: PilotGroup, name: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from email_validator import EmailNotValidError
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -83,6 +85,19 @@ class MemberFactsForm(FlaskForm):
     contact_email = EmailField(
         _l("Contact person's e-mail"), validators=[Optional(), Email(), Length(max=320)]
     )
+
+    def facts(self) -> dict[str, Any]:
+        """Return the facts (and status) of a valid form by field name: the texts trimmed, the
+        address in lower case."""
+        changes = {name: field.data for name, field in self._fields.items()}
+        changes.pop("csrf_token", None)
+        if "status" in changes:
+            changes["status"] = MembershipStatus(changes["status"])
+        texts = ("meeting_software", "software_comment", "contact_name", "contact_title")
+        for name in (*texts, "guide_url"):
+            changes[name] = (changes[name] or "").strip()
+        changes["contact_email"] = (changes["contact_email"] or "").strip().lower()
+        return changes
 
 
 class LeadMembershipForm(MemberFactsForm):

@@ -53,6 +53,8 @@ EXPECTED: dict[str, Access] = {
     "inbound.dismiss": Access.STAFF,
     "inbound.raw": Access.LEAD_ADMIN,
     "accounts.login": Access.PUBLIC,
+    "accounts.sso_start": Access.PUBLIC,
+    "accounts.sso_callback": Access.PUBLIC,
     "accounts.logout": Access.SIGNED_IN,
     "accounts.account": Access.SIGNED_IN,
     "accounts.set_language": Access.PUBLIC,

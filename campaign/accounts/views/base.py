@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from flask import Blueprint, redirect, url_for
+from flask import Blueprint, current_app, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_login import LoginManager
@@ -19,6 +19,7 @@ from campaign.timing import clock_text
 
 bp = Blueprint("accounts", __name__)
 login_manager = LoginManager()
+SSO = "campaign_sso"  # the OpenID provider's client among the app's extensions (views/sso.py)
 
 
 @login_manager.user_loader
@@ -45,3 +46,15 @@ def local_clock(instant: datetime) -> str:
 def minutes_until(until: datetime, now: datetime) -> int:
     """Return how many minutes, rounded up (at least one), are left until `until`."""
     return max(math.ceil((until - now).total_seconds() / 60), 1)
+
+
+def provider_name() -> str | None:
+    """Return the OpenID provider's name for the sign-in button, None without single sign-on."""
+    if SSO not in current_app.extensions:
+        return None
+    return str(current_app.config["CAMPAIGN_OIDC_NAME"])
+
+
+def password_login_on() -> bool:
+    """Return whether staff may sign in with a password (CAMPAIGN_PASSWORD_LOGIN)."""
+    return current_app.config.get("CAMPAIGN_PASSWORD_LOGIN", "on") != "off"

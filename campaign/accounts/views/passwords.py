@@ -27,13 +27,16 @@ from campaign.accounts import invitations, staff
 from campaign.accounts.forms import ForgotForm, NewPasswordForm
 from campaign.accounts.models import User
 from campaign.accounts.scope import Access, access
-from campaign.accounts.views.base import bp
+from campaign.accounts.views.base import bp, password_login_on
+from campaign.accounts.views.signin import password_off_text
 from campaign.security import TokenError
 from campaign.timing import current_clock
 
 
 def _set_password(token: str, purpose: str) -> ResponseReturnValue:
     """Let the holder of a valid link choose a password, then sign them in."""
+    if not password_login_on():
+        return _passwords_off()
     try:
         user = invitations.user_for(db.session(), purpose, token)
     except TokenError as error:
@@ -45,6 +48,14 @@ def _set_password(token: str, purpose: str) -> ResponseReturnValue:
         return render_template(
             "accounts/set_password.html", form=form, user=user, invited=purpose == "invitation"
         )
+
+
+def _passwords_off() -> ResponseReturnValue:
+    """Say that passwords are switched off here (single sign-on only)."""
+    return (
+        render_template("accounts/link_error.html", text=password_off_text(), new_link=False),
+        403,
+    )
 
 
 def _link_error(error: TokenError) -> ResponseReturnValue:
@@ -81,6 +92,8 @@ def reset_password(token: str) -> ResponseReturnValue:
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @access(Access.PUBLIC)
 def forgot_password() -> ResponseReturnValue:
+    if not password_login_on():
+        return _passwords_off()
     form = ForgotForm()
     if form.validate_on_submit():
         return _sent_page((form.email.data or "").strip().lower())

@@ -17,7 +17,14 @@ from campaign.accounts import staff, throttle
 from campaign.accounts.forms import LoginForm, PasswordForm, ProfileForm
 from campaign.accounts.models import User
 from campaign.accounts.scope import Access, access
-from campaign.accounts.views.base import bp, local_clock, minutes_until, redirect_within
+from campaign.accounts.views.base import (
+    bp,
+    local_clock,
+    minutes_until,
+    password_login_on,
+    provider_name,
+    redirect_within,
+)
 from campaign.i18n import LANGUAGES
 from campaign.security import verify_password
 from campaign.timing import current_clock
@@ -39,6 +46,8 @@ def authenticate(email: str, password: str) -> User | None:
 @access(Access.PUBLIC)
 def login() -> ResponseReturnValue:
     form = LoginForm()
+    if request.method == "POST" and not password_login_on():
+        return _password_off(form)
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
         client = request.remote_addr or "unknown"
@@ -49,25 +58,47 @@ def login() -> ResponseReturnValue:
         user = authenticate(email, form.password.data or "")
         throttle.note(db.session(), email, client, now, succeeded=user is not None)
         if user is not None:
-            return _signed_in(user, now)
+            return signed_in(user, now, request.args.get("next"))
         db.session().commit()
         flash(_("The e-mail address or password is wrong."), "error")
-    return render_template("accounts/login.html", form=form)
+    return login_page(form)
 
 
-def _signed_in(user: User, now: datetime) -> ResponseReturnValue:
-    """Give the user a fresh session and send them where they were going."""
+def login_page(form: LoginForm, status: int = 200) -> ResponseReturnValue:
+    """The sign-in page: the password form, when it is on, and the OpenID provider's button."""
+    page = render_template(
+        "accounts/login.html", form=form, sso_name=provider_name(), password_on=password_login_on(),
+    )  # fmt: skip
+    return page, status
+
+
+def password_off_text() -> str:
+    """Say that passwords are switched off, and how to sign in instead."""
+    return _(
+        "Signing in with a password is switched off here. Sign in with %(name)s instead.",
+        name=provider_name() or "SSO",
+    )
+
+
+def _password_off(form: LoginForm) -> ResponseReturnValue:
+    """Refuse a password sign-in when passwords are switched off."""
+    flash(password_off_text(), "error")
+    return login_page(form, 403)
+
+
+def signed_in(user: User, now: datetime, target: str | None) -> ResponseReturnValue:
+    """Give the user a fresh session and send them to `target` (a page of this site)."""
     session.clear()  # a fresh session at every sign-in
     login_user(user)  # it carries the account's session generation
     staff.signed_in(db.session(), user, now)
     db.session().commit()
-    return redirect_within(request.args.get("next"))
+    return redirect_within(target)
 
 
 def _locked_out(form: LoginForm, until: datetime, now: datetime) -> ResponseReturnValue:
     """The sign-in page again, saying when the next try may come (429, Retry-After)."""
     flash(_try_again_text(until, now), "error")
-    response = make_response(render_template("accounts/login.html", form=form), 429)
+    response = make_response(login_page(form, 429))
     response.headers["Retry-After"] = str(math.ceil((until - now).total_seconds()))
     return response
 
@@ -101,10 +132,15 @@ def account() -> ResponseReturnValue:
     if request.method == "POST" and "profile-name" in request.form and profile.validate():
         return _details_saved(profile)
     asked = request.method == "POST" and "password-new_password" in request.form
-    if asked and password.validate() and _changed_password(password):
+    if asked and not password_login_on():
+        flash(password_off_text(), "error")
+    elif asked and password.validate() and _changed_password(password):
         flash(_("Your password is changed."), "success")
         return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", profile=profile, password=password)
+    return render_template(
+        "accounts/account.html", profile=profile, password=password,
+        password_on=password_login_on(),
+    )  # fmt: skip
 
 
 def _details_saved(form: ProfileForm) -> ResponseReturnValue:

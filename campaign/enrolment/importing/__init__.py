@@ -12,7 +12,8 @@ within the limits of `limits`, and reading stops at the first limit crossed.
 
 The rooms: `limits` (how much is read, and the sentences for files that cannot be), `csvfile`
 and `xlsx` (the two kinds of file, as streams of rows; `xlsx_xml` parses the XML inside an
-XLSX), `table` (the columns of a file, and the count of its rows), `rows` (what each row says
+XLSX), `table` (the columns of a file, and the count of its rows), `upload` (the file kept as a
+new import), `rows` (what each row says
 and would do), `reading` (the preview, in batches, in the background) and `apply` (confirming,
 discarding, tidying).
 """
@@ -35,6 +36,7 @@ from campaign.enrolment.importing.limits import (
 from campaign.enrolment.importing.reading import read_import, read_in_background, wait_for_readers
 from campaign.enrolment.importing.rows import REASONS, normalise_address, parse_row
 from campaign.enrolment.importing.table import read_table
+from campaign.enrolment.importing.upload import keep_upload
 
 __all__ = [
     "FILE_ERRORS",
@@ -47,6 +49,7 @@ __all__ = [
     "consent_for_import",
     "describe",
     "discard",
+    "keep_upload",
     "normalise_address",
     "parse_row",
     "read_import",

@@ -10,15 +10,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from campaign import db, labels
-from campaign.accounts.scope import Access, access, of_member
+from campaign.accounts.scope import Access, access
 from campaign.drip import pauses
 from campaign.drip.files import load_sequences
 from campaign.enrolment import joining, pilot_groups
 from campaign.enrolment.forms import GroupPauseForm, PilotGroupForm
-from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup, PilotGroupKind
+from campaign.enrolment.models import PilotGroup, PilotGroupKind
 from campaign.enrolment.views.base import bp, group_or_404, member_groups
 from campaign.network.members import campaign_or_404
 from campaign.network.models import Campaign
@@ -37,17 +36,9 @@ def groups() -> ResponseReturnValue:
     )
 
 
-def _active_counts() -> dict[int | None, int]:
+def _active_counts() -> dict[int, int]:
     """Return how many active or paused participants each of the member's groups has."""
-    query = (
-        select(Participant.pilot_group_id, func.count())
-        .where(
-            of_member(Participant),
-            Participant.status.in_([ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED]),
-        )
-        .group_by(Participant.pilot_group_id)
-    )
-    return {group_id: n for group_id, n in db.session().execute(query)}
+    return pilot_groups.active_counts(db.session(), g.campaign.id, g.organisation.id)
 
 
 def _sequence_choices() -> list[tuple[str, str]]:

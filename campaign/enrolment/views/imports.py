@@ -22,7 +22,6 @@ from campaign.enrolment.models import (
     ImportRow,
     ImportState,
     ParticipantImport,
-    PilotGroup,
     RowOutcome,
 )
 from campaign.enrolment.views.base import bp, group_or_404, import_or_404, offer_groups
@@ -73,30 +72,16 @@ def _stored_upload(form: ImportForm, campaign: Campaign) -> ParticipantImport | 
     is too large."""
     group = group_or_404(form.pilot_group.data or 0)
     upload = form.file.data
-    # Werkzeug has spooled the upload to a temporary file; read no more than an import takes.
-    content = upload.stream.read(importing.MAX_FILE_BYTES + 1)
-    if len(content) > importing.MAX_FILE_BYTES:
-        form.file.errors.append(importing.describe("too_large"))
+    try:
+        job = importing.keep_upload(
+            db.session(), group, user_id=current_user.id, filename=upload.filename,
+            stream=upload.stream, now=current_clock().now(),
+        )  # fmt: skip
+    except importing.ImportFileError as error:
+        form.file.errors.append(importing.describe(error.reason))
         return None
-    job = _new_import(campaign, group, upload.filename, content)
-    db.session().add(job)
     db.session().commit()
     return job
-
-
-def _new_import(
-    campaign: Campaign, group: PilotGroup, filename: str | None, content: bytes
-) -> ParticipantImport:
-    """Return a new import of the file into the group, by the signed-in user."""
-    return ParticipantImport(
-        campaign_id=campaign.id,
-        organisation_id=group.organisation_id,
-        pilot_group_id=group.id,
-        user_id=current_user.id,
-        filename=(filename or "file")[-300:],
-        content=content,
-        created_at=current_clock().now(),
-    )
 
 
 @bp.errorhandler(RequestEntityTooLarge)

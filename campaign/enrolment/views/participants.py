@@ -14,10 +14,9 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from campaign import db, exports
 from campaign.accounts.scope import Access, access, of_member
 from campaign.enrolment import importing, people
-from campaign.enrolment.consent import source_of
 from campaign.enrolment.forms import NewParticipantForm
 from campaign.enrolment.lifecycle import bounces_of
-from campaign.enrolment.models import ConsentMethod, Participant, ParticipantStatus, PilotGroup
+from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.enrolment.views.base import bp, group_or_404, member_groups, offer_groups
 from campaign.i18n import LANGUAGES
 from campaign.labels import label
@@ -152,17 +151,12 @@ def _enrolled(form: NewParticipantForm, campaign: Campaign) -> Participant | Non
 def _enrol(form: NewParticipantForm, campaign: Campaign) -> Participant:
     """Enrol the person of a valid form, with the staff member's word for their consent."""
     group = group_or_404(form.pilot_group.data or 0)
-    text = _(
-        "%(user)s confirmed that the person has agreed to take part in the pilot group %(group)s.",
-        user=current_user.email,
-        group=group.name,
-    )
     return people.enrol(
         db.session(),
         campaign=campaign,
         group=group,
         newcomer=_newcomer(form, campaign),
-        consent=(ConsentMethod.STAFF_FORM, source_of(by=current_user.email), text),
+        consent=people.staff_consent(current_user.email, group),
         now=current_clock().now(),
         actor=current_user,
     )

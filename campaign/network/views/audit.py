@@ -26,9 +26,13 @@ from campaign.timing import day_text
 
 ACTIONS: dict[str, object] = {
     "login": _l("Signed in"),
+    "account.created_by_sso": _l("Got an account at their first single sign-on"),
     "account.password_changed": _l("Changed their password"),
     "account.profile_changed": _l("Changed their profile"),
+    "account.sso_linked": _l("Linked their account to the single sign-on"),
+    "account.sso_role_changed": _l("Got another role through the single sign-on"),
     "announcement.cancelled": _l("Cancelled an announcement"),
+    "api.request": _l("Used the API"),
     "announcement.scheduled": _l("Sent an announcement"),
     "webhook.created": _l("Set up a webhook"),
     "webhook.secret_rotated": _l("Made a new secret for a webhook"),

@@ -237,18 +237,6 @@ def _fields(form: FlaskForm) -> dict[str, Any]:
     return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
 
 
-def _facts(form: MemberFactsForm) -> dict[str, Any]:
-    """Return a member's facts from a valid form, the texts trimmed, the address lower-case."""
-    changes = _fields(form)
-    if "status" in changes:
-        changes["status"] = MembershipStatus(changes["status"])
-    texts = ("meeting_software", "software_comment", "contact_name", "contact_title", "guide_url")
-    for name in texts:
-        changes[name] = (changes[name] or "").strip()
-    changes["contact_email"] = (changes["contact_email"] or "").strip().lower()
-    return changes
-
-
 @bp.route("/organisations/<org>/facts", methods=["GET", "POST"])
 @access(Access.ORGANISATION)
 def edit_facts() -> ResponseReturnValue:
@@ -258,7 +246,7 @@ def edit_facts() -> ResponseReturnValue:
     form = _facts_form(membership)
     if form.validate_on_submit():
         administration.change_facts(
-            db.session(), membership, _facts(form), current_user, current_clock().now()
+            db.session(), membership, form.facts(), current_user, current_clock().now()
         )
         db.session().commit()
         flash(_("The facts of %(name)s are saved.", name=organisation.name), "success")

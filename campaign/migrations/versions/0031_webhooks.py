@@ -1,7 +1,7 @@
 """webhooks
 
-Revision ID: 0030
-Revises: 0028
+Revision ID: 0031
+Revises: 0030
 
 Signed webhooks: a receiver subscribes to a campaign's events (or one member's), and each event
 on its way to it is a delivery row that the webhooks job sends, retries and records.
@@ -15,8 +15,8 @@ import campaign.db
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0030'
-down_revision: Union[str, Sequence[str], None] = '0028'
+revision: str = '0031'
+down_revision: Union[str, Sequence[str], None] = '0030'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

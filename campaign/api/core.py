@@ -1,0 +1,255 @@
+"""How an API operation is declared: its access (accounts/scope.py, as for a page), the
+resource its token scope must cover, its request and answer models (pydantic, validated by
+spectree, which writes the OpenAPI document from them), and what every operation shares:
+cursor pagination, ETags, idempotency keys.
+
+    @bp.get("/participants")
+    @operation(Access.STAFF, "participants", query=ParticipantQuery,
+               resp=Response(HTTP_200=ParticipantPage))
+    def list_participants(query: ParticipantQuery) -> ParticipantPage: ...
+
+An operation of a campaign is served under /api/v1/campaigns/<campaign> (scope.rule_of), any
+other under /api/v1.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, cast
+
+from flask import Blueprint, Response, request
+from flask.typing import RouteCallable
+from flask_babel import gettext as _
+from pydantic import BaseModel, Field
+from spectree import Response as Responses
+from spectree import SecurityScheme, SpecTree
+from spectree.models import SecureType, SecuritySchemeData
+from sqlalchemy import Select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute
+
+from campaign import db
+from campaign.accounts.scope import Access
+from campaign.api import idempotency
+from campaign.api.problems import Problem, from_validation
+from campaign.timing import current_clock
+
+VERSION = "v1"
+bp = Blueprint("api", __name__)
+
+
+def _refuse_invalid(
+    _request: Any, _response: Any, error: Exception | None, _instance: Any, adapter: Any
+) -> None:
+    """Answer a request that its model refuses with a problem naming each field."""
+    if error is not None:
+        raise from_validation(adapter.validation_errors(error))
+
+
+spec = SpecTree(
+    "flask",
+    title="campaign API",
+    version=VERSION,
+    mode="strict",
+    annotations=True,
+    before=_refuse_invalid,
+    security_schemes=[
+        SecurityScheme(
+            name="token",
+            data=SecuritySchemeData(
+                type=SecureType.HTTP,
+                scheme="bearer",
+                description="A personal API token (cmp_...), made on the account page or "
+                "by `campaign create-token`.",
+            ),
+        )
+    ],
+    security={"token": []},
+)
+
+
+def operation(
+    policy: Access,
+    resource: str,
+    *,
+    resp: Responses,
+    query: type[BaseModel] | None = None,
+    json: type[BaseModel] | None = None,
+    form: type[BaseModel] | None = None,
+    tags: Sequence[str] = (),
+    idempotent: bool = False,
+) -> Callable[[Callable[..., Any]], RouteCallable]:
+    """Declare an API view: who may call it, the token scope on `resource` it needs (reading
+    for GET, writing otherwise), its models (`form`: a multipart body, for a file);
+    `idempotent` honours an Idempotency-Key."""
+
+    def declare(view: Callable[..., Any]) -> RouteCallable:
+        """Validate and document the view, and mark it for the access and scope checks."""
+        validated = spec.validate(
+            query=query, json=json, form=form, resp=resp, tags=list(tags) or [resource],
+            operation_id=view.__name__,
+        )(view)  # fmt: skip
+        declared = _with_idempotency(validated) if idempotent else validated
+        # Marks read by accounts/scope.py (access, rule_prefix) and api/auth.py (the resource).
+        marks = {"access": policy, "api_resource": resource, "rule_prefix": f"/api/{VERSION}"}
+        for name, value in marks.items():
+            setattr(declared, name, value)
+        return cast(RouteCallable, declared)  # spectree makes a response of what it returns
+
+    return declare
+
+
+class PageQuery(BaseModel):
+    """A page of a list: at most `limit` items after the `cursor` the previous page gave."""
+
+    limit: int = Field(100, ge=1, le=1000, description="How many items at most.")
+    cursor: str | None = Field(
+        None, max_length=200, description="The `next_cursor` of the previous page."
+    )
+
+
+def page(
+    query: Select[Any], key: InstrumentedAttribute[int], asked: PageQuery
+) -> tuple[list[Any], str | None]:
+    """Return one page of `query` (ordered by the integer `key`) and the cursor of the next
+    page (None on the last). The cursor is opaque to clients; altering it only moves within
+    what the query may show."""
+    after = _after(asked.cursor)
+    if after is not None:
+        query = query.where(key > after)
+    rows = list(db.session().scalars(query.order_by(key).limit(asked.limit + 1)))
+    if len(rows) <= asked.limit:
+        return rows, None
+    rows = rows[: asked.limit]
+    return rows, _cursor(getattr(rows[-1], key.key))
+
+
+def _cursor(last: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": last}).encode()).decode().rstrip("=")
+
+
+def _after(cursor: str | None) -> int | None:
+    """Return the key a cursor continues after; a problem for one that is not ours."""
+    if not cursor:
+        return None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        after = decoded["after"]
+    except (binascii.Error, ValueError, TypeError, KeyError):
+        after = None
+    if not isinstance(after, int):
+        raise Problem(422, _("The cursor is not one this list gave."), code="invalid_cursor")
+    return after
+
+
+def etag_of(model: BaseModel) -> str:
+    """Return the entity tag of a resource: it changes whenever its representation does."""
+    return '"' + hashlib.sha256(model.model_dump_json().encode()).hexdigest()[:32] + '"'
+
+
+def check_if_match(current: BaseModel) -> None:
+    """Refuse an update sent with an If-Match that no longer names the resource as it is."""
+    wanted = request.headers.get("If-Match")
+    if not wanted or wanted.strip() == "*":
+        return
+    tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
+    if etag_of(current) not in tags:
+        raise Problem(
+            412,
+            _("Someone changed this since you read it. Read it again and repeat your change."),
+            code="precondition_failed",
+        )
+
+
+def tagged(
+    model: BaseModel, status: int = 200, **headers: str
+) -> tuple[BaseModel, int, dict[str, str]]:
+    """Return an answer carrying the resource's ETag (and any other header given)."""
+    return model, status, {"ETag": etag_of(model), **headers}
+
+
+def _with_idempotency(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a create so that a repeated Idempotency-Key gets the first answer again."""
+
+    @functools.wraps(view)
+    def run_once(*args: Any, **kwargs: Any) -> Any:
+        key = request.headers.get("Idempotency-Key")
+        if not key:
+            return view(*args, **kwargs)
+        from flask import g
+
+        token_id, now = g.api_token.id, current_clock().now()
+        kept = _claim(token_id, key, now)
+        if kept is not None:
+            return kept
+        try:
+            answer = view(*args, **kwargs)
+        except BaseException:
+            _forget(token_id, key)
+            raise
+        _settle(token_id, key, answer)
+        return answer
+
+    return run_once
+
+
+def _claim(token_id: int, key: str, now: Any) -> Response | None:
+    """Return the kept answer of this key, or reserve the key for this request (committed,
+    so that a second request with it meanwhile is told to wait)."""
+    if len(key) > idempotency.LONGEST_KEY:
+        raise Problem(422, _("The Idempotency-Key is too long."), code="invalid_idempotency_key")
+    print_ = idempotency.fingerprint(request.method, request.path, request.get_data())
+    session = db.session()
+    earlier = idempotency.earlier(session, token_id, key, print_, now)
+    if earlier.mismatch:
+        raise Problem(
+            422,
+            _("This Idempotency-Key was used for another request."),
+            code="idempotency_key_reused",
+        )
+    if earlier.answer is not None and earlier.answer.status:
+        replay = Response(earlier.answer.body, earlier.answer.status, mimetype="application/json")
+        replay.headers["Idempotent-Replayed"] = "true"
+        if earlier.answer.location:
+            replay.headers["Location"] = earlier.answer.location
+        return replay
+    if earlier.answer is None:
+        try:
+            idempotency.keep(session, token_id, key, print_, (0, "", None), now)
+            session.commit()
+            return None
+        except IntegrityError:
+            session.rollback()
+    raise Problem(
+        409, _("A request with this Idempotency-Key is still being processed."), code="in_progress"
+    )
+
+
+def _settle(token_id: int, key: str, answer: Any) -> None:
+    """Keep the answer under its key (forget the key after a server error)."""
+    response = answer if isinstance(answer, Response) else None
+    if response is None or response.status_code >= 500:
+        _forget(token_id, key)
+        return
+    session = db.session()
+    row = session.scalar(idempotency.pending(token_id, key))
+    if row is not None:
+        row.status = response.status_code
+        row.body = response.get_data(as_text=True)
+        row.location = response.headers.get("Location")
+        session.commit()
+
+
+def _forget(token_id: int, key: str) -> None:
+    """Free the key again: the request it was reserved for made nothing."""
+    session = db.session()
+    session.rollback()
+    row = session.scalar(idempotency.pending(token_id, key))
+    if row is not None:
+        session.delete(row)
+        session.commit()
