@@ -29,6 +29,8 @@ from campaign.outbox import views as outbox_views
 from campaign.report import views as report_views
 from campaign.succession import views as succession_views
 from campaign.surveys import views as surveys_views
+from campaign.webhooks import phases as webhook_phases
+from campaign.webhooks import views as webhooks_views
 from campaign.wording import views as wording_views
 
 csrf = CSRFProtect()
@@ -82,7 +84,8 @@ def _configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
 
 def _init_services(app: Flask) -> None:
     """Wire what every page uses: database, clock, time zone, mail holds, languages, labels,
-    Markdown, CSRF, security headers, the access check and the error pages."""
+    Markdown, CSRF, security headers, the access check, the error pages, and the webhooks of
+    a campaign's phase changes."""
     db.init_app(app)
     timing.init_app(app)
     timezone.init_app(app)
@@ -96,6 +99,7 @@ def _init_services(app: Flask) -> None:
     api.init_auth(app)
     scope.init_app(app)
     errors.init_app(app)
+    webhook_phases.init_app(app)
 
 
 def _init_views(app: Flask) -> None:
@@ -114,5 +118,6 @@ def _init_views(app: Flask) -> None:
     report_views.init_app(app)
     succession_views.init_app(app)
     wording_views.init_app(app)
+    webhooks_views.init_app(app)
     api.init_app(app)
     health.init_app(app)

@@ -13,14 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import SplitResult, unquote, urlsplit
 
 from dotenv import load_dotenv
-from email_validator import EmailNotValidError, validate_email
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
+from campaign import config_checks as checks
 from campaign import config_sso
+from campaign.webhooks.settings import DECLARED as WEBHOOK_SETTINGS
 
 DEMO_MAIL_FROM = "Kampanj <kampanj@example.org>"
 
@@ -39,126 +37,27 @@ class Setting:
     check: Callable[[str], None] | None = None
 
 
-def _check_database_url(value: str) -> None:
-    """Refuse anything but a SQLite or PostgreSQL URL."""
-    try:
-        url = make_url(value)
-    except ArgumentError:
-        raise ValueError("is not a database URL such as sqlite:///path or postgresql://…") from None
-    if url.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ValueError("must be a sqlite:// or postgresql:// URL")
-
-
-def _check_http_url(value: str) -> None:
-    """Refuse anything but an http(s) address with a host."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(
-            "must be an http:// or https:// address such as https://kampanj.example.se"
-        )
-
-
-def _check_smtp_url(value: str) -> None:
-    """Refuse anything but an smtp(s) URL whose login smtplib can send."""
-    parts = urlsplit(value)
-    _check_port(parts)
-    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        raise ValueError("must look like smtp://user:password@host:587 or smtps://host:465")
-    if not unquote(f"{parts.username or ''}{parts.password or ''}").isascii():
-        raise ValueError(
-            "has a user name or password with letters such as å, ä, ö, which SMTP "
-            "login (and Python's smtplib) cannot send"
-        )
-
-
-def _check_port(parts: SplitResult) -> None:
-    """Refuse a URL whose port is not a number."""
-    try:
-        parts.port  # noqa: B018 - raises ValueError on a non-numeric port
-    except ValueError:
-        raise ValueError("has a port that is not a number") from None
-
-
-def _check_mail_from(value: str) -> None:
-    """Refuse a sender that is not an e-mail address (with or without a name)."""
-    from email.utils import parseaddr
-
-    _, address = parseaddr(value)
-    try:
-        validate_email(address, check_deliverability=False, globally_deliverable=False)
-    except EmailNotValidError:
-        raise ValueError("is not an e-mail address such as Kampanj <kampanj@kungalv.se>") from None
-
-
-def _check_return_path(value: str) -> None:
-    """Refuse a return-path template without {token}, or that is no address when filled in."""
-    if value.count("{token}") != 1 or "@" not in value.partition("{token}")[2]:
-        raise ValueError("must hold {token} once, before the @, such as bounces+{token}@kungalv.se")
-    _check_mail_from(value.replace("{token}", "1-0123456789"))
-
-
-def _check_positive_int(value: str) -> None:
-    """Refuse anything but a whole number of at least 1."""
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError("must be a whole number of at least 1")
-
-
-def _check_whole_number(value: str) -> None:
-    """Refuse anything but a whole number."""
-    if not value.isdigit():
-        raise ValueError("must be a whole number (0 or more)")
-
-
-def _check_readable_file(value: str) -> None:
-    """Refuse a path this process cannot read."""
-    if not os.access(value, os.R_OK):
-        raise ValueError("is not a file this process can read")
-
-
-def _check_language(value: str) -> None:
-    """Refuse a language the UI does not speak."""
-    if value not in ("sv", "en"):
-        raise ValueError("must be sv or en")
-
-
-def _check_imap_url(value: str) -> None:
-    """Refuse anything but an imaps:// or imap+starttls:// URL with a user and a host."""
-    parts = urlsplit(value)
-    _check_port(parts)
-    if parts.scheme not in ("imaps", "imap+starttls") or not parts.hostname or not parts.username:
-        raise ValueError(
-            "must look like imaps://user@host:993/INBOX or imap+starttls://user@host:143/INBOX"
-            " (the mailbox is only read over TLS)"
-        )
-
-
-def _check_folder(value: str) -> None:
-    """Refuse a folder name that is not plain ASCII (IMAP would need it in modified UTF-7)."""
-    if not value.isascii() or not value.isprintable():
-        raise ValueError("must be a folder name of plain letters a-z, digits and / between levels")
-
-
 IMAP_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CAMPAIGN_IMAP_URL",
         "Mailbox the imap job reads returned mail from (imaps://user@host:993/INBOX);"
         " unset means no mailbox is read.",
         lambda instance: None,
-        _check_imap_url,
+        checks.check_imap_url,
     ),
     Setting("CAMPAIGN_IMAP_PASSWORD", "Password of the mailbox's user.", lambda instance: None),
     Setting(
         "CAMPAIGN_IMAP_CA_FILE",
         "PEM file of the CA certificates trusted for the IMAP server; the system's by default.",
         lambda instance: None,
-        _check_readable_file,
+        checks.check_readable_file,
     ),
     Setting(
         "CAMPAIGN_IMAP_OAUTH2_TOKEN_URL",
         "OAuth2 token endpoint for XOAUTH2 (Microsoft 365:"
         " https://login.microsoftonline.com/TENANT/oauth2/v2.0/token); unset means a password.",
         lambda instance: None,
-        _check_http_url,
+        checks.check_http_url,
     ),
     Setting("CAMPAIGN_IMAP_OAUTH2_CLIENT_ID", "OAuth2 client (application) id.", lambda i: None),
     Setting("CAMPAIGN_IMAP_OAUTH2_CLIENT_SECRET", "OAuth2 client secret.", lambda i: None),
@@ -171,19 +70,19 @@ IMAP_SETTINGS: tuple[Setting, ...] = (
         "CAMPAIGN_IMAP_DONE_FOLDER",
         "Folder that handled messages are moved to (/ between levels).",
         lambda instance: "Campaign/Handled",
-        _check_folder,
+        checks.check_folder,
     ),
     Setting(
         "CAMPAIGN_IMAP_KEPT_FOLDER",
         "Folder that messages kept for a person to read are moved to.",
         lambda instance: "Campaign/Kept",
-        _check_folder,
+        checks.check_folder,
     ),
     Setting(
         "CAMPAIGN_IMAP_BATCH",
         "How many messages one run of the imap job reads at most.",
         lambda instance: "200",
-        _check_positive_int,
+        checks.check_positive_int,
     ),
 )
 
@@ -193,7 +92,7 @@ SETTINGS: tuple[Setting, ...] = (
         "CAMPAIGN_DATABASE_URL",
         "SQLAlchemy URL of the database; SQLite in the instance folder by default.",
         lambda instance: f"sqlite:///{instance / 'campaign.sqlite3'}",
-        _check_database_url,
+        checks.check_database_url,
     ),
     Setting(
         "CAMPAIGN_SECRET_KEY",
@@ -204,13 +103,13 @@ SETTINGS: tuple[Setting, ...] = (
         "CAMPAIGN_BASE_URL",
         "Public address of the web UI, used in links sent by e-mail.",
         lambda instance: "http://127.0.0.1:5000",
-        _check_http_url,
+        checks.check_http_url,
     ),
     Setting(
         "CAMPAIGN_SMTP_URL",
         "SMTP server to send through; unset means mail is written to the Maildir instead.",
         lambda instance: None,
-        _check_smtp_url,
+        checks.check_smtp_url,
     ),
     Setting(
         "CAMPAIGN_MAILDIR",
@@ -221,38 +120,38 @@ SETTINGS: tuple[Setting, ...] = (
         "CAMPAIGN_MAIL_FROM",
         "Sender address of every e-mail.",
         lambda instance: DEMO_MAIL_FROM,
-        _check_mail_from,
+        checks.check_mail_from,
     ),
     Setting(
         "CAMPAIGN_RETURN_PATH",
         "Envelope sender of every mail, {token} naming the message (VERP); "
         "bounces+{token}@ the sender's domain when unset.",
         lambda instance: None,
-        _check_return_path,
+        checks.check_return_path,
     ),
     Setting(
         "CAMPAIGN_INBOUND_MAX_BYTES",
         "Largest inbound message kept whole; a larger one is kept cut short, for a person.",
         lambda instance: "60000000",
-        _check_positive_int,
+        checks.check_positive_int,
     ),
     Setting(
         "CAMPAIGN_DISPATCH_BATCH",
         "How many messages one dispatcher claims at a time.",
         lambda instance: "200",
-        _check_positive_int,
+        checks.check_positive_int,
     ),
     Setting(
         "CAMPAIGN_DISPATCH_LEASE_SECONDS",
         "How long claimed messages stay with a dispatcher before another may take them over.",
         lambda instance: "300",
-        _check_positive_int,
+        checks.check_positive_int,
     ),
     Setting(
         "CAMPAIGN_DKIM_KEY_FILE",
         "PEM file of the RSA key that DKIM-signs outgoing mail; unset means no signing.",
         lambda instance: None,
-        _check_readable_file,
+        checks.check_readable_file,
     ),
     Setting(
         "CAMPAIGN_DKIM_SELECTOR",
@@ -268,22 +167,23 @@ SETTINGS: tuple[Setting, ...] = (
         "CAMPAIGN_TRUSTED_PROXIES",
         "How many reverse proxies stand in front (their X-Forwarded-* headers are believed).",
         lambda instance: "0",
-        _check_whole_number,
+        checks.check_whole_number,
     ),
     Setting(
         "CAMPAIGN_API_RATE_LIMIT",
         "How many API requests one token may make a minute (more get 429 Too Many Requests).",
         lambda instance: "600",
-        _check_positive_int,
+        checks.check_positive_int,
     ),
     Setting(
         "CAMPAIGN_DEFAULT_LANGUAGE",
         "Language of the UI when the user has not chosen one (sv or en).",
         lambda instance: "sv",
-        _check_language,
+        checks.check_language,
     ),
     *IMAP_SETTINGS,
     *(Setting(*row) for row in config_sso.ROWS),
+    *(Setting(*declared) for declared in WEBHOOK_SETTINGS),
 )
 
 

@@ -62,6 +62,12 @@ def _dispatch(db_session: Session, now: datetime) -> object:
     return dispatch_due(db_session, now)
 
 
+def _webhooks(db_session: Session, now: datetime) -> object:
+    from campaign.webhooks.delivery import deliver_due, settings_of
+
+    return deliver_due(db_session, now, settings_of(current_app.config))
+
+
 def _pauses(db_session: Session, now: datetime) -> object:
     from campaign.drip.pauses import resume_due
 
@@ -155,6 +161,8 @@ JOBS: tuple[Job, ...] = (
     Job("announcements", 10, _announcements, "Queue the mail of announcements that are due."),
     Job("questionnaires", 60, _questionnaires, "Queue questionnaires and their reminders."),
     Job("dispatch", 5, _dispatch, "Send due mail from the outbox.", exclusive=False),
+    # Its own job and lease: a receiver that is slow or down never holds the mail up.
+    Job("webhooks", 10, _webhooks, "Send the due webhook deliveries, signed, and retry failures."),
     Job(
         "housekeeping",
         300,

@@ -52,8 +52,10 @@ from campaign.surveys.models import Questionnaire, QuestionnaireKind
 from campaign.surveys.service import ANSWERED
 from campaign.surveys.stored import definition_of
 from campaign.timing import CLOCK_PATTERNS, day_text, shown_zone
+from campaign.webhooks.forms import STATE_BADGES, STATE_LABELS
 
 LABELS: dict[enum.Enum, object] = {
+    **STATE_LABELS,
     OrganisationKind.MUNICIPALITY: _l("Municipality"),
     OrganisationKind.UNIVERSITY: _l("University"),
     OrganisationKind.HOSPITAL: _l("Hospital"),
@@ -223,6 +225,7 @@ CHOICES: dict[enum.Enum, object] = {
 
 # The colour of a state's badge (classes of campaign.css).
 BADGES: dict[enum.Enum, str] = {
+    **STATE_BADGES,
     MembershipStatus.SIGNED: "badge-signed",
     MembershipStatus.INFORMAL: "badge-informal",
     ImportState.READING: "badge-lead",

@@ -16,5 +16,6 @@ from campaign.outbox import inbound as inbound_models  # noqa: F401
 from campaign.outbox import models as outbox_models  # noqa: F401
 from campaign.outbox import wording as wording_models  # noqa: F401
 from campaign.surveys import models as surveys_models  # noqa: F401
+from campaign.webhooks import models as webhooks_models  # noqa: F401
 
 metadata = Base.metadata

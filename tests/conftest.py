@@ -310,6 +310,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
     from tests.outbox_helpers import participant, queue_welcome
     from tests.sender_helpers import sender_objects
     from tests.sequence_helpers import sequence_objects
+    from tests.webhook_helpers import webhook_objects
 
     with app.app_context():
         person = participant(session, network, "anna@alpha.se")
@@ -329,6 +330,7 @@ def alpha_objects(app: Flask, session, network: Network) -> dict[str, str]:  # t
         # and one of Alpha's representative (the routes of one's own token name one).
         extra["api_token_id"] = own_token_of(session, session.get(User, int(extra["user_id"])))
         extra["own_token_id"] = own_token_of(session, network.rep_alpha)
+        extra |= webhook_objects(session, network)
     return {
         **extra,
         "campaign": network.campaign.slug,

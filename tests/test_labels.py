@@ -17,13 +17,14 @@ from campaign.events.models import Audience, EventKind, Rsvp
 from campaign.network.models import MembershipStatus, OrganisationKind
 from campaign.network.phases import Phase
 from campaign.outbox.models import MessageKind, MessageState, SuppressionReason
+from campaign.webhooks.models import DeliveryState
 
 SHOWN = (
     LockKind, ImportState, ParticipantStatus, PilotGroupKind, RowOutcome, Audience, EventKind,
     Rsvp, MembershipStatus, OrganisationKind, MessageKind, MessageState, SuppressionReason, Phase,
-    Role, Standing,
+    Role, Standing, DeliveryState,
 )  # fmt: skip
-BADGED = (MembershipStatus, ImportState, RowOutcome, MessageState, Phase, Standing)
+BADGED = (MembershipStatus, ImportState, RowOutcome, MessageState, Phase, Standing, DeliveryState)
 
 
 @pytest.mark.parametrize("kind", SHOWN)

@@ -193,7 +193,8 @@ SAMPLE: dict[str, Any] = {
     "starts": "10 mars 2014 kl. 09.00", "sent": "3 mars 2014", "previous": "3 mars 2014",
     "no": "https://kampanj.example.se/nej", "maybe": "https://kampanj.example.se/kanske",
     "intro": "Hej!", "ends": "31 mars 2015", "ended": "31 mars 2015", "description": "Ett möte",
-    "base_url": "https://kampanj.example.se", "applied": True,
+    "base_url": "https://kampanj.example.se", "applied": True, "status": 500,
+    "url": "https://intranat.alpha.se/kampanj",
 }  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from flask import Flask, Response, current_app, json, render_template
 
 from campaign.accounts.scope import Access, access
 from campaign.api.core import VERSION, spec
+from campaign.webhooks.document import openapi_webhooks
 
 DESCRIPTION = """\
 The campaign service's REST API. Every request carries a personal API token
@@ -29,6 +30,8 @@ def openapi() -> dict[str, Any]:
     document = copy.deepcopy(spec.spec)
     document["info"]["description"] = DESCRIPTION
     document["servers"] = [{"url": current_app.config["CAMPAIGN_BASE_URL"].rstrip("/")}]
+    document["webhooks"], schemas = openapi_webhooks()
+    document.setdefault("components", {}).setdefault("schemas", {}).update(schemas)
     return document
 
 

@@ -25,6 +25,7 @@ from campaign.network.phases import AFTER_END, Phase, campaigns_in, end_moment, 
 from campaign.outbox import policy
 from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.outbox.queue import OPEN_STATES
+from campaign.webhooks.emit import emit
 
 # What a participant's message cancelled at the campaign's end records (shown by its label).
 ENDED_ANSWER = "not sent: the campaign has ended"
@@ -71,6 +72,20 @@ class ParticipantHolds:
         if person is not None and person.status is not ParticipantStatus.ERASED:
             code = answer[:3] if answer[:3].isdigit() else ""  # the audit holds the code only
             bounce(db_session, person, now, answer, code)
+
+    def failed(self, db_session: Session, message_id: int, now: datetime) -> None:
+        """Tell the webhook receivers of a mail given up for good, by its numbers and kind."""
+        message = db_session.get(Message, message_id)
+        if message is None or message.campaign_id is None:
+            return
+        data = {
+            "message_id": message.id, "kind": message.kind.value,
+            "organisation_id": message.organisation_id, "participant_id": message.participant_id,
+        }  # fmt: skip
+        emit(
+            db_session, campaign_id=message.campaign_id, organisation_id=message.organisation_id,
+            event_type="message.failed", data=data, now=now,
+        )  # fmt: skip
 
     def rate_limits(self, db_session: Session, campaign_ids: Collection[int]) -> dict[int, int]:
         """Return each campaign's per-minute limit (those with one), its row locked."""

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from campaign.enrolment.consent import source_of
 from campaign.enrolment.erasure import drop_requests
+from campaign.enrolment.lifecycle import emit_change
 from campaign.enrolment.mail import member_sender
 from campaign.enrolment.models import ConsentMethod, JoinRequest, Participant, PilotGroup
 from campaign.enrolment.people import Newcomer, enrol, self_enrolment_consent
@@ -214,6 +215,7 @@ def confirm(db_session: Session, wish: JoinRequest, client: str, now: datetime) 
         asked_at=wish.requested_at,
     )
     _consume(wish, person, now)
+    emit_change(db_session, "participant.confirmed", person, now)
     return person
 
 

@@ -33,6 +33,7 @@ from campaign.outbox.inbound import InboundMessage
 from campaign.outbox.models import Message, Suppression, SuppressionReason
 from campaign.outbox.queue import cancel_for_participant, suppress
 from campaign.outbox.unsubscribe import participant_id_of
+from campaign.webhooks.emit import emit
 
 # The one definition of a participant who gets no more mail, whatever happens next. The report
 # counts the unsubscribed who were reached as having taken part, the bounced apart, and the
@@ -44,6 +45,15 @@ BOUNCEABLE = (ParticipantStatus.INVITED, ParticipantStatus.ACTIVE, ParticipantSt
 UNSUBSCRIBED_ANSWER = "cancelled: the participant unsubscribed"
 ERASED_ANSWER = "cancelled: the participant was erased"
 BOUNCED_ANSWER = "cancelled: the participant's address bounced"
+# The changes a webhook receiver hears of, by audit action (campaign/webhooks/payloads.py).
+EMITTED = {
+    "participant.enrolled": "participant.enrolled",
+    "participant.paused": "participant.paused",
+    "participant.pause_moved": "participant.paused",
+    "participant.unsubscribed": "participant.unsubscribed",
+    "participant.bounced": "participant.bounced",
+    "participant.erased": "participant.erased",
+}
 
 
 def participant_for(db_session: Session, token: str) -> Participant | None:
@@ -233,9 +243,27 @@ def _empty_mails(db_session: Session, person: Participant, placeholder: str) -> 
 def record_change(
     db_session: Session, actor: Any, action: str, person: Participant, now: datetime, **details: Any
 ) -> None:
-    """Audit a change of the participant, naming them by number only."""
+    """Audit a change of the participant, naming them by number only; tell the webhook
+    receivers of it."""
     record(
         db_session, actor, action, now=now, campaign_id=person.campaign_id,
         organisation_id=person.organisation_id,
         target=f"participant:{person.id}", **details,
+    )  # fmt: skip
+    if action in EMITTED:
+        emit_change(db_session, EMITTED[action], person, now)
+
+
+def emit_change(db_session: Session, event_type: str, person: Participant, now: datetime) -> None:
+    """Queue a participant's event to the webhook receivers: their numbers, and a pause's day."""
+    data: dict[str, Any] = {
+        "participant_id": person.id,
+        "organisation_id": person.organisation_id,
+        "pilot_group_id": person.pilot_group_id,
+    }
+    if event_type == "participant.paused":
+        data["paused_until"] = person.paused_until
+    emit(
+        db_session, campaign_id=person.campaign_id, organisation_id=person.organisation_id,
+        event_type=event_type, data=data, now=now,
     )  # fmt: skip

@@ -23,7 +23,7 @@ from campaign.accounts.models import User
 from campaign.audit import record
 from campaign.enrolment.lifecycle import is_forgotten
 from campaign.enrolment.models import Participant, ParticipantStatus
-from campaign.events import fanout
+from campaign.events import fanout, notifying
 from campaign.events.letters import RSVP_LIFETIME, RSVP_PURPOSE, Letters, queue_mail
 from campaign.events.letters import organiser_of as organiser_of  # the views' name for it
 from campaign.events.letters import rsvp_token as rsvp_token  # the views' and tests' name for it
@@ -33,6 +33,7 @@ from campaign.network.models import Membership
 from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.outbox.queue import OPEN_STATES
 from campaign.security import unsign
+from campaign.timing import current_clock
 
 REMINDER = re.compile(r"^(\d{1,3})\s*([dhm])$")
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
@@ -244,6 +245,7 @@ def respond(db_session: Session, invitation: Invitation, answer: Rsvp, now: date
     if invitation.rsvp is not answer:  # one already waiting keeps their place in the queue
         invitation.rsvp = answer
         invitation.responded_at = now
+        notifying.rsvp_changed(db_session, event, invitation, now)
     if had_place and answer is not Rsvp.ACCEPTED:
         db_session.flush()
         promote(db_session, event, now)
@@ -268,6 +270,7 @@ def promote(db_session: Session, event: Event, now: datetime) -> list[Invitation
     for invitation in waiting:
         invitation.rsvp = Rsvp.ACCEPTED
         invitation.responded_at = now
+        notifying.rsvp_changed(db_session, event, invitation, now)
         key = f"ev:{event.id}:place:i{invitation.id}:{now.isoformat()}"
         queue_mail(db_session, event, invitation, "place", now, key=key, letters=letters)
     return waiting
@@ -360,15 +363,17 @@ def mark_attendance(
     for invitation in invitations:
         chosen = came_anyway if invitation.rsvp is Rsvp.DECLINED else attended
         invitation.has_attended = invitation.id in chosen
-    came = sum(i.has_attended for i in invitations)
+    came, now = sum(i.has_attended for i in invitations), current_clock().now()
     record(
         db_session,
         actor,
         "event.attendance_marked",
+        now=now,
         campaign_id=event.campaign_id,
         organisation_id=event.organisation_id,
         target=f"event:{event.id}",
         attended=came,
         invited=len(invitations),
     )
+    notifying.attendance_marked(db_session, event, came, len(invitations), now)
     return came, len(invitations) - came

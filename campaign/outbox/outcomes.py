@@ -100,10 +100,13 @@ def settle(
         suppress(db_session, message.recipient, SuppressionReason.HARD_BOUNCE, error.answer, now)
         if message.participant_id is not None:
             policy.refused(db_session, message.participant_id, error.answer, now)
+        policy.failed(db_session, message.id, now)
     elif isinstance(error, PermanentFailure):
         fail(db_session, message, error.answer, report)
+        policy.failed(db_session, message.id, now)
     elif isinstance(error, TemporaryFailure):
-        retry(db_session, message, error.answer, now, report)
+        if retry(db_session, message, error.answer, now, report):
+            policy.failed(db_session, message.id, now)
     else:
         raise error
 
@@ -119,18 +122,20 @@ def _sent(
 
 def retry(
     db_session: Session, message: Row[Any], answer: str, now: datetime, report: Report
-) -> None:
-    """Count a failed attempt: try again after the back-off, or give up after the last one."""
+) -> bool:
+    """Count a failed attempt: try again after the back-off, or give up after the last one
+    (True)."""
     attempts = message.attempts + 1
     report.answers[answer] += 1
     if attempts >= MAX_ATTEMPTS:
         record(db_session, message, MessageState.FAILED, answer, attempts=attempts)
         report.failed += 1
-        return
+        return True
     later = now + retry_delay(attempts)
     state = MessageState.RETRY
     record(db_session, message, state, answer, attempts=attempts, next_attempt_at=later)
     report.retried += 1
+    return False
 
 
 def fail(db_session: Session, message: Row[Any], answer: str, report: Report) -> None:

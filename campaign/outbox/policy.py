@@ -43,6 +43,10 @@ class Policy(Protocol):
         """Take note that the mail server refused a participant's address for good (5xx)."""
         ...
 
+    def failed(self, db_session: Session, message_id: int, now: datetime) -> None:
+        """Take note that a message was given up for good (its row is written)."""
+        ...
+
     def rate_limits(self, db_session: Session, campaign_ids: Collection[int]) -> dict[int, int]:
         """Return the per-minute limit of each campaign that has one, and lock those campaigns
         until the caller commits (so that two dispatchers never count at the same time)."""

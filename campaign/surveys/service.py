@@ -30,6 +30,7 @@ from campaign.surveys import stored
 from campaign.surveys.definitions import Definition, definitions
 from campaign.surveys.models import Questionnaire, QuestionnaireKind, Receipt, Response
 from campaign.timing import local_date
+from campaign.webhooks.emit import emit
 
 PURPOSE = "questionnaire"
 LINK_LIFETIME = timedelta(days=400)
@@ -179,7 +180,22 @@ def save(db_session: Session, opened: Opened, answers: dict[str, Any], now: date
     response = _store(db_session, opened, answers, now)
     _write_receipt(db_session, opened.questionnaire, opened.participant, now)
     _cancel_reminders(db_session, opened.questionnaire, opened.participant)
+    _emit_answered(db_session, opened, now)
     return response
+
+
+def _emit_answered(db_session: Session, opened: Opened, now: datetime) -> None:
+    """Tell the webhook receivers that the participant answered (who, unless anonymous)."""
+    person, questionnaire = opened.participant, opened.questionnaire
+    data = {
+        "questionnaire_id": questionnaire.id,
+        "organisation_id": person.organisation_id,
+        "participant_id": None if questionnaire.is_anonymous else person.id,
+    }
+    emit(
+        db_session, campaign_id=person.campaign_id, organisation_id=person.organisation_id,
+        event_type="questionnaire.answered", data=data, now=now,
+    )  # fmt: skip
 
 
 def _store(db_session: Session, opened: Opened, answers: dict[str, Any], now: datetime) -> Response:

@@ -158,12 +158,18 @@ EXPECTED: dict[str, Access] = {
     "accounts.revoke_token": Access.SIGNED_IN,
     "accounts.person_tokens": Access.LEAD_ADMIN,
     "accounts.revoke_person_token": Access.LEAD_ADMIN,
+    "webhooks.campaign_webhooks": Access.LEAD_ADMIN,
+    "webhooks.member_webhooks": Access.ORGANISATION,
+    "webhooks.show": Access.STAFF,
+    "webhooks.change": Access.STAFF,
+    "webhooks.redeliver": Access.STAFF,
 }
 
 # Routes of one object that belongs to Alpha: reachable like Alpha's own pages.
 ALPHA_OBJECTS = {"outbox.show", "outbox.html", "outbox.cancel", "outbox.retry"}
 ALPHA_OBJECTS |= {"inbound.show", "inbound.dismiss"}
 ALPHA_OBJECTS |= {"announcements.show", "announcements.cancel"}
+ALPHA_OBJECTS |= {"webhooks.show", "webhooks.change", "webhooks.redeliver"}
 POST_DATA = {
     "outbox.unsubscribe_page": {"action": "pause"},
     "enrolment.group_link": {"action": "open"},
@@ -173,6 +179,7 @@ POST_DATA = {
     "accounts.representative_access": {"action": "enable"},
     "accounts.unlock_sign_in": {"kind": "address", "value": "nobody@alpha.se"},
     "events.rsvp": {"answer": "accepted"},
+    "webhooks.change": {"action": "test"},
 }
 ACTORS = ("anonymous", "lead", "rep_alpha", "rep_beta", "operator", "lead_gamma")
 # What no page of another member, or of another campaign, may show of Alpha's in "test".
@@ -301,7 +308,7 @@ def _allowed(policy: Access, actor: str) -> bool:
 # addresses and the shipped sequence files belong to none.)
 CAMPAIGN_OBJECTS = (
     "participant_id", "group_id", "import_id", "event_id", "message_id", "questionnaire_id",
-    "inbound_id", "version", "announcement_id",
+    "inbound_id", "version", "announcement_id", "webhook_id", "webhook_delivery_id",
 )  # fmt: skip
 B_ACTORS = ("lead", "rep_alpha", "rep_beta", "operator", "lead_gamma")
 
@@ -356,6 +363,7 @@ def _alpha_objects_untouched(session, alpha_objects: dict[str, str]) -> None:  #
     from campaign.events.models import Event
     from campaign.outbox.inbound import InboundMessage
     from campaign.outbox.models import Message, MessageState
+    from campaign.webhooks.models import WebhookSubscription
 
     session.expire_all()
     person = session.get(Participant, int(alpha_objects["participant_id"]))
@@ -366,6 +374,8 @@ def _alpha_objects_untouched(session, alpha_objects: dict[str, str]) -> None:  #
     message = session.get(Message, int(alpha_objects["message_id"]))
     assert message.state is MessageState.QUEUED
     assert session.get(InboundMessage, int(alpha_objects["inbound_id"])).dismissed_at is None
+    webhook = session.get(WebhookSubscription, int(alpha_objects["webhook_id"]))
+    assert webhook.is_enabled and webhook.previous_secret is None
 
 
 def test_rep_of_another_member_cannot_change_facts(app: Flask, network: Network, session) -> None:  # type: ignore[no-untyped-def]

@@ -49,6 +49,7 @@ MAIL_KINDS = {
     "test",
     "purge-warning",
     "complaint-notice",
+    "webhook-disabled",
 }
 FOOTERS = {
     "sv": (
@@ -224,6 +225,7 @@ def test_every_mail_kind_has_a_template_in_both_languages() -> None:
         "test",
         "purge-warning",
         "complaint-notice",
+        "webhook-disabled",
     }
     for name in staff | {k for k in MAIL_KINDS if k.startswith("event-")}:
         assert staff_footer(mail_template(name, "en")).reason.startswith("You receive this")

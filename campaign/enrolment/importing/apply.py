@@ -45,6 +45,7 @@ from campaign.network.models import Campaign
 from campaign.network.retention import kept_until, long_date
 from campaign.outbox.models import Suppression
 from campaign.timing import local_date
+from campaign.webhooks.emit import emit
 
 
 def start_date(group: PilotGroup, campaign: Campaign, now: datetime) -> date:
@@ -223,7 +224,23 @@ def _close(
         target=f"import:{job.id}", group=group.name, added=added, updated=updated,
         rejected=job.counts.get("reject", 0),
     )  # fmt: skip
+    _emit_applied(db_session, job, added, updated, now)
     return Applied(added, updated)
+
+
+def _emit_applied(
+    db_session: Session, job: ParticipantImport, added: int, updated: int, now: datetime
+) -> None:
+    """Tell the member's webhook receivers how many the import added and updated."""
+    data = {
+        "import_id": job.id, "organisation_id": job.organisation_id,
+        "pilot_group_id": job.pilot_group_id, "added": added, "updated": updated,
+        "rejected": job.counts.get("reject", 0),
+    }  # fmt: skip
+    emit(
+        db_session, campaign_id=job.campaign_id, organisation_id=job.organisation_id,
+        event_type="import.applied", data=data, now=now,
+    )  # fmt: skip
 
 
 def _erased_since(db_session: Session, job: ParticipantImport) -> bool:

@@ -38,6 +38,14 @@ ACTIONS: dict[str, object] = {
     "api_token.created": _l("Made an API token"),
     "api_token.revoked": _l("Revoked an API token"),
     "announcement.scheduled": _l("Sent an announcement"),
+    "webhook.created": _l("Set up a webhook"),
+    "webhook.secret_rotated": _l("Made a new secret for a webhook"),
+    "webhook.enabled": _l("Switched a webhook on"),
+    "webhook.disabled": _l("Switched a webhook off"),
+    "webhook.auto_disabled": _l("Switched off a webhook that kept failing"),
+    "webhook.deleted": _l("Deleted a webhook"),
+    "webhook.redelivered": _l("Sent a webhook event again"),
+    "webhook.test_sent": _l("Sent a test event to a webhook"),
     "calendar_feed.replaced": _l("Replaced the calendar feed link"),
     "campaign.archived": _l("Archived the campaign"),
     "campaign.bundle_exported": _l("Downloaded the final archive"),
@@ -123,6 +131,7 @@ DETAILS: dict[str, object] = {
     "paragraphs": _l("Members' own paragraphs"),
     "segment": _l("Recipients"),
     "scopes": _l("May"), "expires_at": _l("Expires"), "account": _l("Account"),
+    "url": _l("Receiver address"), "events": _l("Events"), "delivery": _l("Delivery"),
 }  # fmt: skip
 # What an action was taken on, kept as "kind:id".
 TARGETS: dict[str, object] = {
@@ -136,6 +145,7 @@ TARGETS: dict[str, object] = {
     "mail_text": _l("Mail text %(id)s"),
     "announcement": _l("Announcement %(id)s"),
     "api_token": _l("API token %(id)s"),
+    "webhook": _l("Webhook %(id)s"),
 }  # fmt: skip
 FORMS: tuple[type[FlaskForm], ...] = (
     LeadMembershipForm, NewMemberForm, CampaignForm, ParticipantForm, PilotGroupForm, EventForm,
