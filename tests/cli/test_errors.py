@@ -139,6 +139,17 @@ BAD_INPUT: dict[str, list[tuple[tuple[str, ...], str]]] = {
         (("--recipient",), "Option '--recipient' requires an argument"),
         (("--sender", "x@y.se"), "No such option '--sender'"),
     ],
+    "create-token": [
+        (("--user", "nobody@alpha.se", "--scope", "read"), "There is no account for"),
+        (("--user", "lead@alpha.se", "--scope", "everything"), "Invalid value for '--scope'"),
+        (("--user", "lead@alpha.se"), "Missing option '--scope'"),
+        (("--user", "not-an-address", "--scope", "read"), "not a valid e-mail"),
+        (("--user", "lead@alpha.se", "--scope", "read", "--expires-in-days", "0"), "not in the"),
+    ],
+    "revoke-token": [
+        (("999",), "There is no API token 999"),
+        (("first",), "'first' is not a valid integer"),
+    ],
 }
 
 # Commands that use the database, with input that is otherwise good.
@@ -154,6 +165,8 @@ USES_DATABASE: list[tuple[str, ...]] = [
     ("report", "-o", "{tmp}/r.html"),
     ("serve", "--port", "{port}"),
     ("inbound", "--recipient", "kampanj@kungalv.se"),
+    ("create-token", "--user", "lead@alpha.se", "--scope", "read"),
+    ("revoke-token", "1"),
 ]
 BROKEN_DATABASES = {
     "sqlite": ("sqlite:////no/such/folder/campaign.sqlite3", "unable to open database file"),
