@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from campaign.accounts.scope import Access
 from campaign.api.tokens import RESOURCES
 from campaign.enrolment import importing
-from tests.accounts.test_scope import ALPHA_MARKERS
+from tests.accounts.test_scope import ALPHA_MARKERS, _allowed
 from tests.api_helpers import call, token_for
 from tests.conftest import Network, SecondCampaign
 from tests.routes import routes, url_of
@@ -130,20 +130,6 @@ def _send(client: FlaskClient, token: str | None, endpoint: str, url: str, metho
         return response
     body = BODIES.get(endpoint) if method not in ("GET", "DELETE") else None
     return call(client, method, url, token, json=body(objects) if callable(body) else body)
-
-
-def _allowed(policy: Access, actor: str) -> bool:
-    if policy is Access.PUBLIC:
-        return True
-    if policy is Access.SIGNED_IN:
-        return actor != "anonymous"
-    if policy is Access.ANY_LEAD_ADMIN:
-        return actor in ("lead", "operator", "lead_gamma")
-    if policy is Access.STAFF:
-        return actor in ("lead", "operator", "rep_alpha", "rep_beta")
-    if policy is Access.LEAD_ADMIN:
-        return actor in ("lead", "operator")
-    return actor in ("lead", "operator", "rep_alpha")  # ORGANISATION, on Alpha's
 
 
 def test_every_api_route_has_an_expectation(app: Flask) -> None:
