@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
 from campaign import create_app, db, migrations
 from campaign.accounts.models import Role, User
@@ -28,7 +29,6 @@ from campaign.network.models import (
 )
 from campaign.outbox.transports import SMTPTransport
 from campaign.schema import metadata
-from campaign.security import hash_password
 from campaign.timing import FixedClock, install_clock
 from tests.pg import fresh_database_url, server_url
 from tests.smtp import Sink, smtp_server
@@ -37,6 +37,10 @@ pytest_plugins = ("tests.browser",)
 
 PASSWORD = "correct horse battery staple"
 START = datetime(2014, 3, 3, 9, 0, tzinfo=UTC)
+# The fixtures' accounts get a scrypt hash of low cost: verifying it is what each sign-in costs,
+# and the route matrices sign in thousands of times (at the app's cost, 0.1-0.2 s each, that
+# was minutes of every run). Every hash the app makes keeps its full cost (test_security.py).
+FIXTURE_HASH = generate_password_hash(PASSWORD, method="scrypt:1024:8:1")
 
 
 @pytest.fixture(scope="session")
@@ -157,7 +161,7 @@ def network(session: Session) -> Network:
             ),
         ]
     )
-    hashed = hash_password(PASSWORD)
+    hashed = FIXTURE_HASH
     lead = User(
         email="lead@alpha.se",
         name="Lea Lead",
@@ -218,7 +222,7 @@ def second_campaign(session: Session, network: Network) -> SecondCampaign:
                        tips_md="- ALPHA-OTHER-TIP", created_at=START, updated_at=START),
         ]
     )  # fmt: skip
-    hashed = hash_password(PASSWORD)
+    hashed = FIXTURE_HASH
     accounts = [
         User(email=email, name=name, role=role, organisation=org, password_hash=hashed,
              created_at=START)

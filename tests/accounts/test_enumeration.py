@@ -25,7 +25,8 @@ from campaign import db
 from campaign.accounts.models import Role, User
 from campaign.accounts.views import passwords as views
 from campaign.outbox.models import Message, MessageKind
-from tests.conftest import START, Network, csrf_token
+from campaign.security import hash_password
+from tests.conftest import PASSWORD, START, Network, csrf_token
 
 # An account with a password, one invited that has none yet, a disabled one, and no account.
 ADDRESSES = ("rep@alpha.se", "invited@beta.se", "rep@beta.se", "nobody@alpha.se")
@@ -33,6 +34,9 @@ ADDRESSES = ("rep@alpha.se", "invited@beta.se", "rep@beta.se", "nobody@alpha.se"
 
 @pytest.fixture
 def accounts(session: Session, network: Network) -> Network:
+    # What an account of the app has: a hash of the app's own cost (the fixtures' are cheap).
+    for user in (network.lead, network.rep_alpha, network.rep_beta):
+        user.password_hash = hash_password(PASSWORD)
     network.rep_beta.is_enabled = False
     session.add(
         User(
