@@ -17,6 +17,7 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,23 +51,32 @@ class Live:
     url: str
 
 
-@pytest.fixture
-def live(database_url: str, tmp_path: Path) -> Iterator[Live]:
-    """The app served over real HTTP on 127.0.0.1; its mail goes to its instance Maildir."""
-    from tests.conftest import close_app, make_app
+@contextmanager
+def served(app: Flask, port: int) -> Iterator[Live]:
+    """Serve `app` over real HTTP on 127.0.0.1:`port` in a thread; close it afterwards."""
+    from tests.conftest import close_app
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    app = make_app(database_url, tmp_path, CAMPAIGN_BASE_URL=url)
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Live(app, url)
+        yield Live(app, f"http://127.0.0.1:{port}")
     finally:
         server.shutdown()
         thread.join(10)
         close_app(app)
+
+
+@pytest.fixture
+def live(database_url: str, tmp_path: Path) -> Iterator[Live]:
+    """The app served over real HTTP on 127.0.0.1; its mail goes to its instance Maildir."""
+    from tests.conftest import make_app
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    app = make_app(database_url, tmp_path, CAMPAIGN_BASE_URL=url)
+    with served(app, port) as live:
+        yield live
 
 
 @pytest.fixture(scope="session")

@@ -5,18 +5,16 @@ representative on their own member's only."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from campaign.timing import FixedClock, install_clock
-from tests.browser import Live, audit
-from tests.conftest import Network, close_app, make_app
+from tests.browser import Live, audit, served
+from tests.conftest import Network, make_app
 from tests.oidc.provider import running_provider
 from tests.smtp import free_port
 from tests.urls import staff
@@ -31,15 +29,8 @@ def live(database_url: str, tmp_path: Path) -> Iterator[Live]:
         app = make_app(database_url, tmp_path, CAMPAIGN_BASE_URL=url, **provider.settings())
         now = datetime.fromtimestamp(int(datetime.now(UTC).timestamp()), UTC)
         install_clock(app, FixedClock(now))  # the provider's tokens are of today
-        server = make_server("127.0.0.1", port, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield Live(app, url)
-        finally:
-            server.shutdown()
-            thread.join(10)
-            close_app(app)
+        with served(app, port) as live:
+            yield live
 
 
 def _sign_in_at_provider(page: Any, live: Live, login: str) -> None:
