@@ -431,6 +431,10 @@ def test_pilot_groups_are_created_once_per_key_and_changed_with_if_match(
     listed = call(client, "GET", f"{ALPHA}/groups", rep).get_json()["items"]
     assert [g["name"] for g in listed] == ["Miljö förvaltningen"]
     actions = list(
-        session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("pilot_group.%")))
+        session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.action.like("pilot_group.%"))
+            .order_by(AuditEvent.id)
+        )
     )
     assert actions == ["pilot_group.created", "pilot_group.changed"]

@@ -32,7 +32,9 @@ def _post(client: FlaskClient, path: str, **data: object) -> object:
 
 def _actions(session: Session) -> list[str]:
     session.expire_all()
-    found = session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("webhook.%")))
+    found = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.action.like("webhook.%")).order_by(AuditEvent.id)
+    )
     return list(found)
 
 
