@@ -6,6 +6,7 @@ inputs always give the same bytes (tests snapshot them).
 
 from __future__ import annotations
 
+import base64
 import email.policy
 import functools
 import hashlib
@@ -14,10 +15,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from email.charset import BASE64, Charset
 from email.header import Header
-from email.mime.multipart import MIMEMultipart
-from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Any
@@ -52,8 +50,6 @@ class _SMTPCompat32(email.policy.Compat32):
 
 
 SMTP_BYTES = _SMTPCompat32(linesep="\r\n", max_line_length=998)
-UTF8 = Charset("utf-8")
-UTF8.body_encoding = BASE64
 
 # Placeholders in authored content: sandboxed, and an unknown name is an error, never blank.
 CONTENT = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
@@ -63,6 +59,7 @@ LAYOUT = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
 )
+BARE_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
 BLANK_LINES = re.compile(r"\n(?:[ \t]*\n){2,}")
 INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
@@ -160,30 +157,44 @@ def compose(
     """
     headers = dict(headers or {})
     sender = on_own_address(headers.pop("From", ""), sender)
-    message = _headed(sender, recipient, subject, date, message_id)
-    for name, value in headers.items():
-        message[name] = value
-    message.attach(_part("plain", text))
-    message.attach(_part("html", html))
+    boundary = _boundary(message_id)
+    head = [
+        ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
+        ("MIME-Version", "1.0"),
+        ("From", _address(sender)),
+        ("To", _address(recipient)),
+        ("Subject", _subject(subject)),
+        ("Date", format_datetime(date)),
+        ("Message-ID", message_id),
+        *headers.items(),
+    ]
+    parts = [_part("plain", text), _part("html", html)]
     if calendar:
-        message.attach(_calendar_part(calendar))
-    message.set_boundary(_boundary(message_id))
-    return message.as_bytes(policy=SMTP_BYTES)
+        parts.append(_calendar_part(calendar))
+    separator = b"\r\n--" + boundary.encode("ascii")
+    return b"".join(
+        [
+            _header_block(head),
+            separator[2:] + b"\r\n",
+            (separator + b"\r\n").join(parts),
+            separator + b"--\r\n",
+        ]
+    )
 
 
-def _headed(
-    sender: str, recipient: str, subject: str, date: datetime, message_id: str
-) -> MIMEMultipart:
-    """Return an empty multipart/alternative mail with its addresses, subject, date and id."""
-    message = MIMEMultipart("alternative")
-    message["From"] = _address(sender)
-    message["To"] = _address(recipient)
-    message["Subject"] = subject if subject.isascii() else Header(subject, "utf-8").encode()
-    message["Date"] = format_datetime(date)
-    message["Message-ID"] = message_id
-    return message
+def _header_block(headers: list[tuple[str, str]]) -> bytes:
+    """Return headers as wire bytes, each folded as the email package folds it, and the blank
+    line after them."""
+    return b"".join(SMTP_BYTES.fold_binary(name, value) for name, value in headers) + b"\r\n"
 
 
+@functools.lru_cache(maxsize=1024)  # a fan-out's mails often share their subject
+def _subject(subject: str) -> str:
+    """Return the Subject header's value: as is in ASCII, else RFC 2047 encoded words."""
+    return subject if subject.isascii() else Header(subject, "utf-8").encode()
+
+
+@functools.lru_cache(maxsize=256)
 def on_own_address(named: str, sender: str) -> str:
     """Return the sender under the display name of `named` (a From a message row carries), but
     always on the sender's own address: no row can put another domain in From (DMARC)."""
@@ -191,11 +202,11 @@ def on_own_address(named: str, sender: str) -> str:
     return formataddr((name, envelope_address(sender)), charset="utf-8") if name else sender
 
 
-def _calendar_part(calendar: str) -> MIMENonMultipart:
+def _calendar_part(calendar: str) -> bytes:
     """Return the text/calendar part of an iCalendar object, naming its iTIP METHOD."""
-    part = _part("calendar", calendar)
-    part.set_param("method", calendar_method(calendar))
-    return part
+    content_type = f'text/calendar; charset="utf-8"; method="{calendar_method(calendar)}"'
+    headers = [("Content-Transfer-Encoding", "base64"), ("Content-Type", content_type)]
+    return _header_block(headers) + _base64(calendar)
 
 
 def _boundary(message_id: str) -> str:
@@ -212,16 +223,24 @@ def calendar_method(calendar: str) -> str:
     return "PUBLISH"
 
 
-def _part(subtype: str, content: str) -> MIMENonMultipart:
+def _part(subtype: str, content: str) -> bytes:
     """Return a text part of this subtype, in UTF-8 and base64."""
-    part = MIMENonMultipart("text", subtype)
-    part.set_payload(content, charset=UTF8)
-    del part["MIME-Version"]  # belongs to the message, not to each part
-    return part
+    content_type = f'text/{subtype}; charset="utf-8"'
+    headers = [("Content-Type", content_type), ("Content-Transfer-Encoding", "base64")]
+    return _header_block(headers) + _base64(content)
 
 
+def _base64(content: str) -> bytes:
+    """Return text as UTF-8 in base64 lines of 76 characters, each ended by CRLF."""
+    encoded = base64.encodebytes(content.encode("utf-8", "surrogateescape"))
+    return encoded.replace(b"\n", b"\r\n")
+
+
+@functools.lru_cache(maxsize=1024)  # the sender's, on every mail
 def _address(value: str) -> str:
     """Return 'Name <address>' as a header carries it (the name encoded if it must be)."""
+    if BARE_ADDRESS.fullmatch(value):
+        return value  # what parseaddr would give back: nothing to encode
     name, address = parseaddr(value)
     return formataddr((name, address), charset="utf-8") if name else address
 
@@ -230,26 +249,3 @@ def _address(value: str) -> str:
 def envelope_address(value: str) -> str:
     """Return the bare address of 'Name <address>' for the SMTP envelope."""
     return parseaddr(value)[1]
-
-
-def dkim_sign(data: bytes, *, selector: str, domain: str, private_key: bytes) -> bytes:
-    """Return `data` with a DKIM-Signature header (relaxed/relaxed, RSA-SHA256) in front."""
-    import dkim
-
-    signature = dkim.sign(
-        data,
-        selector.encode(),
-        domain.encode(),
-        private_key,
-        canonicalize=(b"relaxed", b"relaxed"),
-        include_headers=DKIM_HEADERS,
-        linesep=b"\r\n",
-    )
-    return signature + data
-
-
-# The headers a DKIM signature covers.
-DKIM_HEADERS = [
-    b"From", b"To", b"Subject", b"Date", b"Message-ID", b"MIME-Version", b"Content-Type",
-    b"List-Unsubscribe", b"List-Unsubscribe-Post", b"Reply-To",
-]  # fmt: skip

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from campaign.enrolment import joining
 from campaign.enrolment.mail import addressee_of
 from campaign.events import invitations
-from campaign.outbox.compose import Rendered, compose, dkim_sign, on_own_address
+from campaign.outbox.compose import Rendered, compose, on_own_address
 from campaign.outbox.mail import Sender, queue_participant_mail, queue_test_mail
 from campaign.outbox.models import Message, MessageKind
 from campaign.outbox.queue import enqueue
+from campaign.outbox.signing import dkim_sign
 from campaign.outbox.texts import Letter
 from tests.conftest import START, Network
 from tests.enrolment_helpers import deliver, group, make_event

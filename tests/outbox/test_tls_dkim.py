@@ -13,7 +13,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from campaign.outbox.compose import compose, dkim_sign
+from campaign.outbox.compose import compose
+from campaign.outbox.signing import dkim_sign
 from campaign.outbox.transports import ConnectFailed, SMTPTransport
 from tests.smtp import Sink, free_port
 
