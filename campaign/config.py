@@ -148,6 +148,12 @@ SETTINGS: tuple[Setting, ...] = (
         checks.check_positive_int,
     ),
     Setting(
+        "CAMPAIGN_SMTP_CONNECTIONS",
+        "How many sessions one dispatcher keeps open to the mail server at once.",
+        lambda instance: "2",
+        checks.check_positive_int,
+    ),
+    Setting(
         "CAMPAIGN_DKIM_KEY_FILE",
         "PEM file of the RSA key that DKIM-signs outgoing mail; unset means no signing.",
         lambda instance: None,

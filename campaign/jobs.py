@@ -160,7 +160,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job("announcements", 10, _announcements, "Queue the mail of announcements that are due."),
     Job("questionnaires", 60, _questionnaires, "Queue questionnaires and their reminders."),
-    Job("dispatch", 5, _dispatch, "Send due mail from the outbox.", exclusive=False),
+    Job("dispatch", 2, _dispatch, "Send due mail from the outbox.", exclusive=False),
     # Its own job and lease: a receiver that is slow or down never holds the mail up.
     Job("webhooks", 10, _webhooks, "Send the due webhook deliveries, signed, and retry failures."),
     Job(

@@ -23,6 +23,7 @@ class Received:
     recipients: list[str]
     data: bytes
     at: float = field(default_factory=time.monotonic)  # when it arrived
+    peer: object = None  # the client's address and port: which session it came over
 
     def parsed(self) -> EmailMessage:
         return email.message_from_bytes(self.data, policy=email.policy.default)  # type: ignore[return-value]
@@ -71,7 +72,12 @@ class Sink:
             if self.data_answers:
                 return self.data_answers.pop(0)
             self.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+                Received(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    envelope.original_content,
+                    peer=session.peer,
+                )
             )
         return "250 Message accepted"
 

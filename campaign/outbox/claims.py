@@ -78,6 +78,22 @@ def claim(
     return _claimed(db_session, token)
 
 
+def renew(db_session: Session, token: str, lease_until: datetime) -> set[int]:
+    """Extend the lease of the messages claimed with `token` and still being sent, and commit;
+    return their ids. A message whose lease ran out and that another dispatcher has claimed
+    since is no longer among them: it is that one's to send."""
+    renewed = db_session.scalars(
+        update(Message)
+        .where(Message.claim_token == token, Message.state == MessageState.SENDING)
+        .values(lease_until=lease_until)
+        .returning(Message.id)
+        .execution_options(synchronize_session=False)
+    )
+    ours = set(renewed)
+    db_session.commit()
+    return ours
+
+
 def _claimed(db_session: Session, token: str) -> list[Row[Any]]:
     """Return the messages leased with `token`, oldest first."""
     query = (

@@ -1,12 +1,16 @@
-"""The dispatcher: claim due messages with a lease, send them over one connection, record each.
+"""The dispatcher: claim due messages with a lease, send them over a pool of connections,
+record each.
 
-Claim (claims.py): a batch of what is due at the `now` the dispatcher is given, leased to it.
+Claim (claims.py): a batch of what is due at the clock's `now`, leased to this dispatcher.
 Filter (limits.py): suppressed addresses, stopped participants, closed campaigns and campaign
 rate limits.
-Send: each message goes over the same connection. Record (outcomes.py): each outcome is
-committed as soon as the server has answered, so a crash resends at most the messages in
-flight (two), with their own Message-IDs. A run ends when nothing is due or its time budget
-(seconds of wall time) is spent; it never reads the clock for what is due.
+Send (pool.py): while the next message is composed, up to CAMPAIGN_SMTP_CONNECTIONS others are
+on the wire, each on its own session. Record (outcomes.py): each outcome is committed as soon as
+the server has answered (the answers that came in together share one commit), so a crash
+resends at most the messages in flight, one per session, each with its own Message-ID.
+A run ends when nothing is due or its time budget (seconds of wall time) is spent. What is due is
+judged by the clock it is given (read again before each batch, so a long run also takes what
+has come due meanwhile), never by reading the system's time itself.
 """
 
 from __future__ import annotations
@@ -14,9 +18,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import queue
 import time
-from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,15 +29,17 @@ from flask import current_app
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
+from campaign import timing
 from campaign.outbox import verp
-from campaign.outbox.claims import claim
-from campaign.outbox.compose import compose, dkim_sign, envelope_address
+from campaign.outbox.claims import claim, renew
+from campaign.outbox.compose import compose, envelope_address
 from campaign.outbox.limits import within_rate_limits, without_the_stopped
-from campaign.outbox.outcomes import Report, release, retry, settle
+from campaign.outbox.outcomes import Report, record_sent, release, retry, settle
 from campaign.outbox.policy import Policy, policy_of
+from campaign.outbox.pool import Outcome, Pool
+from campaign.outbox.signing import dkim_sign
 from campaign.outbox.transports import (
     ConnectFailed,
-    Connection,
     ConnectionLost,
     Transport,
     transport_from_config,
@@ -53,34 +59,44 @@ class Settings:
     lease: timedelta = timedelta(minutes=5)
     time_budget_seconds: float = 50.0  # wall time one run may spend sending
     dkim: tuple[str, str, bytes] | None = None  # selector, domain, private key
+    connections: int = 2  # sessions one run keeps open to the mail server at most
 
 
 def dispatch(
-    db_session: Session, now: datetime, transport: Transport, settings: Settings, policy: Policy
+    db_session: Session,
+    now: datetime,
+    transport: Transport,
+    settings: Settings,
+    policy: Policy,
+    clock: Callable[[], datetime] | None = None,
 ) -> Report:
-    """Send what is due at `now` until none is left or the time budget is spent.
+    """Send what is due until none is left or the time budget is spent.
 
-    Leases run from `now` moved on by the wall time the run has spent, so that a long run
-    never hands out a lease that has already run out.
+    What is due is judged at `clock()` before each batch, or at `now` while the clock is behind
+    it (a run for a moment to come, or no clock given). Leases run from that moment, or from
+    `now` moved on
+    by the wall time the run has spent if that is later, so that a long run never hands out a
+    lease that has already run out.
     """
-    run = _Run(db_session, now, settings, policy, Report())
-    started = time.monotonic()
-    connection: Connection | None = None
-    try:
-        while (spent := time.monotonic() - started) < settings.time_budget_seconds:
-            batch = _next_batch(run, leased_at=now + timedelta(seconds=spent))
+    run = _Run(db_session, settings, policy, Report(), _moments(now, clock), now, time.monotonic())
+    with Pool(transport, settings.connections) as pool:
+        while time.monotonic() - run.started < settings.time_budget_seconds:
+            batch = _next_batch(run, run.clock(), run.leased_from())
             if batch is None:
                 break
             if not batch:
                 continue
-            connection = connection or _connect(run, transport, batch)
-            if connection is None:
+            if not _connect(run, pool, batch):
                 break
-            connection = _send_batch(run, connection, batch)
-    finally:
-        if connection is not None:
-            connection.close()
+            _send_batch(run, pool, batch)
     return run.report
+
+
+def _moments(now: datetime, clock: Callable[[], datetime] | None) -> Callable[[], datetime]:
+    """Return what tells the run's present: the clock once it has passed `now`, else `now`."""
+    if clock is None:
+        return lambda: now
+    return lambda: max(now, clock())
 
 
 @dataclass(frozen=True)
@@ -88,82 +104,129 @@ class _Run:
     """One run of the dispatcher: what it works with, and the report of what it did."""
 
     db_session: Session
-    now: datetime  # what is due is judged at this moment, however long the run takes
     settings: Settings
     policy: Policy
     report: Report
+    clock: Callable[[], datetime]  # what is due, and when a message went, is judged by it
+    now: datetime
+    started: float  # time.monotonic() at the start
+
+    def leased_from(self) -> datetime:
+        """Return the moment a lease taken now runs from: the clock's, or `now` moved on by
+        the wall time spent if that is later (a clock that stands still in a test)."""
+        spent = timedelta(seconds=time.monotonic() - self.started)
+        return max(self.clock(), self.now + spent)
 
 
-def _next_batch(run: _Run, leased_at: datetime) -> list[Row[Any]] | None:
-    """Claim a batch and return what of it may go now (the rest is cancelled or handed back);
-    None when nothing is due, or every campaign in the batch is at its rate limit for now."""
+def _next_batch(run: _Run, now: datetime, leased_at: datetime) -> list[Row[Any]] | None:
+    """Claim a batch due at `now` and return what of it may go now (the rest is cancelled or
+    handed back); None when nothing is due, or every campaign in the batch is at its rate limit
+    for now."""
     db_session, settings, policy, report = run.db_session, run.settings, run.policy, run.report
-    batch = claim(db_session, run.now, settings.batch_size, settings.lease, policy, leased_at)
+    batch = claim(db_session, now, settings.batch_size, settings.lease, policy, leased_at)
     if not batch:
         return None
-    batch = without_the_stopped(db_session, batch, run.now, policy, report)
-    batch = within_rate_limits(db_session, batch, run.now, policy, report)
+    batch = without_the_stopped(db_session, batch, now, policy, report)
+    batch = within_rate_limits(db_session, batch, now, policy, report)
     return None if not batch and report.deferred else batch
 
 
-def _connect(run: _Run, transport: Transport, batch: list[Row[Any]]) -> Connection | None:
-    """Open a connection to the mail server; if it fails, hand the batch back and say why."""
+def _connect(run: _Run, pool: Pool, batch: list[Row[Any]]) -> bool:
+    """Open as many sessions as the batch can use; if none opens, hand the batch back, say why
+    and return False."""
     try:
-        return transport.connect()
+        pool.open(len(batch))
     except ConnectFailed as error:
         release(run.db_session, batch, error.answer)
         run.report.connect_error = error.answer
         log.warning("mail server unreachable, %d messages wait: %s", len(batch), error.answer)
-        return None
+        return False
+    return True
 
 
-def _send_batch(run: _Run, connection: Connection, batch: list[Row[Any]]) -> Connection | None:
-    """Send a batch, one message in flight at a time, each outcome committed as it comes.
+_LOST = "connection lost: the rest of the batch waits for the next"
 
-    A second thread talks to the server while the next message is composed and the last answer
-    recorded, so the connection never waits for the database; a crash resends at most two.
+
+def _send_batch(run: _Run, pool: Pool, batch: list[Row[Any]]) -> None:
+    """Send a batch, one message in flight per session, each outcome committed as it comes.
+    If the server breaks a session, the rest of the batch is handed back at once (the next
+    batch opens new sessions).
+
+    Each message is composed while the ones before it are on the wire, so the sessions never
+    wait for the database or the composing, and a crash resends at most one per session.
     """
     envelope = functools.partial(_return_path, run.settings)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp") as line:
-        in_flight: tuple[Row[Any], Future[str]] | None = None
-        for index in range(len(batch) + 1):
-            upcoming = batch[index] if index < len(batch) else None
-            data = _wire_bytes(upcoming, run.settings, run.now) if upcoming else b""
-            if in_flight is not None and _lost(run, in_flight, batch[index:]):
-                connection.close()
-                return None
-            finished, in_flight = in_flight, None
-            if upcoming is not None:
-                sending = line.submit(
-                    connection.send, envelope(upcoming.id), upcoming.recipient, data
-                )
-                in_flight = (upcoming, sending)
-            if finished is not None:
-                _record(run, *finished)
-    return connection
+    in_flight, lost = 0, False
+    lease = _Lease(run, batch[0].claim_token)
+    for index, message in enumerate(batch):
+        if not lease.holds(message.id):
+            continue  # its lease ran out under a slow batch, and another dispatcher took it
+        data = _wire_bytes(message, run.settings, run.clock())
+        recorded, lost = _record(run, pool, block=not pool.idle)
+        in_flight -= recorded
+        if lost:
+            release(run.db_session, [m for m in batch[index:] if lease.holds(m.id)], _LOST)
+            break
+        pool.send(message, envelope(message.id), message.recipient, data)
+        in_flight += 1
+    while in_flight:
+        in_flight -= _record(run, pool, block=True)[0]
+
+
+class _Lease:
+    """This dispatcher's lease of a batch, renewed when half of it has passed."""
+
+    def __init__(self, run: _Run, token: str) -> None:
+        self.run, self.token = run, token
+        self.seconds = run.settings.lease.total_seconds()
+        self.renew_at = time.monotonic() + self.seconds / 2
+        self.ours: set[int] | None = None  # None: every message of the batch
+
+    def holds(self, message_id: int) -> bool:
+        """Whether the message is still this dispatcher's to send (renewing if it is time)."""
+        if time.monotonic() >= self.renew_at:
+            until = self.run.leased_from() + self.run.settings.lease
+            self.ours = renew(self.run.db_session, self.token, until)
+            self.renew_at = time.monotonic() + self.seconds / 2
+        return self.ours is None or message_id in self.ours
+
+
+def _record(run: _Run, pool: Pool, *, block: bool) -> tuple[int, bool]:
+    """Record the answers that have come (waiting for one if `block`) in one commit; return
+    how many, and whether the server broke a session under one."""
+    outcomes = _arrived(pool, block)
+    if not outcomes:
+        return 0, False
+    now, lost = run.clock(), False
+    sent = [(o.key, o.answer) for o in outcomes if o.error is None]
+    record_sent(run.db_session, sent, now, run.report)
+    for outcome in outcomes:
+        pool.finished(outcome)
+        if isinstance(outcome.error, ConnectionLost):
+            retry(run.db_session, outcome.key, outcome.error.answer, now, run.report)
+            lost = True
+        elif outcome.error is not None:
+            settle(run.db_session, outcome.key, outcome.error, now, run.report, run.policy)
+    run.db_session.commit()
+    return len(outcomes), lost
+
+
+def _arrived(pool: Pool, block: bool) -> list[Outcome]:
+    """Return the outcomes that have come, waiting for the first if `block`."""
+    arrived = []
+    try:
+        arrived.append(pool.done.get(block=block))
+        while True:
+            arrived.append(pool.done.get_nowait())
+    except queue.Empty:
+        pass
+    return arrived
 
 
 def _return_path(settings: Settings, row_id: int) -> str:
     """Return a message's own envelope sender (VERP), so that a bounce names the message."""
     template = settings.return_path or verp.default_template(envelope_address(settings.sender))
     return verp.return_path(row_id, template, settings.verp_key)
-
-
-def _record(run: _Run, message: Row[Any], outcome: Future[str]) -> None:
-    """Record the server's answer to a message, committed at once."""
-    settle(run.db_session, message, outcome, run.now, run.report, run.policy)
-    run.db_session.commit()
-
-
-def _lost(run: _Run, in_flight: tuple[Row[Any], Future[str]], rest: list[Row[Any]]) -> bool:
-    """If the connection broke under the message in flight, retry it, hand back the rest and
-    return True."""
-    error = in_flight[1].exception()
-    if not isinstance(error, ConnectionLost):
-        return False
-    retry(run.db_session, in_flight[0], error.answer, run.now, run.report)
-    release(run.db_session, rest, error.answer)
-    return True
 
 
 def _wire_bytes(message: Row[Any], settings: Settings, now: datetime) -> bytes:
@@ -201,6 +264,7 @@ def settings_from_config(config: Mapping[str, Any]) -> Settings:
         batch_size=int(config["CAMPAIGN_DISPATCH_BATCH"]),
         lease=timedelta(seconds=int(config["CAMPAIGN_DISPATCH_LEASE_SECONDS"])),
         dkim=_dkim(config),
+        connections=int(config["CAMPAIGN_SMTP_CONNECTIONS"]),
     )
 
 
@@ -226,4 +290,5 @@ def dispatch_due(db_session: Session, now: datetime) -> Report:
     """The dispatch job: send what is due at `now` with the configured transport and policy."""
     app = current_app
     transport, settings = transport_from_config(app.config), settings_from_config(app.config)
-    return dispatch(db_session, now, transport, settings, policy_of(app))
+    clock = timing.clock_of(app)
+    return dispatch(db_session, now, transport, settings, policy_of(app), clock.now)

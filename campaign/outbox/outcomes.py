@@ -4,7 +4,6 @@ messages handed back unsent. One prepared UPDATE serves every outcome."""
 from __future__ import annotations
 
 from collections import Counter
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -85,17 +84,14 @@ def record(
 def settle(
     db_session: Session,
     message: Row[Any],
-    outcome: Future[str],
+    error: BaseException,
     now: datetime,
     report: Report,
     policy: Policy,
 ) -> None:
-    """Record what the server answered to one message (a refused participant's address is the
-    policy's to note)."""
-    error = outcome.exception()
-    if error is None:
-        _sent(db_session, message, outcome.result(), now, report)
-    elif isinstance(error, RecipientRefused):
+    """Record the server's refusal of one message (a refused participant's address is the
+    policy's to note); an error that is no refusal is raised again."""
+    if isinstance(error, RecipientRefused):
         fail(db_session, message, error.answer, report)
         suppress(db_session, message.recipient, SuppressionReason.HARD_BOUNCE, error.answer, now)
         if message.participant_id is not None:
@@ -111,13 +107,27 @@ def settle(
         raise error
 
 
-def _sent(
-    db_session: Session, message: Row[Any], answer: str, now: datetime, report: Report
+def record_sent(
+    db_session: Session, sent: list[tuple[Row[Any], str | None]], now: datetime, report: Report
 ) -> None:
-    """Record that the server took the message."""
-    attempts = message.attempts + 1
-    record(db_session, message, MessageState.SENT, answer, attempts=attempts, sent_at=now)
-    report.sent += 1
+    """Record that the server took these messages (each with its answer), in one statement."""
+    if not sent:
+        return
+    db_session.connection().execute(
+        RECORD,
+        [
+            {
+                "row_id": message.id,
+                "new_state": MessageState.SENT,
+                "new_attempts": message.attempts + 1,
+                "answer": answer,
+                "sent": now,
+                "next_at": None,
+            }
+            for message, answer in sent
+        ],
+    )
+    report.sent += len(sent)
 
 
 def retry(
