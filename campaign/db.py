@@ -24,7 +24,6 @@ from sqlalchemy import (
     MetaData,
     Select,
     Text,
-    any_,
     bindparam,
     create_engine,
     event,
@@ -217,11 +216,13 @@ def insert_many(db_session: Session, model: type[Base], rows: Sequence[Mapping[s
 def among(
     db_session: Session, column: ColumnElement[T] | QueryableAttribute[T], values: Collection[T]
 ) -> ColumnElement[bool]:
-    """The condition that `column` holds one of `values`, given as one parameter: an array on
-    PostgreSQL, a JSON list on SQLite. Thousands of IN parameters take longer to render, send
-    and parse than the query takes to run."""
+    """The condition that `column` holds one of `values`, all given in one parameter: an array
+    unnested on PostgreSQL, a JSON list on SQLite. Thousands of IN parameters take longer to
+    render, send and parse than the query takes to run; and `= ANY(array)` compares every row
+    of a small table with every element, where IN (SELECT ...) hashes them."""
     if db_session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+        array = bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
+        return column.in_(select(func.unnest(array)))
     listed = func.json_each(bindparam(None, json.dumps(list(values)), type_=Text))
     return column.in_(select(listed.table_valued("value").c.value))
 

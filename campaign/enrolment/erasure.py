@@ -29,7 +29,7 @@ from campaign.db import among
 from campaign.enrolment.models import ErasedAddress, JoinRequest
 from campaign.outbox.models import Message, MessageState
 from campaign.outbox.queue import OPEN_STATES
-from campaign.security import keyed_hash
+from campaign.security import keyed_hash, keyed_hasher
 
 PURPOSE = "erased-address"
 
@@ -67,7 +67,8 @@ def erased_among(db_session: Session, campaign_id: int, emails: Iterable[str]) -
     """The addresses of `emails` that were erased from the campaign."""
     if not _has_tombstones(db_session, campaign_id):
         return set()  # the usual case: no address needs hashing
-    by_hash = {address_hash(email): email for email in emails}
+    hashed = keyed_hasher(PURPOSE)  # address_hash, with the key prepared once
+    by_hash = {hashed(email.strip().lower()): email for email in emails}
     found = db_session.scalars(
         select(ErasedAddress.address_hash).where(
             ErasedAddress.campaign_id == campaign_id,
