@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     Select,
     Subquery,
     delete,
@@ -27,7 +26,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaign.audit import record
-from campaign.db import listed
 from campaign.enrolment.consent import source_of
 from campaign.enrolment.erasure import address_hash
 from campaign.enrolment.lifecycle import STOPPED
@@ -74,9 +72,9 @@ def apply_import(db_session: Session, job: ParticipantImport, actor: Any, now: d
     group = db_session.get(PilotGroup, job.pilot_group_id)
     campaign = db_session.get(Campaign, job.campaign_id)
     assert group is not None and campaign is not None
-    added = _insert_added(db_session, job, start_date(group, campaign, now), now)
+    _insert_added(db_session, job, start_date(group, campaign, now), now)
     text = consent_for_import(job, group, campaign)
-    _insert_consents(db_session, added, _consent_source(job, actor), text, now)
+    _insert_consents(db_session, job, _consent_source(job, actor), text, now)
     _update_changed(db_session, job, now)
     applied = _close(db_session, job, group, actor, now)
     db_session.commit()
@@ -127,12 +125,11 @@ def _gone(db_session: Session, job: ParticipantImport, rows: Subquery) -> bool:
 
 def _insert_added(
     db_session: Session, job: ParticipantImport, starts_on: date, now: datetime
-) -> list[int]:
-    """Enrol the rows to add, active from `starts_on`, and return their ids; PlanChanged if one
-    was enrolled meanwhile."""
+) -> None:
+    """Enrol the rows to add, active from `starts_on`; PlanChanged if one was enrolled meanwhile."""
     statement = insert(Participant).from_select(_ADDED, _added(job, starts_on, now))
     try:
-        return list(db_session.scalars(statement.returning(Participant.id)))
+        db_session.execute(statement)
     except IntegrityError:  # someone enrolled one of the addresses a moment ago
         db_session.rollback()
         raise PlanChanged from None
@@ -169,21 +166,22 @@ def _rows_to(job: ParticipantImport, outcome: RowOutcome) -> ColumnElement[bool]
 
 
 def _insert_consents(
-    db_session: Session, participant_ids: list[int], source: str, text: str, now: datetime
+    db_session: Session, job: ParticipantImport, source: str, text: str, now: datetime
 ) -> None:
     """Record the consent the representative confirmed for every person added."""
     consents = Consent.__table__
-    added = listed(db_session, participant_ids, Integer()).subquery()
     db_session.execute(
         insert(Consent).from_select(
             ["participant_id", "method", "given_at", "source", "text"],
             select(
-                added.c.value,
+                Participant.id,
                 literal(ConsentMethod.IMPORT, consents.c.method.type),
                 literal(now, consents.c.given_at.type),
                 literal(source[:300]),
                 literal(text),
-            ),
+            )
+            .join(ImportRow, ImportRow.email == Participant.email)
+            .where(_rows_to(job, RowOutcome.ADD), Participant.campaign_id == job.campaign_id),
         )
     )
 
