@@ -25,6 +25,8 @@ WEB_LINK = re.compile(r"https?://[^\s/]\S*", re.IGNORECASE)
 
 def one_line(text: str) -> str:
     """Return `text` on one line: control characters become spaces, runs of space one space."""
+    if text.isprintable() and "  " not in text and text[:1] != " " != text[-1:]:
+        return text  # nearly every cell of an import: no control character, no other space
     return " ".join(CONTROL.sub(" ", text).split())
 
 

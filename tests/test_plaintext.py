@@ -7,7 +7,15 @@ import pytest
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, StringField
 
-from campaign.plaintext import NoControlCharacters, WebLink, compact, lines, link, one_line
+from campaign.plaintext import (
+    CONTROL,
+    NoControlCharacters,
+    WebLink,
+    compact,
+    lines,
+    link,
+    one_line,
+)
 
 
 def test_one_line_turns_every_control_character_into_one_space() -> None:
@@ -17,6 +25,17 @@ def test_one_line_turns_every_control_character_into_one_space() -> None:
 def test_one_line_keeps_letters_and_trims_the_ends() -> None:
     assert one_line("  Åsa Öberg  ") == "Åsa Öberg"
     assert one_line("\r\n") == ""
+
+
+def test_one_line_returns_a_printable_text_with_single_spaces_as_it_is() -> None:
+    """Its shortcut holds: no printable character but the space is a control character or a
+    space to split on, so a printable text with single inner spaces is already on one line."""
+    chars = map(chr, range(0x110000))
+    assert [
+        c for c in chars if c.isprintable() and c != " " and (CONTROL.match(c) or c.isspace())
+    ] == []
+    assert one_line("Åsa Öberg") == "Åsa Öberg" and one_line("Åsa  Öberg ") == "Åsa Öberg"
+    assert one_line("Åsa\u00a0Öberg") == "Åsa Öberg" and one_line(" ") == ""
 
 
 def test_lines_keep_line_breaks_and_tabs_as_lf() -> None:

@@ -25,10 +25,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from campaign.db import among
 from campaign.enrolment.models import ErasedAddress, JoinRequest
 from campaign.outbox.models import Message, MessageState
 from campaign.outbox.queue import OPEN_STATES
-from campaign.security import keyed_hash
+from campaign.security import keyed_hash, keyed_hasher
 
 PURPOSE = "erased-address"
 
@@ -64,14 +65,23 @@ def erased_at(db_session: Session, campaign_id: int, email: str) -> datetime | N
 
 def erased_among(db_session: Session, campaign_id: int, emails: Iterable[str]) -> set[str]:
     """The addresses of `emails` that were erased from the campaign."""
-    by_hash = {address_hash(email): email for email in emails}
+    if not _has_tombstones(db_session, campaign_id):
+        return set()  # the usual case: no address needs hashing
+    hashed = keyed_hasher(PURPOSE)  # address_hash, with the key prepared once
+    by_hash = {hashed(email.strip().lower()): email for email in emails}
     found = db_session.scalars(
         select(ErasedAddress.address_hash).where(
             ErasedAddress.campaign_id == campaign_id,
-            ErasedAddress.address_hash.in_(list(by_hash)),
+            among(db_session, ErasedAddress.address_hash, by_hash),
         )
     )
     return {by_hash[h] for h in found}
+
+
+def _has_tombstones(db_session: Session, campaign_id: int) -> bool:
+    """Whether anyone was ever erased from the campaign."""
+    query = select(ErasedAddress.id).where(ErasedAddress.campaign_id == campaign_id).limit(1)
+    return db_session.scalar(query) is not None
 
 
 def forget_address(db_session: Session, campaign_id: int, participant_id: int, email: str) -> None:

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaign.db import among
 from campaign.enrolment.erasure import erased_among
 from campaign.enrolment.lifecycle import STOPPED
 from campaign.enrolment.models import Participant, PilotGroup, RowOutcome
@@ -68,7 +69,7 @@ def normalise_address(text: str) -> str:
     return validate_email(text.strip(), check_deliverability=False).normalized.lower()
 
 
-@dataclass
+@dataclass(slots=True)
 class Parsed:
     """One non-blank row as read, before it is compared with the enrolments."""
 
@@ -83,20 +84,23 @@ class Parsed:
 
 def parse_row(number: int, cells: list[str], columns: dict[str, int]) -> Parsed | None:
     """Return the row's values, with a reason if they are unusable; None for a blank row."""
-    if not any(c.strip() for c in cells):
+    if not any(map(str.strip, cells)):
         return None
-    cell = functools.partial(_cell, cells, columns)
-    name = cell("name") or " ".join(p for p in (cell("first_name"), cell("last_name")) if p)
-    language = LANGUAGE_VALUES.get(cell("language").lower())
-    parsed = Parsed(number, cell("email"), name, cell("title"), language)
-    _check(parsed, cell("language"))
+    cell = _cells(cells, columns)
+    name = cell.get("name") or " ".join(
+        filter(None, (cell.get("first_name"), cell.get("last_name")))
+    )
+    written_language = cell.get("language", "")
+    language = LANGUAGE_VALUES.get(written_language.lower())
+    parsed = Parsed(number, cell.get("email", ""), name, cell.get("title", ""), language)
+    _check(parsed, written_language)
     return parsed
 
 
-def _cell(cells: list[str], columns: dict[str, int], name: str) -> str:
-    """Return the cell of the named column on one line (a control character becomes a space)."""
-    index = columns.get(name)
-    return one_line(cells[index]) if index is not None and index < len(cells) else ""
+def _cells(cells: list[str], columns: dict[str, int]) -> dict[str, str]:
+    """Return the row's cell in each named column it reaches, on one line (a control character
+    becomes a space)."""
+    return {name: one_line(cells[i]) for name, i in columns.items() if i < len(cells)}
 
 
 def _check(parsed: Parsed, written_language: str) -> None:
@@ -154,7 +158,9 @@ def _known(db_session: Session, target: Target, emails: set[str]) -> _Known:
     """Look the addresses up among the enrolled, the suppressed and the erased."""
     enrolled = _enrolled(db_session, target, emails)
     suppressed = set(
-        db_session.scalars(select(Suppression.email).where(Suppression.email.in_(emails)))
+        db_session.scalars(
+            select(Suppression.email).where(among(db_session, Suppression.email, emails))
+        )
     )
     erased = erased_among(db_session, target.campaign_id, emails - set(enrolled))
     return _Known(enrolled, suppressed, erased)
@@ -194,7 +200,10 @@ def _enrolled(db_session: Session, target: Target, emails: set[str]) -> dict[str
                 PilotGroup.name.label("group_name"),
             )
             .outerjoin(PilotGroup, PilotGroup.id == Participant.pilot_group_id)
-            .where(Participant.campaign_id == target.campaign_id, Participant.email.in_(emails))
+            .where(
+                Participant.campaign_id == target.campaign_id,
+                among(db_session, Participant.email, emails),
+            )
         )
     }
 
