@@ -123,7 +123,7 @@ def sequence_progress(
     names = sorted({name for _org, name in found})
     if not names:
         return {}
-    delivered = _delivered_steps(campaign, sequences, names, now)
+    delivered = _delivered_steps(db_session, campaign, sequences, names, now)
     for org_id, label, count in db_session.execute(delivered):
         name, number = label.split("/")
         if (org_id, name) in found:
@@ -185,11 +185,16 @@ def _last_from_start(sequence: Sequence) -> str:
 
 
 def _delivered_steps(
-    campaign: Campaign, sequences: dict[str, Sequence], names: list[str], now: datetime
+    db_session: Session,
+    campaign: Campaign,
+    sequences: dict[str, Sequence],
+    names: list[str],
+    now: datetime,
 ) -> Any:
     """SELECT organisation, 'sequence/number', participants delivered that step, by then."""
+    step = _step(sequences, names, db_session.get_bind().dialect.name == "postgresql")
     delivered = (
-        select(Message.organisation_id, Message.participant_id, _step(sequences, names))
+        select(Message.organisation_id, Message.participant_id, step)
         .where(
             Message.campaign_id == campaign.id,
             Message.kind == MessageKind.SEQUENCE_STEP,
@@ -209,9 +214,14 @@ def _delivered_steps(
     )
 
 
-def _step(sequences: dict[str, Sequence], names: list[str]) -> Any:
+def _step(sequences: dict[str, Sequence], names: list[str], postgres: bool) -> Any:
     """A message's step as 'sequence/number', read from its outbox key (NULL for no step)."""
     key = Message.source_key
+    if postgres:  # one split and equal strings: sixteen LIKEs a row cost seconds at millions
+        part = func.split_part(func.split_part(key, ":seq:", 2), ":", 1)
+        steps = {f"{name}/{ident}": f"{name}/{number}" for name in names
+                 for ident, number in _idents(sequences[name])}  # fmt: skip
+        return case(steps, value=part, else_=None).label("step")
     return case(
         *[
             (

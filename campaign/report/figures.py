@@ -297,7 +297,12 @@ def _mail_by_month(
         return []
     inner = select(month.label("month")).where(*sent).subquery()
     by_month = select(inner.c.month, func.count()).group_by(inner.c.month).order_by(inner.c.month)
-    return [(label, n) for label, n in db_session.execute(by_month)]
+    return [(_month_label(month), n) for month, n in db_session.execute(by_month)]
+
+
+def _month_label(month: str | datetime) -> str:
+    """YYYY-MM of a month: PostgreSQL gives its first moment (date_trunc), SQLite the text."""
+    return month if isinstance(month, str) else month.strftime("%Y-%m")
 
 
 def _local_month(
@@ -305,7 +310,9 @@ def _local_month(
 ) -> Any:
     """YYYY-MM of a message's local month, in SQL; None when no message is `sent`."""
     if db_session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone(campaign.timezone, Message.sent_at), "YYYY-MM")
+        # The month's first moment (local, without a zone), written out in Python: to_char on
+        # every row cost a second a million mails.
+        return func.date_trunc("month", func.timezone(campaign.timezone, Message.sent_at))
     first, last = db_session.execute(
         select(func.min(Message.sent_at), func.max(Message.sent_at)).where(*sent)
     ).one()
