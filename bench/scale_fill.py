@@ -120,7 +120,9 @@ class Loader:
     def _insert(self, table: Any, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
         batches = iter(lambda: list(itertools.islice(rows, 5000)), [])
         for batch in batches:
-            self.db_session.execute(insert(table), [dict(zip(columns, r)) for r in batch])
+            self.db_session.execute(
+                insert(table), [dict(zip(columns, r, strict=True)) for r in batch]
+            )
 
 
 def pids(members: list[Member]) -> Iterator[tuple[Member, int]]:
@@ -270,20 +272,39 @@ def fill_rows(
 
     expected = Expected()
     loader = Loader(db_session, expected)
-    loader.load(Participant.__table__, PARTICIPANT_COLUMNS,
-                participants(members, campaign_id, expected))
-    loader.load(Consent.__table__, ("participant_id", "method", "given_at", "source", "text"),
-                consents(members))
-    loader.load(Suppression.__table__, ("email", "reason", "detail", "created_at"),
-                suppressions(members, expected))
-    loader.load(Message.__table__, MESSAGE_COLUMNS,
-                messages(members, campaign_id, questionnaires, expected))
-    loader.load(Invitation.__table__,
-                ("event_id", "participant_id", "rsvp", "has_attended", "created_at"),
-                invitations(members, expected))
-    loader.load(Response.__table__, ("questionnaire_id", "participant_id", "organisation_id",
-                                     "answers", "submitted_at", "updated_at"),
-                responses(members, questionnaires, expected))
+    loader.load(
+        Participant.__table__, PARTICIPANT_COLUMNS, participants(members, campaign_id, expected)
+    )
+    loader.load(
+        Consent.__table__,
+        ("participant_id", "method", "given_at", "source", "text"),
+        consents(members),
+    )
+    loader.load(
+        Suppression.__table__,
+        ("email", "reason", "detail", "created_at"),
+        suppressions(members, expected),
+    )
+    loader.load(
+        Message.__table__, MESSAGE_COLUMNS, messages(members, campaign_id, questionnaires, expected)
+    )
+    loader.load(
+        Invitation.__table__,
+        ("event_id", "participant_id", "rsvp", "has_attended", "created_at"),
+        invitations(members, expected),
+    )
+    loader.load(
+        Response.__table__,
+        (
+            "questionnaire_id",
+            "participant_id",
+            "organisation_id",
+            "answers",
+            "submitted_at",
+            "updated_at",
+        ),
+        responses(members, questionnaires, expected),
+    )
     loader.load(Receipt.__table__, ("questionnaire_id", "participant_id", "answered_on"),
                 receipts(members, questionnaires))  # fmt: skip
     if loader.postgres:
@@ -295,10 +316,11 @@ def fill_rows(
 def network(db_session: Session, members: int, participants: int) -> tuple[Any, list[Member]]:
     """The campaign, its members with a pilot group and two meetings each, and two accounts:
     the lead administrator (of the first member) and a representative of the second."""
+    from werkzeug.security import generate_password_hash
+
     from campaign.accounts.models import Role, User
     from campaign.enrolment.models import PilotGroup, PilotGroupKind
     from campaign.network.models import Campaign, Membership, Organisation, OrganisationKind
-    from werkzeug.security import generate_password_hash
 
     orgs = [
         Organisation(slug=f"m{n}", name=f"Kommun {n}", short_name=f"K{n:03d}",

@@ -43,8 +43,14 @@ import scale_fill  # noqa: E402 - the bench folder is not a package
 from scale_fill import NOW, PASSWORD, Expected  # noqa: E402
 
 # The indexes migration 0032 adds for this (dropped and made again by --compare).
-INDEXES = ("ix_message_due", "ix_message_report", "ix_message_steps", "ix_message_questionnaire",
-           "ix_consent_participant_id", "ix_invitation_participant_id")
+INDEXES = (
+    "ix_message_due",
+    "ix_message_report",
+    "ix_message_steps",
+    "ix_message_questionnaire",
+    "ix_consent_participant_id",
+    "ix_invitation_participant_id",
+)
 
 
 @dataclass
@@ -97,8 +103,12 @@ def measure(url: str, folder: str, args: argparse.Namespace) -> Run:
     from campaign.timing import FixedClock, install_clock
 
     app = create_app(
-        {"TESTING": True, "INSTANCE_PATH": folder, "CAMPAIGN_DATABASE_URL": url,
-         "CAMPAIGN_SECRET_KEY": "b"}
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": folder,
+            "CAMPAIGN_DATABASE_URL": url,
+            "CAMPAIGN_SECRET_KEY": "b",
+        }
     )
     install_clock(app, FixedClock(NOW))
     engine = db.engine_of(app)
@@ -127,8 +137,9 @@ def fill(session: Any, members: int, participants: int) -> tuple[Any, Expected]:
     campaign, made = scale_fill.network(session, members, participants)
     found = {q.slug: q.id for q in service.questionnaires_of(session, campaign, NOW)}
     session.commit()
-    expected = scale_fill.fill_rows(session, made, campaign.id, (found["baseline"],
-                                                                  found["follow-up"]))
+    expected = scale_fill.fill_rows(
+        session, made, campaign.id, (found["baseline"], found["follow-up"])
+    )
     total = sum(expected.rows.values())
     took = time.perf_counter() - started
     print(f"filled {total:,} rows in {took:.0f} s ({total / took:,.0f} rows/s)")
@@ -143,7 +154,8 @@ def analyse(session: Any) -> None:
     bind = session.get_bind()
     session.commit()
     with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM ANALYZE" if bind.dialect.name == "postgresql" else "ANALYZE"))
+        postgres = bind.dialect.name == "postgresql"
+        connection.execute(text("VACUUM ANALYZE" if postgres else "ANALYZE"))
 
 
 def check(app: Any, session: Any, campaign: Any, expected: Expected) -> Any:
@@ -155,8 +167,15 @@ def check(app: Any, session: Any, campaign: Any, expected: Expected) -> Any:
     figures = compute(session, campaign, NOW)
     for member in figures.members:
         org = member.organisation.id
-        found = (member.by_status, member.participants, member.mail, member.trained,
-                 member.suppressed, member.outcomes.respondents, member.outcomes.km)
+        found = (
+            member.by_status,
+            member.participants,
+            member.mail,
+            member.trained,
+            member.suppressed,
+            member.outcomes.respondents,
+            member.outcomes.km,
+        )
         wanted = (dict(expected.by_status[org]), expected.took_part[org],
                   dict(expected.mail[org]), expected.trained[org], expected.suppressed[org],
                   expected.respondents(org), expected.km(org))  # fmt: skip
@@ -178,6 +197,7 @@ def times(app: Any, session: Any, campaign: Any, repeat: int) -> dict[str, float
     lead, rep = signed_in(app, "lead@m0.se"), signed_in(app, "rep@m1.se")
     member = rep_org(session)
     base = f"/campaigns/{campaign.slug}"
+    own = f"{base}/organisations/{member.slug}/dashboard"
     things: dict[str, Callable[[], object]] = {
         "floor: COUNT(*) of the participants": lambda: session.scalar(
             select(text("count(*)")).select_from(Participant)
@@ -187,7 +207,7 @@ def times(app: Any, session: Any, campaign: Any, repeat: int) -> dict[str, float
         "dashboard data, one member": lambda: dashboard(app, session, campaign, member.id),
         "GET dashboard (lead)": lambda: page(lead, f"{base}/dashboard"),
         "GET report (lead)": lambda: page(lead, f"{base}/report"),
-        "GET member dashboard (rep)": lambda: page(rep, f"{base}/organisations/{member.slug}/dashboard"),
+        "GET member dashboard (rep)": lambda: page(rep, own),
     }
     medians = {}
     for name, thing in things.items():
