@@ -90,7 +90,9 @@ class Loader:
         started = time.perf_counter()
         counted = self._progress(table.name, rows, started)
         if self.postgres:
+            made = self._drop_indexes(table.name)
             self._copy(table.name, columns, counted)
+            self._make_indexes(table.name, made)
         else:
             self._insert(table, columns, counted)
         took = time.perf_counter() - started
@@ -104,6 +106,29 @@ class Loader:
                 print(f"    {name}: {n:,} rows, {n / took:,.0f} rows/s", flush=True)
             self.expected.rows[name] = n
             yield row
+
+    def _drop_indexes(self, name: str) -> list[str]:
+        """Drop the table's indexes that are not constraints (a bulk load makes them after);
+        return their definitions."""
+        found = self.db_session.execute(
+            text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :t AND indexname"
+                " NOT IN (SELECT conname FROM pg_constraint)"
+            ),
+            {"t": name},
+        ).all()
+        for index, _definition in found:
+            self.db_session.execute(text(f'DROP INDEX "{index}"'))
+        return [definition for _index, definition in found]
+
+    def _make_indexes(self, name: str, definitions: list[str]) -> None:
+        started = time.perf_counter()
+        self.db_session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+        for definition in definitions:
+            self.db_session.execute(text(definition))
+        if definitions:
+            took = time.perf_counter() - started
+            print(f"    {name}: {len(definitions)} indexes made again in {took:.1f} s")
 
     def _copy(self, name: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> None:
         from psycopg.types.json import Json

@@ -182,6 +182,7 @@ def check(app: Any, session: Any, campaign: Any, expected: Expected) -> Any:
         assert found == wanted, f"member {org}: found {found}, filled {wanted}"
     with app.app_context():
         progress = sequence_progress(session, campaign, None, NOW)
+    assert sum(n for _month, n in figures.mail_by_month) == figures.delivered
     for org, (found_steps,) in progress.items():
         assert dict(found_steps.had) == dict(expected.steps[org]), f"member {org}: steps"
     print(f"figures checked: {figures.participants:,} took part, {figures.delivered:,} mails"

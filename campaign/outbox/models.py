@@ -122,12 +122,14 @@ class Message(Base):
             "sent_at",
             postgresql_include=["organisation_id", "participant_id", "due_at"],
         ),
-        # The dashboard's sequence progress: which step each delivered sequence mail was.
+        # The dashboard's sequence progress: which steps each member's participants have had,
+        # read in the order of member and participant.
         Index(
             "ix_message_steps",
             "campaign_id",
-            "sent_at",
-            postgresql_include=["organisation_id", "participant_id", "source_key"],
+            "organisation_id",
+            "participant_id",
+            postgresql_include=["sent_at", "source_key"],
             postgresql_where=text("kind = 'sequence_step' AND state = 'sent'"),
             sqlite_where=text("kind = 'sequence_step' AND state = 'sent'"),
         ),

@@ -43,8 +43,8 @@ def upgrade() -> None:
         postgresql_include=['organisation_id', 'participant_id', 'due_at'],
     )
     op.create_index(
-        'ix_message_steps', 'message', ['campaign_id', 'sent_at'], unique=False,
-        postgresql_include=['organisation_id', 'participant_id', 'source_key'],
+        'ix_message_steps', 'message', ['campaign_id', 'organisation_id', 'participant_id'],
+        unique=False, postgresql_include=['sent_at', 'source_key'],
         postgresql_where=sa.text(STEPS), sqlite_where=sa.text(STEPS),
     )
     op.create_index(
@@ -53,6 +53,7 @@ def upgrade() -> None:
         postgresql_include=['participant_id', 'state'],
         postgresql_where=sa.text(QUESTIONNAIRES), sqlite_where=sa.text(QUESTIONNAIRES),
     )
+    op.create_index('ix_participant_status', 'participant', ['status'], unique=False)
     op.create_index('ix_consent_participant_id', 'consent', ['participant_id'], unique=False)
     op.create_index(
         'ix_invitation_participant_id', 'invitation', ['participant_id'], unique=False
@@ -70,6 +71,7 @@ def downgrade() -> None:
         )
     op.drop_index('ix_invitation_participant_id', table_name='invitation')
     op.drop_index('ix_consent_participant_id', table_name='consent')
+    op.drop_index('ix_participant_status', table_name='participant')
     op.drop_index('ix_message_questionnaire', table_name='message')
     op.drop_index('ix_message_steps', table_name='message')
     op.drop_index('ix_message_report', table_name='message')
