@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> Run:
     parser.add_argument("--quick", action="store_true", help="3 members × 200 participants")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN the slowest queries")
     parser.add_argument("--compare", action="store_true", help="time without the new indexes")
+    parser.add_argument("--brin", action="store_true", help="measure BRIN against btree")
     args = parser.parse_args(argv)
     if args.quick:
         args.members, args.participants, args.repeat = 3, 200, 1
@@ -126,6 +128,8 @@ def measure(url: str, folder: str, args: argparse.Namespace) -> Run:
         run.medians = times(app, session, campaign, args.repeat)
         if args.explain and engine.dialect.name == "postgresql":
             explain(app, session, campaign)
+        if args.brin and engine.dialect.name == "postgresql":
+            brin(session, campaign, args.repeat)
     engine.dispose()
     return run
 
@@ -276,6 +280,42 @@ def make_indexes(session: Any) -> None:
         session.commit()
         print(f"  made {name} in {time.perf_counter() - started:.1f} s")
     analyse(session)
+
+
+def brin(session: Any, campaign: Any, repeat: int) -> None:
+    """The one query of the service over a short span of the outbox's dates (the campaign's
+    per-minute limit: mail sent in the last minute, outbox/limits.py), timed with what 0032
+    gives, with a btree on sent_at, and with a BRIN on sent_at once the table is in the order
+    an outbox fills (by sent_at: CLUSTER)."""
+    from campaign.outbox.limits import _counted
+
+    def timed(label: str) -> None:
+        took = []
+        for _ in range(max(repeat, 3)):
+            started = time.perf_counter()
+            _counted(session, [campaign.id], NOW - timedelta(days=60), "bench")
+            took.append(time.perf_counter() - started)
+            session.rollback()
+        print(f"  mail sent in one minute, {label}: median {statistics.median(took) * 1000:.1f} ms")
+
+    def size(index: str) -> str:
+        return session.scalar(text(f"SELECT pg_size_pretty(pg_relation_size('{index}'))"))
+
+    print("BRIN or btree on sent_at (the per-minute limit's count):")
+    timed("indexes of 0032")
+    for statement in ("CREATE INDEX bench_sent_at ON message (sent_at)", "ANALYZE message"):
+        session.execute(text(statement))
+    session.commit()
+    timed(f"btree on sent_at ({size('bench_sent_at')})")
+    for statement in (
+        "CLUSTER message USING bench_sent_at",
+        "DROP INDEX bench_sent_at",
+        "CREATE INDEX bench_brin ON message USING brin (sent_at)",
+        "ANALYZE message",
+    ):
+        session.execute(text(statement))  # fmt: skip
+    session.commit()
+    timed(f"BRIN on sent_at, table in sent_at order ({size('bench_brin')})")
 
 
 def explain(app: Any, session: Any, campaign: Any) -> None:
