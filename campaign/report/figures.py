@@ -278,21 +278,25 @@ def _soft(db_session: Session, campaign: Campaign, as_of: datetime, members: Mem
 
 
 def _took_part(campaign: Campaign, as_of: datetime) -> Any:
-    """1 for a participant who took part by the moment, else 0 (see the module's docstring)."""
+    """1 for a participant who took part by the moment, else 0 (see the module's docstring).
+
+    Whether a stopped participant was reached is asked of their own mail (EXISTS, by the index
+    on participant_id, only for the stopped ones): as `IN (all the mail reached)` PostgreSQL
+    searched a list of 600,000 ids once per participant at a million (95 s)."""
     reached = (
-        select(Message.participant_id)
+        select(Message.id)
         .where(
+            Message.participant_id == Participant.id,
             Message.campaign_id == campaign.id,
             Message.state == MessageState.SENT,
             Message.sent_at <= as_of,
         )
-        .join(Participant, Participant.id == Message.participant_id)
-        .where(Participant.status.in_(STOPPED))
+        .exists()
     )
     return case(
         (Participant.status.in_(TAKING_PART), 1),
         (Participant.status.in_(COUNTED_APART), 0),
-        (and_(Participant.status.in_(STOPPED), Participant.id.in_(reached)), 1),
+        (and_(Participant.status.in_(STOPPED), reached), 1),
         else_=0,
     )
 
