@@ -121,8 +121,9 @@ class Invitation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    # Indexed: the report's attendance joins by it, and an erasure's cascade follows it.
     participant_id: Mapped[int | None] = mapped_column(
-        ForeignKey("participant.id", ondelete="CASCADE")
+        ForeignKey("participant.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     rsvp: Mapped[Rsvp] = mapped_column(enum_column(Rsvp, "invitation_rsvp"), default=Rsvp.PENDING)

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.db import Base, enum_column
@@ -103,6 +103,45 @@ class Message(Base):
         # A participant's mail is looked up when they are paused, resumed, unsubscribed or
         # erased; without it each of those read the whole outbox.
         Index("ix_message_participant_id", "participant_id"),
+        # The dispatcher's claim: the mail not yet sent, in the order it is claimed (due_at, id),
+        # so that a claim reads the first rows of a small index and stops, however long the
+        # backlog (the sent mail, nearly all of the table, is not in it).
+        Index(
+            "ix_message_due",
+            "due_at",
+            "id",
+            postgresql_where=text("state IN ('queued', 'retry', 'sending')"),
+            sqlite_where=text("state IN ('queued', 'retry', 'sending')"),
+        ),
+        # The report's and the dashboard's counts of mail by member, state and month read this
+        # instead of the table (the bodies make a row a hundred times as wide as its entry).
+        Index(
+            "ix_message_report",
+            "campaign_id",
+            "state",
+            "sent_at",
+            postgresql_include=["organisation_id", "participant_id", "due_at"],
+        ),
+        # The dashboard's sequence progress: which steps each member's participants have had,
+        # read in the order of member and participant.
+        Index(
+            "ix_message_steps",
+            "campaign_id",
+            "organisation_id",
+            "participant_id",
+            postgresql_include=["sent_at", "source_key"],
+            postgresql_where=text("kind = 'sequence_step' AND state = 'sent'"),
+            sqlite_where=text("kind = 'sequence_step' AND state = 'sent'"),
+        ),
+        # The questionnaires' response rates: who was sent one ('q:<id>:p…' keys, by prefix).
+        Index(
+            "ix_message_questionnaire",
+            "source_key",
+            postgresql_ops={"source_key": "varchar_pattern_ops"},
+            postgresql_include=["participant_id", "state"],
+            postgresql_where=text("kind = 'questionnaire'"),
+            sqlite_where=text("kind = 'questionnaire'"),
+        ),
         CheckConstraint("attempts >= 0", name="attempts_count"),
         CheckConstraint("state <> 'sending' OR lease_until IS NOT NULL", name="sending_leased"),
         CheckConstraint("state <> 'sent' OR sent_at IS NOT NULL", name="sent_has_time"),

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import case, distinct, func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from campaign.drip.files import Sequence
@@ -123,7 +123,9 @@ def sequence_progress(
     names = sorted({name for _org, name in found})
     if not names:
         return {}
-    delivered = _delivered_steps(campaign, sequences, names, now)
+    delivered = _delivered_steps(
+        db_session, sequences, names, _delivered(campaign, organisation_id, now)
+    )
     for org_id, label, count in db_session.execute(delivered):
         name, number = label.split("/")
         if (org_id, name) in found:
@@ -185,33 +187,51 @@ def _last_from_start(sequence: Sequence) -> str:
 
 
 def _delivered_steps(
-    campaign: Campaign, sequences: dict[str, Sequence], names: list[str], now: datetime
+    db_session: Session,
+    sequences: dict[str, Sequence],
+    names: list[str],
+    delivered: tuple[ColumnElement[bool], ...],
 ) -> Any:
-    """SELECT organisation, 'sequence/number', participants delivered that step, by then."""
-    delivered = (
-        select(Message.organisation_id, Message.participant_id, _step(sequences, names))
-        .where(
-            Message.campaign_id == campaign.id,
-            Message.kind == MessageKind.SEQUENCE_STEP,
-            Message.state == MessageState.SENT,
-            Message.sent_at <= now,
-        )
+    """SELECT organisation, 'sequence/number', participants delivered that step (of the mail
+    `delivered`). Each participant's steps are made distinct first, in the order of the index
+    (member, participant), then counted: a count(DISTINCT) sorted all the mail."""
+    step = _step(sequences, names, db_session.get_bind().dialect.name == "postgresql")
+    had = (
+        select(Message.organisation_id, Message.participant_id, step)
+        .where(*delivered)
+        .distinct()
         .subquery()
     )
     return (
-        select(
-            delivered.c.organisation_id,
-            delivered.c.step,
-            func.count(distinct(delivered.c.participant_id)),
-        )
-        .where(delivered.c.step.is_not(None))
-        .group_by(delivered.c.organisation_id, delivered.c.step)
+        select(had.c.organisation_id, had.c.step, func.count())
+        .where(had.c.step.is_not(None))
+        .group_by(had.c.organisation_id, had.c.step)
     )
 
 
-def _step(sequences: dict[str, Sequence], names: list[str]) -> Any:
+def _delivered(
+    campaign: Campaign, organisation_id: int | None, now: datetime
+) -> tuple[ColumnElement[bool], ...]:
+    """The sequence mail delivered by `now` (of one member's people, if given)."""
+    delivered = (
+        Message.campaign_id == campaign.id,
+        Message.kind == MessageKind.SEQUENCE_STEP,
+        Message.state == MessageState.SENT,
+        Message.sent_at <= now,
+    )
+    if organisation_id is None:
+        return delivered
+    return (*delivered, Message.organisation_id == organisation_id)
+
+
+def _step(sequences: dict[str, Sequence], names: list[str], postgres: bool) -> Any:
     """A message's step as 'sequence/number', read from its outbox key (NULL for no step)."""
     key = Message.source_key
+    if postgres:  # one split and equal strings: sixteen LIKEs a row cost seconds at millions
+        part = func.split_part(func.split_part(key, ":seq:", 2), ":", 1)
+        steps = {f"{name}/{ident}": f"{name}/{number}" for name in names
+                 for ident, number in _idents(sequences[name])}  # fmt: skip
+        return case(steps, value=part, else_=None).label("step")
     return case(
         *[
             (

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, distinct, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from campaign.enrolment.lifecycle import STOPPED
@@ -132,14 +132,14 @@ def compute(db_session: Session, campaign: Campaign, as_of: datetime) -> Figures
         .where(Membership.campaign_id == campaign.id)
     ).all()
     members = {o.id: MemberFigures(o, m) for m, o in rows}
-    counts = (_participants, _pilot_groups, _mail, _trained, _events_held, _suppressed, _soft)
+    counts = (_participants, _pilot_groups, _trained, _events_held, _suppressed, _soft)
     for count in counts:
         count(db_session, campaign, as_of, members)
+    by_month = _mail(db_session, campaign, as_of, members)
     network = _outcomes(db_session, campaign, as_of, members)
     for member in members.values():
         member.co2_kg, member.money = valued(member.outcomes, campaign)
     co2, money = valued(network, campaign)
-    by_month = _mail_by_month(db_session, campaign, as_of)
     ordered = sorted(members.values(), key=lambda m: m.organisation.short_name)
     return Figures(campaign, as_of, ordered, network, co2, money, by_month)
 
@@ -174,20 +174,44 @@ def _pilot_groups(
         members[org_id].pilot_groups = n
 
 
-def _mail(db_session: Session, campaign: Campaign, as_of: datetime, members: Members) -> None:
-    """Count mail to participants by state; a mail counts as sent only if it was sent by then."""
-    for org_id, state, n in db_session.execute(
-        select(Message.organisation_id, Message.state, func.count())
-        .where(
-            Message.campaign_id == campaign.id,
-            Message.participant_id.is_not(None),
-            Message.due_at <= as_of,
-            or_(Message.state != MessageState.SENT, Message.sent_at <= as_of),
-        )
-        .group_by(Message.organisation_id, Message.state)
-    ):
-        if org_id in members:
-            members[org_id].mail[state.value] = n
+def _mail(
+    db_session: Session, campaign: Campaign, as_of: datetime, members: Members
+) -> list[tuple[str, int]]:
+    """Count mail to participants by state (a mail counts as sent only if it was sent by then,
+    and only mail due by then counts), and return the mail delivered per calendar month of the
+    campaign's zone: one pass over the outbox's fifteen million rows of a national campaign."""
+    sent = _sent(campaign, as_of)
+    month = _local_month(db_session, campaign, sent)
+    due = (Message.due_at <= as_of).label("due")
+    found = (
+        select(Message.organisation_id, Message.state, due, _or_null(month), func.count())
+        .where(*sent[:2], or_(Message.state != MessageState.SENT, Message.sent_at <= as_of))
+        .group_by(Message.organisation_id, Message.state, due, "month")
+    )
+    by_month: dict[str, int] = {}
+    for org_id, state, is_due, local_month, n in db_session.execute(found):
+        if is_due and org_id in members:
+            counted = members[org_id].mail
+            counted[state.value] = counted.get(state.value, 0) + n
+        if state is MessageState.SENT and local_month is not None:
+            label = _month_label(local_month)
+            by_month[label] = by_month.get(label, 0) + n
+    return sorted(by_month.items())
+
+
+def _sent(campaign: Campaign, as_of: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The mail delivered to the campaign's participants by the moment (the first two: all
+    the mail to its participants)."""
+    return (
+        Message.campaign_id == campaign.id,
+        Message.participant_id.is_not(None),
+        Message.state == MessageState.SENT,
+        Message.sent_at <= as_of,
+    )
+
+
+def _or_null(month: Any) -> Any:
+    return (month if month is not None else null()).label("month")
 
 
 def _trained(db_session: Session, campaign: Campaign, as_of: datetime, members: Members) -> None:
@@ -254,21 +278,25 @@ def _soft(db_session: Session, campaign: Campaign, as_of: datetime, members: Mem
 
 
 def _took_part(campaign: Campaign, as_of: datetime) -> Any:
-    """1 for a participant who took part by the moment, else 0 (see the module's docstring)."""
+    """1 for a participant who took part by the moment, else 0 (see the module's docstring).
+
+    Whether a stopped participant was reached is asked of their own mail (EXISTS, by the index
+    on participant_id, only for the stopped ones): as `IN (all the mail reached)` PostgreSQL
+    searched a list of 600,000 ids once per participant at a million (95 s)."""
     reached = (
-        select(Message.participant_id)
+        select(Message.id)
         .where(
+            Message.participant_id == Participant.id,
             Message.campaign_id == campaign.id,
             Message.state == MessageState.SENT,
             Message.sent_at <= as_of,
         )
-        .join(Participant, Participant.id == Message.participant_id)
-        .where(Participant.status.in_(STOPPED))
+        .exists()
     )
     return case(
         (Participant.status.in_(TAKING_PART), 1),
         (Participant.status.in_(COUNTED_APART), 0),
-        (and_(Participant.status.in_(STOPPED), Participant.id.in_(reached)), 1),
+        (and_(Participant.status.in_(STOPPED), reached), 1),
         else_=0,
     )
 
@@ -282,22 +310,9 @@ def valued(outcomes: Outcomes, campaign: Campaign) -> tuple[float | None, float 
     return co2, money
 
 
-def _mail_by_month(
-    db_session: Session, campaign: Campaign, as_of: datetime
-) -> list[tuple[str, int]]:
-    """Mail delivered to participants per calendar month of the campaign's time zone."""
-    sent = (
-        Message.campaign_id == campaign.id,
-        Message.participant_id.is_not(None),
-        Message.state == MessageState.SENT,
-        Message.sent_at <= as_of,
-    )
-    month = _local_month(db_session, campaign, sent)
-    if month is None:
-        return []
-    inner = select(month.label("month")).where(*sent).subquery()
-    by_month = select(inner.c.month, func.count()).group_by(inner.c.month).order_by(inner.c.month)
-    return [(label, n) for label, n in db_session.execute(by_month)]
+def _month_label(month: str | datetime) -> str:
+    """YYYY-MM of a month: PostgreSQL gives its first moment (date_trunc), SQLite the text."""
+    return month if isinstance(month, str) else month.strftime("%Y-%m")
 
 
 def _local_month(
@@ -305,7 +320,9 @@ def _local_month(
 ) -> Any:
     """YYYY-MM of a message's local month, in SQL; None when no message is `sent`."""
     if db_session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone(campaign.timezone, Message.sent_at), "YYYY-MM")
+        # The month's first moment (local, without a zone), written out in Python: to_char on
+        # every row cost a second a million mails.
+        return func.date_trunc("month", func.timezone(campaign.timezone, Message.sent_at))
     first, last = db_session.execute(
         select(func.min(Message.sent_at), func.max(Message.sent_at)).where(*sent)
     ).one()
