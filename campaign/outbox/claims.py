@@ -33,18 +33,18 @@ CLAIMED_COLUMNS = (
 )
 
 
-def is_due(now: datetime, leased_at: datetime | None = None) -> ColumnElement[bool]:
-    """Return the condition of a message that may be claimed at `now`: queued and due, or left
-    by a dispatcher whose lease had run out by `leased_at` (default `now`)."""
-    waiting = and_(
+def _waiting(now: datetime) -> ColumnElement[bool]:
+    """Queued, or waiting for its next attempt, and due at `now`."""
+    return and_(
         Message.state.in_((MessageState.QUEUED, MessageState.RETRY)),
         Message.due_at <= now,
         or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
     )
-    abandoned = and_(
-        Message.state == MessageState.SENDING, Message.lease_until < (leased_at or now)
-    )
-    return or_(waiting, abandoned)
+
+
+def _abandoned(leased_at: datetime) -> ColumnElement[bool]:
+    """Being sent by a dispatcher whose lease had run out by `leased_at`."""
+    return and_(Message.state == MessageState.SENDING, Message.lease_until < leased_at)
 
 
 def claim(
@@ -58,24 +58,43 @@ def claim(
     """Lease up to `limit` messages due at `now` (none the policy holds) to this caller from
     `leased_at` (default `now`) and commit; return them, oldest first.
 
-    The dispatcher works on plain rows and records outcomes with plain UPDATEs: per message,
-    that is a third of the cost of the ORM's unit of work.
+    Abandoned messages are taken first, then waiting ones, each by a query of its own: as one
+    query with OR, PostgreSQL read and sorted every due row instead of the first few of the
+    due-mail index (0.4 ms against 700 ms with 28,000 due among 15 million). The dispatcher
+    works on plain rows and records outcomes with plain UPDATEs: per message, that is a third
+    of the cost of the ORM's unit of work.
     """
     token, start = uuid.uuid4().hex, leased_at or now
-    due = is_due(now, start)
+    held = _held(db_session, now, policy)
+    taken = 0
+    for condition in (_abandoned(start), _waiting(now)):
+        if taken < limit:
+            taken += _take(db_session, condition, limit - taken, held, start + lease, token)
+    db_session.commit()
+    return _claimed(db_session, token) if taken else []
+
+
+def _take(
+    db_session: Session,
+    condition: ColumnElement[bool],
+    limit: int,
+    held: ColumnElement[bool],
+    lease_until: datetime,
+    token: str,
+) -> int:
+    """Lease up to `limit` of the oldest messages that meet `condition`; return how many."""
     # A materialised CTE picks the rows once: as a plain IN (subquery) PostgreSQL may rescan
     # it, and each rescan with SKIP LOCKED picks other rows, so more than `limit` were leased.
-    held = _held(db_session, now, policy)
-    picked = _candidates(due, limit, held).cte("picked").prefix_with("MATERIALIZED")
-    db_session.execute(
+    picked = _candidates(condition, limit, held).cte("picked").prefix_with("MATERIALIZED")
+    taken = db_session.scalars(
         update(Message)
         .where(Message.id.in_(select(picked.c.id)))
-        .where(due)  # re-checked on the locked row: two claimers never share a message
-        .values(state=MessageState.SENDING, lease_until=start + lease, claim_token=token)
+        .where(condition)  # re-checked on the locked row: two claimers never share a message
+        .values(state=MessageState.SENDING, lease_until=lease_until, claim_token=token)
+        .returning(Message.id)  # SQLite gives no row count for an UPDATE that starts WITH
         .execution_options(synchronize_session=False)
     )
-    db_session.commit()
-    return _claimed(db_session, token)
+    return len(taken.all())
 
 
 def renew(db_session: Session, token: str, lease_until: datetime) -> set[int]:

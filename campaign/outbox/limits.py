@@ -3,10 +3,11 @@ participant of a campaign that is over, and no more than each campaign's sending
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, func, or_, select
+from sqlalchemy import Row, and_, func, select
 from sqlalchemy.orm import Session
 
 from campaign.outbox.models import Message, MessageState, Suppression
@@ -132,18 +133,23 @@ def _counted(
     db_session: Session, campaign_ids: list[int], now: datetime, own_token: str
 ) -> dict[int, int]:
     """Return what counts against each campaign's limit: mail sent in the minute, and mail
-    other dispatchers are sending now, so that N workers do not send N times the limit."""
+    other dispatchers are sending now, so that N workers do not send N times the limit.
+
+    Two counts, not one with OR: each reads an index of its own (the recent sent mail, the
+    mail being sent), where the OR read the campaign's whole outbox (6 s at 15 million)."""
+    went = (MessageState.SENT, MessageState.FAILED)  # a bounce after sending marks it failed
+    sent = and_(Message.state.in_(went), Message.sent_at > now - RATE_WINDOW)
     others_sending = and_(
         Message.state == MessageState.SENDING,
         Message.lease_until >= now,
         Message.claim_token != own_token,
     )
-    query = (
-        select(Message.campaign_id, func.count())
-        .where(
-            Message.campaign_id.in_(campaign_ids),
-            or_(Message.sent_at > now - RATE_WINDOW, others_sending),
+    counted: Counter[int] = Counter()
+    for condition in (sent, others_sending):
+        query = (
+            select(Message.campaign_id, func.count())
+            .where(Message.campaign_id.in_(campaign_ids), condition)
+            .group_by(Message.campaign_id)
         )
-        .group_by(Message.campaign_id)
-    )
-    return {cid: n for cid, n in db_session.execute(query) if cid is not None}
+        counted.update({cid: n for cid, n in db_session.execute(query) if cid is not None})
+    return dict(counted)
