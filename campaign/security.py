@@ -98,7 +98,7 @@ class Signing:
         if type(payload) is int:  # what JSON writes for a number, without its encoder
             json = str(payload).encode()
         else:
-            json = want_bytes(self._json.dumps(payload, separators=(",", ":")))
+            json = want_bytes(self._json.dumps(payload))
         return base64_encode(json) if len(json) <= 9 else want_bytes(self._dump(payload))
 
 

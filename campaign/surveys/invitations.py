@@ -12,6 +12,7 @@ before still open the questionnaire until it closes. A questionnaire copied as a
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -19,21 +20,21 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign.enrolment.mail import addressee_of
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup
 from campaign.network.models import Campaign
 from campaign.network.phases import mails_participants
-from campaign.outbox.mail import mail_settings, queue_participant_mail
-from campaign.outbox.models import Message, MessageKind, MessageState
-from campaign.outbox.texts import greeting
-from campaign.outbox.wording import campaign_letter
+from campaign.outbox.models import Message, MessageState
+from campaign.outbox.queue import enqueue_many
 from campaign.surveys import stored
 from campaign.surveys.definitions import Definition
+from campaign.surveys.letters import Letters, Reader
 from campaign.surveys.models import Questionnaire, QuestionnaireKind, Receipt
-from campaign.surveys.service import closes_at, invitation_key, link_token, questionnaires_of
+from campaign.surveys.service import closes_at, invitation_key, questionnaires_of
 from campaign.timing import local_date, local_instant
 
-People = list[tuple[Participant, PilotGroup]]
+People = list[Reader]
+BATCH = 1000  # mails queued per transaction: a fan-out to everyone shows its progress
+RUN_SECONDS = 20.0  # how long one run goes on; the next run carries on where it stopped
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,15 @@ class Mailing:
 
 
 def queue_questionnaires(db_session: Session, now: datetime) -> int:
-    """Queue the invitations and reminders that have come due; return how many."""
+    """Queue the invitations and reminders that have come due, committing after each batch
+    (for at most RUN_SECONDS: the next run carries on); return how many."""
+    deadline = time.monotonic() + RUN_SECONDS
     campaigns = db_session.scalars(select(Campaign)).all()
     mailing = [campaign for campaign in campaigns if mails_participants(campaign, now)]
-    return sum(_queue_campaign(db_session, campaign, now) for campaign in mailing)
+    return sum(_queue_campaign(db_session, campaign, now, deadline) for campaign in mailing)
 
 
-def _queue_campaign(db_session: Session, campaign: Campaign, now: datetime) -> int:
+def _queue_campaign(db_session: Session, campaign: Campaign, now: datetime, deadline: float) -> int:
     people = _active_people(db_session, campaign)
     count = 0
     for questionnaire in questionnaires_of(db_session, campaign, now):
@@ -65,20 +68,22 @@ def _queue_campaign(db_session: Session, campaign: Campaign, now: datetime) -> i
         if definition is not None and questionnaire.is_sending:
             sent = _sent(db_session, questionnaire)
             mailing = Mailing(questionnaire, definition, ZoneInfo(campaign.timezone), sent)
-            count += _queue_mailing(db_session, mailing, people, now)
+            count += _queue_mailing(db_session, mailing, people, now, deadline)
     return count
 
 
 def _active_people(db_session: Session, campaign: Campaign) -> People:
+    """Return the campaign's active participants as plain rows, with their group's start."""
     rows = db_session.execute(
-        select(Participant, PilotGroup)
+        select(*(getattr(Participant, name) for name in Reader._fields[:-1]), PilotGroup.starts_on)
         .join(PilotGroup, PilotGroup.id == Participant.pilot_group_id)
         .where(
             Participant.campaign_id == campaign.id,
             Participant.status == ParticipantStatus.ACTIVE,
         )
+        .order_by(Participant.id)
     )
-    return [(participant, group) for participant, group in rows]
+    return [Reader._make(row) for row in rows]
 
 
 def _sent(
@@ -93,7 +98,10 @@ def _sent(
     return {key: (due, state) for key, due, state in rows}
 
 
-def _queue_mailing(db_session: Session, mailing: Mailing, people: People, now: datetime) -> int:
+def _queue_mailing(
+    db_session: Session, mailing: Mailing, people: People, now: datetime, deadline: float
+) -> int:
+    """Queue the invitations and reminders due, a batch per transaction until `deadline`."""
     answered = set(
         db_session.scalars(
             select(Receipt.participant_id).where(
@@ -101,39 +109,35 @@ def _queue_mailing(db_session: Session, mailing: Mailing, people: People, now: d
             )
         )
     )
-    return sum(
-        _queue_for(db_session, mailing, participant, group, now)
-        for participant, group in people
-        if participant.id not in answered
-    )
+    due = [(p, key) for p in people if p.id not in answered and (key := _due_key(mailing, p, now))]
+    letters = Letters(db_session, mailing.questionnaire, mailing.definition)
+    for start in range(0, len(due), BATCH):
+        if time.monotonic() > deadline:
+            return start
+        batch = due[start : start + BATCH]
+        enqueue_many(db_session, [letters.message(p, key, now) for p, key in batch], now)
+        db_session.commit()
+    return len(due)
 
 
-def _queue_for(
-    db_session: Session,
-    mailing: Mailing,
-    participant: Participant,
-    group: PilotGroup,
-    now: datetime,
-) -> int:
-    """Queue the participant's invitation or latest reminder if it is due; return 1 if queued."""
-    key = invitation_key(mailing.questionnaire, participant.id)
+def _due_key(mailing: Mailing, reader: Reader, now: datetime) -> str | None:
+    """Return the key of the participant's invitation or latest reminder if it is due now."""
+    key = invitation_key(mailing.questionnaire, reader.id)
     if key not in mailing.sent:
-        due = _invitation_due(mailing, participant, group)
+        due = _invitation_due(mailing, reader)
         if due > now or now > mailing.closes_at(due):
-            return 0  # not due, or it would be closed before anyone could answer
-        return _send(db_session, mailing, participant, key, now)
+            return None  # not due, or it would be closed before anyone could answer
+        return key
     reminder = _reminder_key(mailing, key, now)
-    if reminder is None or reminder in mailing.sent:
-        return 0
-    return _send(db_session, mailing, participant, reminder, now)
+    return None if reminder is None or reminder in mailing.sent else reminder
 
 
-def _invitation_due(mailing: Mailing, participant: Participant, group: PilotGroup) -> datetime:
+def _invitation_due(mailing: Mailing, reader: Reader) -> datetime:
     """The baseline comes from the participant's own start, the follow-up from the group's."""
     if mailing.questionnaire.kind is QuestionnaireKind.BASELINE:
-        anchor = participant.starts_on or group.starts_on
+        anchor = reader.starts_on or reader.group_starts_on
     else:
-        anchor = group.starts_on
+        anchor = reader.group_starts_on
     definition = mailing.definition
     return local_instant(definition.after.apply(anchor), definition.at, mailing.zone)
 
@@ -152,37 +156,3 @@ def _reminder_key(mailing: Mailing, key: str, now: datetime) -> str | None:
         if local_instant(offset.apply(invited_on), definition.at, mailing.zone) <= now
     ]
     return f"{key}:r{due[-1]}" if due else None
-
-
-def _send(
-    db_session: Session, mailing: Mailing, participant: Participant, key: str, now: datetime
-) -> int:
-    """Queue the invitation (key without ":r") or a reminder; return 1 if it is new."""
-    reminder = ":r" in key
-    addressee = addressee_of(db_session, participant)
-    queued = queue_participant_mail(
-        db_session,
-        addressee,
-        campaign_letter(
-            db_session,
-            addressee.campaign_id,
-            "questionnaire-reminder" if reminder else "questionnaire",
-            addressee.language,
-        ),
-        _context(mailing, participant, addressee.language),
-        kind=MessageKind.REMINDER if reminder else MessageKind.QUESTIONNAIRE,
-        source_key=key,
-        due_at=now,
-        now=now,
-    )
-    return int(queued is not None)
-
-
-def _context(mailing: Mailing, participant: Participant, language: str) -> dict[str, str]:
-    """Return the placeholders of a questionnaire's mail, with the participant's own link."""
-    return {
-        "greeting": greeting(participant.name, language),
-        "title": mailing.definition.title[language],
-        "intro": mailing.definition.intro[language],
-        "link": mail_settings().link(f"/q/{link_token(mailing.questionnaire, participant)}"),
-    }
