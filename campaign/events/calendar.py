@@ -12,6 +12,7 @@ forms refused control characters must not make icalendar refuse the whole calend
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable
@@ -178,9 +179,27 @@ class InvitationParts:
         address = _attendee(attendee, partstat)
         lines = [Contentline.from_parts("ATTENDEE", address.params, address)]
         if description:
-            text = vText(plaintext.lines(description))
-            lines.append(Contentline.from_parts("DESCRIPTION", Parameters(), text))
+            lines.append(_description(description))
         return self.before + "".join(_fold(line) + "\r\n" for line in lines) + self.after
+
+
+def _description(description: str) -> str:
+    """Return the DESCRIPTION line of a text: the event's, then after a blank line an invitee's
+    own link. The escaping goes character by character, so the shared text is escaped once and
+    a link with nothing to escape is put after it as it is."""
+    shared, blank, own = description.rpartition("\n\n")
+    if blank and LINK.fullmatch(own):
+        return _description_line(shared + blank) + own
+    return _description_line(description)
+
+
+LINK = re.compile(r"[A-Za-z0-9:/._~?=%-]+")  # characters iCalendar text leaves as they are
+
+
+@functools.lru_cache(maxsize=64)
+def _description_line(text: str) -> str:
+    """Return the DESCRIPTION line of a text, escaped and not folded."""
+    return str(Contentline.from_parts("DESCRIPTION", Parameters(), vText(plaintext.lines(text))))
 
 
 def _fold(line: str) -> str:
