@@ -77,7 +77,7 @@ def name(n: int) -> str:
     have names Markdown would read (their mail is rendered in full)."""
     if n % 7 == 0:
         return ""
-    return f"<Ola> *Ek* {n}" if n % 13 == 5 else f"Åsa Öberg {n}"
+    return f"<Ola> *Ek* {n}" if n % 97 == 5 else f"Åsa Öberg {n}"
 
 
 def suppressed(participants: int) -> list[str]:

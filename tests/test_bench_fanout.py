@@ -85,7 +85,7 @@ def test_each_announcement_is_the_persons_full_render(fanned_out: tuple[Any, Any
         _same(mail, whole["rendered"].subject, whole["rendered"].text, whole["rendered"].html)
         assert mail.headers == whole["headers"]
         full_renders += "&lt;Ola&gt;" in mail.html_body or "<Ola>" in mail.text_body
-    assert len(rows) == len(mails) and full_renders > 5  # the names Markdown reads are there
+    assert len(rows) == len(mails) and full_renders >= 2  # the names Markdown reads are there
 
 
 def test_each_questionnaire_is_the_persons_full_render(fanned_out: tuple[Any, Any]) -> None:

@@ -106,13 +106,14 @@ def advance(
     event = locked_event(db_session, fanout.event_id)
     if not mail_goes(db_session, event, now):
         return None
-    rows = _next_batch(db_session, event)
+    if letters is None or letters.version != Letters.version_of(event):
+        letters = Letters(db_session, event, now)
+    rows = _next_batch(db_session, event, letters.mailed_up_to)
     if not rows:
         fanout.state, fanout.finished_at = FanoutState.DONE, now
         return None
-    if letters is None or letters.version != Letters.version_of(event):
-        letters = Letters(db_session, event, now)
     _queue(db_session, event, letters, rows, now)
+    letters.mailed_up_to = rows[-1][0].invitation_id
     fanout.state = FanoutState.RUNNING
     fanout.done += len(rows)
     fanout.total = max(fanout.total, fanout.done)
@@ -138,13 +139,14 @@ def locked_event(db_session: Session, event_id: int) -> Event:
     return db_session.scalars(select(Event).where(Event.id == event_id).with_for_update()).one()
 
 
-def _next_batch(db_session: Session, event: Event) -> list[tuple[Invitee, int | None]]:
-    """Return the next invitees due the event's calendar mail, with the SEQUENCE they last got."""
+def _next_batch(db_session: Session, event: Event, after: int) -> list[tuple[Invitee, int | None]]:
+    """Return the next invitees due the event's calendar mail, with the SEQUENCE they last got:
+    those after invitation `after` (the letters of this version have mailed those before)."""
     rows = db_session.execute(
         select(Invitation.id, Invitation.rsvp, Invitation.sent_sequence, Participant, User)
         .outerjoin(Participant, Participant.id == Invitation.participant_id)
         .outerjoin(User, User.id == Invitation.user_id)
-        .where(*_due(event))
+        .where(*_due(event), Invitation.id > after)
         .order_by(Invitation.id)
         .limit(BATCH)
     ).all()

@@ -203,6 +203,9 @@ class Letters:
         self.addressees = Addressees(db_session)
         self.marks = _new_marks()
         self.rsvp_token = Signing(RSVP_PURPOSE)  # as _rsvp_token signs, once for all invitees
+        # The last invitation a fan-out has mailed with these letters: the next batch is after
+        # it (the invitations before it have this version, or are no longer due).
+        self.mailed_up_to = 0
         self._layouts: dict[tuple[str, str, Footer], _Layout] = {}
         self._calendar: calendar.InvitationParts | None = None
 

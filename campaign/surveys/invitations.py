@@ -13,8 +13,8 @@ before still open the questionnaire until it closes. A questionnaire copied as a
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -33,6 +33,7 @@ from campaign.surveys.service import closes_at, invitation_key, questionnaires_o
 from campaign.timing import local_date, local_instant
 
 People = list[Reader]
+Invited = tuple[datetime, MessageState]  # when an invitation was queued, and its state now
 BATCH = 1000  # mails queued per transaction: a fan-out to everyone shows its progress
 RUN_SECONDS = 20.0  # how long one run goes on; the next run carries on where it stopped
 
@@ -45,9 +46,29 @@ class Mailing:
     definition: Definition
     zone: ZoneInfo  # the campaign's
     sent: dict[str, tuple[datetime, MessageState]]
+    # The moments worked out so far, by the day or moment they are counted from: thousands of
+    # people share a start, and their invitations a moment sent.
+    _due: dict[date, datetime] = field(default_factory=dict, compare=False)
+    _reminders: dict[tuple[datetime, MessageState], int] = field(
+        default_factory=dict, compare=False
+    )
 
     def closes_at(self, sent: datetime) -> datetime:
         return closes_at(self.definition, self.questionnaire, sent, self.zone.key)
+
+    def invitation_due(self, anchor: date) -> datetime:
+        """Return when the invitation of a person whose start is `anchor` is due."""
+        if anchor not in self._due:
+            day = self.definition.after.apply(anchor)
+            self._due[anchor] = local_instant(day, self.definition.at, self.zone)
+        return self._due[anchor]
+
+    def latest_reminder(self, invited: Invited, now: datetime) -> int:
+        """Return the number of the latest reminder due by `now` of an invitation sent then (0:
+        none; nor when it was cancelled or has closed)."""
+        if invited not in self._reminders:
+            self._reminders[invited] = _latest_reminder(self, invited, now)
+        return self._reminders[invited]
 
 
 def queue_questionnaires(db_session: Session, now: datetime) -> int:
@@ -135,19 +156,22 @@ def _due_key(mailing: Mailing, reader: Reader, now: datetime) -> str | None:
 def _invitation_due(mailing: Mailing, reader: Reader) -> datetime:
     """The baseline comes from the participant's own start, the follow-up from the group's."""
     if mailing.questionnaire.kind is QuestionnaireKind.BASELINE:
-        anchor = reader.starts_on or reader.group_starts_on
-    else:
-        anchor = reader.group_starts_on
-    definition = mailing.definition
-    return local_instant(definition.after.apply(anchor), definition.at, mailing.zone)
+        return mailing.invitation_due(reader.starts_on or reader.group_starts_on)
+    return mailing.invitation_due(reader.group_starts_on)
 
 
 def _reminder_key(mailing: Mailing, key: str, now: datetime) -> str | None:
     """The key of the latest reminder due by `now`; None if none is, or the invitation was
     cancelled or has closed."""
-    invited_at, state = mailing.sent[key]
+    number = mailing.latest_reminder(mailing.sent[key], now)
+    return f"{key}:r{number}" if number else None
+
+
+def _latest_reminder(mailing: Mailing, invited: Invited, now: datetime) -> int:
+    """Work out Mailing.latest_reminder."""
+    invited_at, state = invited
     if state is MessageState.CANCELLED or now >= mailing.closes_at(invited_at):
-        return None
+        return 0
     invited_on = local_date(invited_at, mailing.zone.key)
     definition = mailing.definition
     due = [
@@ -155,4 +179,4 @@ def _reminder_key(mailing: Mailing, key: str, now: datetime) -> str | None:
         for n, offset in enumerate(definition.reminders, start=1)
         if local_instant(offset.apply(invited_on), definition.at, mailing.zone) <= now
     ]
-    return f"{key}:r{due[-1]}" if due else None
+    return due[-1] if due else 0
