@@ -35,7 +35,10 @@ from campaign.timing import local_date, local_instant
 People = list[Reader]
 Invited = tuple[datetime, MessageState]  # when an invitation was queued, and its state now
 BATCH = 1000  # mails queued per transaction: a fan-out to everyone shows its progress
-RUN_SECONDS = 20.0  # how long one run goes on; the next run carries on where it stopped
+# How long one run goes on; the next run carries on where it stopped. Each run first reads
+# everyone (who is due what), so a run is long enough for that to be a small part of it, and
+# well within the job's lease (three times its minute).
+RUN_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
