@@ -122,11 +122,11 @@ class Reader(NamedTuple):
 
 # The values that differ from one reader's mail to the next, and the placeholders that print them.
 SLOTS = (
-    Slot("name", ("participant.name",)),
-    Slot("email", ("participant.email",)),
-    Slot("title", ("participant.title",)),
-    Slot("first_name", ("participant.first_name",)),
-    Slot("unsubscribe", ("links.unsubscribe",), is_link=True),
+    Slot("name", (("participant", "name"),)),
+    Slot("email", (("participant", "email"),)),
+    Slot("title", (("participant", "title"),)),
+    Slot("first_name", (("participant", "first_name"),)),
+    Slot("unsubscribe", (("links", "unsubscribe"),), is_link=True),
 )
 
 

@@ -31,6 +31,7 @@ from campaign.outbox.compose import CONTENT, Rendered
 from campaign.outbox.texts import Letter
 
 Values = Mapping[str, str]  # a reader's own values, by slot
+Path = tuple[str, ...]  # a name in a text, and the attribute of it printed
 Render = Callable[[Values], Rendered]  # the full render of the mail with these values
 
 WORD = r"[^\W_]+(?:_[^\W_]+)*"
@@ -44,7 +45,9 @@ class Slot:
     """One value of a reader's: where the text may print it, and whether the frame links it."""
 
     name: str
-    paths: tuple[str, ...]  # "participant.name", "greeting": the names the text prints it by
+    # The names the text prints it by: ("greeting",) for {{ greeting }}, ("participant", "name")
+    # for {{ participant.name }}.
+    paths: tuple[Path, ...]
     is_link: bool = False  # also the footer's link (to pause or stop the mail)
 
 
@@ -143,11 +146,11 @@ def _cut(text: str, markers: Mapping[str, str], slots: tuple[Slot, ...]) -> tupl
     return tuple(number.get(part, part) for part in parts if part)
 
 
-def _plainly_printed(sources: Iterable[str], paths: set[str]) -> set[str] | None:
+def _plainly_printed(sources: Iterable[str], paths: set[Path]) -> set[Path] | None:
     """Return which of `paths` the texts print; None if any text reads one otherwise (a test,
     a filter, a loop), or if a text cannot be parsed."""
-    roots = {path.split(".")[0] for path in paths}
-    printed: set[str] = set()
+    roots = {path[0] for path in paths}
+    printed: set[Path] = set()
     try:
         trees = [CONTENT.parse(source) for source in sources]
     except Exception:  # a broken text is rendered in full, and fails there as it always did
@@ -165,16 +168,18 @@ def _plainly_printed(sources: Iterable[str], paths: set[str]) -> set[str] | None
     return printed
 
 
-def _path(node: nodes.Node) -> str | None:
-    """Return "root" for a printed name, "root.attr" for a printed attribute of one."""
+def _path(node: nodes.Node) -> Path | None:
+    """Return the path of a printed name, or of a printed attribute of a name."""
     if isinstance(node, nodes.Name):
-        return node.name
+        return (node.name,)
     if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
-        return f"{node.node.name}.{node.attr}"
+        return (node.node.name, node.attr)
     return None
 
 
-def _owner_path(tree: nodes.Template, name: nodes.Name, plain: dict[int, str | None]) -> str | None:
+def _owner_path(
+    tree: nodes.Template, name: nodes.Name, plain: dict[int, Path | None]
+) -> Path | None:
     """Return the printed path of `name` when it is the object of a plainly printed attribute."""
     for getattr_ in tree.find_all(nodes.Getattr):
         if getattr_.node is name and id(getattr_) in plain:

@@ -44,8 +44,8 @@ class Reader(NamedTuple):
 
 # The values that differ from one person's mail to the next, and the placeholders that print them.
 SLOTS = (
-    Slot("first_name", ("greeting",)),
-    Slot("link", ("link",)),
+    Slot("first_name", (("greeting",),)),
+    Slot("link", (("link",),)),
     Slot("unsubscribe", (), is_link=True),
 )
 

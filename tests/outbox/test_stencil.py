@@ -12,9 +12,9 @@ from campaign.outbox.stencil import Slot, Stencils
 from campaign.outbox.texts import Letter
 
 SLOTS = (
-    Slot("name", ("participant.name",)),
-    Slot("title", ("participant.title",)),
-    Slot("unsubscribe", ("links.unsubscribe",), is_link=True),
+    Slot("name", (("participant", "name"),)),
+    Slot("title", (("participant", "title"),)),
+    Slot("unsubscribe", (("links", "unsubscribe"),), is_link=True),
 )
 
 
