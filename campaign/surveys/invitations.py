@@ -34,7 +34,10 @@ from campaign.timing import local_date, local_instant
 
 People = list[Reader]
 Invited = tuple[datetime, MessageState]  # when an invitation was queued, and its state now
-BATCH = 1000  # mails queued per transaction: a fan-out to everyone shows its progress
+BATCH = 1000  # mails composed and inserted at a time
+# How often the batches are committed (a fan-out to everyone shows its progress): each commit of
+# an outbox as large as a fan-out's costs the database a write of its log.
+COMMIT_SECONDS = 1.0
 # How long one run goes on; the next run carries on where it stopped. Each run first reads
 # everyone (who is due what), so a run is long enough for that to be a small part of it, and
 # well within the job's lease (three times its minute).
@@ -75,7 +78,7 @@ class Mailing:
 
 
 def queue_questionnaires(db_session: Session, now: datetime) -> int:
-    """Queue the invitations and reminders that have come due, committing after each batch
+    """Queue the invitations and reminders that have come due, committing the batches
     (for at most RUN_SECONDS: the next run carries on); return how many."""
     deadline = time.monotonic() + RUN_SECONDS
     campaigns = db_session.scalars(select(Campaign)).all()
@@ -135,12 +138,16 @@ def _queue_mailing(
     )
     due = [(p, key) for p in people if p.id not in answered and (key := _due_key(mailing, p, now))]
     letters = Letters(db_session, mailing.questionnaire, mailing.definition)
+    committed = time.monotonic()
     for start in range(0, len(due), BATCH):
         if time.monotonic() > deadline:
             return start
         batch = due[start : start + BATCH]
         enqueue_many(db_session, [letters.message(p, key, now) for p, key in batch], now)
-        db_session.commit()
+        if time.monotonic() - committed >= COMMIT_SECONDS:
+            db_session.commit()
+            committed = time.monotonic()
+    db_session.commit()
     return len(due)
 
 
