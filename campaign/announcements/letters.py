@@ -3,9 +3,9 @@ placeholders as a sequence step's (drip.materialize.context_for), previewed, and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 from flask_babel import gettext as _
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from campaign.announcements.models import Texts
 from campaign.drip.materialize import Enrolled, context_for
 from campaign.drip.samples import sample_context
-from campaign.enrolment.mail import addressee
+from campaign.enrolment.mail import Addressees, addressee
 from campaign.enrolment.models import Participant, PilotGroup
 from campaign.i18n import load_catalog
 from campaign.network.models import Campaign, Membership, Organisation
@@ -29,7 +29,8 @@ from campaign.outbox.mail import (
 )
 from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import Outgoing, enqueue
-from campaign.outbox.texts import Letter
+from campaign.outbox.stencil import Slot, Stencils, Values
+from campaign.outbox.texts import Letter, first_name
 
 LANGUAGES = ("sv", "en")
 
@@ -105,6 +106,77 @@ def message(texts: Texts, person: Person, *, source_key: str, due_at: datetime) 
     return participant_message(
         to, rendered, kind=MessageKind.ANNOUNCEMENT, source_key=source_key, due_at=due_at
     )
+
+
+class Reader(NamedTuple):
+    """A participant as a fan-out reads them: the values of one row, no ORM object."""
+
+    id: int
+    email: str
+    name: str
+    title: str
+    language: str
+    organisation_id: int
+    campaign_id: int
+
+
+# The values that differ from one reader's mail to the next, and the placeholders that print them.
+SLOTS = (
+    Slot("name", (("participant", "name"),)),
+    Slot("email", (("participant", "email"),)),
+    Slot("title", (("participant", "title"),)),
+    Slot("first_name", (("participant", "first_name"),)),
+    Slot("unsubscribe", (("links", "unsubscribe"),), is_link=True),
+)
+
+
+class Letters:
+    """An announcement's mail to many readers: laid out once per language and member (stencils),
+    each reader's own values put in; the same mail `message` renders for one person."""
+
+    def __init__(self, db_session: Session, texts: Texts, origin: str) -> None:
+        self.addressees = Addressees(db_session)
+        self.letters = {language: letter(texts, language, origin) for language in LANGUAGES}
+        self.stencils = {lang: Stencils(self.letters[lang], SLOTS) for lang in LANGUAGES}
+        self._contexts: dict[tuple[int, int, str], dict[str, Any]] = {}
+
+    def message(self, reader: Reader, *, source_key: str, due_at: datetime) -> Outgoing:
+        """Return one reader's mail as the outbox queues it."""
+        to = self.addressees(reader)
+        values = {
+            "name": reader.name,
+            "email": reader.email,
+            "title": reader.title,
+            "first_name": first_name(reader.name),
+            "unsubscribe": to.unsubscribe_url,
+        }
+        shape = (reader.campaign_id, reader.organisation_id)
+        rendered = self.stencils[to.language].render(
+            shape, lambda own: self._render(reader, to, own), values
+        )
+        return participant_message(
+            to, rendered, kind=MessageKind.ANNOUNCEMENT, source_key=source_key, due_at=due_at
+        )
+
+    def _render(self, reader: Reader, to: Addressee, own: Values) -> Rendered:
+        """Render the reader's mail in full, with these values of theirs."""
+        context = self._context(reader, to.language) | {
+            "participant": {k: own[k] for k in ("name", "email", "title", "first_name")},
+            "links": {"unsubscribe": own["unsubscribe"]},
+        }
+        footer = participant_footer(replace(to, unsubscribe_url=own["unsubscribe"]))
+        return self.letters[to.language].render(context, language=to.language, footer=footer)
+
+    def _context(self, reader: Reader, language: str) -> dict[str, Any]:
+        """Return the placeholders the reader's member shares (made once per member)."""
+        key = (reader.campaign_id, reader.organisation_id, language)
+        if key not in self._contexts:
+            organisation, campaign, membership = self.addressees.member(*key[:2])
+            stand_in = Participant(language=language, name="", email="", title="")
+            assert membership is not None  # an announcement reaches members' people only
+            enrolled = Enrolled(stand_in, PilotGroup(name=""), membership, organisation, campaign)
+            self._contexts[key] = context_for(enrolled, "")
+        return self._contexts[key]
 
 
 def _addressee(person: Person) -> Addressee:

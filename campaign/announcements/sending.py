@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
-from campaign.announcements.letters import Person, message
+from campaign.announcements.letters import Letters, Reader
 from campaign.announcements.models import Announcement, AnnouncementState, Texts
 from campaign.announcements.segments import Segment, conditions, reach, reachable
 from campaign.audit import record
-from campaign.enrolment.models import Participant, PilotGroup
-from campaign.network.models import Campaign, Membership, Organisation
+from campaign.enrolment.models import Participant
+from campaign.network.models import Campaign, Membership
 from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.outbox.queue import OPEN_STATES, enqueue_many, state_counts
 from campaign.timing import QUIET_HOURS
@@ -31,6 +31,9 @@ from campaign.timing import QUIET_HOURS
 IN_REQUEST = 200  # up to this many mails are queued in the request itself
 BATCH = 500  # mails queued per transaction by the job
 RUN_SECONDS = 20.0  # how long one run of the job goes on before the other jobs get their turn
+# How often the job commits the batches it has queued: each commit of an outbox as large as a
+# fan-out's costs the database a write of its log, so not after every batch.
+COMMIT_SECONDS = 1.0
 CANCELLED = "cancelled: the announcement was cancelled"  # the last answer of its unsent mail
 WAITING = (AnnouncementState.SCHEDULED, AnnouncementState.SENDING)
 
@@ -133,11 +136,15 @@ def _audit(db_session: Session, announcement: Announcement, author: object, now:
     )
 
 
-def advance(db_session: Session, announcement: Announcement, now: datetime) -> bool:
-    """Queue the mail of the next batch of the segment; False once everyone's is queued."""
+def advance(
+    db_session: Session, announcement: Announcement, now: datetime, letters: Letters | None = None
+) -> bool:
+    """Queue the mail of the next batch of the segment (laid out by `letters`, made for it if
+    not given); False once everyone's is queued."""
     people = _next_batch(db_session, announcement)
     if people:
-        _queue(db_session, announcement, people, now)
+        letters = letters or letters_of(db_session, announcement)
+        _queue(db_session, announcement, letters, people, now)
     if len(people) < BATCH:
         announcement.state, announcement.finished_at = AnnouncementState.SENT, now
         return False
@@ -145,55 +152,70 @@ def advance(db_session: Session, announcement: Announcement, now: datetime) -> b
     return True
 
 
-def _next_batch(db_session: Session, announcement: Announcement) -> list[Person]:
-    """Return the next people of the segment the announcement reaches, in id order."""
+def letters_of(db_session: Session, announcement: Announcement) -> Letters:
+    """Return the announcement's mail, to be laid out once for all its batches."""
+    return Letters(db_session, announcement.texts, f"announcement {announcement.id}")
+
+
+def _next_batch(db_session: Session, announcement: Announcement) -> list[Reader]:
+    """Return the next people of the segment the announcement reaches, in id order: plain
+    rows, whose member's rows the letters read once."""
     segment = segment_of(announcement)
     rows = db_session.execute(
-        select(Participant, PilotGroup, Membership, Organisation, Campaign)
-        .outerjoin(PilotGroup, PilotGroup.id == Participant.pilot_group_id)
+        select(*(getattr(Participant, name) for name in Reader._fields))
         .join(
             Membership,
             (Membership.campaign_id == Participant.campaign_id)
             & (Membership.organisation_id == Participant.organisation_id),
         )
-        .join(Organisation, Organisation.id == Participant.organisation_id)
-        .join(Campaign, Campaign.id == Participant.campaign_id)
         .where(*conditions(announcement.campaign_id, segment), reachable())
         .where(Participant.id > announcement.queued_up_to)
         .order_by(Participant.id)
         .limit(BATCH)
     )
-    return [Person(*row) for row in rows]
+    return [Reader(*row) for row in rows]
 
 
 def _queue(
-    db_session: Session, announcement: Announcement, people: list[Person], now: datetime
+    db_session: Session,
+    announcement: Announcement,
+    letters: Letters,
+    people: list[Reader],
+    now: datetime,
 ) -> None:
     """Queue the mail of a batch of people, due now or after the quiet hours."""
-    due_at = send_time(max(now, announcement.send_at), people[0].campaign)
-    texts = announcement.texts
+    campaign = db_session.get(Campaign, announcement.campaign_id)
+    assert campaign is not None  # a foreign key
+    due_at = send_time(max(now, announcement.send_at), campaign)
     mails = [
-        message(texts, p, source_key=source_key(p.participant.id, announcement.id), due_at=due_at)
+        letters.message(p, source_key=source_key(p.id, announcement.id), due_at=due_at)
         for p in people
     ]
     enqueue_many(db_session, mails, now)
     announcement.queued += len(people)
-    announcement.queued_up_to = people[-1].participant.id
+    announcement.queued_up_to = people[-1].id
 
 
 def run_due(db_session: Session, now: datetime) -> int:
-    """Queue the mail of the announcements whose time has come, oldest first, committing after
-    each batch (so the list shows the progress and a restart loses nothing); return how many
-    mails were queued."""
-    started, queued = time.monotonic(), 0
+    """Queue the mail of the announcements whose time has come, oldest first, committing the
+    batches every COMMIT_SECONDS (so the list shows the progress and a restart loses little);
+    return how many mails were queued."""
+    started = committed = time.monotonic()
+    queued = 0
+    letters: dict[int, Letters] = {}
     while time.monotonic() - started < RUN_SECONDS:
         announcement = _oldest_due(db_session, now)
         if announcement is None:
             break
         before = announcement.queued
-        advance(db_session, announcement, now)
+        if announcement.id not in letters:
+            letters[announcement.id] = letters_of(db_session, announcement)
+        advance(db_session, announcement, now, letters[announcement.id])
         queued += announcement.queued - before
-        db_session.commit()
+        if time.monotonic() - committed >= COMMIT_SECONDS:
+            db_session.commit()
+            committed = time.monotonic()
+    db_session.commit()
     return queued
 
 

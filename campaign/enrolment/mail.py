@@ -7,6 +7,9 @@ same unsubscribe link, made once here and handed to the outbox, which knows no p
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Protocol
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,12 +18,29 @@ from campaign.network.models import Campaign, Membership, Organisation
 from campaign.network.senders import logo_path
 from campaign.outbox.compose import Logo
 from campaign.outbox.mail import Addressee, Sender, mail_settings
-from campaign.outbox.unsubscribe import token_for
+from campaign.outbox.unsubscribe import token_for, tokens
 
 
-def unsubscribe_url(participant: Participant) -> str:
-    """Return the participant's own link to pause or stop their mail."""
-    return mail_settings().link(f"/u/{token_for(participant)}")
+class Person(Protocol):
+    """A participant as far as their address goes: a row or a Participant (a fan-out reads rows)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def organisation_id(self) -> int: ...
+    @property
+    def campaign_id(self) -> int: ...
+
+
+def unsubscribe_url(participant: Person, token: Callable[[int], str] | None = None) -> str:
+    """Return the participant's own link to pause or stop their mail (signed by `token`, a
+    fan-out's signer, if given)."""
+    signed = token(participant.id) if token else token_for(participant)
+    return mail_settings().link(f"/u/{signed}")
 
 
 def contact_of(membership: Membership | None) -> str:
@@ -31,16 +51,17 @@ def contact_of(membership: Membership | None) -> str:
 
 
 def addressee(
-    participant: Participant,
+    participant: Person,
     organisation: Organisation,
     campaign: Campaign,
     membership: Membership | None,
+    token: Callable[[int], str] | None = None,
 ) -> Addressee:
     """Return the addressee of a participant, with their member and campaign at hand."""
     return Addressee(
         email=participant.email,
         language=participant.language,
-        unsubscribe_url=unsubscribe_url(participant),
+        unsubscribe_url=unsubscribe_url(participant, token),
         organisation=organisation.name,
         campaign=campaign.name,
         contact=contact_of(membership),
@@ -63,19 +84,22 @@ def sender_of(membership: Membership | None, organisation: Organisation) -> Send
 
 
 class Addressees:
-    """The addressees of many participants, reading each member's rows once (for a fan-out)."""
+    """The addressees of many participants, reading each member's rows once and signing their
+    links with one signer (for a fan-out)."""
 
     def __init__(self, db_session: Session) -> None:
         self.db_session = db_session
         self._members: dict[tuple[int, int], tuple[Organisation, Campaign, Membership | None]] = {}
+        self._token: Callable[[int], str] | None = None
 
-    def __call__(self, participant: Participant) -> Addressee:
+    def __call__(self, participant: Person) -> Addressee:
         """Return the addressee of one participant."""
-        return addressee(
-            participant, *self._member(participant.campaign_id, participant.organisation_id)
-        )
+        if self._token is None:
+            self._token = tokens()
+        member = self.member(participant.campaign_id, participant.organisation_id)
+        return addressee(participant, *member, self._token)
 
-    def _member(
+    def member(
         self, campaign_id: int, organisation_id: int
     ) -> tuple[Organisation, Campaign, Membership | None]:
         """Return a member's organisation, campaign and membership, read the first time only."""

@@ -125,6 +125,8 @@ class Participant(Base):
         ),
         ForeignKeyConstraint(["organisation_id"], ["organisation.id"]),
         UniqueConstraint("campaign_id", "email"),
+        # A fan-out reads a campaign's people in id order, a batch after the last one queued.
+        Index("ix_participant_campaign_id_id", "campaign_id", "id"),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
         CheckConstraint("language IN ('sv', 'en')", name="language_known"),
         # Every claim of the dispatcher asks for the paused participants (their mail waits):

@@ -12,6 +12,7 @@ forms refused control characters must not make icalendar refuse the whole calend
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable
@@ -175,12 +176,66 @@ class InvitationParts:
 
     def for_person(self, attendee: Person, partstat: str, description: str) -> str:
         """Return the iTIP object of one invitee."""
-        address = _attendee(attendee, partstat)
-        lines = [Contentline.from_parts("ATTENDEE", address.params, address)]
+        lines = [_attendee_line(attendee, partstat)]
         if description:
-            text = vText(plaintext.lines(description))
-            lines.append(Contentline.from_parts("DESCRIPTION", Parameters(), text))
+            lines.append(_description(description))
         return self.before + "".join(_fold(line) + "\r\n" for line in lines) + self.after
+
+
+def _attendee_line(attendee: Person, partstat: str) -> str:
+    """Return an invitee's ATTENDEE line, not folded: a plain name and address (which nothing
+    quotes or escapes) put in the line made once per answer, any other built in full."""
+    name, email = attendee.name, attendee.email
+    shape = _attendee_shape(partstat, "words" if " " in name else "word" if name else "")
+    plain = PLAIN_NAME.fullmatch(name or "x") and PLAIN_ADDRESS.fullmatch(email)
+    if shape and plain:
+        return shape[0] + name + shape[1] + email + shape[2]
+    address = _attendee(attendee, partstat)
+    return str(Contentline.from_parts("ATTENDEE", address.params, address))
+
+
+PLAIN_NAME = re.compile(r"[^\W_]+(?:[ .-][^\W_]+)*")
+PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+")
+
+
+NAMES = {"words": ("Qna meq", "Åsa-Lo Ö.Berg 1"), "word": ("Qnameq", "Åsa-Lo.Ö1"), "": ("", "")}
+
+
+@functools.lru_cache(maxsize=32)
+def _attendee_shape(partstat: str, name: str) -> tuple[str, str, str] | None:
+    """Return the ATTENDEE line of an answer and a kind of `name` (none, a word, words: a name
+    with a space is quoted) cut around the name and the address; None if a probe shows that
+    putting them in would not give the line built in full."""
+    named = bool(name)
+    marks = Person(NAMES[name][0], "qaddressq@example.org")
+    address = _attendee(marks, partstat)
+    line = str(Contentline.from_parts("ATTENDEE", address.params, address))
+    before, _name, rest = line.partition(marks.name) if named else ("", "", line)
+    middle, _email, after = rest.partition(marks.email)
+    shape = (before + middle, "", after) if not named else (before, middle, after)
+    probe = Person(NAMES[name][1], "a.b+c@d-e.example.se")
+    whole = _attendee(probe, partstat)
+    built = str(Contentline.from_parts("ATTENDEE", whole.params, whole))
+    return shape if shape[0] + probe.name + shape[1] + probe.email + shape[2] == built else None
+
+
+def _description(description: str) -> str:
+    """Return the DESCRIPTION line of a text: the event's, then after a blank line an invitee's
+    own link. The escaping goes character by character, so the shared text is escaped once and
+    a link with nothing to escape is put after it as it is."""
+    shared, blank, own = description.rpartition("\n\n")
+    if blank and LINK.fullmatch(own):
+        return _description_line(shared + blank) + own
+    return _description_line(description)
+
+
+LINK = re.compile(r"[A-Za-z0-9:/._~?=%-]+")  # characters iCalendar text leaves as they are
+
+
+@functools.lru_cache(maxsize=64)
+def _description_line(text: str) -> str:
+    """Return the DESCRIPTION line of a text, escaped and not folded."""
+    return str(Contentline.from_parts("DESCRIPTION", Parameters(), vText(plaintext.lines(text))))
 
 
 def _fold(line: str) -> str:

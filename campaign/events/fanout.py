@@ -38,6 +38,9 @@ IN_REQUEST = 200
 BATCH = 500
 # How long one run of the job goes on before it lets the other jobs have their turn.
 RUN_SECONDS = 20.0
+# How often the job commits the batches it has queued (the progress the page shows moves then):
+# each commit of an outbox as large as a fan-out's costs the database a write of its log.
+COMMIT_SECONDS = 1.0
 
 
 def _due(event: Event) -> tuple[ColumnElement[bool], ...]:
@@ -106,13 +109,14 @@ def advance(
     event = locked_event(db_session, fanout.event_id)
     if not mail_goes(db_session, event, now):
         return None
-    rows = _next_batch(db_session, event)
+    if letters is None or letters.version != Letters.version_of(event):
+        letters = Letters(db_session, event, now)
+    rows = _next_batch(db_session, event, letters.mailed_up_to)
     if not rows:
         fanout.state, fanout.finished_at = FanoutState.DONE, now
         return None
-    if letters is None or letters.version != Letters.version_of(event):
-        letters = Letters(db_session, event, now)
     _queue(db_session, event, letters, rows, now)
+    letters.mailed_up_to = rows[-1][0].invitation_id
     fanout.state = FanoutState.RUNNING
     fanout.done += len(rows)
     fanout.total = max(fanout.total, fanout.done)
@@ -138,13 +142,14 @@ def locked_event(db_session: Session, event_id: int) -> Event:
     return db_session.scalars(select(Event).where(Event.id == event_id).with_for_update()).one()
 
 
-def _next_batch(db_session: Session, event: Event) -> list[tuple[Invitee, int | None]]:
-    """Return the next invitees due the event's calendar mail, with the SEQUENCE they last got."""
+def _next_batch(db_session: Session, event: Event, after: int) -> list[tuple[Invitee, int | None]]:
+    """Return the next invitees due the event's calendar mail, with the SEQUENCE they last got:
+    those after invitation `after` (the letters of this version have mailed those before)."""
     rows = db_session.execute(
         select(Invitation.id, Invitation.rsvp, Invitation.sent_sequence, Participant, User)
         .outerjoin(Participant, Participant.id == Invitation.participant_id)
         .outerjoin(User, User.id == Invitation.user_id)
-        .where(*_due(event))
+        .where(*_due(event), Invitation.id > after)
         .order_by(Invitation.id)
         .limit(BATCH)
     ).all()
@@ -172,9 +177,10 @@ def _mark_sent(db_session: Session, event: Event, invitation_ids: list[int]) -> 
 
 
 def run_due(db_session: Session, now: datetime) -> int:
-    """Work through the unfinished fan-outs, oldest first, committing after each batch (so the
-    progress shows and a restart loses nothing); return how many mails were queued."""
-    started = time.monotonic()
+    """Work through the unfinished fan-outs, oldest first, committing the batches every
+    COMMIT_SECONDS (so the progress shows and a restart loses little); return how many mails
+    were queued."""
+    started = committed = time.monotonic()
     queued = 0
     letters: dict[int, Letters] = {}
     while time.monotonic() - started < RUN_SECONDS:
@@ -186,7 +192,10 @@ def run_due(db_session: Session, now: datetime) -> int:
         if used is not None:
             letters[fanout.event_id] = used
         queued += fanout.done - before
-        db_session.commit()
+        if time.monotonic() - committed >= COMMIT_SECONDS:
+            db_session.commit()
+            committed = time.monotonic()
+    db_session.commit()
     return queued
 
 

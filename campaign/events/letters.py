@@ -46,7 +46,7 @@ from campaign.outbox.models import MessageKind
 from campaign.outbox.queue import Outgoing, enqueue
 from campaign.outbox.texts import Letter, greeting, mail_part
 from campaign.outbox.wording import campaign_letter, campaign_part
-from campaign.security import sign
+from campaign.security import Signing, sign
 from campaign.timing import clock_text, moment_text
 
 # Fills the details part of a meeting's mail with the other placeholders.
@@ -202,6 +202,10 @@ class Letters:
         self.version = self.version_of(event)
         self.addressees = Addressees(db_session)
         self.marks = _new_marks()
+        self.rsvp_token = Signing(RSVP_PURPOSE)  # as _rsvp_token signs, once for all invitees
+        # The last invitation a fan-out has mailed with these letters: the next batch is after
+        # it (the invitations before it have this version, or are no longer due).
+        self.mailed_up_to = 0
         self._layouts: dict[tuple[str, str, Footer], _Layout] = {}
         self._calendar: calendar.InvitationParts | None = None
 
@@ -219,7 +223,7 @@ class Letters:
         due_at: datetime | None = None,
     ) -> Outgoing:
         """Return one invitee's mail of this kind, as the outbox's enqueue takes it."""
-        token = _rsvp_token(invitee.invitation_id)
+        token = self.rsvp_token(invitee.invitation_id)
         values = Marks(invitee.person.name or invitee.person.email, token, "")
         mail = self._envelope(invitee, kind, token, key=key, due_at=due_at)
         if invitee.participant is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.db import Base, enum_column
@@ -138,6 +138,8 @@ class Invitation(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "participant_id"),
         UniqueConstraint("event_id", "user_id"),
+        # A fan-out reads an event's invitations in id order, a batch after the last one mailed.
+        Index("ix_invitation_event_id_id", "event_id", "id"),
         CheckConstraint("(participant_id IS NULL) <> (user_id IS NULL)", name="one_invitee"),
     )
 

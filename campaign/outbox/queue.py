@@ -62,8 +62,8 @@ def enqueue_many(db_session: Session, messages: Iterable[Outgoing], now: datetim
     For fan-outs to thousands of people: one executemany instead of a round trip each.
     """
     rows = [_row(message, now) for message in messages]
-    if rows:
-        db_session.execute(_insert(db_session), rows)
+    if rows:  # into the table itself: SQLAlchemy Core's executemany, not the ORM's bulk insert
+        db_session.execute(_insert(db_session, Message.__table__), rows)
 
 
 def _row(message: Outgoing, now: datetime) -> dict[str, Any]:
@@ -91,10 +91,10 @@ def _row(message: Outgoing, now: datetime) -> dict[str, Any]:
     }
 
 
-def _insert(db_session: Session) -> Any:
+def _insert(db_session: Session, into: Any = Message) -> Any:
     """An INSERT into the outbox that skips a source key already there, on either database."""
     dialect = postgresql if db_session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(Message).on_conflict_do_nothing(index_elements=["source_key"])
+    return dialect.insert(into).on_conflict_do_nothing(index_elements=["source_key"])
 
 
 def cancel(message: Message, answer: str) -> bool:

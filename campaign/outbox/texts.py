@@ -59,8 +59,12 @@ class Letter:
 def greeting(name: str | None, language: str) -> str:
     """Return the first line of every mail to a person: "Hej Anna!" / "Hi Anna," by their first
     name, or "Hej!" / "Hi there," when it is unknown (no name, or only an address)."""
+    return greeting_by_first_name(first_name(name), language)
+
+
+def greeting_by_first_name(first: str, language: str) -> str:
+    """Return the first line of a mail to a person known by this first name (empty: unknown)."""
     _ = load_catalog(language).gettext
-    first = first_name(name)
     return _("Hi %(name)s,") % {"name": first} if first else _("Hi there,")
 
 

@@ -10,10 +10,11 @@ campaign/enrolment/lifecycle.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Protocol
 
-from campaign.security import sign, unsign
+from campaign.security import Signing, sign, unsign
 
 PURPOSE = "unsubscribe"
 # Long enough for a mail kept in an inbox all through a campaign; then the link expires.
@@ -34,6 +35,11 @@ class Participant(Protocol):
 def token_for(participant: Participant) -> str:
     """Return the signed token of a participant's unsubscribe link."""
     return sign(PURPOSE, participant.id)
+
+
+def tokens() -> Callable[[int], str]:
+    """Return a signer of many participants' tokens by their numbers, as token_for signs them."""
+    return Signing(PURPOSE)
 
 
 def participant_id_of(token: str) -> int:
