@@ -1,7 +1,7 @@
 """fan-out order
 
 Revision ID: 0033
-Revises: 0031
+Revises: 0032
 
 A fan-out reads a campaign's participants (or an event's invitations) in id order, a batch after
 the last one queued (`WHERE campaign_id = ? AND id > ? ORDER BY id LIMIT n`). With only the
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0033'
-down_revision: Union[str, Sequence[str], None] = '0031'
+down_revision: Union[str, Sequence[str], None] = '0032'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
