@@ -1,6 +1,7 @@
-"""Lateness: how long after its due moment a message leaves, for a steady stream of mail coming due.
+"""Lateness: how long after its due moment a mail leaves, in a steady stream of mail coming due.
 
-    python bench/lateness.py [--rate 200] [--seconds 60] [--workers N] [--database-url URL] [--quick]
+    python bench/lateness.py [--rate 200] [--seconds 60] [--workers N] [--database-url URL]
+                             [--quick]
 
 Queues RATE x SECONDS messages whose due moments are spread evenly over SECONDS on the real
 clock, starting a few seconds after the queueing, then lets real `campaign worker` processes
@@ -220,7 +221,8 @@ def _print(outcome: Outcome) -> None:
         )
     )
     print(
-        f"not sent within {GOAL_SECONDS:g} s of due: {outcome.late} (goal: p99 <= {GOAL_SECONDS:g} s)"
+        f"not sent within {GOAL_SECONDS:g} s of due: {outcome.late}"
+        f" (goal: p99 <= {GOAL_SECONDS:g} s)"
     )
 
 
