@@ -91,6 +91,7 @@ class Fleet:
     clock_file: Path | None = None
     port: int = field(default_factory=free_port)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    seen_cpu: dict[int, float] = field(default_factory=dict)
 
     @property
     def sink_log(self) -> Path:
@@ -136,8 +137,11 @@ class Fleet:
         _wait_for(lambda: all(_started(log) for log in logs), 60, "a worker did not start")
 
     def cpu_seconds(self) -> float:
-        """Return the CPU time the sink and the workers have used so far."""
-        return sum(process_cpu_seconds(p.pid) for p in self.processes)
+        """Return the CPU time the sink and the workers have used so far (as last seen)."""
+        for process in self.processes:
+            seen = self.seen_cpu.get(process.pid, 0.0)
+            self.seen_cpu[process.pid] = max(seen, process_cpu_seconds(process.pid))
+        return sum(self.seen_cpu.values())
 
     def stop(self) -> None:
         """Stop every process of the fleet, the workers first."""
