@@ -44,6 +44,8 @@ class Outcome:
     sent: int  # distinct Message-IDs that reached the sink
     duplicates: int  # arrivals beyond the first of a Message-ID
     late: int  # arrived more than GOAL_SECONDS after their due moment, or never
+    offered: float  # messages coming due a second
+    achieved: float  # messages arriving at the sink a second, from the first to the last
     wire: tuple[float, float, float]  # p50, p99, max of arrival minus due
     recorded: tuple[float, float, float]  # p50, p99, max of sent_at minus due_at
 
@@ -89,7 +91,7 @@ def measure(folder: Path, url: str, rate: float, seconds: float, workers: int) -
         print("sink and workers started", flush=True)
         first_due = _queue(app, count, rate)
         _wait(app, count, first_due + timedelta(seconds=seconds))
-    return _outcome(app, arrivals(fleet.sink_log), count)
+    return _outcome(app, arrivals(fleet.sink_log), count, rate)
 
 
 def _app(folder: Path, url: str):  # type: ignore[no-untyped-def]
@@ -172,7 +174,7 @@ def _wait(app, count: int, last_due: datetime) -> None:  # type: ignore[no-untyp
         time.sleep(0.2)
 
 
-def _outcome(app, received: list, count: int) -> Outcome:  # type: ignore[no-untyped-def,type-arg]
+def _outcome(app, received: list, count: int, rate: float) -> Outcome:  # type: ignore[no-untyped-def,type-arg]
     """Compare when each mail arrived (and was recorded as sent) with when it was due."""
     from sqlalchemy import select
 
@@ -197,7 +199,16 @@ def _outcome(app, received: list, count: int) -> Outcome:  # type: ignore[no-unt
         late=count - sum(1 for seconds in wire if seconds <= GOAL_SECONDS),
         wire=_spread(wire),
         recorded=_spread(recorded),
+        offered=rate,
+        achieved=_rate([a.wall for a in received]),
     )
+
+
+def _rate(moments: list[float]) -> float:
+    """Return how many arrived a second between the first arrival and the last."""
+    if len(moments) < 2:
+        return 0.0
+    return (len(moments) - 1) / max(max(moments) - min(moments), 1e-9)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -210,6 +221,10 @@ def _spread(values: list[float]) -> tuple[float, float, float]:
 
 def _print(outcome: Outcome) -> None:
     print(f"sent: {outcome.sent} of {outcome.due} (duplicates at the sink: {outcome.duplicates})")
+    print(
+        f"arriving at the sink: {outcome.achieved:.0f} msg/s against {outcome.offered:g} coming due"
+        f" (ratio {outcome.achieved / outcome.offered:.2f}: below 1 the backlog grows)"
+    )
     print(
         "sent - due at the sink:     p50 {:6.2f} s, p99 {:6.2f} s, max {:6.2f} s".format(
             *outcome.wire

@@ -29,6 +29,7 @@ runs of different sizes can be compared (goal: flat within 20 %).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
 import time
@@ -57,6 +58,7 @@ class Result:
     wall_seconds: float
     cpu_seconds: float
     spent: dict[str, float]  # the driver's steps, and its wall seconds in the jobs and drains
+    job_seconds: dict[str, float]  # the driver's wall seconds in each queueing job
 
 
 def main(argv: list[str] | None = None) -> Result:
@@ -120,6 +122,7 @@ def run(folder: Path, url: str, args: argparse.Namespace) -> Result:
         wall_seconds=sum(w.wall_seconds for w in weeks),
         cpu_seconds=cpu,
         spent=simulation.spent,
+        job_seconds=simulation.job_seconds,
     )
 
 
@@ -133,6 +136,8 @@ def _print_cost(result: Result) -> None:
         f"the driver: {result.spent['steps']:.0f} steps, {result.spent['jobs']:.0f} s running"
         f" the queueing jobs, {result.spent['drain']:.0f} s waiting while the workers sent"
     )
+    slowest = sorted(result.job_seconds.items(), key=lambda item: -item[1])[:5]
+    print("  the slowest jobs: " + ", ".join(f"{name} {s:.0f} s" for name, s in slowest))
     print(
         f"cost per 1,000 mails sent: {result.wall_seconds * per:.2f} s wall,"
         f" {result.cpu_seconds * per:.2f} s CPU (driver, workers, sink, PostgreSQL)"
@@ -140,4 +145,6 @@ def _print_cost(result: Result) -> None:
 
 
 if __name__ == "__main__":
+    # A stopped run still drops its database and stops its processes (the `finally` blocks).
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(1))
     main()

@@ -72,6 +72,7 @@ class Simulation:
     arrived: dict[str, datetime] = field(default_factory=dict)  # Message-ID -> first arrival
     arrival_count: int = 0
     spent: dict[str, float] = field(default_factory=lambda: {"steps": 0, "jobs": 0.0, "drain": 0.0})
+    job_seconds: dict[str, float] = field(default_factory=dict)  # wall seconds in each job
     counted: set[str] = field(default_factory=set)
     _log_offset: int = 0
     _postgres: dict[int, float] = field(default_factory=dict)
@@ -80,6 +81,7 @@ class Simulation:
         """Simulate from the start to `end`; return the weeks, each printed as it ends."""
         weeks: list[Week] = []
         moment, week_start, wall = self.start, self.start, time.perf_counter()
+        began_at = wall
         write(self.fleet.clock_file, moment)  # type: ignore[arg-type]
         while moment < end:
             began = time.perf_counter()
@@ -93,8 +95,18 @@ class Simulation:
                     self._week(len(weeks) + 1, week_start, min(week_start + WEEK, end), wall)
                 )
                 week_start, wall = week_start + WEEK, time.perf_counter()
+            if following.date() != moment.date():
+                self._progress(following, began_at)
             moment = self._jump(following)
         return weeks
+
+    def _progress(self, moment: datetime, began_at: float) -> None:
+        """Print a line as each simulated day begins: the mail sent so far, the wall time."""
+        print(
+            f"  {moment:%a %Y-%m-%d}: {self.sent():,} sent so far,"
+            f" {time.perf_counter() - began_at:.0f} s wall",
+            flush=True,
+        )
 
     def _note_step(self, began: float, ran: float, drained: float) -> None:
         """Add a step's wall time to the totals: running the jobs, then the workers' drain."""
@@ -112,8 +124,12 @@ class Simulation:
                 last and moment - last < timedelta(seconds=job.every_seconds)
             ):
                 continue
+            began = time.perf_counter()
             jobs.run_job(self.app, job, moment)
             self.last_runs[job.name] = moment
+            self.job_seconds[job.name] = self.job_seconds.get(job.name, 0.0) + (
+                time.perf_counter() - began
+            )
 
     def _drain(self) -> None:
         """Let the clock run at 1x until nothing due at its moment is left unsent."""
