@@ -75,11 +75,11 @@ def main(argv: list[str] | None = None) -> Result:
         help="how far the clock may jump over quiet time (the queueing jobs run at each step)",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="3 members of 40, 3 days, 2 workers, 6-hour jumps"
+        "--quick", action="store_true", help="3 members of 30, 2 days, 1 worker, 6-hour jumps"
     )
     args = parser.parse_args(argv)
     if args.quick:
-        args.members, args.participants, args.weeks, args.workers = 3, 40, 3 / 7, 2
+        args.members, args.participants, args.weeks, args.workers = 3, 30, 2 / 7, 1
         args.longest_jump_hours = 6.0
     total = args.members * args.participants
     print(

@@ -214,7 +214,7 @@ class Simulation:
 
     def _became_due(self, start: datetime, end: datetime) -> dict[str, datetime]:
         """Return each mail to be sent that became due in [start, end): Message-ID -> moment."""
-        from sqlalchemy import select
+        from sqlalchemy import or_, select
 
         from campaign import db
         from campaign.outbox.models import Message, MessageState
@@ -224,7 +224,9 @@ class Simulation:
                 select(Message.message_id, Message.due_at, Message.created_at)
                 .where(Message.state != MessageState.CANCELLED)
                 .where(Message.due_at < end, Message.created_at < end)
-                .where(Message.due_at >= start - timedelta(days=1))
+                .where(
+                    or_(Message.due_at >= start - timedelta(days=1), Message.created_at >= start)
+                )
             ).all()
         became = {r.message_id: max(self._after_jumps(r.due_at), r.created_at) for r in rows}
         return {m: at for m, at in became.items() if start <= at < end and m not in self.counted}
