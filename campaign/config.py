@@ -187,6 +187,13 @@ SETTINGS: tuple[Setting, ...] = (
         lambda instance: "sv",
         checks.check_language,
     ),
+    Setting(
+        "CAMPAIGN_CLOCK_FILE",
+        "Simulations only (bench/scale.py): a file whose simulated moment every process takes"
+        " for now; refused unless mail goes to a server on this machine. Unset: the real clock.",
+        lambda instance: None,
+        checks.check_readable_file,
+    ),
     *IMAP_SETTINGS,
     *(Setting(*row) for row in config_sso.ROWS),
     *(Setting(*declared) for declared in WEBHOOK_SETTINGS),
@@ -233,6 +240,7 @@ def _check_together(values: Mapping[str, Any]) -> None:
     to log in to the inbound mailbox, and single sign-on's client."""
     _check_dkim(values)
     _check_sender(values)
+    _check_simulated_clock(values)
     _check_imap_login(values)
     try:
         config_sso.check_together(values)
@@ -252,6 +260,17 @@ def _check_sender(values: Mapping[str, Any]) -> None:
         raise ConfigError(
             "CAMPAIGN_MAIL_FROM must be set to your organisation's address when "
             "CAMPAIGN_SMTP_URL is set."
+        )
+
+
+def _check_simulated_clock(values: Mapping[str, Any]) -> None:
+    """Raise ConfigError for a simulated clock with mail going anywhere but this machine: the
+    clock would send real people mail at simulated moments."""
+    smtp_url = values.get("CAMPAIGN_SMTP_URL")
+    if values.get("CAMPAIGN_CLOCK_FILE") and smtp_url and not checks.is_loopback_url(smtp_url):
+        raise ConfigError(
+            "CAMPAIGN_CLOCK_FILE is for simulations: set it only with a CAMPAIGN_SMTP_URL on"
+            " this machine (127.0.0.1, ::1 or localhost)."
         )
 
 

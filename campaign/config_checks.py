@@ -108,3 +108,8 @@ def check_folder(value: str) -> None:
     """Refuse a folder name that is not plain ASCII (IMAP would need it in modified UTF-7)."""
     if not value.isascii() or not value.isprintable():
         raise ValueError("must be a folder name of plain letters a-z, digits and / between levels")
+
+
+def is_loopback_url(value: str) -> bool:
+    """Return whether a URL names a server on this machine (127.0.0.1, ::1 or localhost)."""
+    return urlsplit(value).hostname in ("127.0.0.1", "::1", "localhost")

@@ -346,15 +346,19 @@ def job_status(db_session: Session) -> list[JobLease]:
     return list(db_session.scalars(select(JobLease).order_by(JobLease.name)))
 
 
-def build_scheduler(app: Flask, *, blocking: bool) -> Any:  # APScheduler 3 has no types
-    """Return an APScheduler scheduler with one interval job per entry of JOBS."""
+def build_scheduler(
+    app: Flask, *, blocking: bool, only: frozenset[str] = frozenset()
+) -> Any:  # APScheduler 3 has no types
+    """Return an APScheduler scheduler with one interval job per entry of JOBS (only those
+    named in `only`, when it names any)."""
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = scheduler_class(timezone="UTC")
     for job in JOBS:
-        _schedule(scheduler, app, job)
+        if not only or job.name in only:
+            _schedule(scheduler, app, job)
     return scheduler
 
 

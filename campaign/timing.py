@@ -5,10 +5,14 @@ times that survive daylight-saving changes, and quiet hours."""
 from __future__ import annotations
 
 import functools
+import json
+import os
 import re
+import time as wall
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from pathlib import Path
 from zoneinfo import ZoneInfo, available_timezones
 
 import holidays
@@ -51,14 +55,50 @@ class FixedClock(Clock):
         self._now += delta
 
 
+class SharedClock(Clock):
+    """Simulations only (CAMPAIGN_CLOCK_FILE): the simulated moment that a driver writes to a
+    file and every process of the simulation reads, so that workers, the driver and the sink
+    share one clock. The file holds an anchor (a simulated moment, the wall time it was
+    written at, and the rate the clock runs at from there: 0 stands still, 1 flows)."""
+
+    def __init__(self, path: Path, cache_seconds: float = 0.005) -> None:
+        self._path, self._cache_seconds = path, cache_seconds
+        self._anchor: tuple[datetime, float, float] | None = None
+        self._read_at = 0.0
+
+    def now(self) -> datetime:
+        """Return the simulated moment, re-reading the file at most every few milliseconds."""
+        if self._anchor is None or wall.monotonic() - self._read_at > self._cache_seconds:
+            self._anchor, self._read_at = read_shared_moment(self._path), wall.monotonic()
+        at, written, rate = self._anchor
+        return at + timedelta(seconds=rate * max(0.0, wall.time() - written))
+
+
+def write_shared_moment(path: Path, at: datetime, rate: float = 0.0) -> None:
+    """Set the shared clock in `path` to `at` from this instant on, running at `rate`; the
+    file is replaced whole, so that a reader never sees half of it."""
+    text = json.dumps({"at": at.astimezone(UTC).isoformat(), "wall": wall.time(), "rate": rate})
+    aside = path.with_name(f".{path.name}.{os.getpid()}")
+    aside.write_text(text, encoding="utf-8")
+    os.replace(aside, path)
+
+
+def read_shared_moment(path: Path) -> tuple[datetime, float, float]:
+    """Return the anchor in a shared clock's file: the moment, its wall time and the rate."""
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    return datetime.fromisoformat(stored["at"]), float(stored["wall"]), float(stored["rate"])
+
+
 # The zone of a new campaign, and the one times are shown in before there is a campaign.
 DEFAULT_ZONE_NAME = "Europe/Stockholm"
 
 
 def init_app(app: Flask) -> None:
-    """Give the app the system clock unless a test installed another; add `|localtime`,
-    `|longdate` (a day as the page's language writes it in prose) and `|clock` (a time of day)."""
-    app.extensions.setdefault("campaign.clock", Clock())
+    """Give the app the system clock (a simulation's shared one with CAMPAIGN_CLOCK_FILE)
+    unless a test installed another; add `|localtime`, `|longdate` (a day as the page's
+    language writes it in prose) and `|clock` (a time of day)."""
+    shared = app.config.get("CAMPAIGN_CLOCK_FILE")
+    app.extensions.setdefault("campaign.clock", SharedClock(Path(shared)) if shared else Clock())
     app.jinja_env.filters["localtime"] = lambda instant: local_text(instant, shown_zone())
     app.jinja_env.filters["longdate"] = day_text
     app.jinja_env.filters["clock"] = time_of_day_text

@@ -24,15 +24,23 @@ if TYPE_CHECKING:
 
 
 @click.command()
+@click.option(
+    "--only",
+    multiple=True,
+    type=click.Choice([job.name for job in jobs.JOBS]),
+    help="Run only this job (repeat for more), e.g. extra dispatch workers beside one that"
+    " runs them all, or the senders of a simulation whose driver runs the other jobs.",
+)
 @click.pass_context
-def worker(ctx: click.Context) -> None:
+def worker(ctx: click.Context, only: tuple[str, ...]) -> None:
     """Run the scheduler's jobs only (no web UI), until stopped."""
     app = app_of(ctx)
     configure_logging()
     require_schema(app)
-    click.echo("The scheduler is running (Ctrl+C stops).")
+    names = f" ({', '.join(only)} only)" if only else ""
+    click.echo(f"The scheduler is running{names} (Ctrl+C stops).")
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
-        jobs.build_scheduler(app, blocking=True).start()
+        jobs.build_scheduler(app, blocking=True, only=frozenset(only)).start()
 
 
 @click.command()

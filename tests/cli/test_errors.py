@@ -87,7 +87,10 @@ BAD_INPUT: dict[str, list[tuple[tuple[str, ...], str]]] = {
         (("--threads", "0"), "0 is not in the range"),
         (("--host", "no-such-host.invalid", "--port", "5999"), "Cannot serve on no-such-host"),
     ],
-    "worker": [(("--now", "2014-01-01"), "No such option '--now'")],
+    "worker": [
+        (("--now", "2014-01-01"), "No such option '--now'"),
+        (("--only", "sending"), "Invalid value for '--only'"),
+    ],
     "tick": [
         (("--now", "yesterday"), "is not an ISO date-time"),
         (("--now", "2014-02-30T08:00"), "is not an ISO date-time"),
