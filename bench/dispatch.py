@@ -1,6 +1,7 @@
 """Dispatch throughput against raw smtplib, to the same local aiosmtpd sink, in the same run.
 
-    python bench/dispatch.py [--count 10000] [--repeat 3] [--connections 2] [--dkim] [--quick]
+    python bench/dispatch.py [--count 10000] [--repeat 3] [--connections 2] [--dkim]
+                             [--latency SECONDS] [--quick]
 
 Queues COUNT messages in a fresh SQLite database, sends them with the real dispatcher
 (claim, compose, send over a pool of CONNECTIONS sessions, record each outcome), and sends the
@@ -8,7 +9,8 @@ same messages, pre-built, with raw smtplib over one persistent connection. The s
 own process; each measurement in a fresh child process, in turns. Prints the median rate of
 each and their ratio; with --dkim, the dispatcher's rate with DKIM signing on (a 2048-bit RSA
 key); and the memory the dispatching itself takes (the peak resident set size while sending,
-less the resident set size before it) for COUNT and 5 x COUNT messages.
+less the resident set size before it) for COUNT and 5 x COUNT messages. With --latency the sink
+answers each mail that much later, as a relay does (0.004: a 4 ms relay).
 """
 
 from __future__ import annotations
@@ -30,14 +32,17 @@ from pathlib import Path
 SENDER = "Kampanj <kampanj@kungalv.se>"
 
 
-def sink(port: int) -> None:
-    """Run an aiosmtpd server that accepts and discards everything (its own process)."""
+def sink(port: int, latency: float = 0.0) -> None:
+    """Run an aiosmtpd server that accepts and discards everything (its own process), answering
+    each message after `latency` seconds, as a relay that hands it on first does."""
     import asyncio
 
     from aiosmtpd.controller import Controller
 
     class Discard:
         async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+            if latency:
+                await asyncio.sleep(latency)
             return "250 OK"
 
     controller = Controller(Discard(), hostname="127.0.0.1", port=port)
@@ -211,13 +216,16 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--connections", type=int, default=2)
     parser.add_argument("--dkim", action="store_true", help="also measure with DKIM signing")
     parser.add_argument("--quick", action="store_true", help="100 messages, one run")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds the sink takes to answer each mail"
+    )
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--child", choices=["ours", "ours-dkim", "raw", "sink"])
     args = parser.parse_args(argv)
     if args.quick:
         args.count, args.repeat = 100, 1
     if args.child == "sink":
-        sink(args.port)
+        sink(args.port, args.latency)
         return {}
     if args.child:
         if args.child == "raw":
@@ -226,19 +234,22 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             result = ours(args.count, args.port, args.connections, args.child == "ours-dkim")
         print(json.dumps(result))
         return result
-    with _sink_process() as port:
+    with _sink_process(args.latency) as port:
         return _compare(args, port)
 
 
 @contextlib.contextmanager
-def _sink_process() -> Iterator[int]:
+def _sink_process(latency: float) -> Iterator[int]:
     """Run the sink in its own process for the duration of the block; yield its port."""
     import socket
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, __file__, "--child", "sink", "--port", str(port)])
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--child", "sink", "--port", str(port)]
+        + ["--latency", str(latency)]
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -256,7 +267,8 @@ def _compare(args: argparse.Namespace, port: int) -> dict[str, float]:
     pool = ("--connections", str(args.connections))
     print(
         f"{args.count} messages, {args.repeat} runs each, {args.connections} connections, "
-        f"sink in its own process, {os.cpu_count()} cores",
+        f"sink in its own process answering after {args.latency * 1000:.0f} ms, "
+        f"{os.cpu_count()} cores",
         flush=True,
     )
     our_runs, raw_runs, dkim_runs = [], [], []
