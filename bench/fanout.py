@@ -27,11 +27,13 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.fleet import database  # noqa: E402 - after the repository is on the path
 
 MEMBERS = 20
 NOW = datetime(2014, 9, 1, 8, 0, tzinfo=UTC)  # a Monday, 10:00 in Stockholm
@@ -317,27 +319,6 @@ def check(session: Any, kind: str) -> str:
     return "ok"
 
 
-@contextmanager
-def database(server: str | None, folder: Path) -> Iterator[str]:
-    """Yield the URL of an empty database: SQLite in `folder`, or a throwaway PostgreSQL one."""
-    if not server:
-        yield f"sqlite:///{folder / 'bench.sqlite3'}"
-        return
-    from sqlalchemy import create_engine, make_url, text
-
-    url = make_url(server).set(drivername="postgresql+psycopg")
-    name = f"fanout_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def make_app(url: str, folder: Path) -> Any:
     """Return the app on an empty, migrated database, its clock standing at NOW."""
     from campaign import create_app, db, migrations
@@ -414,7 +395,10 @@ def main(argv: list[str] | None = None) -> dict:
     print(
         f"{n} participants in {MEMBERS} members, each kind of mail to all, on {engine}", flush=True
     )
-    with tempfile.TemporaryDirectory() as folder, database(args.database_url, Path(folder)) as url:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        database(args.database_url, folder, "fanout_bench") as url,
+    ):
         results = run(n, url, Path(folder), lambda text: print(text, flush=True))
     for kind in KINDS:
         print(f"{kind:>13}: {line(results[kind])}")

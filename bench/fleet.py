@@ -214,6 +214,17 @@ def throwaway_database(server_url: str, prefix: str) -> Iterator[str]:
         admin.dispose()
 
 
+@contextmanager
+def database(server: str | None, folder: str | Path, prefix: str) -> Iterator[str]:
+    """Yield the URL of an empty database: SQLite in `folder`, or a throwaway PostgreSQL one
+    on the server `server` names (dropped afterwards)."""
+    if not server:
+        yield f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+        return
+    with throwaway_database(server, prefix) as url:
+        yield url
+
+
 def postgres_cpu_seconds(engine, seen: dict[int, float]) -> float:  # type: ignore[no-untyped-def]
     """Note the CPU time of every PostgreSQL backend serving `engine`'s database now (in `seen`,
     by process id: a backend's last reading counts once it has gone); return the sum."""

@@ -26,13 +26,13 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.fleet import database  # noqa: E402 - after the repository is on the path
 
 CREATED = datetime(2014, 1, 1, tzinfo=UTC)  # when the rows of the benchmark were made
 
@@ -113,27 +113,6 @@ def is_right(outcome: Outcome, file: File) -> bool:
     return Outcome(**{**vars(outcome), **times}) == expected(file)
 
 
-@contextmanager
-def database(server: str | None, folder: Path) -> Iterator[str]:
-    """Yield the URL of an empty database: SQLite in `folder`, or a throwaway PostgreSQL one."""
-    if not server:
-        yield f"sqlite:///{folder / 'bench.sqlite3'}"
-        return
-    from sqlalchemy import create_engine, make_url, text
-
-    url = make_url(server).set(drivername="postgresql+psycopg")
-    name = f"campaign_bench_import_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def floor(content: bytes, url: str, table: str) -> float:
     """Seconds for the floor: csv reading the bytes, and the database's fastest bulk insert of
     every row into a new plain table."""
@@ -176,7 +155,7 @@ def run(file: File, server: str | None, folder: Path) -> Outcome:
     """Import the file once into a fresh database; return the timings and what it did."""
     from campaign import create_app, db, migrations
 
-    with database(server, folder) as url:
+    with database(server, folder, "campaign_bench_import") as url:
         app = create_app(
             {"INSTANCE_PATH": str(folder), "CAMPAIGN_DATABASE_URL": url, "CAMPAIGN_SECRET_KEY": "b"}
         )

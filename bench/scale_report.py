@@ -27,21 +27,21 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, make_url, select, text
+from sqlalchemy import event, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import scale_fill  # noqa: E402 - the bench folder is not a package
 from scale_fill import NOW, PASSWORD, Expected  # noqa: E402
+
+from bench.fleet import database  # noqa: E402
 
 # The indexes migration 0032 adds for this (dropped and made again by --compare).
 INDEXES = (
@@ -77,27 +77,8 @@ def main(argv: list[str] | None = None) -> Run:
     if args.quick:
         args.members, args.participants, args.repeat = 3, 200, 1
     server = args.database_url or os.environ.get("CAMPAIGN_TEST_DATABASE_URL")
-    with tempfile.TemporaryDirectory() as folder, database(server, folder) as url:
+    with tempfile.TemporaryDirectory() as folder, database(server, folder, "pgscale_bench") as url:
         return measure(url, folder, args)
-
-
-@contextmanager
-def database(server: str | None, folder: str) -> Iterator[str]:
-    """A throwaway database: on the PostgreSQL server given (dropped after), else SQLite."""
-    if not server:
-        yield f"sqlite:///{Path(folder) / 'scale.sqlite3'}"
-        return
-    url = make_url(server).set(drivername="postgresql+psycopg")
-    name = f"pgscale_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def measure(url: str, folder: str, args: argparse.Namespace) -> Run:
