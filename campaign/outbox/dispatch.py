@@ -74,9 +74,8 @@ def dispatch(
 
     What is due is judged at `clock()` before each batch, or at `now` while the clock is behind
     it (a run for a moment to come, or no clock given). Leases run from that moment, or from
-    `now` moved on
-    by the wall time the run has spent if that is later, so that a long run never hands out a
-    lease that has already run out.
+    `now` moved on by the wall time the run has spent if that is later, so that a long run
+    never hands out a lease that has already run out.
     """
     run = _Run(db_session, settings, policy, Report(), _moments(now, clock), now, time.monotonic())
     with Pool(transport, settings.connections) as pool:
