@@ -80,6 +80,7 @@ def dispatch(
     run = _Run(db_session, settings, policy, Report(), _moments(now, clock), now, time.monotonic())
     with Pool(transport, settings.connections) as pool:
         while time.monotonic() - run.started < settings.time_budget_seconds:
+            leased = time.monotonic()
             batch = _next_batch(run, run.clock(), run.leased_from())
             if batch is None:
                 break
@@ -87,7 +88,7 @@ def dispatch(
                 continue
             if not _connect(run, pool, batch):
                 break
-            _send_batch(run, pool, batch)
+            _send_batch(run, pool, batch, _Lease(run, batch[0].claim_token, leased))
     return run.report
 
 
@@ -146,7 +147,7 @@ def _connect(run: _Run, pool: Pool, batch: list[Row[Any]]) -> bool:
 _LOST = "connection lost: the rest of the batch waits for the next"
 
 
-def _send_batch(run: _Run, pool: Pool, batch: list[Row[Any]]) -> None:
+def _send_batch(run: _Run, pool: Pool, batch: list[Row[Any]], lease: _Lease) -> None:
     """Send a batch, one message in flight per session, each outcome committed as it comes.
     If the server breaks a session, the rest of the batch is handed back at once (the next
     batch opens new sessions).
@@ -156,7 +157,6 @@ def _send_batch(run: _Run, pool: Pool, batch: list[Row[Any]]) -> None:
     """
     envelope = functools.partial(_return_path, run.settings)
     in_flight, lost = 0, False
-    lease = _Lease(run, batch[0].claim_token)
     for index, message in enumerate(batch):
         if not lease.holds(message.id):
             continue  # its lease ran out under a slow batch, and another dispatcher took it
@@ -173,12 +173,16 @@ def _send_batch(run: _Run, pool: Pool, batch: list[Row[Any]]) -> None:
 
 
 class _Lease:
-    """This dispatcher's lease of a batch, renewed when half of it has passed."""
+    """This dispatcher's lease of a batch, renewed when half of it has passed.
 
-    def __init__(self, run: _Run, token: str) -> None:
+    Half of it counts from the claim (`leased`, monotonic), not from the first send: waiting
+    for the campaign's rate-limit lock behind three other workers once took longer than a
+    2-second lease, another worker took the batch as abandoned, and both sent it."""
+
+    def __init__(self, run: _Run, token: str, leased: float) -> None:
         self.run, self.token = run, token
         self.seconds = run.settings.lease.total_seconds()
-        self.renew_at = time.monotonic() + self.seconds / 2
+        self.renew_at = leased + self.seconds / 2
         self.ours: set[int] | None = None  # None: every message of the batch
 
     def holds(self, message_id: int) -> bool:
