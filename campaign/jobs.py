@@ -80,10 +80,10 @@ def _materialize(db_session: Session, now: datetime) -> object:
     return materialize(db_session, now)
 
 
-def _materialize_everyone(db_session: Session, now: datetime) -> object:
-    from campaign.drip.materialize import materialize
+def _sweep(db_session: Session, now: datetime) -> object:
+    from campaign.drip.sweep import sweep
 
-    return materialize(db_session, now, everyone=True)
+    return sweep(db_session, now)
 
 
 def _reminders(db_session: Session, now: datetime) -> object:
@@ -148,8 +148,9 @@ JOBS: tuple[Job, ...] = (
     Job(
         "materialize_sweep",
         3600,
-        _materialize_everyone,
-        "Look at every participant's sequence once an hour (and at start), not only the due.",
+        _sweep,
+        "Look at the participants' sequences once an hour (and at start), not only the due: "
+        "everyone's up to 50,000 participants, else a share of them in turn.",
     ),
     Job("reminders", 60, _reminders, "Queue reminders of events that have come due."),
     Job(
