@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from campaign.drip.materialize import materialize
 from campaign.enrolment.models import Participant, ParticipantStatus
 
-SHARE = 50_000  # participants one sweep reads at most (about 12 s on a small server)
+SHARE = 50_000  # participants one sweep reads at most (27 s on SQLite, a busy 2-core machine)
 
 
 def shares(db_session: Session, size: int = SHARE) -> int:
