@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, insert, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from campaign.webhooks.models import DeliveryState, WebhookDelivery, WebhookSubscription
@@ -33,23 +33,23 @@ def emit(
     `data` is checked against the event type's model (payloads.PAYLOADS); a mismatch raises
     pydantic's ValidationError: a programming error, never a receiver's.
     """
-    body = _checked(event_type, campaign_id, data)
+    body = checked(event_type, campaign_id, data)
     queued = 0
-    for subscription in _listening(db_session, campaign_id, organisation_id):
+    for subscription in listening(db_session, campaign_id, organisation_id):
         if event_type in subscription.events:
             queue(db_session, subscription, event_type, body, now)
             queued += 1
     return queued
 
 
-def _checked(event_type: str, campaign_id: int, data: BaseModel | dict[str, Any]) -> dict[str, Any]:
+def checked(event_type: str, campaign_id: int, data: BaseModel | dict[str, Any]) -> dict[str, Any]:
     """Return the event's data as JSON values, checked against its documented model."""
     given = data.model_dump() if isinstance(data, BaseModel) else data
     model = PAYLOADS[event_type].model_validate({"campaign_id": campaign_id, **given})
     return model.model_dump(mode="json")
 
 
-def _listening(
+def listening(
     db_session: Session, campaign_id: int, organisation_id: int | None
 ) -> list[WebhookSubscription]:
     """Return the enabled subscriptions that may hear of an event of the member (None: none)."""
@@ -62,60 +62,6 @@ def _listening(
     return list(db_session.scalars(query.order_by(WebhookSubscription.id)))
 
 
-def emit_each(
-    db_session: Session,
-    *,
-    campaign_id: int,
-    organisation_id: int,
-    event_type: str,
-    data: dict[str, Any],
-    each: tuple[str, Select[Any]],
-    now: datetime,
-) -> int:
-    """Queue the event once for every id the query `each[1]` selects, as the field `each[0]`
-    beside `data`, to every enabled subscription to it; return how many were queued.
-
-    For the thousands of one import: with nobody subscribed it costs one small query; else the
-    ids are read once and the deliveries written by bulk INSERTs, never one object each.
-    """
-    listening = [s.id for s in _listening(db_session, campaign_id, organisation_id)
-                 if event_type in s.events]  # fmt: skip
-    if not listening:
-        return 0
-    field, ids = each
-    template = _checked(event_type, campaign_id, {**data, field: 0})
-    found = list(db_session.scalars(ids))
-    for start in range(0, len(found), BATCH):
-        rows = [
-            _delivery_row(subscription_id, event_type, {**template, field: one}, now)
-            for one in found[start : start + BATCH]
-            for subscription_id in listening
-        ]
-        db_session.execute(insert(WebhookDelivery), rows)
-    return len(found) * len(listening)
-
-
-BATCH = 2000  # ids a bulk INSERT of deliveries covers
-
-
-def _delivery_row(
-    subscription_id: int, event_type: str, data: dict[str, Any], now: datetime
-) -> dict[str, Any]:
-    """Return the values of one delivery of the event, due at once."""
-    return {
-        "subscription_id": subscription_id,
-        "webhook_id": "msg_" + secrets.token_urlsafe(18),
-        "event_type": event_type,
-        "data": data,
-        "occurred_at": now,
-        "state": DeliveryState.PENDING,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "last_error": "",
-        "created_at": now,
-    }
-
-
 def queue(
     db_session: Session,
     subscription: WebhookSubscription,
@@ -124,12 +70,23 @@ def queue(
     now: datetime,
 ) -> WebhookDelivery:
     """Add one delivery of the event to the subscription, due at once."""
-    delivery = WebhookDelivery(**_delivery_row(subscription.id, event_type, data, now))
+    delivery = WebhookDelivery(
+        subscription_id=subscription.id,
+        webhook_id="msg_" + secrets.token_urlsafe(18),
+        event_type=event_type,
+        data=data,
+        occurred_at=now,
+        state=DeliveryState.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        last_error="",
+        created_at=now,
+    )
     db_session.add(delivery)
     return delivery
 
 
 def send_test(db_session: Session, subscription: WebhookSubscription, now: datetime) -> None:
     """Queue a `test` event to the subscription only."""
-    data = _checked("test", subscription.campaign_id, {"subscription_id": subscription.id})
+    data = checked("test", subscription.campaign_id, {"subscription_id": subscription.id})
     queue(db_session, subscription, "test", data, now)

@@ -45,7 +45,8 @@ from campaign.network.models import Campaign
 from campaign.network.retention import kept_until, long_date
 from campaign.outbox.models import Suppression
 from campaign.timing import local_date
-from campaign.webhooks.emit import emit, emit_each
+from campaign.webhooks.bulk import emit_each
+from campaign.webhooks.emit import emit
 
 
 def start_date(group: PilotGroup, campaign: Campaign, now: datetime) -> date:
@@ -193,7 +194,6 @@ def _emit_enrolled(db_session: Session, job: ParticipantImport, now: datetime) -
         select(Participant.id)
         .join(ImportRow, ImportRow.email == Participant.email)
         .where(_rows_to(job, RowOutcome.ADD), Participant.campaign_id == job.campaign_id)
-        .order_by(Participant.id)
     )
     data = {
         "organisation_id": job.organisation_id, "pilot_group_id": job.pilot_group_id,
