@@ -27,9 +27,9 @@ BYTE_EVERY = 0.1  # seconds: far inside any per-read timeout
 
 
 @contextmanager
-def trickling_receiver(head: bytes, trickle: bytes) -> Iterator[str]:
-    """Serve on 127.0.0.1: read the request, send `head` at once, then `trickle` a byte every
-    BYTE_EVERY seconds (for 30 s at most); yield the receiver's URL."""
+def trickling_receiver(head: bytes, trickle: bytes, reads: bool = True) -> Iterator[str]:
+    """Serve on 127.0.0.1: read the request (if `reads`), send `head` at once, then `trickle` a
+    byte every BYTE_EVERY seconds (for 30 s at most); yield the receiver's URL."""
     listener = socket.create_server(("127.0.0.1", 0))
     stop = threading.Event()
 
@@ -37,7 +37,7 @@ def trickling_receiver(head: bytes, trickle: bytes) -> Iterator[str]:
         with conn:
             conn.settimeout(5)
             request = b""
-            while b"\r\n\r\n" not in request:
+            while reads and b"\r\n\r\n" not in request:
                 request += conn.recv(65536)
             conn.sendall(head)
             for byte in trickle[: int(30 / BYTE_EVERY)]:
@@ -111,3 +111,11 @@ def test_the_webhooks_job_is_held_no_longer_than_the_timeout(
     session.expire_all()
     delivery = session.scalars(select(WebhookDelivery)).one()
     assert delivery.last_status is None and delivery.last_error == "No answer within 1 seconds."
+
+
+def test_a_tls_handshake_trickled_a_byte_at_a_time_is_cut_off_at_the_deadline() -> None:
+    # A TLS handshake record of 16 KB announced, then its bytes a tenth of a second apart.
+    with trickling_receiver(b"", b"\x16\x03\x03\x40\x00" + b"\x00" * 1000, reads=False) as url:
+        took, status, error = _timed_post(url.replace("http://", "https://"), 1.0)
+    assert status is None and error == "No answer within 1 seconds."
+    assert 0.9 <= took < 1.5
