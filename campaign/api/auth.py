@@ -74,6 +74,12 @@ def _bearer_token(now: datetime) -> ApiToken:
     token = _stored(plaintext.strip())
     if token is not None and token.is_usable(now):
         return token
+    raise _failure(token, now)
+
+
+def _failure(token: ApiToken | None, now: datetime) -> Problem:
+    """Audit a real token refused, log an unknown one, and return the answer: 401, or 429 to
+    a client over its limit of failed tokens (alike for both, so neither tells them apart)."""
     limited = _failed_too_often(now)
     if token is not None:
         _refuse(token, now)
@@ -82,14 +88,14 @@ def _bearer_token(now: datetime) -> ApiToken:
         # anyone could fill the audit table with guesses.
         log.warning("API request with an unknown token from %s: %s %s", request.remote_addr,
                     request.method, request.path)  # fmt: skip
-    if limited:
-        raise Problem(
-            429,
-            _("Too many requests with invalid tokens from your address: wait a minute."),
-            code="rate_limited",
-            headers={"Retry-After": str(int(WINDOW.total_seconds()))},
-        )
-    raise _unauthorized()
+    if not limited:
+        return _unauthorized()
+    return Problem(
+        429,
+        _("Too many requests with invalid tokens from your address: wait a minute."),
+        code="rate_limited",
+        headers={"Retry-After": str(int(WINDOW.total_seconds()))},
+    )
 
 
 def _unauthorized() -> Problem:
