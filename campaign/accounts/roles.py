@@ -104,12 +104,15 @@ def _sort_key(user: User) -> tuple[str, str]:
     return (user.organisation.short_name if user.organisation else "", user.name.lower())
 
 
-def lead_admins(db_session: Session, campaign: Campaign) -> list[User]:
-    """Return the campaign's lead administrators (operators not counted)."""
+def lead_admins(db_session: Session, campaign: Campaign, *, lock: bool = False) -> list[User]:
+    """Return the campaign's lead administrators (operators not counted); with `lock`, hold
+    their rows until the caller commits (PostgreSQL), read afresh."""
     statement = select(User).where(
         User.role == Role.LEAD_ADMIN, User.organisation_id == campaign.lead_organisation_id
     )
-    return list(db_session.scalars(statement.order_by(User.name)))
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    return list(db_session.scalars(statement.order_by(User.name, User.id)))
 
 
 def can_sign_in(db_session: Session, user: User) -> bool:
@@ -160,8 +163,10 @@ def _keep_a_lead(db_session: Session, campaign: Campaign, leaving: User) -> None
 
 
 def _another_lead(db_session: Session, campaign: Campaign, leaving: User) -> bool:
-    """Return whether a lead administrator who can sign in stays when `leaving` goes."""
-    others = [u for u in lead_admins(db_session, campaign) if u.id != leaving.id]
+    """Return whether a lead administrator who can sign in stays when `leaving` goes. Their
+    rows stay locked: two leads who each take their own role away at once (a directory that
+    moves the whole group) wait for each other, and the second finds the first gone."""
+    others = [u for u in lead_admins(db_session, campaign, lock=True) if u.id != leaving.id]
     return any(can_sign_in(db_session, u) for u in others)
 
 

@@ -7,16 +7,22 @@ refusal is audited with the claim that asked for it."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from campaign import db
+from campaign.accounts import roles
 from campaign.accounts.models import IdentityLink, Role, User
 from campaign.api.tokens import create, revoke
+from campaign.db import engine_of
+from campaign.network.models import Organisation
 from campaign.timing import clock_of
 from tests.api_helpers import call
-from tests.conftest import START, Network, SecondCampaign, csrf_token, sign_in
+from tests.conftest import FIXTURE_HASH, START, Network, SecondCampaign, csrf_token, sign_in
 from tests.oidc import flows
 from tests.oidc.provider import Provider
 from tests.urls import staff
@@ -211,3 +217,48 @@ def test_the_people_page_counts_a_lead_admin_who_signs_in_through_the_provider(
     lead.post(path, data=data)
     session.refresh(network.lead)
     assert network.lead.role is Role.MEMBER_REP
+
+
+def test_two_lead_admins_whose_claims_demote_both_at_once_leave_one(
+    app: Flask, network: Network, session: Session
+) -> None:
+    """A directory that moves the whole lead group: both leads sign in at the same moment. The
+    second change waits for the first (their rows are locked) and finds no other lead left."""
+    if engine_of(app).dialect.name != "postgresql":
+        pytest.skip("SQLite has no row locks: this is PostgreSQL's")
+    second = User(email="lo@alpha.se", name="Lo Ledare", role=Role.LEAD_ADMIN,
+                  organisation=network.alpha, password_hash=FIXTURE_HASH,
+                  created_at=START)  # fmt: skip
+    session.add(second)
+    session.commit()
+    outcome: dict[str, str] = {}
+    flushed, release = threading.Event(), threading.Event()
+
+    def demote(user_id: int, first: bool) -> None:
+        with db.open_session(app) as own:
+            user, alpha = own.get_one(User, user_id), own.get_one(Organisation, network.alpha.id)
+            try:
+                roles.reassign(own, user, alpha, Role.MEMBER_REP, actor=user, now=START,
+                               action="account.sso_role_changed")  # fmt: skip
+                own.flush()
+                if first:  # written, not committed: the other sign-in comes now
+                    flushed.set()
+                    release.wait(10)
+                own.commit()
+                outcome[user.email] = "demoted"
+            except roles.Refused as refused:
+                outcome[user.email] = refused.reason
+
+    earlier = threading.Thread(target=demote, args=(network.lead.id, True))
+    earlier.start()
+    assert flushed.wait(10)
+    later = threading.Thread(target=demote, args=(second.id, False))
+    later.start()
+    later.join(1)
+    assert later.is_alive()  # it waits for the first change to commit
+    release.set()
+    earlier.join(10)
+    later.join(10)
+    assert outcome == {"lead@alpha.se": "demoted", "lo@alpha.se": "last_lead_admin"}
+    session.expire_all()
+    assert session.get_one(User, second.id).role is Role.LEAD_ADMIN

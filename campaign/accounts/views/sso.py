@@ -186,8 +186,7 @@ def _stopped_text(stopped: int, regrant: sso.Regrant) -> str:
     former = regrant.former.name if regrant.former else "–"
     return ngettext(
         "Your API token no longer works: it was made for %(organisation)s. Make a new one.",
-        "Your %(num)d API tokens no longer work: they were made for %(organisation)s. Make new"
-        " ones.",
+        "Your API tokens no longer work: they were made for %(organisation)s. Make new ones.",
         stopped,
         organisation=former,
     )
