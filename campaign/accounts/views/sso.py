@@ -147,7 +147,8 @@ def _stop_tokens(signin: sso.SignIn, now: datetime) -> int:
     A change of role alone keeps them: they reach no further than the account does."""
     if signin.regrant is None or not signin.regrant.moved:
         return 0
-    live = [t for t in tokens_of(db.session(), signin.user) if t.revoked_at is None]
+    tokens = tokens_of(db.session(), signin.user)
+    live = [token for token in tokens if token.revoked_at is None and now < token.expires_at]
     for token in live:
         withdraw(db.session(), token, actor=signin.user, now=now, how=MOVED)
     return len(live)
