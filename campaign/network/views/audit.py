@@ -32,7 +32,8 @@ ACTIONS: dict[str, object] = {
     "account.password_changed": _l("Changed their password"),
     "account.profile_changed": _l("Changed their profile"),
     "account.sso_linked": _l("Linked their account to the single sign-on"),
-    "account.sso_role_changed": _l("Got another role through the single sign-on"),
+    "account.sso_role_changed": _l("Got another role or organisation through the single sign-on"),
+    "account.sso_role_kept": _l("Kept their role against the single sign-on's claim"),
     "announcement.cancelled": _l("Cancelled an announcement"),
     "api.request": _l("Used the API"),
     "api.scope_refused": _l("Was refused by the API: the token's scopes do not allow it"),
@@ -136,6 +137,8 @@ DETAILS: dict[str, object] = {
     "scopes": _l("May"), "expires_at": _l("Expires"), "account": _l("Account"),
     "url": _l("Receiver address"), "events": _l("Events"), "delivery": _l("Delivery"),
     "token": _l("Token"), "needed": _l("Needed"), "reason": _l("Why"),
+    "claim": _l("Claim"), "claim_value": _l("Value of the claim"), "kept": _l("Kept"),
+    "claimed": _l("The claim gave"), "kept_because": _l("Why"),
 }  # fmt: skip
 # What an action was taken on, kept as "kind:id".
 TARGETS: dict[str, object] = {
@@ -166,6 +169,9 @@ VALUES: dict[str, object] = {
     "no account": _l("there is no such account"),
     "wording": _l("the wording"),
     "questions": _l("the questions"),
+    "moved by single sign-on": _l("the single sign-on moved the account to another organisation"),
+    "last_lead_admin": _l("the last lead administrator who can sign in"),
+    "not_here": _l("an operator of every campaign, changed from the command line"),
 }
 CONSENT_METHODS: dict[str, object] = {
     ConsentMethod.STAFF_FORM.value: _l("Added by a representative"),
