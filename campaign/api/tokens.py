@@ -175,3 +175,17 @@ def withdraw(
         organisation_id=token.user.organisation_id, target=f"api_token:{token.id}",
         name=token.name, account=token.user.email, **how,
     )  # fmt: skip
+
+
+def withdraw_on_move(
+    db_session: Session, user: User, *, actor: Any, now: datetime, how: str
+) -> int:
+    """Revoke the working tokens of an account moved to another organisation, each audited
+    (`how` says why); return how many. Each was made for the data of the member it left: a
+    token follows its account, so in the hands of the old member's systems it would read the
+    new member's data. A change of role alone keeps them: they reach no further than the
+    account does."""
+    live = [t for t in tokens_of(db_session, user) if t.revoked_at is None and now < t.expires_at]
+    for token in live:
+        withdraw(db_session, token, actor=actor, now=now, how=how)
+    return len(live)

@@ -18,6 +18,7 @@ from campaign.audit import AuditEvent
 from campaign.network.models import Campaign, Membership, Organisation, OrganisationKind
 from campaign.outbox.models import Message, MessageKind
 from campaign.security import hash_password
+from tests.api_helpers import call, token_for
 from tests.conftest import PASSWORD, START, Network, csrf_token, sign_in
 from tests.enrolment_helpers import deliver, link_in
 from tests.urls import staff
@@ -262,6 +263,39 @@ def test_moving_a_representative_to_another_member_ends_their_sessions(
     assert event.details["before"] == "member_rep@alpha"
     assert event.details["after"] == "member_rep@beta"
     assert event.campaign_id == network.campaign.id
+
+
+def test_moving_a_representative_stops_the_api_tokens_made_for_the_member_they_leave(
+    app: Flask, session: Session, network: Network
+) -> None:
+    # A token follows its account: left working, Alpha's systems would read Beta's people.
+    token = token_for(session, network.rep_alpha)
+    api = app.test_client()
+    alpha, beta = (f"/api/v1/campaigns/test/members/{m}/participants" for m in ("alpha", "beta"))
+    assert call(api, "GET", alpha, token).status_code == 200
+    lead = _client(app, "lead@alpha.se")
+    path = staff(f"/people/{network.rep_alpha.id}/change")
+    asked = _post(lead, path, organisation="beta", role="member_rep").get_data(as_text=True)
+    assert "API-token slutar att fungera" in asked  # said before it is done
+    _post(lead, path, organisation="beta", role="member_rep", confirmed="yes")
+    assert call(api, "GET", beta, token).status_code == 401
+    assert call(api, "GET", alpha, token).status_code == 401
+    revoked = _event(session, "api_token.revoked")
+    assert revoked.details["how"] == "moved to another member"
+    assert revoked.details["account"] == "rep@alpha.se"
+
+
+def test_a_new_role_in_the_same_member_keeps_the_api_tokens(
+    app: Flask, session: Session, network: Network
+) -> None:
+    token = token_for(session, network.rep_alpha)
+    lead = _client(app, "lead@alpha.se")
+    path = staff(f"/people/{network.rep_alpha.id}/change")
+    asked = _post(lead, path, organisation="alpha", role="lead_admin").get_data(as_text=True)
+    assert "API-token" not in asked
+    _post(lead, path, organisation="alpha", role="lead_admin", confirmed="yes")
+    alpha = "/api/v1/campaigns/test/members/alpha/participants"
+    assert call(app.test_client(), "GET", alpha, token).status_code == 200
 
 
 def test_a_representative_of_the_lead_becomes_lead_administrator(

@@ -17,6 +17,7 @@ from campaign.accounts.roles import Refused, Standing
 from campaign.accounts.scope import Access, access
 from campaign.accounts.views.base import bp
 from campaign.accounts.views.representatives import address_is_free, newcomer_of, resend
+from campaign.api.tokens import withdraw_on_move
 from campaign.labels import choices, label
 from campaign.network.members import campaign_or_404
 from campaign.network.models import Campaign, Organisation
@@ -190,8 +191,13 @@ def _change_or_confirm(
     changed = roles.change(
         db.session(), campaign, user, organisation, role, actor=current_user, now=now
     )
+    if "organisation" in changed:
+        withdraw_on_move(db.session(), user, actor=current_user, now=now, how=MOVED)
     flash(_changed_text(user, changed), "success" if changed else "info")
     return after_change(campaign, [user] if changed else [])
+
+
+MOVED = "moved to another member"  # how the audit says a token was revoked
 
 
 def _change_text(
@@ -205,6 +211,8 @@ def _change_text(
           organisation=organisation.name),
         _sessions_end_text(user),
     ]  # fmt: skip
+    if organisation.id != user.organisation_id:
+        texts.append(_("Their API tokens stop working: they were made for the member they leave."))
     if role is not user.role:
         texts += _other_campaigns_text(campaign, campaign.lead_organisation)
     return texts

@@ -31,7 +31,7 @@ from campaign.accounts.forms import LoginForm
 from campaign.accounts.scope import Access, access
 from campaign.accounts.views.base import SSO, bp, provider_name, redirect_within
 from campaign.accounts.views.signin import login_page, signed_in
-from campaign.api.tokens import tokens_of, withdraw
+from campaign.api.tokens import withdraw_on_move
 from campaign.labels import label
 from campaign.timing import current_clock
 
@@ -142,16 +142,10 @@ MOVED = "moved by single sign-on"  # how the audit says a token was revoked
 
 def _stop_tokens(signin: sso.SignIn, now: datetime) -> int:
     """Revoke the API tokens of an account the claim moved to another organisation (audited);
-    return how many. Each was made for the data of the member it left: a token follows its
-    account, so it would read the new member's data in the hands of the old one's systems.
-    A change of role alone keeps them: they reach no further than the account does."""
+    return how many (campaign.api.tokens.withdraw_on_move says why)."""
     if signin.regrant is None or not signin.regrant.moved:
         return 0
-    tokens = tokens_of(db.session(), signin.user)
-    live = [token for token in tokens if token.revoked_at is None and now < token.expires_at]
-    for token in live:
-        withdraw(db.session(), token, actor=signin.user, now=now, how=MOVED)
-    return len(live)
+    return withdraw_on_move(db.session(), signin.user, actor=signin.user, now=now, how=MOVED)
 
 
 def _tell(regrant: sso.Regrant | None, stopped: int) -> None:

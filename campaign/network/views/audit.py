@@ -170,6 +170,7 @@ VALUES: dict[str, object] = {
     "wording": _l("the wording"),
     "questions": _l("the questions"),
     "moved by single sign-on": _l("the single sign-on moved the account to another organisation"),
+    "moved to another member": _l("the account was moved to another member"),
     "last_lead_admin": _l("the last lead administrator who can sign in"),
     "not_here": _l("an operator of every campaign, changed from the command line"),
 }
