@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from flask.typing import RouteCallable
 from flask_babel import gettext as _
 from pydantic import BaseModel, Field
@@ -83,10 +83,14 @@ def operation(
     form: type[BaseModel] | None = None,
     tags: Sequence[str] = (),
     idempotent: bool = False,
+    conditional: bool = False,
+    problems: Sequence[int] = (),
 ) -> Callable[[Callable[..., Any]], RouteCallable]:
     """Declare an API view: who may call it, the token scope on `resource` it needs (reading
     for GET, writing otherwise), its models (`form`: a multipart body, for a file);
-    `idempotent` honours an Idempotency-Key."""
+    `idempotent` honours an Idempotency-Key, `conditional` an If-Match (check_if_match);
+    `problems` are the error statuses the view itself answers (409 ...) beyond those every
+    operation of its kind may (document.py documents them all)."""
 
     def declare(view: Callable[..., Any]) -> RouteCallable:
         """Validate and document the view, and mark it for the access and scope checks."""
@@ -94,14 +98,35 @@ def operation(
             query=query, json=json, form=form, resp=resp, tags=list(tags) or [resource],
             operation_id=view.__name__,
         )(view)  # fmt: skip
-        declared = _with_idempotency(validated) if idempotent else validated
-        # Marks read by accounts/scope.py (access, rule_prefix) and api/auth.py (the resource).
-        marks = {"access": policy, "api_resource": resource, "rule_prefix": f"/api/{VERSION}"}
+        declared = _with_etag(_with_idempotency(validated) if idempotent else validated)
+        # Marks read by accounts/scope.py (access, rule_prefix), api/auth.py (the resource)
+        # and api/document.py (what the operation may answer besides its models).
+        answers = _problem_statuses(bool(query or json or form), bool(json or form), idempotent,
+                                    conditional, problems)  # fmt: skip
+        marks = {
+            "access": policy, "api_resource": resource, "rule_prefix": f"/api/{VERSION}",
+            "idempotent": idempotent, "conditional": conditional, "api_problems": answers,
+        }  # fmt: skip
         for name, value in marks.items():
             setattr(declared, name, value)
         return cast(RouteCallable, declared)  # spectree makes a response of what it returns
 
     return declare
+
+
+def _problem_statuses(
+    validated: bool, has_body: bool, idempotent: bool, conditional: bool, own: Sequence[int]
+) -> frozenset[int]:
+    """Return the error statuses an operation may answer, 404 aside (its URL's variables):
+    401, 403 and 429 for every one (the token, its scopes, its rate), 422 for one with a
+    model or an Idempotency-Key, 413 for one with a body (MAX_CONTENT_LENGTH), 409 for a key
+    still in use, 412 for a stale If-Match, and the view's own."""
+    statuses = {401, 403, 429, *own}
+    statuses |= {422} if validated or idempotent else set()
+    statuses |= {413} if has_body else set()
+    statuses |= {409} if idempotent else set()
+    statuses |= {412} if conditional else set()
+    return frozenset(statuses)
 
 
 class PageQuery(BaseModel):
@@ -149,11 +174,34 @@ def _after(cursor: str | None) -> int | None:
 
 def etag_of(model: BaseModel) -> str:
     """Return the entity tag of a resource: it changes whenever its representation does."""
-    return '"' + hashlib.sha256(model.model_dump_json().encode()).hexdigest()[:32] + '"'
+    return _etag(model.model_dump_json().encode())
+
+
+def _etag(body: bytes) -> str:
+    """Return the entity tag of a JSON body (spectree sends a model's model_dump_json())."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _with_etag(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Give every successful answer with a body its ETag (a kept answer replayed too)."""
+
+    @functools.wraps(view)
+    def answer(*args: Any, **kwargs: Any) -> Any:
+        response = view(*args, **kwargs)
+        if isinstance(response, Response) and response.status_code in (200, 201):
+            if "ETag" not in response.headers and response.is_json:
+                response.headers["ETag"] = _etag(response.get_data())
+        return response
+
+    return answer
 
 
 def check_if_match(current: BaseModel) -> None:
-    """Refuse an update sent with an If-Match that no longer names the resource as it is."""
+    """Refuse an update sent with an If-Match that no longer names the resource as it is.
+    Only an operation declared `conditional` may call it (so that its document says so)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not getattr(view, "conditional", False):
+        raise RuntimeError(f"{request.endpoint} checks If-Match but is not declared conditional")
     wanted = request.headers.get("If-Match")
     if not wanted or wanted.strip() == "*":
         return

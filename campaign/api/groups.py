@@ -108,7 +108,7 @@ def show_group(group_id: int) -> Answer:
 
 @bp.post("/members/<org>/groups")
 @operation(Access.ORGANISATION, "groups", json=NewPilotGroup,
-           resp=Response(HTTP_201=PilotGroup), idempotent=True)  # fmt: skip
+           resp=Response(HTTP_201=PilotGroup), idempotent=True, problems=(409,))  # fmt: skip
 def create_group(json: NewPilotGroup) -> Answer:
     """Create a pilot group; 409 when the member has one of this name already."""
     group = Row(campaign_id=g.campaign.id, organisation_id=g.organisation.id)
@@ -119,7 +119,7 @@ def create_group(json: NewPilotGroup) -> Answer:
 
 @bp.patch("/members/<org>/groups/<int:group_id>")
 @operation(Access.ORGANISATION, "groups", json=PilotGroupChange,
-           resp=Response(HTTP_200=PilotGroup))  # fmt: skip
+           resp=Response(HTTP_200=PilotGroup), conditional=True, problems=(409,))  # fmt: skip
 def update_group(group_id: int, json: PilotGroupChange) -> Answer:
     """Change a pilot group (412 if the If-Match is stale; nothing is written then)."""
     group = group_or_404(group_id)

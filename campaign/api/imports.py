@@ -184,7 +184,8 @@ def _row(row: ImportRow) -> PreviewRow:
 
 
 @bp.post("/members/<org>/imports/<int:import_id>/apply")
-@operation(Access.ORGANISATION, "imports", json=Confirmation, resp=Response(HTTP_200=Import))
+@operation(Access.ORGANISATION, "imports", json=Confirmation, resp=Response(HTTP_200=Import),
+           problems=(409,))  # fmt: skip
 def apply_import(import_id: int, json: Confirmation) -> Answer:
     """Apply a ready import: all of its rows or none. 409 when it cannot be applied any more,
     or when the enrolments changed since its preview (which is then read again: check it and

@@ -98,7 +98,8 @@ class AttendanceMarks(BaseModel):
 
 
 @bp.post("/members/<org>/events/<int:event_id>/invitations")
-@operation(Access.ORGANISATION, "events", resp=Response(HTTP_200=Mailing, HTTP_409=None))
+@operation(Access.ORGANISATION, "events", resp=Response(HTTP_200=Mailing),
+           problems=(409,))  # fmt: skip
 def invite_to_event(event_id: int) -> Mailing:
     """Invite the event's audience not invited yet (people enrolled since, too): at once when
     they are few, by the `invitations` job when many; the answer says how far it has come."""
@@ -175,7 +176,7 @@ def show_attendance(event_id: int) -> tuple[BaseModel, int, dict[str, str]]:
 
 @bp.put("/members/<org>/events/<int:event_id>/attendance")
 @operation(Access.ORGANISATION, "events", json=AttendanceMarks,
-           resp=Response(HTTP_200=Attendance, HTTP_409=None, HTTP_412=None))  # fmt: skip
+           resp=Response(HTTP_200=Attendance), conditional=True, problems=(409,))  # fmt: skip
 def mark_attendance(event_id: int, json: AttendanceMarks) -> tuple[BaseModel, int, dict[str, str]]:
     """Mark who came, once the event has started (not at a cancelled one): the invitations
     named came, every other did not. One who said no counts only if in `came_anyway`."""

@@ -137,7 +137,7 @@ def show_member() -> Answer:
 
 @bp.patch("/members/<org>")
 @operation(Access.ORGANISATION, "members", json=FactsChange,
-           resp=Response(HTTP_200=MemberFacts))  # fmt: skip
+           resp=Response(HTTP_200=MemberFacts), conditional=True)  # fmt: skip
 def update_member(json: FactsChange) -> Answer:
     """Change a member's facts as its facts form does (412 if the If-Match is stale; a
     representative who sends the status or the target is refused, and nothing is written)."""

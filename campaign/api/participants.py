@@ -155,7 +155,7 @@ def offer_groups(form: NewParticipantForm | MoveForm | ImportForm) -> None:
 
 @bp.post("/members/<org>/participants")
 @operation(Access.ORGANISATION, "participants", json=NewParticipant,
-           resp=Response(HTTP_201=Participant), idempotent=True)  # fmt: skip
+           resp=Response(HTTP_201=Participant), idempotent=True, problems=(409,))  # fmt: skip
 def create_participant(json: NewParticipant) -> Answer:
     """Enrol one person in a pilot group, as the page's form does; 409 when the address cannot
     be enrolled (already enrolled, another member's, unsubscribed, bounced or erased)."""
@@ -197,7 +197,7 @@ def _enrolled(form: NewParticipantForm, group: GroupRow) -> Row:
 
 @bp.patch("/members/<org>/participants/<int:participant_id>")
 @operation(Access.ORGANISATION, "participants", json=ParticipantChange,
-           resp=Response(HTTP_200=Participant))  # fmt: skip
+           resp=Response(HTTP_200=Participant), conditional=True)  # fmt: skip
 def update_participant(participant_id: int, json: ParticipantChange) -> Answer:
     """Change a participant's name, title, language or pilot group (412 if the If-Match is
     stale; nothing is written then)."""

@@ -26,13 +26,7 @@ RSVP_LINK = re.compile(r"https?://[^/\s]+(/rsvp/[^\s?\"<>]+)")
 
 def _enrol(app: Flask, client: FlaskClient, session: Session, network: Network, token: str,
            group_id: int) -> int:  # fmt: skip
-    """Enrol Anna in the pilot group through the API; the test helpers stand in while the
-    participants' create operation (branch apipeople) is not beside this one."""
-    if "api.create_participant" not in app.view_functions:
-        person = participant(session, network, "anna@alpha.se", name="Anna Andersson")
-        person.pilot_group_id = group_id
-        session.commit()
-        return person.id
+    """Enrol Anna in the pilot group through the API."""
     made = call(client, "POST", f"{MEMBER}/participants", token, json={
         "email": "anna@alpha.se", "name": "Anna Andersson", "pilot_group_id": group_id,
         "has_agreed": True,
