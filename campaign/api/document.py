@@ -112,7 +112,7 @@ def _describe_answers(
         created = ("Location",) if status == "201" else ()
         replayed = ("Idempotent-Replayed",) if getattr(view, "idempotent", False) else ()
         answer["headers"] = _headers((*RATE, *(("ETag",) if body else ()), *created), replayed)
-    statuses = set(view.api_problems) | ({404} if has_variables else set())
+    statuses = set(getattr(view, "api_problems", ())) | ({404} if has_variables else set())
     for status in sorted(statuses):
         responses[str(status)] = _problem_answer(status)
 

@@ -91,6 +91,7 @@ def _title(status: int) -> str:
 def document(problem: Problem) -> dict[str, Any]:
     """Return the problem's JSON object (without `errors` when no field is at fault)."""
     body = ProblemDocument(
+        type="about:blank",
         title=_title(problem.status),
         status=problem.status,
         detail=problem.detail,

@@ -55,7 +55,8 @@ class Contract:
             self.api.validate_response(sent, WerkzeugOpenAPIResponse(response))
         except Exception as error:  # the library's errors say what differs: show it
             detail = getattr(error, "__cause__", None) or error
-            raise AssertionError(f"{where}: {detail!r} {response.get_data(as_text=True)[:300]}")
+            body = response.get_data(as_text=True)[:300]
+            raise AssertionError(f"{where}: {detail!r} {body}") from error
         adapter = self.app.url_map.bind("localhost")
         endpoint, _values = adapter.match(request.path, method=request.method)
         self.seen.add((endpoint.removeprefix("api."), response.status_code))
