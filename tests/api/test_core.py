@@ -52,6 +52,13 @@ def test_the_document_is_valid_openapi_3_1_and_names_every_operation(
         if getattr(view, "api_resource", None)
     }
     assert api_views and operations == api_views
+    assert not [name for name in document["components"]["schemas"] if "ValidationError" in name]
+    for item in document["paths"].values():
+        for described in item.values():
+            errors = {s: a for s, a in described["responses"].items() if s >= "400"}
+            assert {"401", "403", "429"} <= set(errors), described["operationId"]
+            for answer in errors.values():
+                assert list(answer["content"]) == ["application/problem+json"]
 
 
 def test_without_a_valid_token_nothing_is_answered_but_401(
