@@ -42,11 +42,23 @@ from campaign.timing import current_clock
 VERSION = "v1"
 bp = Blueprint("api", __name__)
 
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
 
 def _refuse_invalid(
     _request: Any, _response: Any, error: Exception | None, _instance: Any, adapter: Any
 ) -> None:
-    """Answer a request that its model refuses with a problem naming each field."""
+    """Answer a request whose body should be JSON but is of another media type (415) or not
+    JSON (400), or that its model refuses (422, a problem naming each field). (A file's
+    operation says itself that no file came: 422.)"""
+    body = getattr(current_app.view_functions.get(request.endpoint or ""), "api_body", None)
+    # spectree takes a form's body for a form, and gives a JSON model's view nothing then
+    if body == "json" and (request.get_data(cache=True) or request.mimetype in FORM_TYPES):
+        if not request.is_json:
+            detail = _("Send the body as JSON, with the header Content-Type: application/json.")
+            raise Problem(415, detail, code="unsupported_media_type")
+        if request.get_json(silent=True) is None:
+            raise Problem(400, _("The body is not valid JSON."), code="invalid_json")
     if error is not None:
         raise from_validation(adapter.validation_errors(error))
 
@@ -101,11 +113,12 @@ def operation(
         declared = _with_etag(_with_idempotency(validated) if idempotent else validated)
         # Marks read by accounts/scope.py (access, rule_prefix), api/auth.py (the resource)
         # and api/document.py (what the operation may answer besides its models).
-        answers = _problem_statuses(bool(query or json or form), bool(json or form), idempotent,
-                                    conditional, problems)  # fmt: skip
+        body = "json" if json else "form" if form else None
+        answers = _problem_statuses(bool(query or body), body, idempotent, conditional, problems)
         marks = {
             "access": policy, "api_resource": resource, "rule_prefix": f"/api/{VERSION}",
             "idempotent": idempotent, "conditional": conditional, "api_problems": answers,
+            "api_body": body,
         }  # fmt: skip
         for name, value in marks.items():
             setattr(declared, name, value)
@@ -115,15 +128,17 @@ def operation(
 
 
 def _problem_statuses(
-    validated: bool, has_body: bool, idempotent: bool, conditional: bool, own: Sequence[int]
+    validated: bool, body: str | None, idempotent: bool, conditional: bool, own: Sequence[int]
 ) -> frozenset[int]:
     """Return the error statuses an operation may answer, 404 aside (its URL's variables):
     401, 403 and 429 for every one (the token, its scopes, its rate), 422 for one with a
-    model or an Idempotency-Key, 413 for one with a body (MAX_CONTENT_LENGTH), 409 for a key
-    still in use, 412 for a stale If-Match, and the view's own."""
+    model or an Idempotency-Key, 413 for one with a body (MAX_CONTENT_LENGTH), 415 and 400
+    for a JSON body of another media type or not JSON, 409 for a key still in use, 412 for a
+    stale If-Match, and the view's own."""
     statuses = {401, 403, 429, *own}
     statuses |= {422} if validated or idempotent else set()
-    statuses |= {413} if has_body else set()
+    statuses |= {413} if body else set()
+    statuses |= {400, 415} if body == "json" else set()
     statuses |= {409} if idempotent else set()
     statuses |= {412} if conditional else set()
     return frozenset(statuses)

@@ -129,12 +129,14 @@ def _problem_answer(status: int) -> dict[str, Any]:
 
 
 PROBLEM_CAUSES = {
+    400: "the body is not valid JSON.",
     401: "no valid token (missing, unknown, expired or revoked).",
     403: "the token's scopes or its account's role do not allow this.",
     404: "nothing of that name that the token's account may see.",
     409: "the resource's state does not allow this now (the problem's code says why).",
     412: "the resource changed since the ETag sent as If-Match.",
     413: "the body is too large.",
+    415: "the body is not JSON (Content-Type: application/json).",
     422: "some input is not valid: `errors` names each field.",
     429: "the token sent too many requests this minute.",
 }

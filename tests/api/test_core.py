@@ -198,6 +198,21 @@ def test_every_list_pages_the_same_way(
         _problem(bad, 422, "invalid_cursor")
 
 
+def test_a_body_that_is_not_json_is_refused_and_changes_nothing(
+    client: FlaskClient, session: Session, network: Network
+) -> None:
+    made = group(session, network, "Gruppen")
+    session.commit()
+    token, url = token_for(session, network.rep_alpha), f"{MEMBER}/groups/{made.id}"
+    broken = call(client, "PATCH", url, token, data='{"name": "Ny', content_type="application/json")
+    _problem(broken, 400, "invalid_json")
+    form = call(client, "PATCH", url, token, data={"name": "Ny"})
+    _problem(form, 415, "unsupported_media_type")
+    empty_form = call(client, "PATCH", url, token, content_type="multipart/form-data")
+    _problem(empty_form, 415, "unsupported_media_type")
+    assert call(client, "GET", url, token).get_json()["name"] == "Gruppen"
+
+
 def test_invalid_parameters_are_named_in_the_problem(
     client: FlaskClient, session: Session, network: Network
 ) -> None:
