@@ -170,8 +170,10 @@ def page(
 
 
 class Page(BaseModel):
-    """What every list answers besides its `items`: where the next page starts."""
+    """A page of a list: its `items` (each list's model says of what) and where the next
+    page starts."""
 
+    items: list[Any]
     next_cursor: str | None = Field(
         description="Give it as `cursor` for the next page; null on the last."
     )

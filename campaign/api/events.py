@@ -23,7 +23,7 @@ from werkzeug.datastructures import MultiDict
 
 from campaign import db
 from campaign.accounts.scope import Access, is_lead_admin
-from campaign.api.core import PageQuery, bp, check_if_match, operation, page, tagged
+from campaign.api.core import Page, PageQuery, bp, check_if_match, operation, page, tagged
 from campaign.api.problems import Problem
 from campaign.events import calendar, meetings
 from campaign.events.forms import EventForm
@@ -72,11 +72,8 @@ class Event(BaseModel):
     updated_at: datetime
 
 
-class EventPage(BaseModel):
+class EventPage(Page):
     items: list[Event]
-    next_cursor: str | None = Field(
-        description="Give it as `cursor` for the next page; null on the last."
-    )
 
 
 class EventQuery(PageQuery):

@@ -23,7 +23,7 @@ from campaign import db
 from campaign.accounts.scope import Access, of_member
 from campaign.api import problems
 from campaign.api.checks import checked
-from campaign.api.core import PageQuery, bp, operation, page, tagged
+from campaign.api.core import Page, PageQuery, bp, operation, page, tagged
 from campaign.api.participants import Answer, member_groups, offer_groups
 from campaign.api.problems import Problem
 from campaign.enrolment import importing
@@ -79,9 +79,8 @@ class PreviewRow(BaseModel):
     participant_id: int | None = Field(description="Whom it updates or leaves unchanged.")
 
 
-class PreviewPage(BaseModel):
+class PreviewPage(Page):
     items: list[PreviewRow]
-    next_cursor: str | None
 
 
 class PreviewQuery(PageQuery):

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from campaign import db
 from campaign.accounts.models import User
 from campaign.accounts.scope import Access, scoped
-from campaign.api.core import PageQuery, bp, check_if_match, operation, page, tagged
+from campaign.api.core import Page, PageQuery, bp, check_if_match, operation, page, tagged
 from campaign.api.events import open_or_409, slugs_of
 from campaign.api.problems import Problem
 from campaign.enrolment.models import Participant
@@ -61,11 +61,8 @@ class Invitation(BaseModel):
     has_attended: bool
 
 
-class InvitationPage(BaseModel):
+class InvitationPage(Page):
     items: list[Invitation]
-    next_cursor: str | None = Field(
-        description="Give it as `cursor` for the next page; null on the last."
-    )
 
 
 class InvitationQuery(PageQuery):

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from campaign import db
 from campaign.accounts.scope import Access, of_member
 from campaign.api.checks import checked, refused
-from campaign.api.core import PageQuery, bp, check_if_match, operation, page, tagged
+from campaign.api.core import Page, PageQuery, bp, check_if_match, operation, page, tagged
 from campaign.enrolment import details, importing, people, pilot_groups
 from campaign.enrolment.forms import ImportForm, MoveForm, NewParticipantForm, ParticipantForm
 from campaign.enrolment.models import Participant as Row
@@ -51,11 +51,8 @@ class Participant(BaseModel):
     updated_at: datetime
 
 
-class ParticipantPage(BaseModel):
+class ParticipantPage(Page):
     items: list[Participant]
-    next_cursor: str | None = Field(
-        description="Give it as `cursor` for the next page; null on the last."
-    )
 
 
 class ParticipantQuery(PageQuery):
