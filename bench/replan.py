@@ -12,8 +12,9 @@ administrator's edit of a step still to come (its text and its day) is timed in 
 - the drip run after it, which works out the next moment of every follower again (and queues
   what the edit made due: nothing here).
 
-The baseline in the same run is the hourly sweep of everyone with nothing edited: the same
-reading and planning, which the service does anyway each hour. Prints medians and the ratio.
+The baseline in the same run is the sweep of everyone with nothing edited: the same reading and
+planning. Beside it, the hourly job's sweep as it runs (campaign/drip/sweep.py): everyone up to
+50,000 participants, one share of them in turn beyond. Prints medians and the ratios.
 """
 
 from __future__ import annotations
@@ -143,6 +144,8 @@ def main() -> None:
     from campaign import create_app, db, migrations
     from campaign.drip import stored
     from campaign.drip.materialize import materialize
+    from campaign.drip.sweep import shares
+    from campaign.drip.sweep import sweep as hourly
     from campaign.enrolment.models import Participant
 
     with tempfile.TemporaryDirectory() as folder:
@@ -157,10 +160,13 @@ def main() -> None:
             campaign_id = fill(session, args.members, args.participants)
             materialize(session, NOW, everyone=True)  # every next moment noted
             session.commit()
-            saves, runs, sweeps = [], [], []
+            saves, runs, sweeps, jobs = [], [], [], []
             for n in range(args.repeat):
                 sweep, _ = _timed(lambda: materialize(session, NOW, everyone=True))
                 session.commit()
+                job, _ = _timed(lambda: hourly(session, NOW))
+                session.commit()
+                jobs.append(job)
                 files = stored.shipped_files(NAME)  # each edit starts from the shipped text
                 text = files[EDITED].replace("offset: +4w", f"offset: +{29 + n}d")
                 edited = {**files, EDITED: text.replace("Hej", f"Hej igen ({n})", 1)}
@@ -187,6 +193,11 @@ def main() -> None:
                     flush=True,
                 )
             save_m, run_m, sweep_m = (statistics.median(x) for x in (saves, runs, sweeps))
+            job_m, parts = statistics.median(jobs), shares(session)
+            print(
+                f"the hourly job's sweep: median {job_m:.2f} s, a share of {parts} "
+                f"({job_m / sweep_m:.2f}× the sweep of everyone)"
+            )
             print(
                 f"{total:,} participants on {db.engine_of(app).dialect.name}: "
                 f"median save+replan {save_m:.2f} s, drip run after the edit {run_m:.2f} s, "

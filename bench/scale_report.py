@@ -302,7 +302,7 @@ def brin(session: Any, campaign: Any, repeat: int) -> None:
 def explain(app: Any, session: Any, campaign: Any) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) the five slowest statements of the network's dashboard, and
     the dispatcher's pick of due mail as the claim runs it."""
-    from campaign.outbox.claims import _candidates, _held, is_due
+    from campaign.outbox.claims import _candidates, _held, _waiting
     from campaign.outbox.policy import policy_of
 
     found = captured(session, lambda: dashboard(app, session, campaign, None))
@@ -310,7 +310,7 @@ def explain(app: Any, session: Any, campaign: Any) -> None:
         print(f"\n--- {took:.3f} s:\n{statement}")
         plan(session, statement, parameters)
     held = _held(session, NOW, policy_of(app))
-    pick = _candidates(is_due(NOW), 100, held)
+    pick = _candidates(_waiting(NOW), 100, held)
     for took, statement, parameters in captured(session, lambda: session.execute(pick).all()):
         print(f"\n--- the claim's pick of 100 due mails, {took * 1000:.1f} ms:\n{statement}")
         plan(session, statement, parameters)

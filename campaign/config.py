@@ -18,6 +18,7 @@ from dotenv import load_dotenv
 
 from campaign import config_checks as checks
 from campaign import config_sso
+from campaign.webhooks import settings as webhook_settings
 from campaign.webhooks.settings import DECLARED as WEBHOOK_SETTINGS
 
 DEMO_MAIL_FROM = "Kampanj <kampanj@example.org>"
@@ -237,13 +238,15 @@ def _check(setting: Setting, value: Any) -> None:
 
 def _check_together(values: Mapping[str, Any]) -> None:
     """Raise ConfigError for settings that need another: DKIM, a real sender for SMTP, a way
-    to log in to the inbound mailbox, and single sign-on's client."""
+    to log in to the inbound mailbox, single sign-on's client, and no webhook exceptions in a
+    deployment served over https."""
     _check_dkim(values)
     _check_sender(values)
     _check_simulated_clock(values)
     _check_imap_login(values)
     try:
         config_sso.check_together(values)
+        webhook_settings.check_together(values)
     except ValueError as error:
         raise ConfigError(str(error)) from None
 

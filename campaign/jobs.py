@@ -68,6 +68,12 @@ def _webhooks(db_session: Session, now: datetime) -> object:
     return deliver_due(db_session, now, settings_of(current_app.config))
 
 
+def _phases(db_session: Session, now: datetime) -> object:
+    from campaign.webhooks.phases import tell_changes
+
+    return tell_changes(db_session, now)
+
+
 def _pauses(db_session: Session, now: datetime) -> object:
     from campaign.drip.pauses import resume_due
 
@@ -80,10 +86,10 @@ def _materialize(db_session: Session, now: datetime) -> object:
     return materialize(db_session, now)
 
 
-def _materialize_everyone(db_session: Session, now: datetime) -> object:
-    from campaign.drip.materialize import materialize
+def _sweep(db_session: Session, now: datetime) -> object:
+    from campaign.drip.sweep import sweep
 
-    return materialize(db_session, now, everyone=True)
+    return sweep(db_session, now)
 
 
 def _reminders(db_session: Session, now: datetime) -> object:
@@ -148,8 +154,9 @@ JOBS: tuple[Job, ...] = (
     Job(
         "materialize_sweep",
         3600,
-        _materialize_everyone,
-        "Look at every participant's sequence once an hour (and at start), not only the due.",
+        _sweep,
+        "Look at the participants' sequences once an hour (and at start), not only the due: "
+        "everyone's up to 50,000 participants, else a share of them in turn.",
     ),
     Job("reminders", 60, _reminders, "Queue reminders of events that have come due."),
     Job(
@@ -161,6 +168,13 @@ JOBS: tuple[Job, ...] = (
     Job("announcements", 10, _announcements, "Queue the mail of announcements that are due."),
     Job("questionnaires", 60, _questionnaires, "Queue questionnaires and their reminders."),
     Job("dispatch", 2, _dispatch, "Send due mail from the outbox.", exclusive=False),
+    # Before webhooks, so that a tick tells a change and sends it.
+    Job(
+        "phases",
+        60,
+        _phases,
+        "Tell the campaigns' webhook receivers that their first day began or their last ended.",
+    ),
     # Its own job and lease: a receiver that is slow or down never holds the mail up.
     Job("webhooks", 10, _webhooks, "Send the due webhook deliveries, signed, and retry failures."),
     Job(

@@ -65,6 +65,7 @@ def test_tick_command_and_healthz(app: Flask, client: FlaskClient, runner: Runne
         "announcements: ok",
         "questionnaires: ok",
         "dispatch: ok",
+        "phases: ok",
         "webhooks: ok",
         "housekeeping: ok",
         "imap: ok",

@@ -4,9 +4,9 @@ Rights derive from the organisation: an account with role LEAD_ADMIN whose organ
 the campaign is its lead administrator; a LEAD_ADMIN without organisation is an operator of
 every campaign; any other account of a member organisation is that member's representative.
 A change here (another lead administrator, the role taken away, a representative moved, the
-lead handed to another member) is audited and ends every session of the accounts it changes,
-so that nobody keeps rights they lost, or gains some in a session signed in before. The
-caller commits.
+lead handed to another member, or the role and organisation the single sign-on's claim gives:
+`reassign`) is audited and ends every session of the accounts it changes, so that nobody keeps
+rights they lost, or gains some in a session signed in before. The caller commits.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from campaign.accounts import invitations
-from campaign.accounts.models import Role, User
+from campaign.accounts.models import IdentityLink, Role, User
 from campaign.accounts.scope import is_operator, leads
 from campaign.audit import record
 from campaign.network.models import Campaign, Membership, Organisation
@@ -36,11 +36,13 @@ class Standing(enum.Enum):
 
 
 class Refused(Exception):
-    """A change the campaign cannot take; `reason` is a key of REFUSALS."""
+    """A change the campaign cannot take; `reason` is a key of REFUSALS, `campaigns` those
+    that cannot take it (when the change is not of one campaign's page: `reassign`)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, campaigns: Sequence[Campaign] = ()) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.campaigns = list(campaigns)
 
 
 REFUSALS = {
@@ -102,17 +104,26 @@ def _sort_key(user: User) -> tuple[str, str]:
     return (user.organisation.short_name if user.organisation else "", user.name.lower())
 
 
-def lead_admins(db_session: Session, campaign: Campaign) -> list[User]:
-    """Return the campaign's lead administrators (operators not counted)."""
+def lead_admins(db_session: Session, campaign: Campaign, *, lock: bool = False) -> list[User]:
+    """Return the campaign's lead administrators (operators not counted); with `lock`, hold
+    their rows until the caller commits (PostgreSQL), read afresh."""
     statement = select(User).where(
         User.role == Role.LEAD_ADMIN, User.organisation_id == campaign.lead_organisation_id
     )
-    return list(db_session.scalars(statement.order_by(User.name)))
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    return list(db_session.scalars(statement.order_by(User.name, User.id)))
 
 
-def can_sign_in(user: User) -> bool:
-    """Return whether the account can sign in now: enabled, with a password."""
-    return user.is_enabled and user.password_hash is not None
+def can_sign_in(db_session: Session, user: User) -> bool:
+    """Return whether the account can sign in now: enabled, with a password or linked to an
+    identity at the OpenID provider (an account the single sign-on made has no password)."""
+    if not user.is_enabled:
+        return False
+    if user.password_hash is not None:
+        return True
+    linked = select(IdentityLink.id).where(IdentityLink.user_id == user.id).limit(1)
+    return db_session.scalar(linked) is not None
 
 
 def other_campaigns_led(db_session: Session, organisation_id: int, campaign: Campaign) -> list[str]:
@@ -147,9 +158,16 @@ def members(db_session: Session, campaign: Campaign) -> list[Organisation]:
 
 def _keep_a_lead(db_session: Session, campaign: Campaign, leaving: User) -> None:
     """Refuse unless another lead administrator who can sign in stays."""
-    others = [u for u in lead_admins(db_session, campaign) if u.id != leaving.id]
-    if not any(can_sign_in(u) for u in others):
-        raise Refused("last_lead_admin")
+    if not _another_lead(db_session, campaign, leaving):
+        raise Refused("last_lead_admin", [campaign])
+
+
+def _another_lead(db_session: Session, campaign: Campaign, leaving: User) -> bool:
+    """Return whether a lead administrator who can sign in stays when `leaving` goes. Their
+    rows stay locked: two leads who each take their own role away at once (a directory that
+    moves the whole group) wait for each other, and the second finds the first gone."""
+    others = [u for u in lead_admins(db_session, campaign, lock=True) if u.id != leaving.id]
+    return any(can_sign_in(db_session, u) for u in others)
 
 
 def invite_lead_admin(
@@ -225,12 +243,12 @@ def change(
     check_change(db_session, campaign, user, organisation, role)
     changed = [name for name, same in _sameness(user, organisation, role) if not same]
     if changed:
-        before = _described(user)
+        before = described(user)
         user.organisation, user.organisation_id, user.role = organisation, organisation.id, role
         user.end_sessions()
         _audit(
             db_session, actor, "staff.changed", campaign, user, now, before=before,
-            after=_described(user),
+            after=described(user),
         )  # fmt: skip
     return changed
 
@@ -240,7 +258,7 @@ def _sameness(user: User, organisation: Organisation, role: Role) -> list[tuple[
     return [("organisation", user.organisation_id == organisation.id), ("role", user.role is role)]
 
 
-def _described(user: User) -> str:
+def described(user: User) -> str:
     """Return an account's role and organisation for the audit, e.g. 'member_rep@alpha'."""
     return f"{user.role.value}@{user.organisation.slug if user.organisation else '-'}"
 
@@ -260,6 +278,67 @@ def check_change(
         _keep_a_lead(db_session, campaign, user)
 
 
+def reassign(
+    db_session: Session,
+    user: User,
+    organisation: Organisation,
+    role: Role,
+    *,
+    actor: Any,
+    now: datetime,
+    action: str,
+    **details: Any,
+) -> bool:
+    """Give the account a role and organisation in every campaign at once (what the single
+    sign-on's claim says), by the rules `change` keeps in one (check_reassign); end its
+    sessions; audit it in each campaign of the organisation it leaves or joins (`before`,
+    `after`, `details`). Return whether anything changed."""
+    if user.role is role and user.organisation_id == organisation.id:
+        return False
+    check_reassign(db_session, user, organisation, role)
+    before, former = described(user), user.organisation_id
+    user.organisation, user.organisation_id, user.role = organisation, organisation.id, role
+    user.end_sessions()
+    campaign_ids: list[int | None] = [*_campaign_ids_of(db_session, former, organisation.id)]
+    for campaign_id in campaign_ids or [None]:
+        record(
+            db_session, actor, action, now=now, campaign_id=campaign_id,
+            organisation_id=organisation.id, target=f"user:{user.id}", before=before,
+            after=described(user), **details,
+        )  # fmt: skip
+    return True
+
+
+def check_reassign(db_session: Session, user: User, organisation: Organisation, role: Role) -> None:
+    """Refuse to change an operator (done from the command line), or to take a lead
+    administrator from a campaign their organisation leads that keeps no other who can sign in
+    (`Refused.campaigns` names those)."""
+    if is_operator(user):
+        raise Refused("not_here")
+    if role is Role.LEAD_ADMIN and organisation.id == user.organisation_id:
+        return
+    led = [] if user.role is not Role.LEAD_ADMIN else led_by(db_session, user.organisation_id)
+    orphaned = [c for c in led if not _another_lead(db_session, c, user)]
+    if orphaned:
+        raise Refused("last_lead_admin", orphaned)
+
+
+def led_by(db_session: Session, organisation_id: int | None) -> list[Campaign]:
+    """Return the campaigns the organisation leads, by name."""
+    statement = select(Campaign).where(Campaign.lead_organisation_id == organisation_id)
+    return list(db_session.scalars(statement.order_by(Campaign.name)))
+
+
+def _campaign_ids_of(db_session: Session, *organisation_ids: int | None) -> list[int]:
+    """Return the ids of the campaigns the organisations lead or are members of."""
+    ids = [i for i in organisation_ids if i is not None]
+    joined = select(Membership.campaign_id).where(Membership.organisation_id.in_(ids))
+    statement = select(Campaign.id).where(
+        or_(Campaign.id.in_(joined), Campaign.lead_organisation_id.in_(ids))
+    )
+    return list(db_session.scalars(statement.order_by(Campaign.id)))
+
+
 def check_successor(db_session: Session, campaign: Campaign, successor: User) -> None:
     """Refuse a successor who is not of another member, or cannot sign in."""
     if standing(successor, campaign) is not Standing.REPRESENTATIVE:
@@ -269,7 +348,7 @@ def check_successor(db_session: Session, campaign: Campaign, successor: User) ->
         raise Refused("own_organisation")
     if not is_member(db_session, campaign, organisation):
         raise Refused("not_member")
-    if not can_sign_in(successor):
+    if not can_sign_in(db_session, successor):
         raise Refused("cannot_sign_in")
 
 
@@ -310,5 +389,6 @@ def successors(db_session: Session, campaign: Campaign) -> Sequence[User]:
     return [
         user
         for user in staff_of(db_session, campaign)
-        if user.organisation_id not in (None, campaign.lead_organisation_id) and can_sign_in(user)
+        if user.organisation_id not in (None, campaign.lead_organisation_id)
+        and can_sign_in(db_session, user)
     ]

@@ -3,9 +3,12 @@
 An identity is found by its link (issuer and subject); else by its verified e-mail address, an
 enabled account's (then linked); else an account is created for it, but only when its address
 is of a configured domain and the role mapping gives it a role and an organisation. At each
-sign-in the mapped claim's values set the account's role and organisation again (audited); a
-person the mapping says nothing of keeps theirs. A disabled account is refused. The caller
-commits; what the provider said is checked before (views/sso.py).
+sign-in the mapped claim's values set the account's role and organisation again, by the rules
+of every other change of a role (roles.reassign: audited, the account's other sessions ended);
+a person the mapping says nothing of keeps theirs. A claim that would leave a campaign without
+a lead administrator who can sign in, or change an operator, changes nothing: the sign-in goes
+on with the role kept (audited; the view tells the person). A disabled account is refused. The
+caller commits; what the provider said is checked before (views/sso.py).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign import config_sso
+from campaign.accounts import roles
 from campaign.accounts.models import IdentityLink, Role, User
 from campaign.audit import record
 from campaign.network.models import Organisation
@@ -58,6 +62,7 @@ class Rules:
 
     grants: dict[str, tuple[str, str]]  # claim value -> (role, organisation slug)
     domains: frozenset[str]
+    claim: str = "groups"  # the name of the claim the mapping reads
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Rules:
@@ -65,7 +70,40 @@ class Rules:
         return cls(
             config_sso.roles(config.get("CAMPAIGN_OIDC_ROLES") or ""),
             config_sso.domains(config.get("CAMPAIGN_OIDC_DOMAINS") or ""),
+            config.get("CAMPAIGN_OIDC_CLAIM") or "groups",
         )
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What the mapping gives an identity, and the claim's value that gave it."""
+
+    role: Role
+    organisation: Organisation
+    value: str
+
+
+@dataclass(frozen=True)
+class Regrant:
+    """What a sign-in's claim asked of an account that had another role or organisation."""
+
+    grant: Grant
+    former: Organisation | None  # the organisation it had before the sign-in
+    kept: roles.Refused | None  # why it kept its role and organisation, or None: it changed
+
+    @property
+    def moved(self) -> bool:
+        """Whether the account now belongs to another organisation."""
+        former = self.former.id if self.former else None
+        return self.kept is None and former != self.grant.organisation.id
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The account an identity signs in to, and what its claim changed (None: nothing)."""
+
+    user: User
+    regrant: Regrant | None
 
 
 def identity_of(claims: Mapping[str, Any], claim: str) -> Identity:
@@ -82,9 +120,9 @@ def identity_of(claims: Mapping[str, Any], claim: str) -> Identity:
     )
 
 
-def account_for(db_session: Session, identity: Identity, rules: Rules, now: datetime) -> User:
+def account_for(db_session: Session, identity: Identity, rules: Rules, now: datetime) -> SignIn:
     """Return the enabled account the identity signs in to, linked and with the role its claim
-    gives; raise SignInRefused when there is none."""
+    gives where the rules of roles allow; raise SignInRefused when there is none."""
     if not identity.subject:
         raise SignInRefused(Refusal.NO_SUBJECT)
     grant = _grant(db_session, identity, rules)
@@ -97,9 +135,8 @@ def account_for(db_session: Session, identity: Identity, rules: Rules, now: date
     if link is None:
         link = _linked(db_session, user, identity, now)
     link.last_used_at = now
-    if grant is not None:
-        _regrant(db_session, user, grant)
-    return user
+    regrant = _regrant(db_session, user, grant, rules, now) if grant is not None else None
+    return SignIn(user, regrant)
 
 
 def _link_of(db_session: Session, identity: Identity) -> IdentityLink | None:
@@ -118,15 +155,13 @@ def _by_email(db_session: Session, identity: Identity) -> User | None:
     return db_session.scalar(select(User).where(User.email == identity.email))
 
 
-def _grant(
-    db_session: Session, identity: Identity, rules: Rules
-) -> tuple[Role, Organisation] | None:
+def _grant(db_session: Session, identity: Identity, rules: Rules) -> Grant | None:
     """Return the role and organisation the first mapped value the identity holds gives (an
     organisation that does not exist gives nothing)."""
     for value, (role, slug) in rules.grants.items():
         if value in identity.values:
             found = db_session.scalar(select(Organisation).where(Organisation.slug == slug))
-            return (Role(role), found) if found is not None else None
+            return Grant(Role(role), found, value) if found is not None else None
     return None
 
 
@@ -134,7 +169,7 @@ def _created(
     db_session: Session,
     identity: Identity,
     rules: Rules,
-    grant: tuple[Role, Organisation] | None,
+    grant: Grant | None,
     now: datetime,
 ) -> User:
     """Create the identity's account, if its domain is allowed and the mapping gives it a
@@ -142,7 +177,7 @@ def _created(
     domain = (identity.email or "").rpartition("@")[2]
     if identity.email is None or domain not in rules.domains or grant is None:
         raise SignInRefused(Refusal.NO_ACCOUNT)
-    role, organisation = grant
+    role, organisation = grant.role, grant.organisation
     user = User(
         email=identity.email, name=identity.name or identity.email, role=role,
         organisation=organisation, password_hash=None, created_at=now,
@@ -166,12 +201,40 @@ def _linked(db_session: Session, user: User, identity: Identity, now: datetime) 
     return link
 
 
-def _regrant(db_session: Session, user: User, grant: tuple[Role, Organisation]) -> None:
-    """Give the account the role and organisation of its claim, if they changed (audited)."""
-    role, organisation = grant
-    if user.role is role and user.organisation_id == organisation.id:
-        return
-    was = {"role": user.role.value, "organisation_id": user.organisation_id}
-    user.role, user.organisation = role, organisation
-    record(db_session, user, "account.sso_role_changed", organisation_id=organisation.id,
-           target=f"user:{user.id}", role=role.value, was=was)  # fmt: skip
+def _regrant(
+    db_session: Session, user: User, grant: Grant, rules: Rules, now: datetime
+) -> Regrant | None:
+    """Give the account the role and organisation of its claim, if they changed, as any change
+    of a role is made (roles.reassign); where its rules refuse, keep them and audit that.
+
+    A refused change does not refuse the sign-in: the last lead administrator of a campaign
+    whose group the identity provider has changed must still get in, to name another lead
+    administrator (or hand the lead over) before the claim can take effect; refused at the
+    door, the campaign would be left with nobody to lead it.
+    """
+    if user.role is grant.role and user.organisation_id == grant.organisation.id:
+        return None
+    former, claimed = user.organisation, {"claim": rules.claim, "claim_value": grant.value}
+    try:
+        roles.reassign(db_session, user, grant.organisation, grant.role, actor=user, now=now,
+                       action="account.sso_role_changed", **claimed)  # fmt: skip
+    except roles.Refused as refused:
+        _audit_kept(db_session, user, grant, refused, now, **claimed)
+        return Regrant(grant, former, refused)
+    return Regrant(grant, former, None)
+
+
+def _audit_kept(
+    db_session: Session, user: User, grant: Grant, refused: roles.Refused, now: datetime,
+    **claimed: str,
+) -> None:  # fmt: skip
+    """Audit, in each campaign that refused it, that the account kept its role and organisation
+    against its claim."""
+    wanted = f"{grant.role.value}@{grant.organisation.slug}"
+    campaign_ids: list[int | None] = [campaign.id for campaign in refused.campaigns]
+    for campaign_id in campaign_ids or [None]:
+        record(
+            db_session, user, "account.sso_role_kept", now=now, campaign_id=campaign_id,
+            organisation_id=user.organisation_id, target=f"user:{user.id}",
+            kept=roles.described(user), claimed=wanted, kept_because=refused.reason, **claimed,
+        )  # fmt: skip

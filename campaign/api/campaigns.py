@@ -14,6 +14,8 @@ from campaign.accounts.models import Role
 from campaign.accounts.scope import Access, campaigns_of
 from campaign.api.core import Page, PageQuery, bp, operation, page_of, tagged
 from campaign.network.models import Campaign as CampaignRow
+from campaign.network.phases import Phase, phase_of
+from campaign.timing import current_clock
 
 RoleName = Literal["lead_admin", "member_rep"]
 ROLE_NAMES: dict[Role, RoleName] = {Role.LEAD_ADMIN: "lead_admin", Role.MEMBER_REP: "member_rep"}
@@ -29,6 +31,12 @@ class Campaign(BaseModel):
     timezone: str = Field(description="IANA time zone of its dates and times.")
     language: str = Field(description="Language of its shipped texts: sv or en.")
     archived_at: datetime | None
+    phase: Phase = Field(
+        description="Its phase now, from its dates (midnight in its time zone) and marks:"
+        " preparing before its first day, running to the end of its last, then ended;"
+        " archived by the lead administrator, or purged once its personal data was erased."
+        " The same names as the campaign.phase_changed webhook's."
+    )
     role: RoleName = Field(
         description="The caller's part: lead administrator or a member's representative."
     )
@@ -48,6 +56,7 @@ def describe(campaign: CampaignRow, role: Role) -> Campaign:
         timezone=campaign.timezone,
         language=campaign.language,
         archived_at=campaign.archived_at,
+        phase=phase_of(campaign, current_clock().now()),
         role=ROLE_NAMES[role],
     )
 

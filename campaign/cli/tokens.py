@@ -1,17 +1,23 @@
 """`campaign create-token` and `campaign revoke-token`: personal API tokens from the command line.
 
 The new token is the only thing `create-token` writes to stdout (a script can capture it);
-what it says about it goes to stderr. Both are audited as done from the command line.
+what it says about it goes to stderr. Both are audited as done from the command line, and so
+is a token refused (no such account, or a disabled one: `api_token.refused`, with why).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import NoReturn
+
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from campaign import db, timing
 from campaign.accounts.models import User
 from campaign.api.tokens import ALL_SCOPES, LONGEST_LIFETIME, ApiToken, create, withdraw
+from campaign.audit import record
 from campaign.cli.context import Line, address, app_of, require_schema
 
 HOW = {"via": "command line"}
@@ -43,12 +49,10 @@ def create_token(
     app = app_of(ctx)
     require_schema(app)
     with db.open_session(app) as session:
-        user = session.scalar(select(User).where(User.email == email))
-        if user is None:
-            raise click.ClickException(f"There is no account for {email}.")
-        if not user.is_enabled:
-            raise click.ClickException(f"The account of {email} is disabled: no token would work.")
         now = timing.clock_of(app).now()
+        user = session.scalar(select(User).where(User.email == email))
+        if user is None or not user.is_enabled:
+            _refuse(session, email, user, scopes, now)
         issued = create(
             session, user, actor=None, name=name, scopes=list(scopes), days=days, now=now, **HOW
         )
@@ -59,6 +63,21 @@ def create_token(
             err=True,
         )
         click.echo(issued.plaintext)
+
+
+def _refuse(
+    session: Session, email: str, user: User | None, scopes: tuple[str, ...], now: datetime
+) -> NoReturn:
+    """Audit a token refused to a missing or disabled account, commit, and say why."""
+    reason = "no account" if user is None else "account disabled"
+    record(
+        session, None, "api_token.refused", now=now, account=email, reason=reason,
+        scopes=list(scopes), via=HOW["via"],
+    )  # fmt: skip
+    session.commit()
+    if user is None:
+        raise click.ClickException(f"There is no account for {email}.")
+    raise click.ClickException(f"The account of {email} is disabled: no token would work.")
 
 
 @click.command("revoke-token")

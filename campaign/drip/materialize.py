@@ -88,19 +88,23 @@ def materialize(
     sequences: dict[str, Sequence] | None = None,
     *,
     everyone: bool = False,
+    share: tuple[int, int] = (0, 1),
 ) -> int:
     """Queue every step that has come due; return how many rows were added (sent or skipped).
 
     Each participant follows their campaign's own copy of their group's sequence
     (campaign/drip/stored.py), unless `sequences` is given for everyone. Only participants whose
     next step may be due are read (`next_step_at` passed, or unknown); with `everyone`, all of
-    them, as the hourly sweep does in case a change was missed. They are read in chunks, so
-    memory stays flat however large the network.
+    them, as the hourly sweep does in case a change was missed (campaign/drip/sweep.py), or
+    the `share` (k, n) of them whose id is k modulo n. They are read in chunks, so memory stays
+    flat however large the network.
     """
     sequences_of = _fixed(sequences) if sequences is not None else _per_campaign(db_session)
     added, after, campaigns = 0, 0, mailing_campaigns(db_session, now)
     due_by = None if everyone else now
-    while people := enrolled(db_session, due_by=due_by, after=after, campaigns=campaigns):
+    while people := enrolled(
+        db_session, due_by=due_by, after=after, campaigns=campaigns, share=share
+    ):
         added += _materialize_chunk(db_session, people, sequences_of, now)
         after = people[-1].participant.id
     return added
@@ -349,13 +353,17 @@ def enrolled(
     after: int = 0,
     limit: int = CHUNK,
     campaigns: set[int] | None = None,
+    share: tuple[int, int] = (0, 1),
 ) -> list[Enrolled]:
     """Return active participants in a pilot group that follows a sequence (or just one).
 
     With `due_by`, only those whose next step may be due by then; with `campaigns`, only those
-    of these campaigns; in id order, `limit` at a time, from the id `after`.
+    of these campaigns; with `share` (k, n), only those whose id is k modulo n; in id order,
+    `limit` at a time, from the id `after`.
     """
     statement = ENROLLED.where(Participant.id > after).order_by(Participant.id).limit(limit)
+    if share[1] > 1:
+        statement = statement.where(Participant.id % share[1] == share[0])
     if campaigns is not None:
         statement = statement.where(Participant.campaign_id.in_(campaigns))
     if participant_id is not None:

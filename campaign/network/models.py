@@ -73,6 +73,9 @@ class Campaign(Base):
     retention_months: Mapped[int] = mapped_column(default=12)
     retention_warned_at: Mapped[datetime | None]  # when the lead administrators were warned
     purged_at: Mapped[datetime | None]  # when its personal data was purged, for good
+    # The phase (network/phases.py) its webhook receivers were last told of; None: the one it
+    # was created in. Written only by campaign/webhooks/phases.py, as the gate of the event.
+    told_phase: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime]
 
     lead_organisation: Mapped[Organisation] = relationship()

@@ -311,18 +311,19 @@ def valued(outcomes: Outcomes, campaign: Campaign) -> tuple[float | None, float 
 
 
 def _month_label(month: str | datetime) -> str:
-    """YYYY-MM of a month: PostgreSQL gives its first moment (date_trunc), SQLite the text."""
+    """YYYY-MM of a month (the CASE of _month_case gives the text itself)."""
     return month if isinstance(month, str) else month.strftime("%Y-%m")
 
 
 def _local_month(
     db_session: Session, campaign: Campaign, sent: tuple[ColumnElement[bool], ...]
 ) -> Any:
-    """YYYY-MM of a message's local month, in SQL; None when no message is `sent`."""
-    if db_session.get_bind().dialect.name == "postgresql":
-        # The month's first moment (local, without a zone), written out in Python: to_char on
-        # every row cost a second a million mails.
-        return func.date_trunc("month", func.timezone(campaign.timezone, Message.sent_at))
+    """YYYY-MM of a message's local month, in SQL; None when no message is `sent`.
+
+    A CASE over the instants the months begin, on PostgreSQL too: there, date_trunc of each
+    row's local time (timezone()) took 40 % of the report's pass over the outbox (1.21 s
+    against 0.73 s at 1.5 million mails), and the first and last sent mail are two index reads.
+    """
     first, last = db_session.execute(
         select(func.min(Message.sent_at), func.max(Message.sent_at)).where(*sent)
     ).one()
@@ -333,8 +334,8 @@ def _local_month(
 
 
 def _month_case(column: Any, first: datetime, last: datetime) -> Any:
-    """YYYY-MM of the local month of an instant, for a database without time zones: a CASE
-    over the UTC instants at which the local months between `first` and `last` begin."""
+    """YYYY-MM of the local month of an instant: a CASE over the UTC instants at which the
+    local months between `first` and `last` begin."""
     zone = first.tzinfo
     year, month = first.year, first.month
     whens = []

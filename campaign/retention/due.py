@@ -1,5 +1,6 @@
 """What the `retention` job does at `now`: warn the lead administrators of a purge 30 days
-ahead, once per purge date, and purge each campaign whose purge has come due.
+ahead, once per purge date, purge each campaign whose purge has come due, and drop the records
+of routine traffic past their time (traffic.py).
 
 The database says what is due (campaign/network/retention.py works out the moments), so a run
 at any moment, and a run again, does what is due and nothing more.
@@ -29,10 +30,12 @@ from campaign.outbox.models import MessageKind
 from campaign.outbox.texts import greeting
 from campaign.outbox.wording import campaign_letter
 from campaign.retention.purge import purge
+from campaign.retention.traffic import forget_old_traffic
 
 
 def run_due(db_session: Session, now: datetime) -> dict[str, int]:
-    """Warn and purge what is due at `now`; return how many campaigns were warned and purged."""
+    """Warn and purge what is due at `now`, and drop old traffic; return how many campaigns
+    were warned and purged, and how many rows of traffic were dropped."""
     warned = purged = 0
     for campaign in db_session.scalars(select(Campaign).where(Campaign.purged_at.is_(None))):
         if not is_warned(campaign) and now >= warning_due_at(campaign):
@@ -42,7 +45,7 @@ def run_due(db_session: Session, now: datetime) -> dict[str, int]:
         if due is not None and now >= due:
             purge(db_session, campaign, now)
             purged += 1
-    return {"warned": warned, "purged": purged}
+    return {"warned": warned, "purged": purged, **forget_old_traffic(db_session, now)}
 
 
 def lead_admins(db_session: Session, campaign: Campaign) -> list[User]:

@@ -33,23 +33,23 @@ def emit(
     `data` is checked against the event type's model (payloads.PAYLOADS); a mismatch raises
     pydantic's ValidationError: a programming error, never a receiver's.
     """
-    body = _checked(event_type, campaign_id, data)
+    body = checked(event_type, campaign_id, data)
     queued = 0
-    for subscription in _listening(db_session, campaign_id, organisation_id):
+    for subscription in listening(db_session, campaign_id, organisation_id):
         if event_type in subscription.events:
             queue(db_session, subscription, event_type, body, now)
             queued += 1
     return queued
 
 
-def _checked(event_type: str, campaign_id: int, data: BaseModel | dict[str, Any]) -> dict[str, Any]:
+def checked(event_type: str, campaign_id: int, data: BaseModel | dict[str, Any]) -> dict[str, Any]:
     """Return the event's data as JSON values, checked against its documented model."""
     given = data.model_dump() if isinstance(data, BaseModel) else data
     model = PAYLOADS[event_type].model_validate({"campaign_id": campaign_id, **given})
     return model.model_dump(mode="json")
 
 
-def _listening(
+def listening(
     db_session: Session, campaign_id: int, organisation_id: int | None
 ) -> list[WebhookSubscription]:
     """Return the enabled subscriptions that may hear of an event of the member (None: none)."""
@@ -88,5 +88,5 @@ def queue(
 
 def send_test(db_session: Session, subscription: WebhookSubscription, now: datetime) -> None:
     """Queue a `test` event to the subscription only."""
-    data = _checked("test", subscription.campaign_id, {"subscription_id": subscription.id})
+    data = checked("test", subscription.campaign_id, {"subscription_id": subscription.id})
     queue(db_session, subscription, "test", data, now)

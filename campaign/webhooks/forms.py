@@ -27,7 +27,7 @@ EVENT_LABELS = {
     "questionnaire.answered": _l("A questionnaire was answered"),
     "message.failed": _l("An e-mail could not be delivered"),
     "import.applied": _l("A list of participants was imported"),
-    "campaign.phase_changed": _l("The campaign was archived, reopened or purged"),
+    "campaign.phase_changed": _l("The campaign started, ended, was archived, reopened or purged"),
 }
 
 # A delivery's state, and its badge's colour (campaign/labels.py gathers them with the others).

@@ -8,10 +8,12 @@ address (ask the API for those, with a token that may see them). The OpenAPI doc
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from campaign.network.phases import Phase
 
 
 class EventData(BaseModel):
@@ -31,7 +33,15 @@ class ParticipantData(EventData):
 
 
 class ParticipantEnrolled(ParticipantData):
-    """A participant was enrolled (by staff, an import of one, or by confirming a join link)."""
+    """A participant was enrolled (by staff, a join link, or an import).
+
+    An import tells one event for each person it added, with its `import_id`, before its
+    `import.applied`.
+    """
+
+    import_id: int | None = Field(
+        default=None, description="The import that enrolled them; None when it was no import."
+    )
 
 
 class ParticipantConfirmed(ParticipantData):
@@ -106,9 +116,20 @@ class ImportApplied(EventData):
 
 
 class CampaignPhaseChanged(EventData):
-    """The campaign was archived, reopened (ended again) or its personal data purged."""
+    """The campaign's phase changed (told once for each change).
 
-    phase: Literal["ended", "archived", "purged"]
+    Its first day began (preparing to running), its last day ended (running to ended), it was
+    archived, reopened (archived to ended) or its personal data purged. A campaign is not
+    "changed" into the phase it was created in. The phases are those of the API's campaign
+    resource (`phase`).
+    """
+
+    previous_phase: Phase = Field(description="The phase the receiver was last told of.")
+    phase: Phase = Field(description="The campaign's phase now.")
+    changed_at: datetime = Field(
+        description="When it changed: midnight in the campaign's time zone for its first day"
+        " and the day after its last, the moment of the archiving, reopening or purge."
+    )
 
 
 class ReceiverCheck(EventData):

@@ -2,17 +2,25 @@
 
 The host name is resolved and checked once (receivers.resolve), and the connection goes to that
 very address (TLS still verifies the name); a redirect is an answer like any other, never
-followed. Connecting may take 5 seconds at most, the whole exchange `timeout` seconds.
+followed. Connecting may take 5 seconds at most, the whole exchange `timeout` seconds: a hard
+deadline, not a wait per read. Connecting, the TLS handshake and sending the request are each
+given only the time left (Python bounds each of them as a whole), and every read of the answer
+too, so a receiver that trickles its status line or headers a byte at a time is cut off at the
+deadline. Of the body, READ_LIMIT bytes at most are read; the status is the answer, so a body
+still trickling at the deadline is left unread, not counted as no answer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import io
 import socket
 import ssl
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
 from flask_babel import force_locale
 
@@ -59,11 +67,12 @@ def _exchange(
     try:
         path = parts.path or "/"
         target = f"{path}?{parts.query}" if parts.query else path
+        connection.connect()  # and the TLS handshake, within the time left
+        _left(connection, deadline)
         connection.request("POST", target, body, {**headers, "Content-Type": "application/json"})
-        _left(connection, deadline)
         response = connection.getresponse()
-        _left(connection, deadline)
-        response.read(READ_LIMIT)
+        with contextlib.suppress(TimeoutError):  # the status came: that is the answer
+            response.read(READ_LIMIT)  # to end the exchange; the body is not kept
         return response.status
     finally:
         connection.close()
@@ -82,10 +91,56 @@ def _connection(
     else:
         connection = http.client.HTTPConnection(host, port, timeout=connect)
     pinned = (str(address), connection.port)
-    connection._create_connection = (  # type: ignore[attr-defined]  # http.client's own hook
-        lambda _where, timeout, source: socket.create_connection(pinned, timeout, source)
-    )
+
+    def to_pinned(_where: object, timeout: float, source: tuple[str, int] | None) -> socket.socket:
+        made = socket.create_connection(pinned, timeout, source)
+        made.settimeout(max(deadline - time.monotonic(), 0.001))  # the handshake's time
+        return made
+
+    def bounded_answer(sock: socket.socket, **kwargs: Any) -> http.client.HTTPResponse:
+        reader = cast(socket.socket, _Deadlined(sock, deadline))  # it has what the answer reads
+        return http.client.HTTPResponse(reader, **kwargs)
+
+    connection._create_connection = to_pinned  # type: ignore[attr-defined]  # http.client's hook
+    connection.response_class = bounded_answer  # type: ignore[assignment]  # a class's stand-in
     return connection
+
+
+class _Deadlined:
+    """A connected socket as http.client's answer reads it: through a file that gives up at
+    the deadline however slowly the bytes come."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        # The socket's own file, as http.client's: it keeps the socket open while read.
+        raw = self._sock.makefile("rb", buffering=0)
+        return io.BufferedReader(_BoundedReads(self._sock, raw, self._deadline))
+
+
+class _BoundedReads(io.RawIOBase):
+    """Reads from a socket's file, each allowed only the time left before the deadline."""
+
+    def __init__(self, sock: socket.socket, raw: Any, deadline: float) -> None:
+        self._sock = sock
+        self._raw = raw
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        self._sock.settimeout(left)
+        return int(self._raw.readinto(buffer))
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 def _left(connection: http.client.HTTPConnection, deadline: float) -> None:

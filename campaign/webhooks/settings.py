@@ -3,8 +3,9 @@ documentation, default, check. config.py gathers them into SETTINGS."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 RECEIVER_EXCEPTIONS = ("http", "private")
 
@@ -25,7 +26,7 @@ DECLARED: tuple[tuple[str, str, Callable[[Path], str | None], Callable[[str], No
     (
         "CAMPAIGN_WEBHOOKS_ALLOW",
         "Webhook receivers allowed beyond https on public addresses: http, private (for tests"
-        " and development only).",
+        " and development only: refused when CAMPAIGN_BASE_URL is https).",
         lambda instance: None,
         _check_allowed,
     ),
@@ -41,3 +42,18 @@ DECLARED: tuple[tuple[str, str, Callable[[Path], str | None], Callable[[str], No
 def allowed(value: str | None) -> frozenset[str]:
     """Return the exceptions a CAMPAIGN_WEBHOOKS_ALLOW value names."""
     return frozenset(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def check_together(values: Mapping[str, Any]) -> None:
+    """Refuse CAMPAIGN_WEBHOOKS_ALLOW in a real deployment: one whose CAMPAIGN_BASE_URL is
+    https (what people reach and mail links point to; the session cookie is Secure then too),
+    unless the app runs the tests (TESTING)."""
+    exceptions = allowed(values.get("CAMPAIGN_WEBHOOKS_ALLOW"))
+    served_over_https = str(values.get("CAMPAIGN_BASE_URL") or "").startswith("https://")
+    if exceptions and served_over_https and not values.get("TESTING"):
+        raise ValueError(
+            f"CAMPAIGN_WEBHOOKS_ALLOW={','.join(sorted(exceptions))} is for tests and development"
+            " only: a deployment served over https (CAMPAIGN_BASE_URL=https://…) calls only https"
+            " webhook receivers on public addresses, since an http or internal one would let"
+            " whoever sets up a webhook reach into your network; unset it."
+        )

@@ -62,6 +62,14 @@ def test_bad_input_is_refused_with_a_sentence(
         "create-token", "--user", "rep@alpha.se", "--scope", "read", "--expires-in-days", "999"
     )
     assert too_long.exit_code == 2 and "--expires-in-days" in too_long.stderr
+    refused = session.scalars(select(AuditEvent).where(AuditEvent.action == "api_token.refused"))
+    assert [(e.actor_label, e.details) for e in refused] == [
+        (
+            "system",
+            {"account": "nobody@alpha.se", "reason": "no account", "scopes": ["read"],
+             "via": "command line"},
+        )
+    ]  # fmt: skip
     missing = runner.invoke("revoke-token", "4711")
     assert missing.exit_code == 1 and "There is no API token 4711." in missing.stderr
     assert session.scalars(select(ApiToken)).all() == []
@@ -75,3 +83,6 @@ def test_a_disabled_account_gets_no_token(
     refused = runner.invoke("create-token", "--user", "rep@beta.se", "--scope", "read")
     assert refused.exit_code == 1 and "is disabled" in refused.stderr
     assert refused.stdout == ""
+    event = session.scalars(select(AuditEvent)).one()
+    assert event.action == "api_token.refused" and event.details["reason"] == "account disabled"
+    assert event.details["account"] == "rep@beta.se" and event.details["via"] == "command line"

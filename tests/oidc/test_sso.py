@@ -6,7 +6,7 @@ session."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,158 +14,171 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.test import TestResponse
 
 from campaign import config_sso, create_app
 from campaign.accounts.models import IdentityLink, Role, User
-from campaign.audit import AuditEvent
 from campaign.config import ConfigError
-from campaign.timing import FixedClock, clock_of, install_clock
+from campaign.timing import FixedClock, clock_of
 from tests.conftest import PASSWORD, Network, close_app, csrf_token, make_app, sign_in
-from tests.oidc.provider import Provider, running_provider, through_provider
+from tests.oidc import flows
+from tests.oidc.flows import BASE, NO_ACCOUNT, UNVERIFIED
+from tests.oidc.provider import Provider
 from tests.urls import staff
-
-BASE = "http://127.0.0.1:5000"  # the service's address in the test client
-UNVERIFIED = "Inloggningen med Testkommunens konto avvisades"
-NO_ACCOUNT = "Det finns inget konto här för personen"
-
-
-@pytest.fixture(scope="module")
-def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
-    with running_provider(tmp_path_factory.mktemp("oidc"), [f"{BASE}/login/sso/callback"]) as p:
-        yield p
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path, provider: Provider) -> Iterator[Flask]:
-    """The service with single sign-on, its clock at today's time (the provider's tokens')."""
-    app = make_app(database_url, tmp_path, CAMPAIGN_BASE_URL=BASE, **provider.settings())
-    install_clock(app, FixedClock(datetime.fromtimestamp(int(datetime.now(UTC).timestamp()), UTC)))
-    yield app
-    close_app(app)
-
-
-def _start(client: FlaskClient) -> str:
-    """Follow the sign-in link; return the provider's address the service sends one to."""
-    answer = client.get("/login/sso")
-    assert answer.status_code == 302, answer.text
-    return answer.headers["Location"]
-
-
-def _callback(client: FlaskClient, login: str) -> str:
-    """Start, sign `login` in at the provider and consent; return the service's callback path."""
-    return through_provider(_start(client), login, BASE)[len(BASE) :]
-
-
-def _sign_in(client: FlaskClient, login: str) -> TestResponse:
-    return client.get(_callback(client, login))
-
-
-def _actions(session: Session) -> list[str]:
-    session.expire_all()
-    return list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+def app(sso_app: Flask) -> Flask:
+    return sso_app
 
 
 def test_the_lead_admin_signs_in_and_is_linked(
     client: FlaskClient, network: Network, session: Session
 ) -> None:
-    answer = _sign_in(client, "lead")
+    answer = flows.sign_in_through(client, "lead")
     assert answer.status_code == 302
     assert client.get(staff("/network")).status_code == 200  # the campaign's lead page
     link = session.scalar(select(IdentityLink))
     assert link is not None and (link.user_id, link.subject) == (network.lead.id, "lead")
     session.refresh(network.lead)
     assert network.lead.last_login_at is not None
-    assert _actions(session) == ["account.sso_linked", "login"]
+    assert flows.actions(session) == ["account.sso_linked", "login"]
 
 
 def test_a_link_finds_its_account_whatever_its_address_becomes(
     client: FlaskClient, network: Network, session: Session, app: Flask
 ) -> None:
-    _sign_in(client, "lead")
+    flows.sign_in_through(client, "lead")
     client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
     network.lead.email = "lea.lead@alpha.se"
     session.commit()
-    assert _sign_in(client, "lead").status_code == 302
+    assert flows.sign_in_through(client, "lead").status_code == 302
     assert client.get(staff("/network")).status_code == 200
     assert session.scalars(select(User.email)).all().count("lea.lead@alpha.se") == 1
 
 
 def test_a_representative_sees_only_their_member(client: FlaskClient, network: Network) -> None:
-    _sign_in(client, "rep")
+    flows.sign_in_through(client, "rep")
     assert client.get(staff("/organisations/beta")).status_code == 200
     assert client.get(staff("/organisations/alpha")).status_code == 404
     assert client.get(staff("/network/settings")).status_code == 403
 
 
+def test_a_token_signed_again_by_the_tests_provider_is_taken(
+    client: FlaskClient, network: Network, provider: Provider, session: Session
+) -> None:
+    """The control of the refusals below: a token the provider's test hook has changed and
+    signed again is taken when what changed is harmless, so each refusal is the claim's."""
+    callback = flows.callback(client, "lead")
+    provider.tamper(claims={"name": "Lea Omsignerad"})
+    assert client.get(callback).status_code == 302
+    assert client.get("/account").status_code == 200
+
+
 @pytest.mark.parametrize(
-    "claims",
+    ("claims", "refused_for"),
     [
-        {"aud": "another-client", "azp": "campaign"},  # Authlib alone would take this one
-        {"aud": ["another-client"]},
-        {"iss": "http://127.0.0.1:1"},
+        ({"aud": "another-client", "azp": "campaign"}, "'aud'"),  # Authlib alone takes this
+        ({"aud": ["another-client"]}, "'aud'"),
+        ({"iss": "http://127.0.0.1:1"}, "'iss'"),
     ],
 )
 def test_a_token_for_another_client_or_from_another_issuer_is_refused(
-    client: FlaskClient, network: Network, provider: Provider, session: Session, claims: dict
+    client: FlaskClient,
+    network: Network,
+    provider: Provider,
+    session: Session,
+    claims: dict,
+    refused_for: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    callback = _callback(client, "lead")
+    callback = flows.callback(client, "lead")
     provider.tamper(claims=claims)
     answer = client.get(callback)
     assert answer.status_code == 400 and UNVERIFIED in answer.text
+    assert f'InvalidClaimError "invalid_claim: Invalid claim: {refused_for}"' in (
+        flows.refusal_logged(caplog)
+    )
     assert client.get("/account").status_code == 302  # no session
-    assert "login" not in _actions(session)
+    assert "login" not in flows.actions(session)
 
 
-def test_an_expired_token_is_refused(client: FlaskClient, network: Network, app: Flask) -> None:
-    callback = _callback(client, "lead")
+@pytest.mark.parametrize(("minutes", "taken"), [(61, True), (63, False)])
+def test_an_expired_token_is_refused_by_the_services_clock(
+    client: FlaskClient,
+    network: Network,
+    app: Flask,
+    minutes: int,
+    taken: bool,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The provider's ID tokens live an hour, and Authlib allows clocks two minutes apart: a
+    token a minute within that is taken, one a minute past it is refused for its expiry (not
+    its issuing time, nonce or signature)."""
+    callback = flows.callback(client, "lead")
     clock = clock_of(app)
     assert isinstance(clock, FixedClock)
-    clock.advance(timedelta(hours=2))  # the provider's ID tokens live an hour
+    clock.advance(timedelta(minutes=minutes))
     answer = client.get(callback)
+    if taken:
+        assert answer.status_code == 302 and client.get("/account").status_code == 200
+        return
     assert answer.status_code == 400 and UNVERIFIED in answer.text
+    assert "ExpiredTokenError" in flows.refusal_logged(caplog)
     assert client.get("/account").status_code == 302
 
 
-def test_a_replayed_state_is_refused(client: FlaskClient, network: Network, app: Flask) -> None:
-    _start(client)  # a flow whose state this session keeps, unused
-    callback = _callback(client, "lead")
+def test_a_replayed_state_is_refused(
+    client: FlaskClient,
+    network: Network,
+    app: Flask,
+    provider: Provider,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    flows.start(client)  # a flow whose state this session keeps, unused
+    callback = flows.callback(client, "lead")
     with client.session_transaction() as cookie:
         copied = dict(cookie)  # what an onlooker might keep of this session
-    assert client.get(callback).status_code == 302
-    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
-    again = client.get(callback)  # the state was spent at its first use
+    provider.tamper(claims={"aud": "another-client"})
+    assert client.get(callback).status_code == 400  # the first use fails after the state
+    assert "'aud'" in flows.refusal_logged(caplog)
+    again = client.get(callback)  # the state was spent at its first use, failed as it was
     assert again.status_code == 400 and UNVERIFIED in again.text
+    assert "MismatchingStateError" in flows.refusal_logged(caplog)
     assert client.get("/account").status_code == 302
     other = app.test_client()
     with other.session_transaction() as cookie:
-        cookie.update(copied)  # the state is there again, but the code is spent
+        cookie.update(copied)  # the state is there again (a cookie is no store that forgets)
     assert other.get(callback).status_code == 400
+    assert "invalid_grant" in flows.refusal_logged(caplog)  # but the code is spent
     assert other.get("/account").status_code == 302
+    assert flows.sign_in_through(client, "lead").status_code == 302  # a new flow goes through
 
 
 def test_a_replayed_nonce_is_refused(
-    client: FlaskClient, network: Network, provider: Provider
+    client: FlaskClient, network: Network, provider: Provider, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _sign_in(client, "lead")
+    flows.sign_in_through(client, "lead")
     client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
-    callback = _callback(client, "lead")
+    callback = flows.callback(client, "lead")
     provider.tamper(replay=True)  # the last ID token again, with the last sign-in's nonce
     answer = client.get(callback)
     assert answer.status_code == 400 and UNVERIFIED in answer.text
+    assert "InvalidClaimError \"invalid_claim: Invalid claim: 'nonce'\"" in (
+        flows.refusal_logged(caplog)
+    )
     assert client.get("/account").status_code == 302
 
 
 def test_an_account_is_created_only_for_a_configured_domain_with_a_mapped_role(
     app: Flask, network: Network, session: Session
 ) -> None:
-    assert _sign_in(app.test_client(), "newcomer").status_code == 302
+    assert flows.sign_in_through(app.test_client(), "newcomer").status_code == 302
     created = session.scalar(select(User).where(User.email == "ny@beta.se"))
     assert created is not None and created.role is Role.MEMBER_REP
     assert created.organisation_id == network.beta.id and created.password_hash is None
-    assert "account.created_by_sso" in _actions(session)
+    assert "account.created_by_sso" in flows.actions(session)
     for login in ("stranger", "ungrouped"):  # gamma.se is not configured; no mapped group
-        answer = _sign_in(app.test_client(), login)
+        answer = flows.sign_in_through(app.test_client(), login)
         assert answer.status_code == 403 and NO_ACCOUNT in answer.text
     emails = set(session.scalars(select(User.email)))
     assert not {"someone@gamma.se", "nobody@beta.se"} & emails
@@ -174,7 +187,7 @@ def test_an_account_is_created_only_for_a_configured_domain_with_a_mapped_role(
 def test_an_unverified_address_links_nothing(
     client: FlaskClient, network: Network, session: Session
 ) -> None:
-    answer = _sign_in(client, "unverified")  # rep@beta.se's address, not verified
+    answer = flows.sign_in_through(client, "unverified")  # rep@beta.se's address, not verified
     assert answer.status_code == 403 and NO_ACCOUNT in answer.text
     assert session.scalar(select(IdentityLink)) is None
 
@@ -182,11 +195,12 @@ def test_an_unverified_address_links_nothing(
 def test_the_claim_sets_the_role_at_each_sign_in(
     client: FlaskClient, network: Network, session: Session
 ) -> None:
-    assert _sign_in(client, "promoted").status_code == 302  # rep@alpha.se, now in the lead group
+    # rep@alpha.se, now in the lead group
+    assert flows.sign_in_through(client, "promoted").status_code == 302
     session.refresh(network.rep_alpha)
     assert network.rep_alpha.role is Role.LEAD_ADMIN
     assert client.get(staff("/network/settings")).status_code == 200
-    assert "account.sso_role_changed" in _actions(session)
+    assert "account.sso_role_changed" in flows.actions(session)
 
 
 def test_a_disabled_account_is_refused(
@@ -194,7 +208,7 @@ def test_a_disabled_account_is_refused(
 ) -> None:
     network.rep_beta.is_enabled = False
     session.commit()
-    answer = _sign_in(client, "rep")
+    answer = flows.sign_in_through(client, "rep")
     assert answer.status_code == 403 and "Ditt konto här är avstängt" in answer.text
     assert client.get("/account").status_code == 302
 
@@ -202,7 +216,7 @@ def test_a_disabled_account_is_refused(
 def test_the_providers_error_text_never_reaches_the_page(
     client: FlaskClient, network: Network
 ) -> None:
-    _start(client)
+    flows.start(client)
     answer = client.get(
         "/login/sso/callback?error=access_denied&error_description=%3Cscript%3Eevil%3C/script%3E"
     )

@@ -52,7 +52,7 @@ def test_a_delivery_is_signed_as_standard_webhooks_says(
         "timestamp": now.isoformat().replace("+00:00", "Z"),
         "data": {
             "campaign_id": network.campaign.id, "participant_id": 7,
-            "organisation_id": network.alpha.id, "pilot_group_id": None,
+            "organisation_id": network.alpha.id, "pilot_group_id": None, "import_id": None,
         },
     }  # fmt: skip
     delivery = _delivery(session)

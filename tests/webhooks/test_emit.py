@@ -3,7 +3,7 @@ in the action's own transaction; a member's receiver hears of its own member onl
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -75,7 +75,8 @@ def test_enrolling_pausing_unsubscribing_bouncing_and_erasing_are_told(
             newcomer=Newcomer("ny@alpha.se", "Ny Person", "", "sv"),
             consent=(ConsentMethod.STAFF_FORM, "test", "ja"), now=START,
         )  # fmt: skip
-        _alpha_only(_sent(session, hooks, "participant.enrolled"), _of(network, person))
+        enrolled = _of(network, person, import_id=None)
+        _alpha_only(_sent(session, hooks, "participant.enrolled"), enrolled)
         lifecycle.pause(session, person, START, None, date(2014, 4, 1))
         paused = _of(network, person, paused_until="2014-04-01")
         _alpha_only(_sent(session, hooks, "participant.paused"), paused)
@@ -97,7 +98,7 @@ def test_confirming_a_join_request_is_told(
     with app.app_context():
         person = joining.confirm(session, wish, "127.0.0.1", START)
     _alpha_only(_sent(session, hooks, "participant.confirmed"), _of(network, person))
-    _alpha_only(_sent(session, hooks, "participant.enrolled"), _of(network, person))
+    _alpha_only(_sent(session, hooks, "participant.enrolled"), _of(network, person, import_id=None))
 
 
 def test_answers_to_a_meeting_and_attendance_are_told(
@@ -192,6 +193,13 @@ def test_an_applied_import_is_told(
         "added": 2, "updated": 0, "rejected": 1,
     }  # fmt: skip
     _alpha_only(_sent(session, hooks, "import.applied"), applied)
+    added = session.scalars(
+        select(Participant).where(Participant.email.in_(["forsta@alpha.se", "andra@alpha.se"]))
+    )
+    enrolled = [_of(network, person, import_id=job.id) for person in added]
+    assert len(enrolled) == 2
+    sent = _sent(session, hooks, "participant.enrolled")
+    assert sent == {"campaign": enrolled, "alpha": enrolled, "beta": []}
 
 
 def test_archiving_and_reopening_are_told_to_the_campaign_wide_receivers_only(
@@ -202,8 +210,18 @@ def test_archiving_and_reopening_are_told_to_the_campaign_wide_receivers_only(
         phases.archive(session, network.campaign, network.lead, after)
         assert phases.reopen(session, network.campaign, network.lead, after)
     sent = _sent(session, hooks, "campaign.phase_changed")
-    told = [{"campaign_id": network.campaign.id, "phase": p} for p in ("archived", "ended")]
+    told = [
+        _changed(network, "running", "archived", after),
+        _changed(network, "archived", "ended", after),
+    ]
     assert sent == {"campaign": told, "alpha": [], "beta": []}
+
+
+def _changed(network: Network, before: str, phase: str, at: datetime) -> dict[str, Any]:
+    return {
+        "campaign_id": network.campaign.id, "previous_phase": before, "phase": phase,
+        "changed_at": at.isoformat().replace("+00:00", "Z"),
+    }  # fmt: skip
 
 
 def test_a_disabled_or_unsubscribed_receiver_hears_nothing(
@@ -236,5 +254,5 @@ def test_the_purge_is_told_to_the_campaign_wide_receivers(
         participant(session, network, "kvar@alpha.se")
         purge(session, network.campaign, START + timedelta(days=900))
     sent = _sent(session, hooks, "campaign.phase_changed")
-    told = [{"campaign_id": network.campaign.id, "phase": "purged"}]
+    told = [_changed(network, "running", "purged", START + timedelta(days=900))]
     assert sent == {"campaign": told, "alpha": [], "beta": []}

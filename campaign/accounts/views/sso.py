@@ -5,11 +5,14 @@ provider; `sso_callback` takes the code back once. Authlib keeps the state's dat
 session and drops it at its first use, so a replayed state finds nothing; the ID token's
 signature, issuer, audience, expiry (by the service's clock) and nonce are checked before the
 identity is read (accounts/sso.py). Every refusal is one sentence of ours: the provider's own
-error text and its tokens reach neither a page nor, unescaped, the log.
+error text and its tokens reach neither a page nor, unescaped, the log. When the claim changed
+the person's role or organisation, or asked for a change the rules of roles refuse, the
+person is told so; a move to another organisation revokes their API tokens (audited).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -19,6 +22,7 @@ from authlib.oidc.core import CodeIDToken
 from flask import Flask, current_app, flash, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from joserfc.errors import JoseError
 
 from campaign import db
@@ -27,6 +31,8 @@ from campaign.accounts.forms import LoginForm
 from campaign.accounts.scope import Access, access
 from campaign.accounts.views.base import SSO, bp, provider_name, redirect_within
 from campaign.accounts.views.signin import login_page, signed_in
+from campaign.api.tokens import tokens_of, withdraw
+from campaign.labels import label
 from campaign.timing import current_clock
 
 TIMEOUT = 10  # seconds for each call to the provider: discovery, keys, the token
@@ -115,7 +121,7 @@ def sso_callback() -> ResponseReturnValue:
         if claims is None:
             raise KeyError("id_token")
         identity = sso.identity_of(claims, current_app.config["CAMPAIGN_OIDC_CLAIM"])
-        user = sso.account_for(
+        signin = sso.account_for(
             db.session(), identity, sso.Rules.from_config(current_app.config), now
         )
     except sso.SignInRefused as refused:
@@ -124,8 +130,67 @@ def sso_callback() -> ResponseReturnValue:
         return _failed(address, error, _unreachable(), 502)
     except (AuthlibBaseError, JoseError, KeyError, ValueError) as error:
         return _failed(address, error, _unverified(), 400)
-    throttle.note(db.session(), user.email, address, now, succeeded=True)
-    return signed_in(user, now, session.pop("sso_next", None))
+    stopped = _stop_tokens(signin, now)
+    throttle.note(db.session(), signin.user.email, address, now, succeeded=True)
+    answer = signed_in(signin.user, now, session.pop("sso_next", None))
+    _tell(signin.regrant, stopped)  # after signed_in, which clears the session
+    return answer
+
+
+MOVED = "moved by single sign-on"  # how the audit says a token was revoked
+
+
+def _stop_tokens(signin: sso.SignIn, now: datetime) -> int:
+    """Revoke the API tokens of an account the claim moved to another organisation (audited);
+    return how many. Each was made for the data of the member it left: a token follows its
+    account, so it would read the new member's data in the hands of the old one's systems.
+    A change of role alone keeps them: they reach no further than the account does."""
+    if signin.regrant is None or not signin.regrant.moved:
+        return 0
+    tokens = tokens_of(db.session(), signin.user)
+    live = [token for token in tokens if token.revoked_at is None and now < token.expires_at]
+    for token in live:
+        withdraw(db.session(), token, actor=signin.user, now=now, how=MOVED)
+    return len(live)
+
+
+def _tell(regrant: sso.Regrant | None, stopped: int) -> None:
+    """Tell the person what their claim changed, or why it changed nothing."""
+    if regrant is None:
+        return
+    role, organisation = label(regrant.grant.role).lower(), regrant.grant.organisation.name
+    names = {"name": provider_name() or "SSO", "role": role, "organisation": organisation}
+    if regrant.kept is None:
+        flash(_("%(name)s has made you %(role)s, %(organisation)s.", **names), "info")
+    elif regrant.kept.reason == "last_lead_admin":
+        campaigns = ", ".join(c.name for c in regrant.kept.campaigns)
+        flash(_kept_as_last_lead_text(campaigns, **names), "error")
+    else:
+        flash(_("%(name)s makes you %(role)s, %(organisation)s, but your account runs every"
+                " campaign: it is changed from the command line, and stays as it is.", **names),
+              "error")  # fmt: skip
+    if stopped:
+        flash(_stopped_text(stopped, regrant), "info")
+
+
+def _kept_as_last_lead_text(campaigns: str, **names: str) -> str:
+    return _(
+        "%(name)s now makes you %(role)s, %(organisation)s, but you are the last lead"
+        " administrator who can sign in of %(campaigns)s. You stay lead administrator until you"
+        " make somebody else lead administrator there, or hand the lead over.",
+        campaigns=campaigns,
+        **names,
+    )
+
+
+def _stopped_text(stopped: int, regrant: sso.Regrant) -> str:
+    former = regrant.former.name if regrant.former else "–"
+    return ngettext(
+        "Your API token no longer works: it was made for %(organisation)s. Make a new one.",
+        "Your API tokens no longer work: they were made for %(organisation)s. Make new ones.",
+        stopped,
+        organisation=former,
+    )
 
 
 def _failed(address: str, error: Exception, text: str, status: int) -> ResponseReturnValue:

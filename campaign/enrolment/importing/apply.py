@@ -45,6 +45,7 @@ from campaign.network.models import Campaign
 from campaign.network.retention import kept_until, long_date
 from campaign.outbox.models import Suppression
 from campaign.timing import local_date
+from campaign.webhooks.bulk import emit_each
 from campaign.webhooks.emit import emit
 
 
@@ -76,6 +77,7 @@ def apply_import(db_session: Session, job: ParticipantImport, actor: Any, now: d
     text = consent_for_import(job, group, campaign)
     _insert_consents(db_session, job, _consent_source(job, actor), text, now)
     _update_changed(db_session, job, now)
+    _emit_enrolled(db_session, job, now)
     applied = _close(db_session, job, group, actor, now)
     db_session.commit()
     return applied
@@ -184,6 +186,23 @@ def _insert_consents(
             .where(_rows_to(job, RowOutcome.ADD), Participant.campaign_id == job.campaign_id),
         )
     )
+
+
+def _emit_enrolled(db_session: Session, job: ParticipantImport, now: datetime) -> None:
+    """Tell the member's webhook receivers of each person added, with the import's id."""
+    added = (
+        select(Participant.id)
+        .join(ImportRow, ImportRow.email == Participant.email)
+        .where(_rows_to(job, RowOutcome.ADD), Participant.campaign_id == job.campaign_id)
+    )
+    data = {
+        "organisation_id": job.organisation_id, "pilot_group_id": job.pilot_group_id,
+        "import_id": job.id,
+    }  # fmt: skip
+    emit_each(
+        db_session, campaign_id=job.campaign_id, organisation_id=job.organisation_id,
+        event_type="participant.enrolled", data=data, each=("participant_id", added), now=now,
+    )  # fmt: skip
 
 
 def _update_changed(db_session: Session, job: ParticipantImport, now: datetime) -> None:

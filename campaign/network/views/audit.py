@@ -32,10 +32,14 @@ ACTIONS: dict[str, object] = {
     "account.password_changed": _l("Changed their password"),
     "account.profile_changed": _l("Changed their profile"),
     "account.sso_linked": _l("Linked their account to the single sign-on"),
-    "account.sso_role_changed": _l("Got another role through the single sign-on"),
+    "account.sso_role_changed": _l("Got another role or organisation through the single sign-on"),
+    "account.sso_role_kept": _l("Kept their role against the single sign-on's claim"),
     "announcement.cancelled": _l("Cancelled an announcement"),
     "api.request": _l("Used the API"),
+    "api.scope_refused": _l("Was refused by the API: the token's scopes do not allow it"),
+    "api.token_refused": _l("Was refused by the API: the token no longer works"),
     "api_token.created": _l("Made an API token"),
+    "api_token.refused": _l("Was refused an API token"),
     "api_token.revoked": _l("Revoked an API token"),
     "announcement.scheduled": _l("Sent an announcement"),
     "webhook.created": _l("Set up a webhook"),
@@ -132,6 +136,9 @@ DETAILS: dict[str, object] = {
     "segment": _l("Recipients"),
     "scopes": _l("May"), "expires_at": _l("Expires"), "account": _l("Account"),
     "url": _l("Receiver address"), "events": _l("Events"), "delivery": _l("Delivery"),
+    "token": _l("Token"), "needed": _l("Needed"), "reason": _l("Why"),
+    "claim": _l("Claim"), "claim_value": _l("Value of the claim"), "kept": _l("Kept"),
+    "claimed": _l("The claim gave"), "kept_because": _l("Why"),
 }  # fmt: skip
 # What an action was taken on, kept as "kind:id".
 TARGETS: dict[str, object] = {
@@ -156,8 +163,15 @@ VALUES: dict[str, object] = {
     "command line": _l("the command line"),
     "one-click (RFC 8058)": _l("one click in the e-mail program"),
     "unsubscribe page": _l("the unsubscribe page"),
+    "token revoked": _l("the token was revoked"),
+    "token expired": _l("the token has expired"),
+    "account disabled": _l("the account is switched off"),
+    "no account": _l("there is no such account"),
     "wording": _l("the wording"),
     "questions": _l("the questions"),
+    "moved by single sign-on": _l("the single sign-on moved the account to another organisation"),
+    "last_lead_admin": _l("the last lead administrator who can sign in"),
+    "not_here": _l("an operator of every campaign, changed from the command line"),
 }
 CONSENT_METHODS: dict[str, object] = {
     ConsentMethod.STAFF_FORM.value: _l("Added by a representative"),
