@@ -119,8 +119,10 @@ def _describe_answers(
 
 def _problem_answer(status: int) -> dict[str, Any]:
     """Return the documented answer of an error status: a problem document."""
-    required = {401: ("WWW-Authenticate",), 429: ("Retry-After", *RATE)}.get(status, ())
-    optional = ("WWW-Authenticate", *RATE) if status == 403 else () if required else RATE
+    # RateLimit-* come once a token is admitted: not with a 401, nor with the 429 of a
+    # client sending failed tokens (the 429 of a token's own limit has them)
+    required = {401: ("WWW-Authenticate",), 429: ("Retry-After",)}.get(status, ())
+    optional = {401: (), 403: ("WWW-Authenticate", *RATE)}.get(status, RATE)
     return {
         "description": f"{status} {HTTPStatus(status).phrase}: {PROBLEM_CAUSES[status]}",
         "headers": _headers(required, optional),
@@ -138,7 +140,7 @@ PROBLEM_CAUSES = {
     413: "the body is too large.",
     415: "the body is not JSON (Content-Type: application/json).",
     422: "some input is not valid: `errors` names each field.",
-    429: "the token sent too many requests this minute.",
+    429: "the token sent too many requests this minute (or its client too many failed tokens).",
 }
 
 

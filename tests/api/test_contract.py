@@ -130,6 +130,8 @@ def _problems(contract: Contract, session: Session, network: Network, token: str
     contract.check(call(client, "GET", "/api/v1/campaigns", limited))
     assert contract.check(call(client, "GET", "/api/v1/campaigns", limited)).status_code == 429
     app.config["CAMPAIGN_API_RATE_LIMIT"] = limit
+    guesses = [call(client, "GET", "/api/v1/campaigns", "cmp_guess") for _ in range(31)]
+    assert contract.check(guesses[-1]).status_code == 429  # too many failed tokens
 
 
 def test_every_answer_is_as_documented_and_every_operation_and_problem_is_reached(
