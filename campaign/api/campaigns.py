@@ -12,7 +12,7 @@ from spectree import Response
 
 from campaign.accounts.models import Role
 from campaign.accounts.scope import Access, campaigns_of
-from campaign.api.core import bp, operation, tagged
+from campaign.api.core import Page, PageQuery, bp, operation, page_of, tagged
 from campaign.network.models import Campaign as CampaignRow
 from campaign.network.phases import Phase, phase_of
 from campaign.timing import current_clock
@@ -42,7 +42,7 @@ class Campaign(BaseModel):
     )
 
 
-class CampaignList(BaseModel):
+class CampaignList(Page):
     items: list[Campaign]
 
 
@@ -62,10 +62,11 @@ def describe(campaign: CampaignRow, role: Role) -> Campaign:
 
 
 @bp.get("/campaigns")
-@operation(Access.SIGNED_IN, "campaigns", resp=Response(HTTP_200=CampaignList))
-def list_campaigns() -> CampaignList:
+@operation(Access.SIGNED_IN, "campaigns", query=PageQuery, resp=Response(HTTP_200=CampaignList))
+def list_campaigns(query: PageQuery) -> CampaignList:
     """List the campaigns the token's account has a part in, the latest first."""
-    return CampaignList(items=[describe(c, role) for c, role in campaigns_of(current_user)])
+    rows, cursor = page_of(campaigns_of(current_user), lambda row: row[0].id, query)
+    return CampaignList(items=[describe(c, role) for c, role in rows], next_cursor=cursor)
 
 
 @bp.get("")

@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from flask.typing import RouteCallable
 from flask_babel import gettext as _
 from pydantic import BaseModel, Field
@@ -42,11 +42,23 @@ from campaign.timing import current_clock
 VERSION = "v1"
 bp = Blueprint("api", __name__)
 
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
 
 def _refuse_invalid(
     _request: Any, _response: Any, error: Exception | None, _instance: Any, adapter: Any
 ) -> None:
-    """Answer a request that its model refuses with a problem naming each field."""
+    """Answer a request whose body should be JSON but is of another media type (415) or not
+    JSON (400), or that its model refuses (422, a problem naming each field). (A file's
+    operation says itself that no file came: 422.)"""
+    body = getattr(current_app.view_functions.get(request.endpoint or ""), "api_body", None)
+    # spectree takes a form's body for a form, and gives a JSON model's view nothing then
+    if body == "json" and (request.get_data(cache=True) or request.mimetype in FORM_TYPES):
+        if not request.is_json:
+            detail = _("Send the body as JSON, with the header Content-Type: application/json.")
+            raise Problem(415, detail, code="unsupported_media_type")
+        if request.get_json(silent=True) is None:
+            raise Problem(400, _("The body is not valid JSON."), code="invalid_json")
     if error is not None:
         raise from_validation(adapter.validation_errors(error))
 
@@ -83,10 +95,14 @@ def operation(
     form: type[BaseModel] | None = None,
     tags: Sequence[str] = (),
     idempotent: bool = False,
+    conditional: bool = False,
+    problems: Sequence[int] = (),
 ) -> Callable[[Callable[..., Any]], RouteCallable]:
     """Declare an API view: who may call it, the token scope on `resource` it needs (reading
     for GET, writing otherwise), its models (`form`: a multipart body, for a file);
-    `idempotent` honours an Idempotency-Key."""
+    `idempotent` honours an Idempotency-Key, `conditional` an If-Match (check_if_match);
+    `problems` are the error statuses the view itself answers (409 ...) beyond those every
+    operation of its kind may (document.py documents them all)."""
 
     def declare(view: Callable[..., Any]) -> RouteCallable:
         """Validate and document the view, and mark it for the access and scope checks."""
@@ -94,14 +110,38 @@ def operation(
             query=query, json=json, form=form, resp=resp, tags=list(tags) or [resource],
             operation_id=view.__name__,
         )(view)  # fmt: skip
-        declared = _with_idempotency(validated) if idempotent else validated
-        # Marks read by accounts/scope.py (access, rule_prefix) and api/auth.py (the resource).
-        marks = {"access": policy, "api_resource": resource, "rule_prefix": f"/api/{VERSION}"}
+        declared = _with_etag(_with_idempotency(validated) if idempotent else validated)
+        # Marks read by accounts/scope.py (access, rule_prefix), api/auth.py (the resource)
+        # and api/document.py (what the operation may answer besides its models).
+        body = "json" if json else "form" if form else None
+        answers = _problem_statuses(bool(query or body), body, idempotent, conditional, problems)
+        marks = {
+            "access": policy, "api_resource": resource, "rule_prefix": f"/api/{VERSION}",
+            "idempotent": idempotent, "conditional": conditional, "api_problems": answers,
+            "api_body": body,
+        }  # fmt: skip
         for name, value in marks.items():
             setattr(declared, name, value)
         return cast(RouteCallable, declared)  # spectree makes a response of what it returns
 
     return declare
+
+
+def _problem_statuses(
+    validated: bool, body: str | None, idempotent: bool, conditional: bool, own: Sequence[int]
+) -> frozenset[int]:
+    """Return the error statuses an operation may answer, 404 aside (its URL's variables):
+    401, 403 and 429 for every one (the token, its scopes, its rate), 422 for one with a
+    model or an Idempotency-Key, 413 for one with a body (MAX_CONTENT_LENGTH), 415 and 400
+    for a JSON body of another media type or not JSON, 409 for a key still in use, 412 for a
+    stale If-Match, and the view's own."""
+    statuses = {401, 403, 429, *own}
+    statuses |= {422} if validated or idempotent else set()
+    statuses |= {413} if body else set()
+    statuses |= {400, 415} if body == "json" else set()
+    statuses |= {409} if idempotent else set()
+    statuses |= {412} if conditional else set()
+    return frozenset(statuses)
 
 
 class PageQuery(BaseModel):
@@ -129,6 +169,33 @@ def page(
     return rows, _cursor(getattr(rows[-1], key.key))
 
 
+class Page(BaseModel):
+    """A page of a list: its `items` (each list's model says of what) and where the next
+    page starts."""
+
+    items: list[Any]
+    next_cursor: str | None = Field(
+        description="Give it as `cursor` for the next page; null on the last."
+    )
+
+
+def page_of(
+    items: Sequence[Any], key: Callable[[Any], int], asked: PageQuery
+) -> tuple[list[Any], str | None]:
+    """Return one page of a short list made whole in its own order (a campaign's members,
+    say), with the same cursors as page(): the next page starts after the item whose `key`
+    the cursor names (a problem if it is no longer in the list: start again)."""
+    start, after = 0, _after(asked.cursor)
+    if after is not None:
+        keys = [key(item) for item in items]
+        if after not in keys:
+            raise Problem(422, _("The cursor is not one this list gave."), code="invalid_cursor")
+        start = keys.index(after) + 1
+    rows = list(items[start : start + asked.limit])
+    more = start + asked.limit < len(items)
+    return rows, _cursor(key(rows[-1])) if more else None
+
+
 def _cursor(last: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"after": last}).encode()).decode().rstrip("=")
 
@@ -149,11 +216,34 @@ def _after(cursor: str | None) -> int | None:
 
 def etag_of(model: BaseModel) -> str:
     """Return the entity tag of a resource: it changes whenever its representation does."""
-    return '"' + hashlib.sha256(model.model_dump_json().encode()).hexdigest()[:32] + '"'
+    return _etag(model.model_dump_json().encode())
+
+
+def _etag(body: bytes) -> str:
+    """Return the entity tag of a JSON body (spectree sends a model's model_dump_json())."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _with_etag(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Give every successful answer with a body its ETag (a kept answer replayed too)."""
+
+    @functools.wraps(view)
+    def answer(*args: Any, **kwargs: Any) -> Any:
+        response = view(*args, **kwargs)
+        successful = isinstance(response, Response) and response.status_code in (200, 201)
+        if successful and response.is_json and "ETag" not in response.headers:
+            response.headers["ETag"] = _etag(response.get_data())
+        return response
+
+    return answer
 
 
 def check_if_match(current: BaseModel) -> None:
-    """Refuse an update sent with an If-Match that no longer names the resource as it is."""
+    """Refuse an update sent with an If-Match that no longer names the resource as it is.
+    Only an operation declared `conditional` may call it (so that its document says so)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not getattr(view, "conditional", False):
+        raise RuntimeError(f"{request.endpoint} checks If-Match but is not declared conditional")
     wanted = request.headers.get("If-Match")
     if not wanted or wanted.strip() == "*":
         return

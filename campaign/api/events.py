@@ -23,7 +23,7 @@ from werkzeug.datastructures import MultiDict
 
 from campaign import db
 from campaign.accounts.scope import Access, is_lead_admin
-from campaign.api.core import PageQuery, bp, check_if_match, operation, page, tagged
+from campaign.api.core import Page, PageQuery, bp, check_if_match, operation, page, tagged
 from campaign.api.problems import Problem
 from campaign.events import calendar, meetings
 from campaign.events.forms import EventForm
@@ -72,11 +72,8 @@ class Event(BaseModel):
     updated_at: datetime
 
 
-class EventPage(BaseModel):
+class EventPage(Page):
     items: list[Event]
-    next_cursor: str | None = Field(
-        description="Give it as `cursor` for the next page; null on the last."
-    )
 
 
 class EventQuery(PageQuery):
@@ -185,7 +182,7 @@ def show_event(event_id: int) -> tuple[BaseModel, int, dict[str, str]]:
 
 @bp.post("/members/<org>/events")
 @operation(Access.ORGANISATION, "events", json=NewEvent,
-           resp=Response(HTTP_201=Event, HTTP_422=None), idempotent=True)  # fmt: skip
+           resp=Response(HTTP_201=Event), idempotent=True)  # fmt: skip
 def create_event(json: NewEvent) -> tuple[BaseModel, int, dict[str, str]]:
     """Plan a meeting of the member; nobody is invited until `invite_to_event`."""
     wanted = json.model_dump()
@@ -202,7 +199,7 @@ def create_event(json: NewEvent) -> tuple[BaseModel, int, dict[str, str]]:
 
 @bp.patch("/members/<org>/events/<int:event_id>")
 @operation(Access.ORGANISATION, "events", json=EventChange,
-           resp=Response(HTTP_200=Event, HTTP_409=None, HTTP_412=None, HTTP_422=None))  # fmt: skip
+           resp=Response(HTTP_200=Event), conditional=True, problems=(409,))  # fmt: skip
 def update_event(event_id: int, json: EventChange) -> tuple[BaseModel, int, dict[str, str]]:
     """Change a meeting; a new time, place or title sends each invitee who has not declined
     the new version of the calendar invitation."""

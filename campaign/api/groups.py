@@ -16,7 +16,7 @@ from sqlalchemy import select
 from campaign import db
 from campaign.accounts.scope import Access, of_member
 from campaign.api.checks import checked, refused
-from campaign.api.core import bp, check_if_match, operation, tagged
+from campaign.api.core import Page, PageQuery, bp, check_if_match, operation, page_of, tagged
 from campaign.api.participants import Answer, member_groups
 from campaign.drip.files import load_sequences
 from campaign.enrolment import pilot_groups
@@ -43,7 +43,7 @@ class PilotGroup(BaseModel):
     created_at: datetime
 
 
-class PilotGroupList(BaseModel):
+class PilotGroupList(Page):
     items: list[PilotGroup]
 
 
@@ -87,11 +87,14 @@ def _shown(group: Row) -> PilotGroup:
 
 
 @bp.get("/members/<org>/groups")
-@operation(Access.ORGANISATION, "groups", resp=Response(HTTP_200=PilotGroupList))
-def list_groups() -> PilotGroupList:
+@operation(Access.ORGANISATION, "groups", query=PageQuery,
+           resp=Response(HTTP_200=PilotGroupList))  # fmt: skip
+def list_groups(query: PageQuery) -> PilotGroupList:
     """List the member's pilot groups, by start and name."""
     counts = _active_counts()
-    return PilotGroupList(items=[describe(gr, counts.get(gr.id, 0)) for gr in member_groups()])
+    rows, cursor = page_of(member_groups(), lambda group: group.id, query)
+    items = [describe(group, counts.get(group.id, 0)) for group in rows]
+    return PilotGroupList(items=items, next_cursor=cursor)
 
 
 def group_or_404(group_id: int) -> Row:
@@ -108,7 +111,7 @@ def show_group(group_id: int) -> Answer:
 
 @bp.post("/members/<org>/groups")
 @operation(Access.ORGANISATION, "groups", json=NewPilotGroup,
-           resp=Response(HTTP_201=PilotGroup), idempotent=True)  # fmt: skip
+           resp=Response(HTTP_201=PilotGroup), idempotent=True, problems=(409,))  # fmt: skip
 def create_group(json: NewPilotGroup) -> Answer:
     """Create a pilot group; 409 when the member has one of this name already."""
     group = Row(campaign_id=g.campaign.id, organisation_id=g.organisation.id)
@@ -119,7 +122,7 @@ def create_group(json: NewPilotGroup) -> Answer:
 
 @bp.patch("/members/<org>/groups/<int:group_id>")
 @operation(Access.ORGANISATION, "groups", json=PilotGroupChange,
-           resp=Response(HTTP_200=PilotGroup))  # fmt: skip
+           resp=Response(HTTP_200=PilotGroup), conditional=True, problems=(409,))  # fmt: skip
 def update_group(group_id: int, json: PilotGroupChange) -> Answer:
     """Change a pilot group (412 if the If-Match is stale; nothing is written then)."""
     group = group_or_404(group_id)

@@ -23,7 +23,7 @@ from campaign import db
 from campaign.accounts.scope import Access, of_member
 from campaign.api import problems
 from campaign.api.checks import checked
-from campaign.api.core import PageQuery, bp, operation, page, tagged
+from campaign.api.core import Page, PageQuery, bp, operation, page, tagged
 from campaign.api.participants import Answer, member_groups, offer_groups
 from campaign.api.problems import Problem
 from campaign.enrolment import importing
@@ -79,9 +79,8 @@ class PreviewRow(BaseModel):
     participant_id: int | None = Field(description="Whom it updates or leaves unchanged.")
 
 
-class PreviewPage(BaseModel):
+class PreviewPage(Page):
     items: list[PreviewRow]
-    next_cursor: str | None
 
 
 class PreviewQuery(PageQuery):
@@ -184,7 +183,8 @@ def _row(row: ImportRow) -> PreviewRow:
 
 
 @bp.post("/members/<org>/imports/<int:import_id>/apply")
-@operation(Access.ORGANISATION, "imports", json=Confirmation, resp=Response(HTTP_200=Import))
+@operation(Access.ORGANISATION, "imports", json=Confirmation, resp=Response(HTTP_200=Import),
+           problems=(409,))  # fmt: skip
 def apply_import(import_id: int, json: Confirmation) -> Answer:
     """Apply a ready import: all of its rows or none. 409 when it cannot be applied any more,
     or when the enrolments changed since its preview (which is then read again: check it and

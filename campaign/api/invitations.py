@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from campaign import db
 from campaign.accounts.models import User
 from campaign.accounts.scope import Access, scoped
-from campaign.api.core import PageQuery, bp, check_if_match, operation, page, tagged
+from campaign.api.core import Page, PageQuery, bp, check_if_match, operation, page, tagged
 from campaign.api.events import open_or_409, slugs_of
 from campaign.api.problems import Problem
 from campaign.enrolment.models import Participant
@@ -61,11 +61,8 @@ class Invitation(BaseModel):
     has_attended: bool
 
 
-class InvitationPage(BaseModel):
+class InvitationPage(Page):
     items: list[Invitation]
-    next_cursor: str | None = Field(
-        description="Give it as `cursor` for the next page; null on the last."
-    )
 
 
 class InvitationQuery(PageQuery):
@@ -98,7 +95,8 @@ class AttendanceMarks(BaseModel):
 
 
 @bp.post("/members/<org>/events/<int:event_id>/invitations")
-@operation(Access.ORGANISATION, "events", resp=Response(HTTP_200=Mailing, HTTP_409=None))
+@operation(Access.ORGANISATION, "events", resp=Response(HTTP_200=Mailing),
+           problems=(409,))  # fmt: skip
 def invite_to_event(event_id: int) -> Mailing:
     """Invite the event's audience not invited yet (people enrolled since, too): at once when
     they are few, by the `invitations` job when many; the answer says how far it has come."""
@@ -175,7 +173,7 @@ def show_attendance(event_id: int) -> tuple[BaseModel, int, dict[str, str]]:
 
 @bp.put("/members/<org>/events/<int:event_id>/attendance")
 @operation(Access.ORGANISATION, "events", json=AttendanceMarks,
-           resp=Response(HTTP_200=Attendance, HTTP_409=None, HTTP_412=None))  # fmt: skip
+           resp=Response(HTTP_200=Attendance), conditional=True, problems=(409,))  # fmt: skip
 def mark_attendance(event_id: int, json: AttendanceMarks) -> tuple[BaseModel, int, dict[str, str]]:
     """Mark who came, once the event has started (not at a cancelled one): the invitations
     named came, every other did not. One who said no counts only if in `came_anyway`."""

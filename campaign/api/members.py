@@ -16,7 +16,7 @@ from spectree import Response
 from campaign import db
 from campaign.accounts.scope import Access, is_lead_admin
 from campaign.api.checks import checked, filled
-from campaign.api.core import bp, check_if_match, operation, tagged
+from campaign.api.core import Page, PageQuery, bp, check_if_match, operation, page_of, tagged
 from campaign.api.participants import Answer
 from campaign.api.problems import Problem
 from campaign.enrolment.overview import MemberRow, member_rows
@@ -45,7 +45,7 @@ class Member(BaseModel):
     participants: int = Field(description="Everyone it enrolled, the erased included.")
 
 
-class MemberList(BaseModel):
+class MemberList(Page):
     items: list[Member]
 
 
@@ -113,14 +113,14 @@ def _facts(row: MemberRow) -> MemberFacts:
 
 
 @bp.get("/members")
-@operation(Access.STAFF, "members", resp=Response(HTTP_200=MemberList))
-def list_members() -> MemberList:
+@operation(Access.STAFF, "members", query=PageQuery, resp=Response(HTTP_200=MemberList))
+def list_members(query: PageQuery) -> MemberList:
     """List the members the caller sees, in the report's order (by kind, then name): every
     one for the lead administrator, their own for a representative."""
     own = None if is_lead_admin() else current_user.organisation_id
-    return MemberList(
-        items=[Member(**_member(r)) for r in member_rows(db.session(), g.campaign, own)]
-    )
+    found = member_rows(db.session(), g.campaign, own)
+    rows, cursor = page_of(found, lambda row: row.organisation.id, query)
+    return MemberList(items=[Member(**_member(r)) for r in rows], next_cursor=cursor)
 
 
 def _row() -> MemberRow:
@@ -137,7 +137,7 @@ def show_member() -> Answer:
 
 @bp.patch("/members/<org>")
 @operation(Access.ORGANISATION, "members", json=FactsChange,
-           resp=Response(HTTP_200=MemberFacts))  # fmt: skip
+           resp=Response(HTTP_200=MemberFacts), conditional=True)  # fmt: skip
 def update_member(json: FactsChange) -> Answer:
     """Change a member's facts as its facts form does (412 if the If-Match is stale; a
     representative who sends the status or the target is refused, and nothing is written)."""

@@ -18,7 +18,7 @@ from sqlalchemy import Select, select
 
 from campaign import db, labels
 from campaign.accounts.scope import Access, scoped
-from campaign.api.core import PageQuery, bp, operation, page, tagged
+from campaign.api.core import Page, PageQuery, bp, operation, page, tagged
 from campaign.api.events import slugs_of
 from campaign.outbox.disclosure import marker, readable, subject_of
 from campaign.outbox.models import Message as Row
@@ -54,11 +54,8 @@ class MessageDetail(Message):
     )
 
 
-class MessagePage(BaseModel):
+class MessagePage(Page):
     items: list[Message]
-    next_cursor: str | None = Field(
-        description="Give it as `cursor` for the next page; null on the last."
-    )
 
 
 class MessageQuery(PageQuery):

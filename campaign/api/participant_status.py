@@ -70,7 +70,7 @@ def _changed(person: Row) -> Answer:
 
 @bp.post("/members/<org>/participants/<int:participant_id>/pause")
 @operation(Access.ORGANISATION, "participants", json=Pause,
-           resp=Response(HTTP_200=Participant))  # fmt: skip
+           resp=Response(HTTP_200=Participant), conditional=True, problems=(409,))  # fmt: skip
 def pause_participant(participant_id: int, json: Pause) -> Answer:
     """Pause an active participant's mail (until a day, if given); 409 for one who is
     stopped."""
@@ -87,7 +87,8 @@ def pause_participant(participant_id: int, json: Pause) -> Answer:
 
 
 @bp.post("/members/<org>/participants/<int:participant_id>/resume")
-@operation(Access.ORGANISATION, "participants", resp=Response(HTTP_200=Participant))
+@operation(Access.ORGANISATION, "participants", resp=Response(HTTP_200=Participant),
+           conditional=True, problems=(409,))  # fmt: skip
 def resume_participant(participant_id: int) -> Answer:
     """Let a paused participant's held mail go again; 409 for one who is not paused."""
     person = participant_or_404(participant_id)
@@ -98,7 +99,8 @@ def resume_participant(participant_id: int) -> Answer:
 
 
 @bp.post("/members/<org>/participants/<int:participant_id>/unsubscribe")
-@operation(Access.ORGANISATION, "participants", resp=Response(HTTP_200=Participant))
+@operation(Access.ORGANISATION, "participants", resp=Response(HTTP_200=Participant),
+           conditional=True)  # fmt: skip
 def unsubscribe_participant(participant_id: int) -> Answer:
     """Stop all mail to the participant for good: their address goes on the suppression list
     and their unsent mail is cancelled."""

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from campaign import db
 from campaign.accounts.scope import Access, of_member
 from campaign.api.checks import checked, refused
-from campaign.api.core import PageQuery, bp, check_if_match, operation, page, tagged
+from campaign.api.core import Page, PageQuery, bp, check_if_match, operation, page, tagged
 from campaign.enrolment import details, importing, people, pilot_groups
 from campaign.enrolment.forms import ImportForm, MoveForm, NewParticipantForm, ParticipantForm
 from campaign.enrolment.models import Participant as Row
@@ -51,11 +51,8 @@ class Participant(BaseModel):
     updated_at: datetime
 
 
-class ParticipantPage(BaseModel):
+class ParticipantPage(Page):
     items: list[Participant]
-    next_cursor: str | None = Field(
-        description="Give it as `cursor` for the next page; null on the last."
-    )
 
 
 class ParticipantQuery(PageQuery):
@@ -155,7 +152,7 @@ def offer_groups(form: NewParticipantForm | MoveForm | ImportForm) -> None:
 
 @bp.post("/members/<org>/participants")
 @operation(Access.ORGANISATION, "participants", json=NewParticipant,
-           resp=Response(HTTP_201=Participant), idempotent=True)  # fmt: skip
+           resp=Response(HTTP_201=Participant), idempotent=True, problems=(409,))  # fmt: skip
 def create_participant(json: NewParticipant) -> Answer:
     """Enrol one person in a pilot group, as the page's form does; 409 when the address cannot
     be enrolled (already enrolled, another member's, unsubscribed, bounced or erased)."""
@@ -197,7 +194,7 @@ def _enrolled(form: NewParticipantForm, group: GroupRow) -> Row:
 
 @bp.patch("/members/<org>/participants/<int:participant_id>")
 @operation(Access.ORGANISATION, "participants", json=ParticipantChange,
-           resp=Response(HTTP_200=Participant))  # fmt: skip
+           resp=Response(HTTP_200=Participant), conditional=True)  # fmt: skip
 def update_participant(participant_id: int, json: ParticipantChange) -> Answer:
     """Change a participant's name, title, language or pilot group (412 if the If-Match is
     stale; nothing is written then)."""

@@ -13,9 +13,33 @@ from typing import Any
 
 from flask import Response, request
 from flask_babel import gettext as _
+from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.exceptions import HTTPException
 
 MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    """One field at fault in a request."""
+
+    field: str = Field(description="Where: a body field, a query parameter, or `body`.")
+    detail: str = Field(description="What is wrong with it, for a person.")
+
+
+class ProblemDocument(BaseModel):
+    """A problem document (RFC 9457): the body of every error answer of the API."""
+
+    model_config = ConfigDict(title="Problem")
+
+    type: str = Field("about:blank", description="Always about:blank: the status says it.")
+    title: str = Field(description="The status in a few words, in the request's language.")
+    status: int = Field(description="The HTTP status code of the answer.")
+    detail: str = Field(description="What went wrong and what to do, for a person.")
+    instance: str = Field(description="The path of the request.")
+    code: str = Field(description="The problem's name for a program, e.g. invalid_input.")
+    errors: list[FieldError] = Field(
+        default_factory=list, description="The fields at fault (sent only when some are)."
+    )
 
 
 class Problem(Exception):
@@ -65,17 +89,18 @@ def _title(status: int) -> str:
 
 
 def document(problem: Problem) -> dict[str, Any]:
-    """Return the problem's JSON object."""
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": _title(problem.status),
-        "status": problem.status,
-        "detail": problem.detail,
-        "instance": request.path,
-        "code": problem.code,
-    }
-    if problem.errors:
-        body["errors"] = problem.errors
+    """Return the problem's JSON object (without `errors` when no field is at fault)."""
+    body = ProblemDocument(
+        type="about:blank",
+        title=_title(problem.status),
+        status=problem.status,
+        detail=problem.detail,
+        instance=request.path,
+        code=problem.code,
+        errors=[FieldError(**error) for error in problem.errors],
+    ).model_dump()
+    if not problem.errors:
+        del body["errors"]
     return body
 
 

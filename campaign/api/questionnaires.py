@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from campaign import db
 from campaign.accounts.scope import Access, is_lead_admin
-from campaign.api.core import bp, operation, tagged
+from campaign.api.core import Page, PageQuery, bp, operation, page_of, tagged
 from campaign.network.models import Organisation
 from campaign.surveys import results, service
 from campaign.surveys.models import Questionnaire as Row
@@ -41,7 +41,7 @@ class Questionnaire(BaseModel):
     closes_at: datetime | None
 
 
-class QuestionnaireList(BaseModel):
+class QuestionnaireList(Page):
     items: list[Questionnaire]
 
 
@@ -105,14 +105,16 @@ def describe(questionnaire: Row, language: str) -> Questionnaire | None:
 
 
 @bp.get("/questionnaires")
-@operation(Access.STAFF, "questionnaires", resp=Response(HTTP_200=QuestionnaireList))
-def list_questionnaires() -> QuestionnaireList:
+@operation(Access.STAFF, "questionnaires", query=PageQuery,
+           resp=Response(HTTP_200=QuestionnaireList))  # fmt: skip
+def list_questionnaires(query: PageQuery) -> QuestionnaireList:
     """List the campaign's questionnaires, the baseline first."""
     session, language = db.session(), reader_language()
     found = service.questionnaires_of(session, g.campaign, current_clock().now())
     session.commit()  # the questionnaires' rows, made on first use (as the pages do)
-    described = (describe(q, language) for q in found)
-    return QuestionnaireList(items=[q for q in described if q is not None])
+    described = [shown for shown in (describe(q, language) for q in found) if shown is not None]
+    rows, cursor = page_of(described, lambda questionnaire: questionnaire.id, query)
+    return QuestionnaireList(items=rows, next_cursor=cursor)
 
 
 @bp.get("/questionnaires/<int:questionnaire_id>/results")

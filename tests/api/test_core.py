@@ -17,9 +17,11 @@ from campaign.audit import AuditEvent
 from campaign.timing import FixedClock
 from tests.api_helpers import call, token_for
 from tests.conftest import START, Network, SecondCampaign, sign_in
+from tests.enrolment_helpers import group
 from tests.outbox_helpers import participant
 
-ALPHA = "/api/v1/campaigns/test/members/alpha/participants"
+MEMBER = "/api/v1/campaigns/test/members/alpha"
+ALPHA = f"{MEMBER}/participants"
 BETA = "/api/v1/campaigns/test/members/beta/participants"
 
 
@@ -50,6 +52,13 @@ def test_the_document_is_valid_openapi_3_1_and_names_every_operation(
         if getattr(view, "api_resource", None)
     }
     assert api_views and operations == api_views
+    assert not [name for name in document["components"]["schemas"] if "ValidationError" in name]
+    for item in document["paths"].values():
+        for described in item.values():
+            errors = {s: a for s, a in described["responses"].items() if s >= "400"}
+            assert {"401", "403", "429"} <= set(errors), described["operationId"]
+            for answer in errors.values():
+                assert list(answer["content"]) == ["application/problem+json"]
 
 
 def test_without_a_valid_token_nothing_is_answered_but_401(
@@ -150,6 +159,58 @@ def test_lists_come_a_page_at_a_time_by_cursor(
     assert pages == 3 and seen == [f"p{n}@alpha.se" for n in range(7)]
     bad = call(client, "GET", ALPHA, token, query_string={"cursor": "not-ours"})
     _problem(bad, 422, "invalid_cursor")
+
+
+def test_every_list_pages_the_same_way(
+    client: FlaskClient, session: Session, network: Network, second_campaign: SecondCampaign
+) -> None:
+    """Each list operation takes `limit` and `cursor` and answers `items` and `next_cursor`,
+    so one paging loop reads them all; walked one item a page, each gives what one page of
+    all gives, in the same order."""
+    document = client.get("/api/v1/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    for path, item in document["paths"].items():
+        answer = item.get("get", {}).get("responses", {}).get("200", {})
+        ref = answer.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+        properties = schemas[ref.rsplit("/", 1)[-1]]["properties"] if ref else {}
+        if "items" in properties:
+            assert "next_cursor" in properties, path
+            names = {p["name"] for p in item["get"]["parameters"]}
+            assert {"limit", "cursor"} <= names, path
+    group(session, network, "Första")
+    group(session, network, "Andra")
+    session.commit()
+    token = token_for(session, network.lead)
+    for url in ("/api/v1/campaigns", "/api/v1/campaigns/test/members",
+                f"{MEMBER}/groups", "/api/v1/campaigns/test/questionnaires"):  # fmt: skip
+        whole = call(client, "GET", url, token).get_json()
+        assert len(whole["items"]) >= 2 and whole["next_cursor"] is None, url
+        seen, cursor = [], None
+        while True:
+            query = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+            body = call(client, "GET", url, token, query_string=query).get_json()
+            seen += body["items"]
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == whole["items"], url
+        bad = call(client, "GET", url, token, query_string={"cursor": "not-ours"})
+        _problem(bad, 422, "invalid_cursor")
+
+
+def test_a_body_that_is_not_json_is_refused_and_changes_nothing(
+    client: FlaskClient, session: Session, network: Network
+) -> None:
+    made = group(session, network, "Gruppen")
+    session.commit()
+    token, url = token_for(session, network.rep_alpha), f"{MEMBER}/groups/{made.id}"
+    broken = call(client, "PATCH", url, token, data='{"name": "Ny', content_type="application/json")
+    _problem(broken, 400, "invalid_json")
+    form = call(client, "PATCH", url, token, data={"name": "Ny"})
+    _problem(form, 415, "unsupported_media_type")
+    empty_form = call(client, "PATCH", url, token, content_type="multipart/form-data")
+    _problem(empty_form, 415, "unsupported_media_type")
+    assert call(client, "GET", url, token).get_json()["name"] == "Gruppen"
 
 
 def test_invalid_parameters_are_named_in_the_problem(

@@ -18,21 +18,13 @@ from campaign.timing import FixedClock
 from tests.api_helpers import call, token_for
 from tests.conftest import START, Network, csrf_token
 from tests.enrolment_helpers import group
-from tests.outbox_helpers import participant
 
 MEMBER = "/api/v1/campaigns/test/members/alpha"
 RSVP_LINK = re.compile(r"https?://[^/\s]+(/rsvp/[^\s?\"<>]+)")
 
 
-def _enrol(app: Flask, client: FlaskClient, session: Session, network: Network, token: str,
-           group_id: int) -> int:  # fmt: skip
-    """Enrol Anna in the pilot group through the API; the test helpers stand in while the
-    participants' create operation (branch apipeople) is not beside this one."""
-    if "api.create_participant" not in app.view_functions:
-        person = participant(session, network, "anna@alpha.se", name="Anna Andersson")
-        person.pilot_group_id = group_id
-        session.commit()
-        return person.id
+def _enrol(client: FlaskClient, token: str, group_id: int) -> int:
+    """Enrol Anna in the pilot group through the API."""
     made = call(client, "POST", f"{MEMBER}/participants", token, json={
         "email": "anna@alpha.se", "name": "Anna Andersson", "pilot_group_id": group_id,
         "has_agreed": True,
@@ -58,7 +50,7 @@ def test_enrolment_invitation_rsvp_report(
     pilot_group = group(session, network)
     session.commit()
     rep, lead = token_for(session, network.rep_alpha), token_for(session, network.lead)
-    person_id = _enrol(app, client, session, network, rep, pilot_group.id)
+    person_id = _enrol(client, rep, pilot_group.id)
 
     meeting = call(client, "POST", f"{MEMBER}/events", rep, json={
         "kind": "practice_meeting", "title": "Prova Lync", "day": "2014-03-05", "starts": "09:00",

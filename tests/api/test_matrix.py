@@ -123,13 +123,15 @@ def _ordered(app: Flask) -> list[tuple[str, str, str]]:
 
 
 def _send(client: FlaskClient, token: str | None, endpoint: str, url: str, method: str,  # type: ignore[no-untyped-def]
-          objects: dict[str, str]):  # fmt: skip
+          objects: dict[str, str], headers: dict[str, str] | None = None):  # fmt: skip
     if endpoint in UPLOADS:
-        response = call(client, method, url, token, data=UPLOADS[endpoint](objects))
+        response = call(client, method, url, token, data=UPLOADS[endpoint](objects),
+                        headers=headers or {})  # fmt: skip
         importing.wait_for_readers()  # the file is read in a thread: let it end with the test
         return response
     body = BODIES.get(endpoint) if method not in ("GET", "DELETE") else None
-    return call(client, method, url, token, json=body(objects) if callable(body) else body)
+    return call(client, method, url, token, json=body(objects) if callable(body) else body,
+                headers=headers or {})  # fmt: skip
 
 
 def test_every_api_route_has_an_expectation(app: Flask) -> None:
