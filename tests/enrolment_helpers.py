@@ -13,6 +13,7 @@ from campaign.enrolment.models import (
     JoinRequest,
     Participant,
     ParticipantImport,
+    ParticipantStatus,
     PilotGroup,
     PilotGroupKind,
 )
@@ -181,3 +182,26 @@ def make_event(session: Session, network: Network, target: PilotGroup | None = N
     session.add(event)
     session.flush()
     return event
+
+
+def followers(session: Session, network: Network, count: int, starts_on: date) -> list[int]:
+    """Make `count` active participants of Alpha in a new pilot group that follows the shipped
+    sequence from `starts_on`; commit and return their ids."""
+    target = group(session, network)
+    target.starts_on = starts_on
+    people = [
+        Participant(
+            campaign_id=network.campaign.id,
+            organisation_id=network.alpha.id,
+            pilot_group_id=target.id,
+            email=f"p{n}@alpha.se",
+            name=f"Öberg {n}",
+            status=ParticipantStatus.ACTIVE,
+            created_at=START,
+            updated_at=START,
+        )
+        for n in range(count)
+    ]
+    session.add_all(people)
+    session.commit()
+    return [p.id for p in people]

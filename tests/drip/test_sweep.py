@@ -10,41 +10,12 @@ from sqlalchemy.orm import Session
 
 from campaign.drip.materialize import materialize
 from campaign.drip.sweep import shares, sweep
-from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup, PilotGroupKind
+from campaign.enrolment.models import Participant
 from campaign.outbox.models import Message
-from tests.conftest import START, Network
+from tests.conftest import Network
+from tests.enrolment_helpers import followers
 
 WELCOME = datetime(2014, 6, 19, 6, 30, tzinfo=UTC)  # step 01 of someone starting 19 June 2014
-
-
-def _people(session: Session, network: Network, count: int) -> list[int]:
-    group = PilotGroup(
-        campaign_id=network.campaign.id,
-        organisation_id=network.alpha.id,
-        name="Chefer",
-        kind=PilotGroupKind.SELECTED_MANAGERS,
-        starts_on=date(2014, 6, 19),
-        sequence_name="pilot-group",
-        created_at=START,
-    )
-    session.add(group)
-    session.flush()
-    people = [
-        Participant(
-            campaign_id=network.campaign.id,
-            organisation_id=network.alpha.id,
-            pilot_group_id=group.id,
-            email=f"p{n}@alpha.se",
-            name=f"Öberg {n}",
-            status=ParticipantStatus.ACTIVE,
-            created_at=START,
-            updated_at=START,
-        )
-        for n in range(count)
-    ]
-    session.add_all(people)
-    session.commit()
-    return [p.id for p in people]
 
 
 def _started_a_week_earlier(app: Flask, session: Session) -> None:
@@ -68,7 +39,7 @@ def _with_step_03(session: Session) -> set[int]:
 def test_a_few_participants_are_swept_all_at_once(
     app: Flask, session: Session, network: Network
 ) -> None:
-    people = _people(session, network, 5)
+    people = followers(session, network, 5, date(2014, 6, 19))
     _started_a_week_earlier(app, session)
     assert shares(session) == 1
     with app.app_context():
@@ -80,7 +51,7 @@ def test_a_few_participants_are_swept_all_at_once(
 def test_many_are_swept_a_share_an_hour_and_all_within_as_many_hours(
     app: Flask, session: Session, network: Network
 ) -> None:
-    people = _people(session, network, 5)
+    people = followers(session, network, 5, date(2014, 6, 19))
     _started_a_week_earlier(app, session)
     assert shares(session, size=2) == 3  # 5 active participants, at most 2 a sweep
     seen: set[int] = set()

@@ -7,40 +7,10 @@ from datetime import date, timedelta
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup, PilotGroupKind
 from campaign.outbox.models import Message, MessageKind, MessageState
 from campaign.report.dashboard import sequence_progress
 from tests.conftest import START, Network
-
-
-def _people(session: Session, network: Network, count: int) -> list[int]:
-    group = PilotGroup(
-        campaign_id=network.campaign.id,
-        organisation_id=network.alpha.id,
-        name="Chefer",
-        kind=PilotGroupKind.SELECTED_MANAGERS,
-        starts_on=date(2014, 6, 19),
-        sequence_name="pilot-group",
-        created_at=START,
-    )
-    session.add(group)
-    session.flush()
-    people = [
-        Participant(
-            campaign_id=network.campaign.id,
-            organisation_id=network.alpha.id,
-            pilot_group_id=group.id,
-            email=f"p{n}@alpha.se",
-            name=f"Öberg {n}",
-            status=ParticipantStatus.ACTIVE,
-            created_at=START,
-            updated_at=START,
-        )
-        for n in range(count)
-    ]
-    session.add_all(people)
-    session.commit()
-    return [p.id for p in people]
+from tests.enrolment_helpers import followers
 
 
 def _delivered(session: Session, network: Network, keys: dict[int, list[str]]) -> None:
@@ -76,7 +46,7 @@ def _delivered(session: Session, network: Network, keys: dict[int, list[str]]) -
 def test_a_step_is_counted_once_a_participant_however_many_meetings_it_came_for(
     session: Session, network: Network
 ) -> None:
-    first, second, third = _people(session, network, 3)
+    first, second, third = followers(session, network, 3, date(2014, 6, 19))
     _delivered(
         session,
         network,
