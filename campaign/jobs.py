@@ -8,35 +8,20 @@ processes, and can be run by hand with `campaign tick --now ...`.
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import CursorResult, String, or_, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from campaign import timing
-from campaign.db import Base, open_session
+from campaign.db import open_session
+from campaign.leases import HOLDER, SHARED, JobLease, acquire_lease, created
 
 log = logging.getLogger(__name__)
-
-
-class JobLease(Base):
-    """Which process runs a job now, until when, and how its last run went."""
-
-    __tablename__ = "job_lease"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(200))
-    lease_until: Mapped[datetime]
-    last_run_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(String(1000))
 
 
 class CannotRun(Exception):
@@ -83,13 +68,13 @@ def _pauses(db_session: Session, now: datetime) -> object:
 def _materialize(db_session: Session, now: datetime) -> object:
     from campaign.drip.materialize import materialize
 
-    return materialize(db_session, now)
+    return materialize(db_session, now, checkpoint=checkpoint(db_session, "materialize"))
 
 
 def _sweep(db_session: Session, now: datetime) -> object:
     from campaign.drip.sweep import sweep
 
-    return sweep(db_session, now)
+    return sweep(db_session, now, checkpoint=checkpoint(db_session, "materialize_sweep"))
 
 
 def _reminders(db_session: Session, now: datetime) -> object:
@@ -200,43 +185,6 @@ JOBS: tuple[Job, ...] = (
     ),
 )
 
-HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-SHARED = "(shared)"  # the holder named in the rows of jobs that take no lease
-
-
-def acquire_lease(
-    db_session: Session, name: str, now: datetime, ttl: timedelta, holder: str = HOLDER
-) -> bool:
-    """Take or renew the lease of job `name` for `holder` at `now` (on the app's clock, not a
-    job's moment); False if another holds it."""
-    until = now + ttl
-    if _renewed(db_session, name, now, until, holder):
-        return True
-    if db_session.get(JobLease, name) is not None:
-        return False
-    return _created(db_session, name, until, holder)
-
-
-def _renewed(db_session: Session, name: str, now: datetime, until: datetime, holder: str) -> bool:
-    """Lease the job's row to `holder` until `until` if it holds it or the lease has run out."""
-    result = db_session.execute(
-        update(JobLease)
-        .where(JobLease.name == name)
-        .where(or_(JobLease.holder == holder, JobLease.lease_until < now))
-        .values(holder=holder, lease_until=until)
-    )
-    return cast(CursorResult[Any], result).rowcount == 1
-
-
-def _created(db_session: Session, name: str, until: datetime, holder: str) -> bool:
-    """Create the job's row leased to `holder`; False if another process created it first."""
-    try:
-        with db_session.begin_nested():
-            db_session.add(JobLease(name=name, holder=holder, lease_until=until))
-    except IntegrityError:
-        return False
-    return True
-
 
 def run_job(app: Flask, job: Job, now: datetime | None = None, *, release: bool = False) -> bool:
     """Run one job for `now` (the clock's by default) under its lease and record the outcome;
@@ -253,11 +201,33 @@ def run_job(app: Flask, job: Job, now: datetime | None = None, *, release: bool 
             return False
         db_session.commit()
         error = _run(db_session, job, now)
-        _note_run(db_session, job.name, now, error)
+        _note_run(db_session, job, now, error)
         if release and job.exclusive:
             _release(db_session, job.name, clock.now())
         db_session.commit()
         return error is None
+
+
+def checkpoint(db_session: Session, name: str) -> Callable[[], None]:
+    """For a long exclusive job that works in chunks (a national campaign's first welcome
+    mails take minutes): after a chunk, commit its work and renew the job's lease, so that
+    the mail goes out while the job goes on, a failure loses one chunk, and no other process
+    takes the job over as abandoned. Raises CannotRun if another process took it meanwhile."""
+    job = next(j for j in JOBS if j.name == name)
+
+    def commit_and_renew() -> None:
+        now = timing.clock_of(current_app).now()
+        if not acquire_lease(db_session, name, now, _ttl(job), HOLDER):
+            db_session.rollback()
+            raise CannotRun(f"another process took the job {name} over")
+        db_session.commit()
+
+    return commit_and_renew
+
+
+def _ttl(job: Job) -> timedelta:
+    """How long a run of `job` holds its lease without renewing it."""
+    return timedelta(seconds=max(60, job.every_seconds * 3))
 
 
 def _take(db_session: Session, job: Job, at: datetime) -> bool:
@@ -265,8 +235,7 @@ def _take(db_session: Session, job: Job, at: datetime) -> bool:
     if not job.exclusive:
         _ensure_row(db_session, job.name, at)
         return True
-    ttl = timedelta(seconds=max(60, job.every_seconds * 3))
-    return acquire_lease(db_session, job.name, at, ttl, HOLDER)
+    return acquire_lease(db_session, job.name, at, _ttl(job), HOLDER)
 
 
 def _run(db_session: Session, job: Job, now: datetime) -> str | None:
@@ -285,11 +254,13 @@ def _run(db_session: Session, job: Job, now: datetime) -> str | None:
     return None
 
 
-def _note_run(db_session: Session, name: str, now: datetime, error: str | None) -> None:
-    """Record that job `name` ran for `now`, and what went wrong (None: nothing)."""
-    db_session.execute(
-        update(JobLease).where(JobLease.name == name).values(last_run_at=now, last_error=error)
-    )
+def _note_run(db_session: Session, job: Job, now: datetime, error: str | None) -> None:
+    """Record that `job` ran for `now`, and what went wrong (None: nothing); not over the run
+    of a process that took an exclusive job over from this one meanwhile."""
+    statement = update(JobLease).where(JobLease.name == job.name)
+    if job.exclusive:
+        statement = statement.where(JobLease.holder == HOLDER)
+    db_session.execute(statement.values(last_run_at=now, last_error=error))
 
 
 def _release(db_session: Session, name: str, at: datetime) -> None:
@@ -304,7 +275,7 @@ def _release(db_session: Session, name: str, at: datetime) -> None:
 def _ensure_row(db_session: Session, name: str, now: datetime) -> None:
     """Give a non-exclusive job a row to record its runs in (it takes no lease)."""
     if db_session.get(JobLease, name) is None:
-        _created(db_session, name, now, SHARED)  # False: another process created it first
+        created(db_session, name, now, SHARED)  # False: another process created it first
 
 
 class SchedulerRunning(Exception):

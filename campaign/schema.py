@@ -1,6 +1,6 @@
 """Import every model module so that `Base.metadata` describes the whole schema."""
 
-from campaign import audit, jobs  # noqa: F401
+from campaign import audit, jobs, leases  # noqa: F401
 from campaign.accounts import models as accounts_models  # noqa: F401
 from campaign.announcements import models as announcements_models  # noqa: F401
 from campaign.api import idempotency as api_idempotency  # noqa: F401

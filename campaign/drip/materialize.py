@@ -89,6 +89,7 @@ def materialize(
     *,
     everyone: bool = False,
     share: tuple[int, int] = (0, 1),
+    checkpoint: Callable[[], None] | None = None,
 ) -> int:
     """Queue every step that has come due; return how many rows were added (sent or skipped).
 
@@ -107,6 +108,8 @@ def materialize(
     ):
         added += _materialize_chunk(db_session, people, sequences_of, now)
         after = people[-1].participant.id
+        if checkpoint is not None:
+            checkpoint()
     return added
 
 

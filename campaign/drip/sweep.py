@@ -12,6 +12,7 @@ two workers sweeping in the same hour read the same share and queue nothing twic
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -29,9 +30,16 @@ def shares(db_session: Session, size: int = SHARE) -> int:
     return max(1, math.ceil((db_session.scalar(active) or 0) / size))
 
 
-def sweep(db_session: Session, now: datetime, size: int = SHARE) -> int:
+def sweep(
+    db_session: Session,
+    now: datetime,
+    size: int = SHARE,
+    checkpoint: Callable[[], None] | None = None,
+) -> int:
     """Look at this hour's share of the participants, due or not, and queue what has come due
-    (a step whose moment a missed change moved earlier); return how many rows were added."""
+    (a step whose moment a missed change moved earlier); return how many rows were added.
+    `checkpoint` is called after each chunk, as materialize's."""
     count = shares(db_session, size)
     hour = int(now.timestamp() // 3600)
-    return materialize(db_session, now, everyone=True, share=(hour % count, count))
+    share = (hour % count, count)
+    return materialize(db_session, now, everyone=True, share=share, checkpoint=checkpoint)
