@@ -172,3 +172,18 @@ def test_upgrading_a_sqlite_database_keeps_every_row_that_names_a_campaign(
     before = counts()
     migrations.upgrade(empty_engine)
     assert counts() == before == [1, 1, 1, 1]
+
+
+def test_the_meeting_steps_index_holds_the_keys_of_steps_sent_per_meeting(
+    empty_engine: Engine,
+) -> None:
+    """0035's partial index: its LIKE keeps ':e' (text() would read ':e' as a bind parameter
+    and write NULL into the predicate, so the index would hold no row and serve no query)."""
+    migrations.upgrade(empty_engine)
+    if empty_engine.dialect.name == "postgresql":
+        found = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_message_meeting_steps'"
+    else:
+        found = "SELECT sql FROM sqlite_master WHERE name = 'ix_message_meeting_steps'"
+    with empty_engine.connect() as connection:
+        definition = connection.execute(text(found)).scalar_one()
+    assert "'%:seq:%:e%'" in definition

@@ -6,7 +6,8 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, true
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, true
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.db import Base, enum_column
@@ -98,7 +99,11 @@ class Response(Base):
     # Anonymous questionnaires: a keyed hash of (questionnaire, participant), so that the
     # participant's own link finds their answers again while the row names nobody.
     respondent_key: Mapped[str | None] = mapped_column(String(64))
-    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # JSONB on PostgreSQL: the results read each answer in the database (`->>`), which json
+    # text would parse again for each (2.3 s against 1.4 s for 500,000 answers, migration 0035).
+    answers: Mapped[dict[str, Any]] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"), default=dict
+    )
     submitted_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
