@@ -6,13 +6,15 @@ Fills a fresh database (SQLite, or with --database-url a throwaway PostgreSQL da
 and dropped on that server) with one campaign of 20 members, each with a pilot group starting
 today, and the participants spread over them (one in ten writing English, one in fifty paused,
 one in fifty on the suppression list, one in a hundred unsubscribed). Then, for each of the
-three kinds of mail that go to everyone, it times the service's own code path, exactly as the
+four kinds of mail that go to everyone, it times the service's own code path, exactly as the
 web request and the clock job run it:
 
 - announcement: the Send request (`announce`, which records it) and the `announcements` job;
 - invitation: the invite request (`invite`, which writes the invitations and a fan-out) and the
   `invitations` job, for a meeting of the whole campaign;
 - questionnaire: the `questionnaires` job sending the baseline questionnaire due today;
+- reminder: the `reminders` job a day before the meeting, to everyone it invited; then one
+  more run of it, once everyone has the reminder (what each minute until the start costs);
 
 and, in the same run and database, the floor: a bare bulk INSERT (one executemany through
 SQLAlchemy Core) of as many outbox rows of the same size, copied from the kind's own mail.
@@ -39,7 +41,7 @@ MEMBERS = 20
 NOW = datetime(2014, 9, 1, 8, 0, tzinfo=UTC)  # a Monday, 10:00 in Stockholm
 STARTS = datetime(2014, 10, 27, 8, 0, tzinfo=UTC)  # the meeting
 QUICK = 300
-KINDS = ("announcement", "invitation", "questionnaire")
+KINDS = ("announcement", "invitation", "questionnaire", "reminder")
 
 ANNOUNCEMENT = {
     "subject_sv": "Nyheter för {{ organisation.name }}",
@@ -235,6 +237,22 @@ def questionnaire(session: Any, progress: Callable[[str], None]) -> tuple[float,
     return 0.0, time.perf_counter() - started
 
 
+def remind(session: Any, progress: Callable[[str], None]) -> tuple[float, float]:
+    """The meeting's reminder a day before to everyone invited: the job alone (the moment
+    starts it), then one more run of it with nothing left to queue."""
+    from campaign.events.reminders import queue_reminders
+
+    day_before = STARTS - timedelta(hours=24)
+    started = time.perf_counter()
+    until_done(session, lambda s, _now: queue_reminders(s, day_before), progress)
+    job = time.perf_counter() - started
+    again = time.perf_counter()
+    queue_reminders(session, day_before + timedelta(minutes=1))
+    session.commit()
+    progress(f"    a run once everyone has it: {time.perf_counter() - again:.3f} s")
+    return 0.0, job
+
+
 def message_kind(kind: str) -> Any:
     from campaign.outbox.models import MessageKind
 
@@ -242,6 +260,7 @@ def message_kind(kind: str) -> Any:
         "announcement": MessageKind.ANNOUNCEMENT,
         "invitation": MessageKind.INVITATION,
         "questionnaire": MessageKind.QUESTIONNAIRE,
+        "reminder": MessageKind.REMINDER,
     }[kind]
 
 
@@ -292,7 +311,8 @@ def mails_per_person(session: Any, kind: str) -> dict[int, int]:
 
 def expected(session: Any, kind: str) -> set[int]:
     """Return who should have a mail of the kind: the announcement's reachable segment, the
-    meeting's invitees, the active participants for the questionnaire."""
+    meeting's invitees (for its invitation and its reminder: nobody has declined), the active
+    participants for the questionnaire."""
     from sqlalchemy import select
 
     from campaign.announcements.segments import reachable
@@ -302,6 +322,7 @@ def expected(session: Any, kind: str) -> set[int]:
     query = {
         "announcement": select(Participant.id).where(reachable()),
         "invitation": select(Invitation.participant_id),
+        "reminder": select(Invitation.participant_id),
         "questionnaire": select(Participant.id).where(
             Participant.status == ParticipantStatus.ACTIVE
         ),
@@ -351,6 +372,7 @@ def run(participants: int, url: str, folder: Path, progress: Callable[[str], Non
             "announcement": lambda: announce(session, progress),
             "invitation": lambda: invite(session, event, progress),
             "questionnaire": lambda: questionnaire(session, progress),
+            "reminder": lambda: remind(session, progress),
         }
         for kind in KINDS:
             progress(f"  {kind}:")

@@ -78,7 +78,7 @@ def _sweep(db_session: Session, now: datetime) -> object:
 
 
 def _reminders(db_session: Session, now: datetime) -> object:
-    from campaign.events.invitations import queue_reminders
+    from campaign.events.reminders import queue_reminders
 
     return queue_reminders(db_session, now)
 

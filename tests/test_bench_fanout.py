@@ -37,7 +37,7 @@ PEOPLE = 300
 
 @pytest.fixture(scope="module")
 def fanned_out(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]:
-    """A database of PEOPLE participants after all three fan-outs, and a session on it."""
+    """A database of PEOPLE participants after all four fan-outs, and a session on it."""
     folder = tmp_path_factory.mktemp("fanout")
     app = BENCH["make_app"](f"sqlite:///{folder / 'bench.sqlite3'}", folder)
     with app.test_request_context(), db.open_session(app) as session:
@@ -45,11 +45,12 @@ def fanned_out(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, 
         BENCH["announce"](session, lambda _text: None)
         BENCH["invite"](session, event, lambda _text: None)
         BENCH["questionnaire"](session, lambda _text: None)
+        BENCH["remind"](session, lambda _text: None)
         yield session, event
     db.engine_of(app).dispose()
 
 
-@pytest.mark.parametrize("kind", ["announcement", "invitation", "questionnaire"])
+@pytest.mark.parametrize("kind", ["announcement", "invitation", "questionnaire", "reminder"])
 def test_each_person_due_a_mail_gets_exactly_one(fanned_out: tuple[Any, Any], kind: str) -> None:
     session, _event = fanned_out
     assert BENCH["check"](session, kind) == "ok"
@@ -131,3 +132,20 @@ def test_each_invitation_carries_the_persons_whole_calendar(fanned_out: tuple[An
         assert mail.calendar == whole
         assert greeting(participant.name, participant.language) in mail.text_body
         assert f"{link}?answer=accepted" in mail.text_body
+
+
+def test_each_reminder_greets_its_person_and_carries_their_own_answer_link(
+    fanned_out: tuple[Any, Any],
+) -> None:
+    session, _event = fanned_out
+    mails = _mails(session, MessageKind.REMINDER)
+    for invitation, participant in session.execute(
+        select(Invitation, Participant).join(
+            Participant, Participant.id == Invitation.participant_id
+        )
+    ):
+        mail = mails[participant.id]
+        link = mail_settings().link(f"/rsvp/{rsvp_token(invitation)}")
+        assert mail.source_key.endswith(f":reminder:1440m:i{invitation.id}")
+        assert greeting(participant.name, participant.language) in mail.text_body
+        assert f"{link}?answer=accepted" in mail.text_body and mail.calendar is None

@@ -21,8 +21,8 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from campaign import labels
-from campaign.events.invitations import parse_reminders
 from campaign.events.models import EventKind
+from campaign.events.reminders import parse_reminders
 from campaign.fields import LocalIntegerField
 from campaign.plaintext import NoControlCharacters, WebLink, unix_lines
 from campaign.timing import PlausibleDay, existing_instant, is_zone_name

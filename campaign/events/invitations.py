@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Select, func, literal, select, update
@@ -35,24 +35,7 @@ from campaign.outbox.queue import OPEN_STATES
 from campaign.security import unsign
 from campaign.timing import current_clock
 
-REMINDER = re.compile(r"^(\d{1,3})\s*([dhm])$")
-UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 EVENT_CHANGED = "the event changed"  # the last answer of an invitation mail it made stale
-
-
-def parse_reminders(text: str) -> list[timedelta]:
-    """Parse "24h, 1h" into offsets before the start; raise ValueError naming a bad part."""
-    parts = (p.strip().lower() for p in text.split(","))
-    offsets = {_reminder_offset(part) for part in parts if part}
-    return sorted(offsets, reverse=True)
-
-
-def _reminder_offset(part: str) -> timedelta:
-    """Parse one reminder such as "24h"; raise ValueError naming it if it is not one."""
-    match = REMINDER.match(part)
-    if not match or int(match.group(1)) == 0:
-        raise ValueError(part)
-    return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
 
 
 def new_uid(base_url: str) -> str:
@@ -283,67 +266,6 @@ def _first_waiting(db_session: Session, event: Event, count: int | None) -> list
         .where(Invitation.event_id == event.id, Invitation.rsvp == Rsvp.WAITLISTED)
         .order_by(Invitation.responded_at, Invitation.id)
         .limit(count)
-    )
-    return list(db_session.scalars(query))
-
-
-def queue_reminders(db_session: Session, now: datetime) -> int:
-    """Queue each reminder whose moment has come, once, to those who have not declined.
-
-    A reminder missed while the service was down still goes out, as long as the event has not
-    started; the waiting list gets none (they have no place).
-    """
-    count = 0
-    for event in _coming(db_session, now):
-        offset = _reminder_due(event, now)
-        if offset is not None:
-            count += _remind(db_session, event, offset, now)
-    return count
-
-
-def _coming(db_session: Session, now: datetime) -> list[Event]:
-    """Return the events not cancelled that have not started yet."""
-    query = select(Event).where(Event.is_cancelled.is_(False), Event.starts_at > now)
-    return list(db_session.scalars(query))
-
-
-def _reminder_due(event: Event, now: datetime) -> timedelta | None:
-    """Return how long before the start the event's latest due reminder is; None if none is
-    due, or the event changed after its moment (the update is reminder enough)."""
-    try:
-        offsets = parse_reminders(event.reminders)
-    except ValueError:
-        return None
-    due = [offset for offset in offsets if event.starts_at - offset <= now]
-    if not due:
-        return None
-    offset = min(due)  # only the latest due reminder: no burst of two after an outage
-    if event.sequence > 0 and event.updated_at > event.starts_at - offset:
-        return None
-    return offset
-
-
-def _remind(db_session: Session, event: Event, offset: timedelta, now: datetime) -> int:
-    """Queue one reminder to everyone invited who has not declined; return how many are new."""
-    label = f"{int(offset.total_seconds() // 60)}m"
-    letters = Letters(db_session, event, now)
-    count = 0
-    for invitation in _to_remind(db_session, event, offset):
-        key = f"ev:{event.id}:s{event.sequence}:reminder:{label}:i{invitation.id}"
-        queued = queue_mail(
-            db_session, event, invitation, "reminder", now, key=key, letters=letters
-        )
-        count += queued is not None
-    return count
-
-
-def _to_remind(db_session: Session, event: Event, offset: timedelta) -> list[Invitation]:
-    """Return the invitations a reminder `offset` before the start goes to."""
-    query = select(Invitation).where(
-        Invitation.event_id == event.id,
-        Invitation.rsvp.in_([Rsvp.PENDING, Rsvp.ACCEPTED, Rsvp.TENTATIVE]),
-        # Invited after this reminder's moment: the invitation is reminder enough.
-        Invitation.created_at <= event.starts_at - offset,
     )
     return list(db_session.scalars(query))
 

@@ -16,7 +16,7 @@ from campaign.drip.materialize import materialize
 from campaign.enrolment import joining
 from campaign.enrolment.mail import addressee_of
 from campaign.enrolment.models import Participant, ParticipantStatus, PilotGroup, PilotGroupKind
-from campaign.events import invitations
+from campaign.events import invitations, reminders
 from campaign.events.models import Audience, Invitation, Rsvp
 from campaign.network.models import Membership
 from campaign.outbox.mail import list_headers, queue_test_mail, staff_footer
@@ -121,7 +121,7 @@ def _every_participant_mail(session: Session, network: Network, group: PilotGrou
     invitations.respond(session, asa, Rsvp.ACCEPTED, _at(4, 9))
     invitations.respond(session, bo, Rsvp.ACCEPTED, _at(4, 10))  # full: the waiting list
     invitations.respond(session, asa, Rsvp.DECLINED, _at(4, 11))  # Bo gets the place
-    invitations.queue_reminders(session, _at(11, 9))
+    reminders.queue_reminders(session, _at(11, 9))
     invitations.change(session, event, {"title": "Nytt prova-på-möte"}, _at(11, 10))
     invitations.cancel(session, event, _at(11, 11))
     session.commit()
