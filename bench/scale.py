@@ -5,14 +5,15 @@
 
 Makes a throwaway database on the server (dropped afterwards; the `postgres` database itself is
 only used to create and drop it), lets the app's migrations create the schema, and fills the
-start of a national campaign with COPY (bench/scale_start.py). Then WEEKS simulated weeks pass
-on a clock every process shares (CAMPAIGN_CLOCK_FILE, campaign/timing.py's SharedClock):
+start of a national campaign with COPY (bench/scale_start.py: a pilot group and a practice
+meeting per member, everyone invited). Then WEEKS simulated weeks pass on a clock every process
+shares (CAMPAIGN_CLOCK_FILE, campaign/timing.py's SharedClock):
 
 - the driver moves the clock in steps of 15 simulated minutes, or straight to the next moment
-  something is known to come due (a participant's next step, a queued mail), at most an hour
-  on; at each step it runs the queueing jobs of campaign/jobs.py (materialize, reminders,
-  invitations, announcements, questionnaires, ...) for that moment, each as often in simulated
-  time as the scheduler runs it in real time;
+  something is known to come due (a participant's next step, a queued mail, a meeting's
+  reminder), at most an hour on; at each step it runs the queueing jobs of campaign/jobs.py
+  (materialize, reminders, invitations, announcements, questionnaires, ...) for that moment,
+  each as often in simulated time as the scheduler runs it in real time;
 - WORKERS real `campaign worker --only dispatch` processes send what is due to a local SMTP sink
   in its own process, which notes each Message-ID and the simulated moment it arrived;
 - after each step the clock runs at 1x while the workers drain what is due; it jumps on only
@@ -42,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import scale_clock  # noqa: E402
 from bench.fleet import Fleet, running, throwaway_database  # noqa: E402
 from bench.scale_clock import Week  # noqa: E402
-from bench.scale_start import fill  # noqa: E402
+from bench.scale_start import MEETING_AFTER, fill  # noqa: E402
 
 START = datetime(2027, 2, 1, tzinfo=UTC)  # a Monday; the first weeks hold no Swedish holiday
 
@@ -75,12 +76,20 @@ def main(argv: list[str] | None = None) -> Result:
         help="how far the clock may jump over quiet time (the queueing jobs run at each step)",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="3 members of 30, 2 days, 1 worker, 6-hour jumps"
+        "--meeting-after",
+        type=int,
+        default=MEETING_AFTER,
+        help="days from a group's first day to its practice meeting",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="3 members of 30, 2 days, 1 worker, 6-hour jumps, meetings the day after the start",
     )
     args = parser.parse_args(argv)
     if args.quick:
         args.members, args.participants, args.weeks, args.workers = 3, 30, 2 / 7, 1
-        args.longest_jump_hours = 6.0
+        args.longest_jump_hours, args.meeting_after = 6.0, 1
     total = args.members * args.participants
     print(
         f"{args.members} members x {args.participants:,} participants = {total:,},"
@@ -104,7 +113,7 @@ def run(folder: Path, url: str, args: argparse.Namespace) -> Result:
     scale_clock.write(clock_file, START, rate=0.0)
     app = scale_clock.driver_app(folder, url, clock_file)
     started = time.perf_counter()
-    fill(db.engine_of(app), args.members, args.participants, START)
+    fill(db.engine_of(app), args.members, args.participants, START, args.meeting_after)
     print(f"filled with COPY in {time.perf_counter() - started:.1f} s", flush=True)
     with running(Fleet(folder, url, clock_file)) as fleet:
         fleet.start_sink()

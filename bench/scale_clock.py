@@ -177,6 +177,7 @@ class Simulation:
                 session.scalar(
                     select(func.min(Message.due_at)).where(Message.state == MessageState.QUEUED)
                 ),
+                _next_reminder(session, moment),
             ]
         soonest = min([k for k in known if k is not None] + [moment + self.longest_jump])
         return min(end, max(moment + STEP, soonest, now))
@@ -276,6 +277,27 @@ class Simulation:
                 )
             )
             return {f"{kind.value} {state.value}": int(n) for kind, state, n in counted}
+
+
+def _next_reminder(session: Any, moment: datetime) -> datetime | None:
+    """Return the next moment after `moment` a reminder of a coming meeting is due, if any."""
+    from sqlalchemy import select
+
+    from campaign.events.models import Event
+    from campaign.events.reminders import parse_reminders
+
+    coming = session.execute(
+        select(Event.starts_at, Event.reminders).where(
+            Event.starts_at > moment, Event.is_cancelled.is_(False)
+        )
+    )
+    moments = [
+        starts - offset
+        for starts, reminders in coming
+        for offset in parse_reminders(reminders)
+        if starts - offset > moment
+    ]
+    return min(moments, default=None)
 
 
 def _print_week(week: Week, cpu: float) -> None:

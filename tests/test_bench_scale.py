@@ -1,6 +1,7 @@
 """bench/scale.py --quick: a few members through two simulated days of the real jobs and
 workers on PostgreSQL; every due mail reaches the sink exactly once and the weekly rows add up
-(never a time asserted: the machine is shared). It needs a PostgreSQL server (COPY)."""
+(never a time asserted: the machine is shared), calendar invitations and meeting reminders
+included. It needs a PostgreSQL server (COPY)."""
 
 from __future__ import annotations
 
@@ -21,3 +22,8 @@ def test_the_quick_simulation_sends_every_due_mail_once() -> None:
     assert sent_in_outbox == result.sent
     # The first two members start on Monday and Tuesday (their welcomes), the third on Wednesday.
     assert result.states.get("sequence_step sent") == 2 * 30
+    # Each member's practice meeting is the day after its start at 09:00; everyone's calendar
+    # mail goes at the campaign's start. Reminders: Monday's meeting group a day and an hour
+    # before (Monday and Tuesday), Tuesday's a day before (Tuesday), Wednesday's none yet.
+    assert result.states.get("invitation sent") == 3 * 30
+    assert result.states.get("reminder sent") == 3 * 30
