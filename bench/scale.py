@@ -16,8 +16,9 @@ shares (CAMPAIGN_CLOCK_FILE, campaign/timing.py's SharedClock):
   each as often in simulated time as the scheduler runs it in real time;
 - WORKERS real `campaign worker --only dispatch` processes send what is due to a local SMTP sink
   in its own process, which notes each Message-ID and the simulated moment it arrived;
-- after each step the clock runs at 1x while the workers drain what is due; it jumps on only
-  when nothing due is left unsent.
+- after each step the clock runs at 1x while the workers drain what is due, and the queueing
+  jobs run meanwhile at their intervals on it (a fan-out or the questionnaires, which stop at
+  a time budget, carry on as they would); it jumps on only when nothing due is left unsent.
 
 Prints per simulated week: mails due, sent, lateness (p50/p99/max of arrival at the sink minus
 the moment the mail became due: its due_at, the moment it was queued, or the moment a jump of

@@ -132,10 +132,16 @@ class Simulation:
             )
 
     def _drain(self) -> None:
-        """Let the clock run at 1x until nothing due at its moment is left unsent."""
+        """Let the clock run at 1x until nothing due at its moment is left unsent. Meanwhile the
+        queueing jobs run at their intervals on the clock, as the scheduler runs them: a job
+        that stops at its time budget (a fan-out, the questionnaires) goes on while the workers
+        send, not once a step."""
+        from campaign import timing
+
         left, since = self._pending(), time.monotonic()
         while left:
             time.sleep(0.05)
+            self._run_jobs(timing.clock_of(self.app).now())
             now_left = self._pending()
             if now_left < left:
                 since = time.monotonic()
