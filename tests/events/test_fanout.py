@@ -214,6 +214,48 @@ def test_an_interrupted_fanout_resumes_and_nobody_is_mailed_twice(
     assert _mails_per_invitation(session, event) == mails
 
 
+def test_inviting_again_invites_only_those_enrolled_since_and_counts_them(
+    app: Flask, session: Session, network: Network
+) -> None:
+    """The invitations are written by one INSERT ... SELECT of the whole audience, the unique
+    key skipping those invited already: the count and the fan-out are the new people's."""
+    _crowd(session, network, 40)
+    event = _campaign_event(session, network)
+    with app.app_context():
+        assert invitations.invite(session, event, START) == 40
+        assert invitations.uninvited_count(session, event) == 0
+        session.commit()
+        assert run_job(app, JOB, START + timedelta(minutes=1))
+        session.execute(
+            insert(Participant),
+            [
+                {
+                    "campaign_id": network.campaign.id,
+                    "organisation_id": network.alpha.id,
+                    "email": f"ny{n}@alpha.se",
+                    "status": ParticipantStatus.ACTIVE,
+                    "created_at": START,
+                    "updated_at": START,
+                }
+                for n in range(3)
+            ],
+        )
+        session.commit()
+        event = session.get(Event, event.id)
+        assert invitations.uninvited_count(session, event) == 3
+        assert invitations.invite(session, event, START + timedelta(minutes=2)) == 3
+        session.commit()
+        assert invitations.invite(session, event, START + timedelta(minutes=3)) == 0
+        session.commit()
+    per_person = Counter(
+        session.scalars(select(Invitation.participant_id).where(Invitation.event_id == event.id))
+    )
+    assert len(per_person) == 43 and set(per_person.values()) == {1}
+    session.expire_all()
+    mails = _mails_per_invitation(session, event)
+    assert len(mails) == 43 and set(mails.values()) == {1}  # the 3 mailed in the request
+
+
 def test_a_change_during_the_fanout_gives_everyone_the_new_version_once(
     app: Flask, session: Session, network: Network
 ) -> None:
