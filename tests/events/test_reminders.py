@@ -46,6 +46,19 @@ def _invited(app: Flask, session: Session, network: Network, count: int) -> dict
     return {email: invitation_id for email, invitation_id in rows}
 
 
+def _one_declining(
+    app: Flask, session: Session, network: Network, count: int, declining: str
+) -> dict[str, int]:
+    """`_invited`, and the invitee at `declining` has said no."""
+    invited = _invited(app, session, network, count)
+    with app.app_context():
+        no = session.get(Invitation, invited[declining])
+        assert no is not None
+        invitations.respond(session, no, Rsvp.DECLINED, START)
+        session.commit()
+    return invited
+
+
 def _reminded(app: Flask) -> Counter[str]:
     """Each address's reminders, as another process sees the outbox (committed rows only)."""
     with db.open_session(app) as other:
@@ -61,12 +74,7 @@ def _tick(app: Flask, moment: datetime) -> None:
 def test_a_run_cut_off_by_its_time_is_carried_on_and_reaches_each_invitee_once(
     app: Flask, session: Session, network: Network, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    invited = _invited(app, session, network, 7)
-    declined = session.get(Invitation, invited["p3@alpha.se"])
-    assert declined is not None
-    with app.app_context():
-        invitations.respond(session, declined, Rsvp.DECLINED, START)
-        session.commit()
+    invited = _one_declining(app, session, network, 7, "p3@alpha.se")
     monkeypatch.setattr(reminders, "BATCH", 2)
     monkeypatch.setattr(reminders, "RUN_SECONDS", 0.0)  # each run stops after its first batch
     seen = []
@@ -80,12 +88,7 @@ def test_a_run_cut_off_by_its_time_is_carried_on_and_reaches_each_invitee_once(
 def test_runs_after_everyone_has_the_reminder_lay_nothing_out_but_reach_a_late_yes(
     app: Flask, session: Session, network: Network, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    invited = _invited(app, session, network, 3)
-    no = session.get(Invitation, invited["p2@alpha.se"])
-    assert no is not None
-    with app.app_context():
-        invitations.respond(session, no, Rsvp.DECLINED, START)
-        session.commit()
+    invited = _one_declining(app, session, network, 3, "p2@alpha.se")
     _tick(app, DAY_BEFORE)
     assert _reminded(app) == Counter(["p0@alpha.se", "p1@alpha.se"])
 
