@@ -18,9 +18,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from campaign.accounts.models import User
-from campaign.enrolment.models import Participant
-from campaign.events.letters import Invitee, Letters, mail_goes
+from campaign.events.letters import Invitee, Letters, invitee_rows, mail_goes
 from campaign.events.models import (
     STILL_INVITED,
     Event,
@@ -146,9 +144,7 @@ def _next_batch(db_session: Session, event: Event, after: int) -> list[tuple[Inv
     """Return the next invitees due the event's calendar mail, with the SEQUENCE they last got:
     those after invitation `after` (the letters of this version have mailed those before)."""
     rows = db_session.execute(
-        select(Invitation.id, Invitation.rsvp, Invitation.sent_sequence, Participant, User)
-        .outerjoin(Participant, Participant.id == Invitation.participant_id)
-        .outerjoin(User, User.id == Invitation.user_id)
+        invitee_rows(Invitation.sent_sequence)
         .where(*_due(event), Invitation.id > after)
         .order_by(Invitation.id)
         .limit(BATCH)

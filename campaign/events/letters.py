@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_timezone_location
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from campaign import plaintext
@@ -135,6 +136,16 @@ class Invitee:
         person = self.participant or self.user
         assert person is not None  # an invitation is a participant's or a staff member's
         return person
+
+
+def invitee_rows(*columns: Any) -> Select[Any]:
+    """A query of invitations with their participant or staff member, for `Invitee`s by the
+    batch: the invitation's id and answer, then `columns`, then the participant and the user."""
+    return (
+        select(Invitation.id, Invitation.rsvp, *columns, Participant, User)
+        .outerjoin(Participant, Participant.id == Invitation.participant_id)
+        .outerjoin(User, User.id == Invitation.user_id)
+    )
 
 
 def invitee_of(db_session: Session, invitation: Invitation) -> Invitee:

@@ -19,9 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import String, cast, exists, literal, select
 from sqlalchemy.orm import Session
 
-from campaign.accounts.models import User
-from campaign.enrolment.models import Participant
-from campaign.events.letters import Invitee, Letters, mail_goes
+from campaign.events.letters import Invitee, Letters, invitee_rows, mail_goes
 from campaign.events.models import Event, Invitation, Rsvp
 from campaign.outbox.models import Message
 from campaign.outbox.queue import enqueue_many
@@ -117,9 +115,7 @@ def _unreminded(db_session: Session, event: Event, offset: timedelta, after: int
     key = literal(_key_stem(event, offset), String) + cast(Invitation.id, String)
     had = exists().where(Message.source_key == key)
     rows = db_session.execute(
-        select(Invitation.id, Invitation.rsvp, Participant, User)
-        .outerjoin(Participant, Participant.id == Invitation.participant_id)
-        .outerjoin(User, User.id == Invitation.user_id)
+        invitee_rows()
         .where(
             Invitation.event_id == event.id,
             Invitation.rsvp.in_(REMINDED),
